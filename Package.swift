@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Rolo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rolo", targets: ["rolo"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libedit, reached through a system-library target; shim.h wraps the variadic C calls.
+        .systemLibrary(
+            name: "CLibEdit",
+            path: "Sources/CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // The language: locations, lexer, syntax tree, parser, diagnostics. Standard library only.
+        .target(name: "RoloSyntax"),
+        // Storage: schema, migrations, the sample company generator.
+        .target(
+            name: "RoloStore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Binder, permissions, planner, executor, change sets, formatters.
+        .target(
+            name: "RoloEngine",
+            dependencies: [
+                "RoloSyntax", "RoloStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // REPL, script runner, line reading, completion, help.
+        .target(name: "RoloShell", dependencies: ["RoloEngine", "RoloSyntax", "RoloStore", "CLibEdit"]),
+        .executableTarget(
+            name: "rolo",
+            dependencies: [
+                "RoloShell", "RoloEngine", "RoloStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "RoloTestSupport",
+            dependencies: ["RoloShell", "RoloEngine", "RoloStore"]
+        ),
+        .testTarget(name: "RoloSyntaxTests", dependencies: ["RoloSyntax"]),
+        .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore", "RoloTestSupport"]),
+        .testTarget(name: "RoloEngineTests", dependencies: ["RoloEngine", "RoloTestSupport"]),
+        .testTarget(
+            name: "RoloShellTests",
+            dependencies: ["RoloShell", "RoloTestSupport"],
+            resources: [.copy("../Transcripts")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

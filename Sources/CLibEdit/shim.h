@@ -1,0 +1,56 @@
+#ifndef ROLO_CLIBEDIT_SHIM_H
+#define ROLO_CLIBEDIT_SHIM_H
+
+#include <stdio.h>
+#include <histedit.h>
+
+// Swift cannot call C variadic functions, nor assign C globals of function-pointer type
+// in Swift 6 mode; these small wrappers make libedit's el_set/el_get usable.
+
+typedef unsigned char (*rolo_el_func_t)(EditLine *, int);
+typedef const char *(*rolo_prompt_func_t)(EditLine *);
+
+static inline int rolo_el_set_prompt(EditLine *el, rolo_prompt_func_t f) {
+    return el_set(el, EL_PROMPT, f);
+}
+static inline int rolo_el_set_editor(EditLine *el, const char *mode) {
+    return el_set(el, EL_EDITOR, mode);
+}
+static inline int rolo_el_set_hist(EditLine *el, History *h) {
+    return el_set(el, EL_HIST, history, h);
+}
+static inline int rolo_el_set_signal(EditLine *el, int on) {
+    return el_set(el, EL_SIGNAL, on);
+}
+static inline int rolo_el_add_fn(EditLine *el, const char *name, const char *help, rolo_el_func_t f) {
+    return el_set(el, EL_ADDFN, name, help, f);
+}
+static inline int rolo_el_bind(EditLine *el, const char *key, const char *fn) {
+    return el_set(el, EL_BIND, key, fn, NULL);
+}
+static inline int rolo_el_set_clientdata(EditLine *el, void *data) {
+    return el_set(el, EL_CLIENTDATA, data);
+}
+static inline void *rolo_el_get_clientdata(EditLine *el) {
+    void *data = NULL;
+    el_get(el, EL_CLIENTDATA, &data);
+    return data;
+}
+
+static inline int rolo_history_setsize(History *h, HistEvent *ev, int size) {
+    return history(h, ev, H_SETSIZE, size);
+}
+static inline int rolo_history_setunique(History *h, HistEvent *ev, int on) {
+    return history(h, ev, H_SETUNIQUE, on);
+}
+static inline int rolo_history_enter(History *h, HistEvent *ev, const char *line) {
+    return history(h, ev, H_ENTER, line);
+}
+static inline int rolo_history_load(History *h, HistEvent *ev, const char *file) {
+    return history(h, ev, H_LOAD, file);
+}
+static inline int rolo_history_save(History *h, HistEvent *ev, const char *file) {
+    return history(h, ev, H_SAVE, file);
+}
+
+#endif

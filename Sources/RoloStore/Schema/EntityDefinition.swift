@@ -1,0 +1,103 @@
+/// One column of an entity's table, with what the language needs to know about it.
+public struct FieldDefinition: Sendable {
+    /// Column name, e.g. `account_id`.
+    public let name: String
+    public let type: FieldType
+    public let required: Bool
+    /// Set by the engine, never by a `set` or `create` (ids, created_at, updated_at).
+    public let system: Bool
+    public let unique: Bool
+    /// A default in SQL text (a literal), for DDL.
+    public let sqlDefault: String?
+
+    public init(
+        _ name: String, _ type: FieldType, required: Bool = false, system: Bool = false,
+        unique: Bool = false, sqlDefault: String? = nil
+    ) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.system = system
+        self.unique = unique
+        self.sqlDefault = sqlDefault
+    }
+
+    /// For a reference column `account_id`, the relation's name `account`.
+    public var relationName: String? {
+        guard case .reference = type, name.hasSuffix("_id") else { return nil }
+        return String(name.dropLast(3))
+    }
+
+    /// The referenced entity's table, if this is a reference.
+    public var referencedEntity: String? {
+        if case .reference(let entity) = type { return entity }
+        return nil
+    }
+}
+
+/// An index to create on an entity's table.
+public struct IndexDefinition: Sendable {
+    public let columns: [String]
+    public let unique: Bool
+    public let collateNoCase: Bool
+
+    public init(_ columns: [String], unique: Bool = false, collateNoCase: Bool = false) {
+        self.columns = columns
+        self.unique = unique
+        self.collateNoCase = collateNoCase
+    }
+}
+
+/// A table of the CRM: its fields, natural key and display, declared once.
+///
+/// Migrations create tables from these definitions and the engine binds names against them,
+/// so the schema is written in exactly one place.
+public struct EntityDefinition: Sendable {
+    /// Table name, plural (`contacts`).
+    public let name: String
+    /// Singular (`contact`), accepted anywhere the plural is.
+    public let singular: String
+    public let fields: [FieldDefinition]
+    /// The field looked up by `show contact "ana@acme.io"` (email, name, handle…).
+    public let naturalKey: [String]
+    /// Fields shown by default in `find` tables.
+    public let listFields: [String]
+    /// How a record is named in diffs and cards, e.g. `first_name || ' ' || last_name`.
+    public let titleSQL: String
+    public let indexes: [IndexDefinition]
+    /// Table-level constraints beyond column ones (composite keys, CHECKs).
+    public let tableConstraints: [String]
+    /// Whether the language may query and change this entity (system tables are read-only).
+    public let kind: Kind
+
+    public enum Kind: Sendable { case domain, security, system }
+
+    public init(
+        name: String, singular: String, fields: [FieldDefinition], naturalKey: [String],
+        listFields: [String], titleSQL: String, indexes: [IndexDefinition] = [],
+        tableConstraints: [String] = [], kind: Kind = .domain
+    ) {
+        self.name = name
+        self.singular = singular
+        self.fields = fields
+        self.naturalKey = naturalKey
+        self.listFields = listFields
+        self.titleSQL = titleSQL
+        self.indexes = indexes
+        self.tableConstraints = tableConstraints
+        self.kind = kind
+    }
+
+    public func field(named name: String) -> FieldDefinition? {
+        fields.first { $0.name == name }
+    }
+
+    /// The field for a relation name (`account` → `account_id`).
+    public func relation(named name: String) -> FieldDefinition? {
+        fields.first { $0.relationName == name }
+    }
+
+    public var hasOwner: Bool { field(named: "owner_id") != nil }
+    public var hasAssignee: Bool { field(named: "assignee_id") != nil }
+    public var hasUpdatedAt: Bool { field(named: "updated_at") != nil }
+}

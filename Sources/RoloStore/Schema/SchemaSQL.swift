@@ -1,0 +1,59 @@
+/// Turns the declared schema into SQLite DDL.
+///
+/// The one place that spells out CREATE TABLE; a second SQL dialect would add a sibling of this.
+public enum SchemaSQL {
+    /// `CREATE TABLE` for one entity, with CHECKs for enums and booleans and foreign keys.
+    public static func createTable(_ entity: EntityDefinition) -> String {
+        var lines: [String] = []
+        let compositeKey = entity.tableConstraints.contains { $0.hasPrefix("PRIMARY KEY") }
+        for field in entity.fields {
+            var column = "\(quote(field.name)) "
+            if field.name == "id" && !compositeKey {
+                column += "INTEGER PRIMARY KEY"
+                lines.append(column)
+                continue
+            }
+            // field_history keeps values with their own storage type: no affinity.
+            if entity.name == "field_history" && (field.name == "old_value" || field.name == "new_value") {
+                lines.append(quote(field.name))
+                continue
+            }
+            column += field.type.sqlType
+            if field.required { column += " NOT NULL" }
+            if field.unique { column += " UNIQUE COLLATE NOCASE" }
+            if let value = field.sqlDefault { column += " DEFAULT \(value)" }
+            switch field.type {
+            case .enumeration(let values):
+                let list = values.map { "'\($0)'" }.joined(separator: ", ")
+                column += " CHECK (\(quote(field.name)) IN (\(list)))"
+            case .boolean:
+                column += " CHECK (\(quote(field.name)) IN (0, 1))"
+            case .money:
+                column += " CHECK (typeof(\(quote(field.name))) IN ('integer', 'null'))"
+            case .reference(let target):
+                let onDelete = field.required ? "RESTRICT" : "SET NULL"
+                column += " REFERENCES \(quote(target))(id) ON DELETE \(onDelete)"
+            default:
+                break
+            }
+            lines.append(column)
+        }
+        lines.append(contentsOf: entity.tableConstraints)
+        return "CREATE TABLE \(quote(entity.name)) (\n  " + lines.joined(separator: ",\n  ") + "\n)"
+    }
+
+    /// `CREATE INDEX` statements for one entity.
+    public static func createIndexes(_ entity: EntityDefinition) -> [String] {
+        entity.indexes.map { index in
+            let name = "idx_\(entity.name)_" + index.columns.joined(separator: "_")
+            let columns = index.columns.map { quote($0) + (index.collateNoCase ? " COLLATE NOCASE" : "") }
+            let unique = index.unique ? "UNIQUE " : ""
+            return "CREATE \(unique)INDEX \(quote(name)) ON \(quote(entity.name))(\(columns.joined(separator: ", ")))"
+        }
+    }
+
+    /// Quotes an identifier for SQLite.
+    public static func quote(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

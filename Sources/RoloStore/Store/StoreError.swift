@@ -1,0 +1,26 @@
+/// Errors from opening or migrating a database, worded for the person at the keyboard.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case folderMissing(path: String, folder: String)
+    case fileMissing(path: String)
+    case notARoloDatabase(path: String, reason: String)
+    case newerSchema(path: String, found: Int, supported: Int)
+    case alreadyExists(path: String)
+    case sqlite(String)
+
+    public var description: String {
+        switch self {
+        case .folderMissing(let path, let folder):
+            return "cannot open database '\(path)': the folder '\(folder)' does not exist"
+        case .fileMissing(let path):
+            return "no database at '\(path)': create a sample one with `rolo demo \(path)` or an empty one with `rolo init \(path) --admin HANDLE`"
+        case .notARoloDatabase(let path, let reason):
+            return "'\(path)' is not a Rolo database (\(reason)); it was left untouched"
+        case .newerSchema(let path, let found, let supported):
+            return "'\(path)' was written by a newer Rolo (schema version \(found); this build understands up to \(supported)); upgrade Rolo to open it"
+        case .alreadyExists(let path):
+            return "'\(path)' already exists; choose another file or remove it first"
+        case .sqlite(let message):
+            return message
+        }
+    }
+}
