@@ -48,13 +48,9 @@ let package = Package(
             dependencies: ["RoloShell", "RoloEngine", "RoloStore"]
         ),
         .testTarget(name: "RoloSyntaxTests", dependencies: ["RoloSyntax"]),
-        .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore", "RoloTestSupport"]),
+        .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore"]),
         .testTarget(name: "RoloEngineTests", dependencies: ["RoloEngine", "RoloTestSupport"]),
-        .testTarget(
-            name: "RoloShellTests",
-            dependencies: ["RoloShell", "RoloTestSupport"],
-            resources: [.copy("../Transcripts")]
-        ),
+        .testTarget(name: "RoloShellTests", dependencies: ["RoloShell", "RoloTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

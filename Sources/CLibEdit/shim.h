@@ -10,6 +10,15 @@
 typedef unsigned char (*rolo_el_func_t)(EditLine *, int);
 typedef const char *(*rolo_prompt_func_t)(EditLine *);
 
+/// el_init on the standard streams (Swift 6 cannot touch the C globals stdin/stdout/stderr).
+static inline EditLine *rolo_el_init(const char *program) {
+    return el_init(program, stdin, stdout, stderr);
+}
+static inline void rolo_print(const char *text) {
+    fputs(text, stdout);
+    fflush(stdout);
+}
+
 static inline int rolo_el_set_prompt(EditLine *el, rolo_prompt_func_t f) {
     return el_set(el, EL_PROMPT, f);
 }
@@ -35,6 +44,15 @@ static inline void *rolo_el_get_clientdata(EditLine *el) {
     void *data = NULL;
     el_get(el, EL_CLIENTDATA, &data);
     return data;
+}
+
+/// Edit-mode terminal settings: with -isig, Ctrl-C arrives as a key the shell binds (cancel the
+/// line) instead of a signal; outside editing the terminal keeps its normal settings.
+static inline int rolo_el_edit_mode_no_isig(EditLine *el) {
+    return el_set(el, EL_SETTY, "-d", "-isig", NULL);
+}
+static inline int rolo_el_set_prompt_esc(EditLine *el, rolo_prompt_func_t f, char marker) {
+    return el_set(el, EL_PROMPT_ESC, f, marker);
 }
 
 static inline int rolo_history_setsize(History *h, HistEvent *ev, int size) {

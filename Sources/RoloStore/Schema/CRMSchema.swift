@@ -55,7 +55,7 @@ public enum CRMSchema {
             FieldDefinition("manager_id", .reference("users")),
             createdAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "manager_id", "description"], titleSQL: "name",
+        naturalKey: ["name"], listFields: ["id", "name", "manager_id", "description"], titleSQL: "$.name",
         kind: .security
     )
 
@@ -70,7 +70,7 @@ public enum CRMSchema {
             FieldDefinition("active", .boolean, required: true, sqlDefault: "1"),
             createdAt, updatedAt,
         ],
-        naturalKey: ["handle"], listFields: ["id", "handle", "name", "team_id", "active"], titleSQL: "handle",
+        naturalKey: ["handle"], listFields: ["id", "handle", "name", "team_id", "active"], titleSQL: "$.handle",
         indexes: [IndexDefinition(["team_id"])],
         kind: .security
     )
@@ -84,7 +84,7 @@ public enum CRMSchema {
             FieldDefinition("builtin", .boolean, required: true, sqlDefault: "0"),
             createdAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "description"], titleSQL: "name",
+        naturalKey: ["name"], listFields: ["id", "name", "description"], titleSQL: "$.name",
         kind: .security
     )
 
@@ -103,7 +103,7 @@ public enum CRMSchema {
             createdAt,
         ],
         naturalKey: [], listFields: ["id", "role_id", "effect", "action", "entity", "scope", "fields"],
-        titleSQL: "effect || ' ' || action || ' ' || entity",
+        titleSQL: "$.effect || ' ' || $.action || ' ' || $.entity",
         indexes: [IndexDefinition(["role_id"])],
         kind: .security
     )
@@ -117,7 +117,7 @@ public enum CRMSchema {
             FieldDefinition("granted_at", .timestamp, required: true),
         ],
         naturalKey: [], listFields: ["user_id", "role_id", "granted_by", "granted_at"],
-        titleSQL: "user_id || ':' || role_id",
+        titleSQL: "$.user_id || ':' || $.role_id",
         indexes: [IndexDefinition(["role_id"])],
         tableConstraints: ["PRIMARY KEY (user_id, role_id)"],
         kind: .security
@@ -140,7 +140,7 @@ public enum CRMSchema {
             FieldDefinition("customer_since", .date),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "industry", "city", "owner_id"], titleSQL: "name",
+        naturalKey: ["name"], listFields: ["id", "name", "industry", "city", "owner_id"], titleSQL: "$.name",
         indexes: [
             IndexDefinition(["name"], collateNoCase: true), IndexDefinition(["owner_id"]),
             IndexDefinition(["updated_at"]),
@@ -167,7 +167,7 @@ public enum CRMSchema {
         ],
         naturalKey: ["email"],
         listFields: ["id", "first_name", "last_name", "email", "title", "company"],
-        titleSQL: "trim(coalesce(first_name, '') || ' ' || last_name)",
+        titleSQL: "trim(coalesce($.first_name, '') || ' ' || $.last_name)",
         indexes: [
             IndexDefinition(["email"], collateNoCase: true), IndexDefinition(["account_id"]),
             IndexDefinition(["owner_id"]), IndexDefinition(["last_name", "first_name"]),
@@ -187,7 +187,7 @@ public enum CRMSchema {
             FieldDefinition("budget", .money),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "channel", "status", "start_date"], titleSQL: "name",
+        naturalKey: ["name"], listFields: ["id", "name", "channel", "status", "start_date"], titleSQL: "$.name",
         indexes: [IndexDefinition(["owner_id"])]
     )
 
@@ -208,7 +208,7 @@ public enum CRMSchema {
             owner, createdAt, updatedAt,
         ],
         naturalKey: ["email"], listFields: ["id", "first_name", "last_name", "company", "source", "status"],
-        titleSQL: "trim(coalesce(first_name, '') || ' ' || last_name)",
+        titleSQL: "trim(coalesce($.first_name, '') || ' ' || $.last_name)",
         indexes: [
             IndexDefinition(["email"], collateNoCase: true), IndexDefinition(["owner_id"]),
             IndexDefinition(["status"]), IndexDefinition(["source"]), IndexDefinition(["campaign_id"]),
@@ -229,7 +229,7 @@ public enum CRMSchema {
             owner, createdAt, updatedAt,
         ],
         naturalKey: ["name"], listFields: ["id", "name", "stage", "amount", "close_date", "owner_id"],
-        titleSQL: "name",
+        titleSQL: "$.name",
         indexes: [
             IndexDefinition(["account_id"]), IndexDefinition(["contact_id"]), IndexDefinition(["owner_id"]),
             IndexDefinition(["stage"]), IndexDefinition(["close_date"]), IndexDefinition(["updated_at"]),
@@ -252,7 +252,7 @@ public enum CRMSchema {
             FieldDefinition("closed_at", .timestamp),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: [], listFields: ["id", "subject", "status", "priority", "opened_at"], titleSQL: "subject",
+        naturalKey: [], listFields: ["id", "subject", "status", "priority", "opened_at"], titleSQL: "$.subject",
         indexes: [
             IndexDefinition(["contact_id"]), IndexDefinition(["account_id"]), IndexDefinition(["assignee_id"]),
             IndexDefinition(["owner_id"]), IndexDefinition(["status"]), IndexDefinition(["updated_at"]),
@@ -274,7 +274,7 @@ public enum CRMSchema {
             FieldDefinition("occurred_at", .timestamp, required: true),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: [], listFields: ["id", "kind", "subject", "occurred_at", "owner_id"], titleSQL: "subject",
+        naturalKey: [], listFields: ["id", "kind", "subject", "occurred_at", "owner_id"], titleSQL: "$.subject",
         indexes: [
             IndexDefinition(["contact_id"]), IndexDefinition(["account_id"]), IndexDefinition(["lead_id"]),
             IndexDefinition(["deal_id"]), IndexDefinition(["ticket_id"]), IndexDefinition(["owner_id"]),
@@ -298,7 +298,7 @@ public enum CRMSchema {
             FieldDefinition("completed_at", .timestamp),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: [], listFields: ["id", "title", "status", "due_date", "assignee_id"], titleSQL: "title",
+        naturalKey: [], listFields: ["id", "title", "status", "due_date", "assignee_id"], titleSQL: "$.title",
         indexes: [
             IndexDefinition(["assignee_id", "status"]), IndexDefinition(["owner_id"]),
             IndexDefinition(["contact_id"]), IndexDefinition(["deal_id"]), IndexDefinition(["due_date"]),
@@ -318,7 +318,7 @@ public enum CRMSchema {
             owner, createdAt, updatedAt,
         ],
         naturalKey: [], listFields: ["id", "campaign_id", "lead_id", "contact_id", "status"],
-        titleSQL: "'member ' || id",
+        titleSQL: "'member ' || $.id",
         indexes: [
             IndexDefinition(["campaign_id", "status"]), IndexDefinition(["lead_id"]),
             IndexDefinition(["contact_id"]), IndexDefinition(["owner_id"]),
@@ -341,7 +341,7 @@ public enum CRMSchema {
             FieldDefinition("undone_by_id", .reference("change_sets")),
             createdAt,
         ],
-        naturalKey: [], listFields: ["id", "created_at", "user_id", "records", "command"], titleSQL: "command",
+        naturalKey: [], listFields: ["id", "created_at", "user_id", "records", "command"], titleSQL: "$.command",
         kind: .system
     )
 
@@ -362,7 +362,7 @@ public enum CRMSchema {
             FieldDefinition("changed_at", .timestamp, required: true),
         ],
         naturalKey: [], listFields: ["changed_at", "user_id", "entity", "record_id", "field", "old_value", "new_value"],
-        titleSQL: "field",
+        titleSQL: "$.field",
         indexes: [IndexDefinition(["entity", "record_id", "field"]), IndexDefinition(["change_set_id"])],
         kind: .system
     )
@@ -382,7 +382,7 @@ public enum CRMSchema {
             FieldDefinition("prev_hash", .text),
             FieldDefinition("hash", .text),
         ],
-        naturalKey: [], listFields: ["id", "at", "user_id", "outcome", "rows", "command"], titleSQL: "command",
+        naturalKey: [], listFields: ["id", "at", "user_id", "outcome", "rows", "command"], titleSQL: "$.command",
         indexes: [IndexDefinition(["at"]), IndexDefinition(["user_id"])],
         kind: .system
     )
@@ -397,7 +397,7 @@ public enum CRMSchema {
             FieldDefinition("created_by", .reference("users")),
             createdAt, updatedAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "description", "updated_at"], titleSQL: "name",
+        naturalKey: ["name"], listFields: ["id", "name", "description", "updated_at"], titleSQL: "$.name",
         kind: .system
     )
 

@@ -62,7 +62,8 @@ public struct EntityDefinition: Sendable {
     public let naturalKey: [String]
     /// Fields shown by default in `find` tables.
     public let listFields: [String]
-    /// How a record is named in diffs and cards, e.g. `first_name || ' ' || last_name`.
+    /// How a record is named in diffs and cards, as SQL over the table written `$.`
+    /// (e.g. `$.first_name || ' ' || $.last_name`); see `title(alias:)`.
     public let titleSQL: String
     public let indexes: [IndexDefinition]
     /// Table-level constraints beyond column ones (composite keys, CHECKs).
@@ -95,6 +96,11 @@ public struct EntityDefinition: Sendable {
     /// The field for a relation name (`account` → `account_id`).
     public func relation(named name: String) -> FieldDefinition? {
         fields.first { $0.relationName == name }
+    }
+
+    /// The title expression for a table aliased as `alias`.
+    public func title(alias: String) -> String {
+        titleSQL.replacingOccurrences(of: "$.", with: alias + ".")
     }
 
     public var hasOwner: Bool { field(named: "owner_id") != nil }

@@ -42,10 +42,15 @@ public enum SchemaSQL {
         return "CREATE TABLE \(quote(entity.name)) (\n  " + lines.joined(separator: ",\n  ") + "\n)"
     }
 
+    /// The name of an index, derived from its table and columns.
+    public static func indexName(_ entity: EntityDefinition, _ index: IndexDefinition) -> String {
+        "idx_\(entity.name)_" + index.columns.joined(separator: "_")
+    }
+
     /// `CREATE INDEX` statements for one entity.
     public static func createIndexes(_ entity: EntityDefinition) -> [String] {
         entity.indexes.map { index in
-            let name = "idx_\(entity.name)_" + index.columns.joined(separator: "_")
+            let name = indexName(entity, index)
             let columns = index.columns.map { quote($0) + (index.collateNoCase ? " COLLATE NOCASE" : "") }
             let unique = index.unique ? "UNIQUE " : ""
             return "CREATE \(unique)INDEX \(quote(name)) ON \(quote(entity.name))(\(columns.joined(separator: ", ")))"

@@ -68,6 +68,8 @@ public final class CRMStore: Sendable {
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(5)
         config.label = "rolo"
+        // `begin` … `commit` and scripts keep one transaction open across statements.
+        config.allowsUnsafeTransactions = true
         config.prepareDatabase { db in
             // WAL needs a file; in-memory databases keep their default journal.
             if !db.configuration.readonly, (try? String.fetchOne(db, sql: "PRAGMA journal_mode")) != "memory" {

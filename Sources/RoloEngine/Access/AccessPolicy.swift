@@ -1,0 +1,152 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// One rule as loaded for the acting user, with the role it came from.
+public struct GrantedRule: Sendable, Equatable {
+    public let id: Int64
+    public let role: String
+    public let effect: PermissionRule.Effect
+    public let action: String
+    public let entity: String
+    public let scope: Scope
+    public let fields: [String]
+    public let reason: String?
+
+    /// How far a rule reaches: own < team < all.
+    public enum Scope: Int, Sendable, Comparable, CaseIterable {
+        case own = 1, team = 2, all = 3
+
+        public init?(name: String) {
+            switch name {
+            case "own": self = .own
+            case "team": self = .team
+            case "all": self = .all
+            default: return nil
+            }
+        }
+
+        public var name: String {
+            switch self {
+            case .own: return "own"
+            case .team: return "team"
+            case .all: return "all"
+            }
+        }
+
+        public static func < (a: Scope, b: Scope) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    func matches(action: String, entity: String) -> Bool {
+        self.action == action && (self.entity == "*" || self.entity == entity)
+    }
+
+    /// `sales_rep: allow update deals scope own`
+    public var description: String {
+        var text = "\(role): \(effect.rawValue) \(action) \(entity)"
+        if !fields.isEmpty { text += "." + fields.joined(separator: ",") }
+        if effect == .allow { text += " scope \(scope.name)" }
+        return text
+    }
+}
+
+/// What one user may do: the union of their roles' allows, minus their denies (deny wins).
+///
+/// Scopes become SQL filters that run inside the query, never row by row in Swift.
+public struct AccessPolicy: Sendable {
+    public let actor: Actor
+    public let rules: [GrantedRule]
+
+    public init(actor: Actor, rules: [GrantedRule]) {
+        self.actor = actor
+        self.rules = rules
+    }
+
+    /// Loads the rules of every role the user holds.
+    public static func load(for actor: Actor, in db: Database) throws -> AccessPolicy {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
+                FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN role_permissions p ON p.role_id = r.id
+                WHERE ur.user_id = ? ORDER BY r.name, p.id
+                """, arguments: [actor.id])
+        let rules = rows.map { row in
+            GrantedRule(
+                id: row["id"], role: row["role"],
+                effect: PermissionRule.Effect(rawValue: row["effect"]) ?? .deny,
+                action: row["action"], entity: row["entity"],
+                scope: GrantedRule.Scope(name: row["scope"]) ?? .own,
+                fields: (row["fields"] as String?)?.split(separator: ",").map(String.init) ?? [],
+                reason: row["reason"])
+        }
+        return AccessPolicy(actor: actor, rules: rules)
+    }
+
+    /// The outcome of asking whether an action on an entity is allowed.
+    public struct Decision: Sendable {
+        /// The widest scope allowed for whole records, or nil if none.
+        public let scope: GrantedRule.Scope?
+        /// The allow rule that gave that scope.
+        public let allowedBy: GrantedRule?
+        /// A deny rule on the whole entity, which wins.
+        public let deniedBy: GrantedRule?
+        /// Fields the user may not touch for this action (field-limited denies).
+        public let deniedFields: [String: GrantedRule]
+        /// Field-limited allows: field → scope, when there is no whole-record allow.
+        public let fieldAllows: [String: GrantedRule]
+
+        public var isAllowed: Bool { deniedBy == nil && (scope != nil || !fieldAllows.isEmpty) }
+    }
+
+    public func decide(_ action: String, on entity: String) -> Decision {
+        var best: GrantedRule? = nil
+        var deniedBy: GrantedRule? = nil
+        var deniedFields: [String: GrantedRule] = [:]
+        var fieldAllows: [String: GrantedRule] = [:]
+        for rule in rules where rule.matches(action: action, entity: entity) {
+            switch (rule.effect, rule.fields.isEmpty) {
+            case (.allow, true):
+                if rule.scope > (best?.scope ?? .own) || best == nil { best = rule }
+            case (.allow, false):
+                for field in rule.fields where fieldAllows[field].map({ $0.scope < rule.scope }) ?? true {
+                    fieldAllows[field] = rule
+                }
+            case (.deny, true):
+                deniedBy = deniedBy ?? rule
+            case (.deny, false):
+                for field in rule.fields { deniedFields[field] = deniedFields[field] ?? rule }
+            }
+        }
+        return Decision(
+            scope: best?.scope, allowedBy: best, deniedBy: deniedBy, deniedFields: deniedFields,
+            fieldAllows: fieldAllows)
+    }
+
+    /// The SQL filter limiting `entity` (aliased `alias`) to the given scope; nil for all.
+    public func scopeFilter(_ scope: GrantedRule.Scope, on entity: EntityDefinition, alias: String) -> SQLFragment? {
+        if scope == .all { return nil }
+        let me = actor.id.databaseValue
+        var columns: [String] = []
+        if entity.hasOwner { columns.append("owner_id") }
+        if entity.hasAssignee { columns.append("assignee_id") }
+        if columns.isEmpty {
+            if entity.name == "users" {
+                columns = ["id"]
+            } else if let field = ["user_id", "created_by"].first(where: { entity.field(named: $0) != nil }) {
+                columns = [field]
+            } else {
+                return nil  // nothing to own: scope does not narrow it
+            }
+        }
+        let parts: [SQLFragment]
+        if scope == .team, let team = actor.teamID {
+            parts = columns.map {
+                SQLFragment("\(alias).\($0) IN (SELECT id FROM users WHERE team_id = ?)", [team.databaseValue])
+            }
+        } else {
+            parts = columns.map { SQLFragment("\(alias).\($0) = ?", [me]) }
+        }
+        return parts.count == 1 ? parts[0] : "(" + SQLFragment.joined(parts, separator: " OR ") + ")"
+    }
+}

@@ -1,0 +1,178 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+extension ExpressionBinder {
+    /// Compiles a condition to a SQL boolean expression with bound arguments.
+    func condition(_ condition: Condition) throws -> SQLFragment {
+        switch condition.kind {
+        case .and(let a, let b):
+            return "(" + (try self.condition(a)) + " AND " + (try self.condition(b)) + ")"
+        case .or(let a, let b):
+            return "(" + (try self.condition(a)) + " OR " + (try self.condition(b)) + ")"
+        case .not(let inner):
+            // NULL comparisons count as false, so `not` includes records with empty fields.
+            return "NOT coalesce(" + (try self.condition(inner)) + ", 0)"
+        case .compare(let left, let op, let right):
+            return try compare(left, op, right)
+        case .text(let left, let op, let right, let negated):
+            let l = try bind(left)
+            let (lsql, _) = try valueSQL(l, at: left.range)
+            let r = try bind(right, expecting: .text)
+            let pattern: SQLFragment
+            if case .constant(let value, _) = r, let text = String.fromDatabaseValue(value) {
+                let escaped = SQLDialect.likeEscaped(text)
+                let full: String
+                switch op {
+                case .contains: full = "%" + escaped + "%"
+                case .startsWith: full = escaped + "%"
+                case .endsWith: full = "%" + escaped
+                }
+                pattern = SQLFragment("?", [full.databaseValue])
+            } else {
+                let (rsql, _) = try valueSQL(r, at: right.range)
+                switch op {
+                case .contains: pattern = "('%' || " + rsql + " || '%')"
+                case .startsWith: pattern = "(" + rsql + " || '%')"
+                case .endsWith: pattern = "('%' || " + rsql + ")"
+                }
+            }
+            let like = lsql + " LIKE " + pattern + " ESCAPE '\\'"
+            return negated ? "NOT coalesce(" + like + ", 0)" : like
+        case .inList(let left, let items, let negated):
+            let l = try bind(left)
+            let (lsql, ltype) = try valueSQL(l, at: left.range)
+            var alternatives: [SQLFragment] = []
+            var plain: [SQLFragment] = []
+            for item in items {
+                let r = try bind(item, expecting: ltype)
+                switch r {
+                case .temporal, .ids:
+                    alternatives.append(try comparison(lsql, ltype, .equal, r, at: item.range))
+                default:
+                    plain.append(try valueSQL(r, at: item.range, for: ltype).0)
+                }
+            }
+            if !plain.isEmpty {
+                alternatives.insert(lsql + " IN (" + SQLFragment.joined(plain, separator: ", ") + ")", at: 0)
+            }
+            let any = alternatives.count == 1 ? alternatives[0] : "(" + SQLFragment.joined(alternatives, separator: " OR ") + ")"
+            return negated ? "NOT coalesce(" + any + ", 0)" : any
+        case .inPeriod(let left, let right, let negated):
+            let l = try bind(left)
+            let (lsql, ltype) = try valueSQL(l, at: left.range)
+            let r = try bind(right, expecting: ltype)
+            guard case .temporal = r else {
+                throw Diagnostic(
+                    .typeMismatch, "'in' takes a list in parentheses or a period like this quarter", at: right.range,
+                    help: "write \(Self.fieldText(left)) in (a, b) or \(Self.fieldText(left)) in last month")
+            }
+            let test = try comparison(lsql, ltype, .equal, r, at: right.range)
+            return negated ? "NOT coalesce(" + test + ", 0)" : test
+        case .between(let value, let low, let high, let negated):
+            let v = try bind(value)
+            let (vsql, vtype) = try valueSQL(v, at: value.range)
+            let lo = try comparison(vsql, vtype, .greaterEqual, try bind(low, expecting: vtype), at: low.range)
+            let hi = try comparison(vsql, vtype, .lessEqual, try bind(high, expecting: vtype), at: high.range)
+            let both = "(" + lo + " AND " + hi + ")"
+            return negated ? "NOT coalesce(" + both + ", 0)" : both
+        case .isEmpty(let value, let negated):
+            let v = try bind(value)
+            let (sql, type) = try valueSQL(v, at: value.range)
+            let empty: SQLFragment
+            if let type, type.isTextual {
+                empty = "(" + sql + " IS NULL OR trim(" + sql + ") = '')"
+            } else {
+                empty = sql + " IS NULL"
+            }
+            return negated ? "NOT " + empty : empty
+        }
+    }
+
+    static func fieldText(_ expression: Expression) -> String {
+        if case .path(let parts) = expression.kind { return parts.map(\.value).joined(separator: ".") }
+        return "field"
+    }
+
+    private func compare(_ left: Expression, _ op: ComparisonOperator, _ right: Expression) throws -> SQLFragment {
+        let l = try bind(left)
+        if case .null = l {
+            throw Diagnostic(.invalidComparison, "compare a field with null using 'is empty'", at: left.range)
+        }
+        let (lsql, ltype) = try valueSQL(l, at: left.range)
+        let r: BoundExpression
+        do {
+            r = try bind(right, expecting: ltype)
+            try checkTypes(ltype, r, at: right.range)
+        } catch let diagnostic as Diagnostic where diagnostic.code == .typeMismatch && diagnostic.message.hasPrefix("expected ") {
+            // Name the field: "close_date expects a date, got "soon"".
+            throw Diagnostic(.typeMismatch, Self.fieldText(left) + " expects " + diagnostic.message.dropFirst("expected ".count),
+                             at: diagnostic.range, help: diagnostic.help)
+        }
+        // Enums with an order (priority, stage) compare by rank: priority >= high.
+        if case .column(let column) = l, case .enumeration = column.type, op != .equal, op != .notEqual,
+            case .constant(let value, _) = r, let text = String.fromDatabaseValue(value),
+            case .enumeration(let values) = column.type, let rank = values.firstIndex(of: text)
+        {
+            return FindCommand.sortKey(column) + " \(op.rawValue) " + SQLFragment.value(rank)
+        }
+        return try comparison(lsql, ltype, op, r, at: right.range)
+    }
+
+    /// Refuses comparisons that cannot mean anything: a date with text, a number with a date.
+    private func checkTypes(_ left: FieldType?, _ right: BoundExpression, at range: SourceRange) throws {
+        guard let left, let rightType = right.type else { return }
+        let ok: Bool
+        switch (left, rightType) {
+        case (.date, .date), (.date, .timestamp), (.timestamp, .date), (.timestamp, .timestamp): ok = true
+        case (.date, _), (.timestamp, _): ok = false
+        case (_, .date), (_, .timestamp): ok = left.isTextual
+        case (.integer, .integer), (.integer, .money), (.money, .integer), (.money, .money): ok = true
+        case (.integer, _), (.money, _): ok = !rightType.isTextual
+        default: ok = true
+        }
+        if !ok {
+            throw Diagnostic(.typeMismatch, "expected \(left.displayName), got \(rightType.displayName)", at: range)
+        }
+    }
+
+    /// `column op value`, with dates and periods compared by their bounds and != including empties.
+    func comparison(
+        _ lsql: SQLFragment, _ ltype: FieldType?, _ op: ComparisonOperator, _ right: BoundExpression,
+        at range: SourceRange
+    ) throws -> SQLFragment {
+        if case .null = right {
+            switch op {
+            case .equal: return lsql + " IS NULL"
+            case .notEqual: return lsql + " IS NOT NULL"
+            default: throw Diagnostic(.invalidComparison, "only = and != compare with null", at: range)
+            }
+        }
+        if case .ids(let subquery) = right {
+            switch op {
+            case .equal: return lsql + " IN (" + subquery + ")"
+            case .notEqual: return "(" + lsql + " IS NULL OR " + lsql + " NOT IN (" + subquery + "))"
+            default: throw Diagnostic(.invalidComparison, "records compare only with = and !=", at: range)
+            }
+        }
+        if case .temporal(let value) = right, let end = value.end {
+            let start = SQLFragment("?", [value.start.databaseValue])
+            let stop = SQLFragment("?", [end.databaseValue])
+            switch op {
+            case .equal: return "(" + lsql + " >= " + start + " AND " + lsql + " < " + stop + ")"
+            case .notEqual: return "(" + lsql + " IS NULL OR " + lsql + " < " + start + " OR " + lsql + " >= " + stop + ")"
+            case .less: return lsql + " < " + start
+            case .lessEqual: return lsql + " < " + stop
+            case .greater: return lsql + " >= " + stop
+            case .greaterEqual: return lsql + " >= " + start
+            }
+        }
+        let (rsql, _) = try valueSQL(right, at: range, for: ltype)
+        // Emails compare without regard to case (and use the NOCASE index).
+        let collate = (ltype == .email) ? " COLLATE NOCASE" : ""
+        switch op {
+        case .notEqual: return lsql + " IS NOT " + rsql + collate
+        default: return lsql + " \(op.rawValue) " + rsql + collate
+        }
+    }
+}

@@ -1,0 +1,344 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// A value expression after binding: what it is, its SQL and its type.
+enum BoundExpression {
+    case column(ColumnReference)
+    /// Computed SQL (functions, arithmetic) of a known or unknown type.
+    case computed(SQLFragment, FieldType?)
+    /// A literal; `type` is the type it was checked against.
+    case constant(DatabaseValue, FieldType?)
+    case temporal(TemporalValue)
+    case duration(Int, TimeUnit)
+    /// A subquery yielding ids: `account = "Acme"`, `owner = bob`, `owner in my team`.
+    case ids(SQLFragment)
+    case null
+
+    var type: FieldType? {
+        switch self {
+        case .column(let c): return c.type
+        case .computed(_, let t), .constant(_, let t): return t
+        case .temporal(let t):
+            if case .instant = t.kind { return .timestamp }
+            return .date
+        case .duration, .null, .ids: return nil
+        }
+    }
+}
+
+/// Who is acting, for `me` and `my team`.
+public struct Actor: Sendable, Equatable {
+    public let id: Int64
+    public let handle: String
+    public let name: String
+    public let teamID: Int64?
+
+    public init(id: Int64, handle: String, name: String, teamID: Int64?) {
+        self.id = id
+        self.handle = handle
+        self.name = name
+        self.teamID = teamID
+    }
+}
+
+/// Binds expressions and conditions of one query against the schema and the data.
+///
+/// Names resolve through the `QueryScope`; bare words resolve by the type they are compared
+/// with (an enum value, a user handle, a date word); constants become bound arguments.
+struct ExpressionBinder {
+    let db: Database
+    let scope: QueryScope
+    let temporal: TemporalResolver
+    let actor: Actor
+    let parameters: [String: String]
+
+    // MARK: - Values
+
+    func bind(_ expression: Expression, expecting expected: FieldType? = nil) throws -> BoundExpression {
+        switch expression.kind {
+        case .path(let parts):
+            if parts.count == 1 {
+                if let word = try bindWord(parts[0], expecting: expected) { return word }
+            }
+            return .column(try scope.resolve(parts))
+        case .string(let s):
+            return try bindText(s, at: expression.range, expecting: expected)
+        case .number(let text):
+            if expected == .money, let cents = Self.cents(fromDecimal: text) {
+                return .constant(cents.databaseValue, .money)
+            }
+            if let int = Int64(text) { return .constant(int.databaseValue, .integer) }
+            if let double = Double(text) { return .constant(double.databaseValue, .integer) }
+            throw Diagnostic(.invalidValue, "invalid number '\(text)'", at: expression.range)
+        case .money(let cents):
+            return .constant(Int64(cents).databaseValue, .money)
+        case .date(let text):
+            guard let date = CivilDate(text) else {
+                throw Diagnostic(.invalidDate, "'\(text)' is not a date of the calendar", at: expression.range,
+                                 help: "write dates as YYYY-MM-DD, e.g. 2026-11-22")
+            }
+            return .temporal(TemporalValue(kind: .day(date)))
+        case .variable(let name):
+            guard let value = parameters[name] else {
+                throw Diagnostic(.unknownParameter, "no value for parameter $\(name)", at: expression.range,
+                                 help: "pass it as \(name)=\"…\" when running the script")
+            }
+            return try bindText(value, at: expression.range, expecting: expected)
+        case .null:
+            return .null
+        case .relative(let amount, let unit):
+            return .temporal(temporal.relative(amount: amount, unit: unit))
+        case .period(let offset, let unit):
+            return .temporal(temporal.period(offset: offset, unit: unit))
+        case .duration(let amount, let unit):
+            return .duration(amount, unit)
+        case .myTeam:
+            guard let team = actor.teamID else {
+                throw Diagnostic(.unknownTeam, "\(actor.handle) is in no team, so 'my team' means nobody",
+                                 at: expression.range, help: "move the user to a team first")
+            }
+            return .ids(SQLFragment("SELECT id FROM users WHERE team_id = ?", [team.databaseValue]))
+        case .negate(let inner):
+            let bound = try bind(inner, expecting: expected)
+            if case .constant(let value, let type) = bound {
+                if let i = Int64.fromDatabaseValue(value) { return .constant((-i).databaseValue, type) }
+                if let d = Double.fromDatabaseValue(value) { return .constant((-d).databaseValue, type) }
+            }
+            if case .duration(let n, let unit) = bound { return .duration(-n, unit) }
+            let (sql, type) = try numericSQL(bound, at: inner.range)
+            return .computed("(-" + sql + ")", type)
+        case .binary(let op, let left, let right):
+            return try bindArithmetic(op, left, right, expecting: expected, range: expression.range)
+        case .call(let name, let arguments):
+            return try bindCall(name, arguments, expecting: expected, range: expression.range)
+        }
+    }
+
+    /// Resolves a bare word that is a value rather than a field, or returns nil to treat it as a field.
+    private func bindWord(_ word: Located<String>, expecting expected: FieldType?) throws -> BoundExpression? {
+        let w = word.value
+        // A field of the root entity wins unless the word is a valid value for the expected type.
+        let isField = scope.root.field(named: w) != nil || scope.root.relation(named: w) != nil
+        switch expected {
+        case .enumeration(let values):
+            if let match = values.first(where: { $0 == w }) {
+                return .constant(match.databaseValue, expected)
+            }
+            if isField { return nil }
+            let near = Suggestions.nearest(to: w, in: values)
+            throw Diagnostic(
+                .unknownValue, "'\(w)' is not a valid value here", at: word.range,
+                help: near.map { "did you mean '\($0)'? (one of \(values.joined(separator: ", ")))" }
+                    ?? "expected one of \(values.joined(separator: ", "))")
+        case .reference(let target):
+            if isField { return nil }
+            if target == "users" {
+                if w == "me" { return .constant(actor.id.databaseValue, expected) }
+                return .constant(try userID(handle: w, at: word.range).databaseValue, expected)
+            }
+            return try bindText(w, at: word.range, expecting: expected)
+        case .boolean:
+            if ["yes", "true", "on"].contains(w) { return .constant(1.databaseValue, .boolean) }
+            if ["no", "false", "off"].contains(w) { return .constant(0.databaseValue, .boolean) }
+        case .date, .timestamp:
+            if let value = temporal.word(w) { return .temporal(value) }
+        default:
+            break
+        }
+        if let value = temporal.word(w), !isField { return .temporal(value) }
+        if w == "me", !isField { return .constant(actor.id.databaseValue, .reference("users")) }
+        if isField { return nil }
+        if let type = expected, type.isTextual {
+            var help = "put text in quotes: \"\(w)\""
+            if let near = Suggestions.nearest(to: w, in: Catalog.fieldNames(of: scope.root)) {
+                help = "did you mean the field '\(near)'? For text, use quotes: \"\(w)\""
+            }
+            throw Diagnostic(.unknownValue, "'\(w)' is neither a field of \(scope.root.name) nor a value", at: word.range, help: help)
+        }
+        return nil
+    }
+
+    func userID(handle: String, at range: SourceRange) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle]) {
+            return id
+        }
+        let handles = try String.fetchAll(db, sql: "SELECT handle FROM users ORDER BY handle")
+        let help = Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" }
+            ?? "`users` lists who there is"
+        throw Diagnostic(.unknownUser, "unknown user '\(handle)'", at: range, help: help)
+    }
+
+    /// A quoted string (or parameter value) checked against the expected type.
+    private func bindText(_ text: String, at range: SourceRange, expecting expected: FieldType?) throws -> BoundExpression {
+        switch expected {
+        case .date, .timestamp:
+            if let date = CivilDate(text) { return .temporal(TemporalValue(kind: .day(date))) }
+            if let time = Timestamp(text) { return .temporal(TemporalValue(kind: .instant(time))) }
+            if let word = temporal.word(text.lowercased()) { return .temporal(word) }
+            throw Diagnostic(
+                .typeMismatch, "expected a date, got \"\(text)\"", at: range,
+                help: "write a date as 2026-11-22, today, 3 days ago or this quarter")
+        case .money:
+            let cleaned = text.replacingOccurrences(of: "$", with: "").replacingOccurrences(of: ",", with: "")
+            guard let cents = Self.cents(fromDecimal: cleaned) else {
+                throw Diagnostic(.typeMismatch, "expected an amount of money, got \"\(text)\"", at: range,
+                                 help: "write amounts as 5000, $5,000 or 5000.50")
+            }
+            return .constant(cents.databaseValue, .money)
+        case .integer:
+            guard let n = Int64(text) else {
+                throw Diagnostic(.typeMismatch, "expected a number, got \"\(text)\"", at: range)
+            }
+            return .constant(n.databaseValue, .integer)
+        case .boolean:
+            switch text.lowercased() {
+            case "yes", "true", "1": return .constant(1.databaseValue, .boolean)
+            case "no", "false", "0": return .constant(0.databaseValue, .boolean)
+            default: throw Diagnostic(.typeMismatch, "expected yes or no, got \"\(text)\"", at: range)
+            }
+        case .enumeration(let values):
+            if let match = values.first(where: { $0 == text.lowercased() }) { return .constant(match.databaseValue, expected) }
+            let near = Suggestions.nearest(to: text, in: values)
+            throw Diagnostic(
+                .unknownValue, "\"\(text)\" is not a valid value here", at: range,
+                help: near.map { "did you mean '\($0)'?" } ?? "expected one of \(values.joined(separator: ", "))")
+        case .reference(let target):
+            guard let entity = CRMSchema.entity(named: target) else { return .constant(text.databaseValue, .text) }
+            if let id = Int64(text) { return .constant(id.databaseValue, expected) }
+            guard !entity.naturalKey.isEmpty else {
+                throw Diagnostic(.typeMismatch, "\(entity.name) are named by number, got \"\(text)\"", at: range)
+            }
+            if target == "users" { return .constant(try userID(handle: text, at: range).databaseValue, expected) }
+            let column = SQLDialect.quote(entity.naturalKey[0])
+            return .ids(SQLFragment(
+                "SELECT id FROM \(SQLDialect.quote(entity.name)) WHERE \(column) = ? COLLATE NOCASE", [text.databaseValue]))
+        default:
+            return .constant(text.databaseValue, .text)
+        }
+    }
+
+    static func cents(fromDecimal text: String) -> Int64? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = Int64(parts[0].isEmpty ? "0" : parts[0]) else { return nil }
+        var fraction: Int64 = 0
+        if parts.count == 2 {
+            let digits = parts[1]
+            guard digits.count <= 2, digits.allSatisfy(\.isNumber), let f = Int64(digits) else { return nil }
+            fraction = digits.count == 1 ? f * 10 : f
+        }
+        return whole * 100 + (whole < 0 ? -fraction : fraction)
+    }
+
+    // MARK: - Arithmetic and functions
+
+    private func bindArithmetic(
+        _ op: ArithmeticOperator, _ left: Expression, _ right: Expression, expecting expected: FieldType?,
+        range: SourceRange
+    ) throws -> BoundExpression {
+        let l = try bind(left, expecting: expected)
+        let r = try bind(right, expecting: l.type ?? expected)
+        // Constant date arithmetic: today + 14 days.
+        if case .temporal(let t) = l, case .duration(let n, let unit) = r, op == .add || op == .subtract {
+            return .temporal(temporal.add(t, amount: op == .add ? n : -n, unit: unit))
+        }
+        // A date column moved by a duration: close_date + 7 days.
+        if case .duration(let n, let unit) = r, op == .add || op == .subtract, let type = l.type, type.isTemporal {
+            let amount = op == .add ? n : -n
+            let (sql, _) = try valueSQL(l, at: left.range)
+            let modifier: String
+            switch unit {
+            case .quarter: modifier = "\(amount * 3) months"
+            case .week: modifier = "\(amount * 7) days"
+            default: modifier = "\(amount) \(unit.rawValue)s"
+            }
+            let function = type == .date ? "date" : "strftime('%Y-%m-%dT%H:%M:%SZ', "
+            let call = type == .date ? "date(" : function
+            return .computed(call + sql + SQLFragment(", ?)", [modifier.databaseValue]), type)
+        }
+        if case .duration = l {
+            throw Diagnostic(.typeMismatch, "a duration must come after a date, as in today + 14 days", at: left.range)
+        }
+        if case .duration = r {
+            throw Diagnostic(.typeMismatch, "a duration can only be added to a date, as in today + 14 days", at: right.range)
+        }
+        let (ls, lt) = try numericSQL(l, at: left.range)
+        let (rs, rt) = try numericSQL(r, at: right.range)
+        let type: FieldType = (lt == .money || rt == .money) ? .money : .integer
+        return .computed("(" + ls + " \(op.rawValue) " + rs + ")", type)
+    }
+
+    private func numericSQL(_ bound: BoundExpression, at range: SourceRange) throws -> (SQLFragment, FieldType) {
+        switch bound.type {
+        case .integer, .money, nil:
+            let (sql, _) = try valueSQL(bound, at: range)
+            return (sql, bound.type ?? .integer)
+        case .some(let type):
+            throw Diagnostic(.typeMismatch, "arithmetic needs numbers, but this is \(type.displayName)", at: range)
+        }
+    }
+
+    static let functions: [String: (arity: ClosedRange<Int>, text: Bool)] = [
+        "lower": (1...1, true), "upper": (1...1, true), "trim": (1...1, true), "replace": (3...3, true),
+        "concat": (1...16, true), "length": (1...1, false), "coalesce": (2...8, false), "round": (1...2, false),
+        "abs": (1...1, false), "substr": (2...3, true),
+    ]
+
+    private func bindCall(
+        _ name: Located<String>, _ arguments: [Expression], expecting expected: FieldType?, range: SourceRange
+    ) throws -> BoundExpression {
+        guard let spec = Self.functions[name.value] else {
+            let near = Suggestions.nearest(to: name.value, in: Self.functions.keys.sorted())
+            throw Diagnostic(
+                .unknownFunction, "unknown function '\(name.value)'", at: name.range,
+                help: near.map { "did you mean '\($0)'?" }
+                    ?? "functions are " + Self.functions.keys.sorted().joined(separator: ", "))
+        }
+        guard spec.arity.contains(arguments.count) else {
+            let count = spec.arity.lowerBound == spec.arity.upperBound
+                ? "\(spec.arity.lowerBound)" : "\(spec.arity.lowerBound) to \(spec.arity.upperBound)"
+            throw Diagnostic(.invalidValue, "\(name.value) takes \(count) argument\(count == "1" ? "" : "s"), got \(arguments.count)", at: range)
+        }
+        var parts: [SQLFragment] = []
+        var firstType: FieldType? = nil
+        for (index, argument) in arguments.enumerated() {
+            let bound = try bind(argument, expecting: index == 0 ? nil : firstType)
+            if index == 0 { firstType = bound.type }
+            parts.append(try valueSQL(bound, at: argument.range).0)
+        }
+        switch name.value {
+        case "concat":
+            return .computed("(" + SQLFragment.joined(parts.map { "coalesce(" + $0 + ", '')" }, separator: " || ") + ")", .text)
+        case "length", "abs", "round":
+            return .computed("\(name.value)(" + SQLFragment.joined(parts, separator: ", ") + ")", name.value == "length" ? .integer : firstType)
+        case "coalesce":
+            return .computed("coalesce(" + SQLFragment.joined(parts, separator: ", ") + ")", firstType)
+        default:
+            let type: FieldType = (firstType == .email) ? .email : .text
+            return .computed("\(name.value)(" + SQLFragment.joined(parts, separator: ", ") + ")", type)
+        }
+    }
+
+    // MARK: - SQL for a bound value
+
+    /// The SQL for a bound value used as a scalar.
+    func valueSQL(_ bound: BoundExpression, at range: SourceRange, for type: FieldType? = nil) throws -> (SQLFragment, FieldType?) {
+        switch bound {
+        case .column(let column):
+            return (SQLFragment(column.sql), column.type)
+        case .computed(let sql, let t):
+            return (sql, t)
+        case .constant(let value, let t):
+            return (SQLFragment("?", [value]), t)
+        case .temporal(let value):
+            let stored = value.storedValue(for: type ?? bound.type ?? .date)
+            return (SQLFragment("?", [stored.databaseValue]), bound.type)
+        case .duration:
+            throw Diagnostic(.typeMismatch, "a duration like '14 days' needs a date to add to, as in today + 14 days", at: range)
+        case .ids(let query):
+            return ("(" + query + " LIMIT 1)", .reference("ids"))
+        case .null:
+            return (SQLFragment("NULL"), nil)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// Binds `field = value` assignments for create and update: the field must exist and be
+/// writable, the value must fit its type, and a named record (account = "Acme") must exist.
+struct AssignmentBinder {
+    let engine: Engine
+    let db: Database
+    let entity: EntityDefinition
+    let binder: ExpressionBinder
+
+    struct Bound {
+        let field: FieldDefinition
+        let value: SQLFragment
+        let range: SourceRange
+        /// The constant value, when the expression has no field in it.
+        let constant: DatabaseValue?
+    }
+
+    func field(_ name: Located<String>) throws -> FieldDefinition {
+        guard let field = entity.field(named: name.value) ?? entity.relation(named: name.value) else {
+            let near = Suggestions.nearest(to: name.value, in: Catalog.fieldNames(of: entity))
+            throw Diagnostic(.unknownField, "unknown field '\(name.value)' on \(entity.name)", at: name.range,
+                             help: near.map { "did you mean '\($0)'?" } ?? "\(entity.name) has " + entity.fields.filter { !$0.system }.map(\.name).joined(separator: ", "))
+        }
+        if field.system {
+            throw Diagnostic(.readOnlyField, "\(field.name) is set by Rolo and cannot be changed", at: name.range)
+        }
+        return field
+    }
+
+    func bind(_ assignment: Assignment) throws -> Bound {
+        let field = try self.field(assignment.field)
+        let label = field.relationName ?? field.name
+        let bound: BoundExpression
+        do {
+            bound = try binder.bind(assignment.value, expecting: field.type)
+        } catch let diagnostic as Diagnostic where diagnostic.code == .typeMismatch && diagnostic.message.hasPrefix("expected ") {
+            throw Diagnostic(.typeMismatch, "\(label) " + "expects " + diagnostic.message.dropFirst("expected ".count),
+                             at: diagnostic.range, help: diagnostic.help)
+        }
+        var sql: SQLFragment
+        var type: FieldType?
+        switch bound {
+        case .null:
+            if field.required {
+                throw Diagnostic(.requiredField, "\(label) is required on \(entity.name) and cannot be empty", at: assignment.value.range)
+            }
+            return Bound(field: field, value: SQLFragment("NULL"), range: assignment.value.range, constant: .null)
+        case .ids(let subquery):
+            let ids = try Int64.fetchAll(db, sql: subquery.sql + " LIMIT 3", arguments: subquery.statementArguments)
+            guard let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target) else {
+                throw Diagnostic(.typeMismatch, "\(label) does not name records", at: assignment.value.range)
+            }
+            if ids.count != 1 {
+                let key = targetEntity.naturalKey.first ?? "name"
+                throw Diagnostic(
+                    .unknownRecord, ids.isEmpty ? "no \(targetEntity.singular) has that \(key)" : "several \(targetEntity.name) have that \(key): " + ids.map(String.init).joined(separator: ", "),
+                    at: assignment.value.range, help: ids.isEmpty ? "find \(targetEntity.name) where \(key) contains \"…\" lists candidates" : "use the number instead")
+            }
+            return Bound(field: field, value: SQLFragment("?", [ids[0].databaseValue]), range: assignment.value.range, constant: ids[0].databaseValue)
+        default:
+            (sql, type) = try binder.valueSQL(bound, at: assignment.value.range, for: field.type)
+        }
+        try check(type, against: field, label: label, at: assignment.value.range)
+        if field.type == .money, case .computed = bound {
+            sql = "CAST(round(" + sql + ") AS INTEGER)"
+        }
+        if case .reference(let target) = field.type, case .constant(let value, _) = bound, !value.isNull {
+            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(target)) WHERE id = ?", arguments: [value]) ?? false
+            if !exists {
+                throw Diagnostic(.unknownRecord, "there is no \(CRMSchema.entity(named: target)?.singular ?? target) \(value)", at: assignment.value.range)
+            }
+        }
+        var constant: DatabaseValue? = nil
+        if case .column = bound {} else if scopeFree(bound) {
+            constant = try DatabaseValue.fetchOne(db, sql: "SELECT " + sql.sql, arguments: sql.statementArguments) ?? .null
+            if field.required, constant?.isNull == true {
+                throw Diagnostic(.requiredField, "\(label) is required on \(entity.name) and cannot be empty", at: assignment.value.range)
+            }
+            if field.type == .email, let text = constant.flatMap(String.fromDatabaseValue), !Self.isValidEmail(text) {
+                throw Diagnostic(.invalidValue, "\"\(text)\" is not a valid email address", at: assignment.value.range,
+                                 help: "an email looks like name@example.com")
+            }
+        }
+        return Bound(field: field, value: sql, range: assignment.value.range, constant: constant)
+    }
+
+    /// Whether a bound value can be computed without a record (no column in it).
+    private func scopeFree(_ bound: BoundExpression) -> Bool {
+        switch bound {
+        case .column: return false
+        case .computed(let sql, _): return !sql.sql.contains("t0.")
+        default: return true
+        }
+    }
+
+    private func check(_ type: FieldType?, against field: FieldDefinition, label: String, at range: SourceRange) throws {
+        guard let type else { return }
+        let ok: Bool
+        switch (field.type, type) {
+        case (.money, .money), (.money, .integer), (.integer, .integer), (.integer, .money): ok = true
+        case (.money, _), (.integer, _): ok = false
+        case (.date, .date), (.date, .timestamp), (.timestamp, .timestamp), (.timestamp, .date): ok = true
+        case (.date, _), (.timestamp, _): ok = false
+        case (.boolean, .boolean), (.boolean, .integer): ok = true
+        case (.boolean, _): ok = false
+        case (.reference, .reference), (.reference, .integer): ok = true
+        case (.reference, _): ok = false
+        case (.enumeration, .enumeration), (.enumeration, .text): ok = true
+        case (.enumeration, _): ok = false
+        case (.text, .date), (.text, .timestamp): ok = true
+        default: ok = true
+        }
+        if !ok {
+            throw Diagnostic(.typeMismatch, "\(label) expects \(field.type.displayName), got \(type.displayName)", at: range)
+        }
+    }
+
+    /// A pragmatic email check: one @, a dot in the domain, no spaces.
+    static func isValidEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+            !text.contains(" ")
+        else { return false }
+        return true
+    }
+
+    /// SQL true when `value` is a valid email (for bulk checks that run inside the database).
+    static func validEmailSQL(_ value: SQLFragment) -> SQLFragment {
+        "(" + value + " LIKE '%_@_%._%' AND " + value + " NOT LIKE '%@%@%' AND " + value + " NOT LIKE '% %' AND " + value + " NOT LIKE '%.' AND " + value + " NOT LIKE '%@.%')"
+    }
+}

@@ -1,0 +1,337 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// The changing commands: create, update, delete, assign, merge, log, add task.
+/// Each binds and checks, then writes only through `ChangeRecorder` inside `performChange`.
+struct ChangeCommands {
+    let engine: Engine
+    let db: Database
+    let recorder: ChangeRecorder
+
+    // MARK: - Shared
+
+    /// The filter (over alias t0) for a selector, with the record or records' permission checked.
+    func filter(
+        for selector: RecordSelector, entity: EntityDefinition, scope: QueryScope, binder: ExpressionBinder,
+        action: String, decision: AccessPolicy.Decision, level: GrantedRule.Scope, rule: GrantedRule?, range: SourceRange
+    ) throws -> SQLFragment? {
+        let filter: SQLFragment?
+        switch selector {
+        case .one(let key):
+            let id = try RecordLookup.id(of: key, in: entity, db: db)
+            filter = SQLFragment("t0.id = ?", [id.databaseValue])
+        case .matching(let condition):
+            if let condition {
+                let sql = try binder.condition(condition)
+                try engine.checkReadable(scope)
+                if scope.hasJoins {
+                    let table = SQLDialect.quote(entity.name)
+                    filter = "t0.id IN (SELECT t0.id FROM \(table) AS t0\(scope.joinSQL) WHERE " + sql + ")"
+                } else {
+                    filter = sql
+                }
+            } else {
+                filter = nil
+            }
+        }
+        try engine.requireAllInScope(entity, filter: filter, action: action, scope: level, rule: rule, db: db, at: range)
+        return filter
+    }
+
+    /// The scope a change may reach: whole-record allow, or the narrowest field-limited allow covering `fields`.
+    func allowedScope(
+        _ action: String, _ entity: EntityDefinition, fields: [(FieldDefinition, SourceRange)], at range: SourceRange
+    ) throws -> (GrantedRule.Scope, GrantedRule?, AccessPolicy.Decision) {
+        let decision = try engine.require(action, entity, at: range)
+        for (field, fieldRange) in fields {
+            if let deny = decision.deniedFields[field.name] {
+                throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
+                                 at: fieldRange, help: "denied by rule \(deny.description)")
+            }
+        }
+        if let scope = decision.scope { return (scope, decision.allowedBy, decision) }
+        var narrowest: GrantedRule? = nil
+        for (field, fieldRange) in fields {
+            guard let rule = decision.fieldAllows[field.name] else {
+                let allowed = decision.fieldAllows.keys.sorted().joined(separator: ", ")
+                throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
+                                 at: fieldRange, help: "\(engine.actor.handle) may \(action) only \(allowed) on \(entity.name)")
+            }
+            if narrowest == nil || rule.scope < (narrowest?.scope ?? .all) { narrowest = rule }
+        }
+        guard let rule = narrowest else {
+            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name)", at: range)
+        }
+        return (rule.scope, rule, decision)
+    }
+
+    /// Fields whose change counts as (re)assignment and needs the assign action.
+    static let assignmentFields: Set<String> = ["owner_id", "assignee_id"]
+
+    // MARK: - update
+
+    func update(entityName: EntityName, selector: RecordSelector, assignments: [Assignment], statement: ParsedStatement) throws -> ChangeOutcome {
+        let entity = try Catalog.entity(entityName)
+        try requireWritable(entity, at: entityName.range)
+        let scope = QueryScope(root: entity)
+        let binder = engine.binder(db, scope: scope)
+        let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
+        var bound: [AssignmentBinder.Bound] = []
+        for assignment in assignments {
+            let item = try assignmentBinder.bind(assignment)
+            if bound.contains(where: { $0.field.name == item.field.name }) {
+                throw Diagnostic(.invalidValue, "\(item.field.name) is set twice", at: assignment.field.range)
+            }
+            bound.append(item)
+        }
+        if scope.referenced.contains(where: { $0.column.alias != scope.rootAlias }) {
+            throw Diagnostic(.invalidValue, "set takes the record's own fields; related records' fields cannot be copied yet",
+                             at: scope.referenced.first(where: { $0.column.alias != scope.rootAlias })?.range)
+        }
+        let plain = bound.filter { !Self.assignmentFields.contains($0.field.name) }
+        let owners = bound.filter { Self.assignmentFields.contains($0.field.name) }
+        var level = GrantedRule.Scope.all
+        var rule: GrantedRule? = nil
+        if !plain.isEmpty {
+            (level, rule, _) = try allowedScope("update", entity, fields: plain.map { ($0.field, $0.range) }, at: entityName.range)
+        }
+        if !owners.isEmpty {
+            let (assignLevel, assignRule, _) = try allowedScope("assign", entity, fields: owners.map { ($0.field, $0.range) }, at: entityName.range)
+            if assignLevel < level { (level, rule) = (assignLevel, assignRule) }
+            for owner in owners { try requireTargetInScope(owner, level: assignLevel) }
+        }
+        let selectionScope = QueryScope(root: entity)
+        let selectionBinder = engine.binder(db, scope: selectionScope)
+        let filter = try self.filter(
+            for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: "update",
+            decision: engine.policy.decide("update", on: entity.name), level: level, rule: rule, range: entityName.range)
+        try validateEmails(entity, bound, filter: filter)
+        let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
+        return ChangeOutcome(records: count, verb: "updated", entity: entity)
+    }
+
+    /// An owner or assignee given in a change must be someone the user may hand records to.
+    private func requireTargetInScope(_ bound: AssignmentBinder.Bound, level: GrantedRule.Scope) throws {
+        guard level != .all, let value = bound.constant, let id = Int64.fromDatabaseValue(value) else { return }
+        if level == .own, id != engine.actor.id {
+            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may only give records to themselves", at: bound.range)
+        }
+        if level == .team {
+            let team = try Int64.fetchOne(db, sql: "SELECT team_id FROM users WHERE id = ?", arguments: [id])
+            if team == nil || team != engine.actor.teamID {
+                throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may only give records to members of their team", at: bound.range)
+            }
+        }
+    }
+
+    /// Refuses a bulk change that would turn valid emails invalid, naming a record.
+    private func validateEmails(_ entity: EntityDefinition, _ bound: [AssignmentBinder.Bound], filter: SQLFragment?) throws {
+        for item in bound where item.field.type == .email && item.constant == nil {
+            let column = SQLFragment("t0.\(SQLDialect.quote(item.field.name))")
+            let broken = "SELECT t0.id, " + item.value + " FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
+                + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment("")) + "coalesce(" + AssignmentBinder.validEmailSQL(column)
+                + ", 0) AND NOT coalesce(" + AssignmentBinder.validEmailSQL(item.value) + ", 1) LIMIT 1"
+            if let row = try Row.fetchOne(db, sql: broken.sql, arguments: broken.statementArguments) {
+                let id: Int64 = row[0]
+                let value: String? = row[1]
+                throw Diagnostic(.invalidValue, "this would make \(entity.singular) \(id)'s email invalid (\"\(value ?? "")\")",
+                                 at: item.range, help: "narrow the where clause, or fix that record first")
+            }
+        }
+    }
+
+    private func requireWritable(_ entity: EntityDefinition, at range: SourceRange) throws {
+        if entity.kind == .system {
+            throw Diagnostic(.readOnlyField, "\(entity.name) is kept by Rolo and cannot be changed by hand", at: range)
+        }
+        if entity.kind == .security {
+            throw Diagnostic(.readOnlyField, "\(entity.name) change through the user and role commands (grant, revoke, create user…)", at: range)
+        }
+    }
+
+    // MARK: - create
+
+    func create(entityName: EntityName, assignments: [Assignment]) throws -> ChangeOutcome {
+        let entity = try Catalog.entity(entityName)
+        try requireWritable(entity, at: entityName.range)
+        let scope = QueryScope(root: entity)
+        let binder = engine.binder(db, scope: scope)
+        let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
+        var values: [(field: String, value: DatabaseValue)] = []
+        var bound: [AssignmentBinder.Bound] = []
+        for assignment in assignments {
+            let item = try assignmentBinder.bind(assignment)
+            guard let constant = item.constant else {
+                throw Diagnostic(.invalidValue, "a new record has no fields to compute from; give a value", at: item.range)
+            }
+            if values.contains(where: { $0.field == item.field.name }) {
+                throw Diagnostic(.invalidValue, "\(item.field.name) is given twice", at: assignment.field.range)
+            }
+            values.append((item.field.name, constant))
+            bound.append(item)
+        }
+        let (level, _, _) = try allowedScope("create", entity, fields: bound.map { ($0.field, $0.range) }, at: entityName.range)
+        if entity.hasOwner {
+            if let owner = bound.first(where: { $0.field.name == "owner_id" }) {
+                try requireTargetInScope(owner, level: level)
+            } else {
+                values.append(("owner_id", engine.actor.id.databaseValue))
+            }
+        }
+        if entity.name == "tickets", !values.contains(where: { $0.field == "opened_at" }) {
+            values.append(("opened_at", recorder.now.databaseValue))
+        }
+        if entity.name == "activities", !values.contains(where: { $0.field == "occurred_at" }) {
+            values.append(("occurred_at", recorder.now.databaseValue))
+        }
+        let missing = entity.fields.filter { field in
+            field.required && !field.system && field.sqlDefault == nil && !values.contains(where: { $0.field == field.name })
+        }
+        if !missing.isEmpty {
+            let names = missing.map { $0.relationName ?? $0.name }
+            throw Diagnostic(.requiredField, "a new \(entity.singular) needs \(names.joined(separator: ", "))", at: entityName.range,
+                             help: "e.g. create \(entity.singular) " + names.map { "\($0)=…" }.joined(separator: " "))
+        }
+        let id = try recorder.insert(entity, values: values)
+        return ChangeOutcome(records: 1, verb: "created", entity: entity, note: "new \(entity.singular) is number \(id)")
+    }
+
+    // MARK: - delete
+
+    func delete(entityName: EntityName, selector: RecordSelector) throws -> ChangeOutcome {
+        let entity = try Catalog.entity(entityName)
+        try requireWritable(entity, at: entityName.range)
+        let decision = try engine.require("delete", entity, at: entityName.range)
+        let scope = QueryScope(root: entity)
+        let binder = engine.binder(db, scope: scope)
+        let filter = try self.filter(
+            for: selector, entity: entity, scope: scope, binder: binder, action: "delete", decision: decision,
+            level: decision.scope ?? .own, rule: decision.allowedBy, range: entityName.range)
+        let count = try recorder.delete(entity, filter: filter ?? SQLFragment("1"))
+        return ChangeOutcome(records: count, verb: "deleted", entity: entity)
+    }
+
+    // MARK: - assign
+
+    func assign(entityName: EntityName, selector: RecordSelector, to user: Expression) throws -> ChangeOutcome {
+        let entity = try Catalog.entity(entityName)
+        try requireWritable(entity, at: entityName.range)
+        guard let field = entity.field(named: entity.hasAssignee ? "assignee_id" : "owner_id") else {
+            throw Diagnostic(.invalidValue, "\(entity.name) have no owner to assign", at: entityName.range)
+        }
+        let decision = try engine.require("assign", entity, at: entityName.range)
+        let scope = QueryScope(root: entity)
+        let binder = engine.binder(db, scope: scope)
+        let target = try binder.bind(user, expecting: .reference("users"))
+        guard case .constant(let value, _) = target, let userID = Int64.fromDatabaseValue(value) else {
+            throw Diagnostic(.unknownUser, "assign … to takes a user's handle, e.g. to carol", at: user.range)
+        }
+        let level = decision.scope ?? .own
+        try requireTargetInScope(AssignmentBinder.Bound(field: field, value: .value(userID), range: user.range, constant: value), level: level)
+        let filter = try self.filter(
+            for: selector, entity: entity, scope: scope, binder: binder, action: "assign", decision: decision,
+            level: level, rule: decision.allowedBy, range: entityName.range)
+        let count = try recorder.update(entity, filter: filter, set: [(field, .value(userID))])
+        return ChangeOutcome(records: count, verb: "assigned", entity: entity)
+    }
+
+    // MARK: - merge
+
+    func merge(entityName: EntityName, from: Located<RecordKey>, into: Located<RecordKey>) throws -> ChangeOutcome {
+        let entity = try Catalog.entity(entityName)
+        try requireWritable(entity, at: entityName.range)
+        let decision = try engine.require("merge", entity, at: entityName.range)
+        let source = try RecordLookup.id(of: from, in: entity, db: db)
+        let target = try RecordLookup.id(of: into, in: entity, db: db)
+        if source == target {
+            throw Diagnostic(.invalidMerge, "cannot merge \(entity.singular) \(source) into itself", at: from.range.union(into.range))
+        }
+        let level = decision.scope ?? .own
+        try engine.requireAllInScope(entity, filter: SQLFragment("t0.id IN (?, ?)", [source.databaseValue, target.databaseValue]),
+                                     action: "merge", scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
+        // The kept record fills its empty fields from the merged one.
+        let table = SQLDialect.quote(entity.name)
+        var fills: [(FieldDefinition, SQLFragment)] = []
+        for field in entity.fields where !field.system && field.name != "owner_id" {
+            let column = SQLDialect.quote(field.name)
+            let empty = field.type.isTextual ? "(t0.\(column) IS NULL OR trim(t0.\(column)) = '')" : "t0.\(column) IS NULL"
+            fills.append((field, SQLFragment("CASE WHEN \(empty) THEN (SELECT s.\(column) FROM \(table) s WHERE s.id = ?) ELSE t0.\(column) END", [source.databaseValue])))
+        }
+        _ = try recorder.update(entity, filter: SQLFragment("t0.id = ?", [target.databaseValue]), set: fills)
+        // Related records move to the kept record.
+        for other in CRMSchema.entities where other.kind == .domain {
+            for field in other.fields where field.referencedEntity == entity.name {
+                _ = try recorder.update(other, filter: SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [source.databaseValue]),
+                                        set: [(field, .value(target))])
+            }
+        }
+        _ = try recorder.delete(entity, filter: SQLFragment("t0.id = ?", [source.databaseValue]))
+        return ChangeOutcome(records: 1, verb: "merged", entity: entity,
+                             note: "\(entity.singular) \(source) was merged into \(entity.singular) \(target) and removed")
+    }
+
+    // MARK: - log and add task
+
+    func log(kind: Located<String>, target: RecordReference, text: Located<String>) throws -> ChangeOutcome {
+        guard let activities = CRMSchema.entity(named: "activities") else { throw Diagnostic(.unknownEntity, "no activities table") }
+        let entity = try Catalog.entity(target.entity)
+        guard let link = activities.fields.first(where: { $0.referencedEntity == entity.name }) else {
+            throw Diagnostic(.invalidValue, "activities cannot be logged on \(entity.name)", at: target.entity.range,
+                             help: "log on a contact, account, lead, deal or ticket")
+        }
+        _ = try engine.require("create", activities, at: kind.range)
+        let readDecision = try engine.require("read", entity, at: target.entity.range)
+        let id = try RecordLookup.id(of: target.key, in: entity, db: db)
+        try RecordLookup.requireInScope(id, of: entity, action: "read", decision: readDecision, engine: engine, db: db, at: target.key.range)
+        let firstLine = text.value.split(separator: "\n").first.map(String.init) ?? text.value
+        let subject = firstLine.count > 80 ? String(firstLine.prefix(79)) + "…" : firstLine
+        let values: [(field: String, value: DatabaseValue)] = [
+            ("kind", kind.value.databaseValue), ("subject", subject.databaseValue), ("body", text.value.databaseValue),
+            (link.name, id.databaseValue), ("occurred_at", recorder.now.databaseValue), ("owner_id", engine.actor.id.databaseValue),
+        ]
+        let newID = try recorder.insert(activities, values: values)
+        return ChangeOutcome(records: 1, verb: "logged", entity: activities, note: "\(kind.value) logged on \(entity.singular) \(id) as activity \(newID)")
+    }
+
+    func addTask(title: Located<String>, target: RecordReference?, due: Expression?, assignee: Expression?) throws -> ChangeOutcome {
+        guard let tasks = CRMSchema.entity(named: "tasks") else { throw Diagnostic(.unknownEntity, "no tasks table") }
+        let decision = try engine.require("create", tasks, at: title.range)
+        let scope = QueryScope(root: tasks)
+        let binder = engine.binder(db, scope: scope)
+        var values: [(field: String, value: DatabaseValue)] = [("title", title.value.databaseValue), ("status", "open".databaseValue)]
+        if let target {
+            let entity = try Catalog.entity(target.entity)
+            guard let link = tasks.fields.first(where: { $0.referencedEntity == entity.name && $0.name != "assignee_id" && $0.name != "owner_id" }) else {
+                throw Diagnostic(.invalidValue, "tasks cannot be attached to \(entity.name)", at: target.entity.range,
+                                 help: "attach tasks to a contact, account, lead, deal or ticket")
+            }
+            let id = try RecordLookup.id(of: target.key, in: entity, db: db)
+            values.append((link.name, id.databaseValue))
+        }
+        if let due {
+            let bound = try binder.bind(due, expecting: .date)
+            guard case .temporal(let value) = bound else {
+                throw Diagnostic(.typeMismatch, "due expects a date, e.g. due in 2 days or due 2026-12-01", at: due.range)
+            }
+            values.append(("due_date", value.storedValue(for: .date).databaseValue))
+        }
+        var assigneeID = engine.actor.id
+        if let assignee {
+            let bound = try binder.bind(assignee, expecting: .reference("users"))
+            guard case .constant(let value, _) = bound, let id = Int64.fromDatabaseValue(value) else {
+                throw Diagnostic(.unknownUser, "for takes a user's handle, e.g. for alice", at: assignee.range)
+            }
+            assigneeID = id
+            if id != engine.actor.id, let field = tasks.field(named: "assignee_id") {
+                let assign = try engine.require("assign", tasks, at: assignee.range)
+                try requireTargetInScope(AssignmentBinder.Bound(field: field, value: .value(id), range: assignee.range, constant: value),
+                                         level: min(assign.scope ?? .own, decision.scope ?? .own))
+            }
+        }
+        values.append(("assignee_id", assigneeID.databaseValue))
+        values.append(("owner_id", engine.actor.id.databaseValue))
+        let id = try recorder.insert(tasks, values: values)
+        return ChangeOutcome(records: 1, verb: "created", entity: tasks, note: "new task is number \(id)")
+    }
+}

@@ -1,0 +1,92 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// What a changing command did, reported by its body to the pipeline.
+struct ChangeOutcome {
+    var records: Int
+    /// "updated", "created", "deleted", "assigned", "merged", "logged", "reverted".
+    var verb: String
+    var entity: EntityDefinition
+    /// A line printed after the summary (e.g. the new record's number).
+    var note: String? = nil
+    /// Singular and plural nouns when the entity's are not right ("record", "records").
+    var noun: (String, String)? = nil
+
+    var nounText: String {
+        let (one, many) = noun ?? (entity.singular, entity.name)
+        return records == 1 ? one : many
+    }
+}
+
+extension Engine {
+    /// Whether this statement only previews.
+    func isDryRun(_ statement: ParsedStatement) -> Bool {
+        settings.dryRun || statement.hasOption("dry-run")
+    }
+
+    /// The one path every change takes: inside a savepoint, open a change set, run the body
+    /// (which checks permissions and writes through the recorder), close the change set, print
+    /// the summary and per-record diffs, then commit — or roll back for a dry-run, an empty
+    /// change, or a declined confirmation.
+    func performChange(
+        _ statement: ParsedStatement, output: OutputSink,
+        body: (Database, ChangeRecorder) throws -> ChangeOutcome
+    ) throws -> CommandResult {
+        let dryRun = isDryRun(statement)
+        var result = CommandResult()
+        result.wasDryRun = dryRun
+        try store.dbQueue.inDatabase { db in
+            try db.inSavepoint {
+                let recorder = try ChangeRecorder(db: db, actor: actor, command: statement.text, now: clock.now().description)
+                let outcome = try body(db, recorder)
+                let noun = outcome.nounText
+                if outcome.records == 0 {
+                    output.line("no \(outcome.entity.name) matched; nothing changed")
+                    return .rollback
+                }
+                try recorder.finish(records: outcome.records, summary: "\(outcome.verb) \(outcome.records) \(noun)")
+                if !dryRun, outcome.records > settings.confirmThreshold, !statement.hasOption("yes"), let confirm {
+                    if !confirm("\(statement.text.split(separator: " ").first ?? "change") \(outcome.records) \(noun)?") {
+                        output.line("cancelled; nothing changed")
+                        return .rollback
+                    }
+                }
+                result.rows = outcome.records
+                if dryRun {
+                    output.line("dry-run: would have \(outcome.verb) \(outcome.records) \(noun); nothing was written")
+                    result.dryRunChanges = true
+                } else {
+                    output.line("\(outcome.verb) \(outcome.records) \(noun) (change \(recorder.changeSetID))")
+                    result.changeSetID = recorder.changeSetID
+                }
+                if let note = outcome.note { output.line(note) }
+                if !statement.hasOption("quiet") {
+                    try recorder.printDiffs(output: output)
+                }
+                return dryRun ? .rollback : .commit
+            }
+        }
+        return result
+    }
+
+    /// Refuses a change that would touch records outside the user's scope, naming how many and some ids.
+    func requireAllInScope(
+        _ entity: EntityDefinition, filter: SQLFragment?, action: String, scope level: GrantedRule.Scope,
+        rule: GrantedRule?, db: Database, at range: SourceRange?
+    ) throws {
+        guard level != .all, let scoped = policy.scopeFilter(level, on: entity, alias: "t0") else { return }
+        let base = "SELECT t0.id FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE " + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment(""))
+        let outside = base + "NOT coalesce(" + scoped + ", 0)"
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + outside.sql + ")", arguments: outside.statementArguments) ?? 0
+        guard count > 0 else { return }
+        let sample = try Int64.fetchAll(db, sql: outside.sql + " ORDER BY t0.id LIMIT 5", arguments: outside.statementArguments)
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + (base + "1").sql + ")", arguments: (base + "1").statementArguments) ?? 0
+        let what = total == 1 ? "\(entity.singular) \(sample.first ?? 0)" : "\(count) of the \(total) \(entity.name)"
+        let ids = total == 1 ? "" : " (e.g. " + sample.map(String.init).joined(separator: ", ") + ")"
+        throw Diagnostic(
+            .permissionDenied, "\(actor.handle) may not \(action) \(what)\(ids): outside their \(level.name) scope; nothing was changed",
+            at: range,
+            help: "\(rule?.description ?? level.name + " scope") covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")")
+    }
+}

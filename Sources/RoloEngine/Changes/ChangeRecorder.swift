@@ -1,0 +1,165 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// Records one change set: every changing command writes through this, so each change gets a
+/// field-history row per changed field (old → new), one change set and, after it, one audit entry.
+///
+/// History rows are written *before* the data changes, from the same filter, so they hold the
+/// old values; the per-record diffs a command prints are read back from them — for a dry-run too.
+final class ChangeRecorder {
+    let db: Database
+    let changeSetID: Int64
+    let userID: Int64
+    let now: String
+
+    init(db: Database, actor: Actor, command: String, now: String) throws {
+        self.db = db
+        self.userID = actor.id
+        self.now = now
+        try db.execute(
+            sql: "INSERT INTO change_sets (user_id, command, records, created_at) VALUES (?, ?, 0, ?)",
+            arguments: [actor.id, command, now])
+        self.changeSetID = db.lastInsertedRowID
+    }
+
+    private var historyInsert: String {
+        "INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at) "
+    }
+
+    /// Updates the records matching `filter` (over alias t0), recording each changed field.
+    /// - Returns: how many records changed (records whose new values equal the old are left alone).
+    func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws -> Int {
+        let table = SQLDialect.quote(entity.name)
+        let base = filter.map { " AND " + $0 } ?? SQLFragment("")
+        for (field, value) in assignments {
+            let column = "t0." + SQLDialect.quote(field.name)
+            let sql = SQLFragment(historyInsert + "SELECT ?, ?, t0.id, 'update', ?, \(column), ",
+                                  [changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue])
+                + value + SQLFragment(", ?, ? FROM \(table) AS t0 WHERE (", [userID.databaseValue, now.databaseValue])
+                + value + " IS NOT \(column))" + base
+            try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+        }
+        let changedTest = SQLFragment.joined(
+            assignments.map { $0.value + " IS NOT t0.\(SQLDialect.quote($0.field.name))" }, separator: " OR ")
+        var sets = SQLFragment.joined(assignments.map { "\(SQLDialect.quote($0.field.name)) = " + $0.value }, separator: ", ")
+        if entity.hasUpdatedAt, !assignments.contains(where: { $0.field.name == "updated_at" }) {
+            sets = sets + SQLFragment(", updated_at = ?", [now.databaseValue])
+        }
+        let sql = "UPDATE \(table) AS t0 SET " + sets + " WHERE (" + changedTest + ")" + base
+        try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+        return db.changesCount
+    }
+
+    /// Inserts one record, recording each non-empty field as created.
+    func insert(_ entity: EntityDefinition, values: [(field: String, value: DatabaseValue)]) throws -> Int64 {
+        var values = values
+        for system in ["created_at", "updated_at"] where entity.field(named: system) != nil && !values.contains(where: { $0.field == system }) {
+            values.append((system, now.databaseValue))
+        }
+        let columns = values.map { SQLDialect.quote($0.field) }.joined(separator: ", ")
+        let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
+        try db.execute(
+            sql: "INSERT INTO \(SQLDialect.quote(entity.name)) (\(columns)) VALUES (\(marks))",
+            arguments: StatementArguments(values.map(\.value)))
+        let id = db.lastInsertedRowID
+        for (field, value) in values where !value.isNull {
+            try db.execute(
+                sql: historyInsert + "VALUES (?, ?, ?, 'create', ?, NULL, ?, ?, ?)",
+                arguments: [changeSetID, entity.name, id, field, value, userID, now])
+        }
+        return id
+    }
+
+    /// Deletes the records matching `filter`, keeping every field's old value so undo can restore them.
+    /// References to them from other records are cleared first, through history too.
+    func delete(_ entity: EntityDefinition, filter: SQLFragment) throws -> Int {
+        let table = SQLDialect.quote(entity.name)
+        // Clear nullable references to the doomed records (recorded, so undo restores them).
+        let doomed = "SELECT t0.id FROM \(table) AS t0 WHERE " + filter
+        for other in CRMSchema.entities where other.kind != .system {
+            for field in other.fields where field.referencedEntity == entity.name && !field.required {
+                let inDoomed = "t0.\(SQLDialect.quote(field.name)) IN (" + doomed + ")"
+                _ = try update(other, filter: inDoomed, set: [(field, SQLFragment("NULL"))])
+            }
+        }
+        for field in entity.fields {
+            let column = "t0." + SQLDialect.quote(field.name)
+            let sql = SQLFragment(historyInsert + "SELECT ?, ?, t0.id, 'delete', ?, \(column), NULL, ?, ? FROM \(table) AS t0 WHERE ",
+                                  [changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue, userID.databaseValue, now.databaseValue])
+                + filter + " AND \(column) IS NOT NULL"
+            try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+        }
+        let sql = "DELETE FROM \(table) AS t0 WHERE " + filter
+        try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+        return db.changesCount
+    }
+
+    /// Closes the change set with its record count and a one-line summary.
+    func finish(records: Int, summary: String) throws {
+        try db.execute(
+            sql: "UPDATE change_sets SET records = ?, summary = ? WHERE id = ?",
+            arguments: [records, summary, changeSetID])
+    }
+
+    // MARK: - Diffs
+
+    /// Prints per-record diffs from the history of this change set, abridged after `limit` records.
+    func printDiffs(output: OutputSink, limit: Int = 12) throws {
+        let records = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT entity, record_id, min(op) AS op FROM field_history WHERE change_set_id = ?
+                GROUP BY entity, record_id ORDER BY min(id) LIMIT ?
+                """,
+            arguments: [changeSetID, limit + 1])
+        let total = try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM (SELECT 1 FROM field_history WHERE change_set_id = ? GROUP BY entity, record_id)",
+            arguments: [changeSetID]) ?? 0
+        for record in records.prefix(limit) {
+            let entityName: String = record["entity"]
+            let id: Int64 = record["record_id"]
+            guard let entity = CRMSchema.entity(named: entityName) else { continue }
+            let changes = try Row.fetchAll(
+                db, sql: "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? ORDER BY id",
+                arguments: [changeSetID, entityName, id])
+            let op: String = changes.first?["op"] ?? "update"
+            var title = try String.fetchOne(
+                db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id]) ?? ""
+            if op == "delete", title.isEmpty { title = "deleted" }
+            let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
+            switch op {
+            case "create":
+                let fields = changes.compactMap { row -> String? in
+                    let field: String = row["field"]
+                    guard field != "created_at", field != "updated_at" else { return nil }
+                    return "\(field) = " + Self.show(row["new_value"], entity.field(named: field)?.type)
+                }
+                output.line(header + ": created with " + fields.joined(separator: ", "))
+            case "delete":
+                output.line(header + ": deleted")
+            default:
+                let parts = changes.map { row -> String in
+                    let field: String = row["field"]
+                    let type = entity.field(named: field)?.type
+                    return "\(field) " + Self.show(row["old_value"], type) + " → " + Self.show(row["new_value"], type)
+                }
+                output.line(header + ": " + parts.joined(separator: ", "))
+            }
+        }
+        if total > limit {
+            output.line("  … and \(total - limit) more (\(total) records in all)")
+        }
+    }
+
+    static func show(_ value: DatabaseValue, _ type: FieldType?) -> String {
+        if value.isNull { return "(empty)" }
+        let text = ValueFormatter.display(value, type)
+        switch type {
+        case .money, .integer, .boolean, .enumeration, .reference, .date, .timestamp: return text
+        default:
+            let clipped = text.count > 40 ? String(text.prefix(39)) + "…" : text
+            return "\"" + clipped + "\""
+        }
+    }
+}

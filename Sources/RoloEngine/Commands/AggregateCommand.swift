@@ -1,0 +1,88 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// `count ENTITY [by …] [where …]` and `sum|avg|min|max ENTITY.FIELD [by …] [where …]`.
+struct AggregateCommand {
+    let engine: Engine
+    let db: Database
+
+    func run(_ query: AggregateQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+        let compiled = try compile(query)
+        var result = CommandResult()
+        if query.groupBy.isEmpty && format == .table {
+            // A single figure reads best on its own line.
+            let value = try DatabaseValue.fetchOne(db, sql: compiled.sql.sql, arguments: compiled.sql.statementArguments) ?? .null
+            let column = compiled.columns[compiled.columns.count - 1]
+            let text = ValueFormatter.display(value, column.type)
+            output.line(text.isEmpty ? "(none)" : text)
+            result.rows = 1
+            return result
+        }
+        var writer = ResultWriters.make(format, output: output)
+        result.rows = try stream(compiled, into: &writer, db: db)
+        return result
+    }
+
+    func compile(_ query: AggregateQuery) throws -> CompiledQuery {
+        let entity = try Catalog.entity(query.entity)
+        let decision = try engine.require("read", entity, at: query.entity.range)
+        let scope = QueryScope(root: entity)
+        let binder = engine.binder(db, scope: scope)
+
+        var aggregateSQL = "count(*)"
+        var aggregateColumn = ResultColumn("count", .integer)
+        if let fieldExpression = query.field, case .path(let parts) = fieldExpression.kind {
+            let column = try scope.resolve(parts)
+            let name = query.function.rawValue
+            switch query.function {
+            case .sum, .avg:
+                guard column.type.isNumeric else {
+                    throw Diagnostic(.invalidAggregate, "\(name) needs a number or money field; \(column.path) is \(column.type.displayName)",
+                                     at: fieldExpression.range)
+                }
+                aggregateSQL = query.function == .avg ? "round(avg(\(column.sql)))" : "total(\(column.sql))"
+                if query.function == .sum, column.type != .money { aggregateSQL = "sum(\(column.sql))" }
+            case .min, .max:
+                aggregateSQL = "\(name)(\(column.sql))"
+            case .count:
+                break
+            }
+            aggregateColumn = ResultColumn("\(name)(\(column.path))", column.type == .money ? .money : column.type)
+            if query.function == .avg && column.type != .money { aggregateColumn = ResultColumn("avg(\(column.path))", .integer) }
+        }
+
+        var groupSelect: [String] = []
+        var groupKeys: [String] = []
+        var columns: [ResultColumn] = []
+        for expression in query.groupBy {
+            guard case .path(let parts) = expression.kind else { continue }
+            let column = try scope.resolve(parts)
+            groupKeys.append(column.sql)
+            if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
+                groupSelect.append(target.title(alias: alias))
+                columns.append(ResultColumn(column.path, .text))
+            } else {
+                groupSelect.append(column.sql)
+                columns.append(ResultColumn(column.path, column.type))
+            }
+        }
+        columns.append(aggregateColumn)
+
+        var conditions: [SQLFragment] = []
+        if let filter = query.filter { conditions.append(try binder.condition(filter)) }
+        try engine.checkReadable(scope)
+        if let level = decision.scope, let filter = engine.policy.scopeFilter(level, on: entity, alias: scope.rootAlias) {
+            conditions.append(filter)
+        }
+        var sql = SQLFragment("SELECT " + (groupSelect + [aggregateSQL]).joined(separator: ", "))
+        sql.sql += " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
+        if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
+        if !groupKeys.isEmpty {
+            sql.sql += " GROUP BY " + groupKeys.joined(separator: ", ")
+            // Biggest groups first; ties in key order, so output is stable.
+            sql.sql += " ORDER BY \(groupSelect.count + 1) DESC, " + (1...groupSelect.count).map(String.init).joined(separator: ", ")
+        }
+        return CompiledQuery(sql: sql, columns: columns, hiddenNote: nil)
+    }
+}

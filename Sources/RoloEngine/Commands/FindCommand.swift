@@ -1,0 +1,117 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// A compiled read query: SQL, arguments and the result's columns.
+struct CompiledQuery {
+    let sql: SQLFragment
+    let columns: [ResultColumn]
+    /// Fields left out because the user may not read them.
+    let hiddenNote: String?
+}
+
+/// `find ENTITY [fields] [where …] [order by …] [limit N [offset M]] [as FORMAT]`
+struct FindCommand {
+    let engine: Engine
+    let db: Database
+
+    func run(_ query: FindQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+        let compiled = try compile(query)
+        var writer = ResultWriters.make(format, output: output)
+        let count = try stream(compiled, into: &writer, db: db)
+        var result = CommandResult()
+        result.rows = count
+        return result
+    }
+
+    /// Compiles a query; `extra` conditions (on alias t0) and an `order` override serve cards.
+    func compile(_ query: FindQuery, extra: [SQLFragment] = [], order orderOverride: [String]? = nil) throws -> CompiledQuery {
+        let entity = try Catalog.entity(query.entity)
+        let decision = try engine.require("read", entity, at: query.entity.range)
+        let scope = QueryScope(root: entity)
+        let binder = engine.binder(db, scope: scope)
+
+        var selected: [(sql: String, column: ResultColumn)] = []
+        var hidden: [String] = []
+        if query.fields.isEmpty {
+            for name in entity.listFields {
+                guard let field = entity.field(named: name) else { continue }
+                if decision.deniedFields[name] != nil {
+                    hidden.append(name)
+                    continue
+                }
+                selected.append(try selection(for: field, in: scope, binder: binder))
+            }
+        } else {
+            for expression in query.fields {
+                guard case .path(let parts) = expression.kind else { continue }
+                let column = try scope.resolve(parts)
+                selected.append(display(column, scope: scope))
+            }
+        }
+        var conditions: [SQLFragment] = extra
+        if let filter = query.filter { conditions.append(try binder.condition(filter)) }
+        var order: [String] = orderOverride ?? []
+        for item in query.order {
+            guard case .path(let parts) = item.field.kind else { continue }
+            let column = try scope.resolve(parts)
+            order.append(Self.sortKey(column) + (item.descending ? " DESC" : ""))
+        }
+        try engine.checkReadable(scope)
+        if let scopeLevel = decision.scope, let filter = engine.policy.scopeFilter(scopeLevel, on: entity, alias: scope.rootAlias) {
+            conditions.append(filter)
+        }
+        if order.isEmpty { order = ["\(scope.rootAlias).rowid"] }
+
+        var sql = SQLFragment("SELECT " + selected.map(\.sql).joined(separator: ", "))
+        sql.sql += " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
+        if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
+        sql.sql += " ORDER BY " + order.joined(separator: ", ")
+        if let limit = query.limit {
+            sql = sql + " LIMIT " + SQLFragment.value(limit.value)
+            if let offset = query.offset { sql = sql + " OFFSET " + SQLFragment.value(offset.value) }
+        }
+        let note = hidden.isEmpty ? nil
+            : "(\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))"
+        return CompiledQuery(sql: sql, columns: selected.map(\.column), hiddenNote: note)
+    }
+
+    /// Enums sort in their declared order (low < normal < high < urgent), not alphabetically.
+    static func sortKey(_ column: ColumnReference) -> String {
+        guard case .enumeration(let values) = column.type else { return column.sql }
+        let cases = values.enumerated().map { "WHEN '\($1)' THEN \($0)" }.joined(separator: " ")
+        return "(CASE \(column.sql) \(cases) END)"
+    }
+
+    private func selection(for field: FieldDefinition, in scope: QueryScope, binder: ExpressionBinder) throws -> (sql: String, column: ResultColumn) {
+        let column = try scope.resolve([Located(field.relationName ?? field.name, SourceRange(.start, .start))])
+        return display(column, scope: scope)
+    }
+
+    /// How a column is shown: a relation by its target's title (owner → alice), others as stored.
+    private func display(_ column: ColumnReference, scope: QueryScope) -> (sql: String, column: ResultColumn) {
+        // `owner` shows the owner's handle; `owner_id`, written out, shows the number.
+        if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
+            return (target.title(alias: alias), ResultColumn(column.path, .text))
+        }
+        return (column.sql, ResultColumn(column.path, column.type))
+    }
+}
+
+/// Runs a compiled query and streams its rows into a writer.
+func stream(_ compiled: CompiledQuery, into writer: inout any ResultWriter, db: Database) throws -> Int {
+    writer.begin(compiled.columns)
+    let statement = try db.makeStatement(sql: compiled.sql.sql)
+    try statement.setArguments(compiled.sql.statementArguments)
+    let cursor = try Row.fetchCursor(statement)
+    let width = compiled.columns.count
+    var count = 0
+    var values = [DatabaseValue](repeating: .null, count: width)
+    while let row = try cursor.next() {
+        for i in 0..<width { values[i] = row[i] }
+        writer.row(values)
+        count += 1
+    }
+    writer.end(note: compiled.hiddenNote)
+    return count
+}

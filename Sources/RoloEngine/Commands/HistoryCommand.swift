@@ -1,0 +1,49 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// `history ENTITY KEY`: every recorded change of a record — when, who, field, old → new.
+struct HistoryCommand {
+    let engine: Engine
+    let db: Database
+
+    func run(_ reference: RecordReference, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+        let entity = try Catalog.entity(reference.entity)
+        let decision = try engine.require("read", entity, at: reference.entity.range)
+        var id: Int64
+        do {
+            id = try RecordLookup.id(of: reference.key, in: entity, db: db)
+        } catch let diagnostic as Diagnostic where diagnostic.code == .unknownRecord {
+            // A deleted record still has its history.
+            guard case .id(let n) = reference.key.value,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM field_history WHERE entity = ? AND record_id = ?", arguments: [entity.name, n]) == true
+            else { throw diagnostic }
+            id = Int64(n)
+        }
+        try RecordLookup.requireInScope(id, of: entity, action: "read", decision: decision, engine: engine, db: db, at: reference.key.range)
+        let hidden = Array(decision.deniedFields.keys)
+        var sql = SQLFragment(
+            """
+            SELECT h.changed_at, u.handle, h.change_set_id, h.op, h.field, h.old_value, h.new_value
+            FROM field_history h LEFT JOIN users u ON u.id = h.user_id
+            WHERE h.entity = ? AND h.record_id = ?
+            """, [entity.name.databaseValue, id.databaseValue])
+        if !hidden.isEmpty {
+            sql = sql + " AND h.field NOT IN (" + SQLFragment.joined(hidden.map { .value($0) }, separator: ", ") + ")"
+        }
+        sql.sql += " ORDER BY h.changed_at, h.id"
+        let columns = [
+            ResultColumn("when", .timestamp), ResultColumn("who", .text), ResultColumn("change", .integer),
+            ResultColumn("op", .text), ResultColumn("field", .text), ResultColumn("old", .text), ResultColumn("new", .text),
+        ]
+        if format == .table {
+            output.line("history of \(entity.singular) \(id)")
+        }
+        var writer = ResultWriters.make(format, output: output)
+        let note = hidden.isEmpty ? nil : "(changes to \(hidden.sorted().joined(separator: ", ")) hidden)"
+        let count = try stream(CompiledQuery(sql: sql, columns: columns, hiddenNote: note), into: &writer, db: db)
+        var result = CommandResult()
+        result.rows = count
+        return result
+    }
+}

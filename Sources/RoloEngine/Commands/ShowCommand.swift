@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// `show ENTITY KEY`: one record as a card, with its related records.
+struct ShowCommand {
+    let engine: Engine
+    let db: Database
+
+    /// Related lists: which records count as open, and how they are ordered.
+    static let relatedFilters: [String: (title: String, filter: String?, order: String)] = [
+        "deals": ("open deals", "stage NOT IN ('won', 'lost')", "close_date"),
+        "tasks": ("open tasks", "status IN ('open', 'in_progress')", "due_date"),
+        "tickets": ("open tickets", "status NOT IN ('resolved', 'closed')", "opened_at DESC"),
+        "activities": ("recent activities", nil, "occurred_at DESC"),
+        "campaign_members": ("campaign memberships", nil, "id DESC"),
+    ]
+
+    func run(_ reference: RecordReference, output: OutputSink) throws -> CommandResult {
+        let entity = try Catalog.entity(reference.entity)
+        let decision = try engine.require("read", entity, at: reference.entity.range)
+        let id = try RecordLookup.id(of: reference.key, in: entity, db: db)
+        try RecordLookup.requireInScope(id, of: entity, action: "read", decision: decision, engine: engine, db: db, at: reference.key.range)
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [id]) else {
+            throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: reference.key.range)
+        }
+        let title = try String.fetchOne(
+            db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id]) ?? ""
+        output.line("\(entity.singular) \(id)" + (title.isEmpty ? "" : ": \(title)"))
+        let fields = entity.fields.filter { $0.name != "id" }
+        let width = (fields.map { ($0.relationName ?? $0.name).count }.max() ?? 10) + 2
+        var hidden: [String] = []
+        for field in fields {
+            if decision.deniedFields[field.name] != nil {
+                hidden.append(field.name)
+                continue
+            }
+            let value: DatabaseValue = row[field.name]
+            var text = ValueFormatter.display(value, field.type)
+            if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target), !value.isNull {
+                let name = try String.fetchOne(
+                    db, sql: "SELECT \(targetEntity.title(alias: "t")) FROM \(SQLDialect.quote(target)) t WHERE t.id = ?", arguments: [value])
+                text = (name ?? "?") + " (\(targetEntity.singular) \(text))"
+            }
+            let label = field.relationName ?? field.name
+            output.line("  " + label + String(repeating: " ", count: max(1, width - label.count)) + (text.isEmpty ? "—" : text))
+        }
+        if !hidden.isEmpty {
+            output.line("  (\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
+        }
+        if entity.name == "users" {
+            try userDetails(id, output: output)
+        } else if entity.kind == .domain {
+            try relatedRecords(of: entity, id: id, output: output)
+        }
+        var result = CommandResult()
+        result.rows = 1
+        return result
+    }
+
+    private func userDetails(_ id: Int64, output: OutputSink) throws {
+        let roles = try String.fetchAll(
+            db, sql: "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? ORDER BY r.name",
+            arguments: [id])
+        output.line("  roles" + String(repeating: " ", count: 8) + (roles.isEmpty ? "(none)" : roles.joined(separator: ", ")))
+        var owned: [String] = []
+        for entity in CRMSchema.entities where entity.kind == .domain && entity.hasOwner {
+            let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) WHERE owner_id = ?", arguments: [id]) ?? 0
+            if n > 0 { owned.append("\(n) \(entity.name)") }
+        }
+        output.line("  owns" + String(repeating: " ", count: 9) + (owned.isEmpty ? "nothing" : owned.joined(separator: ", ")))
+    }
+
+    private func relatedRecords(of entity: EntityDefinition, id: Int64, output: OutputSink) throws {
+        for related in CRMSchema.entities where related.kind == .domain {
+            for field in related.fields where field.referencedEntity == entity.name {
+                let decision = engine.policy.decide("read", on: related.name)
+                let spec = Self.relatedFilters[related.name]
+                let heading = spec?.title ?? related.name
+                guard decision.isAllowed, decision.scope != nil else {
+                    output.line("")
+                    output.line("\(heading): hidden (\(engine.actor.handle) may not read \(related.name))")
+                    continue
+                }
+                var conditions = [SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [id.databaseValue])]
+                if let filter = spec?.filter { conditions.append(SQLFragment("t0." + filter)) }
+                let cardConditions = conditions  // the list below adds the scope filter itself
+                if let level = decision.scope, let scoped = engine.policy.scopeFilter(level, on: related, alias: "t0") {
+                    conditions.append(scoped)
+                }
+                let whereSQL = SQLFragment.joined(conditions, separator: " AND ")
+                let total = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM \(SQLDialect.quote(related.name)) AS t0 WHERE " + whereSQL.sql,
+                    arguments: whereSQL.statementArguments) ?? 0
+                output.line("")
+                let of = field.relationName.map { $0 == entity.singular ? "" : " (as \($0))" } ?? ""
+                output.line("\(heading)\(of): " + (total == 0 ? "none" : total > 5 ? "5 of \(total)" : "\(total)"))
+                guard total > 0 else { continue }
+                var query = FindQuery(entity: Located(related.name, SourceRange(.start, .start)))
+                query.limit = Located(5, SourceRange(.start, .start))
+                let order = (spec?.order ?? "id").split(separator: ",").map { "t0." + $0.trimmingCharacters(in: .whitespaces) }
+                let compiled = try FindCommand(engine: engine, db: db).compile(query, extra: cardConditions, order: order)
+                var writer: any ResultWriter = TableWriter(output: output)
+                _ = try stream(compiled, into: &writer, db: db)
+            }
+        }
+    }
+}
+

@@ -1,0 +1,341 @@
+import Foundation
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// The parsed statement (GRDB has a `Statement` of its own).
+public typealias ParsedStatement = RoloSyntax.Statement
+
+/// Settings a session can change with `set` and `dry-run`.
+public struct SessionSettings: Sendable {
+    /// Every changing command is previewed and rolled back.
+    public var dryRun = false
+    /// On a terminal, changes touching more records than this ask first.
+    public var confirmThreshold = 50
+    /// The default output format (tables on a terminal, plain when piped).
+    public var format: OutputFormat? = nil
+
+    public init() {}
+}
+
+/// What a command did, for exit codes and the shell's prompt.
+public struct CommandResult: Sendable {
+    public var rows: Int = 0
+    public var quit = false
+    public var changeSetID: Int64? = nil
+    /// A dry-run that found changes (for `--exit-code`).
+    public var dryRunChanges = false
+    /// The command was a previewed change.
+    public var wasDryRun = false
+
+    public init() {}
+}
+
+/// Runs Rolo statements against a CRM store as one acting user.
+///
+/// Every statement takes the same path: bind names against the schema, check the acting
+/// user's permissions, plan SQL, execute (changes inside a transaction), record, render.
+public final class Engine {
+    public let store: CRMStore
+    public let clock: any CRMClock
+    public private(set) var actor: Actor
+    public private(set) var policy: AccessPolicy
+    public var settings = SessionSettings()
+    /// Values for `$name` in scripts.
+    public var parameters: [String: String] = [:]
+    /// Asks the person at the terminal to confirm a large change; nil never asks (scripts, -c, pipes).
+    public var confirm: ((String) -> Bool)? = nil
+    /// An explicit transaction is open (`begin`, or a running script).
+    public private(set) var inTransaction = false
+    /// Audit entries held back while a transaction is open, so a rollback cannot erase them.
+    private var pendingAudit: [AuditEntry] = []
+
+    /// Opens a session as `handle`; refuses unknown and deactivated users.
+    public init(store: CRMStore, clock: any CRMClock = SystemClock(), user handle: String) throws {
+        self.store = store
+        self.clock = clock
+        (actor, policy) = try store.dbQueue.read { db in
+            let actor = try Engine.loadActor(handle: handle, db: db)
+            return (actor, try AccessPolicy.load(for: actor, in: db))
+        }
+    }
+
+    static func loadActor(handle: String, db: Database) throws -> Actor {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT id, handle, name, team_id, active FROM users WHERE handle = ? COLLATE NOCASE",
+            arguments: [handle])
+        else {
+            let handles = try String.fetchAll(db, sql: "SELECT handle FROM users WHERE active = 1 ORDER BY handle")
+            let help = Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" }
+                ?? (handles.isEmpty ? "this database has no users yet" : "users are " + handles.prefix(12).joined(separator: ", "))
+            throw Diagnostic(.unknownUser, "unknown user '\(handle)'", help: help)
+        }
+        guard (row["active"] as Int?) == 1 else {
+            throw Diagnostic(.permissionDenied, "user '\(handle)' is deactivated and cannot act",
+                             help: "an admin can reactivate them with: update user \(handle) set active = yes")
+        }
+        return Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
+    }
+
+    /// Parses and runs every statement in `source`, stopping at the first error.
+    public func run(_ source: String, output: OutputSink) throws -> CommandResult {
+        var last = CommandResult()
+        for statement in try Parser.parse(source) {
+            last = try execute(statement, output: output)
+            if last.quit { break }
+        }
+        return last
+    }
+
+    /// Runs one statement and records it in the audit log, whatever its outcome.
+    public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        do {
+            let result = try dispatch(statement, output: output)
+            try audit(statement, outcome: result.wasDryRun ? "dry_run" : "ok", rows: result.rows, message: nil)
+            return result
+        } catch let diagnostic as Diagnostic {
+            let outcome = diagnostic.code == .permissionDenied || diagnostic.code == .escalation ? "refused" : "error"
+            try? audit(statement, outcome: outcome, rows: nil, message: diagnostic.message)
+            throw diagnostic
+        }
+    }
+
+    private func dispatch(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        let format = try outputFormat(statement, output: output)
+        switch statement.kind {
+        case .find(let query):
+            return try store.dbQueue.inDatabase { db in
+                try FindCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
+            }
+        case .aggregate(let query):
+            return try store.dbQueue.inDatabase { db in
+                try AggregateCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
+            }
+        case .show(let reference):
+            return try store.dbQueue.inDatabase { db in
+                try ShowCommand(engine: self, db: db).run(reference, output: output)
+            }
+        case .history(let reference):
+            return try store.dbQueue.inDatabase { db in
+                try HistoryCommand(engine: self, db: db).run(reference, format: format, output: output)
+            }
+        case .explain(let inner):
+            return try store.dbQueue.inDatabase { db in
+                try ExplainCommand(engine: self, db: db).run(inner, output: output)
+            }
+        case .whoami, .users, .roles, .teams:
+            return try store.dbQueue.inDatabase { db in
+                try DirectoryCommand(engine: self, db: db).run(statement.kind, format: format, output: output)
+            }
+        case .help(let topic):
+            try HelpCommand.run(topic: topic, output: output)
+            return CommandResult()
+        case .quit:
+            var result = CommandResult()
+            result.quit = true
+            return result
+        case .dryRun(let on):
+            settings.dryRun = on ?? !settings.dryRun
+            output.line("dry-run is \(settings.dryRun ? "on: changes are previewed and rolled back" : "off")")
+            return CommandResult()
+        case .setting(let name, let value):
+            try applySetting(name: name, value: value, output: output)
+            return CommandResult()
+        case .create(let entity, let assignments):
+            return try performChange(statement, output: output) { db, recorder in
+                try ChangeCommands(engine: self, db: db, recorder: recorder).create(entityName: entity, assignments: assignments)
+            }
+        case .update(let entity, let selector, let assignments):
+            return try performChange(statement, output: output) { db, recorder in
+                try ChangeCommands(engine: self, db: db, recorder: recorder).update(
+                    entityName: entity, selector: selector, assignments: assignments, statement: statement)
+            }
+        case .delete(let entity, let selector):
+            return try performChange(statement, output: output) { db, recorder in
+                try ChangeCommands(engine: self, db: db, recorder: recorder).delete(entityName: entity, selector: selector)
+            }
+        case .assign(let entity, let selector, let user):
+            return try performChange(statement, output: output) { db, recorder in
+                try ChangeCommands(engine: self, db: db, recorder: recorder).assign(entityName: entity, selector: selector, to: user)
+            }
+        case .merge(let entity, let from, let into):
+            return try performChange(statement, output: output) { db, recorder in
+                try ChangeCommands(engine: self, db: db, recorder: recorder).merge(entityName: entity, from: from, into: into)
+            }
+        case .log(let kind, let target, let text):
+            return try performChange(statement, output: output) { db, recorder in
+                try ChangeCommands(engine: self, db: db, recorder: recorder).log(kind: kind, target: target, text: text)
+            }
+        case .addTask(let title, let target, let due, let assignee):
+            return try performChange(statement, output: output) { db, recorder in
+                try ChangeCommands(engine: self, db: db, recorder: recorder).addTask(title: title, target: target, due: due, assignee: assignee)
+            }
+        case .undo(let changeSet):
+            return try performChange(statement, output: output) { db, recorder in
+                try UndoCommand(engine: self, db: db, recorder: recorder).run(changeSet, force: statement.hasOption("force"), range: statement.range)
+            }
+        case .changes(let limit):
+            return try store.dbQueue.inDatabase { db in
+                try ChangesCommand(engine: self, db: db).run(limit: limit, format: format, output: output)
+            }
+        case .begin:
+            try beginTransaction(at: statement.range)
+            output.line("transaction open: changes are kept until commit (or dropped by rollback)")
+            return CommandResult()
+        case .commit:
+            try endTransaction(commit: true, at: statement.range)
+            output.line("committed")
+            return CommandResult()
+        case .rollback:
+            try endTransaction(commit: false, at: statement.range)
+            output.line("rolled back: the transaction's changes are gone")
+            return CommandResult()
+        }
+    }
+
+    // MARK: - Transactions
+
+    /// Opens an explicit transaction (`begin`, and around every script).
+    public func beginTransaction(at range: SourceRange? = nil) throws {
+        if inTransaction {
+            throw Diagnostic(.transactionOpen, "a transaction is already open", at: range, help: "commit or rollback it first")
+        }
+        try store.dbQueue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        inTransaction = true
+    }
+
+    /// Commits or rolls back the open transaction, then writes the audit entries it held back.
+    public func endTransaction(commit: Bool, at range: SourceRange? = nil) throws {
+        guard inTransaction else {
+            throw Diagnostic(.noTransaction, "no transaction is open", at: range, help: "begin one with `begin`")
+        }
+        inTransaction = false
+        try store.dbQueue.inDatabase { db in
+            if db.isInsideTransaction { try db.execute(sql: commit ? "COMMIT" : "ROLLBACK") }
+        }
+        let pending = pendingAudit
+        pendingAudit = []
+        for entry in pending {
+            try writeAudit(entry)
+        }
+    }
+
+    private func outputFormat(_ statement: ParsedStatement, output: OutputSink) throws -> OutputFormat {
+        if let option = statement.option("format"), let value = option.value {
+            guard let format = OutputFormat(rawValue: value.value) else {
+                throw Diagnostic(.unknownOption, "unknown format '\(value.value)'", at: value.range,
+                                 help: "formats are table, csv and json")
+            }
+            return format
+        }
+        return settings.format ?? .table
+    }
+
+    private func applySetting(name: Located<String>, value: Located<String>, output: OutputSink) throws {
+        switch name.value {
+        case "confirm":
+            guard let n = Int(value.value), n >= 0 else {
+                throw Diagnostic(.invalidValue, "confirm takes a number of records", at: value.range)
+            }
+            settings.confirmThreshold = n
+            output.line("changes of more than \(n) records will ask first")
+        case "format":
+            guard let format = OutputFormat(rawValue: value.value.lowercased()) else {
+                throw Diagnostic(.invalidValue, "unknown format '\(value.value)'", at: value.range, help: "formats are table, csv and json")
+            }
+            settings.format = format
+            output.line("output format is \(format.rawValue)")
+        default:
+            let names = ["confirm", "format"]
+            throw Diagnostic(.unknownOption, "unknown setting '\(name.value)'", at: name.range,
+                             help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "settings are confirm and format")
+        }
+    }
+
+    // MARK: - Shared helpers for commands
+
+    func binder(_ db: Database, scope: QueryScope) -> ExpressionBinder {
+        ExpressionBinder(db: db, scope: scope, temporal: TemporalResolver(now: clock.now()), actor: actor, parameters: parameters)
+    }
+
+    /// Checks that the user may `action` the entity; returns the decision for scope filters.
+    func require(_ action: String, _ entity: EntityDefinition, at range: SourceRange?) throws -> AccessPolicy.Decision {
+        let decision = policy.decide(action, on: entity.name)
+        if let deny = decision.deniedBy {
+            throw Diagnostic(.permissionDenied, "\(actor.handle) may not \(action) \(entity.name)", at: range,
+                             help: "denied by rule \(deny.description)")
+        }
+        guard decision.scope != nil || !decision.fieldAllows.isEmpty else {
+            throw Diagnostic(.permissionDenied, "\(actor.handle) may not \(action) \(entity.name)", at: range,
+                             help: "none of \(actor.handle)'s roles (\(roleNames)) allows \(action) on \(entity.name)")
+        }
+        return decision
+    }
+
+    var roleNames: String {
+        let names = Array(Set(policy.rules.map(\.role))).sorted()
+        return names.isEmpty ? "no roles" : names.joined(separator: ", ")
+    }
+
+    /// Checks every column a query names: related entities must be readable and no field denied.
+    func checkReadable(_ scope: QueryScope) throws {
+        for (column, range) in scope.referenced {
+            let decision = try require("read", column.entity, at: range)
+            if let deny = decision.deniedFields[column.field.name] {
+                throw Diagnostic(.permissionDenied, "\(actor.handle) may not read \(column.entity.name).\(column.field.name)",
+                                 at: range, help: "denied by rule \(deny.description)")
+            }
+        }
+    }
+
+    // MARK: - Audit
+
+    struct AuditEntry {
+        let at: String
+        let userID: Int64
+        let command: String
+        let outcome: String
+        let rows: Int?
+        let message: String?
+    }
+
+    func audit(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?) throws {
+        if case .help = statement.kind { return }
+        if case .quit = statement.kind { return }
+        let entry = AuditEntry(at: clock.now().description, userID: actor.id, command: statement.text, outcome: outcome, rows: rows, message: message)
+        if inTransaction {
+            pendingAudit.append(entry)
+        } else {
+            try writeAudit(entry)
+        }
+    }
+
+    private func writeAudit(_ entry: AuditEntry) throws {
+        try store.dbQueue.inDatabase { db in
+            try db.execute(
+                sql: "INSERT INTO audit_log (at, user_id, command, outcome, rows, message) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [entry.at, entry.userID, entry.command, entry.outcome, entry.rows, entry.message])
+        }
+    }
+}
+
+/// Names the shell completes: users, roles and teams from the database.
+public struct Vocabulary: Sendable {
+    public var users: [String] = []
+    public var roles: [String] = []
+    public var teams: [String] = []
+    public init() {}
+}
+
+extension Engine {
+    /// Reads the names worth completing (a handful of small queries).
+    public func vocabulary() -> Vocabulary {
+        var vocabulary = Vocabulary()
+        try? store.dbQueue.read { db in
+            vocabulary.users = try String.fetchAll(db, sql: "SELECT handle FROM users ORDER BY handle")
+            vocabulary.roles = try String.fetchAll(db, sql: "SELECT name FROM roles ORDER BY name")
+            vocabulary.teams = try String.fetchAll(db, sql: "SELECT name FROM teams ORDER BY name")
+        }
+        return vocabulary
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// Finds one record by number or natural key (`42`, `"ana@acme.io"`, `bob`).
+enum RecordLookup {
+    static func id(
+        of key: Located<RecordKey>, in entity: EntityDefinition, db: Database
+    ) throws -> Int64 {
+        let table = SQLDialect.quote(entity.name)
+        switch key.value {
+        case .id(let id):
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [id]) == true {
+                return Int64(id)
+            }
+            let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM \(table)") ?? 0
+            throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: key.range,
+                             help: maxID > 0 ? "\(entity.name) are numbered 1 to \(maxID), with gaps where records were deleted" : "there are no \(entity.name) yet")
+        case .natural(let text):
+            if let id = Int64(text) { return try Self.id(of: Located(.id(Int(id)), key.range), in: entity, db: db) }
+            guard let keyField = entity.naturalKey.first else {
+                throw Diagnostic(.unknownRecord, "\(entity.name) are named by number, e.g. show \(entity.singular) 42", at: key.range)
+            }
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM \(table) WHERE \(SQLDialect.quote(keyField)) = ? COLLATE NOCASE ORDER BY id LIMIT 6",
+                arguments: [text.trimmingCharacters(in: .whitespaces)])
+            if ids.count == 1 { return ids[0] }
+            if ids.isEmpty {
+                throw Diagnostic(.unknownRecord, "no \(entity.singular) has \(keyField) \"\(text)\"", at: key.range,
+                                 help: "try: find \(entity.name) where \(keyField) contains \"\(text.prefix(12))\"")
+            }
+            let list = ids.prefix(5).map(String.init).joined(separator: ", ")
+            throw Diagnostic(.unknownRecord, "\(ids.count > 5 ? "more than 5" : String(ids.count)) \(entity.name) have \(keyField) \"\(text)\": \(list)",
+                             at: key.range, help: "name one by number, e.g. show \(entity.singular) \(ids[0])")
+        }
+    }
+
+    /// Checks the record is within the user's scope for `action`, naming the rule if not.
+    static func requireInScope(
+        _ id: Int64, of entity: EntityDefinition, action: String, decision: AccessPolicy.Decision,
+        engine: Engine, db: Database, at range: SourceRange?
+    ) throws {
+        guard let level = decision.scope, level != .all,
+            let filter = engine.policy.scopeFilter(level, on: entity, alias: "t0")
+        else { return }
+        let sql = "SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND " + filter
+        if try Bool.fetchOne(db, sql: sql.sql, arguments: StatementArguments([id.databaseValue] + sql.arguments)) == true {
+            return
+        }
+        var owner = ""
+        if entity.hasOwner, let handle = try String.fetchOne(
+            db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?",
+            arguments: [id])
+        {
+            owner = ": \(entity.singular) \(id) belongs to \(handle)"
+        }
+        let rule = decision.allowedBy?.description ?? "\(level.name) scope"
+        throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.singular) \(id)\(owner)",
+                         at: range, help: "\(rule) covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")")
+    }
+}
+

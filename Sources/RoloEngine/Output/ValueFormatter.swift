@@ -1,0 +1,104 @@
+import GRDB
+import RoloStore
+
+/// Turns stored values into text: formatted for people in tables, raw in CSV and JSON.
+public enum ValueFormatter {
+    /// For tables: money as `$1,234.56`, timestamps as `2026-11-22 10:00`, booleans as yes/no.
+    public static func display(_ value: DatabaseValue, _ type: FieldType?) -> String {
+        switch value.storage {
+        case .null: return ""
+        case .int64(let i):
+            switch type {
+            case .money: return money(i)
+            case .boolean: return i == 0 ? "no" : "yes"
+            default: return String(i)
+            }
+        case .double(let d):
+            if type == .money { return money(Int64(d.rounded())) }
+            return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(format: "%.2f", d)
+        case .string(let s):
+            if type == .timestamp, s.count == 20, s.hasSuffix("Z") {
+                // 2026-11-22T10:00:00Z → 2026-11-22 10:00
+                return String(s.prefix(10)) + " " + String(s.dropFirst(11).prefix(5))
+            }
+            return s
+        case .blob(let data): return "<\(data.count) bytes>"
+        }
+    }
+
+    /// For CSV: money as a plain decimal (1234.56), everything else as stored.
+    public static func raw(_ value: DatabaseValue, _ type: FieldType?) -> String {
+        switch value.storage {
+        case .null: return ""
+        case .int64(let i): return type == .money ? decimal(i) : String(i)
+        case .double(let d): return type == .money ? decimal(Int64(d.rounded())) : String(d)
+        case .string(let s): return s
+        case .blob(let data): return data.base64EncodedString()
+        }
+    }
+
+    /// For JSON: a JSON literal.
+    public static func json(_ value: DatabaseValue, _ type: FieldType?) -> String {
+        switch value.storage {
+        case .null: return "null"
+        case .int64(let i):
+            if type == .money { return decimal(i) }
+            if type == .boolean { return i == 0 ? "false" : "true" }
+            return String(i)
+        case .double(let d): return type == .money ? decimal(Int64(d.rounded())) : (d.isFinite ? String(d) : "null")
+        case .string(let s): return jsonString(s)
+        case .blob(let data): return jsonString(data.base64EncodedString())
+        }
+    }
+
+    public static func money(_ cents: Int64) -> String {
+        let negative = cents < 0
+        let magnitude = cents.magnitude
+        var whole = String(magnitude / 100)
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = "," + whole.suffix(3) + grouped
+            whole = String(whole.dropLast(3))
+        }
+        let fraction = magnitude % 100
+        return (negative ? "-$" : "$") + whole + grouped + "." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
+    static func decimal(_ cents: Int64) -> String {
+        let magnitude = cents.magnitude
+        let fraction = magnitude % 100
+        return (cents < 0 ? "-" : "") + String(magnitude / 100) + "." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
+    public static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Quotes a CSV field when it needs it (RFC 4180).
+    public static func csvField(_ s: String) -> String {
+        var needsQuotes = false
+        for byte in s.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+            needsQuotes = true
+            break
+        }
+        guard needsQuotes else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

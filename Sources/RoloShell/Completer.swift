@@ -1,0 +1,95 @@
+import RoloEngine
+import RoloStore
+import RoloSyntax
+
+/// Tab completion that knows commands, entities, fields (through relations), enum values,
+/// users and roles. Works on the text before the cursor; returns whole candidate words.
+public struct Completer: Sendable {
+    let vocabulary: Vocabulary
+
+    public init(vocabulary: Vocabulary) {
+        self.vocabulary = vocabulary
+    }
+
+    static let entityVerbs: Set<String> = [
+        "find", "count", "sum", "avg", "min", "max", "show", "history", "create", "update", "delete", "assign",
+        "merge", "explain",
+    ]
+    static let keywords = [
+        "where", "and", "or", "not", "order", "by", "asc", "desc", "limit", "offset", "as", "csv", "json", "table",
+        "contains", "starts", "ends", "with", "in", "between", "is", "empty", "set", "to", "into", "today",
+        "yesterday", "tomorrow", "ago", "days", "weeks", "months", "years", "this", "last", "next", "week", "month",
+        "quarter", "year", "me", "my", "team", "null",
+    ]
+    static let boundaries: Set<Character> = [" ", "\t", ".", "(", ",", "=", "<", ">", "!"]
+
+    /// Candidates for the word being typed at the end of `line`.
+    public func candidates(for line: String) -> [String] {
+        let partialStart = line.lastIndex(where: { Completer.boundaries.contains($0) }).map { line.index(after: $0) } ?? line.startIndex
+        let partial = String(line[partialStart...]).lowercased()
+        let before = String(line[..<partialStart])
+        let words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
+        let pool: [String]
+        if words.isEmpty {
+            pool = Parser.commands
+        } else if words.count == 1, words[0] == "help" {
+            pool = HelpCommand.topics.map(\.name)
+        } else if words.count == 1, Completer.entityVerbs.contains(words[0]) {
+            // Queries read in the plural; commands on one record may use the singular.
+            let singular = ["show", "history", "update", "delete", "merge", "create", "assign"].contains(words[0])
+            pool = CRMSchema.entities.filter { $0.kind != .system }.flatMap { singular ? [$0.name, $0.singular] : [$0.name] } + ["audit"]
+        } else if before.hasSuffix("."), let entity = entity(in: words) {
+            pool = fieldsAfterPath(before, root: entity)
+        } else if words.last == "grant" || words.last == "revoke" || words.last == "role" {
+            pool = vocabulary.roles
+        } else if let entity = entity(in: words), let values = valuesForComparedField(words, entity: entity) {
+            pool = values
+        } else {
+            var names: [String] = Completer.keywords + vocabulary.users
+            if let entity = entity(in: words) {
+                names += Catalog.fieldNames(of: entity)
+                for field in entity.fields {
+                    if case .enumeration(let values) = field.type { names += values }
+                }
+            }
+            pool = names
+        }
+        var seen = Set<String>()
+        return pool.filter { $0.hasPrefix(partial) && seen.insert($0).inserted }.sorted()
+    }
+
+    /// After `stage =` or `status in (`, the field's values (enum words, or user handles).
+    private func valuesForComparedField(_ words: [String], entity: EntityDefinition) -> [String]? {
+        var index = words.count - 1
+        while index > 0, ["=", "!=", "in", "(", "not", "in(", ",", "to"].contains(words[index]) || words[index].hasSuffix(",") { index -= 1 }
+        guard index < words.count - 1, index >= 2 else { return nil }
+        let name = words[index].split(separator: ".").last.map(String.init) ?? words[index]
+        guard let field = entity.field(named: name) ?? entity.relation(named: name) else { return nil }
+        switch field.type {
+        case .enumeration(let values): return values
+        case .reference("users"): return vocabulary.users + ["me"]
+        default: return nil
+        }
+    }
+
+    private func entity(in words: [String]) -> EntityDefinition? {
+        guard words.count >= 2 else { return nil }
+        let name = words[1].split(separator: ".").first.map(String.init) ?? words[1]
+        if name == "audit" { return CRMSchema.entity(named: "audit_log") }
+        return CRMSchema.entity(named: name)
+    }
+
+    /// After `account.` complete the account's fields; follows several hops.
+    private func fieldsAfterPath(_ before: String, root: EntityDefinition) -> [String] {
+        let tail = before.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "," || $0 == "=" }).last.map(String.init) ?? ""
+        var entity = root
+        for part in tail.split(separator: ".").map(String.init) {
+            if part == root.name || part == root.singular { continue }
+            guard let relation = entity.relation(named: part) ?? entity.field(named: part),
+                let target = relation.referencedEntity, let next = CRMSchema.entity(named: target)
+            else { return [] }
+            entity = next
+        }
+        return Catalog.fieldNames(of: entity)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import RoloEngine
+import RoloStore
+import RoloSyntax
+
+/// Runs Rolo input — interactively, from a script, or one `-c` command — through the engine,
+/// rendering results to the output and errors (with carets) to the error stream.
+///
+/// The shell holds no SQL: it reads lines, asks the parser whether input is finished, and hands
+/// complete statements to the engine.
+public final class Shell {
+    public let engine: Engine
+    let output: OutputSink
+    let errors: OutputSink
+    let databaseName: String
+
+    public init(engine: Engine, output: OutputSink, errors: OutputSink) {
+        self.engine = engine
+        self.output = output
+        self.errors = errors
+        self.databaseName = URL(fileURLWithPath: engine.store.path).lastPathComponent
+    }
+
+    // MARK: - Prompt
+
+    /// `admin@crm.db> `, with `[dry-run]` when previews are on and `*` inside a transaction.
+    public var prompt: String {
+        var text = "\(engine.actor.handle)@\(databaseName)"
+        if engine.settings.dryRun { text += " [dry-run]" }
+        if engine.inTransaction { text += " *" }
+        return text + "> "
+    }
+
+    public var continuationPrompt: String {
+        String(repeating: " ", count: max(0, prompt.count - 4)) + "..> "
+    }
+
+    // MARK: - Running input
+
+    /// Runs a whole source text (a `-c` command or a script), stopping at the first error.
+    /// - Returns: the exit status.
+    ///
+    /// Non-interactive input is all or nothing: it runs as one transaction, rolled back at the first
+    /// error — unless it manages transactions itself with begin, commit and rollback.
+    @discardableResult
+    public func runSource(_ source: String, file: String?, exitCodeForDryRun: Bool = false) -> ExitStatus {
+        let statements: [Statement]
+        do {
+            statements = try Parser.parse(source)
+        } catch {
+            report(error, source: source, file: file)
+            return .failure
+        }
+        let managesTransactions = statements.contains {
+            switch $0.kind {
+            case .begin, .commit, .rollback: return true
+            default: return false
+            }
+        }
+        let wrap = !managesTransactions && !engine.inTransaction && statements.count > 1
+        var status = ExitStatus.success
+        do {
+            if wrap { try engine.beginTransaction() }
+        } catch {
+            report(error, source: source, file: file)
+            return .failure
+        }
+        var dryRunChanges = false
+        for statement in statements {
+            do {
+                let result = try engine.execute(statement, output: output)
+                dryRunChanges = dryRunChanges || result.dryRunChanges
+                if result.quit { break }
+            } catch {
+                report(error, source: source, file: file)
+                status = (error as? Diagnostic).map(ExitStatus.of) ?? .failure
+                break
+            }
+        }
+        if wrap {
+            do {
+                try engine.endTransaction(commit: status == .success)
+            } catch {
+                report(error, source: source, file: file)
+                status = .failure
+            }
+            if status != .success, statements.count > 1 {
+                errors.line("nothing was changed: the script stopped at the error and was rolled back")
+            }
+        }
+        if status == .success, exitCodeForDryRun, dryRunChanges { return .dryRunChanges }
+        return status
+    }
+
+    /// At the end of non-interactive input: an open transaction is rolled back, saying so.
+    public func finishNonInteractive() {
+        guard engine.inTransaction else { return }
+        try? engine.endTransaction(commit: false)
+        errors.line("rolo: the transaction left open was rolled back")
+    }
+
+    /// The interactive loop: read, continue unfinished input, run, repeat until quit or Ctrl-D.
+    public func runInteractive(reader: LineReader) {
+        engine.confirm = { [output] question in
+            output.write(question + " [y/N] ")
+            if let file = output as? FileOutput { file.flush() }
+            guard case .line(let answer) = reader.readLine(prompt: "") else { return false }
+            return ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces))
+        }
+        defer {
+            engine.confirm = nil
+            if engine.inTransaction {
+                var commit = false
+                if case .line(let answer) = reader.readLine(prompt: "a transaction is open: commit it? [y/N] ") {
+                    commit = ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces))
+                }
+                do {
+                    try engine.endTransaction(commit: commit)
+                    output.line(commit ? "committed" : "rolled back")
+                } catch {
+                    report(error, source: nil, file: nil)
+                }
+            }
+            flush()
+        }
+        var buffer = ""
+        while true {
+            flush()
+            let input = reader.readLine(prompt: buffer.isEmpty ? prompt : continuationPrompt)
+            switch input {
+            case .endOfInput:
+                if !buffer.isEmpty {
+                    buffer = ""
+                    output.line("")
+                    continue
+                }
+                output.line("")
+                return
+            case .interrupted:
+                buffer = ""
+                continue
+            case .line(let line):
+                buffer = buffer.isEmpty ? line : buffer + "\n" + line
+                if buffer.trimmingCharacters(in: .whitespaces).isEmpty {
+                    buffer = ""
+                    continue
+                }
+                let statements: [Statement]
+                do {
+                    statements = try Parser.parse(buffer)
+                } catch let diagnostic as Diagnostic where diagnostic.isUnfinished {
+                    continue  // ask for a continuation line
+                } catch {
+                    reader.addHistory(buffer)
+                    report(error, source: buffer, file: nil)
+                    buffer = ""
+                    continue
+                }
+                reader.addHistory(buffer)
+                let source = buffer
+                buffer = ""
+                for statement in statements {
+                    do {
+                        let result = try engine.execute(statement, output: output)
+                        if result.quit {
+                            flush()
+                            return
+                        }
+                    } catch {
+                        report(error, source: source, file: nil)
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    func report(_ error: any Error, source: String?, file: String?) {
+        flush()
+        let renderer = DiagnosticRenderer(colors: errors.colors)
+        if let diagnostic = error as? Diagnostic {
+            errors.line(renderer.render(diagnostic, source: source, file: file))
+        } else if let storeError = error as? StoreError {
+            errors.line(renderer.render(Diagnostic(.databaseUnavailable, storeError.description), source: nil, file: file))
+        } else {
+            errors.line(renderer.render(Diagnostic(.constraintViolated, "\(error)"), source: nil, file: file))
+        }
+        if let file = errors as? FileOutput { file.flush() }
+    }
+
+    func flush() {
+        if let file = output as? FileOutput { file.flush() }
+    }
+}

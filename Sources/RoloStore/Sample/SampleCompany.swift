@@ -1,0 +1,601 @@
+import Foundation
+import GRDB
+
+/// The dirt planted in a sample company, counted as it is planted, so audit and dedupe
+/// features can be tested against known figures. Each count is exclusive of the others.
+public struct PlantedDirt: Sendable, Equatable, Codable {
+    /// Extra contacts that duplicate an earlier (clean) contact, in all.
+    public var duplicateContacts = 0
+    /// Of those: the email in upper case; a one-letter typo in the last name; the phone in
+    /// another format; the company name with another suffix punctuation.
+    public var duplicatesEmailCase = 0
+    public var duplicatesNameTypo = 0
+    public var duplicatesPhoneFormat = 0
+    public var duplicatesCompanyVariant = 0
+    /// Emails that are not addresses at all ("ana.at.acme.io", "ana@", "ana@@acme.io").
+    public var invalidEmails = 0
+    /// Emails with capitals ("Ana.Ruiz@ACME.io"), not counting case-variant duplicates.
+    public var mixedCaseEmails = 0
+    /// Emails with spaces around them.
+    public var paddedEmails = 0
+    /// Phones not in the standard `+1 555 010 1234` form, not counting phone-variant duplicates.
+    public var nonStandardPhones = 0
+    /// Contacts whose company is written differently from their account's name.
+    public var companyVariants = 0
+    /// Contacts untouched for three years or more.
+    public var staleContacts = 0
+    public var missingTitles = 0
+    public var missingPhones = 0
+
+    public init() {}
+
+    nonisolated(unsafe) static let keys: [(String, WritableKeyPath<PlantedDirt, Int>)] = [
+        ("duplicate_contacts", \.duplicateContacts), ("duplicates_email_case", \.duplicatesEmailCase),
+        ("duplicates_name_typo", \.duplicatesNameTypo), ("duplicates_phone_format", \.duplicatesPhoneFormat),
+        ("duplicates_company_variant", \.duplicatesCompanyVariant), ("invalid_emails", \.invalidEmails),
+        ("mixed_case_emails", \.mixedCaseEmails), ("padded_emails", \.paddedEmails),
+        ("non_standard_phones", \.nonStandardPhones), ("company_variants", \.companyVariants),
+        ("stale_contacts", \.staleContacts), ("missing_titles", \.missingTitles), ("missing_phones", \.missingPhones),
+    ]
+}
+
+/// Generates a realistic sample company: users in every built-in role and team, accounts,
+/// contacts, campaigns, leads, deals, tickets, activities and tasks — with the dirt real CRMs have.
+///
+/// Deterministic: the same options give byte-identical rows (SplitMix64, fixed clock, no
+/// dictionary iteration). Fast: one transaction, reused statements, indexes built after the load.
+public enum SampleCompany {
+    public struct Options: Sendable {
+        public var contacts = 3000
+        public var seed: UInt64 = 42
+        public var clock: any CRMClock = FixedClock.reference
+        public init() {}
+    }
+
+    /// The 25 users of the default company: handle, name, team, role.
+    static let staff: [(handle: String, name: String, team: String, role: String)] = [
+        ("admin", "Alex Admin", "Leadership", "admin"),
+        ("sam", "Sam Ortiz", "Sales East", "sales_manager"),
+        ("alice", "Alice Moreno", "Sales East", "sales_rep"),
+        ("bob", "Bob Lindgren", "Sales East", "sales_rep"),
+        ("dave", "Dave Okoro", "Sales East", "sales_rep"),
+        ("emma", "Emma Novak", "Sales East", "sales_rep"),
+        ("tina", "Tina Hall", "Sales East", "sales_rep"),
+        ("maria", "Maria Keller", "Sales West", "sales_manager"),
+        ("carol", "Carol Byrne", "Sales West", "sales_rep"),
+        ("frank", "Frank Adeyemi", "Sales West", "sales_rep"),
+        ("grace", "Grace Liu", "Sales West", "sales_rep"),
+        ("henry", "Henry Walsh", "Sales West", "sales_rep"),
+        ("sofia", "Sofia Rinaldi", "Support", "support_rep"),
+        ("ivan", "Ivan Petrov", "Support", "support_rep"),
+        ("julia", "Julia Santos", "Support", "support_rep"),
+        ("kevin", "Kevin Brooks", "Support", "support_rep"),
+        ("uma", "Uma Reddy", "Support", "support_rep"),
+        ("mark", "Mark Jensen", "Marketing", "marketing_manager"),
+        ("lily", "Lily Chen", "Marketing", "marketing_rep"),
+        ("noah", "Noah Fischer", "Marketing", "marketing_rep"),
+        ("olivia", "Olivia Grant", "Analytics", "data_analyst"),
+        ("paul", "Paul Meyer", "Analytics", "data_analyst"),
+        ("quinn", "Quinn Harper", "Leadership", "cfo"),
+        ("rachel", "Rachel Stone", "Leadership", "executive"),
+        ("steve", "Steve Ward", "Leadership", "executive"),
+    ]
+
+    static let teams: [(name: String, manager: String?, description: String)] = [
+        ("Leadership", "admin", "Executives, finance and CRM administration"),
+        ("Sales East", "sam", "Field sales, eastern regions"),
+        ("Sales West", "maria", "Field sales, western regions"),
+        ("Support", "sofia", "Customer support"),
+        ("Marketing", "mark", "Campaigns and lead generation"),
+        ("Analytics", "olivia", "Reporting and data quality"),
+    ]
+
+    /// Fills an empty, migrated store with the sample company.
+    @discardableResult
+    public static func generate(into store: CRMStore, options: Options) throws -> PlantedDirt {
+        try store.dbQueue.writeWithoutTransaction { db in
+            try db.inTransaction {
+                if try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 > 0 {
+                    throw StoreError.sqlite("the database already holds users; the sample company goes into an empty one")
+                }
+                var generator = Generator(db: db, options: options)
+                try generator.run()
+                return .commit
+            }
+            return try plantedDirt(in: db) ?? PlantedDirt()
+        }
+    }
+
+    /// The dirt recorded in `rolo_meta` when the company was generated, if it was.
+    public static func plantedDirt(in db: Database) throws -> PlantedDirt? {
+        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM rolo_meta WHERE key LIKE 'sample.%'")
+        guard !rows.isEmpty else { return nil }
+        var values: [String: Int] = [:]
+        for row in rows {
+            let key: String = row["key"]
+            values[String(key.dropFirst("sample.".count))] = Int(row["value"] as String)
+        }
+        var dirt = PlantedDirt()
+        for (key, path) in PlantedDirt.keys { dirt[keyPath: path] = values[key] ?? 0 }
+        return dirt
+    }
+}
+
+/// One run of the generator.
+private struct Generator {
+    let db: Database
+    let options: SampleCompany.Options
+    var rng: SplitMix64
+    let now: Timestamp
+    var dirt = PlantedDirt()
+
+    var userIDs: [String: Int64] = [:]
+    var salesReps: [Int64] = []
+    var supportReps: [Int64] = []
+    var marketers: [Int64] = []
+    var accountOwners: [Int64] = []
+    var accountNames: [String] = []
+    var accountDomains: [String] = []
+    var contactAccounts: [Int64] = []
+    var contactOwners: [Int64] = []
+
+    init(db: Database, options: SampleCompany.Options) {
+        self.db = db
+        self.options = options
+        self.rng = SplitMix64(seed: options.seed)
+        self.now = options.clock.now()
+    }
+
+    var n: Int { options.contacts }
+
+    /// A timestamp uniformly within the last `days` days (before `now`).
+    mutating func past(days: Int) -> Timestamp {
+        now.adding(seconds: -(rng.below(days * 86_400) + 60))
+    }
+
+    /// A timestamp between `from` and now.
+    mutating func after(_ from: Timestamp) -> Timestamp {
+        let span = max(60, now.secondsSinceEpoch - from.secondsSinceEpoch)
+        return from.adding(seconds: rng.below(span))
+    }
+
+    mutating func run() throws {
+        let indexes = CRMSchema.entities.filter { $0.kind == .domain }.flatMap { entity in
+            entity.indexes.map { (SchemaSQL.indexName(entity, $0), entity) }
+        }
+        for (name, _) in indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(SchemaSQL.quote(name))") }
+        try users()
+        try accounts()
+        try contacts()
+        let campaignIDs = try campaigns()
+        try leads(campaignIDs: campaignIDs)
+        try deals()
+        try tickets()
+        try activities()
+        try tasks()
+        for entity in CRMSchema.entities where entity.kind == .domain {
+            for statement in SchemaSQL.createIndexes(entity) { try db.execute(sql: statement) }
+        }
+        try recordDirt()
+        try db.execute(sql: "ANALYZE")
+    }
+
+    // MARK: - Users and teams
+
+    mutating func users() throws {
+        let created = now.adding(seconds: -6 * 365 * 86_400).description
+        for team in SampleCompany.teams {
+            try db.execute(sql: "INSERT INTO teams (name, description, created_at) VALUES (?, ?, ?)",
+                           arguments: [team.name, team.description, created])
+        }
+        let roleIDs = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, id FROM roles").map {
+            (($0["name"] as String), ($0["id"] as Int64))
+        })
+        var staff = SampleCompany.staff
+        // Larger companies get more reps, named from the word lists.
+        let extra = max(0, (n - 20_000) / 20_000)
+        for i in 0..<extra {
+            let first = SampleWords.firstNames[i % SampleWords.firstNames.count]
+            let last = SampleWords.lastNames[(i * 7) % SampleWords.lastNames.count]
+            let team = i % 2 == 0 ? "Sales East" : "Sales West"
+            staff.append(("\(first.lowercased())\(i + 1)", "\(first) \(last)", team, "sales_rep"))
+        }
+        for person in staff {
+            let teamID = try Int64.fetchOne(db, sql: "SELECT id FROM teams WHERE name = ?", arguments: [person.team])
+            let email = person.handle + "@rolo-demo.example"
+            try db.execute(
+                sql: "INSERT INTO users (handle, name, email, team_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
+                arguments: [person.handle, person.name, email, teamID, created, created])
+            let id = db.lastInsertedRowID
+            userIDs[person.handle] = id
+            try db.execute(sql: "INSERT INTO user_roles (user_id, role_id, granted_by, granted_at) VALUES (?, ?, NULL, ?)",
+                           arguments: [id, roleIDs[person.role], created])
+            switch person.role {
+            case "sales_rep", "sales_manager": salesReps.append(id)
+            case "support_rep": supportReps.append(id)
+            case "marketing_rep", "marketing_manager": marketers.append(id)
+            default: break
+            }
+        }
+        for team in SampleCompany.teams {
+            if let manager = team.manager {
+                try db.execute(sql: "UPDATE teams SET manager_id = ? WHERE name = ?", arguments: [userIDs[manager], team.name])
+            }
+        }
+    }
+
+    // MARK: - Accounts and contacts
+
+    mutating func accounts() throws {
+        let count = max(10, n / 10)
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO accounts (name, industry, website, phone, city, country, annual_revenue, employees, customer_since,
+                                  owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var used = Set<String>()
+        for i in 0..<count {
+            var name: String
+            if i == 0 {
+                name = "Acme Inc"
+            } else {
+                let word = rng.pick(SampleWords.companyWords)
+                let noun = rng.pick(SampleWords.companyNouns)
+                let suffix = rng.pick(SampleWords.companySuffixes)
+                name = "\(word) \(noun) \(suffix)"
+                if used.contains(name) { name = "\(word) \(noun) \(i) \(suffix)" }
+            }
+            used.insert(name)
+            let domainBase = name.lowercased().split(separator: " ").dropLast().joined().filter { $0.isLetter || $0.isNumber }
+            let domain = domainBase + (i % 5 == 0 ? ".io" : ".com")
+            let place = rng.pick(SampleWords.places)
+            let owner = rng.pick(salesReps)
+            let created = past(days: 6 * 365)
+            let since = created.date.adding(days: rng.below(90))
+            let revenue = Int64(rng.below(500) + 1) * 10_000_000 * Int64(rng.below(10) + 1)
+            try statement.execute(arguments: [
+                name, rng.pick(CRMSchema.industries), "https://www." + domain, phone(standard: true), place.city,
+                place.country, revenue, rng.below(5000) + 5, since.description, owner, created.description,
+                after(created).description,
+            ])
+            accountNames.append(name)
+            accountDomains.append(domain)
+            accountOwners.append(owner)
+        }
+    }
+
+    mutating func phone(standard: Bool) -> String {
+        let a = 100 + rng.below(900), b = 1000 + rng.below(9000)
+        if standard { return "+1 555 \(a) \(b)" }
+        switch rng.below(4) {
+        case 0: return "(555) \(a)-\(b)"
+        case 1: return "555.\(a).\(b)"
+        case 2: return "555\(a)\(b)"
+        default: return "555-\(a)-\(b)"
+        }
+    }
+
+    /// The same company written another way: "Acme Inc" → "Acme, Inc." or "ACME inc.".
+    func companyVariant(_ name: String, style: Int) -> String {
+        var parts = name.split(separator: " ").map(String.init)
+        guard parts.count >= 2, let suffix = parts.popLast() else { return name + "." }
+        let base = parts.joined(separator: " ")
+        switch style % 3 {
+        case 0: return base + ", " + suffix + "."
+        case 1: return base.uppercased() + " " + suffix.lowercased() + "."
+        default: return base + " " + suffix + "."
+        }
+    }
+
+    mutating func contacts() throws {
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO contacts (first_name, last_name, email, phone, title, job_function, company, account_id, city,
+                                  country, last_verified_at, owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let duplicates = n / 20
+        let originals = n - duplicates
+        // Clean originals that duplicates copy: (first, last, email, phone, title, account index).
+        var clean: [(String, String, String, String?, String?, Int)] = []
+        clean.reserveCapacity(originals / 2)
+        var usedEmails = Set<String>()
+        for i in 0..<originals {
+            // Acme gets a visible crowd of contacts; the rest spread with a long tail.
+            var accountIndex: Int
+            if i < 40 {
+                accountIndex = 0
+            } else {
+                let r = rng.below(accountNames.count * 4)
+                accountIndex = r < accountNames.count * 2 ? r % max(1, accountNames.count / 5) : r % accountNames.count
+            }
+            var first = rng.pick(SampleWords.firstNames)
+            var last = rng.pick(SampleWords.lastNames)
+            if i == 41 {
+                // Contact 42 is the docs' running example: Ana Ruiz of Acme.
+                (first, last, accountIndex) = ("Ana", "Ruiz", 0)
+            }
+            let domain = accountDomains[accountIndex]
+            var local = (first + "." + last).lowercased().folding(options: .diacriticInsensitive, locale: nil)
+                .filter { $0.isLetter || $0 == "." }
+            if usedEmails.contains(local + "@" + domain) { local += String(i) }
+            var email = local + "@" + domain
+            usedEmails.insert(email)
+            var emailIsClean = true
+            let emailRoll = rng.below(100)
+            if i == 41 {
+                email = "ana.ruiz@acme.io"  // the language docs' running example
+            } else if emailRoll < 1 {
+                emailIsClean = false
+                dirt.invalidEmails += 1
+                switch rng.below(3) {
+                case 0: email = local + ".at." + domain
+                case 1: email = local + "@"
+                default: email = local + "@@" + domain
+                }
+            } else if emailRoll < 5 {
+                emailIsClean = false
+                dirt.mixedCaseEmails += 1
+                email = local.split(separator: ".").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: ".")
+                    + "@" + domain.uppercased()
+            } else if emailRoll < 6 {
+                emailIsClean = false
+                dirt.paddedEmails += 1
+                email = " " + email + " "
+            }
+            var phoneNumber: String? = phone(standard: true)
+            let phoneRoll = rng.below(100)
+            if phoneRoll < 10 {
+                phoneNumber = nil
+                dirt.missingPhones += 1
+            } else if phoneRoll < 30 {
+                phoneNumber = phone(standard: false)
+                dirt.nonStandardPhones += 1
+            }
+            var title: String? = rng.pick(SampleWords.titles)
+            if rng.below(100) < 8 {
+                title = nil
+                dirt.missingTitles += 1
+            }
+            var company = accountNames[accountIndex]
+            if accountIndex == 0 && i % 4 == 1 || rng.below(100) < 2 {
+                company = companyVariant(company, style: i)
+                dirt.companyVariants += 1
+            }
+            let created = past(days: 6 * 365)
+            // Recently touched: within the last 2½ years (and after creation).
+            let recent = now.adding(seconds: -(912 * 86_400))
+            var updated = after(created.secondsSinceEpoch > recent.secondsSinceEpoch ? created : recent)
+            let threeYearsAgo = now.adding(seconds: -(3 * 365 * 86_400))
+            if rng.below(100) < 16, created.secondsSinceEpoch < threeYearsAgo.secondsSinceEpoch - 86_400 {
+                // Untouched for three years or more.
+                updated = created.adding(seconds: rng.below(threeYearsAgo.secondsSinceEpoch - created.secondsSinceEpoch))
+                dirt.staleContacts += 1
+            }
+            let verified: String? = rng.below(100) < 40 ? after(created).description : nil
+            let place = rng.pick(SampleWords.places)
+            let owner = accountOwners[accountIndex]
+            try statement.execute(arguments: [
+                first, last, email, phoneNumber, title, rng.pick(SampleWords.jobFunctions), company,
+                Int64(accountIndex + 1), place.city, place.country, verified, owner, created.description,
+                updated.description,
+            ])
+            contactAccounts.append(Int64(accountIndex + 1))
+            contactOwners.append(owner)
+            if emailIsClean, company == accountNames[accountIndex], phoneNumber?.hasPrefix("+1 ") == true,
+                updated.secondsSinceEpoch > now.secondsSinceEpoch - 3 * 365 * 86_400
+            {
+                clean.append((first, last, email, phoneNumber, title, accountIndex))
+            }
+        }
+        // Duplicates: copies of clean contacts with one thing changed, as an import would make them.
+        for d in 0..<duplicates {
+            guard !clean.isEmpty else { break }
+            var (first, last, email, phoneNumber, title, accountIndex) = clean[rng.below(clean.count)]
+            var company = accountNames[accountIndex]
+            switch d % 4 {
+            case 0:
+                email = email.uppercased()
+                dirt.duplicatesEmailCase += 1
+            case 1:
+                var letters = Array(last)
+                if letters.count >= 3 {
+                    letters.swapAt(1, 2)
+                    if String(letters) == last { letters[1] = "x" }
+                } else {
+                    letters.append("e")
+                }
+                last = String(letters)
+                dirt.duplicatesNameTypo += 1
+            case 2:
+                if let p = phoneNumber {
+                    let digits = p.filter(\.isNumber).dropFirst()
+                    phoneNumber = "(" + digits.prefix(3) + ") " + digits.dropFirst(3).prefix(3) + "-" + digits.dropFirst(6)
+                }
+                dirt.duplicatesPhoneFormat += 1
+            default:
+                company = companyVariant(company, style: d)
+                dirt.duplicatesCompanyVariant += 1
+            }
+            dirt.duplicateContacts += 1
+            let created = past(days: 400)
+            let place = rng.pick(SampleWords.places)
+            let owner = accountOwners[accountIndex]
+            try statement.execute(arguments: [
+                first, last, email, phoneNumber, title, rng.pick(SampleWords.jobFunctions), company,
+                Int64(accountIndex + 1), place.city, place.country, nil, owner, created.description,
+                after(created).description,
+            ])
+            contactAccounts.append(Int64(accountIndex + 1))
+            contactOwners.append(owner)
+        }
+    }
+
+    // MARK: - Marketing
+
+    mutating func campaigns() throws -> [Int64] {
+        var ids: [Int64] = []
+        for (i, name) in SampleWords.campaignNames.enumerated() {
+            let channel = CRMSchema.campaignChannels[i % CRMSchema.campaignChannels.count]
+            let start = now.date.adding(days: -30 * (SampleWords.campaignNames.count - i) * 3 + 45)
+            let status = start > now.date ? "planned" : start.adding(days: 60) > now.date ? "active" : "completed"
+            let owner = marketers[i % marketers.count]
+            let created = Timestamp(date: start.adding(days: -30))
+            try db.execute(
+                sql: """
+                    INSERT INTO campaigns (name, channel, status, start_date, end_date, budget, owner_id, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [name, channel, status, start.description, start.adding(days: 60).description,
+                            Int64(rng.below(50) + 5) * 100_000, owner, created.description, created.description])
+            ids.append(db.lastInsertedRowID)
+        }
+        return ids
+    }
+
+    mutating func leads(campaignIDs: [Int64]) throws {
+        let count = n / 3
+        let lead = try db.makeStatement(sql: """
+            INSERT INTO leads (first_name, last_name, email, phone, company, title, source, status, score, campaign_id,
+                               owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let member = try db.makeStatement(sql: """
+            INSERT INTO campaign_members (campaign_id, lead_id, contact_id, status, responded_at, owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for i in 0..<count {
+            let first = rng.pick(SampleWords.firstNames)
+            let last = rng.pick(SampleWords.lastNames)
+            let company = rng.pick(SampleWords.companyWords) + " " + rng.pick(SampleWords.companyNouns)
+            let email = (first + "." + last + "\(i)").lowercased().folding(options: .diacriticInsensitive, locale: nil)
+                .filter { $0.isLetter || $0.isNumber || $0 == "." } + "@" + company.lowercased().filter(\.isLetter) + ".com"
+            let campaign: Int64? = rng.below(100) < 85 ? campaignIDs[i % campaignIDs.count] : nil
+            let source = campaign != nil ? (rng.below(2) == 0 ? "webinar" : "event") : rng.pick(CRMSchema.leadSources)
+            let status = CRMSchema.leadStatuses[i % 7 == 6 ? 0 : i % 6]
+            let owner = status == "new" || status == "junk" ? rng.pick(marketers) : rng.pick(salesReps)
+            let created = past(days: 3 * 365)
+            try lead.execute(arguments: [
+                first, last, email, rng.below(100) < 30 ? nil : phone(standard: true), company,
+                rng.pick(SampleWords.titles), source, status, rng.below(101), campaign, owner, created.description,
+                after(created).description,
+            ])
+            let leadID = db.lastInsertedRowID
+            if let campaign {
+                let memberStatus = CRMSchema.memberStatuses[(i / campaignIDs.count) % CRMSchema.memberStatuses.count]
+                let responded: String? = memberStatus == "invited" || memberStatus == "bounced" ? nil : after(created).description
+                try member.execute(arguments: [campaign, leadID, nil, memberStatus, responded, rng.pick(marketers),
+                                               created.description, created.description])
+            }
+        }
+        // Existing customers invited to events too.
+        for i in 0..<(n / 20) {
+            let contact = Int64(1 + rng.below(contactAccounts.count))
+            let campaign = campaignIDs[i % campaignIDs.count]
+            let created = past(days: 2 * 365)
+            let memberStatus = CRMSchema.memberStatuses[i % CRMSchema.memberStatuses.count]
+            try member.execute(arguments: [campaign, nil, contact, memberStatus, nil, rng.pick(marketers),
+                                           created.description, created.description])
+        }
+    }
+
+    // MARK: - Sales and service
+
+    mutating func deals() throws {
+        let count = max(20, n * 4 / 15)
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO deals (name, account_id, contact_id, amount, stage, close_date, owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for i in 0..<count {
+            let contactIndex = rng.below(contactAccounts.count)
+            let account = contactAccounts[contactIndex]
+            let stage = CRMSchema.dealStages[i % CRMSchema.dealStages.count]
+            let created = past(days: 4 * 365)
+            let closeDate: CivilDate
+            if stage == "won" || stage == "lost" {
+                closeDate = after(created).date
+            } else {
+                closeDate = now.date.adding(days: rng.below(180) - 20)
+            }
+            let amount = Int64(rng.below(200) + 1) * 50_000 + Int64(rng.below(100)) * 100
+            let name = accountNames[Int(account) - 1] + " — " + rng.pick(SampleWords.dealWords)
+            try statement.execute(arguments: [
+                name, account, Int64(contactIndex + 1), amount, stage, closeDate.description,
+                contactOwners[contactIndex], created.description, after(created).description,
+            ])
+        }
+    }
+
+    mutating func tickets() throws {
+        let count = max(10, n * 2 / 5)
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO tickets (subject, description, status, priority, category, contact_id, account_id, assignee_id,
+                                 opened_at, closed_at, owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for i in 0..<count {
+            let (subject, category) = rng.pick(SampleWords.ticketSubjects)
+            let contactIndex = rng.below(contactAccounts.count)
+            let status = CRMSchema.ticketStatuses[i % CRMSchema.ticketStatuses.count]
+            let priority = CRMSchema.ticketPriorities[rng.below(10) < 6 ? 1 : rng.below(4)]
+            // Open tickets are recent (some only hours old); closed ones spread over years.
+            let opened = status == "resolved" || status == "closed" ? past(days: 3 * 365) : past(days: rng.below(4) == 0 ? 1 : 60)
+            let closed: String? = status == "resolved" || status == "closed" ? after(opened).description : nil
+            let assignee = rng.pick(supportReps)
+            try statement.execute(arguments: [
+                subject, "Reported by the customer: " + subject.lowercased() + ".", status, priority, category,
+                Int64(contactIndex + 1), contactAccounts[contactIndex], assignee, opened.description, closed, assignee,
+                opened.description, (closed ?? after(opened).description),
+            ])
+        }
+    }
+
+    mutating func activities() throws {
+        let count = n * 5 / 3
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO activities (kind, subject, body, contact_id, account_id, occurred_at, owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for _ in 0..<count {
+            let kind = rng.pick(CRMSchema.activityKinds)
+            let subject = rng.pick(SampleWords.activitySubjects[kind] ?? ["Note"])
+            let contactIndex = rng.below(contactAccounts.count)
+            let occurred = past(days: 3 * 365)
+            try statement.execute(arguments: [
+                kind, subject, nil, Int64(contactIndex + 1), contactAccounts[contactIndex], occurred.description,
+                contactOwners[contactIndex], occurred.description, occurred.description,
+            ])
+        }
+    }
+
+    mutating func tasks() throws {
+        let count = n / 2
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO tasks (title, status, due_date, assignee_id, contact_id, account_id, completed_at, owner_id,
+                               created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for i in 0..<count {
+            let status = CRMSchema.taskStatuses[i % 10 < 5 ? 0 : i % 10 < 6 ? 1 : i % 10 < 9 ? 2 : 3]
+            let contactIndex = rng.below(contactAccounts.count)
+            let owner = contactOwners[contactIndex]
+            let created = past(days: 365)
+            let due = status == "done" || status == "cancelled" ? after(created).date : now.date.adding(days: rng.below(40) - 10)
+            let completed: String? = status == "done" ? after(created).description : nil
+            try statement.execute(arguments: [
+                rng.pick(SampleWords.taskTitles), status, due.description, owner, Int64(contactIndex + 1),
+                contactAccounts[contactIndex], completed, owner, created.description, after(created).description,
+            ])
+        }
+    }
+
+    // MARK: - Bookkeeping
+
+    func recordDirt() throws {
+        var rows: [(String, String)] = [("seed", String(options.seed)), ("contacts", String(options.contacts))]
+        for (key, path) in PlantedDirt.keys { rows.append((key, String(dirt[keyPath: path]))) }
+        for (key, value) in rows {
+            try db.execute(sql: "INSERT OR REPLACE INTO rolo_meta (key, value) VALUES (?, ?)", arguments: ["sample." + key, value])
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// Word lists for plausible names, companies, titles and places.
+enum SampleWords {
+    static let firstNames = [
+        "Ana", "Ben", "Chloe", "Daniel", "Elena", "Felix", "Gina", "Hugo", "Iris", "Jonas", "Kira", "Liam", "Mia",
+        "Nora", "Oscar", "Priya", "Quentin", "Rosa", "Samir", "Tara", "Umar", "Vera", "Wes", "Xena", "Yusuf", "Zoe",
+        "Aaron", "Bianca", "Carlos", "Dmitri", "Esther", "Fatima", "George", "Hana", "Ivan", "Julia", "Kenji", "Lucia",
+        "Marco", "Nadia", "Olga", "Pablo", "Rahul", "Sara", "Tomas", "Ursula", "Victor", "Wendy", "Yara", "Zane",
+        "Amara", "Bruno", "Clara", "Diego", "Emil", "Freya", "Gustav", "Helen", "Isaac", "Jade", "Karl", "Leah",
+        "Mateo", "Nina", "Omar", "Paula", "Ruth", "Stefan", "Theo", "Valentina", "William", "Ximena", "Yosef", "Zara",
+    ]
+    static let lastNames = [
+        "Ruiz", "Smith", "Nguyen", "Garcia", "Müller", "Rossi", "Kowalski", "Johansson", "Dubois", "Silva", "Kim",
+        "Patel", "Okafor", "Cohen", "Novak", "Larsen", "Haddad", "Tanaka", "Murphy", "Schmidt", "Costa", "Ivanova",
+        "Fischer", "Moreau", "Santos", "Jensen", "Ali", "Chen", "Wright", "Lopez", "Bauer", "Romano", "Berg",
+        "Walsh", "Mendes", "Sato", "Hughes", "Vargas", "Keller", "Lindqvist", "Brennan", "Petrov", "Ahmed", "Baker",
+        "Carter", "Diaz", "Evans", "Foster", "Gray", "Hayes", "Irwin", "Jordan", "Khan", "Lambert", "Meyer", "Nash",
+        "Olsen", "Price", "Quinn", "Reyes", "Stone", "Turner", "Vogel", "Ward", "Young", "Zimmer", "Abbott", "Blake",
+    ]
+    static let companyWords = [
+        "Northwind", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay", "Soylent", "Cyberdyne",
+        "Tyrell", "Wonka", "Gringotts", "Oceanic", "Pied Piper", "Dunder", "Prestige", "Massive", "Bluth", "Sterling",
+        "Blue Harbor", "Red Maple", "Silver Peak", "Golden Gate", "Iron Bridge", "Granite", "Evergreen", "Summit",
+        "Pioneer", "Horizon", "Beacon", "Cascade", "Meridian", "Atlas", "Orion", "Nimbus", "Quantum", "Vertex",
+        "Lumen", "Nova", "Apex", "Crescent", "Harbor", "Juniper", "Keystone", "Lakeside", "Maple", "Oakridge",
+    ]
+    static let companyNouns = [
+        "Systems", "Logistics", "Foods", "Health", "Energy", "Media", "Labs", "Analytics", "Retail", "Capital",
+        "Builders", "Farms", "Motors", "Software", "Consulting", "Textiles", "Pharma", "Robotics", "Travel", "Studios",
+    ]
+    static let companySuffixes = ["Inc", "LLC", "GmbH", "Ltd", "Corp", "SA", "BV", "AG"]
+    static let titles = [
+        "VP Sales", "VP Marketing", "VP Engineering", "Head of Marketing", "Head of Sales", "Sales Manager",
+        "Account Executive", "CFO", "CEO", "CTO", "COO", "Office Manager", "Procurement Lead", "IT Director",
+        "Operations Manager", "Marketing Specialist", "Product Manager", "Buyer", "Controller", "HR Director",
+        "Customer Success Manager", "Data Analyst", "Founder", "Managing Director", "Purchasing Manager",
+    ]
+    static let jobFunctions = ["sales", "marketing", "engineering", "finance", "operations", "it", "hr", "executive", "procurement"]
+    static let places: [(city: String, country: String)] = [
+        ("New York", "US"), ("Chicago", "US"), ("Austin", "US"), ("Seattle", "US"), ("Boston", "US"), ("Denver", "US"),
+        ("Toronto", "CA"), ("Vancouver", "CA"), ("London", "GB"), ("Manchester", "GB"), ("Dublin", "IE"), ("Berlin", "DE"),
+        ("Munich", "DE"), ("Paris", "FR"), ("Lyon", "FR"), ("Madrid", "ES"), ("Barcelona", "ES"), ("Milan", "IT"),
+        ("Amsterdam", "NL"), ("Stockholm", "SE"), ("Copenhagen", "DK"), ("Warsaw", "PL"), ("Lisbon", "PT"),
+        ("Zurich", "CH"), ("Vienna", "AT"), ("Sydney", "AU"), ("Singapore", "SG"), ("Tokyo", "JP"), ("São Paulo", "BR"),
+        ("Mexico City", "MX"),
+    ]
+    static let dealWords = ["Renewal", "Expansion", "Pilot", "Platform", "Upgrade", "Rollout", "Support plan", "Licenses", "Migration", "Training"]
+    static let ticketSubjects: [(String, String)] = [
+        ("Invoice shows wrong amount", "billing"), ("Charged twice this month", "billing"), ("Refund request", "billing"),
+        ("Export to CSV fails", "bug"), ("Dashboard does not load", "bug"), ("Error 500 on save", "bug"),
+        ("How do I add a user?", "how_to"), ("How to set up SSO", "how_to"), ("Where is the audit log?", "how_to"),
+        ("Please add dark mode", "feature_request"), ("Need an API for reports", "feature_request"),
+        ("Locked out of account", "account_access"), ("Password reset email never arrives", "account_access"),
+        ("Salesforce sync stopped", "integration"), ("Webhook retries failing", "integration"),
+        ("Duplicate contacts after import", "data_quality"), ("Wrong company on contacts", "data_quality"),
+    ]
+    static let activitySubjects: [String: [String]] = [
+        "call": ["Discovery call", "Follow-up call", "Renewal discussion", "Pricing questions", "Check-in call"],
+        "email": ["Sent proposal", "Sent case study", "Replied about pricing", "Intro email", "Meeting recap"],
+        "meeting": ["Demo", "Quarterly business review", "Onsite workshop", "Kickoff meeting", "Executive briefing"],
+        "note": ["Champion left the company", "Budget approved for Q1", "Prefers email", "Evaluating competitors", "Asked for references"],
+    ]
+    static let taskTitles = [
+        "Send proposal", "Follow up on demo", "Schedule QBR", "Update contact details", "Prepare renewal quote",
+        "Call back about invoice", "Send contract", "Book onsite visit", "Verify email address", "Review churn risk",
+    ]
+    static let campaignNames = [
+        "Spring Webinar Series", "Winter Product Launch", "Customer Summit", "Partner Roadshow", "Q3 Newsletter",
+        "LinkedIn Retargeting", "Search Ads EMEA", "Data Quality Whitepaper", "Trade Show Berlin", "Year-End Promo",
+        "CFO Breakfast", "Onboarding Masterclass",
+    ]
+}

@@ -1,0 +1,63 @@
+/// Draws a diagnostic under its source line with a caret, psql and swift-syntax style:
+///
+///     error[E202]: unknown field 'emial' on contacts
+///      --> fix.rolo:3:21
+///       |
+///     3 | find contacts where emial = "x"
+///       |                     ^^^^^
+///       = help: did you mean 'email'?
+///
+/// Plain text when piped; coloured when `colors` is on.
+public struct DiagnosticRenderer: Sendable {
+    public var colors: Bool
+
+    public init(colors: Bool = false) {
+        self.colors = colors
+    }
+
+    /// Renders `diagnostic` against the source it was found in.
+    ///
+    /// - Parameters:
+    ///   - source: the whole text the range refers to (a line, or a whole script).
+    ///   - file: the script's name, or nil for interactive input.
+    ///   - lineOffset: added to line numbers when `source` is part of a larger file.
+    public func render(_ diagnostic: Diagnostic, source: String?, file: String?, lineOffset: Int = 0) -> String {
+        var out = paint("error[\(diagnostic.code.rawValue)]", "1;31") + paint(": \(diagnostic.message)", "1")
+        guard let range = diagnostic.range, let source else {
+            if let file { out += "\n --> \(file)" }
+            if let help = diagnostic.help { out += "\n  = " + paint("help", "1;36") + ": \(help)" }
+            return out
+        }
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let lineIndex = min(range.start.line - 1, max(lines.count - 1, 0))
+        let lineText = lines.isEmpty ? "" : String(lines[lineIndex]).replacingTabs()
+        let lineNumber = String(range.start.line + lineOffset)
+        let gutter = String(repeating: " ", count: lineNumber.count)
+        let location = "\(range.start.line + lineOffset):\(range.start.column)"
+        out += "\n\(gutter)--> " + (file.map { "\($0):\(location)" } ?? "line \(range.start.line + lineOffset), column \(range.start.column)")
+        out += "\n\(gutter) |"
+        out += "\n\(lineNumber) | \(lineText)"
+        let width: Int
+        if range.end.line == range.start.line {
+            width = max(1, range.end.column - range.start.column)
+        } else {
+            width = max(1, lineText.count - range.start.column + 1)
+        }
+        let caretLine = String(repeating: " ", count: max(0, range.start.column - 1)) + String(repeating: "^", count: width)
+        out += "\n\(gutter) | " + paint(caretLine, "1;31")
+        if let help = diagnostic.help { out += "\n\(gutter) = " + paint("help", "1;36") + ": \(help)" }
+        return out
+    }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+}
+
+extension String {
+    fileprivate func replacingTabs() -> String {
+        var result = ""
+        for character in self { result.append(character == "\t" ? " " : character) }
+        return result
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import RoloEngine
+import RoloShell
+import RoloStore
+import RoloSyntax
+
+/// Opens the store and engine, then runs the shell in the mode the arguments ask for.
+enum Launcher {
+    static func run(
+        path: String, mode: CRMStore.OpenMode, session: SessionOptions, script: [String], defaultUser: String?
+    ) -> ExitStatus {
+        let output = FileOutput(descriptor: STDOUT_FILENO)
+        let errors = FileOutput(descriptor: STDERR_FILENO)
+        defer {
+            output.flush()
+            errors.flush()
+        }
+        func fail(_ message: String, _ status: ExitStatus) -> ExitStatus {
+            errors.line("rolo: " + message)
+            return status
+        }
+        let store: CRMStore
+        do {
+            store = try CRMStore.open(path: path, mode: mode)
+        } catch {
+            return fail("\(error)", .failure)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        guard let handle = session.user ?? environment["ROLO_USER"] ?? defaultUser else {
+            return fail("no user given: pass --user HANDLE (or set ROLO_USER); `users` lists them", .usage)
+        }
+        let engine: Engine
+        do {
+            engine = try Engine(store: store, clock: clockFromEnvironment(), user: handle)
+        } catch let diagnostic as Diagnostic {
+            var message = diagnostic.message.replacingOccurrences(of: "unknown user", with: "unknown --user")
+            if let help = diagnostic.help { message += " (\(help))" }
+            return fail(message, ExitStatus.of(diagnostic) == .refused ? .refused : .usage)
+        } catch {
+            return fail("\(error)", .failure)
+        }
+        engine.settings.dryRun = session.dryRun
+        if let format = session.format {
+            guard let value = OutputFormat(rawValue: format.lowercased()) else {
+                return fail("unknown --format '\(format)': use table, csv or json", .usage)
+            }
+            engine.settings.format = value
+        }
+        let shell = Shell(engine: engine, output: output, errors: errors)
+
+        if let command = session.command {
+            return shell.runSource(command, file: nil)
+        }
+        if let scriptPath = script.first {
+            var parameters: [String: String] = [:]
+            for assignment in script.dropFirst() {
+                guard let equal = assignment.firstIndex(of: "=") else {
+                    return fail("script parameters are NAME=VALUE, got '\(assignment)'", .usage)
+                }
+                parameters[String(assignment[..<equal])] = String(assignment[assignment.index(after: equal)...])
+            }
+            engine.parameters = parameters
+            let source: String
+            if scriptPath == "-" {
+                source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                guard FileManager.default.fileExists(atPath: scriptPath) else {
+                    return fail("no such script: \(scriptPath)", .usage)
+                }
+                guard let data = FileManager.default.contents(atPath: scriptPath) else {
+                    return fail("cannot read script: \(scriptPath)", .usage)
+                }
+                source = String(decoding: data, as: UTF8.self)
+            }
+            return shell.runSource(source, file: scriptPath == "-" ? "<stdin>" : scriptPath)
+        }
+        if isatty(STDIN_FILENO) == 1 {
+            let home = environment["HOME"] ?? "."
+            let historyFile = environment["ROLO_HISTORY"] ?? home + "/.rolo_history"
+            let completer = Completer(vocabulary: engine.vocabulary())
+            let reader: LineReader = EditLineReader(
+                programName: "rolo", historyFile: historyFile,
+                completion: { line in completer.candidates(for: line) }) ?? PlainLineReader()
+            output.line("Rolo — \(engine.actor.handle) on \(path). Type help for commands, Ctrl-D to leave.")
+            shell.runInteractive(reader: reader)
+            return .success
+        }
+        // Standard input is a pipe or file: read it as a script.
+        let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        return shell.runSource(source, file: "<stdin>")
+    }
+
+    /// `ROLO_NOW=2026-11-22T10:00:00Z` fixes the clock (transcripts and demos).
+    static func clockFromEnvironment() -> any CRMClock {
+        if let text = ProcessInfo.processInfo.environment["ROLO_NOW"], let time = Timestamp(text) {
+            return FixedClock(time)
+        }
+        return SystemClock()
+    }
+}

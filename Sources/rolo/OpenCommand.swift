@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import RoloEngine
+import RoloShell
+import RoloStore
+import RoloSyntax
+
+/// Options shared by every way of opening a database.
+struct SessionOptions: ParsableArguments {
+    @Option(name: .long, help: "The acting user's handle (default: $ROLO_USER).")
+    var user: String?
+
+    @Option(name: .short, help: "Run one command (or several separated by ';') and exit.")
+    var command: String?
+
+    @Flag(name: .long, help: "Preview every change and roll it back.")
+    var dryRun = false
+
+    @Option(name: .long, help: "Output format: table, csv or json (default: table on a terminal).")
+    var format: String?
+}
+
+/// The default: `rolo --db FILE [--user HANDLE] [-c COMMAND | SCRIPT]`.
+struct OpenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open", abstract: "Open a CRM database (the default command).", shouldDisplay: false)
+
+    @Option(name: .long, help: "The CRM database file (default: $ROLO_DB).")
+    var db: String?
+
+    @OptionGroup var session: SessionOptions
+
+    @Argument(help: "A script to run (- for standard input), then NAME=VALUE parameters.")
+    var script: [String] = []
+
+    func run() async throws {
+        guard let path = db ?? ProcessInfo.processInfo.environment["ROLO_DB"] else {
+            throw ValidationError("no database given: pass --db FILE, or try `rolo demo` for a sample company")
+        }
+        let status = Launcher.run(path: path, mode: .existing, session: session, script: script, defaultUser: nil)
+        throw ExitCode(status.rawValue)
+    }
+}
+
+/// `rolo demo [FILE]`: a sandbox filled with the sample company, opened as admin.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Create (or reopen) a sandbox database filled with a realistic sample company.")
+
+    @Argument(help: "The sandbox file.")
+    var file: String = "rolo-demo.db"
+
+    @Option(name: .long, help: "How many contacts to generate; other tables scale with it.")
+    var contacts: Int = 3000
+
+    @Option(name: .long, help: "Generator seed: the same seed gives the same company.")
+    var seed: UInt64 = 42
+
+    @Flag(name: .long, help: "Throw the existing sandbox away and generate it again.")
+    var fresh = false
+
+    @Flag(name: .long, help: "Create the sandbox and exit without opening the shell.")
+    var createOnly = false
+
+    @OptionGroup var session: SessionOptions
+
+    func validate() throws {
+        guard contacts >= 100, contacts <= 5_000_000 else {
+            throw ValidationError("--contacts must be between 100 and 5,000,000")
+        }
+    }
+
+    func run() async throws {
+        let fileManager = FileManager.default
+        if fresh {
+            for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
+        }
+        if !fileManager.fileExists(atPath: file) {
+            do {
+                let started = Date()
+                let store = try CRMStore.open(path: file, mode: .createIfMissing)
+                var options = SampleCompany.Options()
+                options.contacts = contacts
+                options.seed = seed
+                _ = try SampleCompany.generate(into: store, options: options)
+                try store.checkpoint()
+                let seconds = Date().timeIntervalSince(started)
+                FileHandle.standardError.write(
+                    "created \(file): a sample company with \(contacts) contacts (seed \(seed)) in \(String(format: "%.1f", seconds)) s\n".data(using: .utf8) ?? Data())
+            } catch {
+                for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
+                FileHandle.standardError.write("rolo: \(error)\n".data(using: .utf8) ?? Data())
+                throw ExitCode(1)
+            }
+        }
+        if createOnly { return }
+        let status = Launcher.run(path: file, mode: .existing, session: session, script: [], defaultUser: "admin")
+        throw ExitCode(status.rawValue)
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import RoloEngine
+import RoloShell
+import RoloStore
+
+/// `rolo`: open a CRM database in the shell, run one command, or run a script.
+@main
+struct RoloCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rolo",
+        abstract: "A shell and scripting language for the people who run a CRM.",
+        discussion: """
+            Examples:
+              rolo demo                                  open a sandbox with a sample company
+              rolo --db crm.db --user admin              the interactive shell
+              rolo --db crm.db -c "count contacts"       one command
+              rolo --db crm.db --user admin fix.rolo     a script (or - for standard input)
+            """,
+        version: "0.1.0",
+        subcommands: [OpenCommand.self, DemoCommand.self],
+        defaultSubcommand: OpenCommand.self
+    )
+}

@@ -1,0 +1,107 @@
+import Foundation
+import RoloTestSupport
+import Testing
+
+/// Runs the built `rolo` binary as a user would and checks output and exit status.
+@Suite("The rolo binary")
+struct BinaryTests {
+    /// The `rolo` executable built beside the test bundle.
+    static var binary: URL {
+        var folder = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = folder.appendingPathComponent("rolo")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/rolo")
+    }
+
+    struct Run {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    func rolo(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["ROLO_NOW"] = "2026-11-22T10:00:00Z"
+        env["NO_COLOR"] = "1"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+        try inPipe.fileHandleForWriting.close()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                   errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    @Test func binaryExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build rolo first: swift build")
+    }
+
+    @Test func scriptFileRunsAndReportsFileLineAndColumn() throws {
+        let db = try SampleDatabase.freshCopy()
+        let folder = URL(fileURLWithPath: db).deletingLastPathComponent()
+        let good = folder.appendingPathComponent("good.rolo")
+        try "#!/usr/bin/env rolo\n# how many?\ncount contacts\ncount deals where stage = won\n".write(to: good, atomically: true, encoding: .utf8)
+        let run = try rolo(["--db", db, "--user", "admin", good.path])
+        #expect(run.status == 0)
+        #expect(run.output == "3000\n133\n")
+
+        let bad = folder.appendingPathComponent("bad.rolo")
+        try "count contacts\nfind contacts where emial = \"x\"\n".write(to: bad, atomically: true, encoding: .utf8)
+        let failed = try rolo(["--db", db, "--user", "admin", bad.path])
+        #expect(failed.status == 1)
+        #expect(failed.errors.contains("error[E202]: unknown field 'emial' on contacts"))
+        #expect(failed.errors.contains("bad.rolo:2:21"))
+        #expect(failed.errors.contains("did you mean 'email'?"))
+    }
+
+    @Test func oneCommandAndStandardInput() throws {
+        let db = try SampleDatabase.freshCopy()
+        let one = try rolo(["--db", db, "--user", "olivia", "-c", "count accounts"])
+        #expect(one.status == 0)
+        #expect(one.output == "300\n")
+        let piped = try rolo(["--db", db, "--user", "admin"], input: "whoami\ncount teams\n")
+        #expect(piped.status == 0)
+        #expect(piped.output.hasPrefix("admin (Alex Admin) · Leadership · roles: admin\n"))
+        #expect(!piped.output.contains("admin@"))  // no prompt when piped
+    }
+
+    @Test(arguments: [
+        (["--db", "/no/such/folder/crm.db", "--user", "admin", "-c", "count contacts"], "the folder '/no/such/folder' does not exist", Int32(1)),
+        (["--db", "DB", "--user", "nobody", "-c", "count contacts"], "unknown --user 'nobody'", Int32(2)),
+        (["--db", "DB", "--user", "admin", "-c", "cuont contacts"], "did you mean 'count'?", Int32(1)),
+        (["--db", "DB", "--user", "admin", "-c", "count contcts"], "did you mean 'contacts'?", Int32(1)),
+        (["--db", "DB", "--user", "admin", "-c", "find widgets"], "unknown entity 'widgets'", Int32(1)),
+        (["--db", "DB", "--user", "admin", "/no/such/script.rolo"], "no such script", Int32(2)),
+        (["--db", "DB", "--user", "quinn", "-c", "find tickets"], "quinn may not read tickets", Int32(3)),
+    ])
+    func badInputFailsClearly(arguments: [String], message: String, status: Int32) throws {
+        let db = try SampleDatabase.freshCopy()
+        let run = try rolo(arguments.map { $0 == "DB" ? db : $0 })
+        #expect(run.status == status, "\(run.errors)")
+        #expect(run.errors.contains(message), "\(run.errors)")
+    }
+
+    @Test func notARoloDatabaseIsLeftUntouched() throws {
+        let folder = try SampleDatabase.temporaryFolder()
+        let path = folder + "/notes.db"
+        try "just some notes".write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try rolo(["--db", path, "--user", "admin", "-c", "count contacts"])
+        #expect(run.status == 1)
+        #expect(run.errors.contains("is not a Rolo database"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "just some notes")
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+}

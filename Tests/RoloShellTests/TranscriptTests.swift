@@ -1,0 +1,36 @@
+import Foundation
+import RoloTestSupport
+import Testing
+
+/// Golden transcripts: Tests/Transcripts/NNN-topic.rolo beside NNN-topic.out, each run on a
+/// fresh sample company with the fixed clock. `ROLO_RECORD=1 scripts/test` rewrites the .out files.
+@Suite("Transcripts")
+struct TranscriptTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Transcripts")
+
+    static var names: [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return files.filter { $0.hasSuffix(".rolo") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    @Test func thereAreTranscripts() {
+        #expect(Self.names.count >= 10)
+    }
+
+    @Test(arguments: names)
+    func transcript(_ name: String) throws {
+        let script = try String(contentsOf: Self.folder.appendingPathComponent(name + ".rolo"), encoding: .utf8)
+        let expectedURL = Self.folder.appendingPathComponent(name + ".out")
+        let actual = try TranscriptRunner().run(script, databasePath: try SampleDatabase.freshCopy())
+        if ProcessInfo.processInfo.environment["ROLO_RECORD"] == "1" {
+            try actual.write(to: expectedURL, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = (try? String(contentsOf: expectedURL, encoding: .utf8)) ?? ""
+        if expected != actual {
+            let diff = TextDiff.unified(expected: expected, actual: actual, label: name)
+            Issue.record(Comment(rawValue: "transcript \(name) differs (ROLO_RECORD=1 scripts/test re-records):\n\(diff)"))
+        }
+    }
+}
