@@ -54,7 +54,7 @@ extension Engine {
                 }
                 result.rows = outcome.records
                 if dryRun {
-                    output.line("dry-run: would have \(outcome.verb) \(outcome.records) \(noun); nothing was written")
+                    output.line("dry-run: \(outcome.records) \(noun) would be \(outcome.verb); nothing was written")
                     result.dryRunChanges = true
                 } else {
                     output.line("\(outcome.verb) \(outcome.records) \(noun) (change \(recorder.changeSetID))")

@@ -1,5 +1,21 @@
+import Foundation
+
 /// Word lists for plausible names, companies, titles and places.
 enum SampleWords {
+    /// Lower-case ASCII letters of a name, for email addresses ("Müller" → "muller"), memoised.
+    static func emailPart(_ name: String) -> String {
+        if let known = emailParts[name] { return known }
+        return name.lowercased().folding(options: .diacriticInsensitive, locale: nil).filter { $0.isLetter && $0.isASCII }
+    }
+
+    private static let emailParts: [String: String] = {
+        var parts: [String: String] = [:]
+        for name in firstNames + lastNames + companyWords + companyNouns {
+            parts[name] = name.lowercased().folding(options: .diacriticInsensitive, locale: nil).filter { $0.isLetter && $0.isASCII }
+        }
+        return parts
+    }()
+
     static let firstNames = [
         "Ana", "Ben", "Chloe", "Daniel", "Elena", "Felix", "Gina", "Hugo", "Iris", "Jonas", "Kira", "Liam", "Mia",
         "Nora", "Oscar", "Priya", "Quentin", "Rosa", "Samir", "Tara", "Umar", "Vera", "Wes", "Xena", "Yusuf", "Zoe",

@@ -211,7 +211,7 @@ public enum CRMSchema {
         titleSQL: "trim(coalesce($.first_name, '') || ' ' || $.last_name)",
         indexes: [
             IndexDefinition(["email"], collateNoCase: true), IndexDefinition(["owner_id"]),
-            IndexDefinition(["status"]), IndexDefinition(["source"]), IndexDefinition(["campaign_id"]),
+            IndexDefinition(["status"]), IndexDefinition(["source"]), IndexDefinition(["campaign_id"], sparse: true),
             IndexDefinition(["updated_at"]),
         ]
     )
@@ -276,8 +276,8 @@ public enum CRMSchema {
         ],
         naturalKey: [], listFields: ["id", "kind", "subject", "occurred_at", "owner_id"], titleSQL: "$.subject",
         indexes: [
-            IndexDefinition(["contact_id"]), IndexDefinition(["account_id"]), IndexDefinition(["lead_id"]),
-            IndexDefinition(["deal_id"]), IndexDefinition(["ticket_id"]), IndexDefinition(["owner_id"]),
+            IndexDefinition(["contact_id"]), IndexDefinition(["account_id"]), IndexDefinition(["lead_id"], sparse: true),
+            IndexDefinition(["deal_id"], sparse: true), IndexDefinition(["ticket_id"], sparse: true), IndexDefinition(["owner_id"]),
             IndexDefinition(["occurred_at"]),
         ]
     )
@@ -301,8 +301,8 @@ public enum CRMSchema {
         naturalKey: [], listFields: ["id", "title", "status", "due_date", "assignee_id"], titleSQL: "$.title",
         indexes: [
             IndexDefinition(["assignee_id", "status"]), IndexDefinition(["owner_id"]),
-            IndexDefinition(["contact_id"]), IndexDefinition(["deal_id"]), IndexDefinition(["due_date"]),
-            IndexDefinition(["lead_id"]), IndexDefinition(["account_id"]), IndexDefinition(["ticket_id"]),
+            IndexDefinition(["contact_id"], sparse: true), IndexDefinition(["deal_id"], sparse: true), IndexDefinition(["due_date"]),
+            IndexDefinition(["lead_id"], sparse: true), IndexDefinition(["account_id"], sparse: true), IndexDefinition(["ticket_id"], sparse: true),
         ]
     )
 
@@ -320,8 +320,8 @@ public enum CRMSchema {
         naturalKey: [], listFields: ["id", "campaign_id", "lead_id", "contact_id", "status"],
         titleSQL: "'member ' || $.id",
         indexes: [
-            IndexDefinition(["campaign_id", "status"]), IndexDefinition(["lead_id"]),
-            IndexDefinition(["contact_id"]), IndexDefinition(["owner_id"]),
+            IndexDefinition(["campaign_id", "status"]), IndexDefinition(["lead_id"], sparse: true),
+            IndexDefinition(["contact_id"], sparse: true), IndexDefinition(["owner_id"]),
         ],
         tableConstraints: ["CHECK (lead_id IS NOT NULL OR contact_id IS NOT NULL)"]
     )

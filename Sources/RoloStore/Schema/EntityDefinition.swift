@@ -40,11 +40,15 @@ public struct IndexDefinition: Sendable {
     public let columns: [String]
     public let unique: Bool
     public let collateNoCase: Bool
+    /// For a mostly-empty reference column: index only the rows that have a value
+    /// (`WHERE col IS NOT NULL`), which `col = ?` lookups still use.
+    public let sparse: Bool
 
-    public init(_ columns: [String], unique: Bool = false, collateNoCase: Bool = false) {
+    public init(_ columns: [String], unique: Bool = false, collateNoCase: Bool = false, sparse: Bool = false) {
         self.columns = columns
         self.unique = unique
         self.collateNoCase = collateNoCase
+        self.sparse = sparse
     }
 }
 

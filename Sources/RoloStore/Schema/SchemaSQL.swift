@@ -53,7 +53,8 @@ public enum SchemaSQL {
             let name = indexName(entity, index)
             let columns = index.columns.map { quote($0) + (index.collateNoCase ? " COLLATE NOCASE" : "") }
             let unique = index.unique ? "UNIQUE " : ""
-            return "CREATE \(unique)INDEX \(quote(name)) ON \(quote(entity.name))(\(columns.joined(separator: ", ")))"
+            let partial = index.sparse ? " WHERE " + index.columns.map { quote($0) + " IS NOT NULL" }.joined(separator: " AND ") : ""
+            return "CREATE \(unique)INDEX \(quote(name)) ON \(quote(entity.name))(\(columns.joined(separator: ", ")))" + partial
         }
     }
 

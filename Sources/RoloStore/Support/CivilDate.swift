@@ -69,7 +69,14 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public var weekday: Int { ((daysSinceEpoch % 7) + 7 + 3) % 7 }
 
     public var description: String {
-        pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+        String(unsafeUninitializedCapacity: 10) { buffer in
+            writeDigits(year, 4, into: buffer, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            writeDigits(month, 2, into: buffer, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            writeDigits(day, 2, into: buffer, at: 8)
+            return 10
+        }
     }
 
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
@@ -105,9 +112,25 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public func adding(seconds: Int) -> Timestamp { Timestamp(secondsSinceEpoch: secondsSinceEpoch + seconds) }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ`, written straight into the string's storage (generators call this millions of times).
     public var description: String {
+        let d = date
         let s = secondOfDay
-        return date.description + "T" + pad(s / 3600, 2) + ":" + pad((s / 60) % 60, 2) + ":" + pad(s % 60, 2) + "Z"
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            writeDigits(d.year, 4, into: buffer, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            writeDigits(d.month, 2, into: buffer, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            writeDigits(d.day, 2, into: buffer, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            writeDigits(s / 3600, 2, into: buffer, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            writeDigits((s / 60) % 60, 2, into: buffer, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            writeDigits(s % 60, 2, into: buffer, at: 17)
+            buffer[19] = UInt8(ascii: "Z")
+            return 20
+        }
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.secondsSinceEpoch < b.secondsSinceEpoch }
@@ -134,9 +157,12 @@ public struct FixedClock: CRMClock {
     public static let reference = FixedClock(Timestamp(date: CivilDate(year: 2026, month: 11, day: 22), hour: 10))
 }
 
-/// Zero-pads a non-negative number to `width` digits.
-@inlinable
-func pad(_ value: Int, _ width: Int) -> String {
-    let digits = String(value)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+/// Writes `value` as exactly `width` zero-padded decimal digits.
+@inline(__always)
+func writeDigits(_ value: Int, _ width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+    var v = value < 0 ? 0 : value
+    for i in stride(from: width - 1, through: 0, by: -1) {
+        buffer[offset + i] = UInt8(48 + v % 10)
+        v /= 10
+    }
 }
