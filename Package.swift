@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 for the hash-chained audit log (Foundation on Linux has no CryptoKit).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libedit, reached through a system-library target; shim.h wraps the variadic C calls.
@@ -32,6 +34,7 @@ let package = Package(
             dependencies: [
                 "RoloSyntax", "RoloStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // REPL, script runner, line reading, completion, help.

@@ -26,6 +26,9 @@ enum Launcher {
             return fail("\(error)", .failure)
         }
         let environment = ProcessInfo.processInfo.environment
+        if let admins = try? Engine.activeAdmins(in: store), admins.isEmpty {
+            errors.line("rolo: warning: \(path) has no active admin; recover with `rolo init \(path) --admin HANDLE`")
+        }
         guard let handle = session.user ?? environment["ROLO_USER"] ?? defaultUser else {
             return fail("no user given: pass --user HANDLE (or set ROLO_USER); `users` lists them", .usage)
         }

@@ -13,12 +13,13 @@ struct RoloCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               rolo demo                                  open a sandbox with a sample company
+              rolo init crm.db --admin ana               an empty CRM with its first admin
               rolo --db crm.db --user admin              the interactive shell
               rolo --db crm.db -c "count contacts"       one command
               rolo --db crm.db --user admin fix.rolo     a script (or - for standard input)
             """,
         version: "0.1.0",
-        subcommands: [OpenCommand.self, DemoCommand.self],
+        subcommands: [OpenCommand.self, DemoCommand.self, InitCommand.self],
         defaultSubcommand: OpenCommand.self
     )
 }

@@ -71,16 +71,18 @@ public struct AccessPolicy: Sendable {
                 FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN role_permissions p ON p.role_id = r.id
                 WHERE ur.user_id = ? ORDER BY r.name, p.id
                 """, arguments: [actor.id])
-        let rules = rows.map { row in
-            GrantedRule(
-                id: row["id"], role: row["role"],
-                effect: PermissionRule.Effect(rawValue: row["effect"]) ?? .deny,
-                action: row["action"], entity: row["entity"],
-                scope: GrantedRule.Scope(name: row["scope"]) ?? .own,
-                fields: (row["fields"] as String?)?.split(separator: ",").map(String.init) ?? [],
-                reason: row["reason"])
-        }
-        return AccessPolicy(actor: actor, rules: rules)
+        return AccessPolicy(actor: actor, rules: rows.map(rule(from:)))
+    }
+
+    /// A rule from a row with id, role, effect, action, entity, scope, fields and reason.
+    static func rule(from row: Row) -> GrantedRule {
+        GrantedRule(
+            id: row["id"], role: row["role"],
+            effect: PermissionRule.Effect(rawValue: row["effect"]) ?? .deny,
+            action: row["action"], entity: row["entity"],
+            scope: GrantedRule.Scope(name: row["scope"]) ?? .own,
+            fields: (row["fields"] as String?)?.split(separator: ",").map(String.init) ?? [],
+            reason: row["reason"])
     }
 
     /// The outcome of asking whether an action on an entity is allowed.

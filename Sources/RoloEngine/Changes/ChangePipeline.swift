@@ -10,6 +10,8 @@ struct ChangeOutcome {
     var entity: EntityDefinition
     /// A line printed after the summary (e.g. the new record's number).
     var note: String? = nil
+    /// Lines printed after the summary (a grant's reach).
+    var report: [String] = []
     /// Singular and plural nouns when the entity's are not right ("record", "records").
     var noun: (String, String)? = nil
 
@@ -38,7 +40,7 @@ extension Engine {
         result.wasDryRun = dryRun
         try store.dbQueue.inDatabase { db in
             try db.inSavepoint {
-                let recorder = try ChangeRecorder(db: db, actor: actor, command: statement.text, now: clock.now().description)
+                let recorder = try ChangeRecorder(db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description)
                 let outcome = try body(db, recorder)
                 let noun = outcome.nounText
                 if outcome.records == 0 {
@@ -61,6 +63,7 @@ extension Engine {
                     result.changeSetID = recorder.changeSetID
                 }
                 if let note = outcome.note { output.line(note) }
+                for line in outcome.report { output.line(line) }
                 if !statement.hasOption("quiet") {
                     try recorder.printDiffs(output: output)
                 }
@@ -84,8 +87,14 @@ extension Engine {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + (base + "1").sql + ")", arguments: (base + "1").statementArguments) ?? 0
         let what = total == 1 ? "\(entity.singular) \(sample.first ?? 0)" : "\(count) of the \(total) \(entity.name)"
         let ids = total == 1 ? "" : " (e.g. " + sample.map(String.init).joined(separator: ", ") + ")"
+        var why = "outside their \(level.name) scope"
+        if total == 1, entity.hasOwner, let id = sample.first, let owner = try String.fetchOne(
+            db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?", arguments: [id])
+        {
+            why = "it belongs to \(owner), outside their \(level.name) scope"
+        }
         throw Diagnostic(
-            .permissionDenied, "\(actor.handle) may not \(action) \(what)\(ids): outside their \(level.name) scope; nothing was changed",
+            .permissionDenied, "\(actor.handle) may not \(action) \(what)\(ids): \(why); nothing was changed",
             at: range,
             help: "\(rule?.description ?? level.name + " scope") covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")")
     }

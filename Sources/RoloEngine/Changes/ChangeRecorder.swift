@@ -13,13 +13,13 @@ final class ChangeRecorder {
     let userID: Int64
     let now: String
 
-    init(db: Database, actor: Actor, command: String, now: String) throws {
+    init(db: Database, actor: Actor, impersonator: Int64?, command: String, now: String) throws {
         self.db = db
         self.userID = actor.id
         self.now = now
         try db.execute(
-            sql: "INSERT INTO change_sets (user_id, command, records, created_at) VALUES (?, ?, 0, ?)",
-            arguments: [actor.id, command, now])
+            sql: "INSERT INTO change_sets (user_id, impersonator_id, command, records, created_at) VALUES (?, ?, ?, 0, ?)",
+            arguments: [actor.id, impersonator, command, now])
         self.changeSetID = db.lastInsertedRowID
     }
 

@@ -16,6 +16,10 @@ struct FindCommand {
     let db: Database
 
     func run(_ query: FindQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+        if format != .table {
+            // Machine-readable rows leave the CRM: that is an export, with its own permission.
+            _ = try engine.require("export", try Catalog.entity(query.entity), at: query.format?.range ?? query.entity.range)
+        }
         let compiled = try compile(query)
         var writer = ResultWriters.make(format, output: output)
         let count = try stream(compiled, into: &writer, db: db)

@@ -40,6 +40,8 @@ public final class Engine {
     public let clock: any CRMClock
     public private(set) var actor: Actor
     public private(set) var policy: AccessPolicy
+    /// While `as USER` runs a command: the admin behind it.
+    public private(set) var impersonator: Int64? = nil
     public var settings = SessionSettings()
     /// Values for `$name` in scripts.
     public var parameters: [String: String] = [:]
@@ -61,6 +63,15 @@ public final class Engine {
     }
 
     static func loadActor(handle: String, db: Database) throws -> Actor {
+        let (actor, active) = try loadActor(handle: handle, db: db, allowInactive: true)
+        guard active else {
+            throw Diagnostic(.permissionDenied, "user '\(handle)' is deactivated and cannot act",
+                             help: "an admin can reactivate them with: activate user \(handle)")
+        }
+        return actor
+    }
+
+    static func loadActor(handle: String, db: Database, allowInactive: Bool) throws -> (actor: Actor, active: Bool) {
         guard let row = try Row.fetchOne(
             db, sql: "SELECT id, handle, name, team_id, active FROM users WHERE handle = ? COLLATE NOCASE",
             arguments: [handle])
@@ -70,11 +81,8 @@ public final class Engine {
                 ?? (handles.isEmpty ? "this database has no users yet" : "users are " + handles.prefix(12).joined(separator: ", "))
             throw Diagnostic(.unknownUser, "unknown user '\(handle)'", help: help)
         }
-        guard (row["active"] as Int?) == 1 else {
-            throw Diagnostic(.permissionDenied, "user '\(handle)' is deactivated and cannot act",
-                             help: "an admin can reactivate them with: update user \(handle) set active = yes")
-        }
-        return Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
+        let actor = Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
+        return (actor, (row["active"] as Int?) == 1)
     }
 
     /// Parses and runs every statement in `source`, stopping at the first error.
@@ -110,6 +118,13 @@ public final class Engine {
         case .aggregate(let query):
             return try store.dbQueue.inDatabase { db in
                 try AggregateCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
+            }
+        case .show(let reference) where ["role", "roles"].contains(reference.entity.value):
+            guard case .natural(let name) = reference.key.value else {
+                throw Diagnostic(.unknownRole, "roles are named, e.g. show role sales_rep", at: reference.key.range)
+            }
+            return try store.dbQueue.inDatabase { db in
+                try AccessCommands(engine: self, db: db).showRole(Located(name, reference.key.range), output: output)
             }
         case .show(let reference):
             return try store.dbQueue.inDatabase { db in
@@ -178,6 +193,63 @@ public final class Engine {
             return try store.dbQueue.inDatabase { db in
                 try ChangesCommand(engine: self, db: db).run(limit: limit, format: format, output: output)
             }
+        case .createUser(let handle, let assignments):
+            return try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).createUser(handle, assignments)
+            }
+        case .createTeam(let name, let assignments):
+            return try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).createTeam(name, assignments)
+            }
+        case .createRole(let name, let like):
+            return try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).createRole(name, like: like)
+            }
+        case .setUserActive(let handle, let active):
+            return try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).setActive(handle, active: active)
+            }
+        case .moveUser(let handle, let team):
+            return try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).move(handle, to: team)
+            }
+        case .grant(let role, let user):
+            let result = try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).grant(role, to: user)
+            }
+            try reloadPolicy()
+            return result
+        case .revoke(let role, let user):
+            let result = try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).revoke(role, from: user)
+            }
+            try reloadPolicy()
+            return result
+        case .dropRole(let name):
+            return try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).dropRole(name)
+            }
+        case .rule(let effect, let role, let action, let entity, let fields, let scope):
+            let result = try performChange(statement, output: output) { db, recorder in
+                try SecurityCommands(engine: self, db: db, recorder: recorder).rule(
+                    effect: effect, role: role, action: action, entity: entity, fields: fields, scope: scope)
+            }
+            try reloadPolicy()
+            return result
+        case .can(let user, let action, let entity, let key):
+            return try store.dbQueue.inDatabase { db in
+                try AccessCommands(engine: self, db: db).can(user: user, action: action, entity: entity, key: key, output: output)
+            }
+        case .asUser(let user, let inner):
+            return try runAs(user, inner, output: output)
+        case .login(let user):
+            try login(user, output: output)
+            return CommandResult()
+        case .verifyAudit:
+            return try store.dbQueue.inDatabase { db in
+                _ = try require("read", CRMSchema.auditLog, at: statement.range)
+                return try AuditLog.verify(db: db, output: output)
+            }
         case .begin:
             try beginTransaction(at: statement.range)
             output.line("transaction open: changes are kept until commit (or dropped by rollback)")
@@ -191,6 +263,48 @@ public final class Engine {
             output.line("rolled back: the transaction's changes are gone")
             return CommandResult()
         }
+    }
+
+    // MARK: - Acting users
+
+    /// Reloads the acting user's rules (after a grant, revoke or rule change).
+    func reloadPolicy() throws {
+        let actor = self.actor
+        policy = try store.dbQueue.inDatabase { db in try AccessPolicy.load(for: actor, in: db) }
+    }
+
+    /// Whether the acting user may act for others (`as`, `login`): admins, who may grant on all.
+    private func requireImpersonation(_ target: Located<String>, command: String) throws {
+        let decision = policy.decide("grant", on: "users")
+        guard decision.deniedBy == nil, decision.scope == .all else {
+            throw Diagnostic(.escalation, "\(actor.handle) may not act as another user", at: target.range,
+                             help: "`\(command)` is for admins; ask one, or start rolo with --user \(target.value)")
+        }
+    }
+
+    /// `as USER COMMAND`: one command as another user, audited with both.
+    private func runAs(_ user: Located<String>, _ inner: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        if case .asUser = inner.kind { throw Diagnostic(.usage, "`as` cannot be nested", at: inner.range) }
+        try requireImpersonation(user, command: "as")
+        let target = try store.dbQueue.inDatabase { db -> (Actor, AccessPolicy) in
+            let (target, active) = try Engine.loadActor(handle: user.value, db: db, allowInactive: true)
+            guard active else { throw Diagnostic(.permissionDenied, "\(user.value) is deactivated and cannot act", at: user.range) }
+            return (target, try AccessPolicy.load(for: target, in: db))
+        }
+        let saved = (actor, policy, impersonator)
+        (actor, policy, impersonator) = (target.0, target.1, saved.0.id)
+        defer { (actor, policy, impersonator) = saved }
+        return try execute(inner, output: output)
+    }
+
+    private func login(_ user: Located<String>, output: OutputSink) throws {
+        if user.value.lowercased() != actor.handle.lowercased() { try requireImpersonation(user, command: "login") }
+        let (target, newPolicy) = try store.dbQueue.inDatabase { db -> (Actor, AccessPolicy) in
+            let target = try Engine.loadActor(handle: user.value, db: db)
+            return (target, try AccessPolicy.load(for: target, in: db))
+        }
+        (actor, policy) = (target, newPolicy)
+        output.line("now acting as \(target.handle) (\(target.name)) · roles: \(roleNames)")
     }
 
     // MARK: - Transactions
@@ -293,6 +407,7 @@ public final class Engine {
     struct AuditEntry {
         let at: String
         let userID: Int64
+        let impersonatorID: Int64?
         let command: String
         let outcome: String
         let rows: Int?
@@ -302,7 +417,9 @@ public final class Engine {
     func audit(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?) throws {
         if case .help = statement.kind { return }
         if case .quit = statement.kind { return }
-        let entry = AuditEntry(at: clock.now().description, userID: actor.id, command: statement.text, outcome: outcome, rows: rows, message: message)
+        if case .asUser = statement.kind { return }  // the inner command is audited, with both users
+        let entry = AuditEntry(at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text,
+                               outcome: outcome, rows: rows, message: message)
         if inTransaction {
             pendingAudit.append(entry)
         } else {
@@ -312,9 +429,7 @@ public final class Engine {
 
     private func writeAudit(_ entry: AuditEntry) throws {
         try store.dbQueue.inDatabase { db in
-            try db.execute(
-                sql: "INSERT INTO audit_log (at, user_id, command, outcome, rows, message) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [entry.at, entry.userID, entry.command, entry.outcome, entry.rows, entry.message])
+            try AuditLog.append(entry, db: db)
         }
     }
 }

@@ -103,7 +103,7 @@ public enum CRMSchema {
             createdAt,
         ],
         naturalKey: [], listFields: ["id", "role_id", "effect", "action", "entity", "scope", "fields"],
-        titleSQL: "$.effect || ' ' || $.action || ' ' || $.entity",
+        titleSQL: "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ': ' || $.effect || ' ' || $.action || ' ' || $.entity",
         indexes: [IndexDefinition(["role_id"])],
         kind: .security
     )
@@ -111,15 +111,16 @@ public enum CRMSchema {
     public static let userRoles = EntityDefinition(
         name: "user_roles", singular: "user_role",
         fields: [
+            id,
             FieldDefinition("user_id", .reference("users"), required: true),
             FieldDefinition("role_id", .reference("roles"), required: true),
             FieldDefinition("granted_by", .reference("users")),
             FieldDefinition("granted_at", .timestamp, required: true),
         ],
-        naturalKey: [], listFields: ["user_id", "role_id", "granted_by", "granted_at"],
-        titleSQL: "$.user_id || ':' || $.role_id",
+        naturalKey: [], listFields: ["id", "user_id", "role_id", "granted_by", "granted_at"],
+        titleSQL: "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ' for ' || (SELECT u.handle FROM users u WHERE u.id = $.user_id)",
         indexes: [IndexDefinition(["role_id"])],
-        tableConstraints: ["PRIMARY KEY (user_id, role_id)"],
+        tableConstraints: ["UNIQUE (user_id, role_id)"],
         kind: .security
     )
 
@@ -382,7 +383,7 @@ public enum CRMSchema {
             FieldDefinition("prev_hash", .text),
             FieldDefinition("hash", .text),
         ],
-        naturalKey: [], listFields: ["id", "at", "user_id", "outcome", "rows", "command"], titleSQL: "$.command",
+        naturalKey: [], listFields: ["id", "at", "user_id", "impersonator_id", "outcome", "rows", "command"], titleSQL: "$.command",
         indexes: [IndexDefinition(["at"]), IndexDefinition(["user_id"])],
         kind: .system
     )

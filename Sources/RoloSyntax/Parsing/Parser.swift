@@ -52,7 +52,8 @@ public struct Parser {
     public static let commands = [
         "find", "count", "sum", "avg", "min", "max", "show", "history", "explain", "create", "update",
         "delete", "assign", "merge", "log", "add", "changes", "undo", "begin", "commit", "rollback",
-        "dry-run", "set", "help", "whoami", "users", "roles", "teams", "quit", "exit",
+        "dry-run", "set", "help", "whoami", "users", "roles", "teams", "quit", "exit", "grant", "revoke", "allow",
+        "deny", "can", "as", "login", "deactivate", "activate", "move", "drop", "verify",
     ]
 
     /// Options a command may end with; only --format takes a value.
@@ -249,7 +250,57 @@ public struct Parser {
         case "explain":
             guard !atStatementEnd else { throw failure(expected: "a query to explain, e.g. explain find contacts") }
             return .explain(try parseStatement())
-        case "create": return try parseCreate()
+        case "create":
+            if let kind = current.word, ["user", "team", "role"].contains(kind), peek().kind != .symbol(.equal) {
+                return try parseCreateSecurity(kind)
+            }
+            return try parseCreate()
+        case "deactivate", "activate":
+            guard acceptWord("user") else { throw failure(expected: "'user', e.g. \(verb) user bob") }
+            return .setUserActive(handle: try parseName("a user's handle"), active: verb == "activate")
+        case "move":
+            let user = try parseName("a user's handle")
+            guard acceptWord("to") else { throw failure(expected: "'to', e.g. move bob to team \"Sales West\"") }
+            _ = acceptWord("team")
+            return .moveUser(handle: user, team: try parseName("a team"))
+        case "grant":
+            let role = try parseName("a role, e.g. grant data_analyst to dana")
+            guard acceptWord("to") else { throw failure(expected: "'to' and a user") }
+            return .grant(role: role, user: try parseName("a user's handle"))
+        case "revoke":
+            let role = try parseName("a role, e.g. revoke sales_rep from bob")
+            guard acceptWord("from") else { throw failure(expected: "'from' and a user") }
+            return .revoke(role: role, user: try parseName("a user's handle"))
+        case "drop":
+            guard acceptWord("role") else { throw failure(expected: "'role', e.g. drop role regional_manager") }
+            return .dropRole(name: try parseName("a role"))
+        case "allow", "deny":
+            let effect = Located(verb, verbToken.range)
+            let role = try parseName("a role")
+            let action = try parseName("an action (read, create, update, delete, assign, merge, export, import, grant, manage_scripts)")
+            let entity = try parseEntity()
+            var fields: [Located<String>] = []
+            if acceptSymbol(.dot) {
+                repeat { fields.append(try parseName("a field")) } while acceptSymbol(.comma)
+            }
+            var scope: Located<String>? = nil
+            if acceptWord("scope") { scope = try parseName("own, team or all") }
+            return .rule(effect: effect, role: role, action: action, entity: entity, fields: fields, scope: scope)
+        case "can":
+            let user = try parseName("a user's handle, e.g. can dana export contacts")
+            let action = try parseName("an action")
+            let entity = try parseEntity()
+            let key = atStatementEnd ? nil : try parseKey()
+            return .can(user: user, action: action, entity: entity, key: key)
+        case "as":
+            let user = try parseName("a user's handle, e.g. as bob find deals")
+            guard !atStatementEnd else { throw failure(expected: "a command to run as \(user.value)") }
+            return .asUser(user: user, statement: try parseStatement())
+        case "login":
+            return .login(user: try parseName("a user's handle"))
+        case "verify":
+            guard acceptWord("audit") else { throw failure(expected: "'audit', e.g. verify audit") }
+            return .verifyAudit
         case "update": return try parseUpdate()
         case "delete":
             let entity = try parseEntity()
@@ -474,6 +525,37 @@ public struct Parser {
             if separatedByCommaOnly || atStatementEnd { break }
         } while true
         return assignments
+    }
+
+    /// A name: a bare word or a quoted string (`dana`, `"Sales West"`).
+    private mutating func parseName(_ what: String) throws(Diagnostic) -> Located<String> {
+        switch current.kind {
+        case .word(let w):
+            return Located(w, advance().range)
+        case .string(let s):
+            return Located(s, advance().range)
+        default:
+            throw failure(expected: what)
+        }
+    }
+
+    private mutating func parseCreateSecurity(_ kind: String) throws(Diagnostic) -> StatementKind {
+        _ = advance()
+        switch kind {
+        case "user":
+            let handle = try parseName("the new user's handle, e.g. create user dana name=\"Dana Lee\"")
+            let assignments = atStatementEnd ? [] : try parseAssignments(separatedByCommaOnly: false)
+            return .createUser(handle: handle, assignments: assignments)
+        case "team":
+            let name = try parseName("the new team's name")
+            let assignments = atStatementEnd ? [] : try parseAssignments(separatedByCommaOnly: false)
+            return .createTeam(name: name, assignments: assignments)
+        default:
+            let name = try parseName("the new role's name")
+            var like: Located<String>? = nil
+            if acceptWord("like") { like = try parseName("the role to copy") }
+            return .createRole(name: name, like: like)
+        }
     }
 
     private mutating func parseCreate() throws(Diagnostic) -> StatementKind {

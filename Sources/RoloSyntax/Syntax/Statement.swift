@@ -138,4 +138,22 @@ public indirect enum StatementKind: Sendable, Equatable {
     case rollback
     case dryRun(Bool?)
     case setting(name: Located<String>, value: Located<String>)
+    // Users, teams, roles and permissions.
+    case createUser(handle: Located<String>, assignments: [Assignment])
+    case createTeam(name: Located<String>, assignments: [Assignment])
+    case createRole(name: Located<String>, like: Located<String>?)
+    case setUserActive(handle: Located<String>, active: Bool)
+    case moveUser(handle: Located<String>, team: Located<String>)
+    case grant(role: Located<String>, user: Located<String>)
+    case revoke(role: Located<String>, user: Located<String>)
+    case dropRole(name: Located<String>)
+    /// `allow|deny ROLE ACTION ENTITY[.field,…] [scope own|team|all]`
+    case rule(effect: Located<String>, role: Located<String>, action: Located<String>, entity: EntityName,
+              fields: [Located<String>], scope: Located<String>?)
+    /// `can USER ACTION ENTITY [KEY]`
+    case can(user: Located<String>, action: Located<String>, entity: EntityName, key: Located<RecordKey>?)
+    /// `as USER COMMAND`: an admin runs one command as another user.
+    case asUser(user: Located<String>, statement: Statement)
+    case login(user: Located<String>)
+    case verifyAudit
 }

@@ -1,0 +1,138 @@
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// `can USER ACTION ENTITY [KEY]` and `show role NAME`: explaining access.
+struct AccessCommands {
+    let engine: Engine
+    let db: Database
+
+    /// Answers yes or no, naming the role and rule that decided — and for no, the missing rule and
+    /// the nearest rule (held by some role) that would allow it.
+    func can(user: Located<String>, action: Located<String>, entity entityName: EntityName, key: Located<RecordKey>?, output: OutputSink) throws -> CommandResult {
+        let entity = try Catalog.entity(entityName)
+        guard CRMSchema.permissionActions.contains(action.value) else {
+            throw Diagnostic(.unknownValue, "unknown action '\(action.value)'", at: action.range,
+                             help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
+                                ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
+        }
+        let target = try Engine.loadActor(handle: user.value, db: db, allowInactive: true)
+        let policy = try AccessPolicy.load(for: target.actor, in: db)
+        let decision = policy.decide(action.value, on: entity.name)
+        let who = target.actor.handle
+        var result = CommandResult()
+        result.rows = 1
+        if !target.active {
+            output.line("no: \(who) is deactivated and cannot act")
+            return result
+        }
+        if let deny = decision.deniedBy {
+            output.line("no: \(who) may not \(action.value) \(entity.name) — denied by \(deny.description)")
+            return result
+        }
+        guard let scope = decision.scope ?? decision.fieldAllows.values.map(\.scope).max() else {
+            let roles = Array(Set(policy.rules.map(\.role))).sorted()
+            output.line("no: none of \(who)'s roles (\(roles.isEmpty ? "no roles" : roles.joined(separator: ", "))) allows \(action.value) on \(entity.name)")
+            output.line("  missing rule: allow \(action.value) \(entity.name)")
+            if let nearest = try nearestRule(action: action.value, entity: entity.name) {
+                output.line("  nearest rule that would: \(nearest.description) (grant \(nearest.role) to \(who))")
+            }
+            return result
+        }
+        let rule = decision.allowedBy ?? decision.fieldAllows.values.first
+        let fieldsNote = decision.scope == nil ? " (only " + decision.fieldAllows.keys.sorted().joined(separator: ", ") + ")" : ""
+        let deniedNote = decision.deniedFields.isEmpty ? "" : "; except " + decision.deniedFields.keys.sorted().map { "\(entity.name).\($0)" }.joined(separator: ", ")
+        if let key {
+            let id = try RecordLookup.id(of: key, in: entity, db: db)
+            if scope != .all, let filter = policy.scopeFilter(scope, on: entity, alias: "t0") {
+                let sql = SQLFragment("SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND ", [id.databaseValue]) + filter
+                if try Bool.fetchOne(db, sql: sql.sql, arguments: sql.statementArguments) != true {
+                    var owner = ""
+                    if entity.hasOwner, let handle = try String.fetchOne(
+                        db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?", arguments: [id])
+                    {
+                        owner = "\(entity.singular) \(id) belongs to \(handle); "
+                    }
+                    output.line("no: \(owner)\(rule?.description ?? "") covers only \(scope == .own ? "their own" : "their team's") \(entity.name)")
+                    return result
+                }
+            }
+            output.line("yes: \(who) may \(action.value) \(entity.singular) \(id) — \(rule?.description ?? "")\(fieldsNote)\(deniedNote)")
+            return result
+        }
+        output.line("yes: \(who) may \(action.value) \(entity.name) (scope \(scope.name)) — \(rule?.description ?? "")\(fieldsNote)\(deniedNote)")
+        return result
+    }
+
+    private func nearestRule(action: String, entity: String) throws -> GrantedRule? {
+        let rows = try Row.fetchAll(
+            db, sql: """
+                SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
+                FROM role_permissions p JOIN roles r ON r.id = p.role_id
+                WHERE p.effect = 'allow' AND p.action = ? AND (p.entity = ? OR p.entity = '*') AND p.fields IS NULL
+                ORDER BY CASE p.entity WHEN '*' THEN 1 ELSE 0 END, CASE p.scope WHEN 'own' THEN 0 WHEN 'team' THEN 1 ELSE 2 END, r.name
+                LIMIT 1
+                """, arguments: [action, entity])
+        return rows.first.map(AccessPolicy.rule(from:))
+    }
+
+    /// A role's permission matrix: entities down, actions across, each cell the scope (or `-`).
+    func showRole(_ name: Located<String>, output: OutputSink) throws -> CommandResult {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, name, description, builtin FROM roles WHERE name = ? COLLATE NOCASE", arguments: [name.value]) else {
+            let names = try String.fetchAll(db, sql: "SELECT name FROM roles ORDER BY name")
+            throw Diagnostic(.unknownRole, "unknown role '\(name.value)'", at: name.range,
+                             help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`roles` lists them")
+        }
+        let id: Int64 = row["id"]
+        let roleName: String = row["name"]
+        let rules = try Row.fetchAll(
+            db, sql: "SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.role_id = ? ORDER BY p.id",
+            arguments: [id]).map(AccessPolicy.rule(from:))
+        let holders = try String.fetchAll(db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle", arguments: [id])
+        output.line("role \(roleName): \(row["description"] as String? ?? "")")
+        output.line("held by: " + (holders.isEmpty ? "nobody" : holders.joined(separator: ", ")))
+        let policy = AccessPolicy(actor: Actor(id: 0, handle: roleName, name: roleName, teamID: nil), rules: rules)
+        let actions = ["read", "create", "update", "delete", "assign", "merge", "export", "import"]
+        var columns = [ResultColumn("entity", .text)]
+        columns += actions.map { ResultColumn($0, .text) }
+        var writer: any ResultWriter = TableWriter(output: output)
+        writer.begin(columns)
+        var count = 0
+        for entity in CRMSchema.entities where entity.kind != .system || entity.name == "audit_log" {
+            var cells: [DatabaseValue] = [entity.name.databaseValue]
+            var any = false
+            for action in actions {
+                let decision = policy.decide(action, on: entity.name)
+                var cell = "-"
+                if decision.deniedBy != nil {
+                    cell = "denied"
+                } else if let scope = decision.scope {
+                    cell = scope.name
+                    any = true
+                } else if !decision.fieldAllows.isEmpty {
+                    cell = decision.fieldAllows.values.map(\.scope).max().map { $0.name } ?? "" + " (some fields)"
+                    cell += " (" + decision.fieldAllows.keys.sorted().joined(separator: ",") + ")"
+                    any = true
+                }
+                if !decision.deniedFields.isEmpty, cell != "-" { cell += " but not " + decision.deniedFields.keys.sorted().joined(separator: ",") }
+                cells.append(cell.databaseValue)
+            }
+            if any {
+                writer.row(cells)
+                count += 1
+            }
+        }
+        writer.end(note: nil)
+        let other = rules.filter { $0.action == "grant" || $0.action == "manage_scripts" }
+        if !other.isEmpty {
+            output.line("also: " + other.map { "\($0.action) \($0.entity) (\($0.scope.name))" }.joined(separator: ", "))
+        }
+        output.line("rules:")
+        for rule in rules {
+            output.line("  " + rule.description.dropFirst(roleName.count + 2) + (rule.reason.map { "  — \($0)" } ?? ""))
+        }
+        var result = CommandResult()
+        result.rows = count
+        return result
+    }
+}

@@ -1,0 +1,374 @@
+import Foundation
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// Users, teams, roles and rules: every change goes through the change recorder like any other,
+/// with the escalation rules checked first — only users allowed to grant may grant, revoke or
+/// edit roles; nobody grants a role or rule they do not hold; the last active admin stays.
+struct SecurityCommands {
+    let engine: Engine
+    let db: Database
+    let recorder: ChangeRecorder
+
+    static let adminRole = "admin"
+
+    var users: EntityDefinition { CRMSchema.users }
+    var roles: EntityDefinition { CRMSchema.roles }
+
+    // MARK: - Lookups
+
+    func userID(_ handle: Located<String>) throws -> Int64 {
+        try engine.binder(db, scope: QueryScope(root: users)).userID(handle: handle.value, at: handle.range)
+    }
+
+    func roleID(_ name: Located<String>) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM roles WHERE name = ? COLLATE NOCASE", arguments: [name.value]) {
+            return id
+        }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM roles ORDER BY name")
+        throw Diagnostic(.unknownRole, "unknown role '\(name.value)'", at: name.range,
+                         help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`roles` lists them")
+    }
+
+    func teamID(_ name: Located<String>) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM teams WHERE name = ? COLLATE NOCASE", arguments: [name.value]) {
+            return id
+        }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM teams ORDER BY name")
+        throw Diagnostic(.unknownTeam, "unknown team '\(name.value)'", at: name.range,
+                         help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`teams` lists them")
+    }
+
+    /// The one permission behind grant, revoke and editing roles.
+    func requireGrant(at range: SourceRange?) throws {
+        let decision = engine.policy.decide("grant", on: "roles")
+        if let deny = decision.deniedBy {
+            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range, help: "denied by rule \(deny.description)")
+        }
+        guard decision.scope == .all else {
+            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range,
+                             help: "granting needs a rule like `admin: allow grant * scope all`")
+        }
+    }
+
+    /// Nobody hands out what they do not hold: every allow rule must be within the granter's own rights.
+    func requireHeld(_ rules: [GrantedRule], granting what: String, at range: SourceRange?) throws {
+        for rule in rules where rule.effect == .allow {
+            let entities = rule.entity == "*" ? ["*"] : [rule.entity]
+            for entity in entities {
+                let mine = engine.policy.decide(rule.action, on: entity)
+                let covered: Bool
+                if !rule.fields.isEmpty {
+                    covered = mine.deniedBy == nil && (mine.scope.map { $0 >= rule.scope } ?? false
+                        || rule.fields.allSatisfy { field in mine.fieldAllows[field].map { $0.scope >= rule.scope } ?? false })
+                } else {
+                    covered = mine.deniedBy == nil && mine.deniedFields.isEmpty && (mine.scope.map { $0 >= rule.scope } ?? false)
+                }
+                if !covered {
+                    throw Diagnostic(.escalation, "\(engine.actor.handle) may not grant \(what): it allows \(rule.action) \(rule.entity) scope \(rule.scope.name), which \(engine.actor.handle) does not hold",
+                                     at: range, help: "only someone who holds a right may hand it on")
+                }
+            }
+        }
+    }
+
+    func rules(ofRole id: Int64) throws -> [GrantedRule] {
+        try Row.fetchAll(
+            db, sql: "SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.role_id = ? ORDER BY p.id",
+            arguments: [id]
+        ).map(AccessPolicy.rule(from:))
+    }
+
+    /// Active users holding the admin role, other than `excluding`.
+    func otherActiveAdmins(excluding user: Int64) throws -> Int {
+        try Int.fetchOne(
+            db, sql: """
+                SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
+                WHERE r.name = ? AND u.active = 1 AND u.id != ?
+                """, arguments: [Self.adminRole, user]) ?? 0
+    }
+
+    func isAdmin(_ user: Int64) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? AND r.name = ?",
+            arguments: [user, Self.adminRole]) ?? false
+    }
+
+    // MARK: - Users and teams
+
+    func createUser(_ handle: Located<String>, _ assignments: [Assignment]) throws -> ChangeOutcome {
+        _ = try engine.require("create", users, at: handle.range)
+        guard handle.value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }), !handle.value.isEmpty else {
+            throw Diagnostic(.invalidValue, "a handle is one word of letters, digits, '.', '_' or '-'", at: handle.range)
+        }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle.value]) == true {
+            throw Diagnostic(.invalidValue, "there is already a user '\(handle.value)'", at: handle.range, help: "show user \(handle.value)")
+        }
+        let binder = AssignmentBinder(engine: engine, db: db, entity: users, binder: engine.binder(db, scope: QueryScope(root: users)))
+        var values: [(field: String, value: DatabaseValue)] = [("handle", handle.value.databaseValue)]
+        for assignment in assignments {
+            let bound = try binder.bind(assignment)
+            guard let constant = bound.constant else {
+                throw Diagnostic(.invalidValue, "give a value", at: bound.range)
+            }
+            if bound.field.name == "handle" || bound.field.name == "active" {
+                throw Diagnostic(.readOnlyField, "\(bound.field.name) is set by the command itself", at: assignment.field.range)
+            }
+            values.append((bound.field.name, constant))
+        }
+        if !values.contains(where: { $0.field == "name" }) { values.append(("name", handle.value.databaseValue)) }
+        values.append(("active", 1.databaseValue))
+        let id = try recorder.insert(users, values: values)
+        return ChangeOutcome(records: 1, verb: "created", entity: users, note: "user \(handle.value) has no roles yet: grant ROLE to \(handle.value)")
+            .numbered(id)
+    }
+
+    func setActive(_ handle: Located<String>, active: Bool) throws -> ChangeOutcome {
+        let decision = try engine.require("update", users, at: handle.range)
+        guard decision.scope == .all else {
+            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(active ? "activate" : "deactivate") users", at: handle.range)
+        }
+        let id = try userID(handle)
+        if !active {
+            if id == engine.actor.id {
+                throw Diagnostic(.escalation, "\(engine.actor.handle) may not deactivate themselves", at: handle.range)
+            }
+            if try isAdmin(id), try otherActiveAdmins(excluding: id) == 0 {
+                throw Diagnostic(.escalation, "\(handle.value) is the last active admin and cannot be deactivated", at: handle.range,
+                                 help: "grant admin to someone else first")
+            }
+        }
+        let count = try recorder.update(users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+                                        set: [(try field(users, "active"), .value(active ? 1 : 0))])
+        return ChangeOutcome(records: count, verb: active ? "activated" : "deactivated", entity: users)
+    }
+
+    func move(_ handle: Located<String>, to team: Located<String>) throws -> ChangeOutcome {
+        let decision = try engine.require("update", users, at: handle.range)
+        guard decision.scope == .all else {
+            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not move users between teams", at: handle.range)
+        }
+        let id = try userID(handle)
+        let team = try teamID(team)
+        let count = try recorder.update(users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+                                        set: [(try field(users, "team_id"), .value(team))])
+        return ChangeOutcome(records: count, verb: "moved", entity: users)
+    }
+
+    func createTeam(_ name: Located<String>, _ assignments: [Assignment]) throws -> ChangeOutcome {
+        let teams = CRMSchema.teams
+        _ = try engine.require("create", teams, at: name.range)
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM teams WHERE name = ? COLLATE NOCASE", arguments: [name.value]) == true {
+            throw Diagnostic(.invalidValue, "there is already a team '\(name.value)'", at: name.range)
+        }
+        let binder = AssignmentBinder(engine: engine, db: db, entity: teams, binder: engine.binder(db, scope: QueryScope(root: teams)))
+        var values: [(field: String, value: DatabaseValue)] = [("name", name.value.databaseValue)]
+        for assignment in assignments {
+            let bound = try binder.bind(assignment)
+            guard let constant = bound.constant else { throw Diagnostic(.invalidValue, "give a value", at: bound.range) }
+            values.append((bound.field.name, constant))
+        }
+        let id = try recorder.insert(teams, values: values)
+        return ChangeOutcome(records: 1, verb: "created", entity: teams).numbered(id)
+    }
+
+    // MARK: - Grants
+
+    func grant(_ role: Located<String>, to user: Located<String>) throws -> ChangeOutcome {
+        try requireGrant(at: role.range)
+        let roleID = try self.roleID(role)
+        let userID = try self.userID(user)
+        try requireHeld(try rules(ofRole: roleID), granting: "role \(role.value)", at: role.range)
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM user_roles WHERE user_id = ? AND role_id = ?", arguments: [userID, roleID]) == true {
+            throw Diagnostic(.invalidValue, "\(user.value) already holds \(role.value)", at: role.range)
+        }
+        if try Bool.fetchOne(db, sql: "SELECT active FROM users WHERE id = ?", arguments: [userID]) == false {
+            throw Diagnostic(.invalidValue, "\(user.value) is deactivated", at: user.range, help: "activate user \(user.value) first")
+        }
+        let before = try AccessPolicy.load(for: try actor(userID), in: db)
+        _ = try recorder.insert(CRMSchema.userRoles, values: [
+            ("user_id", userID.databaseValue), ("role_id", roleID.databaseValue),
+            ("granted_by", engine.actor.id.databaseValue), ("granted_at", recorder.now.databaseValue),
+        ])
+        let after = try AccessPolicy.load(for: try actor(userID), in: db)
+        var outcome = ChangeOutcome(records: 1, verb: "granted", entity: CRMSchema.userRoles)
+        outcome.noun = ("role", "roles")
+        outcome.report = try reach(of: user.value, before: before, after: after)
+        return outcome
+    }
+
+    func revoke(_ role: Located<String>, from user: Located<String>) throws -> ChangeOutcome {
+        try requireGrant(at: role.range)
+        let roleID = try self.roleID(role)
+        let userID = try self.userID(user)
+        guard let grant = try Int64.fetchOne(db, sql: "SELECT id FROM user_roles WHERE user_id = ? AND role_id = ?", arguments: [userID, roleID]) else {
+            throw Diagnostic(.invalidValue, "\(user.value) does not hold \(role.value)", at: role.range)
+        }
+        if role.value.lowercased() == Self.adminRole, try otherActiveAdmins(excluding: userID) == 0 {
+            throw Diagnostic(.escalation, "\(user.value) is the last active admin; revoking admin would leave nobody to manage the CRM",
+                             at: role.range, help: "grant admin to someone else first")
+        }
+        let before = try AccessPolicy.load(for: try actor(userID), in: db)
+        _ = try recorder.delete(CRMSchema.userRoles, filter: SQLFragment("t0.id = ?", [grant.databaseValue]))
+        let after = try AccessPolicy.load(for: try actor(userID), in: db)
+        var outcome = ChangeOutcome(records: 1, verb: "revoked", entity: CRMSchema.userRoles)
+        outcome.noun = ("role", "roles")
+        outcome.report = try reach(of: user.value, before: before, after: after)
+        return outcome
+    }
+
+    private func actor(_ id: Int64) throws -> Actor {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, handle, name, team_id FROM users WHERE id = ?", arguments: [id]) else {
+            throw Diagnostic(.unknownUser, "there is no user \(id)")
+        }
+        return Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
+    }
+
+    /// What a grant or revoke changes: rules gained or lost, and per entity how many records the
+    /// user can newly (or no longer) read and update.
+    func reach(of handle: String, before: AccessPolicy, after: AccessPolicy) throws -> [String] {
+        let describe: (GrantedRule) -> String = { rule in
+            var text = "\(rule.effect.rawValue) \(rule.action) \(rule.entity)"
+            if !rule.fields.isEmpty { text += "." + rule.fields.joined(separator: ",") }
+            if rule.effect == .allow { text += " scope \(rule.scope.name)" }
+            return text
+        }
+        let old = Set(before.rules.map(describe)), new = Set(after.rules.map(describe))
+        var lines: [String] = []
+        let gained = new.subtracting(old).sorted(), lost = old.subtracting(new).sorted()
+        if !gained.isEmpty { lines.append("rules gained by \(handle): " + gained.joined(separator: "; ")) }
+        if !lost.isEmpty { lines.append("rules lost by \(handle): " + lost.joined(separator: "; ")) }
+        var reachLines: [String] = []
+        for entity in CRMSchema.entities where entity.kind == .domain {
+            for action in ["read", "update"] {
+                let a = try reachable(before, action, entity), b = try reachable(after, action, entity)
+                if a != b {
+                    let change = b > a ? "+\(b - a)" : "-\(a - b)"
+                    reachLines.append("  \(action) \(entity.name): \(a) → \(b) (\(change))")
+                }
+            }
+        }
+        if !reachLines.isEmpty {
+            lines.append("records \(handle) can reach:")
+            lines += reachLines
+        } else if gained.isEmpty && lost.isEmpty {
+            lines.append("\(handle)'s access does not change: other roles already give the same rules")
+        }
+        return lines
+    }
+
+    private func reachable(_ policy: AccessPolicy, _ action: String, _ entity: EntityDefinition) throws -> Int {
+        let decision = policy.decide(action, on: entity.name)
+        guard decision.deniedBy == nil, let scope = decision.scope ?? decision.fieldAllows.values.map(\.scope).max() else { return 0 }
+        let table = SQLDialect.quote(entity.name)
+        guard let filter = policy.scopeFilter(scope, on: entity, alias: "t0") else {
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+        }
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) AS t0 WHERE " + filter.sql, arguments: filter.statementArguments) ?? 0
+    }
+
+    // MARK: - Roles and rules
+
+    func createRole(_ name: Located<String>, like: Located<String>?) throws -> ChangeOutcome {
+        try requireGrant(at: name.range)
+        guard name.value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !name.value.isEmpty else {
+            throw Diagnostic(.invalidValue, "a role name is one word of letters, digits and '_'", at: name.range)
+        }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM roles WHERE name = ? COLLATE NOCASE", arguments: [name.value]) == true {
+            throw Diagnostic(.invalidValue, "there is already a role '\(name.value)'", at: name.range, help: "show role \(name.value)")
+        }
+        var copied: [GrantedRule] = []
+        if let like {
+            copied = try rules(ofRole: try roleID(like))
+            try requireHeld(copied, granting: "a copy of \(like.value)", at: like.range)
+        }
+        let description = like.map { "Like \($0.value)" } ?? "Custom role"
+        let id = try recorder.insert(roles, values: [
+            ("name", name.value.databaseValue), ("description", description.databaseValue), ("builtin", 0.databaseValue),
+        ])
+        for rule in copied {
+            _ = try recorder.insert(CRMSchema.rolePermissions, values: ruleValues(role: id, rule.effect.rawValue, rule.action, rule.entity, rule.scope.name, rule.fields, rule.reason))
+        }
+        var outcome = ChangeOutcome(records: 1, verb: "created", entity: roles)
+        outcome.note = like.map { "role \(name.value) starts with the \(copied.count) rules of \($0.value)" } ?? "role \(name.value) has no rules yet: allow \(name.value) ACTION ENTITY scope own|team|all"
+        return outcome
+    }
+
+    func dropRole(_ name: Located<String>) throws -> ChangeOutcome {
+        try requireGrant(at: name.range)
+        let id = try roleID(name)
+        if try Bool.fetchOne(db, sql: "SELECT builtin FROM roles WHERE id = ?", arguments: [id]) == true {
+            throw Diagnostic(.invalidValue, "\(name.value) is a built-in role and cannot be dropped", at: name.range)
+        }
+        let holders = try String.fetchAll(
+            db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle", arguments: [id])
+        if !holders.isEmpty {
+            throw Diagnostic(.invalidValue, "\(name.value) is held by \(holders.joined(separator: ", "))", at: name.range,
+                             help: "revoke it from them first; dropping it would take their rights away unseen")
+        }
+        _ = try recorder.delete(CRMSchema.rolePermissions, filter: SQLFragment("t0.role_id = ?", [id.databaseValue]))
+        let count = try recorder.delete(roles, filter: SQLFragment("t0.id = ?", [id.databaseValue]))
+        return ChangeOutcome(records: count, verb: "dropped", entity: roles)
+    }
+
+    func rule(effect: Located<String>, role: Located<String>, action: Located<String>, entity: EntityName,
+              fields: [Located<String>], scope: Located<String>?) throws -> ChangeOutcome {
+        try requireGrant(at: effect.range)
+        let roleID = try self.roleID(role)
+        guard CRMSchema.permissionActions.contains(action.value) else {
+            throw Diagnostic(.unknownValue, "unknown action '\(action.value)'", at: action.range,
+                             help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
+                                ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
+        }
+        let entityName: String
+        if entity.value == "*" || entity.value == "all" {
+            entityName = "*"
+        } else {
+            let definition = try Catalog.entity(entity)
+            entityName = definition.name
+            for field in fields where definition.field(named: field.value) == nil && definition.relation(named: field.value) == nil {
+                throw Diagnostic(.unknownField, "unknown field '\(field.value)' on \(definition.name)", at: field.range,
+                                 help: Suggestions.nearest(to: field.value, in: Catalog.fieldNames(of: definition)).map { "did you mean '\($0)'?" })
+            }
+        }
+        let scopeName = scope?.value ?? "all"
+        guard let scopeLevel = GrantedRule.Scope(name: scopeName) else {
+            throw Diagnostic(.unknownValue, "unknown scope '\(scopeName)'", at: scope?.range, help: "scopes are own, team and all")
+        }
+        let fieldNames = fields.map { field -> String in
+            if let definition = CRMSchema.entity(named: entityName), let relation = definition.relation(named: field.value) { return relation.name }
+            return field.value
+        }
+        let newRule = GrantedRule(id: 0, role: role.value, effect: effect.value == "allow" ? .allow : .deny, action: action.value,
+                                  entity: entityName, scope: scopeLevel, fields: fieldNames, reason: nil)
+        try requireHeld([newRule], granting: "the rule", at: effect.range)
+        let values = ruleValues(role: roleID, effect.value, action.value, entityName, scopeName, fieldNames, "added by \(engine.actor.handle)")
+        _ = try recorder.insert(CRMSchema.rolePermissions, values: values)
+        var outcome = ChangeOutcome(records: 1, verb: "added", entity: CRMSchema.rolePermissions)
+        outcome.noun = ("rule", "rules")
+        outcome.note = "\(role.value): \(newRule.description.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")"
+        return outcome
+    }
+
+    private func ruleValues(role: Int64, _ effect: String, _ action: String, _ entity: String, _ scope: String, _ fields: [String], _ reason: String?) -> [(field: String, value: DatabaseValue)] {
+        [
+            ("role_id", role.databaseValue), ("effect", effect.databaseValue), ("action", action.databaseValue),
+            ("entity", entity.databaseValue), ("scope", scope.databaseValue),
+            ("fields", fields.isEmpty ? .null : fields.joined(separator: ",").databaseValue), ("reason", reason.databaseValue),
+        ]
+    }
+
+    private func field(_ entity: EntityDefinition, _ name: String) throws -> FieldDefinition {
+        guard let field = entity.field(named: name) else { throw Diagnostic(.unknownField, "no field \(name) on \(entity.name)") }
+        return field
+    }
+}
+
+extension ChangeOutcome {
+    func numbered(_ id: Int64) -> ChangeOutcome {
+        var copy = self
+        copy.note = (note.map { $0 + "\n" } ?? "") + "new \(entity.singular) is number \(id)"
+        return copy
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import RoloEngine
+import RoloShell
+import RoloStore
+import RoloSyntax
+
+/// `rolo init FILE --admin HANDLE`: an empty CRM with its first admin — or, on a database whose
+/// admins are all gone, a new admin (the recovery path).
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create an empty CRM database with its first admin (or recover one that has no active admin).")
+
+    @Argument(help: "The database file.")
+    var file: String
+
+    @Option(name: .long, help: "The admin's handle.")
+    var admin: String
+
+    @Option(name: .long, help: "The admin's full name.")
+    var name: String?
+
+    func run() async throws {
+        let existed = FileManager.default.fileExists(atPath: file)
+        do {
+            let store = try CRMStore.open(path: file, mode: .createIfMissing)
+            try Engine.bootstrapAdmin(store: store, handle: admin, name: name, clock: Launcher.clockFromEnvironment())
+            try store.checkpoint()
+            print(existed ? "\(admin) is now an admin of \(file)" : "created \(file) with \(admin) as its admin")
+            print("open it with: rolo --db \(file) --user \(admin)")
+        } catch {
+            if !existed {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+            }
+            var message = "\(error)"
+            if let diagnostic = error as? Diagnostic {
+                message = diagnostic.message + (diagnostic.help.map { " (\($0))" } ?? "")
+            }
+            FileHandle.standardError.write(Data("rolo: \(message)\n".utf8))
+            throw ExitCode((error as? Diagnostic).map { ExitStatus.of($0).rawValue } ?? 1)
+        }
+    }
+}
