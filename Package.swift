@@ -52,7 +52,7 @@ let package = Package(
         ),
         .testTarget(name: "RoloSyntaxTests", dependencies: ["RoloSyntax"]),
         .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore"]),
-        .testTarget(name: "RoloEngineTests", dependencies: ["RoloEngine", "RoloTestSupport"]),
+        .testTarget(name: "RoloEngineTests", dependencies: ["RoloEngine", "RoloShell", "RoloTestSupport"]),
         .testTarget(name: "RoloShellTests", dependencies: ["RoloShell", "RoloTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

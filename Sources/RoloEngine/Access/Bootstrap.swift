@@ -42,7 +42,7 @@ extension Engine {
             if creating {
                 try db.execute(
                     sql: "INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at) SELECT ?, 'users', ?, 'create', 'handle', NULL, ?, ?, ?",
-                    arguments: [recorder.changeSetID, id, handle, id, now])
+                    arguments: [try recorder.changeSetID, id, handle, id, now])
             } else if let users = CRMSchema.entity(named: "users"), let active = users.field(named: "active") {
                 _ = try recorder.update(users, filter: SQLFragment("t0.id = ?", [id.databaseValue]), set: [(active, .value(1))])
             }

@@ -59,8 +59,9 @@ extension Engine {
                     output.line("dry-run: \(outcome.records) \(noun) would be \(outcome.verb); nothing was written")
                     result.dryRunChanges = true
                 } else {
-                    output.line("\(outcome.verb) \(outcome.records) \(noun) (change \(recorder.changeSetID))")
-                    result.changeSetID = recorder.changeSetID
+                    let changeSetID = try recorder.changeSetID
+                    output.line("\(outcome.verb) \(outcome.records) \(noun) (change \(changeSetID))")
+                    result.changeSetID = changeSetID
                 }
                 if let note = outcome.note { output.line(note) }
                 for line in outcome.report { output.line(line) }

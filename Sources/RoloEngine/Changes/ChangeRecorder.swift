@@ -9,19 +9,41 @@ import RoloSyntax
 /// old values; the per-record diffs a command prints are read back from them — for a dry-run too.
 final class ChangeRecorder {
     let db: Database
-    let changeSetID: Int64
     let userID: Int64
+    let impersonator: Int64?
+    let command: String
     let now: String
+    private var openedID: Int64?
 
+    /// Nothing is written until the first change: a command refused by its checks leaves no trace
+    /// but its audit entry.
     init(db: Database, actor: Actor, impersonator: Int64?, command: String, now: String) throws {
         self.db = db
         self.userID = actor.id
+        self.impersonator = impersonator
+        self.command = command
         self.now = now
-        try db.execute(
-            sql: "INSERT INTO change_sets (user_id, impersonator_id, command, records, created_at) VALUES (?, ?, ?, 0, ?)",
-            arguments: [actor.id, impersonator, command, now])
-        self.changeSetID = db.lastInsertedRowID
     }
+
+    /// The change set's number, opening it on first use.
+    var changeSetID: Int64 {
+        get throws {
+            if let openedID { return openedID }
+            try db.execute(
+                sql: "INSERT INTO change_sets (user_id, impersonator_id, command, records, created_at) VALUES (?, ?, ?, 0, ?)",
+                arguments: [userID, impersonator, command, now])
+            openedID = db.lastInsertedRowID
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// The change set's number if anything has been written.
+    var existingChangeSetID: Int64? { openedID }
+
+    /// References whose records cannot live without the deleted one: they are deleted with it.
+    static let dependentReferences: Set<String> = [
+        "campaign_members.lead_id", "campaign_members.contact_id", "campaign_members.campaign_id",
+    ]
 
     private var historyInsert: String {
         "INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at) "
@@ -32,6 +54,7 @@ final class ChangeRecorder {
     func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws -> Int {
         let table = SQLDialect.quote(entity.name)
         let base = filter.map { " AND " + $0 } ?? SQLFragment("")
+        let changeSetID = try self.changeSetID
         for (field, value) in assignments {
             let column = "t0." + SQLDialect.quote(field.name)
             let sql = SQLFragment(historyInsert + "SELECT ?, ?, t0.id, 'update', ?, \(column), ",
@@ -63,6 +86,7 @@ final class ChangeRecorder {
             sql: "INSERT INTO \(SQLDialect.quote(entity.name)) (\(columns)) VALUES (\(marks))",
             arguments: StatementArguments(values.map(\.value)))
         let id = db.lastInsertedRowID
+        let changeSetID = try self.changeSetID
         for (field, value) in values where !value.isNull {
             try db.execute(
                 sql: historyInsert + "VALUES (?, ?, ?, 'create', ?, NULL, ?, ?, ?)",
@@ -78,11 +102,29 @@ final class ChangeRecorder {
         // Clear nullable references to the doomed records (recorded, so undo restores them).
         let doomed = "SELECT t0.id FROM \(table) AS t0 WHERE " + filter
         for other in CRMSchema.entities where other.kind != .system {
-            for field in other.fields where field.referencedEntity == entity.name && !field.required {
+            // Records that must point at a doomed one (an owner, a role's rules) block the delete.
+            for field in other.fields where field.referencedEntity == entity.name && field.required
+                && !Self.dependentReferences.contains("\(other.name).\(field.name)")
+            {
+                let blocking = "SELECT count(*) FROM \(SQLDialect.quote(other.name)) AS t0 WHERE t0.\(SQLDialect.quote(field.name)) IN (" + doomed + ")"
+                let count = try Int.fetchOne(db, sql: blocking.sql, arguments: blocking.statementArguments) ?? 0
+                if count > 0 {
+                    throw Diagnostic(.constraintViolated, "\(count) \(other.name) still need the \(entity.name) being deleted (their \(field.relationName ?? field.name))",
+                                     help: "reassign or delete those \(other.name) first")
+                }
+            }
+            for field in other.fields where field.referencedEntity == entity.name && (!field.required
+                || Self.dependentReferences.contains("\(other.name).\(field.name)"))
+            {
                 let inDoomed = "t0.\(SQLDialect.quote(field.name)) IN (" + doomed + ")"
-                _ = try update(other, filter: inDoomed, set: [(field, SQLFragment("NULL"))])
+                if Self.dependentReferences.contains("\(other.name).\(field.name)") {
+                    _ = try delete(other, filter: inDoomed)
+                } else {
+                    _ = try update(other, filter: inDoomed, set: [(field, SQLFragment("NULL"))])
+                }
             }
         }
+        let changeSetID = try self.changeSetID
         for field in entity.fields {
             let column = "t0." + SQLDialect.quote(field.name)
             let sql = SQLFragment(historyInsert + "SELECT ?, ?, t0.id, 'delete', ?, \(column), NULL, ?, ? FROM \(table) AS t0 WHERE ",
@@ -97,6 +139,7 @@ final class ChangeRecorder {
 
     /// Closes the change set with its record count and a one-line summary.
     func finish(records: Int, summary: String) throws {
+        guard let changeSetID = openedID else { return }
         try db.execute(
             sql: "UPDATE change_sets SET records = ?, summary = ? WHERE id = ?",
             arguments: [records, summary, changeSetID])
@@ -106,6 +149,7 @@ final class ChangeRecorder {
 
     /// Prints per-record diffs from the history of this change set, abridged after `limit` records.
     func printDiffs(output: OutputSink, limit: Int = 12) throws {
+        guard let changeSetID = openedID else { return }
         let records = try Row.fetchAll(
             db,
             sql: """

@@ -79,8 +79,9 @@ struct UndoCommand {
                 "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'create')",
                 [target.databaseValue, name.databaseValue]))
         }
-        try db.execute(sql: "UPDATE change_sets SET undone_by_id = ? WHERE id = ?", arguments: [recorder.changeSetID, target])
-        try db.execute(sql: "UPDATE change_sets SET undoes_id = ? WHERE id = ?", arguments: [target, recorder.changeSetID])
+        let undoID = try recorder.changeSetID
+        try db.execute(sql: "UPDATE change_sets SET undone_by_id = ? WHERE id = ?", arguments: [undoID, target])
+        try db.execute(sql: "UPDATE change_sets SET undoes_id = ? WHERE id = ?", arguments: [target, undoID])
         var outcome = ChangeOutcome(records: touched, verb: "reverted", entity: CRMSchema.changeSets,
                                     note: "change \(target) is undone: \(row?["command"] as String? ?? "")")
         outcome.noun = ("record", "records")
@@ -89,16 +90,16 @@ struct UndoCommand {
 
     private func findTarget(_ requested: Located<Int>?, range: SourceRange) throws -> Int64 {
         if let requested {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM change_sets WHERE id = ? AND id != ?", arguments: [requested.value, recorder.changeSetID]) == true else {
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM change_sets WHERE id = ? AND id IS NOT ?", arguments: [requested.value, recorder.existingChangeSetID]) == true else {
                 throw Diagnostic(.nothingToUndo, "there is no change \(requested.value)", at: requested.range, help: "`changes` lists them")
             }
             return Int64(requested.value)
         }
         guard let id = try Int64.fetchOne(
             db, sql: """
-                SELECT id FROM change_sets WHERE user_id = ? AND undone_by_id IS NULL AND undoes_id IS NULL AND id != ?
+                SELECT id FROM change_sets WHERE user_id = ? AND undone_by_id IS NULL AND undoes_id IS NULL AND id IS NOT ?
                 ORDER BY id DESC LIMIT 1
-                """, arguments: [engine.actor.id, recorder.changeSetID])
+                """, arguments: [engine.actor.id, recorder.existingChangeSetID])
         else {
             throw Diagnostic(.nothingToUndo, "\(engine.actor.handle) has no change to undo", at: range, help: "`changes` lists recent change sets")
         }
