@@ -42,6 +42,8 @@ public final class Engine {
     public private(set) var policy: AccessPolicy
     /// While `as USER` runs a command: the admin behind it.
     public private(set) var impersonator: Int64? = nil
+    /// Set while the inner command of an `as` runs (it audits itself).
+    private var innerCommandRan = false
     public var settings = SessionSettings()
     /// Values for `$name` in scripts.
     public var parameters: [String: String] = [:]
@@ -99,9 +101,16 @@ public final class Engine {
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         do {
             let result = try dispatch(statement, output: output)
+            // A successful `as` is audited through its inner command, which names both users.
+            if case .asUser = statement.kind { return result }
             try audit(statement, outcome: result.wasDryRun ? "dry_run" : "ok", rows: result.rows, message: nil)
             return result
         } catch let diagnostic as Diagnostic {
+            // An `as` whose inner command ran has been audited there already.
+            if case .asUser = statement.kind, innerCommandRan {
+                innerCommandRan = false
+                throw diagnostic
+            }
             let outcome = diagnostic.code == .permissionDenied || diagnostic.code == .escalation ? "refused" : "error"
             try? audit(statement, outcome: outcome, rows: nil, message: diagnostic.message)
             throw diagnostic
@@ -294,7 +303,10 @@ public final class Engine {
         let saved = (actor, policy, impersonator)
         (actor, policy, impersonator) = (target.0, target.1, saved.0.id)
         defer { (actor, policy, impersonator) = saved }
-        return try execute(inner, output: output)
+        innerCommandRan = true
+        let result = try execute(inner, output: output)
+        innerCommandRan = false
+        return result
     }
 
     private func login(_ user: Located<String>, output: OutputSink) throws {
@@ -417,7 +429,6 @@ public final class Engine {
     func audit(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?) throws {
         if case .help = statement.kind { return }
         if case .quit = statement.kind { return }
-        if case .asUser = statement.kind { return }  // the inner command is audited, with both users
         let entry = AuditEntry(at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text,
                                outcome: outcome, rows: rows, message: message)
         if inTransaction {
