@@ -69,7 +69,10 @@ public final class Shell {
         for statement in statements {
             do {
                 let result = try engine.execute(statement, output: output)
-                dryRunChanges = dryRunChanges || result.dryRunChanges
+                // `--exit-code` on the command line, or on the command itself.
+                if exitCodeForDryRun || statement.hasOption("exit-code") {
+                    dryRunChanges = dryRunChanges || result.dryRunChanges
+                }
                 if result.quit { break }
             } catch {
                 report(error, source: source, file: file)
@@ -88,7 +91,7 @@ public final class Shell {
                 errors.line("nothing was changed: the script stopped at the error and was rolled back")
             }
         }
-        if status == .success, exitCodeForDryRun, dryRunChanges { return .dryRunChanges }
+        if status == .success, dryRunChanges { return .dryRunChanges }
         return status
     }
 
@@ -101,6 +104,15 @@ public final class Shell {
 
     /// The interactive loop: read, continue unfinished input, run, repeat until quit or Ctrl-D.
     public func runInteractive(reader: LineReader) {
+        // Ctrl-C while a command runs interrupts it (while editing, libedit sees it as a key).
+        signal(SIGINT, SIG_IGN)
+        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupts.setEventHandler { [store = engine.store] in store.dbQueue.interrupt() }
+        interrupts.resume()
+        defer {
+            interrupts.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
         engine.confirm = { [output] question in
             output.write(question + " [y/N] ")
             if let file = output as? FileOutput { file.flush() }
@@ -148,7 +160,7 @@ public final class Shell {
                 let statements: [Statement]
                 do {
                     statements = try Parser.parse(buffer)
-                } catch let diagnostic as Diagnostic where diagnostic.isUnfinished {
+                } catch where error.isUnfinished {
                     continue  // ask for a continuation line
                 } catch {
                     reader.addHistory(buffer)

@@ -5,8 +5,8 @@ public enum TextDiff {
     public static func unified(expected: String, actual: String, label: String) -> String {
         guard let folder = try? SampleDatabase.temporaryFolder() else { return "(could not write a diff)" }
         let a = folder + "/expected", b = folder + "/actual"
-        FileManager.default.createFile(atPath: a, contents: Data(expected.utf8))
-        FileManager.default.createFile(atPath: b, contents: Data(actual.utf8))
+        _ = FileManager.default.createFile(atPath: a, contents: Data(expected.utf8))
+        _ = FileManager.default.createFile(atPath: b, contents: Data(actual.utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/diff")
         process.arguments = ["-u", "--label", "\(label) (expected)", "--label", "\(label) (actual)", a, b]

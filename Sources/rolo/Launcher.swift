@@ -52,7 +52,7 @@ enum Launcher {
         let shell = Shell(engine: engine, output: output, errors: errors)
 
         if let command = session.command {
-            return shell.runSource(command, file: nil)
+            return shell.runSource(command, file: nil, exitCodeForDryRun: session.exitCode)
         }
         if let scriptPath = script.first {
             var parameters: [String: String] = [:]
@@ -75,7 +75,7 @@ enum Launcher {
                 }
                 source = String(decoding: data, as: UTF8.self)
             }
-            return shell.runSource(source, file: scriptPath == "-" ? "<stdin>" : scriptPath)
+            return shell.runSource(source, file: scriptPath == "-" ? "<stdin>" : scriptPath, exitCodeForDryRun: session.exitCode)
         }
         if isatty(STDIN_FILENO) == 1 {
             let home = environment["HOME"] ?? "."
@@ -90,7 +90,7 @@ enum Launcher {
         }
         // Standard input is a pipe or file: read it as a script.
         let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        return shell.runSource(source, file: "<stdin>")
+        return shell.runSource(source, file: "<stdin>", exitCodeForDryRun: session.exitCode)
     }
 
     /// `ROLO_NOW=2026-11-22T10:00:00Z` fixes the clock (transcripts and demos).

@@ -18,6 +18,9 @@ struct SessionOptions: ParsableArguments {
 
     @Option(name: .long, help: "Output format: table, csv or json (default: table on a terminal).")
     var format: String?
+
+    @Flag(name: .long, help: "Exit with status 4 when a dry-run found changes (like diff).")
+    var exitCode = false
 }
 
 /// The default: `rolo --db FILE [--user HANDLE] [-c COMMAND | SCRIPT]`.

@@ -94,6 +94,54 @@ struct BinaryTests {
         #expect(run.errors.contains(message), "\(run.errors)")
     }
 
+    @Test func exitStatusesForChangesAndDryRuns() throws {
+        let db = try SampleDatabase.freshCopy()
+        let preview = try rolo(["--db", db, "--user", "admin", "--exit-code", "-c", #"update contacts where company = "Acme Inc" set company = "Acme, Inc." --dry-run"#])
+        #expect(preview.status == 4)
+        #expect(preview.output.contains("52 contacts would be updated"))
+        let nothing = try rolo(["--db", db, "--user", "admin", "--exit-code", "-c", #"update contacts where company = "Nobody" set company = "x" --dry-run"#])
+        #expect(nothing.status == 0)
+        let onCommand = try rolo(["--db", db, "--user", "admin", "-c", "delete deals where stage = lost --dry-run --exit-code"])
+        #expect(onCommand.status == 4)
+        let refused = try rolo(["--db", db, "--user", "bob", "-c", "update deal 1 set stage = won"])
+        #expect(refused.status == 3)
+        #expect(refused.errors.contains("deal 1: it belongs to emma"))
+    }
+
+    @Test func scriptsAreAllOrNothing() throws {
+        let db = try SampleDatabase.freshCopy()
+        let folder = URL(fileURLWithPath: db).deletingLastPathComponent()
+        let script = folder.appendingPathComponent("fix.rolo")
+        try #"""
+            # fix-acme.rolo — rename the company, then a typo stops it
+            update contacts where company = $old set company = $new
+            update contacts where compny = $old set company = $new
+            """#.write(to: script, atomically: true, encoding: .utf8)
+        let run = try rolo(["--db", db, "--user", "admin", script.path, "old=Acme Inc", "new=Acme, Inc."])
+        #expect(run.status == 1)
+        #expect(run.errors.contains("fix.rolo:3:23"))
+        #expect(run.errors.contains("nothing was changed"))
+        let count = try rolo(["--db", db, "--user", "admin", "-c", #"count contacts where company = "Acme Inc""#])
+        #expect(count.output == "52\n")
+        let fixed = try rolo(["--db", db, "--user", "admin", "-c", #"update contacts where company = $old set company = $new --quiet"#])
+        #expect(fixed.status == 1)
+        #expect(fixed.errors.contains("error[E210]: no value for parameter $"))
+    }
+
+    @Test func newerSchemaIsRefused() throws {
+        let db = try SampleDatabase.freshCopy()
+        let bump = Process()
+        bump.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        bump.arguments = [db, "PRAGMA user_version = 99"]
+        try bump.run()
+        bump.waitUntilExit()
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let run = try rolo(["--db", db, "--user", "admin", "-c", "count contacts"])
+        #expect(run.status == 1)
+        #expect(run.errors.contains("was written by a newer Rolo (schema version 99"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    }
+
     @Test func notARoloDatabaseIsLeftUntouched() throws {
         let folder = try SampleDatabase.temporaryFolder()
         let path = folder + "/notes.db"

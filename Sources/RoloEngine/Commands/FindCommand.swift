@@ -107,6 +107,10 @@ func stream(_ compiled: CompiledQuery, into writer: inout any ResultWriter, db: 
     writer.begin(compiled.columns)
     let statement = try db.makeStatement(sql: compiled.sql.sql)
     try statement.setArguments(compiled.sql.statementArguments)
+    if let csv = writer as? CSVWriter {
+        // The export path: bytes straight from SQLite to the output buffer.
+        return try csv.streamRows(of: statement)
+    }
     let cursor = try Row.fetchCursor(statement)
     let width = compiled.columns.count
     var count = 0

@@ -100,6 +100,24 @@ public final class Engine {
     /// Runs one statement and records it in the audit log, whatever its outcome.
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         do {
+            return try executeAndAudit(statement, output: output)
+        } catch let error as DatabaseError {
+            // Database errors become diagnostics like any other, and are audited.
+            let diagnostic = error.resultCode == .SQLITE_INTERRUPT
+                ? Diagnostic(.interrupted, "interrupted; nothing of this command was kept", at: statement.range)
+                : Diagnostic(.constraintViolated, "the database refused this: \(error.message ?? error.description)", at: statement.range)
+            try? audit(statement, outcome: "error", rows: nil, message: diagnostic.message)
+            throw diagnostic
+        }
+    }
+
+    /// Stops the running command at its next step (Ctrl-C during a long command).
+    public func interrupt() {
+        store.dbQueue.interrupt()
+    }
+
+    private func executeAndAudit(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        do {
             let result = try dispatch(statement, output: output)
             // A successful `as` is audited through its inner command, which names both users.
             if case .asUser = statement.kind { return result }
@@ -341,8 +359,12 @@ public final class Engine {
         }
         let pending = pendingAudit
         pendingAudit = []
-        for entry in pending {
-            try writeAudit(entry)
+        // One transaction for the held entries, not one commit each.
+        try store.dbQueue.inDatabase { db in
+            try db.inTransaction {
+                for entry in pending { try AuditLog.append(entry, db: db) }
+                return .commit
+            }
         }
     }
 

@@ -3,6 +3,8 @@ import Foundation
 /// Where command output goes: standard output, or a string in tests and transcripts.
 public protocol OutputSink: AnyObject {
     func write(_ text: String)
+    /// Raw UTF-8 bytes (the CSV export path writes these without building strings).
+    func write(bytes: UnsafeRawBufferPointer)
     /// Whether output is shown to a person on a terminal (tables, colours) or piped.
     var isTerminal: Bool { get }
     var colors: Bool { get }
@@ -10,6 +12,10 @@ public protocol OutputSink: AnyObject {
 
 extension OutputSink {
     public func line(_ text: String = "") { write(text + "\n") }
+
+    public func write(bytes: UnsafeRawBufferPointer) {
+        write(String(decoding: bytes, as: UTF8.self))
+    }
 }
 
 /// Collects output in memory.
@@ -44,6 +50,11 @@ public final class FileOutput: OutputSink {
 
     public func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    public func write(bytes: UnsafeRawBufferPointer) {
+        buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 16 { flush() }
     }
 

@@ -99,11 +99,11 @@ public enum SampleCompany {
             let journal = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "wal"
             // Foreign keys are checked by the tests (PRAGMA foreign_key_check), not row by row here.
             try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF")
-            // Index builds sort millions of keys: a bigger cache and a helper thread for the sorter.
-            try db.execute(sql: "PRAGMA cache_size = -262144; PRAGMA threads = 2")
+            // Index builds sort millions of keys: a helper thread for the sorter.
+            try db.execute(sql: "PRAGMA threads = 2")
             defer {
                 try? db.execute(sql: "PRAGMA journal_mode = \(journal == "memory" ? "memory" : "wal"); PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
-                try? db.execute(sql: "PRAGMA cache_size = -65536; PRAGMA threads = 0")
+                try? db.execute(sql: "PRAGMA threads = 0")
             }
             try db.inTransaction {
                 if try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 > 0 {

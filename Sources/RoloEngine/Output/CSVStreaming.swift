@@ -1,0 +1,75 @@
+import GRDB
+import GRDBSQLite
+import RoloStore
+
+extension CSVWriter {
+    /// Steps the statement and writes each row as CSV bytes, read straight from SQLite's column
+    /// buffers: no `Row`, no `DatabaseValue`, no `String` per cell. Memory stays flat.
+    func streamRows(of statement: Statement) throws -> Int {
+        let handle = statement.sqliteStatement
+        let width = columns.count
+        let money = columns.map { $0.type == .money }
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
+        var count = 0
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
+            }
+            line.removeAll(keepingCapacity: true)
+            for column in 0..<width {
+                if column > 0 { line.append(UInt8(ascii: ",")) }
+                let index = Int32(column)
+                switch sqlite3_column_type(handle, index) {
+                case SQLITE_NULL:
+                    break
+                case SQLITE_INTEGER where money[column]:
+                    line.append(contentsOf: ValueFormatter.raw(sqlite3_column_int64(handle, index).databaseValue, .money).utf8)
+                case SQLITE_INTEGER:
+                    appendInteger(sqlite3_column_int64(handle, index), to: &line)
+                default:
+                    guard let text = sqlite3_column_text(handle, index) else { break }
+                    let length = Int(sqlite3_column_bytes(handle, index))
+                    let bytes = UnsafeBufferPointer(start: text, count: length)
+                    if bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+                        line.append(UInt8(ascii: "\""))
+                        for byte in bytes {
+                            if byte == 0x22 { line.append(0x22) }
+                            line.append(byte)
+                        }
+                        line.append(UInt8(ascii: "\""))
+                    } else {
+                        line.append(contentsOf: bytes)
+                    }
+                }
+            }
+            line.append(UInt8(ascii: "\n"))
+            line.withUnsafeBytes { output.write(bytes: $0) }
+            count += 1
+        }
+        sqlite3_reset(handle)
+        return count
+    }
+
+    private func appendInteger(_ value: Int64, to line: inout [UInt8]) {
+        if value == 0 {
+            line.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var magnitude = value.magnitude
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[count] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            if value < 0 { line.append(UInt8(ascii: "-")) }
+            for i in stride(from: count - 1, through: 0, by: -1) { line.append(buffer[i]) }
+        }
+    }
+}
