@@ -78,16 +78,12 @@ struct AccessCommands {
 
     /// A role's permission matrix: entities down, actions across, each cell the scope (or `-`).
     func showRole(_ name: Located<String>, output: OutputSink) throws -> CommandResult {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, name, description, builtin FROM roles WHERE name = ? COLLATE NOCASE", arguments: [name.value]) else {
-            let names = try String.fetchAll(db, sql: "SELECT name FROM roles ORDER BY name")
-            throw Diagnostic(.unknownRole, "unknown role '\(name.value)'", at: name.range,
-                             help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`roles` lists them")
+        let id = try SecurityCommands.namedID(name, table: "roles", code: .unknownRole, db: db)
+        guard let row = try Row.fetchOne(db, sql: "SELECT name, description FROM roles WHERE id = ?", arguments: [id]) else {
+            throw Diagnostic(.unknownRole, "unknown role '\(name.value)'", at: name.range)
         }
-        let id: Int64 = row["id"]
         let roleName: String = row["name"]
-        let rules = try Row.fetchAll(
-            db, sql: "SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.role_id = ? ORDER BY p.id",
-            arguments: [id]).map(AccessPolicy.rule(from:))
+        let rules = try AccessPolicy.rules(ofRole: id, db: db)
         let holders = try String.fetchAll(db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle", arguments: [id])
         output.line("role \(roleName): \(row["description"] as String? ?? "")")
         output.line("held by: " + (holders.isEmpty ? "nobody" : holders.joined(separator: ", ")))

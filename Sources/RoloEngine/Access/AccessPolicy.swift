@@ -74,6 +74,16 @@ public struct AccessPolicy: Sendable {
         return AccessPolicy(actor: actor, rules: rows.map(rule(from:)))
     }
 
+    /// The rules of one role, in the order they were added.
+    static func rules(ofRole id: Int64, db: Database) throws -> [GrantedRule] {
+        try Row.fetchAll(
+            db, sql: """
+                SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
+                FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.role_id = ? ORDER BY p.id
+                """, arguments: [id]
+        ).map(rule(from:))
+    }
+
     /// A rule from a row with id, role, effect, action, entity, scope, fields and reason.
     static func rule(from row: Row) -> GrantedRule {
         GrantedRule(

@@ -23,21 +23,21 @@ struct SecurityCommands {
     }
 
     func roleID(_ name: Located<String>) throws -> Int64 {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM roles WHERE name = ? COLLATE NOCASE", arguments: [name.value]) {
-            return id
-        }
-        let names = try String.fetchAll(db, sql: "SELECT name FROM roles ORDER BY name")
-        throw Diagnostic(.unknownRole, "unknown role '\(name.value)'", at: name.range,
-                         help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`roles` lists them")
+        try Self.namedID(name, table: "roles", code: .unknownRole, db: db)
     }
 
     func teamID(_ name: Located<String>) throws -> Int64 {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM teams WHERE name = ? COLLATE NOCASE", arguments: [name.value]) {
+        try Self.namedID(name, table: "teams", code: .unknownTeam, db: db)
+    }
+
+    /// A role's or team's id by name, or an error naming the nearest one.
+    static func namedID(_ name: Located<String>, table: String, code: DiagnosticCode, db: Database) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM \(table) WHERE name = ? COLLATE NOCASE", arguments: [name.value]) {
             return id
         }
-        let names = try String.fetchAll(db, sql: "SELECT name FROM teams ORDER BY name")
-        throw Diagnostic(.unknownTeam, "unknown team '\(name.value)'", at: name.range,
-                         help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`teams` lists them")
+        let names = try String.fetchAll(db, sql: "SELECT name FROM \(table) ORDER BY name")
+        throw Diagnostic(code, "unknown \(table.dropLast()) '\(name.value)'", at: name.range,
+                         help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`\(table)` lists them")
     }
 
     /// The one permission behind grant, revoke and editing roles.
@@ -74,10 +74,7 @@ struct SecurityCommands {
     }
 
     func rules(ofRole id: Int64) throws -> [GrantedRule] {
-        try Row.fetchAll(
-            db, sql: "SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.role_id = ? ORDER BY p.id",
-            arguments: [id]
-        ).map(AccessPolicy.rule(from:))
+        try AccessPolicy.rules(ofRole: id, db: db)
     }
 
     /// Active users holding the admin role, other than `excluding`.

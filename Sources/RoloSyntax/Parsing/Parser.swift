@@ -751,26 +751,23 @@ public struct Parser {
     // MARK: - Values
 
     mutating func parseValue() throws(Diagnostic) -> Expression {
-        var left = try parseTerm()
-        while let op = current.isSymbol(.plus) ? ArithmeticOperator.add
-            : current.isSymbol(.minus) ? ArithmeticOperator.subtract : nil
-        {
-            _ = advance()
-            skipNewlines()
-            let right = try parseTerm()
-            left = Expression(.binary(op, left, right), left.range.union(right.range))
-        }
-        return left
+        try parseBinary([.plus: .add, .minus: .subtract]) { parser throws(Diagnostic) in try parser.parseTerm() }
     }
 
     private mutating func parseTerm() throws(Diagnostic) -> Expression {
-        var left = try parseUnary()
-        while let op = current.isSymbol(.star) ? ArithmeticOperator.multiply
-            : current.isSymbol(.slash) ? ArithmeticOperator.divide : nil
-        {
+        try parseBinary([.star: .multiply, .slash: .divide]) { parser throws(Diagnostic) in try parser.parseUnary() }
+    }
+
+    /// One left-associative precedence level: `operand { op operand }`.
+    private mutating func parseBinary(
+        _ operators: [Token.Symbol: ArithmeticOperator],
+        operand: (inout Parser) throws(Diagnostic) -> Expression
+    ) throws(Diagnostic) -> Expression {
+        var left = try operand(&self)
+        while case .symbol(let symbol) = current.kind, let op = operators[symbol] {
             _ = advance()
             skipNewlines()
-            let right = try parseUnary()
+            let right = try operand(&self)
             left = Expression(.binary(op, left, right), left.range.union(right.range))
         }
         return left
