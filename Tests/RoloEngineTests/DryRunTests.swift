@@ -10,7 +10,7 @@ import Testing
 @Suite("Dry-run changes nothing")
 struct DryRunTests {
     static let commands = [
-        #"create contact first_name="Ana" last_name="Ruiz" email="ana.r@acme.io" account="Acme Inc""#,
+        #"create contact first_name="Ana" last_name="Ruiz" email="ana.r@acme.io" account="Acme""#,
         #"update contact 42 set title = "COO""#,
         #"update contacts where company = "Acme Inc" set company = "Acme, Inc.""#,
         "update contacts where email is not empty set email = lower(trim(email))",

@@ -33,7 +33,7 @@ func snapshot(_ store: CRMStore) throws -> String {
 
 /// Rows changed on the connection so far (rolled-back changes count too).
 func totalChanges(_ store: CRMStore) throws -> Int {
-    try store.dbQueue.inDatabase { $0.totalChangesCount }
+    store.dbQueue.inDatabase { $0.totalChangesCount }
 }
 
 func auditOutcomes(_ store: CRMStore) throws -> [String] {

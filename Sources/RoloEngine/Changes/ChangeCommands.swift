@@ -108,7 +108,12 @@ struct ChangeCommands {
             decision: engine.policy.decide("update", on: entity.name), level: level, rule: rule, range: entityName.range)
         try validateEmails(entity, bound, filter: filter)
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
-        return ChangeOutcome(records: count, verb: "updated", entity: entity)
+        var outcome = ChangeOutcome(records: count, verb: "updated", entity: entity)
+        if count == 0 {
+            let matched = "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) AS t0" + (filter.map { " WHERE " + $0 } ?? SQLFragment(""))
+            outcome.unchangedMatches = try Int.fetchOne(db, sql: matched.sql, arguments: matched.statementArguments) ?? 0
+        }
+        return outcome
     }
 
     /// An owner or assignee given in a change must be someone the user may hand records to.

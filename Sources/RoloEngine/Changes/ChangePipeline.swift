@@ -10,6 +10,8 @@ struct ChangeOutcome {
     var entity: EntityDefinition
     /// A line printed after the summary (e.g. the new record's number).
     var note: String? = nil
+    /// Records the command addressed, when some matched but none needed changing.
+    var unchangedMatches = 0
     /// Lines printed after the summary (a grant's reach).
     var report: [String] = []
     /// Singular and plural nouns when the entity's are not right ("record", "records").
@@ -44,7 +46,12 @@ extension Engine {
                 let outcome = try body(db, recorder)
                 let noun = outcome.nounText
                 if outcome.records == 0 {
-                    output.line("no \(outcome.entity.name) matched; nothing changed")
+                    if outcome.unchangedMatches > 0 {
+                        let n = outcome.unchangedMatches
+                        output.line("\(n) \(n == 1 ? outcome.entity.singular : outcome.entity.name) matched but already had those values; nothing changed")
+                    } else {
+                        output.line("no \(outcome.entity.name) matched; nothing changed")
+                    }
                     return .rollback
                 }
                 try recorder.finish(records: outcome.records, summary: "\(outcome.verb) \(outcome.records) \(noun)")

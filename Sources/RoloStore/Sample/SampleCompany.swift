@@ -263,7 +263,7 @@ private struct Generator {
         for i in 0..<count {
             var name: String
             if i == 0 {
-                name = "Acme Inc"
+                name = "Acme"  // the language sketch's running example; its contacts type "Acme Inc"
             } else {
                 let word = rng.pick(SampleWords.companyWords)
                 let noun = rng.pick(SampleWords.companyNouns)
@@ -272,7 +272,8 @@ private struct Generator {
                 if used.contains(name) { name = "\(word) \(noun) \(i) \(suffix)" }
             }
             used.insert(name)
-            let domainBase = name.lowercased().split(separator: " ").dropLast().joined().filter { $0.isLetter || $0.isNumber }
+            let words = name.lowercased().split(separator: " ")
+            let domainBase = (words.count > 1 ? words.dropLast() : words[...]).joined().filter { $0.isLetter || $0.isNumber }
             let domain = domainBase + (i % 5 == 0 ? ".io" : ".com")
             let place = rng.pick(SampleWords.places)
             let owner = rng.pick(salesReps)
@@ -298,6 +299,11 @@ private struct Generator {
         case 2: return "555\(a)\(b)"
         default: return "555-\(a)-\(b)"
         }
+    }
+
+    /// The company as reps type it on a contact: the account's name, except Acme's "Acme Inc".
+    func typedCompany(_ accountIndex: Int) -> String {
+        accountIndex == 0 ? "Acme Inc" : accountNames[accountIndex]
     }
 
     /// The same company written another way: "Acme Inc" → "Acme, Inc." or "ACME inc.".
@@ -347,7 +353,7 @@ private struct Generator {
             var emailIsClean = true
             let emailRoll = rng.below(100)
             if i == 41 {
-                email = "ana.ruiz@acme.io"  // the language docs' running example
+                email = "ana@acme.io"  // the language sketch's running example
             } else if emailRoll < 1 {
                 emailIsClean = false
                 dirt.invalidEmails += 1
@@ -380,7 +386,7 @@ private struct Generator {
                 title = nil
                 dirt.missingTitles += 1
             }
-            var company = accountNames[accountIndex]
+            var company = typedCompany(accountIndex)
             if accountIndex == 0 && i % 4 == 1 || rng.below(100) < 2 {
                 company = companyVariant(company, style: i)
                 dirt.companyVariants += 1
@@ -404,7 +410,7 @@ private struct Generator {
                 updated.description)
             contactAccounts.append(Int64(accountIndex + 1))
             contactOwners.append(owner)
-            if emailIsClean, company == accountNames[accountIndex], phoneNumber?.hasPrefix("+1 ") == true,
+            if emailIsClean, company == typedCompany(accountIndex), phoneNumber?.hasPrefix("+1 ") == true,
                 updated.secondsSinceEpoch > now.secondsSinceEpoch - 3 * 365 * 86_400
             {
                 clean.append((first, last, email, phoneNumber, title, accountIndex))
@@ -414,7 +420,7 @@ private struct Generator {
         for d in 0..<duplicates {
             guard !clean.isEmpty else { break }
             var (first, last, email, phoneNumber, title, accountIndex) = clean[rng.below(clean.count)]
-            var company = accountNames[accountIndex]
+            var company = typedCompany(accountIndex)
             switch d % 4 {
             case 0:
                 email = email.uppercased()
