@@ -35,7 +35,7 @@ public enum HelpCommand {
         CommandHelp(
             name: "show", synopsis: "show ENTITY NUMBER|\"NATURAL KEY\"",
             summary: "One record as a card, with its related records (open deals, recent activities, open tasks and tickets).",
-            examples: ["show contact 42", "show user admin", "show account \"Acme Inc\""]),
+            examples: ["show contact 42", "show user admin", "show account \"Acme\""]),
         CommandHelp(
             name: "history", synopsis: "history ENTITY NUMBER|\"NATURAL KEY\"",
             summary: "Every recorded change of a record: when, who, field, old and new value.",
@@ -44,10 +44,79 @@ public enum HelpCommand {
             name: "explain", synopsis: "explain QUERY",
             summary: "The SQL a query compiles to, its bound values, and SQLite's query plan.",
             examples: ["explain find contacts where email = \"ana@acme.io\""]),
+        CommandHelp(
+            name: "create", synopsis: "create ENTITY FIELD=VALUE …",
+            summary: "Add a record; the owner defaults to you. Related records by name: account=\"Acme\".",
+            examples: [#"create contact first_name="Ana" last_name="Ruiz" email="ana@acme.io" account="Acme""#]),
+        CommandHelp(
+            name: "update", synopsis: "update ENTITY NUMBER|where CONDITION set FIELD = VALUE, …",
+            summary: "Change one record or many; prints each record's fields old → new. --dry-run previews.",
+            examples: [
+                #"update contact 42 set email = "ana.ruiz@acme.io""#,
+                #"update contacts where company = "Acme Inc" set company = "Acme, Inc." --dry-run"#,
+                "update contacts where email is not empty set email = lower(trim(email)) --quiet",
+            ]),
+        CommandHelp(
+            name: "delete", synopsis: "delete ENTITY NUMBER|where CONDITION",
+            summary: "Remove records; references to them are cleared through history, so undo restores both.",
+            examples: ["delete leads where status = junk and created_at < 2 years ago"]),
+        CommandHelp(
+            name: "assign", synopsis: "assign ENTITY NUMBER|where CONDITION to USER",
+            summary: "Give records to a user (the owner; for tasks and tickets the assignee).",
+            examples: ["assign deals where owner = bob to carol"]),
+        CommandHelp(
+            name: "merge", synopsis: "merge ENTITY A into B",
+            summary: "Keep B, fill its empty fields from A, move A's related records to B, delete A.",
+            examples: ["merge contact 17 into 12"]),
+        CommandHelp(
+            name: "log", synopsis: "log call|email|meeting|note on ENTITY KEY \"TEXT\"",
+            summary: "Record an interaction against a contact, account, lead, deal or ticket.",
+            examples: [#"log call on contact 42 "Discussed renewal; follow up Tuesday""#]),
+        CommandHelp(
+            name: "add", synopsis: "add task \"TITLE\" [on ENTITY KEY] [due DATE] [for USER]",
+            summary: "Create a follow-up task (for you unless another user is named).",
+            examples: [#"add task "Send proposal" on deal 9 due in 2 days for alice"#]),
+        CommandHelp(
+            name: "changes", synopsis: "changes [N]", summary: "The last N change sets, newest first.", examples: ["changes 5"]),
+        CommandHelp(
+            name: "undo", synopsis: "undo [change N] [--force]",
+            summary: "Revert your last change set, or change set N, as a new change set; refuses on conflicts unless --force.",
+            examples: ["undo"]),
+        CommandHelp(
+            name: "begin", synopsis: "begin | commit | rollback",
+            summary: "An explicit transaction: changes are kept at commit, dropped at rollback. The prompt shows *.",
+            examples: ["begin", "rollback"]),
         CommandHelp(name: "whoami", synopsis: "whoami", summary: "The acting user, their team and roles.", examples: ["whoami"]),
         CommandHelp(name: "users", synopsis: "users", summary: "Every user with their team, roles and whether active.", examples: ["users"]),
-        CommandHelp(name: "roles", synopsis: "roles", summary: "Every role, how many active users hold it and how many rules it has.", examples: ["roles"]),
+        CommandHelp(name: "roles", synopsis: "roles", summary: "Every role, how many active users hold it and how many rules it has.", examples: ["roles", "show role sales_rep"]),
         CommandHelp(name: "teams", synopsis: "teams", summary: "Every team with its manager and size.", examples: ["teams"]),
+        CommandHelp(
+            name: "user", synopsis: "create user HANDLE name=\"…\" [team=T] | deactivate user H | activate user H | move H to team T",
+            summary: "Manage users (admins).",
+            examples: [#"create user dana name="Dana Lee" team=analytics"#, #"move dana to team "Sales West""#]),
+        CommandHelp(
+            name: "grant", synopsis: "grant ROLE to USER [--dry-run] | revoke ROLE from USER",
+            summary: "Give or take a role; prints the rules gained or lost and the records newly in reach.",
+            examples: ["grant data_analyst to dana --dry-run", "grant data_analyst to dana", "revoke sales_rep from bob --dry-run"]),
+        CommandHelp(
+            name: "role", synopsis: "create role NAME [like ROLE] | drop role NAME | allow|deny ROLE ACTION ENTITY[.FIELD,…] [scope own|team|all]",
+            summary: "Define roles and their rules. Nobody grants what they do not hold.",
+            examples: [
+                "create role regional_manager like sales_manager", "allow regional_manager update deals scope team",
+                "deny support_rep read deals.amount",
+            ]),
+        CommandHelp(
+            name: "can", synopsis: "can USER ACTION ENTITY [KEY]",
+            summary: "Yes or no, naming the rule that decided; for no, the missing rule and the nearest one that would allow it.",
+            examples: ["can dana export contacts", "can bob update deal 42"]),
+        CommandHelp(
+            name: "as", synopsis: "as USER COMMAND | login USER",
+            summary: "An admin runs one command as someone else (audited with both), or switches user.",
+            examples: ["as bob find deals limit 5"]),
+        CommandHelp(
+            name: "verify", synopsis: "verify audit | find audit where …",
+            summary: "Check the audit log's hash chain; read it with find (admins and analysts).",
+            examples: ["verify audit", "find audit where outcome = refused limit 5"]),
         CommandHelp(
             name: "dry-run", synopsis: "dry-run [on|off]",
             summary: "Preview every change and roll it back; the prompt shows it.", examples: ["dry-run on", "dry-run off"]),
@@ -71,7 +140,11 @@ public enum HelpCommand {
             output.line("Values: \"text\", 42, $5,000, 2026-11-22, today, 3 days ago, in 2 weeks, this quarter, me, my team")
             return
         }
-        let aliases = ["avg": "sum", "min": "sum", "max": "sum", "exit": "quit"]
+        let aliases = [
+            "avg": "sum", "min": "sum", "max": "sum", "exit": "quit", "commit": "begin", "rollback": "begin",
+            "revoke": "grant", "allow": "role", "deny": "role", "drop": "role", "login": "as", "deactivate": "user",
+            "activate": "user", "move": "user", "task": "add", "audit": "verify",
+        ]
         let name = aliases[topic.value] ?? topic.value
         guard let help = topics.first(where: { $0.name == name }) else {
             let near = Suggestions.nearest(to: topic.value, in: topics.map(\.name))

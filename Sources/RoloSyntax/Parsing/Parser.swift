@@ -20,6 +20,11 @@
 ///                  | 'changes' [ NUMBER ] | 'undo' [ 'change' NUMBER ]
 ///                  | 'begin' | 'commit' | 'rollback' | 'dry-run' [ 'on' | 'off' ]
 ///                  | 'set' NAME VALUE | 'help' [ WORD ] | 'whoami' | 'users' | 'roles' | 'teams' | 'quit'
+///                  | 'create' ('user' NAME | 'team' NAME) { assignment } | 'create' 'role' NAME [ 'like' NAME ]
+///                  | ('activate'|'deactivate') 'user' NAME | 'move' NAME 'to' [ 'team' ] NAME
+///                  | 'grant' NAME 'to' NAME | 'revoke' NAME 'from' NAME | 'drop' 'role' NAME
+///                  | ('allow'|'deny') NAME ACTION entity [ '.' field { ',' field } ] [ 'scope' NAME ]
+///                  | 'can' NAME ACTION entity [ key ] | 'as' NAME statement | 'login' NAME | 'verify' 'audit'
 ///     clause      := 'where' condition | 'by' path { ',' path } | 'order' 'by' order { ',' order }
 ///                  | 'limit' NUMBER [ 'offset' NUMBER ] | 'as' ('table'|'csv'|'json')
 ///     fields      := path { ',' path }

@@ -1,0 +1,29 @@
+import RoloEngine
+import RoloSyntax
+import RoloTestSupport
+import Testing
+
+/// Every example `help` shows runs, in order, on a fresh sample company as admin.
+@Suite("Help examples")
+struct HelpExampleTests {
+    @Test func everyExampleRuns() throws {
+        let engine = try SampleDatabase.engine()
+        var ran = 0
+        for topic in HelpCommand.topics {
+            for example in topic.examples {
+                let result = run(engine, example)
+                #expect(result.error == nil, "help \(topic.name): \(example) → \(result.error?.message ?? "")")
+                ran += 1
+            }
+        }
+        #expect(ran >= 40)
+    }
+
+    @Test func everyCommandHasHelp() {
+        let topics = Set(HelpCommand.topics.map(\.name))
+        for command in Parser.commands where !["exit", "avg", "min", "max", "commit", "rollback", "revoke", "allow", "deny",
+                                              "drop", "login", "deactivate", "activate", "move", "dry-run"].contains(command) {
+            #expect(topics.contains(command), "no help for \(command)")
+        }
+    }
+}
