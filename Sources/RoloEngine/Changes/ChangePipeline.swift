@@ -73,7 +73,7 @@ extension Engine {
                 if let note = outcome.note { output.line(note) }
                 for line in outcome.report { output.line(line) }
                 if !statement.hasOption("quiet") {
-                    try recorder.printDiffs(output: output)
+                    try recorder.printDiffs(output: output, total: outcome.records)
                 }
                 return dryRun ? .rollback : .commit
             }

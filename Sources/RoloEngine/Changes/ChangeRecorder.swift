@@ -148,21 +148,28 @@ final class ChangeRecorder {
     // MARK: - Diffs
 
     /// Prints per-record diffs from the history of this change set, abridged after `limit` records.
-    func printDiffs(output: OutputSink, limit: Int = 12) throws {
+    func printDiffs(output: OutputSink, total: Int, limit: Int = 12) throws {
         guard let changeSetID = openedID else { return }
-        let records = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT entity, record_id, min(op) AS op FROM field_history WHERE change_set_id = ?
-                GROUP BY entity, record_id ORDER BY min(id) LIMIT ?
-                """,
-            arguments: [changeSetID, limit + 1])
-        let total = try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM (SELECT 1 FROM field_history WHERE change_set_id = ? GROUP BY entity, record_id)",
-            arguments: [changeSetID]) ?? 0
-        for record in records.prefix(limit) {
-            let entityName: String = record["entity"]
-            let id: Int64 = record["record_id"]
+        // The first records in the order they were changed, read from the head of the history
+        // (an index range scan), not by grouping all of it: a million-row change prints at once.
+        var records: [(entity: String, id: Int64)] = []
+        var seen = Set<String>()
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT entity, record_id FROM field_history WHERE change_set_id = ? ORDER BY id", arguments: [changeSetID])
+        var hasMore = false
+        while let row = try cursor.next() {
+            let entity: String = row[0]
+            let id: Int64 = row[1]
+            guard seen.insert("\(entity):\(id)").inserted else { continue }
+            if records.count == limit {
+                hasMore = true
+                break
+            }
+            records.append((entity, id))
+        }
+        for record in records {
+            let entityName = record.entity
+            let id = record.id
             guard let entity = CRMSchema.entity(named: entityName) else { continue }
             let changes = try Row.fetchAll(
                 db, sql: "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? ORDER BY id",
@@ -193,6 +200,8 @@ final class ChangeRecorder {
         }
         if total > limit {
             output.line("  … and \(total - limit) more (\(total) records in all)")
+        } else if hasMore {
+            output.line("  … and more related records")
         }
     }
 
