@@ -12,17 +12,19 @@ enum AuditLog {
     static let genesis = String(repeating: "0", count: 64)
 
     static func append(_ entry: Engine.AuditEntry, db: Database) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
         let previous: String = last?["hash"] ?? genesis
         let id: Int64 = (last?["id"] ?? 0) + 1
         let hash = digest(id: id, at: entry.at, user: entry.userID, impersonator: entry.impersonatorID, command: entry.command,
                           outcome: entry.outcome, rows: entry.rows.map(Int64.init), message: entry.message, previous: previous)
-        try db.execute(
+        let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (id, at, user_id, impersonator_id, command, outcome, rows, message, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [id, entry.at, entry.userID, entry.impersonatorID, entry.command, entry.outcome, entry.rows, entry.message, previous, hash])
+                """)
+        try insert.execute(arguments: [
+            id, entry.at, entry.userID, entry.impersonatorID, entry.command, entry.outcome, entry.rows, entry.message, previous, hash,
+        ])
     }
 
     static func digest(

@@ -12,7 +12,8 @@ struct AggregateCommand {
         var result = CommandResult()
         if query.groupBy.isEmpty && format == .table {
             // A single figure reads best on its own line.
-            let value = try DatabaseValue.fetchOne(db, sql: compiled.sql.sql, arguments: compiled.sql.statementArguments) ?? .null
+            let statement = try db.cachedStatement(sql: compiled.sql.sql)
+            let value = try DatabaseValue.fetchOne(statement, arguments: compiled.sql.statementArguments) ?? .null
             let column = compiled.columns[compiled.columns.count - 1]
             let text = ValueFormatter.display(value, column.type)
             output.line(text.isEmpty ? "(none)" : text)

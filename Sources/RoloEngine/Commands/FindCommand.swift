@@ -105,7 +105,8 @@ struct FindCommand {
 /// Runs a compiled query and streams its rows into a writer.
 func stream(_ compiled: CompiledQuery, into writer: inout any ResultWriter, db: Database) throws -> Int {
     writer.begin(compiled.columns)
-    let statement = try db.makeStatement(sql: compiled.sql.sql)
+    // Cached: a script or session repeating a query reuses the prepared statement.
+    let statement = try db.cachedStatement(sql: compiled.sql.sql)
     try statement.setArguments(compiled.sql.statementArguments)
     if let csv = writer as? CSVWriter {
         // The export path: bytes straight from SQLite to the output buffer.
