@@ -55,6 +55,24 @@ static inline int rolo_el_set_prompt_esc(EditLine *el, rolo_prompt_func_t f, cha
     return el_set(el, EL_PROMPT_ESC, f, marker);
 }
 
+/// EL_PREP_TERM: 0 puts the terminal back in its normal (cooked) mode, 1 in editing mode —
+/// around suspending the process with Ctrl-Z.
+static inline int rolo_el_prep_term(EditLine *el, int on) {
+    return el_set(el, EL_PREP_TERM, on);
+}
+/// EL_REFRESH: draws the prompt and line again (after moving the cursor from a key function).
+static inline int rolo_el_refresh(EditLine *el) {
+    return el_set(el, EL_REFRESH);
+}
+/// The terminal's width in columns as libedit sees it (termcap "co"), or 80.
+static inline int rolo_el_columns(EditLine *el) {
+    int columns = 0;
+    if (el_get(el, EL_GETTC, "co", &columns, NULL) != 0 || columns <= 0) {
+        return 80;
+    }
+    return columns;
+}
+
 static inline int rolo_history_setsize(History *h, HistEvent *ev, int size) {
     return history(h, ev, H_SETSIZE, size);
 }
