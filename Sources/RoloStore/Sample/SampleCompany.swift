@@ -49,7 +49,11 @@ public enum SampleCompany {
         public var contacts = 3000
         public var seed: UInt64 = 42
         public var clock: any CRMClock = FixedClock.reference
-        public init() {}
+        public init(contacts: Int = 3000, seed: UInt64 = 42, clock: any CRMClock = FixedClock.reference) {
+            self.contacts = contacts
+            self.seed = seed
+            self.clock = clock
+        }
     }
 
     /// The 25 users of the default company: handle, name, team, role.
@@ -278,7 +282,8 @@ private struct Generator {
             let place = rng.pick(SampleWords.places)
             let owner = rng.pick(salesReps)
             let created = past(days: 6 * 365)
-            let since = created.date.adding(days: rng.below(90))
+            // A customer from shortly after the account was created, but never from the future.
+            let since = min(created.date.adding(days: rng.below(90)), now.date)
             let revenue = Int64(rng.below(500) + 1) * 10_000_000 * Int64(rng.below(10) + 1)
             try statement.run(
                 name, rng.pick(CRMSchema.industries), "https://www." + domain, phone(standard: true), place.city,
