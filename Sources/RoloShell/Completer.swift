@@ -21,13 +21,12 @@ public struct Completer: Sendable {
         "yesterday", "tomorrow", "ago", "days", "weeks", "months", "years", "this", "last", "next", "week", "month",
         "quarter", "year", "me", "my", "team", "null",
     ]
-    static let boundaries: Set<Character> = [" ", "\t", ".", "(", ",", "=", "<", ">", "!"]
 
     /// Candidates for the word being typed at the end of `line`.
     public func candidates(for line: String) -> [String] {
-        let partialStart = line.lastIndex(where: { Completer.boundaries.contains($0) }).map { line.index(after: $0) } ?? line.startIndex
-        let partial = String(line[partialStart...]).lowercased()
-        let before = String(line[..<partialStart])
+        let partialWord = TabCompletion.partialWord(line)
+        let partial = partialWord.lowercased()
+        let before = String(line[..<partialWord.startIndex])
         let words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
         let pool: [String]
         if words.isEmpty {

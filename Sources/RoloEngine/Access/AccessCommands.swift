@@ -44,18 +44,10 @@ struct AccessCommands {
         let deniedNote = decision.deniedFields.isEmpty ? "" : "; except " + decision.deniedFields.keys.sorted().map { "\(entity.name).\($0)" }.joined(separator: ", ")
         if let key {
             let id = try RecordLookup.id(of: key, in: entity, db: db)
-            if scope != .all, let filter = policy.scopeFilter(scope, on: entity, alias: "t0") {
-                let sql = SQLFragment("SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND ", [id.databaseValue]) + filter
-                if try Bool.fetchOne(db, sql: sql.sql, arguments: sql.statementArguments) != true {
-                    var owner = ""
-                    if entity.hasOwner, let handle = try String.fetchOne(
-                        db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?", arguments: [id])
-                    {
-                        owner = "\(entity.singular) \(id) belongs to \(handle); "
-                    }
-                    output.line("no: \(owner)\(rule?.description ?? "") covers only \(scope == .own ? "their own" : "their team's") \(entity.name)")
-                    return result
-                }
+            if try !RecordLookup.isInScope(id, of: entity, level: scope, policy: policy, db: db) {
+                let owner = try RecordLookup.ownerHandle(of: id, in: entity, db: db).map { "\(entity.singular) \(id) belongs to \($0); " } ?? ""
+                output.line("no: \(owner)\(rule?.description ?? "") covers only \(scope == .own ? "their own" : "their team's") \(entity.name)")
+                return result
             }
             output.line("yes: \(who) may \(action.value) \(entity.singular) \(id) — \(rule?.description ?? "")\(fieldsNote)\(deniedNote)")
             return result

@@ -19,7 +19,7 @@ struct SecurityCommands {
     // MARK: - Lookups
 
     func userID(_ handle: Located<String>) throws -> Int64 {
-        try engine.binder(db, scope: QueryScope(root: users)).userID(handle: handle.value, at: handle.range)
+        try RecordLookup.userID(handle: handle.value, at: handle.range, db: db)
     }
 
     func roleID(_ name: Located<String>) throws -> Int64 {

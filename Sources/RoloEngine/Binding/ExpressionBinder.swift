@@ -160,13 +160,7 @@ struct ExpressionBinder {
     }
 
     func userID(handle: String, at range: SourceRange) throws -> Int64 {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle]) {
-            return id
-        }
-        let handles = try String.fetchAll(db, sql: "SELECT handle FROM users ORDER BY handle")
-        let help = Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" }
-            ?? "`users` lists who there is"
-        throw Diagnostic(.unknownUser, "unknown user '\(handle)'", at: range, help: help)
+        try RecordLookup.userID(handle: handle, at: range, db: db)
     }
 
     /// A quoted string (or parameter value) checked against the expected type.

@@ -96,9 +96,7 @@ extension Engine {
         let what = total == 1 ? "\(entity.singular) \(sample.first ?? 0)" : "\(count) of the \(total) \(entity.name)"
         let ids = total == 1 ? "" : " (e.g. " + sample.map(String.init).joined(separator: ", ") + ")"
         var why = "outside their \(level.name) scope"
-        if total == 1, entity.hasOwner, let id = sample.first, let owner = try String.fetchOne(
-            db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?", arguments: [id])
-        {
+        if total == 1, let id = sample.first, let owner = try RecordLookup.ownerHandle(of: id, in: entity, db: db) {
             why = "it belongs to \(owner), outside their \(level.name) scope"
         }
         throw Diagnostic(

@@ -36,28 +36,42 @@ enum RecordLookup {
         }
     }
 
+    /// A user's id by handle, or an error naming the nearest handle.
+    static func userID(handle: String, at range: SourceRange?, db: Database) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle]) {
+            return id
+        }
+        let handles = try String.fetchAll(db, sql: "SELECT handle FROM users ORDER BY handle")
+        let help = Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" } ?? "`users` lists who there is"
+        throw Diagnostic(.unknownUser, "unknown user '\(handle)'", at: range, help: help)
+    }
+
+    /// The owner's handle of a record, for messages ("deal 1 belongs to emma").
+    static func ownerHandle(of id: Int64, in entity: EntityDefinition, db: Database) throws -> String? {
+        guard entity.hasOwner else { return nil }
+        return try String.fetchOne(
+            db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?",
+            arguments: [id])
+    }
+
+    /// Whether a record falls within `level` for the policy's user (the scope filter, run in SQL).
+    static func isInScope(_ id: Int64, of entity: EntityDefinition, level: GrantedRule.Scope, policy: AccessPolicy, db: Database) throws -> Bool {
+        guard level != .all, let filter = policy.scopeFilter(level, on: entity, alias: "t0") else { return true }
+        let sql = SQLFragment("SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND ", [id.databaseValue]) + filter
+        return try Bool.fetchOne(db, sql: sql.sql, arguments: sql.statementArguments) == true
+    }
+
     /// Checks the record is within the user's scope for `action`, naming the rule if not.
     static func requireInScope(
         _ id: Int64, of entity: EntityDefinition, action: String, decision: AccessPolicy.Decision,
         engine: Engine, db: Database, at range: SourceRange?
     ) throws {
-        guard let level = decision.scope, level != .all,
-            let filter = engine.policy.scopeFilter(level, on: entity, alias: "t0")
+        guard let level = decision.scope,
+            !(try isInScope(id, of: entity, level: level, policy: engine.policy, db: db))
         else { return }
-        let sql = "SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND " + filter
-        if try Bool.fetchOne(db, sql: sql.sql, arguments: StatementArguments([id.databaseValue] + sql.arguments)) == true {
-            return
-        }
-        var owner = ""
-        if entity.hasOwner, let handle = try String.fetchOne(
-            db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?",
-            arguments: [id])
-        {
-            owner = ": \(entity.singular) \(id) belongs to \(handle)"
-        }
+        let owner = try ownerHandle(of: id, in: entity, db: db).map { ": \(entity.singular) \(id) belongs to \($0)" } ?? ""
         let rule = decision.allowedBy?.description ?? "\(level.name) scope"
         throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.singular) \(id)\(owner)",
                          at: range, help: "\(rule) covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")")
     }
 }
-

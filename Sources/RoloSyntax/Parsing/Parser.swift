@@ -396,10 +396,7 @@ public struct Parser {
             guard let word = current.word else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
             switch word {
             case "where":
-                try rejectRepeat(query.filter != nil)
-                _ = advance()
-                skipNewlines()
-                query.filter = try parseCondition()
+                query.filter = try parseWhere(after: query.filter)
             case "order":
                 try rejectRepeat(!query.order.isEmpty)
                 _ = advance()
@@ -431,6 +428,14 @@ public struct Parser {
             }
         }
         return query
+    }
+
+    /// `where CONDITION`, once per command.
+    private mutating func parseWhere(after existing: Condition?) throws(Diagnostic) -> Condition {
+        try rejectRepeat(existing != nil)
+        _ = advance()
+        skipNewlines()
+        return try parseCondition()
     }
 
     private func rejectRepeat(_ seen: Bool) throws(Diagnostic) {
@@ -470,10 +475,7 @@ public struct Parser {
             guard let word = current.word else { throw failure(expected: "'by', 'where' or 'as'") }
             switch word {
             case "where":
-                try rejectRepeat(query.filter != nil)
-                _ = advance()
-                skipNewlines()
-                query.filter = try parseCondition()
+                query.filter = try parseWhere(after: query.filter)
             case "by":
                 try rejectRepeat(!query.groupBy.isEmpty)
                 _ = advance()
