@@ -38,7 +38,9 @@ struct OpenCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let path = db ?? ProcessInfo.processInfo.environment["ROLO_DB"] else {
-            throw ValidationError("no database given: pass --db FILE, or try `rolo demo` for a sample company")
+            // Exit status 2 (usage), as documented, rather than argument-parser's 64.
+            FileHandle.standardError.write(Data("rolo: no database given: pass --db FILE (or set ROLO_DB), or try `rolo demo` for a sample company\n".utf8))
+            throw ExitCode(ExitStatus.usage.rawValue)
         }
         let status = Launcher.run(path: path, mode: .existing, session: session, script: script, defaultUser: nil)
         throw ExitCode(status.rawValue)

@@ -80,6 +80,7 @@ struct BinaryTests {
 
     @Test(arguments: [
         (["--db", "/no/such/folder/crm.db", "--user", "admin", "-c", "count contacts"], "the folder '/no/such/folder' does not exist", Int32(1)),
+        (["-c", "count contacts"], "no database given", Int32(2)),
         (["--db", "DB", "--user", "nobody", "-c", "count contacts"], "unknown --user 'nobody'", Int32(2)),
         (["--db", "DB", "--user", "admin", "-c", "cuont contacts"], "did you mean 'count'?", Int32(1)),
         (["--db", "DB", "--user", "admin", "-c", "count contcts"], "did you mean 'contacts'?", Int32(1)),
