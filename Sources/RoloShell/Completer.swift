@@ -60,7 +60,9 @@ public struct Completer: Sendable {
     /// After `stage =` or `status in (`, the field's values (enum words, or user handles).
     private func valuesForComparedField(_ words: [String], entity: EntityDefinition) -> [String]? {
         var index = words.count - 1
-        while index > 0, ["=", "!=", "in", "(", "not", "in(", ",", "to"].contains(words[index]) || words[index].hasSuffix(",") { index -= 1 }
+        while index > 0, ["=", "!=", "in", "(", "not", "in(", ",", "to"].contains(words[index]) || words[index].hasSuffix(",") {
+            index -= 1
+        }
         guard index < words.count - 1, index >= 2 else { return nil }
         let name = words[index].split(separator: ".").last.map(String.init) ?? words[index]
         guard let field = entity.field(named: name) ?? entity.relation(named: name) else { return nil }

@@ -160,7 +160,7 @@ public final class Shell {
                 let statements: [Statement]
                 do {
                     statements = try Parser.parse(buffer)
-                } catch where error.isUnfinished {
+                } catch  where error.isUnfinished {
                     continue  // ask for a continuation line
                 } catch {
                     reader.addHistory(buffer)

@@ -53,7 +53,7 @@ public struct TranscriptRunner {
             buffer.append(line)
             do {
                 _ = try Parser.parse(buffer.joined(separator: "\n"))
-            } catch where error.isUnfinished {
+            } catch  where error.isUnfinished {
                 continue
             } catch {}
             runBuffer()

@@ -70,7 +70,12 @@ enum Launcher {
                 guard FileManager.default.fileExists(atPath: scriptPath) else {
                     return fail("no such script: \(scriptPath)", .usage)
                 }
-                guard let data = FileManager.default.contents(atPath: scriptPath) else {
+                // Pipes (`/dev/stdin`, `<(generate-fixes)`) are read as a stream: FileManager
+                // reads only regular files.
+                guard
+                    let data = FileManager.default.contents(atPath: scriptPath)
+                        ?? FileHandle(forReadingAtPath: scriptPath).flatMap({ try? $0.readToEnd() ?? Data() })
+                else {
                     return fail("cannot read script: \(scriptPath)", .usage)
                 }
                 source = String(decoding: data, as: UTF8.self)
@@ -81,9 +86,10 @@ enum Launcher {
             let home = environment["HOME"] ?? "."
             let historyFile = environment["ROLO_HISTORY"] ?? home + "/.rolo_history"
             let completer = Completer(vocabulary: engine.vocabulary())
-            let reader: LineReader = EditLineReader(
-                programName: "rolo", historyFile: historyFile,
-                completion: { line in completer.candidates(for: line) }) ?? PlainLineReader()
+            let reader: LineReader =
+                EditLineReader(
+                    programName: "rolo", historyFile: historyFile,
+                    completion: { line in completer.candidates(for: line) }) ?? PlainLineReader()
             output.line("Rolo — \(engine.actor.handle) on \(path). Type help for commands, Ctrl-D to leave.")
             shell.runInteractive(reader: reader)
             return .success

@@ -39,7 +39,8 @@ struct OpenCommand: AsyncParsableCommand {
     func run() async throws {
         guard let path = db ?? ProcessInfo.processInfo.environment["ROLO_DB"] else {
             // Exit status 2 (usage), as documented, rather than argument-parser's 64.
-            FileHandle.standardError.write(Data("rolo: no database given: pass --db FILE (or set ROLO_DB), or try `rolo demo` for a sample company\n".utf8))
+            FileHandle.standardError.write(
+                Data("rolo: no database given: pass --db FILE (or set ROLO_DB), or try `rolo demo` for a sample company\n".utf8))
             throw ExitCode(ExitStatus.usage.rawValue)
         }
         let status = Launcher.run(path: path, mode: .existing, session: session, script: script, defaultUser: nil)
@@ -92,7 +93,8 @@ struct DemoCommand: AsyncParsableCommand {
                 try store.checkpoint()
                 let seconds = Date().timeIntervalSince(started)
                 FileHandle.standardError.write(
-                    "created \(file): a sample company with \(contacts) contacts (seed \(seed)) in \(String(format: "%.1f", seconds)) s\n".data(using: .utf8) ?? Data())
+                    "created \(file): a sample company with \(contacts) contacts (seed \(seed)) in \(String(format: "%.1f", seconds)) s\n"
+                        .data(using: .utf8) ?? Data())
             } catch {
                 for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
                 FileHandle.standardError.write("rolo: \(error)\n".data(using: .utf8) ?? Data())

@@ -23,7 +23,11 @@ struct AuditTests {
         _ = run(bob, "update deal 1 set stage = won")
         _ = run(engine, "as bob count deals")
         let rows = try engine.store.dbQueue.read { db in
-            try Row.fetchAll(db, sql: "SELECT u.handle, i.handle AS by, outcome, command FROM audit_log a JOIN users u ON u.id = a.user_id LEFT JOIN users i ON i.id = a.impersonator_id ORDER BY a.id")
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT u.handle, i.handle AS by, outcome, command FROM audit_log a JOIN users u ON u.id = a.user_id LEFT JOIN users i ON i.id = a.impersonator_id ORDER BY a.id"
+            )
         }
         let summary = rows.map { "\($0["handle"] as String)/\(($0["by"] as String?) ?? "-")/\($0["outcome"] as String)" }
         #expect(summary == ["admin/-/ok", "admin/-/ok", "admin/-/error", "admin/-/ok", "admin/-/dry_run", "bob/-/refused", "bob/admin/ok"])
@@ -36,7 +40,9 @@ struct AuditTests {
         try engine.store.dbQueue.write { try $0.execute(sql: "UPDATE audit_log SET command = 'count deals' WHERE id = 2") }
         let altered = run(engine, "verify audit")
         #expect(altered.error?.message == "audit entry 2 was altered after it was written")
-        try engine.store.dbQueue.write { try $0.execute(sql: "UPDATE audit_log SET command = ? WHERE id = 2", arguments: [#"update contact 42 set title = "COO""#]) }
+        try engine.store.dbQueue.write {
+            try $0.execute(sql: "UPDATE audit_log SET command = ? WHERE id = 2", arguments: [#"update contact 42 set title = "COO""#])
+        }
         #expect(run(engine, "verify audit").error == nil)
         // Remove one.
         try engine.store.dbQueue.write { try $0.execute(sql: "DELETE FROM audit_log WHERE id = 3") }
@@ -62,8 +68,10 @@ struct AuditTests {
             #expect(try totalChanges(engine.store) - before == 1, "\(command) wrote something")
         }
         // A granter may hand on only what they hold.
-        for command in ["create role helpdesk", "allow helpdesk grant roles scope all", "allow helpdesk read users scope all",
-                        #"create user hana name="Hana""#, "grant helpdesk to hana"] {
+        for command in [
+            "create role helpdesk", "allow helpdesk grant roles scope all", "allow helpdesk read users scope all",
+            #"create user hana name="Hana""#, "grant helpdesk to hana",
+        ] {
             #expect(run(engine, command).error == nil, "\(command)")
         }
         let hana = try Engine(store: engine.store, clock: SampleDatabase.clock, user: "hana")

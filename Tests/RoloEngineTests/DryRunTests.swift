@@ -44,7 +44,9 @@ struct DryRunTests {
         let real = run(engine, command)
         #expect(real.error == nil)
         #expect(try snapshot(engine.store) != before)
-        let count = { (text: String) in text.split(separator: "\n").first.map { $0.split(separator: " ").filter { Int($0) != nil }.first.map(String.init) ?? "" } ?? "" }
+        let count = { (text: String) in
+            text.split(separator: "\n").first.map { $0.split(separator: " ").filter { Int($0) != nil }.first.map(String.init) ?? "" } ?? ""
+        }
         #expect(count(preview.output) == count(real.output.replacingOccurrences(of: "dry-run: ", with: "")))
     }
 
@@ -73,7 +75,9 @@ struct DryRunTests {
         let before = try snapshot(engine.store)
         let errors = StringOutput()
         let shell = RoloShellHarness.shell(engine, errors: errors)
-        let status = shell.runSource("update contact 42 set title = \"A\"\nupdate contact 43 set title = \"B\"\nupdate contact 44 set emial = \"x\"\n", file: "fix.rolo")
+        let status = shell.runSource(
+            "update contact 42 set title = \"A\"\nupdate contact 43 set title = \"B\"\nupdate contact 44 set emial = \"x\"\n",
+            file: "fix.rolo")
         #expect(status.rawValue == 1)
         #expect(errors.text.contains("fix.rolo:3:"))
         #expect(try snapshot(engine.store) == before)

@@ -21,8 +21,11 @@ struct HelpExampleTests {
 
     @Test func everyCommandHasHelp() {
         let topics = Set(HelpCommand.topics.map(\.name))
-        for command in Parser.commands where !["exit", "avg", "min", "max", "commit", "rollback", "revoke", "allow", "deny",
-                                              "drop", "login", "deactivate", "activate", "move", "dry-run"].contains(command) {
+        for command in Parser.commands
+        where ![
+            "exit", "avg", "min", "max", "commit", "rollback", "revoke", "allow", "deny",
+            "drop", "login", "deactivate", "activate", "move", "dry-run",
+        ].contains(command) {
             #expect(topics.contains(command), "no help for \(command)")
         }
     }

@@ -52,12 +52,14 @@ struct PermissionMatrixTests {
     /// A record of `entity` the user owns (or is assigned) if any, else one outside their team.
     static func record(_ entity: String, for user: Int64, team: Int64?, db: Database) throws -> (id: Int64, scope: String) {
         let ownership = ["tasks", "tickets"].contains(entity) ? "(owner_id = ? OR assignee_id = ?)" : "(owner_id = ? OR owner_id = ?)"
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM \(entity) WHERE \(ownership) ORDER BY id LIMIT 1", arguments: [user, user]) {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM \(entity) WHERE \(ownership) ORDER BY id LIMIT 1", arguments: [user, user])
+        {
             return (id, "own")
         }
-        let id = try Int64.fetchOne(
-            db, sql: "SELECT t.id FROM \(entity) t JOIN users u ON u.id = t.owner_id WHERE u.team_id IS NOT ? ORDER BY t.id LIMIT 1",
-            arguments: [team]) ?? 1
+        let id =
+            try Int64.fetchOne(
+                db, sql: "SELECT t.id FROM \(entity) t JOIN users u ON u.id = t.owner_id WHERE u.team_id IS NOT ? ORDER BY t.id LIMIT 1",
+                arguments: [team]) ?? 1
         return (id, "all")
     }
 
@@ -72,9 +74,12 @@ struct PermissionMatrixTests {
         let path = try SampleDatabase.freshCopy()
         let store = try CRMStore.open(path: path)
         let (handle, userID, team) = try store.dbQueue.read { db -> (String, Int64, Int64?) in
-            let row = try #require(try Row.fetchOne(
-                db, sql: "SELECT u.handle, u.id, u.team_id FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE r.name = ? ORDER BY u.id LIMIT 1",
-                arguments: [role.name]))
+            let row = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT u.handle, u.id, u.team_id FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE r.name = ? ORDER BY u.id LIMIT 1",
+                    arguments: [role.name]))
             return (row[0], row[1], row[2])
         }
         let engine = try Engine(store: store, clock: SampleDatabase.clock, user: handle)
@@ -82,7 +87,9 @@ struct PermissionMatrixTests {
         for entity in Self.entities {
             let (id, needed) = try store.dbQueue.read { try Self.record(entity, for: userID, team: team, db: $0) }
             let otherID = try store.dbQueue.read { db in
-                try Int64.fetchOne(db, sql: "SELECT id FROM \(entity) WHERE id != ? AND (owner_id = ?) ORDER BY id LIMIT 1", arguments: [id, userID]) ?? (id + 1)
+                try Int64.fetchOne(
+                    db, sql: "SELECT id FROM \(entity) WHERE id != ? AND (owner_id = ?) ORDER BY id LIMIT 1", arguments: [id, userID])
+                    ?? (id + 1)
             }
             for action in Self.actions {
                 let field = action == "update" ? String(Self.updates[entity]?.split(separator: " ").first ?? "") : nil
@@ -95,7 +102,9 @@ struct PermissionMatrixTests {
                 case "update": command = "update \(entity) \(id) set \(Self.updates[entity] ?? "") --dry-run"; scopeNeeded = needed
                 case "delete": command = "delete \(entity) \(id) --dry-run"; scopeNeeded = needed
                 case "assign": command = "assign \(entity) \(id) to \(handle) --dry-run"; scopeNeeded = needed
-                default: command = "merge \(entity) \(otherID) into \(id) --dry-run"; scopeNeeded = needed == "own" && otherID != id + 1 ? "own" : "all"
+                default:
+                    command = "merge \(entity) \(otherID) into \(id) --dry-run";
+                    scopeNeeded = needed == "own" && otherID != id + 1 ? "own" : "all"
                 }
                 let allowedScope = Self.expectedScope(role.name, action, entity, field: field)
                 let expected = Self.covers(allowedScope, scopeNeeded)
@@ -106,7 +115,9 @@ struct PermissionMatrixTests {
                 if expected {
                     #expect(result.error == nil, "\(role.name) should be allowed: \(command) → \(result.error?.message ?? "")")
                 } else {
-                    #expect(result.error?.code == .permissionDenied, "\(role.name) should be refused: \(command) → \(result.error?.message ?? "succeeded")")
+                    #expect(
+                        result.error?.code == .permissionDenied,
+                        "\(role.name) should be refused: \(command) → \(result.error?.message ?? "succeeded")")
                     // Nothing was written, not even and then rolled back: the only change is the audit entry.
                     #expect(try totalChanges(store) - before == 1, "\(role.name): \(command) wrote before refusing")
                     #expect(outcomes.count == audits + 1 && outcomes.last == "refused", "\(role.name): \(command) not audited as refused")

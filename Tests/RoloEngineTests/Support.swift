@@ -22,7 +22,11 @@ func run(_ engine: Engine, _ command: String) -> (output: String, error: Diagnos
 func snapshot(_ store: CRMStore) throws -> String {
     try store.dbQueue.inDatabase { db in
         var text = ""
-        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit_log') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        let tables = try String.fetchAll(
+            db,
+            sql:
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit_log') AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
         for table in tables {
             text += "== \(table)\n"
             for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY rowid") { text += row.description + "\n" }

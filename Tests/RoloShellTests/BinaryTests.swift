@@ -41,8 +41,9 @@ struct BinaryTests {
         let output = out.fileHandleForReading.readDataToEndOfFile()
         let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                   errors: String(decoding: errors, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            errors: String(decoding: errors, as: UTF8.self))
     }
 
     @Test func binaryExists() {
@@ -53,7 +54,8 @@ struct BinaryTests {
         let db = try SampleDatabase.freshCopy()
         let folder = URL(fileURLWithPath: db).deletingLastPathComponent()
         let good = folder.appendingPathComponent("good.rolo")
-        try "#!/usr/bin/env rolo\n# how many?\ncount contacts\ncount deals where stage = won\n".write(to: good, atomically: true, encoding: .utf8)
+        try "#!/usr/bin/env rolo\n# how many?\ncount contacts\ncount deals where stage = won\n".write(
+            to: good, atomically: true, encoding: .utf8)
         let run = try rolo(["--db", db, "--user", "admin", good.path])
         #expect(run.status == 0)
         #expect(run.output == "3000\n133\n")
@@ -78,8 +80,20 @@ struct BinaryTests {
         #expect(!piped.output.contains("admin@"))  // no prompt when piped
     }
 
+    /// A script path that is a pipe (`/dev/stdin`, or bash's `<(generate-fixes)`) is read as a stream.
+    @Test func scriptPathThatIsAPipe() throws {
+        let db = try SampleDatabase.freshCopy()
+        let run = try rolo(["--db", db, "--user", "admin", "/dev/stdin"], input: "count teams\ncount accounts\n")
+        #expect(run.errors == "")
+        #expect(run.status == 0)
+        #expect(run.output == "6\n300\n")
+    }
+
     @Test(arguments: [
-        (["--db", "/no/such/folder/crm.db", "--user", "admin", "-c", "count contacts"], "the folder '/no/such/folder' does not exist", Int32(1)),
+        (
+            ["--db", "/no/such/folder/crm.db", "--user", "admin", "-c", "count contacts"], "the folder '/no/such/folder' does not exist",
+            Int32(1)
+        ),
         (["-c", "count contacts"], "no database given", Int32(2)),
         (["--db", "DB", "--user", "nobody", "-c", "count contacts"], "unknown --user 'nobody'", Int32(2)),
         (["--db", "DB", "--user", "admin", "-c", "cuont contacts"], "did you mean 'count'?", Int32(1)),
@@ -97,10 +111,15 @@ struct BinaryTests {
 
     @Test func exitStatusesForChangesAndDryRuns() throws {
         let db = try SampleDatabase.freshCopy()
-        let preview = try rolo(["--db", db, "--user", "admin", "--exit-code", "-c", #"update contacts where company = "Acme Inc" set company = "Acme, Inc." --dry-run"#])
+        let preview = try rolo([
+            "--db", db, "--user", "admin", "--exit-code", "-c",
+            #"update contacts where company = "Acme Inc" set company = "Acme, Inc." --dry-run"#,
+        ])
         #expect(preview.status == 4)
         #expect(preview.output.contains("52 contacts would be updated"))
-        let nothing = try rolo(["--db", db, "--user", "admin", "--exit-code", "-c", #"update contacts where company = "Nobody" set company = "x" --dry-run"#])
+        let nothing = try rolo([
+            "--db", db, "--user", "admin", "--exit-code", "-c", #"update contacts where company = "Nobody" set company = "x" --dry-run"#,
+        ])
         #expect(nothing.status == 0)
         let onCommand = try rolo(["--db", db, "--user", "admin", "-c", "delete deals where stage = lost --dry-run --exit-code"])
         #expect(onCommand.status == 4)
@@ -114,10 +133,10 @@ struct BinaryTests {
         let folder = URL(fileURLWithPath: db).deletingLastPathComponent()
         let script = folder.appendingPathComponent("fix.rolo")
         try #"""
-            # fix-acme.rolo — rename the company, then a typo stops it
-            update contacts where company = $old set company = $new
-            update contacts where compny = $old set company = $new
-            """#.write(to: script, atomically: true, encoding: .utf8)
+        # fix-acme.rolo — rename the company, then a typo stops it
+        update contacts where company = $old set company = $new
+        update contacts where compny = $old set company = $new
+        """#.write(to: script, atomically: true, encoding: .utf8)
         let run = try rolo(["--db", db, "--user", "admin", script.path, "old=Acme Inc", "new=Acme, Inc."])
         #expect(run.status == 1)
         #expect(run.errors.contains("fix.rolo:3:23"))

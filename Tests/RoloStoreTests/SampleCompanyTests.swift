@@ -115,18 +115,28 @@ struct SampleCompanyTests {
         #expect(try Self.text(store, "SELECT count(*) FROM deals WHERE close_date > '\(today)'") != "0")
         #expect(try Self.text(store, "SELECT count(*) FROM deals WHERE stage IN ('won', 'lost') AND close_date > '\(today)'") == "0")
         // Only resolved and closed tickets have closed_at; only done tasks have completed_at.
-        #expect(try Self.text(store, "SELECT count(*) FROM tickets WHERE (closed_at IS NOT NULL) != (status IN ('resolved', 'closed'))") == "0")
+        #expect(
+            try Self.text(store, "SELECT count(*) FROM tickets WHERE (closed_at IS NOT NULL) != (status IN ('resolved', 'closed'))") == "0")
         #expect(try Self.text(store, "SELECT count(*) FROM tickets WHERE closed_at < opened_at") == "0")
         #expect(try Self.text(store, "SELECT count(*) FROM tasks WHERE (completed_at IS NOT NULL) != (status = 'done')") == "0")
         // Open tasks fall due around now.
         let soon = now.date.adding(days: 31).description, lately = now.date.adding(days: -11).description
-        #expect(try Self.text(store, "SELECT count(*) FROM tasks WHERE status IN ('open', 'in_progress') AND (due_date < '\(lately)' OR due_date > '\(soon)')") == "0")
+        #expect(
+            try Self.text(
+                store,
+                "SELECT count(*) FROM tasks WHERE status IN ('open', 'in_progress') AND (due_date < '\(lately)' OR due_date > '\(soon)')")
+                == "0")
     }
 
     @Test func theDocsRunningExamplesExist() throws {
-        let ana = try #require(try Self.store.dbQueue.read {
-            try Row.fetchOne($0, sql: "SELECT c.first_name, c.last_name, c.email, a.name AS account FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE c.id = 42")
-        })
+        let ana = try #require(
+            try Self.store.dbQueue.read {
+                try Row.fetchOne(
+                    $0,
+                    sql:
+                        "SELECT c.first_name, c.last_name, c.email, a.name AS account FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE c.id = 42"
+                )
+            })
         #expect(ana["first_name"] as String? == "Ana")
         #expect(ana["last_name"] as String? == "Ruiz")
         #expect(ana["email"] as String? == "ana@acme.io")
@@ -148,14 +158,23 @@ struct SampleCompanyTests {
         #expect(try roles("SELECT DISTINCT r.name FROM accounts x \(join)") == ["sales_rep", "sales_manager"])
         #expect(try roles("SELECT DISTINCT r.name FROM deals x \(join)") == ["sales_rep", "sales_manager"])
         #expect(try roles("SELECT DISTINCT r.name FROM campaigns x \(join)") == ["marketing_rep", "marketing_manager"])
-        #expect(try roles("SELECT DISTINCT r.name FROM tickets x JOIN user_roles ur ON ur.user_id = x.assignee_id JOIN roles r ON r.id = ur.role_id") == ["support_rep"])
-        #expect(try roles("SELECT DISTINCT r.name FROM teams t JOIN user_roles ur ON ur.user_id = t.manager_id JOIN roles r ON r.id = ur.role_id WHERE t.name LIKE 'Sales%'") == ["sales_manager"])
+        #expect(
+            try roles(
+                "SELECT DISTINCT r.name FROM tickets x JOIN user_roles ur ON ur.user_id = x.assignee_id JOIN roles r ON r.id = ur.role_id")
+                == ["support_rep"])
+        #expect(
+            try roles(
+                "SELECT DISTINCT r.name FROM teams t JOIN user_roles ur ON ur.user_id = t.manager_id JOIN roles r ON r.id = ur.role_id WHERE t.name LIKE 'Sales%'"
+            ) == ["sales_manager"])
         #expect(try count("SELECT count(*) FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE c.owner_id != a.owner_id") == 0)
     }
 
     @Test func everyRoleStageAndStatusIsPresent() throws {
         #expect(try count("SELECT count(*) FROM roles r WHERE NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.role_id = r.id)") == 0)
-        #expect(try count("SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE u.handle = 'admin' AND r.name = 'admin'") == 1)
+        #expect(
+            try count(
+                "SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE u.handle = 'admin' AND r.name = 'admin'"
+            ) == 1)
         let checks: [(String, [String])] = [
             ("SELECT DISTINCT stage FROM deals", CRMSchema.dealStages),
             ("SELECT DISTINCT status FROM tickets", CRMSchema.ticketStatuses),
@@ -175,18 +194,29 @@ struct SampleCompanyTests {
     @Test func plantedDirtMatchesTheData() throws {
         let dirt = try #require(try Self.store.dbQueue.read { try SampleCompany.plantedDirt(in: $0) })
         #expect(dirt.duplicateContacts == 150)
-        #expect(dirt.duplicateContacts == dirt.duplicatesEmailCase + dirt.duplicatesNameTypo + dirt.duplicatesPhoneFormat + dirt.duplicatesCompanyVariant)
+        #expect(
+            dirt.duplicateContacts == dirt.duplicatesEmailCase + dirt.duplicatesNameTypo + dirt.duplicatesPhoneFormat
+                + dirt.duplicatesCompanyVariant)
         // Emails: capitals or spaces come only from planted dirt.
-        #expect(try count("SELECT count(*) FROM contacts WHERE email != lower(email) AND email = trim(email)") == dirt.mixedCaseEmails + dirt.duplicatesEmailCase)
+        #expect(
+            try count("SELECT count(*) FROM contacts WHERE email != lower(email) AND email = trim(email)") == dirt.mixedCaseEmails
+                + dirt.duplicatesEmailCase)
         #expect(try count("SELECT count(*) FROM contacts WHERE email != trim(email)") == dirt.paddedEmails)
         #expect(try count("SELECT count(*) FROM contacts WHERE email NOT LIKE '%_@_%._%' OR email LIKE '%@%@%'") == dirt.invalidEmails)
-        #expect(try count("SELECT count(*) FROM contacts WHERE email != lower(trim(email))") == dirt.mixedCaseEmails + dirt.paddedEmails + dirt.duplicatesEmailCase)
+        #expect(
+            try count("SELECT count(*) FROM contacts WHERE email != lower(trim(email))") == dirt.mixedCaseEmails + dirt.paddedEmails
+                + dirt.duplicatesEmailCase)
         // Duplicates are the last contacts and copy their original's title (NULL included), never a missing phone.
         let originals = 3000 - dirt.duplicateContacts
         #expect(try count("SELECT count(*) FROM contacts WHERE title IS NULL AND id <= \(originals)") == dirt.missingTitles)
         #expect(try count("SELECT count(*) FROM contacts WHERE phone IS NULL") == dirt.missingPhones)
-        #expect(try count("SELECT count(*) FROM contacts WHERE phone NOT LIKE '+1 555 ___ ____'") == dirt.nonStandardPhones + dirt.duplicatesPhoneFormat)
-        #expect(try count("SELECT count(*) FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE c.company != (CASE a.id WHEN 1 THEN 'Acme Inc' ELSE a.name END)") == dirt.companyVariants + dirt.duplicatesCompanyVariant)
+        #expect(
+            try count("SELECT count(*) FROM contacts WHERE phone NOT LIKE '+1 555 ___ ____'") == dirt.nonStandardPhones
+                + dirt.duplicatesPhoneFormat)
+        #expect(
+            try count(
+                "SELECT count(*) FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE c.company != (CASE a.id WHEN 1 THEN 'Acme Inc' ELSE a.name END)"
+            ) == dirt.companyVariants + dirt.duplicatesCompanyVariant)
         #expect(try count("SELECT count(*) FROM contacts WHERE updated_at < '2023-11-23T10:00:00Z'") == dirt.staleContacts)
         #expect(dirt.invalidEmails > 10 && dirt.mixedCaseEmails > 60 && dirt.staleContacts > 150)
         #expect(try count("SELECT count(*) FROM contacts WHERE company IN ('Acme Inc', 'Acme, Inc.', 'ACME inc.', 'Acme Inc.')") >= 40)

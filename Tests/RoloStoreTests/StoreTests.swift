@@ -74,7 +74,10 @@ struct StoreOpeningTests {
         #expect(throws: DatabaseError.self) {
             try store.dbQueue.write { db in
                 try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('x', 'X', 'now', 'now')")
-                try db.execute(sql: "INSERT INTO deals (name, amount, stage, owner_id, created_at, updated_at) VALUES ('d', 1, 'maybe', 1, 'now', 'now')")
+                try db.execute(
+                    sql:
+                        "INSERT INTO deals (name, amount, stage, owner_id, created_at, updated_at) VALUES ('d', 1, 'maybe', 1, 'now', 'now')"
+                )
             }
         }
     }

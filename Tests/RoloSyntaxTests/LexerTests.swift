@@ -17,15 +17,17 @@ struct LexerTests {
     }
 
     @Test func moneyDatesVariablesAndOptions() throws {
-        #expect(try kinds("$5,000 $12.5 2026-11-22 $old --dry-run") == [
-            .money(500_000), .money(1250), .date("2026-11-22"), .variable("old"), .option("dry-run"), .end,
-        ])
+        #expect(
+            try kinds("$5,000 $12.5 2026-11-22 $old --dry-run") == [
+                .money(500_000), .money(1250), .date("2026-11-22"), .variable("old"), .option("dry-run"), .end,
+            ])
     }
 
     @Test func commentsAndNewlines() throws {
-        #expect(try kinds("#!/usr/bin/env rolo\ncount contacts # how many\n") == [
-            .newline, .word("count"), .word("contacts"), .newline, .end,
-        ])
+        #expect(
+            try kinds("#!/usr/bin/env rolo\ncount contacts # how many\n") == [
+                .newline, .word("count"), .word("contacts"), .newline, .end,
+            ])
     }
 
     @Test func escapesInStrings() throws {

@@ -30,7 +30,8 @@ struct ParserTests {
     }
 
     @Test func findClausesBuildTheQuery() throws {
-        let statement = try Parser.parseStatement("find contacts email, account.name where score > 3 order by last_name desc limit 5 offset 2 as json")
+        let statement = try Parser.parseStatement(
+            "find contacts email, account.name where score > 3 order by last_name desc limit 5 offset 2 as json")
         guard case .find(let query) = statement.kind else {
             Issue.record("expected find")
             return
@@ -61,7 +62,8 @@ struct ParserTests {
     }
 
     @Test func dateForms() throws {
-        let statement = try Parser.parseStatement("find deals where close_date <= today + 14 days and created_at > 3 months ago and d in this quarter")
+        let statement = try Parser.parseStatement(
+            "find deals where close_date <= today + 14 days and created_at > 3 months ago and d in this quarter")
         guard case .find(let query) = statement.kind, let filter = query.filter else {
             Issue.record("expected find")
             return
@@ -125,16 +127,18 @@ struct DiagnosticTests {
         let source = "find contacts\nwhere emial = 1"
         let start = SourceLocation(offset: 20, line: 2, column: 7)
         let end = SourceLocation(offset: 25, line: 2, column: 12)
-        let diagnostic = Diagnostic(.unknownField, "unknown field 'emial' on contacts", at: SourceRange(start, end), help: "did you mean 'email'?")
+        let diagnostic = Diagnostic(
+            .unknownField, "unknown field 'emial' on contacts", at: SourceRange(start, end), help: "did you mean 'email'?")
         let text = DiagnosticRenderer().render(diagnostic, source: source, file: "fix.rolo")
-        #expect(text == """
-            error[E202]: unknown field 'emial' on contacts
-             --> fix.rolo:2:7
-              |
-            2 | where emial = 1
-              |       ^^^^^
-              = help: did you mean 'email'?
-            """)
+        #expect(
+            text == """
+                error[E202]: unknown field 'emial' on contacts
+                 --> fix.rolo:2:7
+                  |
+                2 | where emial = 1
+                  |       ^^^^^
+                  = help: did you mean 'email'?
+                """)
     }
 
     @Test func suggestionsFromEditDistance() {

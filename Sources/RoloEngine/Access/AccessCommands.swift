@@ -9,12 +9,15 @@ struct AccessCommands {
 
     /// Answers yes or no, naming the role and rule that decided — and for no, the missing rule and
     /// the nearest rule (held by some role) that would allow it.
-    func can(user: Located<String>, action: Located<String>, entity entityName: EntityName, key: Located<RecordKey>?, output: OutputSink) throws -> CommandResult {
+    func can(user: Located<String>, action: Located<String>, entity entityName: EntityName, key: Located<RecordKey>?, output: OutputSink)
+        throws -> CommandResult
+    {
         let entity = try Catalog.entity(entityName)
         guard CRMSchema.permissionActions.contains(action.value) else {
-            throw Diagnostic(.unknownValue, "unknown action '\(action.value)'", at: action.range,
-                             help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
-                                ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
+            throw Diagnostic(
+                .unknownValue, "unknown action '\(action.value)'", at: action.range,
+                help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
+                    ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
         }
         let target = try Engine.loadActor(handle: user.value, db: db, allowInactive: true)
         let policy = try AccessPolicy.load(for: target.actor, in: db)
@@ -32,7 +35,9 @@ struct AccessCommands {
         }
         guard let scope = decision.scope ?? decision.fieldAllows.values.map(\.scope).max() else {
             let roles = Array(Set(policy.rules.map(\.role))).sorted()
-            output.line("no: none of \(who)'s roles (\(roles.isEmpty ? "no roles" : roles.joined(separator: ", "))) allows \(action.value) on \(entity.name)")
+            output.line(
+                "no: none of \(who)'s roles (\(roles.isEmpty ? "no roles" : roles.joined(separator: ", "))) allows \(action.value) on \(entity.name)"
+            )
             output.line("  missing rule: allow \(action.value) \(entity.name)")
             if let nearest = try nearestRule(action: action.value, entity: entity.name) {
                 output.line("  nearest rule that would: \(nearest.description) (grant \(nearest.role) to \(who))")
@@ -41,24 +46,30 @@ struct AccessCommands {
         }
         let rule = decision.allowedBy ?? decision.fieldAllows.values.first
         let fieldsNote = decision.scope == nil ? " (only " + decision.fieldAllows.keys.sorted().joined(separator: ", ") + ")" : ""
-        let deniedNote = decision.deniedFields.isEmpty ? "" : "; except " + decision.deniedFields.keys.sorted().map { "\(entity.name).\($0)" }.joined(separator: ", ")
+        let deniedNote =
+            decision.deniedFields.isEmpty
+            ? "" : "; except " + decision.deniedFields.keys.sorted().map { "\(entity.name).\($0)" }.joined(separator: ", ")
         if let key {
             let id = try RecordLookup.id(of: key, in: entity, db: db)
             if try !RecordLookup.isInScope(id, of: entity, level: scope, policy: policy, db: db) {
-                let owner = try RecordLookup.ownerHandle(of: id, in: entity, db: db).map { "\(entity.singular) \(id) belongs to \($0); " } ?? ""
-                output.line("no: \(owner)\(rule?.description ?? "") covers only \(scope == .own ? "their own" : "their team's") \(entity.name)")
+                let owner =
+                    try RecordLookup.ownerHandle(of: id, in: entity, db: db).map { "\(entity.singular) \(id) belongs to \($0); " } ?? ""
+                output.line(
+                    "no: \(owner)\(rule?.description ?? "") covers only \(scope == .own ? "their own" : "their team's") \(entity.name)")
                 return result
             }
             output.line("yes: \(who) may \(action.value) \(entity.singular) \(id) — \(rule?.description ?? "")\(fieldsNote)\(deniedNote)")
             return result
         }
-        output.line("yes: \(who) may \(action.value) \(entity.name) (scope \(scope.name)) — \(rule?.description ?? "")\(fieldsNote)\(deniedNote)")
+        output.line(
+            "yes: \(who) may \(action.value) \(entity.name) (scope \(scope.name)) — \(rule?.description ?? "")\(fieldsNote)\(deniedNote)")
         return result
     }
 
     private func nearestRule(action: String, entity: String) throws -> GrantedRule? {
         let rows = try Row.fetchAll(
-            db, sql: """
+            db,
+            sql: """
                 SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
                 FROM role_permissions p JOIN roles r ON r.id = p.role_id
                 WHERE p.effect = 'allow' AND p.action = ? AND (p.entity = ? OR p.entity = '*') AND p.fields IS NULL
@@ -76,7 +87,9 @@ struct AccessCommands {
         }
         let roleName: String = row["name"]
         let rules = try AccessPolicy.rules(ofRole: id, db: db)
-        let holders = try String.fetchAll(db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle", arguments: [id])
+        let holders = try String.fetchAll(
+            db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle",
+            arguments: [id])
         output.line("role \(roleName): \(row["description"] as String? ?? "")")
         output.line("held by: " + (holders.isEmpty ? "nobody" : holders.joined(separator: ", ")))
         let policy = AccessPolicy(actor: Actor(id: 0, handle: roleName, name: roleName, teamID: nil), rules: rules)
@@ -102,7 +115,9 @@ struct AccessCommands {
                     cell += " (" + decision.fieldAllows.keys.sorted().joined(separator: ",") + ")"
                     any = true
                 }
-                if !decision.deniedFields.isEmpty, cell != "-" { cell += " but not " + decision.deniedFields.keys.sorted().joined(separator: ",") }
+                if !decision.deniedFields.isEmpty, cell != "-" {
+                    cell += " but not " + decision.deniedFields.keys.sorted().joined(separator: ",")
+                }
                 cells.append(cell.databaseValue)
             }
             if any {

@@ -77,7 +77,8 @@ public struct AccessPolicy: Sendable {
     /// The rules of one role, in the order they were added.
     static func rules(ofRole id: Int64, db: Database) throws -> [GrantedRule] {
         try Row.fetchAll(
-            db, sql: """
+            db,
+            sql: """
                 SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
                 FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.role_id = ? ORDER BY p.id
                 """, arguments: [id]
@@ -95,8 +96,9 @@ public struct AccessPolicy: Sendable {
             reason: row["reason"])
     }
 
-    /// The outcome of asking whether an action on an entity is allowed.
-    public struct Decision: Sendable {
+    /// The outcome of asking whether an action on an entity is allowed. A class: decisions are
+    /// remembered and handed out for every query, and a reference copies cheaply.
+    public final class Decision: Sendable {
         /// The widest scope allowed for whole records, or nil if none.
         public let scope: GrantedRule.Scope?
         /// The allow rule that gave that scope.
@@ -109,6 +111,17 @@ public struct AccessPolicy: Sendable {
         public let fieldAllows: [String: GrantedRule]
 
         public var isAllowed: Bool { deniedBy == nil && (scope != nil || !fieldAllows.isEmpty) }
+
+        init(
+            scope: GrantedRule.Scope?, allowedBy: GrantedRule?, deniedBy: GrantedRule?, deniedFields: [String: GrantedRule],
+            fieldAllows: [String: GrantedRule]
+        ) {
+            self.scope = scope
+            self.allowedBy = allowedBy
+            self.deniedBy = deniedBy
+            self.deniedFields = deniedFields
+            self.fieldAllows = fieldAllows
+        }
     }
 
     public func decide(_ action: String, on entity: String) -> Decision {

@@ -12,34 +12,76 @@ enum AuditLog {
     static let genesis = String(repeating: "0", count: 64)
 
     static func append(_ entry: Engine.AuditEntry, db: Database) throws {
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
-        let previous: String = last?["hash"] ?? genesis
-        let id: Int64 = (last?["id"] ?? 0) + 1
-        let hash = digest(id: id, at: entry.at, user: entry.userID, impersonator: entry.impersonatorID, command: entry.command,
-                          outcome: entry.outcome, rows: entry.rows.map(Int64.init), message: entry.message, previous: previous)
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO audit_log (id, at, user_id, impersonator_id, command, outcome, rows, message, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        try insert.execute(arguments: [
-            id, entry.at, entry.userID, entry.impersonatorID, entry.command, entry.outcome, entry.rows, entry.message, previous, hash,
-        ])
+        try append([entry], db: db)
     }
 
+    /// Appends entries in order, reading the chain's head once (the caller holds the write lock).
+    static func append(_ entries: [Engine.AuditEntry], db: Database) throws {
+        guard !entries.isEmpty else { return }
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
+        var previous: String = last?["hash"] ?? genesis
+        var id: Int64 = last?["id"] ?? 0
+        let insert = DirectStatement(
+            statement: try db.cachedStatement(
+                sql: """
+                    INSERT INTO audit_log (id, at, user_id, impersonator_id, command, outcome, rows, message, prev_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """))
+        defer { insert.finish() }
+        for entry in entries {
+            id += 1
+            let rows = entry.rows.map(Int64.init)
+            let hash = digest(
+                id: id, at: entry.at, user: entry.userID, impersonator: entry.impersonatorID, command: entry.command,
+                outcome: entry.outcome, rows: rows, message: entry.message, previous: previous)
+            try insert.bind([
+                id.databaseValue, entry.at.databaseValue, entry.userID.databaseValue, entry.impersonatorID.databaseValue,
+                entry.command.databaseValue, entry.outcome.databaseValue, rows.databaseValue, entry.message.databaseValue,
+                previous.databaseValue, hash.databaseValue,
+            ])
+            _ = try insert.step()
+            previous = hash
+        }
+    }
+
+    /// SHA-256, in lowercase hex, of the entry's fields and the previous entry's hash.
     static func digest(
         id: Int64, at: String, user: Int64?, impersonator: Int64?, command: String, outcome: String, rows: Int64?,
         message: String?, previous: String
     ) -> String {
-        // Fields joined with a separator that cannot occur in them unescaped (length-prefixed).
-        let fields = [String(id), at, user.map(String.init) ?? "", impersonator.map(String.init) ?? "", command, outcome,
-                      rows.map(String.init) ?? "", message ?? "", previous]
-        let text = fields.map { "\($0.utf8.count):\($0)" }.joined(separator: "|")
-        return SHA256.hash(data: Data(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        // Each field length-prefixed ("5:hello"), joined by "|": no field can pass for another.
+        var text: [UInt8] = []
+        text.reserveCapacity(command.utf8.count + (message?.utf8.count ?? 0) + 160)
+        func add(_ field: String) {
+            if !text.isEmpty { text.append(UInt8(ascii: "|")) }
+            text.append(contentsOf: String(field.utf8.count).utf8)
+            text.append(UInt8(ascii: ":"))
+            text.append(contentsOf: field.utf8)
+        }
+        add(String(id))
+        add(at)
+        add(user.map(String.init) ?? "")
+        add(impersonator.map(String.init) ?? "")
+        add(command)
+        add(outcome)
+        add(rows.map(String.init) ?? "")
+        add(message ?? "")
+        add(previous)
+        var hasher = SHA256()
+        text.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        let digest = hasher.finalize()
+        return digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: 64) { buffer in
+                for (index, byte) in bytes.enumerated() {
+                    buffer[2 * index] = hexDigits[Int(byte >> 4)]
+                    buffer[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+                }
+                return 64
+            }
+        }
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Walks the chain and reports the first broken link.
     static func verify(db: Database, output: OutputSink) throws -> CommandResult {

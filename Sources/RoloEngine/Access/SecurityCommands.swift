@@ -36,19 +36,23 @@ struct SecurityCommands {
             return id
         }
         let names = try String.fetchAll(db, sql: "SELECT name FROM \(table) ORDER BY name")
-        throw Diagnostic(code, "unknown \(table.dropLast()) '\(name.value)'", at: name.range,
-                         help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`\(table)` lists them")
+        throw Diagnostic(
+            code, "unknown \(table.dropLast()) '\(name.value)'", at: name.range,
+            help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`\(table)` lists them")
     }
 
     /// The one permission behind grant, revoke and editing roles.
     func requireGrant(at range: SourceRange?) throws {
-        let decision = engine.policy.decide("grant", on: "roles")
+        let decision = engine.decide("grant", on: "roles")
         if let deny = decision.deniedBy {
-            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range, help: "denied by rule \(deny.description)")
+            throw Diagnostic(
+                .permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range,
+                help: "denied by rule \(deny.description)")
         }
         guard decision.scope == .all else {
-            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range,
-                             help: "granting needs a rule like `admin: allow grant * scope all`")
+            throw Diagnostic(
+                .permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range,
+                help: "granting needs a rule like `admin: allow grant * scope all`")
         }
     }
 
@@ -57,17 +61,21 @@ struct SecurityCommands {
         for rule in rules where rule.effect == .allow {
             let entities = rule.entity == "*" ? ["*"] : [rule.entity]
             for entity in entities {
-                let mine = engine.policy.decide(rule.action, on: entity)
+                let mine = engine.decide(rule.action, on: entity)
                 let covered: Bool
                 if !rule.fields.isEmpty {
-                    covered = mine.deniedBy == nil && (mine.scope.map { $0 >= rule.scope } ?? false
-                        || rule.fields.allSatisfy { field in mine.fieldAllows[field].map { $0.scope >= rule.scope } ?? false })
+                    covered =
+                        mine.deniedBy == nil
+                        && (mine.scope.map { $0 >= rule.scope } ?? false
+                            || rule.fields.allSatisfy { field in mine.fieldAllows[field].map { $0.scope >= rule.scope } ?? false })
                 } else {
                     covered = mine.deniedBy == nil && mine.deniedFields.isEmpty && (mine.scope.map { $0 >= rule.scope } ?? false)
                 }
                 if !covered {
-                    throw Diagnostic(.escalation, "\(engine.actor.handle) may not grant \(what): it allows \(rule.action) \(rule.entity) scope \(rule.scope.name), which \(engine.actor.handle) does not hold",
-                                     at: range, help: "only someone who holds a right may hand it on")
+                    throw Diagnostic(
+                        .escalation,
+                        "\(engine.actor.handle) may not grant \(what): it allows \(rule.action) \(rule.entity) scope \(rule.scope.name), which \(engine.actor.handle) does not hold",
+                        at: range, help: "only someone who holds a right may hand it on")
                 }
             }
         }
@@ -80,7 +88,8 @@ struct SecurityCommands {
     /// Active users holding the admin role, other than `excluding`.
     func otherActiveAdmins(excluding user: Int64) throws -> Int {
         try Int.fetchOne(
-            db, sql: """
+            db,
+            sql: """
                 SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
                 WHERE r.name = ? AND u.active = 1 AND u.id != ?
                 """, arguments: [Self.adminRole, user]) ?? 0
@@ -100,7 +109,8 @@ struct SecurityCommands {
             throw Diagnostic(.invalidValue, "a handle is one word of letters, digits, '.', '_' or '-'", at: handle.range)
         }
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle.value]) == true {
-            throw Diagnostic(.invalidValue, "there is already a user '\(handle.value)'", at: handle.range, help: "show user \(handle.value)")
+            throw Diagnostic(
+                .invalidValue, "there is already a user '\(handle.value)'", at: handle.range, help: "show user \(handle.value)")
         }
         let binder = AssignmentBinder(engine: engine, db: db, entity: users, binder: engine.binder(db, scope: QueryScope(root: users)))
         var values: [(field: String, value: DatabaseValue)] = [("handle", handle.value.databaseValue)]
@@ -117,14 +127,17 @@ struct SecurityCommands {
         if !values.contains(where: { $0.field == "name" }) { values.append(("name", handle.value.databaseValue)) }
         values.append(("active", 1.databaseValue))
         let id = try recorder.insert(users, values: values)
-        return ChangeOutcome(records: 1, verb: "created", entity: users, note: "user \(handle.value) has no roles yet: grant ROLE to \(handle.value)")
-            .numbered(id)
+        return ChangeOutcome(
+            records: 1, verb: "created", entity: users, note: "user \(handle.value) has no roles yet: grant ROLE to \(handle.value)"
+        )
+        .numbered(id)
     }
 
     func setActive(_ handle: Located<String>, active: Bool) throws -> ChangeOutcome {
         let decision = try engine.require("update", users, at: handle.range)
         guard decision.scope == .all else {
-            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(active ? "activate" : "deactivate") users", at: handle.range)
+            throw Diagnostic(
+                .permissionDenied, "\(engine.actor.handle) may not \(active ? "activate" : "deactivate") users", at: handle.range)
         }
         let id = try userID(handle)
         if !active {
@@ -132,12 +145,14 @@ struct SecurityCommands {
                 throw Diagnostic(.escalation, "\(engine.actor.handle) may not deactivate themselves", at: handle.range)
             }
             if try isAdmin(id), try otherActiveAdmins(excluding: id) == 0 {
-                throw Diagnostic(.escalation, "\(handle.value) is the last active admin and cannot be deactivated", at: handle.range,
-                                 help: "grant admin to someone else first")
+                throw Diagnostic(
+                    .escalation, "\(handle.value) is the last active admin and cannot be deactivated", at: handle.range,
+                    help: "grant admin to someone else first")
             }
         }
-        let count = try recorder.update(users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
-                                        set: [(try field(users, "active"), .value(active ? 1 : 0))])
+        let count = try recorder.update(
+            users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+            set: [(try field(users, "active"), .value(active ? 1 : 0))])
         return ChangeOutcome(records: count, verb: active ? "activated" : "deactivated", entity: users)
     }
 
@@ -148,8 +163,9 @@ struct SecurityCommands {
         }
         let id = try userID(handle)
         let team = try teamID(team)
-        let count = try recorder.update(users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
-                                        set: [(try field(users, "team_id"), .value(team))])
+        let count = try recorder.update(
+            users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+            set: [(try field(users, "team_id"), .value(team))])
         return ChangeOutcome(records: count, verb: "moved", entity: users)
     }
 
@@ -184,10 +200,12 @@ struct SecurityCommands {
             throw Diagnostic(.invalidValue, "\(user.value) is deactivated", at: user.range, help: "activate user \(user.value) first")
         }
         let before = try AccessPolicy.load(for: try actor(userID), in: db)
-        _ = try recorder.insert(CRMSchema.userRoles, values: [
-            ("user_id", userID.databaseValue), ("role_id", roleID.databaseValue),
-            ("granted_by", engine.actor.id.databaseValue), ("granted_at", recorder.now.databaseValue),
-        ])
+        _ = try recorder.insert(
+            CRMSchema.userRoles,
+            values: [
+                ("user_id", userID.databaseValue), ("role_id", roleID.databaseValue),
+                ("granted_by", engine.actor.id.databaseValue), ("granted_at", recorder.now.databaseValue),
+            ])
         let after = try AccessPolicy.load(for: try actor(userID), in: db)
         var outcome = ChangeOutcome(records: 1, verb: "granted", entity: CRMSchema.userRoles)
         outcome.noun = ("role", "roles")
@@ -199,12 +217,16 @@ struct SecurityCommands {
         try requireGrant(at: role.range)
         let roleID = try self.roleID(role)
         let userID = try self.userID(user)
-        guard let grant = try Int64.fetchOne(db, sql: "SELECT id FROM user_roles WHERE user_id = ? AND role_id = ?", arguments: [userID, roleID]) else {
+        guard
+            let grant = try Int64.fetchOne(
+                db, sql: "SELECT id FROM user_roles WHERE user_id = ? AND role_id = ?", arguments: [userID, roleID])
+        else {
             throw Diagnostic(.invalidValue, "\(user.value) does not hold \(role.value)", at: role.range)
         }
         if role.value.lowercased() == Self.adminRole, try otherActiveAdmins(excluding: userID) == 0 {
-            throw Diagnostic(.escalation, "\(user.value) is the last active admin; revoking admin would leave nobody to manage the CRM",
-                             at: role.range, help: "grant admin to someone else first")
+            throw Diagnostic(
+                .escalation, "\(user.value) is the last active admin; revoking admin would leave nobody to manage the CRM",
+                at: role.range, help: "grant admin to someone else first")
         }
         let before = try AccessPolicy.load(for: try actor(userID), in: db)
         _ = try recorder.delete(CRMSchema.userRoles, filter: SQLFragment("t0.id = ?", [grant.databaseValue]))
@@ -262,7 +284,8 @@ struct SecurityCommands {
         guard let filter = policy.scopeFilter(scope, on: entity, alias: "t0") else {
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
         }
-        return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) AS t0 WHERE " + filter.sql, arguments: filter.statementArguments) ?? 0
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) AS t0 WHERE " + filter.sql, arguments: filter.statementArguments)
+            ?? 0
     }
 
     // MARK: - Roles and rules
@@ -281,14 +304,20 @@ struct SecurityCommands {
             try requireHeld(copied, granting: "a copy of \(like.value)", at: like.range)
         }
         let description = like.map { "Like \($0.value)" } ?? "Custom role"
-        let id = try recorder.insert(roles, values: [
-            ("name", name.value.databaseValue), ("description", description.databaseValue), ("builtin", 0.databaseValue),
-        ])
+        let id = try recorder.insert(
+            roles,
+            values: [
+                ("name", name.value.databaseValue), ("description", description.databaseValue), ("builtin", 0.databaseValue),
+            ])
         for rule in copied {
-            _ = try recorder.insert(CRMSchema.rolePermissions, values: ruleValues(role: id, rule.effect.rawValue, rule.action, rule.entity, rule.scope.name, rule.fields, rule.reason))
+            _ = try recorder.insert(
+                CRMSchema.rolePermissions,
+                values: ruleValues(role: id, rule.effect.rawValue, rule.action, rule.entity, rule.scope.name, rule.fields, rule.reason))
         }
         var outcome = ChangeOutcome(records: 1, verb: "created", entity: roles)
-        outcome.note = like.map { "role \(name.value) starts with the \(copied.count) rules of \($0.value)" } ?? "role \(name.value) has no rules yet: allow \(name.value) ACTION ENTITY scope own|team|all"
+        outcome.note =
+            like.map { "role \(name.value) starts with the \(copied.count) rules of \($0.value)" }
+            ?? "role \(name.value) has no rules yet: allow \(name.value) ACTION ENTITY scope own|team|all"
         return outcome
     }
 
@@ -299,24 +328,29 @@ struct SecurityCommands {
             throw Diagnostic(.invalidValue, "\(name.value) is a built-in role and cannot be dropped", at: name.range)
         }
         let holders = try String.fetchAll(
-            db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle", arguments: [id])
+            db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle",
+            arguments: [id])
         if !holders.isEmpty {
-            throw Diagnostic(.invalidValue, "\(name.value) is held by \(holders.joined(separator: ", "))", at: name.range,
-                             help: "revoke it from them first; dropping it would take their rights away unseen")
+            throw Diagnostic(
+                .invalidValue, "\(name.value) is held by \(holders.joined(separator: ", "))", at: name.range,
+                help: "revoke it from them first; dropping it would take their rights away unseen")
         }
         _ = try recorder.delete(CRMSchema.rolePermissions, filter: SQLFragment("t0.role_id = ?", [id.databaseValue]))
         let count = try recorder.delete(roles, filter: SQLFragment("t0.id = ?", [id.databaseValue]))
         return ChangeOutcome(records: count, verb: "dropped", entity: roles)
     }
 
-    func rule(effect: Located<String>, role: Located<String>, action: Located<String>, entity: EntityName,
-              fields: [Located<String>], scope: Located<String>?) throws -> ChangeOutcome {
+    func rule(
+        effect: Located<String>, role: Located<String>, action: Located<String>, entity: EntityName,
+        fields: [Located<String>], scope: Located<String>?
+    ) throws -> ChangeOutcome {
         try requireGrant(at: effect.range)
         let roleID = try self.roleID(role)
         guard CRMSchema.permissionActions.contains(action.value) else {
-            throw Diagnostic(.unknownValue, "unknown action '\(action.value)'", at: action.range,
-                             help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
-                                ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
+            throw Diagnostic(
+                .unknownValue, "unknown action '\(action.value)'", at: action.range,
+                help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
+                    ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
         }
         let entityName: String
         if entity.value == "*" || entity.value == "all" {
@@ -325,8 +359,9 @@ struct SecurityCommands {
             let definition = try Catalog.entity(entity)
             entityName = definition.name
             for field in fields where definition.field(named: field.value) == nil && definition.relation(named: field.value) == nil {
-                throw Diagnostic(.unknownField, "unknown field '\(field.value)' on \(definition.name)", at: field.range,
-                                 help: Suggestions.nearest(to: field.value, in: Catalog.fieldNames(of: definition)).map { "did you mean '\($0)'?" })
+                throw Diagnostic(
+                    .unknownField, "unknown field '\(field.value)' on \(definition.name)", at: field.range,
+                    help: Suggestions.nearest(to: field.value, in: Catalog.fieldNames(of: definition)).map { "did you mean '\($0)'?" })
             }
         }
         let scopeName = scope?.value ?? "all"
@@ -334,21 +369,28 @@ struct SecurityCommands {
             throw Diagnostic(.unknownValue, "unknown scope '\(scopeName)'", at: scope?.range, help: "scopes are own, team and all")
         }
         let fieldNames = fields.map { field -> String in
-            if let definition = CRMSchema.entity(named: entityName), let relation = definition.relation(named: field.value) { return relation.name }
+            if let definition = CRMSchema.entity(named: entityName), let relation = definition.relation(named: field.value) {
+                return relation.name
+            }
             return field.value
         }
-        let newRule = GrantedRule(id: 0, role: role.value, effect: effect.value == "allow" ? .allow : .deny, action: action.value,
-                                  entity: entityName, scope: scopeLevel, fields: fieldNames, reason: nil)
+        let newRule = GrantedRule(
+            id: 0, role: role.value, effect: effect.value == "allow" ? .allow : .deny, action: action.value,
+            entity: entityName, scope: scopeLevel, fields: fieldNames, reason: nil)
         try requireHeld([newRule], granting: "the rule", at: effect.range)
-        let values = ruleValues(role: roleID, effect.value, action.value, entityName, scopeName, fieldNames, "added by \(engine.actor.handle)")
+        let values = ruleValues(
+            role: roleID, effect.value, action.value, entityName, scopeName, fieldNames, "added by \(engine.actor.handle)")
         _ = try recorder.insert(CRMSchema.rolePermissions, values: values)
         var outcome = ChangeOutcome(records: 1, verb: "added", entity: CRMSchema.rolePermissions)
         outcome.noun = ("rule", "rules")
-        outcome.note = "\(role.value): \(newRule.description.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")"
+        outcome.note =
+            "\(role.value): \(newRule.description.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")"
         return outcome
     }
 
-    private func ruleValues(role: Int64, _ effect: String, _ action: String, _ entity: String, _ scope: String, _ fields: [String], _ reason: String?) -> [(field: String, value: DatabaseValue)] {
+    private func ruleValues(
+        role: Int64, _ effect: String, _ action: String, _ entity: String, _ scope: String, _ fields: [String], _ reason: String?
+    ) -> [(field: String, value: DatabaseValue)] {
         [
             ("role_id", role.databaseValue), ("effect", effect.databaseValue), ("action", action.databaseValue),
             ("entity", entity.databaseValue), ("scope", scope.databaseValue),

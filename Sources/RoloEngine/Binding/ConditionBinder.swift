@@ -106,8 +106,9 @@ extension ExpressionBinder {
             try checkTypes(ltype, r, at: right.range)
         } catch let diagnostic as Diagnostic where diagnostic.code == .typeMismatch && diagnostic.message.hasPrefix("expected ") {
             // Name the field: "close_date expects a date, got "soon"".
-            throw Diagnostic(.typeMismatch, Self.fieldText(left) + " expects " + diagnostic.message.dropFirst("expected ".count),
-                             at: diagnostic.range, help: diagnostic.help)
+            throw Diagnostic(
+                .typeMismatch, Self.fieldText(left) + " expects " + diagnostic.message.dropFirst("expected ".count),
+                at: diagnostic.range, help: diagnostic.help)
         }
         // Enums with an order (priority, stage) compare by rank: priority >= high.
         if case .column(let column) = l, case .enumeration = column.type, op != .equal, op != .notEqual,

@@ -75,14 +75,16 @@ struct ExpressionBinder {
             return .constant(Int64(cents).databaseValue, .money)
         case .date(let text):
             guard let date = CivilDate(text) else {
-                throw Diagnostic(.invalidDate, "'\(text)' is not a date of the calendar", at: expression.range,
-                                 help: "write dates as YYYY-MM-DD, e.g. 2026-11-22")
+                throw Diagnostic(
+                    .invalidDate, "'\(text)' is not a date of the calendar", at: expression.range,
+                    help: "write dates as YYYY-MM-DD, e.g. 2026-11-22")
             }
             return .temporal(TemporalValue(kind: .day(date)))
         case .variable(let name):
             guard let value = parameters[name] else {
-                throw Diagnostic(.unknownParameter, "no value for parameter $\(name)", at: expression.range,
-                                 help: "pass it as \(name)=\"…\" when running the script")
+                throw Diagnostic(
+                    .unknownParameter, "no value for parameter $\(name)", at: expression.range,
+                    help: "pass it as \(name)=\"…\" when running the script")
             }
             return try bindText(value, at: expression.range, expecting: expected)
         case .null:
@@ -95,8 +97,9 @@ struct ExpressionBinder {
             return .duration(amount, unit)
         case .myTeam:
             guard let team = actor.teamID else {
-                throw Diagnostic(.unknownTeam, "\(actor.handle) is in no team, so 'my team' means nobody",
-                                 at: expression.range, help: "move the user to a team first")
+                throw Diagnostic(
+                    .unknownTeam, "\(actor.handle) is in no team, so 'my team' means nobody",
+                    at: expression.range, help: "move the user to a team first")
             }
             return .ids(SQLFragment("SELECT id FROM users WHERE team_id = ?", [team.databaseValue]))
         case .negate(let inner):
@@ -176,8 +179,9 @@ struct ExpressionBinder {
         case .money:
             let cleaned = text.replacingOccurrences(of: "$", with: "").replacingOccurrences(of: ",", with: "")
             guard let cents = Self.cents(fromDecimal: cleaned) else {
-                throw Diagnostic(.typeMismatch, "expected an amount of money, got \"\(text)\"", at: range,
-                                 help: "write amounts as 5000, $5,000 or 5000.50")
+                throw Diagnostic(
+                    .typeMismatch, "expected an amount of money, got \"\(text)\"", at: range,
+                    help: "write amounts as 5000, $5,000 or 5000.50")
             }
             return .constant(cents.databaseValue, .money)
         case .integer:
@@ -205,8 +209,9 @@ struct ExpressionBinder {
             }
             if target == "users" { return .constant(try userID(handle: text, at: range).databaseValue, expected) }
             let column = SQLDialect.quote(entity.naturalKey[0])
-            return .ids(SQLFragment(
-                "SELECT id FROM \(SQLDialect.quote(entity.name)) WHERE \(column) = ? COLLATE NOCASE", [text.databaseValue]))
+            return .ids(
+                SQLFragment(
+                    "SELECT id FROM \(SQLDialect.quote(entity.name)) WHERE \(column) = ? COLLATE NOCASE", [text.databaseValue]))
         default:
             return .constant(text.databaseValue, .text)
         }
@@ -289,9 +294,11 @@ struct ExpressionBinder {
                     ?? "functions are " + Self.functions.keys.sorted().joined(separator: ", "))
         }
         guard spec.arity.contains(arguments.count) else {
-            let count = spec.arity.lowerBound == spec.arity.upperBound
+            let count =
+                spec.arity.lowerBound == spec.arity.upperBound
                 ? "\(spec.arity.lowerBound)" : "\(spec.arity.lowerBound) to \(spec.arity.upperBound)"
-            throw Diagnostic(.invalidValue, "\(name.value) takes \(count) argument\(count == "1" ? "" : "s"), got \(arguments.count)", at: range)
+            throw Diagnostic(
+                .invalidValue, "\(name.value) takes \(count) argument\(count == "1" ? "" : "s"), got \(arguments.count)", at: range)
         }
         var parts: [SQLFragment] = []
         var firstType: FieldType? = nil
@@ -304,7 +311,8 @@ struct ExpressionBinder {
         case "concat":
             return .computed("(" + SQLFragment.joined(parts.map { "coalesce(" + $0 + ", '')" }, separator: " || ") + ")", .text)
         case "length", "abs", "round":
-            return .computed("\(name.value)(" + SQLFragment.joined(parts, separator: ", ") + ")", name.value == "length" ? .integer : firstType)
+            return .computed(
+                "\(name.value)(" + SQLFragment.joined(parts, separator: ", ") + ")", name.value == "length" ? .integer : firstType)
         case "coalesce":
             return .computed("coalesce(" + SQLFragment.joined(parts, separator: ", ") + ")", firstType)
         default:

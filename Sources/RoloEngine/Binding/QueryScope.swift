@@ -2,7 +2,8 @@ import RoloStore
 import RoloSyntax
 
 /// A column reached from the query's root entity, possibly through relations.
-struct ColumnReference {
+/// A class: every query passes its columns around several times, and a reference copies cheaply.
+final class ColumnReference {
     /// SQL naming the column, e.g. `t1."name"`.
     let sql: String
     let field: FieldDefinition
@@ -12,6 +13,14 @@ struct ColumnReference {
     let path: String
     /// The alias of the table holding the field.
     let alias: String
+
+    init(sql: String, field: FieldDefinition, entity: EntityDefinition, path: String, alias: String) {
+        self.sql = sql
+        self.field = field
+        self.entity = entity
+        self.path = path
+        self.alias = alias
+    }
 
     var type: FieldType { field.type }
 }
@@ -24,7 +33,12 @@ final class QueryScope {
     let rootAlias = "t0"
     private var joins: [(path: String, alias: String, entity: EntityDefinition, on: String)] = []
     /// Every column the query names, for permission checks on fields and related entities.
-    private(set) var referenced: [(column: ColumnReference, range: SourceRange)] = []
+    private(set) var referenced: [ReferencedColumn] = []
+
+    struct ReferencedColumn {
+        let column: ColumnReference
+        let range: SourceRange
+    }
 
     init(root: EntityDefinition) {
         self.root = root
@@ -51,11 +65,12 @@ final class QueryScope {
             let name = part.value
             if isLast {
                 if let field = entity.field(named: name) ?? entity.relation(named: name) {
+                    var path = name
+                    if !walked.isEmpty { path = walked.joined(separator: ".") + "." + name }
                     let column = ColumnReference(
-                        sql: "\(alias).\(SQLDialect.quote(field.name))", field: field, entity: entity,
-                        path: (walked + [name]).joined(separator: "."), alias: alias)
+                        sql: alias + "." + field.quotedName, field: field, entity: entity, path: path, alias: alias)
                     let first = parts[0].range
-                    referenced.append((column, SourceRange(first.start, part.range.end)))
+                    referenced.append(ReferencedColumn(column: column, range: SourceRange(first.start, part.range.end)))
                     return column
                 }
             } else if let relation = entity.relation(named: name) ?? entity.field(named: name),
@@ -88,14 +103,16 @@ final class QueryScope {
     }
 
     private func unknownField(_ part: Located<String>, in entity: EntityDefinition, expectingRelation: Bool) -> Diagnostic {
-        let candidates = expectingRelation
+        let candidates =
+            expectingRelation
             ? entity.fields.compactMap(\.relationName) : Catalog.fieldNames(of: entity)
         var help: String
         if let near = Suggestions.nearest(to: part.value, in: candidates) {
             help = "did you mean '\(near)'?"
         } else if expectingRelation {
             let relations = entity.fields.compactMap(\.relationName)
-            help = relations.isEmpty
+            help =
+                relations.isEmpty
                 ? "\(entity.name) has no relations to follow"
                 : "\(entity.name) relates to " + relations.joined(separator: ", ")
         } else {

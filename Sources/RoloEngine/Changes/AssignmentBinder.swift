@@ -21,8 +21,10 @@ struct AssignmentBinder {
     func field(_ name: Located<String>) throws -> FieldDefinition {
         guard let field = entity.field(named: name.value) ?? entity.relation(named: name.value) else {
             let near = Suggestions.nearest(to: name.value, in: Catalog.fieldNames(of: entity))
-            throw Diagnostic(.unknownField, "unknown field '\(name.value)' on \(entity.name)", at: name.range,
-                             help: near.map { "did you mean '\($0)'?" } ?? "\(entity.name) has " + entity.fields.filter { !$0.system }.map(\.name).joined(separator: ", "))
+            throw Diagnostic(
+                .unknownField, "unknown field '\(name.value)' on \(entity.name)", at: name.range,
+                help: near.map { "did you mean '\($0)'?" } ?? "\(entity.name) has "
+                    + entity.fields.filter { !$0.system }.map(\.name).joined(separator: ", "))
         }
         if field.system {
             throw Diagnostic(.readOnlyField, "\(field.name) is set by Rolo and cannot be changed", at: name.range)
@@ -37,8 +39,9 @@ struct AssignmentBinder {
         do {
             bound = try binder.bind(assignment.value, expecting: field.type)
         } catch let diagnostic as Diagnostic where diagnostic.code == .typeMismatch && diagnostic.message.hasPrefix("expected ") {
-            throw Diagnostic(.typeMismatch, "\(label) " + "expects " + diagnostic.message.dropFirst("expected ".count),
-                             at: diagnostic.range, help: diagnostic.help)
+            throw Diagnostic(
+                .typeMismatch, "\(label) " + "expects " + diagnostic.message.dropFirst("expected ".count),
+                at: diagnostic.range, help: diagnostic.help)
         }
         var sql: SQLFragment
         var type: FieldType?
@@ -56,10 +59,16 @@ struct AssignmentBinder {
             if ids.count != 1 {
                 let key = targetEntity.naturalKey.first ?? "name"
                 throw Diagnostic(
-                    .unknownRecord, ids.isEmpty ? "no \(targetEntity.singular) has that \(key)" : "several \(targetEntity.name) have that \(key): " + ids.map(String.init).joined(separator: ", "),
-                    at: assignment.value.range, help: ids.isEmpty ? "find \(targetEntity.name) where \(key) contains \"…\" lists candidates" : "use the number instead")
+                    .unknownRecord,
+                    ids.isEmpty
+                        ? "no \(targetEntity.singular) has that \(key)"
+                        : "several \(targetEntity.name) have that \(key): " + ids.map(String.init).joined(separator: ", "),
+                    at: assignment.value.range,
+                    help: ids.isEmpty ? "find \(targetEntity.name) where \(key) contains \"…\" lists candidates" : "use the number instead")
             }
-            return Bound(field: field, value: SQLFragment("?", [ids[0].databaseValue]), range: assignment.value.range, constant: ids[0].databaseValue)
+            return Bound(
+                field: field, value: SQLFragment("?", [ids[0].databaseValue]), range: assignment.value.range, constant: ids[0].databaseValue
+            )
         default:
             (sql, type) = try binder.valueSQL(bound, at: assignment.value.range, for: field.type)
         }
@@ -70,18 +79,22 @@ struct AssignmentBinder {
         if case .reference(let target) = field.type, case .constant(let value, _) = bound, !value.isNull {
             let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(target)) WHERE id = ?", arguments: [value]) ?? false
             if !exists {
-                throw Diagnostic(.unknownRecord, "there is no \(CRMSchema.entity(named: target)?.singular ?? target) \(value)", at: assignment.value.range)
+                throw Diagnostic(
+                    .unknownRecord, "there is no \(CRMSchema.entity(named: target)?.singular ?? target) \(value)",
+                    at: assignment.value.range)
             }
         }
         var constant: DatabaseValue? = nil
-        if case .column = bound {} else if scopeFree(bound) {
+        if case .column = bound {
+        } else if scopeFree(bound) {
             constant = try DatabaseValue.fetchOne(db, sql: "SELECT " + sql.sql, arguments: sql.statementArguments) ?? .null
             if field.required, constant?.isNull == true {
                 throw Diagnostic(.requiredField, "\(label) is required on \(entity.name) and cannot be empty", at: assignment.value.range)
             }
             if field.type == .email, let text = constant.flatMap(String.fromDatabaseValue), !Self.isValidEmail(text) {
-                throw Diagnostic(.invalidValue, "\"\(text)\" is not a valid email address", at: assignment.value.range,
-                                 help: "an email looks like name@example.com")
+                throw Diagnostic(
+                    .invalidValue, "\"\(text)\" is not a valid email address", at: assignment.value.range,
+                    help: "an email looks like name@example.com")
             }
         }
         return Bound(field: field, value: sql, range: assignment.value.range, constant: constant)
@@ -129,6 +142,7 @@ struct AssignmentBinder {
 
     /// SQL true when `value` is a valid email (for bulk checks that run inside the database).
     static func validEmailSQL(_ value: SQLFragment) -> SQLFragment {
-        "(" + value + " LIKE '%_@_%._%' AND " + value + " NOT LIKE '%@%@%' AND " + value + " NOT LIKE '% %' AND " + value + " NOT LIKE '%.' AND " + value + " NOT LIKE '%@.%')"
+        "(" + value + " LIKE '%_@_%._%' AND " + value + " NOT LIKE '%@%@%' AND " + value + " NOT LIKE '% %' AND " + value
+            + " NOT LIKE '%.' AND " + value + " NOT LIKE '%@.%')"
     }
 }

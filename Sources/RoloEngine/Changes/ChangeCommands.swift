@@ -46,8 +46,9 @@ struct ChangeCommands {
         let decision = try engine.require(action, entity, at: range)
         for (field, fieldRange) in fields {
             if let deny = decision.deniedFields[field.name] {
-                throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
-                                 at: fieldRange, help: "denied by rule \(deny.description)")
+                throw Diagnostic(
+                    .permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
+                    at: fieldRange, help: "denied by rule \(deny.description)")
             }
         }
         if let scope = decision.scope { return (scope, decision.allowedBy, decision) }
@@ -55,8 +56,9 @@ struct ChangeCommands {
         for (field, fieldRange) in fields {
             guard let rule = decision.fieldAllows[field.name] else {
                 let allowed = decision.fieldAllows.keys.sorted().joined(separator: ", ")
-                throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
-                                 at: fieldRange, help: "\(engine.actor.handle) may \(action) only \(allowed) on \(entity.name)")
+                throw Diagnostic(
+                    .permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
+                    at: fieldRange, help: "\(engine.actor.handle) may \(action) only \(allowed) on \(entity.name)")
             }
             if narrowest == nil || rule.scope < (narrowest?.scope ?? .all) { narrowest = rule }
         }
@@ -71,7 +73,9 @@ struct ChangeCommands {
 
     // MARK: - update
 
-    func update(entityName: EntityName, selector: RecordSelector, assignments: [Assignment], statement: ParsedStatement) throws -> ChangeOutcome {
+    func update(entityName: EntityName, selector: RecordSelector, assignments: [Assignment], statement: ParsedStatement) throws
+        -> ChangeOutcome
+    {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
         let scope = QueryScope(root: entity)
@@ -86,8 +90,9 @@ struct ChangeCommands {
             bound.append(item)
         }
         if scope.referenced.contains(where: { $0.column.alias != scope.rootAlias }) {
-            throw Diagnostic(.invalidValue, "set takes the record's own fields; related records' fields cannot be copied yet",
-                             at: scope.referenced.first(where: { $0.column.alias != scope.rootAlias })?.range)
+            throw Diagnostic(
+                .invalidValue, "set takes the record's own fields; related records' fields cannot be copied yet",
+                at: scope.referenced.first(where: { $0.column.alias != scope.rootAlias })?.range)
         }
         let plain = bound.filter { !Self.assignmentFields.contains($0.field.name) }
         let owners = bound.filter { Self.assignmentFields.contains($0.field.name) }
@@ -97,7 +102,8 @@ struct ChangeCommands {
             (level, rule, _) = try allowedScope("update", entity, fields: plain.map { ($0.field, $0.range) }, at: entityName.range)
         }
         if !owners.isEmpty {
-            let (assignLevel, assignRule, _) = try allowedScope("assign", entity, fields: owners.map { ($0.field, $0.range) }, at: entityName.range)
+            let (assignLevel, assignRule, _) = try allowedScope(
+                "assign", entity, fields: owners.map { ($0.field, $0.range) }, at: entityName.range)
             if assignLevel < level { (level, rule) = (assignLevel, assignRule) }
             for owner in owners { try requireTargetInScope(owner, level: assignLevel) }
         }
@@ -105,7 +111,7 @@ struct ChangeCommands {
         let selectionBinder = engine.binder(db, scope: selectionScope)
         let filter = try self.filter(
             for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: "update",
-            decision: engine.policy.decide("update", on: entity.name), level: level, rule: rule, range: entityName.range)
+            decision: engine.decide("update", on: entity.name), level: level, rule: rule, range: entityName.range)
         try validateEmails(entity, bound, filter: filter)
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
         var outcome = ChangeOutcome(records: count, verb: "updated", entity: entity)
@@ -125,7 +131,8 @@ struct ChangeCommands {
         if level == .team {
             let team = try Int64.fetchOne(db, sql: "SELECT team_id FROM users WHERE id = ?", arguments: [id])
             if team == nil || team != engine.actor.teamID {
-                throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may only give records to members of their team", at: bound.range)
+                throw Diagnostic(
+                    .permissionDenied, "\(engine.actor.handle) may only give records to members of their team", at: bound.range)
             }
         }
     }
@@ -134,14 +141,16 @@ struct ChangeCommands {
     private func validateEmails(_ entity: EntityDefinition, _ bound: [AssignmentBinder.Bound], filter: SQLFragment?) throws {
         for item in bound where item.field.type == .email && item.constant == nil {
             let column = SQLFragment("t0.\(SQLDialect.quote(item.field.name))")
-            let broken = "SELECT t0.id, " + item.value + " FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
+            let broken =
+                "SELECT t0.id, " + item.value + " FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
                 + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment("")) + "coalesce(" + AssignmentBinder.validEmailSQL(column)
                 + ", 0) AND NOT coalesce(" + AssignmentBinder.validEmailSQL(item.value) + ", 1) LIMIT 1"
             if let row = try Row.fetchOne(db, sql: broken.sql, arguments: broken.statementArguments) {
                 let id: Int64 = row[0]
                 let value: String? = row[1]
-                throw Diagnostic(.invalidValue, "this would make \(entity.singular) \(id)'s email invalid (\"\(value ?? "")\")",
-                                 at: item.range, help: "narrow the where clause, or fix that record first")
+                throw Diagnostic(
+                    .invalidValue, "this would make \(entity.singular) \(id)'s email invalid (\"\(value ?? "")\")",
+                    at: item.range, help: "narrow the where clause, or fix that record first")
             }
         }
     }
@@ -151,7 +160,8 @@ struct ChangeCommands {
             throw Diagnostic(.readOnlyField, "\(entity.name) is kept by Rolo and cannot be changed by hand", at: range)
         }
         if entity.kind == .security {
-            throw Diagnostic(.readOnlyField, "\(entity.name) change through the user and role commands (grant, revoke, create user…)", at: range)
+            throw Diagnostic(
+                .readOnlyField, "\(entity.name) change through the user and role commands (grant, revoke, create user…)", at: range)
         }
     }
 
@@ -195,8 +205,9 @@ struct ChangeCommands {
         }
         if !missing.isEmpty {
             let names = missing.map { $0.relationName ?? $0.name }
-            throw Diagnostic(.requiredField, "a new \(entity.singular) needs \(names.joined(separator: ", "))", at: entityName.range,
-                             help: "e.g. create \(entity.singular) " + names.map { "\($0)=…" }.joined(separator: " "))
+            throw Diagnostic(
+                .requiredField, "a new \(entity.singular) needs \(names.joined(separator: ", "))", at: entityName.range,
+                help: "e.g. create \(entity.singular) " + names.map { "\($0)=…" }.joined(separator: " "))
         }
         let id = try recorder.insert(entity, values: values)
         return ChangeOutcome(records: 1, verb: "created", entity: entity, note: "new \(entity.singular) is number \(id)")
@@ -233,7 +244,8 @@ struct ChangeCommands {
             throw Diagnostic(.unknownUser, "assign … to takes a user's handle, e.g. to carol", at: user.range)
         }
         let level = decision.scope ?? .own
-        try requireTargetInScope(AssignmentBinder.Bound(field: field, value: .value(userID), range: user.range, constant: value), level: level)
+        try requireTargetInScope(
+            AssignmentBinder.Bound(field: field, value: .value(userID), range: user.range, constant: value), level: level)
         let filter = try self.filter(
             for: selector, entity: entity, scope: scope, binder: binder, action: "assign", decision: decision,
             level: level, rule: decision.allowedBy, range: entityName.range)
@@ -253,27 +265,36 @@ struct ChangeCommands {
             throw Diagnostic(.invalidMerge, "cannot merge \(entity.singular) \(source) into itself", at: from.range.union(into.range))
         }
         let level = decision.scope ?? .own
-        try engine.requireAllInScope(entity, filter: SQLFragment("t0.id IN (?, ?)", [source.databaseValue, target.databaseValue]),
-                                     action: "merge", scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
+        try engine.requireAllInScope(
+            entity, filter: SQLFragment("t0.id IN (?, ?)", [source.databaseValue, target.databaseValue]),
+            action: "merge", scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
         // The kept record fills its empty fields from the merged one.
         let table = SQLDialect.quote(entity.name)
         var fills: [(FieldDefinition, SQLFragment)] = []
         for field in entity.fields where !field.system && field.name != "owner_id" {
             let column = SQLDialect.quote(field.name)
             let empty = field.type.isTextual ? "(t0.\(column) IS NULL OR trim(t0.\(column)) = '')" : "t0.\(column) IS NULL"
-            fills.append((field, SQLFragment("CASE WHEN \(empty) THEN (SELECT s.\(column) FROM \(table) s WHERE s.id = ?) ELSE t0.\(column) END", [source.databaseValue])))
+            fills.append(
+                (
+                    field,
+                    SQLFragment(
+                        "CASE WHEN \(empty) THEN (SELECT s.\(column) FROM \(table) s WHERE s.id = ?) ELSE t0.\(column) END",
+                        [source.databaseValue])
+                ))
         }
         _ = try recorder.update(entity, filter: SQLFragment("t0.id = ?", [target.databaseValue]), set: fills)
         // Related records move to the kept record.
         for other in CRMSchema.entities where other.kind == .domain {
             for field in other.fields where field.referencedEntity == entity.name {
-                _ = try recorder.update(other, filter: SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [source.databaseValue]),
-                                        set: [(field, .value(target))])
+                _ = try recorder.update(
+                    other, filter: SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [source.databaseValue]),
+                    set: [(field, .value(target))])
             }
         }
         _ = try recorder.delete(entity, filter: SQLFragment("t0.id = ?", [source.databaseValue]))
-        return ChangeOutcome(records: 1, verb: "merged", entity: entity,
-                             note: "\(entity.singular) \(source) was merged into \(entity.singular) \(target) and removed")
+        return ChangeOutcome(
+            records: 1, verb: "merged", entity: entity,
+            note: "\(entity.singular) \(source) was merged into \(entity.singular) \(target) and removed")
     }
 
     // MARK: - log and add task
@@ -282,13 +303,15 @@ struct ChangeCommands {
         guard let activities = CRMSchema.entity(named: "activities") else { throw Diagnostic(.unknownEntity, "no activities table") }
         let entity = try Catalog.entity(target.entity)
         guard let link = activities.fields.first(where: { $0.referencedEntity == entity.name }) else {
-            throw Diagnostic(.invalidValue, "activities cannot be logged on \(entity.name)", at: target.entity.range,
-                             help: "log on a contact, account, lead, deal or ticket")
+            throw Diagnostic(
+                .invalidValue, "activities cannot be logged on \(entity.name)", at: target.entity.range,
+                help: "log on a contact, account, lead, deal or ticket")
         }
         _ = try engine.require("create", activities, at: kind.range)
         let readDecision = try engine.require("read", entity, at: target.entity.range)
         let id = try RecordLookup.id(of: target.key, in: entity, db: db)
-        try RecordLookup.requireInScope(id, of: entity, action: "read", decision: readDecision, engine: engine, db: db, at: target.key.range)
+        try RecordLookup.requireInScope(
+            id, of: entity, action: "read", decision: readDecision, engine: engine, db: db, at: target.key.range)
         let firstLine = text.value.split(separator: "\n").first.map(String.init) ?? text.value
         let subject = firstLine.count > 80 ? String(firstLine.prefix(79)) + "…" : firstLine
         let values: [(field: String, value: DatabaseValue)] = [
@@ -296,7 +319,8 @@ struct ChangeCommands {
             (link.name, id.databaseValue), ("occurred_at", recorder.now.databaseValue), ("owner_id", engine.actor.id.databaseValue),
         ]
         let newID = try recorder.insert(activities, values: values)
-        return ChangeOutcome(records: 1, verb: "logged", entity: activities, note: "\(kind.value) logged on \(entity.singular) \(id) as activity \(newID)")
+        return ChangeOutcome(
+            records: 1, verb: "logged", entity: activities, note: "\(kind.value) logged on \(entity.singular) \(id) as activity \(newID)")
     }
 
     func addTask(title: Located<String>, target: RecordReference?, due: Expression?, assignee: Expression?) throws -> ChangeOutcome {
@@ -307,9 +331,14 @@ struct ChangeCommands {
         var values: [(field: String, value: DatabaseValue)] = [("title", title.value.databaseValue), ("status", "open".databaseValue)]
         if let target {
             let entity = try Catalog.entity(target.entity)
-            guard let link = tasks.fields.first(where: { $0.referencedEntity == entity.name && $0.name != "assignee_id" && $0.name != "owner_id" }) else {
-                throw Diagnostic(.invalidValue, "tasks cannot be attached to \(entity.name)", at: target.entity.range,
-                                 help: "attach tasks to a contact, account, lead, deal or ticket")
+            guard
+                let link = tasks.fields.first(where: {
+                    $0.referencedEntity == entity.name && $0.name != "assignee_id" && $0.name != "owner_id"
+                })
+            else {
+                throw Diagnostic(
+                    .invalidValue, "tasks cannot be attached to \(entity.name)", at: target.entity.range,
+                    help: "attach tasks to a contact, account, lead, deal or ticket")
             }
             let id = try RecordLookup.id(of: target.key, in: entity, db: db)
             values.append((link.name, id.databaseValue))
@@ -330,8 +359,9 @@ struct ChangeCommands {
             assigneeID = id
             if id != engine.actor.id, let field = tasks.field(named: "assignee_id") {
                 let assign = try engine.require("assign", tasks, at: assignee.range)
-                try requireTargetInScope(AssignmentBinder.Bound(field: field, value: .value(id), range: assignee.range, constant: value),
-                                         level: min(assign.scope ?? .own, decision.scope ?? .own))
+                try requireTargetInScope(
+                    AssignmentBinder.Bound(field: field, value: .value(id), range: assignee.range, constant: value),
+                    level: min(assign.scope ?? .own, decision.scope ?? .own))
             }
         }
         values.append(("assignee_id", assigneeID.databaseValue))

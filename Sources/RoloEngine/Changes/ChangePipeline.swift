@@ -42,13 +42,16 @@ extension Engine {
         result.wasDryRun = dryRun
         try store.dbQueue.inDatabase { db in
             try db.inSavepoint {
-                let recorder = try ChangeRecorder(db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description)
+                let recorder = try ChangeRecorder(
+                    db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description)
                 let outcome = try body(db, recorder)
                 let noun = outcome.nounText
                 if outcome.records == 0 {
                     if outcome.unchangedMatches > 0 {
                         let n = outcome.unchangedMatches
-                        output.line("\(n) \(n == 1 ? outcome.entity.singular : outcome.entity.name) matched but already had those values; nothing changed")
+                        output.line(
+                            "\(n) \(n == 1 ? outcome.entity.singular : outcome.entity.name) matched but already had those values; nothing changed"
+                        )
                     } else {
                         output.line("no \(outcome.entity.name) matched; nothing changed")
                     }
@@ -87,12 +90,14 @@ extension Engine {
         rule: GrantedRule?, db: Database, at range: SourceRange?
     ) throws {
         guard level != .all, let scoped = policy.scopeFilter(level, on: entity, alias: "t0") else { return }
-        let base = "SELECT t0.id FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE " + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment(""))
+        let base =
+            "SELECT t0.id FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE " + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment(""))
         let outside = base + "NOT coalesce(" + scoped + ", 0)"
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + outside.sql + ")", arguments: outside.statementArguments) ?? 0
         guard count > 0 else { return }
         let sample = try Int64.fetchAll(db, sql: outside.sql + " ORDER BY t0.id LIMIT 5", arguments: outside.statementArguments)
-        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + (base + "1").sql + ")", arguments: (base + "1").statementArguments) ?? 0
+        let total =
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + (base + "1").sql + ")", arguments: (base + "1").statementArguments) ?? 0
         let what = total == 1 ? "\(entity.singular) \(sample.first ?? 0)" : "\(count) of the \(total) \(entity.name)"
         let ids = total == 1 ? "" : " (e.g. " + sample.map(String.init).joined(separator: ", ") + ")"
         var why = "outside their \(level.name) scope"
@@ -102,6 +107,8 @@ extension Engine {
         throw Diagnostic(
             .permissionDenied, "\(actor.handle) may not \(action) \(what)\(ids): \(why); nothing was changed",
             at: range,
-            help: "\(rule?.description ?? level.name + " scope") covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")")
+            help:
+                "\(rule?.description ?? level.name + " scope") covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")"
+        )
     }
 }

@@ -51,14 +51,18 @@ final class ChangeRecorder {
 
     /// Updates the records matching `filter` (over alias t0), recording each changed field.
     /// - Returns: how many records changed (records whose new values equal the old are left alone).
-    func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws -> Int {
+    func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws
+        -> Int
+    {
         let table = SQLDialect.quote(entity.name)
         let base = filter.map { " AND " + $0 } ?? SQLFragment("")
         let changeSetID = try self.changeSetID
         for (field, value) in assignments {
             let column = "t0." + SQLDialect.quote(field.name)
-            let sql = SQLFragment(historyInsert + "SELECT ?, ?, t0.id, 'update', ?, \(column), ",
-                                  [changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue])
+            let sql =
+                SQLFragment(
+                    historyInsert + "SELECT ?, ?, t0.id, 'update', ?, \(column), ",
+                    [changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue])
                 + value + SQLFragment(", ?, ? FROM \(table) AS t0 WHERE (", [userID.databaseValue, now.databaseValue])
                 + value + " IS NOT \(column))" + base
             try db.execute(sql: sql.sql, arguments: sql.statementArguments)
@@ -77,7 +81,8 @@ final class ChangeRecorder {
     /// Inserts one record, recording each non-empty field as created.
     func insert(_ entity: EntityDefinition, values: [(field: String, value: DatabaseValue)]) throws -> Int64 {
         var values = values
-        for system in ["created_at", "updated_at"] where entity.field(named: system) != nil && !values.contains(where: { $0.field == system }) {
+        for system in ["created_at", "updated_at"]
+        where entity.field(named: system) != nil && !values.contains(where: { $0.field == system }) {
             values.append((system, now.databaseValue))
         }
         let columns = values.map { SQLDialect.quote($0.field) }.joined(separator: ", ")
@@ -103,18 +108,25 @@ final class ChangeRecorder {
         let doomed = "SELECT t0.id FROM \(table) AS t0 WHERE " + filter
         for other in CRMSchema.entities where other.kind != .system {
             // Records that must point at a doomed one (an owner, a role's rules) block the delete.
-            for field in other.fields where field.referencedEntity == entity.name && field.required
+            for field in other.fields
+            where field.referencedEntity == entity.name && field.required
                 && !Self.dependentReferences.contains("\(other.name).\(field.name)")
             {
-                let blocking = "SELECT count(*) FROM \(SQLDialect.quote(other.name)) AS t0 WHERE t0.\(SQLDialect.quote(field.name)) IN (" + doomed + ")"
+                let blocking =
+                    "SELECT count(*) FROM \(SQLDialect.quote(other.name)) AS t0 WHERE t0.\(SQLDialect.quote(field.name)) IN (" + doomed
+                    + ")"
                 let count = try Int.fetchOne(db, sql: blocking.sql, arguments: blocking.statementArguments) ?? 0
                 if count > 0 {
-                    throw Diagnostic(.constraintViolated, "\(count) \(other.name) still need the \(entity.name) being deleted (their \(field.relationName ?? field.name))",
-                                     help: "reassign or delete those \(other.name) first")
+                    throw Diagnostic(
+                        .constraintViolated,
+                        "\(count) \(other.name) still need the \(entity.name) being deleted (their \(field.relationName ?? field.name))",
+                        help: "reassign or delete those \(other.name) first")
                 }
             }
-            for field in other.fields where field.referencedEntity == entity.name && (!field.required
-                || Self.dependentReferences.contains("\(other.name).\(field.name)"))
+            for field in other.fields
+            where field.referencedEntity == entity.name
+                && (!field.required
+                    || Self.dependentReferences.contains("\(other.name).\(field.name)"))
             {
                 let inDoomed = "t0.\(SQLDialect.quote(field.name)) IN (" + doomed + ")"
                 if Self.dependentReferences.contains("\(other.name).\(field.name)") {
@@ -127,8 +139,13 @@ final class ChangeRecorder {
         let changeSetID = try self.changeSetID
         for field in entity.fields {
             let column = "t0." + SQLDialect.quote(field.name)
-            let sql = SQLFragment(historyInsert + "SELECT ?, ?, t0.id, 'delete', ?, \(column), NULL, ?, ? FROM \(table) AS t0 WHERE ",
-                                  [changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue, userID.databaseValue, now.databaseValue])
+            let sql =
+                SQLFragment(
+                    historyInsert + "SELECT ?, ?, t0.id, 'delete', ?, \(column), NULL, ?, ? FROM \(table) AS t0 WHERE ",
+                    [
+                        changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue, userID.databaseValue,
+                        now.databaseValue,
+                    ])
                 + filter + " AND \(column) IS NOT NULL"
             try db.execute(sql: sql.sql, arguments: sql.statementArguments)
         }
@@ -172,11 +189,15 @@ final class ChangeRecorder {
             let id = record.id
             guard let entity = CRMSchema.entity(named: entityName) else { continue }
             let changes = try Row.fetchAll(
-                db, sql: "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? ORDER BY id",
+                db,
+                sql:
+                    "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? ORDER BY id",
                 arguments: [changeSetID, entityName, id])
             let op: String = changes.first?["op"] ?? "update"
-            var title = try String.fetchOne(
-                db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id]) ?? ""
+            var title =
+                try String.fetchOne(
+                    db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id])
+                ?? ""
             if op == "delete", title.isEmpty { title = "deleted" }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
             switch op {

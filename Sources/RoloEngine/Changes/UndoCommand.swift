@@ -15,18 +15,21 @@ struct UndoCommand {
         let target = try findTarget(requested, range: range)
         let row = try Row.fetchOne(db, sql: "SELECT user_id, undone_by_id, command FROM change_sets WHERE id = ?", arguments: [target])
         if let undoneBy: Int64 = row?["undone_by_id"] {
-            throw Diagnostic(.alreadyUndone, "change \(target) was already undone by change \(undoneBy)", at: requested?.range ?? range,
-                             help: "`undo change \(undoneBy)` would redo it")
+            throw Diagnostic(
+                .alreadyUndone, "change \(target) was already undone by change \(undoneBy)", at: requested?.range ?? range,
+                help: "`undo change \(undoneBy)` would redo it")
         }
         let author: Int64 = row?["user_id"] ?? 0
-        let entities = try String.fetchAll(db, sql: "SELECT DISTINCT entity FROM field_history WHERE change_set_id = ?", arguments: [target])
+        let entities = try String.fetchAll(
+            db, sql: "SELECT DISTINCT entity FROM field_history WHERE change_set_id = ?", arguments: [target])
         if author != engine.actor.id {
             for name in entities {
                 guard let entity = CRMSchema.entity(named: name) else { continue }
                 let decision = try engine.require("update", entity, at: range)
                 if decision.scope != .all {
-                    throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not undo another user's change to \(entity.name)",
-                                     at: range, help: "undoing someone else's change needs update on all \(entity.name)")
+                    throw Diagnostic(
+                        .permissionDenied, "\(engine.actor.handle) may not undo another user's change to \(entity.name)",
+                        at: range, help: "undoing someone else's change needs update on all \(entity.name)")
                 }
             }
         }
@@ -41,11 +44,15 @@ struct UndoCommand {
             let name: String = op["entity"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
             let ids = try Int64.fetchAll(
-                db, sql: "SELECT DISTINCT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'delete' ORDER BY record_id",
+                db,
+                sql:
+                    "SELECT DISTINCT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'delete' ORDER BY record_id",
                 arguments: [target, name])
             for id in ids {
                 let fields = try Row.fetchAll(
-                    db, sql: "SELECT field, old_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? AND op = 'delete'",
+                    db,
+                    sql:
+                        "SELECT field, old_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? AND op = 'delete'",
                     arguments: [target, name, id])
                 _ = try recorder.insert(entity, values: fields.map { ($0["field"], $0["old_value"]) })
                 touched += 1
@@ -66,8 +73,9 @@ struct UndoCommand {
                 "(SELECT h.old_value FROM field_history h WHERE h.entity = ? AND h.record_id = t0.id AND h.field = ? AND h.change_set_id = ? AND h.op = 'update' ORDER BY h.id LIMIT 1)",
                 [name.databaseValue, fieldName.databaseValue, target.databaseValue])
             _ = try recorder.update(entity, filter: filter, set: [(field, oldValue)])
-            let ids = try Int64.fetchAll(db, sql: "SELECT DISTINCT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'update'",
-                                         arguments: [target, name])
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT DISTINCT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'update'",
+                arguments: [target, name])
             for id in ids { updatedRecords.insert("\(name):\(id)") }
         }
         touched += updatedRecords.count
@@ -75,33 +83,43 @@ struct UndoCommand {
         for op in ops where (op["op"] as String) == "create" {
             let name: String = op["entity"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
-            touched += try recorder.delete(entity, filter: SQLFragment(
-                "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'create')",
-                [target.databaseValue, name.databaseValue]))
+            touched += try recorder.delete(
+                entity,
+                filter: SQLFragment(
+                    "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'create')",
+                    [target.databaseValue, name.databaseValue]))
         }
         let undoID = try recorder.changeSetID
         try db.execute(sql: "UPDATE change_sets SET undone_by_id = ? WHERE id = ?", arguments: [undoID, target])
         try db.execute(sql: "UPDATE change_sets SET undoes_id = ? WHERE id = ?", arguments: [target, undoID])
-        var outcome = ChangeOutcome(records: touched, verb: "reverted", entity: CRMSchema.changeSets,
-                                    note: "change \(target) is undone: \(row?["command"] as String? ?? "")")
+        var outcome = ChangeOutcome(
+            records: touched, verb: "reverted", entity: CRMSchema.changeSets,
+            note: "change \(target) is undone: \(row?["command"] as String? ?? "")")
         outcome.noun = ("record", "records")
         return outcome
     }
 
     private func findTarget(_ requested: Located<Int>?, range: SourceRange) throws -> Int64 {
         if let requested {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM change_sets WHERE id = ? AND id IS NOT ?", arguments: [requested.value, recorder.existingChangeSetID]) == true else {
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM change_sets WHERE id = ? AND id IS NOT ?",
+                    arguments: [requested.value, recorder.existingChangeSetID]) == true
+            else {
                 throw Diagnostic(.nothingToUndo, "there is no change \(requested.value)", at: requested.range, help: "`changes` lists them")
             }
             return Int64(requested.value)
         }
-        guard let id = try Int64.fetchOne(
-            db, sql: """
-                SELECT id FROM change_sets WHERE user_id = ? AND undone_by_id IS NULL AND undoes_id IS NULL AND id IS NOT ?
-                ORDER BY id DESC LIMIT 1
-                """, arguments: [engine.actor.id, recorder.existingChangeSetID])
+        guard
+            let id = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM change_sets WHERE user_id = ? AND undone_by_id IS NULL AND undoes_id IS NULL AND id IS NOT ?
+                    ORDER BY id DESC LIMIT 1
+                    """, arguments: [engine.actor.id, recorder.existingChangeSetID])
         else {
-            throw Diagnostic(.nothingToUndo, "\(engine.actor.handle) has no change to undo", at: range, help: "`changes` lists recent change sets")
+            throw Diagnostic(
+                .nothingToUndo, "\(engine.actor.handle) has no change to undo", at: range, help: "`changes` lists recent change sets")
         }
         return id
     }
@@ -144,7 +162,7 @@ struct ChangesCommand {
                         WHEN c.undoes_id IS NOT NULL THEN 'undoes ' || c.undoes_id ELSE '' END
             FROM change_sets c LEFT JOIN users u ON u.id = c.user_id
             """)
-        if !engine.policy.decide("read", on: "change_sets").isAllowed {
+        if !engine.decide("read", on: "change_sets").isAllowed {
             sql = sql + SQLFragment(" WHERE c.user_id = ?", [engine.actor.id.databaseValue])
         }
         sql = sql + " ORDER BY c.id DESC LIMIT " + SQLFragment.value(limit ?? 20)

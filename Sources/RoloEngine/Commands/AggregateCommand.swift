@@ -12,8 +12,10 @@ struct AggregateCommand {
         var result = CommandResult()
         if query.groupBy.isEmpty && format == .table {
             // A single figure reads best on its own line.
-            let statement = try db.cachedStatement(sql: compiled.sql.sql)
-            let value = try DatabaseValue.fetchOne(statement, arguments: compiled.sql.statementArguments) ?? .null
+            let statement = DirectStatement(statement: try db.cachedStatement(sql: compiled.sql.sql))
+            try statement.bind(compiled.sql.arguments)
+            defer { statement.finish() }
+            let value = try statement.step() ? statement.value(at: 0) : .null
             let column = compiled.columns[compiled.columns.count - 1]
             let text = ValueFormatter.display(value, column.type)
             output.line(text.isEmpty ? "(none)" : text)
@@ -39,8 +41,9 @@ struct AggregateCommand {
             switch query.function {
             case .sum, .avg:
                 guard column.type.isNumeric else {
-                    throw Diagnostic(.invalidAggregate, "\(name) needs a number or money field; \(column.path) is \(column.type.displayName)",
-                                     at: fieldExpression.range)
+                    throw Diagnostic(
+                        .invalidAggregate, "\(name) needs a number or money field; \(column.path) is \(column.type.displayName)",
+                        at: fieldExpression.range)
                 }
                 aggregateSQL = query.function == .avg ? "round(avg(\(column.sql)))" : "total(\(column.sql))"
                 if query.function == .sum, column.type != .money { aggregateSQL = "sum(\(column.sql))" }

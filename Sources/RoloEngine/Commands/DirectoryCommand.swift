@@ -17,15 +17,17 @@ struct DirectoryCommand {
             result.rows = 1
         case .users:
             let users = try require("users")
-            let sql = SQLFragment(
-                """
-                SELECT u.handle, u.name, t.name,
-                       (SELECT group_concat(name, ', ') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                         WHERE ur.user_id = u.id ORDER BY r.name)),
-                       u.active
-                FROM users u LEFT JOIN teams t ON t.id = u.team_id
-                """) + (try scoped(users, alias: "u")) + " ORDER BY u.handle"
-            result.rows = try list(sql, [("handle", .text), ("name", .text), ("team", .text), ("roles", .text), ("active", .boolean)], format, output)
+            let sql =
+                SQLFragment(
+                    """
+                    SELECT u.handle, u.name, t.name,
+                           (SELECT group_concat(name, ', ') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                             WHERE ur.user_id = u.id ORDER BY r.name)),
+                           u.active
+                    FROM users u LEFT JOIN teams t ON t.id = u.team_id
+                    """) + (try scoped(users, alias: "u")) + " ORDER BY u.handle"
+            result.rows = try list(
+                sql, [("handle", .text), ("name", .text), ("team", .text), ("roles", .text), ("active", .boolean)], format, output)
         case .roles:
             _ = try require("roles")
             let sql = SQLFragment(
@@ -36,7 +38,8 @@ struct DirectoryCommand {
                        r.description
                 FROM roles r ORDER BY r.builtin DESC, r.name
                 """)
-            result.rows = try list(sql, [("role", .text), ("users", .integer), ("rules", .integer), ("description", .text)], format, output)
+            result.rows = try list(
+                sql, [("role", .text), ("users", .integer), ("rules", .integer), ("description", .text)], format, output)
         case .teams:
             _ = try require("teams")
             let sql = SQLFragment(
@@ -44,7 +47,8 @@ struct DirectoryCommand {
                 SELECT t.name, m.handle, (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active = 1), t.description
                 FROM teams t LEFT JOIN users m ON m.id = t.manager_id ORDER BY t.name
                 """)
-            result.rows = try list(sql, [("team", .text), ("manager", .text), ("members", .integer), ("description", .text)], format, output)
+            result.rows = try list(
+                sql, [("team", .text), ("manager", .text), ("members", .integer), ("description", .text)], format, output)
         default:
             break
         }
@@ -60,7 +64,7 @@ struct DirectoryCommand {
     }
 
     private func scoped(_ entity: EntityDefinition, alias: String) throws -> SQLFragment {
-        let decision = engine.policy.decide("read", on: entity.name)
+        let decision = engine.decide("read", on: entity.name)
         if let level = decision.scope, let filter = engine.policy.scopeFilter(level, on: entity, alias: alias) {
             return " WHERE " + filter
         }
@@ -69,6 +73,7 @@ struct DirectoryCommand {
 
     private func list(_ sql: SQLFragment, _ columns: [(String, FieldType)], _ format: OutputFormat, _ output: OutputSink) throws -> Int {
         var writer = ResultWriters.make(format, output: output)
-        return try stream(CompiledQuery(sql: sql, columns: columns.map { ResultColumn($0.0, $0.1) }, hiddenNote: nil), into: &writer, db: db)
+        return try stream(
+            CompiledQuery(sql: sql, columns: columns.map { ResultColumn($0.0, $0.1) }, hiddenNote: nil), into: &writer, db: db)
     }
 }

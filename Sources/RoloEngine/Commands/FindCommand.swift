@@ -75,7 +75,9 @@ struct FindCommand {
             sql = sql + " LIMIT " + SQLFragment.value(limit.value)
             if let offset = query.offset { sql = sql + " OFFSET " + SQLFragment.value(offset.value) }
         }
-        let note = hidden.isEmpty ? nil
+        let note =
+            hidden.isEmpty
+            ? nil
             : "(\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))"
         return CompiledQuery(sql: sql, columns: selected.map(\.column), hiddenNote: note)
     }
@@ -87,7 +89,9 @@ struct FindCommand {
         return "(CASE \(column.sql) \(cases) END)"
     }
 
-    private func selection(for field: FieldDefinition, in scope: QueryScope, binder: ExpressionBinder) throws -> (sql: String, column: ResultColumn) {
+    private func selection(for field: FieldDefinition, in scope: QueryScope, binder: ExpressionBinder) throws -> (
+        sql: String, column: ResultColumn
+    ) {
         let column = try scope.resolve([Located(field.relationName ?? field.name, SourceRange(.start, .start))])
         return display(column, scope: scope)
     }
@@ -106,18 +110,18 @@ struct FindCommand {
 func stream(_ compiled: CompiledQuery, into writer: inout any ResultWriter, db: Database) throws -> Int {
     writer.begin(compiled.columns)
     // Cached: a script or session repeating a query reuses the prepared statement.
-    let statement = try db.cachedStatement(sql: compiled.sql.sql)
-    try statement.setArguments(compiled.sql.statementArguments)
+    let statement = DirectStatement(statement: try db.cachedStatement(sql: compiled.sql.sql))
+    try statement.bind(compiled.sql.arguments)
     if let csv = writer as? CSVWriter {
         // The export path: bytes straight from SQLite to the output buffer.
         return try csv.streamRows(of: statement)
     }
-    let cursor = try Row.fetchCursor(statement)
+    defer { statement.finish() }
     let width = compiled.columns.count
     var count = 0
     var values = [DatabaseValue](repeating: .null, count: width)
-    while let row = try cursor.next() {
-        for i in 0..<width { values[i] = row[i] }
+    while try statement.step() {
+        for i in 0..<width { values[i] = statement.value(at: i) }
         writer.row(values)
         count += 1
     }

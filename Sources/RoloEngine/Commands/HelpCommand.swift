@@ -12,7 +12,8 @@ public struct CommandHelp: Sendable {
 public enum HelpCommand {
     public static let topics: [CommandHelp] = [
         CommandHelp(
-            name: "find", synopsis: "find ENTITY [FIELD, …] [where CONDITION] [order by FIELD [asc|desc], …] [limit N [offset M]] [as table|csv|json]",
+            name: "find",
+            synopsis: "find ENTITY [FIELD, …] [where CONDITION] [order by FIELD [asc|desc], …] [limit N [offset M]] [as table|csv|json]",
             summary: "List records. Fields follow relations with dots (account.name).",
             examples: [
                 "find contacts where account.name = \"Acme Inc\" and title contains \"VP\" order by last_name limit 20",
@@ -87,8 +88,11 @@ public enum HelpCommand {
             summary: "An explicit transaction: changes are kept at commit, dropped at rollback. The prompt shows *.",
             examples: ["begin", "rollback"]),
         CommandHelp(name: "whoami", synopsis: "whoami", summary: "The acting user, their team and roles.", examples: ["whoami"]),
-        CommandHelp(name: "users", synopsis: "users", summary: "Every user with their team, roles and whether active.", examples: ["users"]),
-        CommandHelp(name: "roles", synopsis: "roles", summary: "Every role, how many active users hold it and how many rules it has.", examples: ["roles", "show role sales_rep"]),
+        CommandHelp(
+            name: "users", synopsis: "users", summary: "Every user with their team, roles and whether active.", examples: ["users"]),
+        CommandHelp(
+            name: "roles", synopsis: "roles", summary: "Every role, how many active users hold it and how many rules it has.",
+            examples: ["roles", "show role sales_rep"]),
         CommandHelp(name: "teams", synopsis: "teams", summary: "Every team with its manager and size.", examples: ["teams"]),
         CommandHelp(
             name: "user", synopsis: "create user HANDLE name=\"…\" [team=T] | deactivate user H | activate user H | move H to team T",
@@ -99,7 +103,8 @@ public enum HelpCommand {
             summary: "Give or take a role; prints the rules gained or lost and the records newly in reach.",
             examples: ["grant data_analyst to dana --dry-run", "grant data_analyst to dana", "revoke sales_rep from bob --dry-run"]),
         CommandHelp(
-            name: "role", synopsis: "create role NAME [like ROLE] | drop role NAME | allow|deny ROLE ACTION ENTITY[.FIELD,…] [scope own|team|all]",
+            name: "role",
+            synopsis: "create role NAME [like ROLE] | drop role NAME | allow|deny ROLE ACTION ENTITY[.FIELD,…] [scope own|team|all]",
             summary: "Define roles and their rules. Nobody grants what they do not hold.",
             examples: [
                 "create role regional_manager like sales_manager", "allow regional_manager update deals scope team",
@@ -124,7 +129,8 @@ public enum HelpCommand {
             name: "set", synopsis: "set confirm N | set format table|csv|json",
             summary: "Session settings: ask before changes of more than N records; default output format.",
             examples: ["set confirm 100", "set format table"]),
-        CommandHelp(name: "help", synopsis: "help [COMMAND]", summary: "This list, or one command's syntax and examples.", examples: ["help find"]),
+        CommandHelp(
+            name: "help", synopsis: "help [COMMAND]", summary: "This list, or one command's syntax and examples.", examples: ["help find"]),
         CommandHelp(name: "quit", synopsis: "quit", summary: "Leave the shell (Ctrl-D does too).", examples: []),
     ]
 
@@ -148,8 +154,9 @@ public enum HelpCommand {
         let name = aliases[topic.value] ?? topic.value
         guard let help = topics.first(where: { $0.name == name }) else {
             let near = Suggestions.nearest(to: topic.value, in: topics.map(\.name))
-            throw Diagnostic(.unknownCommand, "no help for '\(topic.value)'", at: topic.range,
-                             help: near.map { "did you mean 'help \($0)'?" } ?? "type 'help' to list the commands")
+            throw Diagnostic(
+                .unknownCommand, "no help for '\(topic.value)'", at: topic.range,
+                help: near.map { "did you mean 'help \($0)'?" } ?? "type 'help' to list the commands")
         }
         output.line(help.synopsis)
         output.line("")

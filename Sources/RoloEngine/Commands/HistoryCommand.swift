@@ -16,7 +16,8 @@ struct HistoryCommand {
         } catch let diagnostic as Diagnostic where diagnostic.code == .unknownRecord {
             // A deleted record still has its history.
             guard case .id(let n) = reference.key.value,
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM field_history WHERE entity = ? AND record_id = ?", arguments: [entity.name, n]) == true
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM field_history WHERE entity = ? AND record_id = ?", arguments: [entity.name, n])
+                    == true
             else { throw diagnostic }
             id = Int64(n)
         }

@@ -25,8 +25,9 @@ struct ShowCommand {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [id]) else {
             throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: reference.key.range)
         }
-        let title = try String.fetchOne(
-            db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id]) ?? ""
+        let title =
+            try String.fetchOne(
+                db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id]) ?? ""
         output.line("\(entity.singular) \(id)" + (title.isEmpty ? "" : ": \(title)"))
         let fields = entity.fields.filter { $0.name != "id" }
         let width = (fields.map { ($0.relationName ?? $0.name).count }.max() ?? 10) + 2
@@ -40,14 +41,16 @@ struct ShowCommand {
             var text = ValueFormatter.display(value, field.type)
             if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target), !value.isNull {
                 let name = try String.fetchOne(
-                    db, sql: "SELECT \(targetEntity.title(alias: "t")) FROM \(SQLDialect.quote(target)) t WHERE t.id = ?", arguments: [value])
+                    db, sql: "SELECT \(targetEntity.title(alias: "t")) FROM \(SQLDialect.quote(target)) t WHERE t.id = ?",
+                    arguments: [value])
                 text = (name ?? "?") + " (\(targetEntity.singular) \(text))"
             }
             let label = field.relationName ?? field.name
             output.line("  " + label + String(repeating: " ", count: max(1, width - label.count)) + (text.isEmpty ? "—" : text))
         }
         if !hidden.isEmpty {
-            output.line("  (\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
+            output.line(
+                "  (\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
         }
         if entity.name == "users" {
             try userDetails(id, output: output)
@@ -66,7 +69,8 @@ struct ShowCommand {
         output.line("  roles" + String(repeating: " ", count: 8) + (roles.isEmpty ? "(none)" : roles.joined(separator: ", ")))
         var owned: [String] = []
         for entity in CRMSchema.entities where entity.kind == .domain && entity.hasOwner {
-            let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) WHERE owner_id = ?", arguments: [id]) ?? 0
+            let n =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) WHERE owner_id = ?", arguments: [id]) ?? 0
             if n > 0 { owned.append("\(n) \(entity.name)") }
         }
         output.line("  owns" + String(repeating: " ", count: 9) + (owned.isEmpty ? "nothing" : owned.joined(separator: ", ")))
@@ -75,7 +79,7 @@ struct ShowCommand {
     private func relatedRecords(of entity: EntityDefinition, id: Int64, output: OutputSink) throws {
         for related in CRMSchema.entities where related.kind == .domain {
             for field in related.fields where field.referencedEntity == entity.name {
-                let decision = engine.policy.decide("read", on: related.name)
+                let decision = engine.decide("read", on: related.name)
                 let spec = Self.relatedFilters[related.name]
                 let heading = spec?.title ?? related.name
                 guard decision.isAllowed, decision.scope != nil else {
@@ -90,9 +94,10 @@ struct ShowCommand {
                     conditions.append(scoped)
                 }
                 let whereSQL = SQLFragment.joined(conditions, separator: " AND ")
-                let total = try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM \(SQLDialect.quote(related.name)) AS t0 WHERE " + whereSQL.sql,
-                    arguments: whereSQL.statementArguments) ?? 0
+                let total =
+                    try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM \(SQLDialect.quote(related.name)) AS t0 WHERE " + whereSQL.sql,
+                        arguments: whereSQL.statementArguments) ?? 0
                 output.line("")
                 let of = field.relationName.map { $0 == entity.singular ? "" : " (as \($0))" } ?? ""
                 output.line("\(heading)\(of): " + (total == 0 ? "none" : total > 5 ? "5 of \(total)" : "\(total)"))
@@ -107,4 +112,3 @@ struct ShowCommand {
         }
     }
 }
-

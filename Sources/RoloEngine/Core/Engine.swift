@@ -39,7 +39,15 @@ public final class Engine {
     public let store: CRMStore
     public let clock: any CRMClock
     public private(set) var actor: Actor
-    public private(set) var policy: AccessPolicy
+    public private(set) var policy: AccessPolicy {
+        didSet { decisions.removeAll(keepingCapacity: true) }
+    }
+    /// The policy's decisions as asked, kept until the policy changes (every query asks several).
+    private var decisions: [DecisionKey: AccessPolicy.Decision] = [:]
+    private struct DecisionKey: Hashable {
+        let action: String
+        let entity: String
+    }
     /// While `as USER` runs a command: the admin behind it.
     public private(set) var impersonator: Int64? = nil
     /// Set while the inner command of an `as` runs (it audits itself).
@@ -67,19 +75,22 @@ public final class Engine {
     static func loadActor(handle: String, db: Database) throws -> Actor {
         let (actor, active) = try loadActor(handle: handle, db: db, allowInactive: true)
         guard active else {
-            throw Diagnostic(.permissionDenied, "user '\(handle)' is deactivated and cannot act",
-                             help: "an admin can reactivate them with: activate user \(handle)")
+            throw Diagnostic(
+                .permissionDenied, "user '\(handle)' is deactivated and cannot act",
+                help: "an admin can reactivate them with: activate user \(handle)")
         }
         return actor
     }
 
     static func loadActor(handle: String, db: Database, allowInactive: Bool) throws -> (actor: Actor, active: Bool) {
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT id, handle, name, team_id, active FROM users WHERE handle = ? COLLATE NOCASE",
-            arguments: [handle])
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT id, handle, name, team_id, active FROM users WHERE handle = ? COLLATE NOCASE",
+                arguments: [handle])
         else {
             let handles = try String.fetchAll(db, sql: "SELECT handle FROM users WHERE active = 1 ORDER BY handle")
-            let help = Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" }
+            let help =
+                Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" }
                 ?? (handles.isEmpty ? "this database has no users yet" : "users are " + handles.prefix(12).joined(separator: ", "))
             throw Diagnostic(.unknownUser, "unknown user '\(handle)'", help: help)
         }
@@ -103,7 +114,8 @@ public final class Engine {
             return try executeAndAudit(statement, output: output)
         } catch let error as DatabaseError {
             // Database errors become diagnostics like any other, and are audited.
-            let diagnostic = error.resultCode == .SQLITE_INTERRUPT
+            let diagnostic =
+                error.resultCode == .SQLITE_INTERRUPT
                 ? Diagnostic(.interrupted, "interrupted; nothing of this command was kept", at: statement.range)
                 : Diagnostic(.constraintViolated, "the database refused this: \(error.message ?? error.description)", at: statement.range)
             try? audit(statement, outcome: "error", rows: nil, message: diagnostic.message)
@@ -210,11 +222,13 @@ public final class Engine {
             }
         case .addTask(let title, let target, let due, let assignee):
             return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).addTask(title: title, target: target, due: due, assignee: assignee)
+                try ChangeCommands(engine: self, db: db, recorder: recorder).addTask(
+                    title: title, target: target, due: due, assignee: assignee)
             }
         case .undo(let changeSet):
             return try performChange(statement, output: output) { db, recorder in
-                try UndoCommand(engine: self, db: db, recorder: recorder).run(changeSet, force: statement.hasOption("force"), range: statement.range)
+                try UndoCommand(engine: self, db: db, recorder: recorder).run(
+                    changeSet, force: statement.hasOption("force"), range: statement.range)
             }
         case .changes(let limit):
             return try store.dbQueue.inDatabase { db in
@@ -302,10 +316,11 @@ public final class Engine {
 
     /// Whether the acting user may act for others (`as`, `login`): admins, who may grant on all.
     private func requireImpersonation(_ target: Located<String>, command: String) throws {
-        let decision = policy.decide("grant", on: "users")
+        let decision = decide("grant", on: "users")
         guard decision.deniedBy == nil, decision.scope == .all else {
-            throw Diagnostic(.escalation, "\(actor.handle) may not act as another user", at: target.range,
-                             help: "`\(command)` is for admins; ask one, or start rolo with --user \(target.value)")
+            throw Diagnostic(
+                .escalation, "\(actor.handle) may not act as another user", at: target.range,
+                help: "`\(command)` is for admins; ask one, or start rolo with --user \(target.value)")
         }
     }
 
@@ -362,7 +377,7 @@ public final class Engine {
         // One transaction for the held entries, not one commit each.
         try store.dbQueue.inDatabase { db in
             try db.inTransaction {
-                for entry in pending { try AuditLog.append(entry, db: db) }
+                try AuditLog.append(pending, db: db)
                 return .commit
             }
         }
@@ -371,8 +386,9 @@ public final class Engine {
     private func outputFormat(_ statement: ParsedStatement, output: OutputSink) throws -> OutputFormat {
         if let option = statement.option("format"), let value = option.value {
             guard let format = OutputFormat(rawValue: value.value) else {
-                throw Diagnostic(.unknownOption, "unknown format '\(value.value)'", at: value.range,
-                                 help: "formats are table, csv and json")
+                throw Diagnostic(
+                    .unknownOption, "unknown format '\(value.value)'", at: value.range,
+                    help: "formats are table, csv and json")
             }
             return format
         }
@@ -395,8 +411,9 @@ public final class Engine {
             output.line("output format is \(format.rawValue)")
         default:
             let names = ["confirm", "format"]
-            throw Diagnostic(.unknownOption, "unknown setting '\(name.value)'", at: name.range,
-                             help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "settings are confirm and format")
+            throw Diagnostic(
+                .unknownOption, "unknown setting '\(name.value)'", at: name.range,
+                help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "settings are confirm and format")
         }
     }
 
@@ -406,16 +423,27 @@ public final class Engine {
         ExpressionBinder(db: db, scope: scope, temporal: TemporalResolver(now: clock.now()), actor: actor, parameters: parameters)
     }
 
+    /// The acting user's policy decision for `action` on `entity`, remembered until the policy changes.
+    func decide(_ action: String, on entity: String) -> AccessPolicy.Decision {
+        let key = DecisionKey(action: action, entity: entity)
+        if let known = decisions[key] { return known }
+        let decision = policy.decide(action, on: entity)
+        decisions[key] = decision
+        return decision
+    }
+
     /// Checks that the user may `action` the entity; returns the decision for scope filters.
     func require(_ action: String, _ entity: EntityDefinition, at range: SourceRange?) throws -> AccessPolicy.Decision {
-        let decision = policy.decide(action, on: entity.name)
+        let decision = decide(action, on: entity.name)
         if let deny = decision.deniedBy {
-            throw Diagnostic(.permissionDenied, "\(actor.handle) may not \(action) \(entity.name)", at: range,
-                             help: "denied by rule \(deny.description)")
+            throw Diagnostic(
+                .permissionDenied, "\(actor.handle) may not \(action) \(entity.name)", at: range,
+                help: "denied by rule \(deny.description)")
         }
         guard decision.scope != nil || !decision.fieldAllows.isEmpty else {
-            throw Diagnostic(.permissionDenied, "\(actor.handle) may not \(action) \(entity.name)", at: range,
-                             help: "none of \(actor.handle)'s roles (\(roleNames)) allows \(action) on \(entity.name)")
+            throw Diagnostic(
+                .permissionDenied, "\(actor.handle) may not \(action) \(entity.name)", at: range,
+                help: "none of \(actor.handle)'s roles (\(roleNames)) allows \(action) on \(entity.name)")
         }
         return decision
     }
@@ -427,11 +455,20 @@ public final class Engine {
 
     /// Checks every column a query names: related entities must be readable and no field denied.
     func checkReadable(_ scope: QueryScope) throws {
-        for (column, range) in scope.referenced {
-            let decision = try require("read", column.entity, at: range)
-            if let deny = decision.deniedFields[column.field.name] {
-                throw Diagnostic(.permissionDenied, "\(actor.handle) may not read \(column.entity.name).\(column.field.name)",
-                                 at: range, help: "denied by rule \(deny.description)")
+        var last: (entity: EntityDefinition, decision: AccessPolicy.Decision)? = nil
+        for reference in scope.referenced {
+            let (column, range) = (reference.column, reference.range)
+            let decision: AccessPolicy.Decision
+            if let last, last.entity === column.entity {
+                decision = last.decision
+            } else {
+                decision = try require("read", column.entity, at: range)
+                last = (column.entity, decision)
+            }
+            if !decision.deniedFields.isEmpty, let deny = decision.deniedFields[column.field.name] {
+                throw Diagnostic(
+                    .permissionDenied, "\(actor.handle) may not read \(column.entity.name).\(column.field.name)",
+                    at: range, help: "denied by rule \(deny.description)")
             }
         }
     }
@@ -451,8 +488,9 @@ public final class Engine {
     func audit(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?) throws {
         if case .help = statement.kind { return }
         if case .quit = statement.kind { return }
-        let entry = AuditEntry(at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text,
-                               outcome: outcome, rows: rows, message: message)
+        let entry = AuditEntry(
+            at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text,
+            outcome: outcome, rows: rows, message: message)
         if inTransaction {
             pendingAudit.append(entry)
         } else {

@@ -15,8 +15,10 @@ enum RecordLookup {
                 return Int64(id)
             }
             let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM \(table)") ?? 0
-            throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: key.range,
-                             help: maxID > 0 ? "\(entity.name) are numbered 1 to \(maxID), with gaps where records were deleted" : "there are no \(entity.name) yet")
+            throw Diagnostic(
+                .unknownRecord, "there is no \(entity.singular) \(id)", at: key.range,
+                help: maxID > 0
+                    ? "\(entity.name) are numbered 1 to \(maxID), with gaps where records were deleted" : "there are no \(entity.name) yet")
         case .natural(let text):
             if let id = Int64(text) { return try Self.id(of: Located(.id(Int(id)), key.range), in: entity, db: db) }
             guard let keyField = entity.naturalKey.first else {
@@ -27,12 +29,14 @@ enum RecordLookup {
                 arguments: [text.trimmingCharacters(in: .whitespaces)])
             if ids.count == 1 { return ids[0] }
             if ids.isEmpty {
-                throw Diagnostic(.unknownRecord, "no \(entity.singular) has \(keyField) \"\(text)\"", at: key.range,
-                                 help: "try: find \(entity.name) where \(keyField) contains \"\(text.prefix(12))\"")
+                throw Diagnostic(
+                    .unknownRecord, "no \(entity.singular) has \(keyField) \"\(text)\"", at: key.range,
+                    help: "try: find \(entity.name) where \(keyField) contains \"\(text.prefix(12))\"")
             }
             let list = ids.prefix(5).map(String.init).joined(separator: ", ")
-            throw Diagnostic(.unknownRecord, "\(ids.count > 5 ? "more than 5" : String(ids.count)) \(entity.name) have \(keyField) \"\(text)\": \(list)",
-                             at: key.range, help: "name one by number, e.g. show \(entity.singular) \(ids[0])")
+            throw Diagnostic(
+                .unknownRecord, "\(ids.count > 5 ? "more than 5" : String(ids.count)) \(entity.name) have \(keyField) \"\(text)\": \(list)",
+                at: key.range, help: "name one by number, e.g. show \(entity.singular) \(ids[0])")
         }
     }
 
@@ -55,7 +59,9 @@ enum RecordLookup {
     }
 
     /// Whether a record falls within `level` for the policy's user (the scope filter, run in SQL).
-    static func isInScope(_ id: Int64, of entity: EntityDefinition, level: GrantedRule.Scope, policy: AccessPolicy, db: Database) throws -> Bool {
+    static func isInScope(_ id: Int64, of entity: EntityDefinition, level: GrantedRule.Scope, policy: AccessPolicy, db: Database) throws
+        -> Bool
+    {
         guard level != .all, let filter = policy.scopeFilter(level, on: entity, alias: "t0") else { return true }
         let sql = SQLFragment("SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND ", [id.databaseValue]) + filter
         return try Bool.fetchOne(db, sql: sql.sql, arguments: sql.statementArguments) == true
@@ -71,7 +77,9 @@ enum RecordLookup {
         else { return }
         let owner = try ownerHandle(of: id, in: entity, db: db).map { ": \(entity.singular) \(id) belongs to \($0)" } ?? ""
         let rule = decision.allowedBy?.description ?? "\(level.name) scope"
-        throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.singular) \(id)\(owner)",
-                         at: range, help: "\(rule) covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")")
+        throw Diagnostic(
+            .permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.singular) \(id)\(owner)",
+            at: range, help: "\(rule) covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")"
+        )
     }
 }

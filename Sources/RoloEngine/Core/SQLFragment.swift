@@ -1,4 +1,5 @@
 import GRDB
+import RoloStore
 
 /// A piece of SQL with its bound arguments. Values never enter SQL text: they are arguments.
 ///
@@ -41,13 +42,20 @@ public struct SQLFragment: Sendable {
         return result
     }
 
-    public var statementArguments: StatementArguments { StatementArguments(arguments) }
+    /// GRDB's initializer for a sequence of concrete values maps through a key path that is
+    /// instantiated at run time, on every call; the existential one takes a plain closure.
+    public var statementArguments: StatementArguments {
+        var values: [(any DatabaseValueConvertible)?] = []
+        values.reserveCapacity(arguments.count)
+        for argument in arguments { values.append(argument) }
+        return StatementArguments(values)
+    }
 }
 
 /// How SQL is spelled for the database in use. SQLite today; PostgreSQL would be a sibling.
 public enum SQLDialect {
     public static func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        SchemaSQL.quote(identifier)
     }
 
     /// `LIKE` with `\` as the escape character; the pattern is built from a bound value.

@@ -5,19 +5,15 @@ import RoloStore
 extension CSVWriter {
     /// Steps the statement and writes each row as CSV bytes, read straight from SQLite's column
     /// buffers: no `Row`, no `DatabaseValue`, no `String` per cell. Memory stays flat.
-    func streamRows(of statement: Statement) throws -> Int {
-        let handle = statement.sqliteStatement
+    func streamRows(of statement: DirectStatement) throws -> Int {
+        defer { statement.finish() }
+        let handle = statement.statement.sqliteStatement
         let width = columns.count
         let money = columns.map { $0.type == .money }
         var line: [UInt8] = []
         line.reserveCapacity(512)
         var count = 0
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
-            }
+        while try statement.step() {
             line.removeAll(keepingCapacity: true)
             for column in 0..<width {
                 if column > 0 { line.append(UInt8(ascii: ",")) }
@@ -49,7 +45,6 @@ extension CSVWriter {
             line.withUnsafeBytes { output.write(bytes: $0) }
             count += 1
         }
-        sqlite3_reset(handle)
         return count
     }
 
@@ -58,8 +53,11 @@ extension CSVWriter {
             line.append(UInt8(ascii: "0"))
             return
         }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var magnitude = value.magnitude
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in

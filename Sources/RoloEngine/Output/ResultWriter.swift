@@ -119,7 +119,13 @@ public struct CSVWriter: ResultWriter {
 
     public mutating func begin(_ columns: [ResultColumn]) {
         self.columns = columns
-        output.write(columns.map { ValueFormatter.csvField($0.header) }.joined(separator: ",") + "\n")
+        var header = ""
+        for (index, column) in columns.enumerated() {
+            if index > 0 { header += "," }
+            header += ValueFormatter.csvField(column.header)
+        }
+        header += "\n"
+        output.write(header)
     }
 
     public mutating func row(_ values: [DatabaseValue]) {

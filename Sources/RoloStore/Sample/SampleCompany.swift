@@ -106,7 +106,10 @@ public enum SampleCompany {
             // Index builds sort millions of keys: a helper thread for the sorter.
             try db.execute(sql: "PRAGMA threads = 2")
             defer {
-                try? db.execute(sql: "PRAGMA journal_mode = \(journal == "memory" ? "memory" : "wal"); PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                try? db.execute(
+                    sql:
+                        "PRAGMA journal_mode = \(journal == "memory" ? "memory" : "wal"); PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"
+                )
                 try? db.execute(sql: "PRAGMA threads = 0")
             }
             try db.inTransaction {
@@ -215,12 +218,14 @@ private struct Generator {
     mutating func users() throws {
         let created = now.adding(seconds: -6 * 365 * 86_400).description
         for team in SampleCompany.teams {
-            try db.execute(sql: "INSERT INTO teams (name, description, created_at) VALUES (?, ?, ?)",
-                           arguments: [team.name, team.description, created])
+            try db.execute(
+                sql: "INSERT INTO teams (name, description, created_at) VALUES (?, ?, ?)",
+                arguments: [team.name, team.description, created])
         }
-        let roleIDs = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, id FROM roles").map {
-            (($0["name"] as String), ($0["id"] as Int64))
-        })
+        let roleIDs = Dictionary(
+            uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, id FROM roles").map {
+                (($0["name"] as String), ($0["id"] as Int64))
+            })
         var staff = SampleCompany.staff
         // Larger companies get more reps, named from the word lists.
         let extra = max(0, (n - 20_000) / 20_000)
@@ -238,8 +243,9 @@ private struct Generator {
                 arguments: [person.handle, person.name, email, teamID, created, created])
             let id = db.lastInsertedRowID
             userIDs[person.handle] = id
-            try db.execute(sql: "INSERT INTO user_roles (user_id, role_id, granted_by, granted_at) VALUES (?, ?, NULL, ?)",
-                           arguments: [id, roleIDs[person.role], created])
+            try db.execute(
+                sql: "INSERT INTO user_roles (user_id, role_id, granted_by, granted_at) VALUES (?, ?, NULL, ?)",
+                arguments: [id, roleIDs[person.role], created])
             switch person.role {
             case "sales_rep", "sales_manager": salesReps.append(id)
             case "support_rep": supportReps.append(id)
@@ -258,11 +264,12 @@ private struct Generator {
 
     mutating func accounts() throws {
         let count = max(10, n / 10)
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO accounts (name, industry, website, phone, city, country, annual_revenue, employees, customer_since,
-                                  owner_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO accounts (name, industry, website, phone, city, country, annual_revenue, employees, customer_since,
+                                      owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         var used = Set<String>()
         for i in 0..<count {
             var name: String
@@ -324,11 +331,12 @@ private struct Generator {
     }
 
     mutating func contacts() throws {
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO contacts (first_name, last_name, email, phone, title, job_function, company, account_id, city,
-                                  country, last_verified_at, owner_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO contacts (first_name, last_name, email, phone, title, job_function, company, account_id, city,
+                                      country, last_verified_at, owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         let duplicates = n / 20
         let originals = n - duplicates
         // Clean originals that duplicates copy: (first, last, email, phone, title, account index).
@@ -370,7 +378,8 @@ private struct Generator {
             } else if emailRoll < 5 {
                 emailIsClean = false
                 dirt.mixedCaseEmails += 1
-                email = local.split(separator: ".").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: ".")
+                email =
+                    local.split(separator: ".").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: ".")
                     + "@" + domain.uppercased()
             } else if emailRoll < 6 {
                 emailIsClean = false
@@ -478,8 +487,10 @@ private struct Generator {
                     INSERT INTO campaigns (name, channel, status, start_date, end_date, budget, owner_id, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [name, channel, status, start.description, start.adding(days: 60).description,
-                            Int64(rng.below(50) + 5) * 100_000, owner, created.description, created.description])
+                arguments: [
+                    name, channel, status, start.description, start.adding(days: 60).description,
+                    Int64(rng.below(50) + 5) * 100_000, owner, created.description, created.description,
+                ])
             ids.append(db.lastInsertedRowID)
         }
         return ids
@@ -487,21 +498,24 @@ private struct Generator {
 
     mutating func leads(campaignIDs: [Int64]) throws {
         let count = n / 3
-        let lead = try db.makeStatement(sql: """
-            INSERT INTO leads (first_name, last_name, email, phone, company, title, source, status, score, campaign_id,
-                               owner_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let member = try db.makeStatement(sql: """
-            INSERT INTO campaign_members (campaign_id, lead_id, contact_id, status, responded_at, owner_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let lead = try db.makeStatement(
+            sql: """
+                INSERT INTO leads (first_name, last_name, email, phone, company, title, source, status, score, campaign_id,
+                                   owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let member = try db.makeStatement(
+            sql: """
+                INSERT INTO campaign_members (campaign_id, lead_id, contact_id, status, responded_at, owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for i in 0..<count {
             let first = rng.pick(SampleWords.firstNames)
             let last = rng.pick(SampleWords.lastNames)
             let word = rng.pick(SampleWords.companyWords), noun = rng.pick(SampleWords.companyNouns)
             let company = word + " " + noun
-            let email = SampleWords.emailPart(first) + "." + SampleWords.emailPart(last) + String(i) + "@"
+            let email =
+                SampleWords.emailPart(first) + "." + SampleWords.emailPart(last) + String(i) + "@"
                 + SampleWords.emailPart(word) + SampleWords.emailPart(noun) + ".com"
             let campaign: Int64? = rng.below(100) < 85 ? campaignIDs[i % campaignIDs.count] : nil
             let source = campaign != nil ? (rng.below(2) == 0 ? "webinar" : "event") : rng.pick(CRMSchema.leadSources)
@@ -516,8 +530,9 @@ private struct Generator {
             if let campaign {
                 let memberStatus = CRMSchema.memberStatuses[(i / campaignIDs.count) % CRMSchema.memberStatuses.count]
                 let responded: String? = memberStatus == "invited" || memberStatus == "bounced" ? nil : after(created).description
-                try member.run(campaign, leadID, bulkNull, memberStatus, responded, rng.pick(marketers),
-                                               created.description, created.description)
+                try member.run(
+                    campaign, leadID, bulkNull, memberStatus, responded, rng.pick(marketers),
+                    created.description, created.description)
             }
         }
         // Existing customers invited to events too.
@@ -526,8 +541,9 @@ private struct Generator {
             let campaign = campaignIDs[i % campaignIDs.count]
             let created = past(days: 2 * 365)
             let memberStatus = CRMSchema.memberStatuses[i % CRMSchema.memberStatuses.count]
-            try member.run(campaign, bulkNull, contact, memberStatus, bulkNull, rng.pick(marketers),
-                                           created.description, created.description)
+            try member.run(
+                campaign, bulkNull, contact, memberStatus, bulkNull, rng.pick(marketers),
+                created.description, created.description)
         }
     }
 
@@ -535,10 +551,11 @@ private struct Generator {
 
     mutating func deals() throws {
         let count = max(20, n * 4 / 15)
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO deals (name, account_id, contact_id, amount, stage, close_date, owner_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO deals (name, account_id, contact_id, amount, stage, close_date, owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for i in 0..<count {
             let contactIndex = rng.below(contactAccounts.count)
             let account = contactAccounts[contactIndex]
@@ -560,11 +577,12 @@ private struct Generator {
 
     mutating func tickets() throws {
         let count = max(10, n * 2 / 5)
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO tickets (subject, description, status, priority, category, contact_id, account_id, assignee_id,
-                                 opened_at, closed_at, owner_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO tickets (subject, description, status, priority, category, contact_id, account_id, assignee_id,
+                                     opened_at, closed_at, owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for i in 0..<count {
             let (subject, category) = rng.pick(SampleWords.ticketSubjects)
             let contactIndex = rng.below(contactAccounts.count)
@@ -583,10 +601,11 @@ private struct Generator {
 
     mutating func activities() throws {
         let count = n * 5 / 3
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO activities (kind, subject, body, contact_id, account_id, occurred_at, owner_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO activities (kind, subject, body, contact_id, account_id, occurred_at, owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for _ in 0..<count {
             let kind = rng.pick(CRMSchema.activityKinds)
             let subject = rng.pick(SampleWords.activitySubjects[kind] ?? ["Note"])
@@ -600,11 +619,12 @@ private struct Generator {
 
     mutating func tasks() throws {
         let count = n / 2
-        let statement = try db.makeStatement(sql: """
-            INSERT INTO tasks (title, status, due_date, assignee_id, contact_id, account_id, completed_at, owner_id,
-                               created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.makeStatement(
+            sql: """
+                INSERT INTO tasks (title, status, due_date, assignee_id, contact_id, account_id, completed_at, owner_id,
+                                   created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for i in 0..<count {
             let status = CRMSchema.taskStatuses[i % 10 < 5 ? 0 : i % 10 < 6 ? 1 : i % 10 < 9 ? 2 : 3]
             let contactIndex = rng.below(contactAccounts.count)

@@ -59,7 +59,9 @@ enum SampleWords {
         ("Zurich", "CH"), ("Vienna", "AT"), ("Sydney", "AU"), ("Singapore", "SG"), ("Tokyo", "JP"), ("São Paulo", "BR"),
         ("Mexico City", "MX"),
     ]
-    static let dealWords = ["Renewal", "Expansion", "Pilot", "Platform", "Upgrade", "Rollout", "Support plan", "Licenses", "Migration", "Training"]
+    static let dealWords = [
+        "Renewal", "Expansion", "Pilot", "Platform", "Upgrade", "Rollout", "Support plan", "Licenses", "Migration", "Training",
+    ]
     static let ticketSubjects: [(String, String)] = [
         ("Invoice shows wrong amount", "billing"), ("Charged twice this month", "billing"), ("Refund request", "billing"),
         ("Export to CSV fails", "bug"), ("Dashboard does not load", "bug"), ("Error 500 on save", "bug"),

@@ -303,7 +303,8 @@ public enum CRMSchema {
         indexes: [
             IndexDefinition(["assignee_id", "status"]), IndexDefinition(["owner_id"]),
             IndexDefinition(["contact_id"], sparse: true), IndexDefinition(["deal_id"], sparse: true), IndexDefinition(["due_date"]),
-            IndexDefinition(["lead_id"], sparse: true), IndexDefinition(["account_id"], sparse: true), IndexDefinition(["ticket_id"], sparse: true),
+            IndexDefinition(["lead_id"], sparse: true), IndexDefinition(["account_id"], sparse: true),
+            IndexDefinition(["ticket_id"], sparse: true),
         ]
     )
 
@@ -412,7 +413,16 @@ public enum CRMSchema {
 
     /// Looks up an entity by plural or singular name.
     public static func entity(named name: String) -> EntityDefinition? {
-        let lower = name.lowercased()
-        return entities.first { $0.name == lower || $0.singular == lower }
+        byName[name] ?? byName[name.lowercased()]
     }
+
+    /// Plural and singular names to entities (looked up for every query).
+    private static let byName: [String: EntityDefinition] = {
+        var names: [String: EntityDefinition] = [:]
+        for entity in entities {
+            names[entity.name] = names[entity.name] ?? entity
+            names[entity.singular] = names[entity.singular] ?? entity
+        }
+        return names
+    }()
 }

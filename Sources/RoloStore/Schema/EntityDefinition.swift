@@ -1,5 +1,7 @@
 /// One column of an entity's table, with what the language needs to know about it.
-public struct FieldDefinition: Sendable {
+/// A class, not a struct: queries pass fields around constantly, and a reference is one retain
+/// where a struct of strings and arrays is several. Immutable, so sharing is safe.
+public final class FieldDefinition: Sendable {
     /// Column name, e.g. `account_id`.
     public let name: String
     public let type: FieldType
@@ -9,6 +11,11 @@ public struct FieldDefinition: Sendable {
     public let unique: Bool
     /// A default in SQL text (a literal), for DDL.
     public let sqlDefault: String?
+    /// For a reference column `account_id`, the relation's name `account` (stored: binding asks
+    /// for it for every field of every query).
+    public let relationName: String?
+    /// The column name quoted for SQL (`"first_name"`).
+    public let quotedName: String
 
     public init(
         _ name: String, _ type: FieldType, required: Bool = false, system: Bool = false,
@@ -20,12 +27,12 @@ public struct FieldDefinition: Sendable {
         self.system = system
         self.unique = unique
         self.sqlDefault = sqlDefault
-    }
-
-    /// For a reference column `account_id`, the relation's name `account`.
-    public var relationName: String? {
-        guard case .reference = type, name.hasSuffix("_id") else { return nil }
-        return String(name.dropLast(3))
+        self.quotedName = SchemaSQL.quote(name)
+        if case .reference = type, name.hasSuffix("_id") {
+            self.relationName = String(name.dropLast(3))
+        } else {
+            self.relationName = nil
+        }
     }
 
     /// The referenced entity's table, if this is a reference.
@@ -56,7 +63,8 @@ public struct IndexDefinition: Sendable {
 ///
 /// Migrations create tables from these definitions and the engine binds names against them,
 /// so the schema is written in exactly one place.
-public struct EntityDefinition: Sendable {
+/// A class for the same reason as `FieldDefinition`: cheap to pass, immutable, shared.
+public final class EntityDefinition: Sendable {
     /// Table name, plural (`contacts`).
     public let name: String
     /// Singular (`contact`), accepted anywhere the plural is.
@@ -69,6 +77,8 @@ public struct EntityDefinition: Sendable {
     /// How a record is named in diffs and cards, as SQL over the table written `$.`
     /// (e.g. `$.first_name || ' ' || $.last_name`); see `title(alias:)`.
     public let titleSQL: String
+    /// `titleSQL` cut at each `$.`, so `title(alias:)` only joins.
+    private let titlePieces: [Substring]
     public let indexes: [IndexDefinition]
     /// Table-level constraints beyond column ones (composite keys, CHECKs).
     public let tableConstraints: [String]
@@ -88,6 +98,14 @@ public struct EntityDefinition: Sendable {
         self.naturalKey = naturalKey
         self.listFields = listFields
         self.titleSQL = titleSQL
+        var pieces: [Substring] = []
+        var rest = titleSQL[...]
+        while let marker = rest.firstRange(of: "$.") {
+            pieces.append(rest[..<marker.lowerBound])
+            rest = rest[marker.upperBound...]
+        }
+        pieces.append(rest)
+        self.titlePieces = pieces
         self.indexes = indexes
         self.tableConstraints = tableConstraints
         self.kind = kind
@@ -104,7 +122,13 @@ public struct EntityDefinition: Sendable {
 
     /// The title expression for a table aliased as `alias`.
     public func title(alias: String) -> String {
-        titleSQL.replacingOccurrences(of: "$.", with: alias + ".")
+        var title = String(titlePieces[0])
+        for piece in titlePieces.dropFirst() {
+            title += alias
+            title += "."
+            title += piece
+        }
+        return title
     }
 
     public var hasOwner: Bool { field(named: "owner_id") != nil }

@@ -51,7 +51,8 @@ public enum BuiltinRoles {
             }
         ),
         Role(
-            name: "sales_manager", description: "Leads a sales team: team metrics, delegates tasks, updates and overrides accounts and contacts",
+            name: "sales_manager",
+            description: "Leads a sales team: team metrics, delegates tasks, updates and overrides accounts and contacts",
             rules: directoryRules() + [
                 PermissionRule(.allow, "read", "accounts", "all", reason: "managers see the whole customer base"),
                 PermissionRule(.allow, "read", "contacts", "all", reason: "managers see the whole customer base"),
@@ -86,7 +87,8 @@ public enum BuiltinRoles {
             ]
         ),
         Role(
-            name: "sales_rep", description: "The most restricted: tracks interactions, keeps contacts current, tasks and reminders, own deals",
+            name: "sales_rep",
+            description: "The most restricted: tracks interactions, keeps contacts current, tasks and reminders, own deals",
             rules: directoryRules() + [
                 PermissionRule(.allow, "read", "accounts", "all", reason: "reps look up any customer before a call"),
                 PermissionRule(.allow, "read", "contacts", "all", reason: "reps look up any contact before a call"),
@@ -115,7 +117,9 @@ public enum BuiltinRoles {
                 PermissionRule(.allow, "update", "tickets", "team", reason: "support updates tickets in its team's queue"),
                 PermissionRule(.allow, "assign", "tickets", "team", reason: "support hands tickets within the team"),
                 PermissionRule(.allow, "read", "contacts", "all", reason: "support needs the caller's details"),
-                PermissionRule(.allow, "update", "contacts", "all", fields: ["phone", "email", "title", "last_verified_at"], reason: "support corrects contact details callers give"),
+                PermissionRule(
+                    .allow, "update", "contacts", "all", fields: ["phone", "email", "title", "last_verified_at"],
+                    reason: "support corrects contact details callers give"),
                 PermissionRule(.allow, "read", "accounts", "all", reason: "support spots high-value customers"),
                 PermissionRule(.allow, "read", "deals", "all", reason: "support sees what a customer is worth"),
                 PermissionRule(.allow, "read", "activities", "all", reason: "support sees the customer's history"),
@@ -188,7 +192,8 @@ public enum BuiltinRoles {
                 PermissionRule(.allow, "export", "deals", "all", reason: "finance models"),
                 PermissionRule(.allow, "export", "accounts", "all", reason: "finance models"),
                 PermissionRule(.allow, "read", "contacts", "all", reason: "deal contacts by name"),
-                PermissionRule(.deny, "read", "contacts", "all", fields: ["email", "phone"], reason: "finance has no need for contact details"),
+                PermissionRule(
+                    .deny, "read", "contacts", "all", fields: ["email", "phone"], reason: "finance has no need for contact details"),
             ]
         ),
         Role(
@@ -200,8 +205,10 @@ public enum BuiltinRoles {
                 PermissionRule(.allow, "read", "campaigns", "all", reason: "marketing funnel"),
                 PermissionRule(.allow, "read", "tickets", "all", reason: "service levels"),
                 PermissionRule(.allow, "read", "contacts", "all", reason: "key contacts by name"),
-                PermissionRule(.deny, "read", "contacts", "all", fields: ["email", "phone"], reason: "executives have no need for contact details"),
-                PermissionRule(.deny, "read", "leads", "all", fields: ["email", "phone"], reason: "executives have no need for contact details"),
+                PermissionRule(
+                    .deny, "read", "contacts", "all", fields: ["email", "phone"], reason: "executives have no need for contact details"),
+                PermissionRule(
+                    .deny, "read", "leads", "all", fields: ["email", "phone"], reason: "executives have no need for contact details"),
             ]
         ),
     ]

@@ -26,8 +26,9 @@ struct DatabaseFileCheck {
         }
         let bytes = [UInt8](header)
         func bigEndian(at offset: Int) -> Int32 {
-            Int32(bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16
-                | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3]))
+            Int32(
+                bitPattern: UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16
+                    | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3]))
         }
         let applicationID = bigEndian(at: 68)
         guard applicationID == CRMSchema.applicationID else {

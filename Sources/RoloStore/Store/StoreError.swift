@@ -12,11 +12,13 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .folderMissing(let path, let folder):
             return "cannot open database '\(path)': the folder '\(folder)' does not exist"
         case .fileMissing(let path):
-            return "no database at '\(path)': create a sample one with `rolo demo \(path)` or an empty one with `rolo init \(path) --admin HANDLE`"
+            return
+                "no database at '\(path)': create a sample one with `rolo demo \(path)` or an empty one with `rolo init \(path) --admin HANDLE`"
         case .notARoloDatabase(let path, let reason):
             return "'\(path)' is not a Rolo database (\(reason)); it was left untouched"
         case .newerSchema(let path, let found, let supported):
-            return "'\(path)' was written by a newer Rolo (schema version \(found); this build understands up to \(supported)); upgrade Rolo to open it"
+            return
+                "'\(path)' was written by a newer Rolo (schema version \(found); this build understands up to \(supported)); upgrade Rolo to open it"
         case .alreadyExists(let path):
             return "'\(path)' already exists; choose another file or remove it first"
         case .sqlite(let message):

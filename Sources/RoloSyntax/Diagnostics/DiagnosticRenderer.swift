@@ -34,7 +34,8 @@ public struct DiagnosticRenderer: Sendable {
         let lineNumber = String(range.start.line + lineOffset)
         let gutter = String(repeating: " ", count: lineNumber.count)
         let location = "\(range.start.line + lineOffset):\(range.start.column)"
-        out += "\n\(gutter)--> " + (file.map { "\($0):\(location)" } ?? "line \(range.start.line + lineOffset), column \(range.start.column)")
+        out +=
+            "\n\(gutter)--> " + (file.map { "\($0):\(location)" } ?? "line \(range.start.line + lineOffset), column \(range.start.column)")
         out += "\n\(gutter) |"
         out += "\n\(lineNumber) | \(lineText)"
         let width: Int

@@ -165,8 +165,10 @@ public struct Parser {
     static func continues(after token: Token) -> Bool {
         switch token.kind {
         case .symbol(let s):
-            return [.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .leftParen, .comma, .plus,
-                    .minus, .star, .slash, .dot].contains(s)
+            return [
+                .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .leftParen, .comma, .plus,
+                .minus, .star, .slash, .dot,
+            ].contains(s)
         case .word(let w):
             return ["where", "and", "or", "not", "set", "contains", "between", "in", "with", "by", "is"]
                 .contains(w.lowercased())
@@ -202,8 +204,9 @@ public struct Parser {
         while case .option(let name) = current.kind {
             guard Parser.options.contains(name) else {
                 let near = Suggestions.nearest(to: name, in: Parser.options)
-                throw Diagnostic(.unknownOption, "unknown option --\(name)", at: current.range,
-                                 help: near.map { "did you mean --\($0)?" } ?? "options are " + Parser.options.map { "--" + $0 }.joined(separator: ", "))
+                throw Diagnostic(
+                    .unknownOption, "unknown option --\(name)", at: current.range,
+                    help: near.map { "did you mean --\($0)?" } ?? "options are " + Parser.options.map { "--" + $0 }.joined(separator: ", "))
             }
             let nameToken = advance()
             var value: Located<String>? = nil
@@ -440,8 +443,9 @@ public struct Parser {
 
     private func rejectRepeat(_ seen: Bool) throws(Diagnostic) {
         if seen {
-            throw Diagnostic(.unexpectedToken, "\(current.display) is given twice", at: current.range,
-                             help: "combine the conditions with 'and'")
+            throw Diagnostic(
+                .unexpectedToken, "\(current.display) is given twice", at: current.range,
+                help: "combine the conditions with 'and'")
         }
     }
 
@@ -723,8 +727,9 @@ public struct Parser {
                 guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "',' or ')'") }
                 depth -= 1
                 guard !items.isEmpty else {
-                    throw Diagnostic(.unexpectedToken, "an 'in' list needs at least one value",
-                                     at: operatorStart.union(previous?.range ?? operatorStart))
+                    throw Diagnostic(
+                        .unexpectedToken, "an 'in' list needs at least one value",
+                        at: operatorStart.union(previous?.range ?? operatorStart))
                 }
                 return made(.inList(left, items, negated: negated), previous?.range ?? operatorStart)
             }

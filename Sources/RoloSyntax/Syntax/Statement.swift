@@ -148,8 +148,9 @@ public indirect enum StatementKind: Sendable, Equatable {
     case revoke(role: Located<String>, user: Located<String>)
     case dropRole(name: Located<String>)
     /// `allow|deny ROLE ACTION ENTITY[.field,…] [scope own|team|all]`
-    case rule(effect: Located<String>, role: Located<String>, action: Located<String>, entity: EntityName,
-              fields: [Located<String>], scope: Located<String>?)
+    case rule(
+        effect: Located<String>, role: Located<String>, action: Located<String>, entity: EntityName,
+        fields: [Located<String>], scope: Located<String>?)
     /// `can USER ACTION ENTITY [KEY]`
     case can(user: Located<String>, action: Located<String>, entity: EntityName, key: Located<RecordKey>?)
     /// `as USER COMMAND`: an admin runs one command as another user.
