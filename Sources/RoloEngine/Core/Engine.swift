@@ -455,17 +455,10 @@ public final class Engine {
 
     /// Checks every column a query names: related entities must be readable and no field denied.
     func checkReadable(_ scope: QueryScope) throws {
-        var last: (entity: EntityDefinition, decision: AccessPolicy.Decision)? = nil
         for reference in scope.referenced {
             let (column, range) = (reference.column, reference.range)
-            let decision: AccessPolicy.Decision
-            if let last, last.entity === column.entity {
-                decision = last.decision
-            } else {
-                decision = try require("read", column.entity, at: range)
-                last = (column.entity, decision)
-            }
-            if !decision.deniedFields.isEmpty, let deny = decision.deniedFields[column.field.name] {
+            let decision = try require("read", column.entity, at: range)
+            if let deny = decision.deniedFields[column.field.name] {
                 throw Diagnostic(
                     .permissionDenied, "\(actor.handle) may not read \(column.entity.name).\(column.field.name)",
                     at: range, help: "denied by rule \(deny.description)")

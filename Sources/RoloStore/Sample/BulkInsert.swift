@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -6,7 +7,8 @@ protocol BulkBindable {
     func bind(to statement: OpaquePointer, at index: Int32) -> Int32
 }
 
-private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// `SQLITE_TRANSIENT`: SQLite copies the bound bytes (the Swift buffer is temporary).
+let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 extension String: BulkBindable {
     func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
@@ -49,6 +51,19 @@ extension Statement {
         sqlite3_reset(handle)
         guard code == SQLITE_DONE else {
             throw StoreError.sqlite("insert failed (\(code)): " + String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
+        }
+    }
+}
+
+extension DatabaseValue: BulkBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        switch storage {
+        case .null: return sqlite3_bind_null(statement, index)
+        case .int64(let n): return sqlite3_bind_int64(statement, index, n)
+        case .double(let d): return sqlite3_bind_double(statement, index, d)
+        case .string(let s): return s.bind(to: statement, at: index)
+        case .blob(let data):
+            return data.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
         }
     }
 }
