@@ -64,6 +64,66 @@ struct StoreOpeningTests {
         }
     }
 
+    /// A file written by schema version 1 (enum CHECKs as IN lists) is upgraded in place on open:
+    /// the CHECKs become OR chains, the data stays, and the constraint still holds.
+    @Test func upgradesAVersion1Database() throws {
+        let path = try folder() + "/v1.db"
+        let store = try CRMStore.open(path: path, mode: .createIfMissing)
+        try store.dbQueue.writeWithoutTransaction { db in
+            // Put the file back the way version 1 left it.
+            try db.execute(sql: "PRAGMA writable_schema = ON")
+            for entity in CRMSchema.entities {
+                var sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name])!
+                for field in entity.fields {
+                    if case .enumeration(let values) = field.type {
+                        sql = sql.replacingOccurrences(
+                            of: SchemaSQL.enumCheck(field.name, values), with: SchemaSQL.enumCheckV1(field.name, values))
+                    }
+                }
+                try db.execute(sql: "UPDATE sqlite_master SET sql = ? WHERE name = ?", arguments: [sql, entity.name])
+            }
+            let cookie = try Int.fetchOne(db, sql: "PRAGMA schema_version")!
+            try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)")
+            try db.execute(sql: "PRAGMA writable_schema = OFF")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2-enum-checks'")
+            try db.execute(sql: "PRAGMA user_version = 1")
+            try db.execute(sql: "UPDATE rolo_meta SET value = '1' WHERE key = 'schema_version'")
+            try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('x', 'X', 'now', 'now')")
+            try db.execute(
+                sql: "INSERT INTO deals (name, amount, stage, owner_id, created_at, updated_at) VALUES ('d', 1, 'won', 1, 'now', 'now')")
+        }
+        let v1 = try store.dbQueue.read { try String.fetchOne($0, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'")! }
+        #expect(v1.contains(#"CHECK ("outcome" IN ('ok', 'refused', 'error', 'dry_run'))"#))
+        try store.checkpoint()
+        try store.dbQueue.close()
+
+        let upgraded = try CRMStore.open(path: path)
+        try upgraded.dbQueue.read { db in
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 2)
+            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "2")
+            let audit = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'")!
+            #expect(audit.contains(#"CHECK ("outcome" = 'ok' OR "outcome" = 'refused' OR "outcome" = 'error' OR "outcome" = 'dry_run')"#))
+            for entity in CRMSchema.entities {
+                let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name])!
+                #expect(sql == SchemaSQL.createTable(entity), "\(entity.name) after the upgrade")
+            }
+            #expect(try String.fetchOne(db, sql: "SELECT stage FROM deals WHERE name = 'd'") == "won")
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            // The point of the change: no temporary b-tree is built to check a written row.
+            let plan = try Row.fetchAll(
+                db, sql: "EXPLAIN INSERT INTO audit_log (at, command, outcome) VALUES ('now', 'count deals', 'ok')"
+            ).map { $0["opcode"] as String }
+            #expect(plan.contains("Insert"))
+            #expect(!plan.contains("OpenEphemeral"))
+        }
+        #expect(throws: DatabaseError.self) {
+            try upgraded.dbQueue.write { db in
+                try db.execute(sql: "UPDATE deals SET stage = 'maybe' WHERE name = 'd'")
+            }
+        }
+        try upgraded.dbQueue.write { db in try db.execute(sql: "UPDATE deals SET stage = 'lost' WHERE name = 'd'") }
+    }
+
     @Test func schemaHasConstraintsAndIndexes() throws {
         let store = try CRMStore.inMemory()
         try store.dbQueue.read { db in
