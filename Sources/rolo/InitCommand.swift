@@ -7,7 +7,7 @@ import RoloSyntax
 
 /// `rolo init FILE --admin HANDLE`: an empty CRM with its first admin — or, on a database whose
 /// admins are all gone, a new admin (the recovery path).
-struct InitCommand: AsyncParsableCommand {
+struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create an empty CRM database with its first admin (or recover one that has no active admin).")
@@ -21,7 +21,7 @@ struct InitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The admin's full name.")
     var name: String?
 
-    func run() async throws {
+    func run() throws {
         let existed = FileManager.default.fileExists(atPath: file)
         do {
             let store = try CRMStore.open(path: file, mode: .createIfMissing)

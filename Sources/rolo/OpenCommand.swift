@@ -24,7 +24,7 @@ struct SessionOptions: ParsableArguments {
 }
 
 /// The default: `rolo --db FILE [--user HANDLE] [-c COMMAND | SCRIPT]`.
-struct OpenCommand: AsyncParsableCommand {
+struct OpenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "open", abstract: "Open a CRM database (the default command).", shouldDisplay: false)
 
@@ -36,7 +36,7 @@ struct OpenCommand: AsyncParsableCommand {
     @Argument(help: "A script to run (- for standard input), then NAME=VALUE parameters.")
     var script: [String] = []
 
-    func run() async throws {
+    func run() throws {
         guard let path = db ?? ProcessInfo.processInfo.environment["ROLO_DB"] else {
             // Exit status 2 (usage), as documented, rather than argument-parser's 64.
             FileHandle.standardError.write(
@@ -49,7 +49,7 @@ struct OpenCommand: AsyncParsableCommand {
 }
 
 /// `rolo demo [FILE]`: a sandbox filled with the sample company, opened as admin.
-struct DemoCommand: AsyncParsableCommand {
+struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Create (or reopen) a sandbox database filled with a realistic sample company.")
@@ -77,7 +77,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         let fileManager = FileManager.default
         if fresh {
             for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }

@@ -6,7 +6,7 @@ import RoloStore
 
 /// `rolo`: open a CRM database in the shell, run one command, or run a script.
 @main
-struct RoloCommand: AsyncParsableCommand {
+struct RoloCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rolo",
         abstract: "A shell and scripting language for the people who run a CRM.",

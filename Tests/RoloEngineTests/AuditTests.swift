@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
-import RoloEngine
 import RoloStore
 import RoloSyntax
 import RoloTestSupport
 import Testing
+
+@testable import RoloEngine
 
 @Suite("Audit log")
 struct AuditTests {
@@ -31,6 +32,23 @@ struct AuditTests {
         }
         let summary = rows.map { "\($0["handle"] as String)/\(($0["by"] as String?) ?? "-")/\($0["outcome"] as String)" }
         #expect(summary == ["admin/-/ok", "admin/-/ok", "admin/-/error", "admin/-/ok", "admin/-/dry_run", "bob/-/refused", "bob/admin/ok"])
+    }
+
+    /// The chain's digest is a stored format: these hashes were computed outside Rolo (Python's
+    /// hashlib over "len:field|len:field|…"), so a change to how the text is built fails here
+    /// before it breaks the chains already written.
+    @Test func digestIsTheDocumentedFormat() {
+        #expect(
+            AuditLog.digest(
+                id: 1, at: "2026-11-22T10:00:00Z", user: 3, impersonator: nil, command: #"count contacts where company = "Acme Inc""#,
+                outcome: "ok", rows: 1_234_567_890_123, message: nil, previous: AuditLog.genesis)
+                == "d9ec9d268de79b40d5af39240fdb6d9847e629461bff97e8b5a2580a6ad38860")
+        #expect(
+            AuditLog.digest(
+                id: 9_876_543_210, at: "2026-11-22T10:00:00.125Z", user: nil, impersonator: -7,
+                command: #"update deal 1 set name = "Café ☕""#, outcome: "error", rows: -1, message: "E301 unknown field",
+                previous: String(repeating: "ab", count: 32))
+                == "1d13f29edec3b58a4c892b357aec8a148635bf80a32c3cb4ef5de4c401c4a640")
     }
 
     @Test func verifyFindsAlteredAndMissingEntries() throws {

@@ -50,21 +50,34 @@ enum AuditLog {
         message: String?, previous: String
     ) -> String {
         // Each field length-prefixed ("5:hello"), joined by "|": no field can pass for another.
+        // Numbers are written in decimal straight into the bytes: this runs for every command.
         var text: [UInt8] = []
-        text.reserveCapacity(command.utf8.count + (message?.utf8.count ?? 0) + 160)
+        text.reserveCapacity(command.utf8.count + (message?.utf8.count ?? 0) + 200)
         func add(_ field: String) {
             if !text.isEmpty { text.append(UInt8(ascii: "|")) }
-            text.append(contentsOf: String(field.utf8.count).utf8)
-            text.append(UInt8(ascii: ":"))
-            text.append(contentsOf: field.utf8)
+            var field = field
+            field.withUTF8 { bytes in
+                appendDecimal(UInt64(bytes.count), to: &text)
+                text.append(UInt8(ascii: ":"))
+                text.append(contentsOf: bytes)
+            }
         }
-        add(String(id))
+        func add(_ number: Int64?) {
+            if !text.isEmpty { text.append(UInt8(ascii: "|")) }
+            guard let number else { return text.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ":")]) }
+            let digits = decimalLength(number.magnitude)
+            appendDecimal(UInt64(digits + (number < 0 ? 1 : 0)), to: &text)
+            text.append(UInt8(ascii: ":"))
+            if number < 0 { text.append(UInt8(ascii: "-")) }
+            appendDecimal(number.magnitude, to: &text)
+        }
+        add(id)
         add(at)
-        add(user.map(String.init) ?? "")
-        add(impersonator.map(String.init) ?? "")
+        add(user)
+        add(impersonator)
         add(command)
         add(outcome)
-        add(rows.map(String.init) ?? "")
+        add(rows)
         add(message ?? "")
         add(previous)
         var hasher = SHA256()
@@ -82,6 +95,30 @@ enum AuditLog {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends `value` in decimal, as `String(value)` spells it.
+    private static func appendDecimal(_ value: UInt64, to text: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var rest = value
+            var start = 20
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            text.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
+    private static func decimalLength(_ value: UInt64) -> Int {
+        var rest = value
+        var length = 1
+        while rest >= 10 {
+            rest /= 10
+            length += 1
+        }
+        return length
+    }
 
     /// Walks the chain and reports the first broken link.
     static func verify(db: Database, output: OutputSink) throws -> CommandResult {

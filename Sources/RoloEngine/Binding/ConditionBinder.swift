@@ -173,7 +173,7 @@ extension ExpressionBinder {
         let collate = (ltype == .email) ? " COLLATE NOCASE" : ""
         switch op {
         case .notEqual: return lsql + " IS NOT " + rsql + collate
-        default: return lsql + " \(op.rawValue) " + rsql + collate
+        default: return lsql + (" " + op.rawValue + " ") + rsql + collate
         }
     }
 }

@@ -79,6 +79,9 @@ public final class EntityDefinition: Sendable {
     public let titleSQL: String
     /// `titleSQL` cut at each `$.`, so `title(alias:)` only joins.
     private let titlePieces: [Substring]
+    /// Fields by name and by relation name, for the binder's lookups (every name in every command).
+    private let fieldsByName: [String: FieldDefinition]
+    private let fieldsByRelation: [String: FieldDefinition]
     public let indexes: [IndexDefinition]
     /// Table-level constraints beyond column ones (composite keys, CHECKs).
     public let tableConstraints: [String]
@@ -106,18 +109,21 @@ public final class EntityDefinition: Sendable {
         }
         pieces.append(rest)
         self.titlePieces = pieces
+        self.fieldsByName = Dictionary(fields.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.fieldsByRelation = Dictionary(
+            fields.compactMap { field in field.relationName.map { ($0, field) } }, uniquingKeysWith: { first, _ in first })
         self.indexes = indexes
         self.tableConstraints = tableConstraints
         self.kind = kind
     }
 
     public func field(named name: String) -> FieldDefinition? {
-        fields.first { $0.name == name }
+        fieldsByName[name]
     }
 
     /// The field for a relation name (`account` → `account_id`).
     public func relation(named name: String) -> FieldDefinition? {
-        fields.first { $0.relationName == name }
+        fieldsByRelation[name]
     }
 
     /// The title expression for a table aliased as `alias`.

@@ -20,7 +20,7 @@ public struct DirectStatement {
     public func bind(_ arguments: [DatabaseValue]) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
+        // No sqlite3_clear_bindings: every parameter is bound below (the count is checked).
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard expected == arguments.count else {
             // Our SQL generator and its arguments disagree: a bug, never a user error.

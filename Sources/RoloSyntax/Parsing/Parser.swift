@@ -763,20 +763,38 @@ public struct Parser {
     // MARK: - Values
 
     mutating func parseValue() throws(Diagnostic) -> Expression {
-        try parseBinary([.plus: .add, .minus: .subtract]) { parser throws(Diagnostic) in try parser.parseTerm() }
+        try parseBinary(Parser.additive) { parser throws(Diagnostic) in try parser.parseTerm() }
     }
 
     private mutating func parseTerm() throws(Diagnostic) -> Expression {
-        try parseBinary([.star: .multiply, .slash: .divide]) { parser throws(Diagnostic) in try parser.parseUnary() }
+        try parseBinary(Parser.multiplicative) { parser throws(Diagnostic) in try parser.parseUnary() }
+    }
+
+    /// The operators of each precedence level. A function, not a dictionary literal: every value in
+    /// every command passes through here, and a literal would build a dictionary each time.
+    private static func additive(_ symbol: Token.Symbol) -> ArithmeticOperator? {
+        switch symbol {
+        case .plus: .add
+        case .minus: .subtract
+        default: nil
+        }
+    }
+
+    private static func multiplicative(_ symbol: Token.Symbol) -> ArithmeticOperator? {
+        switch symbol {
+        case .star: .multiply
+        case .slash: .divide
+        default: nil
+        }
     }
 
     /// One left-associative precedence level: `operand { op operand }`.
     private mutating func parseBinary(
-        _ operators: [Token.Symbol: ArithmeticOperator],
+        _ operators: (Token.Symbol) -> ArithmeticOperator?,
         operand: (inout Parser) throws(Diagnostic) -> Expression
     ) throws(Diagnostic) -> Expression {
         var left = try operand(&self)
-        while case .symbol(let symbol) = current.kind, let op = operators[symbol] {
+        while case .symbol(let symbol) = current.kind, let op = operators(symbol) {
             _ = advance()
             skipNewlines()
             let right = try operand(&self)
