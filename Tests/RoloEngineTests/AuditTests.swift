@@ -51,6 +51,22 @@ struct AuditTests {
                 == "1d13f29edec3b58a4c892b357aec8a148635bf80a32c3cb4ef5de4c401c4a640")
     }
 
+    /// A transaction's entries are written together at commit (one read of the chain's head):
+    /// every entry lands, in order, and the chain verifies.
+    @Test func aTransactionsEntriesKeepTheChain() throws {
+        let engine = try engineWithHistory()
+        let before = try engine.store.dbQueue.read { try Int.fetchOne($0, sql: "SELECT max(id) FROM audit_log") ?? 0 }
+        let commands = (1...57).map { "count deals where amount > \($0)" }
+        #expect(run(engine, "begin").error == nil)
+        for command in commands { #expect(run(engine, command).error == nil) }
+        #expect(run(engine, "commit").error == nil)
+        let written = try engine.store.dbQueue.read { db in
+            try String.fetchAll(db, sql: "SELECT command FROM audit_log WHERE id > ? ORDER BY id", arguments: [before])
+        }
+        #expect(Array(written.prefix(commands.count + 1)) == ["begin"] + commands)
+        #expect(run(engine, "verify audit").output.contains("chain is intact"))
+    }
+
     @Test func verifyFindsAlteredAndMissingEntries() throws {
         let engine = try engineWithHistory()
         #expect(run(engine, "verify audit").output.contains("chain is intact"))
