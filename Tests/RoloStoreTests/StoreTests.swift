@@ -97,7 +97,10 @@ struct StoreOpeningTests {
         try store.checkpoint()
         try store.dbQueue.close()
 
+        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 1))
         let upgraded = try CRMStore.open(path: path)
+        // The new version is in the file's header, where an older Rolo looks before opening it.
+        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 2))
         try upgraded.dbQueue.read { db in
             #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 2)
             #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "2")

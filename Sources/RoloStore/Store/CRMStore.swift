@@ -49,7 +49,13 @@ public final class CRMStore: Sendable {
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration())
             let store = CRMStore(path: path, dbQueue: queue)
+            let upToDate = try queue.read { try Migrations.migrator.hasCompletedMigrations($0) }
             try Migrations.migrator.migrate(queue)
+            if !upToDate {
+                // Put the new schema version in the file's header now, not only in the WAL: an
+                // older Rolo reads the header to refuse a newer file before SQLite opens it.
+                try store.checkpoint()
+            }
             return store
         } catch let error as DatabaseError {
             throw StoreError.sqlite("cannot open '\(path)': \(error.message ?? error.description)")
