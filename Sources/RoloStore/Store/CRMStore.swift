@@ -30,7 +30,8 @@ public final class CRMStore: Sendable {
         if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
             throw StoreError.folderMissing(path: path, folder: folder)
         }
-        switch DatabaseFileCheck.inspect(path: path) {
+        let verdict = DatabaseFileCheck.inspect(path: path)
+        switch verdict {
         case .absent:
             if mode == .existing { throw StoreError.fileMissing(path: path) }
         case .empty:
@@ -49,11 +50,10 @@ public final class CRMStore: Sendable {
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration())
             let store = CRMStore(path: path, dbQueue: queue)
-            let upToDate = try queue.read { try Migrations.migrator.hasCompletedMigrations($0) }
             try Migrations.migrator.migrate(queue)
-            if !upToDate {
-                // Put the new schema version in the file's header now, not only in the WAL: an
-                // older Rolo reads the header to refuse a newer file before SQLite opens it.
+            if verdict != .rolo(schemaVersion: CRMSchema.version) {
+                // New, upgraded, or its header still in the WAL: put the schema version in the
+                // file's header now, where an older Rolo looks to refuse a newer file.
                 try store.checkpoint()
             }
             return store
