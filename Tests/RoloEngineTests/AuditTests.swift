@@ -51,6 +51,18 @@ struct AuditTests {
                 == "1d13f29edec3b58a4c892b357aec8a148635bf80a32c3cb4ef5de4c401c4a640")
     }
 
+    /// The digest and the CSV export write numbers through `DecimalBytes`; both formats are
+    /// `String(value)`'s spelling.
+    @Test func decimalBytesSpellNumbersAsStringDoes() {
+        let values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 1_234_567_890_123, -987_654_321, .max, .min, .min + 1]
+        for value in values {
+            var bytes: [UInt8] = [UInt8(ascii: "x")]
+            DecimalBytes.append(value, to: &bytes)
+            #expect(String(decoding: bytes.dropFirst(), as: UTF8.self) == String(value))
+            #expect(DecimalBytes.count(value) == String(value).utf8.count, "count of \(value)")
+        }
+    }
+
     /// A transaction's entries are written together at commit (one read of the chain's head):
     /// every entry lands, in order, and the chain verifies.
     @Test func aTransactionsEntriesKeepTheChain() throws {

@@ -57,7 +57,7 @@ enum AuditLog {
             if !text.isEmpty { text.append(UInt8(ascii: "|")) }
             var field = field
             field.withUTF8 { bytes in
-                appendDecimal(UInt64(bytes.count), to: &text)
+                DecimalBytes.append(Int64(bytes.count), to: &text)
                 text.append(UInt8(ascii: ":"))
                 text.append(contentsOf: bytes)
             }
@@ -65,11 +65,9 @@ enum AuditLog {
         func add(_ number: Int64?) {
             if !text.isEmpty { text.append(UInt8(ascii: "|")) }
             guard let number else { return text.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ":")]) }
-            let digits = decimalLength(number.magnitude)
-            appendDecimal(UInt64(digits + (number < 0 ? 1 : 0)), to: &text)
+            DecimalBytes.append(Int64(DecimalBytes.count(number)), to: &text)
             text.append(UInt8(ascii: ":"))
-            if number < 0 { text.append(UInt8(ascii: "-")) }
-            appendDecimal(number.magnitude, to: &text)
+            DecimalBytes.append(number, to: &text)
         }
         add(id)
         add(at)
@@ -95,30 +93,6 @@ enum AuditLog {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// Appends `value` in decimal, as `String(value)` spells it.
-    private static func appendDecimal(_ value: UInt64, to text: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var rest = value
-            var start = 20
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            text.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
-        }
-    }
-
-    private static func decimalLength(_ value: UInt64) -> Int {
-        var rest = value
-        var length = 1
-        while rest >= 10 {
-            rest /= 10
-            length += 1
-        }
-        return length
-    }
 
     /// Walks the chain and reports the first broken link.
     static func verify(db: Database, output: OutputSink) throws -> CommandResult {

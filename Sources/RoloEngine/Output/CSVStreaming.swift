@@ -24,7 +24,7 @@ extension CSVWriter {
                 case SQLITE_INTEGER where money[column]:
                     line.append(contentsOf: ValueFormatter.raw(sqlite3_column_int64(handle, index).databaseValue, .money).utf8)
                 case SQLITE_INTEGER:
-                    appendInteger(sqlite3_column_int64(handle, index), to: &line)
+                    DecimalBytes.append(sqlite3_column_int64(handle, index), to: &line)
                 default:
                     guard let text = sqlite3_column_text(handle, index) else { break }
                     let length = Int(sqlite3_column_bytes(handle, index))
@@ -46,28 +46,5 @@ extension CSVWriter {
             count += 1
         }
         return count
-    }
-
-    private func appendInteger(_ value: Int64, to line: inout [UInt8]) {
-        if value == 0 {
-            line.append(UInt8(ascii: "0"))
-            return
-        }
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var magnitude = value.magnitude
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while magnitude > 0 {
-                buffer[count] = UInt8(48 + magnitude % 10)
-                magnitude /= 10
-                count += 1
-            }
-            if value < 0 { line.append(UInt8(ascii: "-")) }
-            for i in stride(from: count - 1, through: 0, by: -1) { line.append(buffer[i]) }
-        }
     }
 }
