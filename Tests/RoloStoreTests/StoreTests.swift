@@ -64,16 +64,15 @@ struct StoreOpeningTests {
         }
     }
 
-    /// A file written by schema version 1 (enum CHECKs as IN lists) is upgraded in place on open:
-    /// the CHECKs become OR chains, the data stays, and the constraint still holds.
-    @Test func upgradesAVersion1Database() throws {
+    /// A file the way schema version 1 left it (enum CHECKs as IN lists), holding one deal.
+    func version1File() throws -> String {
         let path = try folder() + "/v1.db"
         let store = try CRMStore.open(path: path, mode: .createIfMissing)
         try store.dbQueue.writeWithoutTransaction { db in
-            // Put the file back the way version 1 left it.
             try db.execute(sql: "PRAGMA writable_schema = ON")
             for entity in CRMSchema.entities {
-                var sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name])!
+                var sql = try #require(
+                    try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name]))
                 for field in entity.fields {
                     if case .enumeration(let values) = field.type {
                         sql = sql.replacingOccurrences(
@@ -82,7 +81,7 @@ struct StoreOpeningTests {
                 }
                 try db.execute(sql: "UPDATE sqlite_master SET sql = ? WHERE name = ?", arguments: [sql, entity.name])
             }
-            let cookie = try Int.fetchOne(db, sql: "PRAGMA schema_version")!
+            let cookie = try #require(try Int.fetchOne(db, sql: "PRAGMA schema_version"))
             try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)")
             try db.execute(sql: "PRAGMA writable_schema = OFF")
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2-enum-checks'")
@@ -92,11 +91,17 @@ struct StoreOpeningTests {
             try db.execute(
                 sql: "INSERT INTO deals (name, amount, stage, owner_id, created_at, updated_at) VALUES ('d', 1, 'won', 1, 'now', 'now')")
         }
-        let v1 = try store.dbQueue.read { try String.fetchOne($0, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'")! }
-        #expect(v1.contains(#"CHECK ("outcome" IN ('ok', 'refused', 'error', 'dry_run'))"#))
+        let v1 = try store.dbQueue.read { try String.fetchOne($0, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'") }
+        #expect(v1?.contains(#"CHECK ("outcome" IN ('ok', 'refused', 'error', 'dry_run'))"#) == true)
         try store.checkpoint()
         try store.dbQueue.close()
+        return path
+    }
 
+    /// A file written by schema version 1 (enum CHECKs as IN lists) is upgraded in place on open:
+    /// the CHECKs become OR chains, the data stays, and the constraint still holds.
+    @Test func upgradesAVersion1Database() throws {
+        let path = try version1File()
         #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 1))
         let upgraded = try CRMStore.open(path: path)
         // The new version is in the file's header, where an older Rolo looks before opening it.
@@ -125,6 +130,21 @@ struct StoreOpeningTests {
             }
         }
         try upgraded.dbQueue.write { db in try db.execute(sql: "UPDATE deals SET stage = 'lost' WHERE name = 'd'") }
+    }
+
+    /// An upgrade that cannot get the write lock (another program is writing) says so, after the
+    /// busy timeout, and leaves the file at version 1.
+    @Test func aLockedUpgradeSaysSoAndChangesNothing() throws {
+        let path = try version1File()
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true  // the lock stays held across accesses
+        let other = try DatabaseQueue(path: path, configuration: holding)
+        try other.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
+        #expect(throws: StoreError.locked(path: path)) { try CRMStore.open(path: path) }
+        try other.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") }
+        try other.close()
+        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 1))
+        #expect(StoreError.locked(path: path).description.contains("another program is writing to it"))
     }
 
     @Test func schemaHasConstraintsAndIndexes() throws {

@@ -58,7 +58,14 @@ public final class CRMStore: Sendable {
             }
             return store
         } catch let error as DatabaseError {
-            throw StoreError.sqlite("cannot open '\(path)': \(error.message ?? error.description)")
+            switch error.resultCode {
+            case .SQLITE_READONLY:
+                throw StoreError.readOnly(path: path)
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                throw StoreError.locked(path: path)
+            default:
+                throw StoreError.sqlite("cannot open '\(path)': \(error.message ?? error.description)")
+            }
         }
     }
 
@@ -69,10 +76,13 @@ public final class CRMStore: Sendable {
         return CRMStore(path: ":memory:", dbQueue: queue)
     }
 
+    /// How long an open or a write waits for another program's write lock.
+    static let busyTimeoutSeconds = 5
+
     static func configuration() -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(5)
+        config.busyMode = .timeout(TimeInterval(busyTimeoutSeconds))
         config.label = "rolo"
         // `begin` … `commit` and scripts keep one transaction open across statements.
         config.allowsUnsafeTransactions = true

@@ -5,6 +5,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case notARoloDatabase(path: String, reason: String)
     case newerSchema(path: String, found: Int, supported: Int)
     case alreadyExists(path: String)
+    case readOnly(path: String)
+    case locked(path: String)
     case sqlite(String)
 
     public var description: String {
@@ -21,6 +23,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
                 "'\(path)' was written by a newer Rolo (schema version \(found); this build understands up to \(supported)); upgrade Rolo to open it"
         case .alreadyExists(let path):
             return "'\(path)' already exists; choose another file or remove it first"
+        case .readOnly(let path):
+            return
+                "cannot open '\(path)': the file is read-only, and Rolo writes to every database it opens (each command's audit entry, and schema upgrades); get write access to it, or work on a copy"
+        case .locked(let path):
+            return
+                "cannot open '\(path)': another program is writing to it (Rolo waited \(CRMStore.busyTimeoutSeconds) seconds); try again when it has finished — a `begin` left open in another rolo session holds the file until commit or rollback"
         case .sqlite(let message):
             return message
         }
