@@ -95,11 +95,18 @@ public final class Shell {
         return status
     }
 
-    /// At the end of non-interactive input: an open transaction is rolled back, saying so.
-    public func finishNonInteractive() {
-        guard engine.inTransaction else { return }
-        try? engine.endTransaction(commit: false)
-        errors.line("rolo: the transaction left open was rolled back")
+    /// At the end of non-interactive input (a script, `-c`, standard input): a transaction that
+    /// `begin` opened and nothing committed is rolled back, said so, audited, and the input fails
+    /// (psql's ON_ERROR_STOP habit); read entries still waiting for the lock are written or spooled.
+    /// - Returns: the exit status to use instead, if the input failed here.
+    public func finishNonInteractive(file: String? = nil) -> ExitStatus? {
+        guard engine.finish(closing: "rollback (end of input with the transaction still open)") else { return nil }
+        report(
+            Diagnostic(
+                .transactionLeftOpen, "the transaction opened with `begin` was never committed: it was rolled back and nothing of it was kept",
+                help: "end the transaction with commit (or rollback) before the input ends"),
+            source: nil, file: file)
+        return .failure
     }
 
     /// The interactive loop: read, continue unfinished input, run, repeat until quit or Ctrl-D.
@@ -133,6 +140,7 @@ public final class Shell {
                     report(error, source: nil, file: nil)
                 }
             }
+            engine.finish()
             flush()
         }
         var buffer = ""

@@ -21,9 +21,21 @@ enum Launcher {
         }
         let store: CRMStore
         do {
-            store = try CRMStore.open(path: path, mode: mode)
+            store = try CRMStore.open(path: path, mode: mode, readOnly: session.readOnly)
         } catch {
             return fail("\(error)", .failure)
+        }
+        if store.isReadOnly {
+            errors.line("read-only: changes are refused; reads are not audited")
+        }
+        if let seconds = session.busyTimeout {
+            store.busy.timeout = seconds
+        }
+        if isatty(STDERR_FILENO) == 1 {
+            // On a terminal, a wait of more than a second says why nothing happens.
+            store.busy.onWait = {
+                FileHandle.standardError.write(Data("waiting for another writer…\n".utf8))
+            }
         }
         let environment = ProcessInfo.processInfo.environment
         if let admins = try? Engine.activeAdmins(in: store), admins.isEmpty {
@@ -52,7 +64,8 @@ enum Launcher {
         let shell = Shell(engine: engine, output: output, errors: errors)
 
         if let command = session.command {
-            return shell.runSource(command, file: nil, exitCodeForDryRun: session.exitCode)
+            let status = shell.runSource(command, file: nil, exitCodeForDryRun: session.exitCode)
+            return shell.finishNonInteractive() ?? status
         }
         if let scriptPath = script.first {
             var parameters: [String: String] = [:]
@@ -80,7 +93,9 @@ enum Launcher {
                 }
                 source = String(decoding: data, as: UTF8.self)
             }
-            return shell.runSource(source, file: scriptPath == "-" ? "<stdin>" : scriptPath, exitCodeForDryRun: session.exitCode)
+            let file = scriptPath == "-" ? "<stdin>" : scriptPath
+            let status = shell.runSource(source, file: file, exitCodeForDryRun: session.exitCode)
+            return shell.finishNonInteractive(file: file) ?? status
         }
         if isatty(STDIN_FILENO) == 1 {
             let home = environment["HOME"] ?? "."
@@ -96,7 +111,8 @@ enum Launcher {
         }
         // Standard input is a pipe or file: read it as a script.
         let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        return shell.runSource(source, file: "<stdin>", exitCodeForDryRun: session.exitCode)
+        let status = shell.runSource(source, file: "<stdin>", exitCodeForDryRun: session.exitCode)
+        return shell.finishNonInteractive(file: "<stdin>") ?? status
     }
 
     /// `ROLO_NOW=2026-11-22T10:00:00Z` fixes the clock (transcripts and demos).

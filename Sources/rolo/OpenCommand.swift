@@ -21,6 +21,12 @@ struct SessionOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Exit with status 4 when a dry-run found changes (like diff).")
     var exitCode = false
+
+    @Flag(name: .long, help: "Open the database read-only: reads work and are not audited; changes are refused.")
+    var readOnly = false
+
+    @Option(name: .long, help: "Seconds a change waits for another session's write (default 30).")
+    var busyTimeout: Double?
 }
 
 /// The default: `rolo --db FILE [--user HANDLE] [-c COMMAND | SCRIPT]`.

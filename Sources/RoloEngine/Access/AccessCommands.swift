@@ -50,7 +50,7 @@ struct AccessCommands {
             decision.deniedFields.isEmpty
             ? "" : "; except " + decision.deniedFields.keys.sorted().map { "\(entity.name).\($0)" }.joined(separator: ", ")
         if let key {
-            let id = try RecordLookup.id(of: key, in: entity, db: db)
+            let id = try RecordLookup.id(of: key, in: entity, db: db, readableBy: engine)
             if try !RecordLookup.isInScope(id, of: entity, level: scope, policy: policy, db: db) {
                 let owner =
                     try RecordLookup.ownerHandle(of: id, in: entity, db: db).map { "\(entity.singular) \(id) belongs to \($0); " } ?? ""

@@ -10,13 +10,16 @@ import RoloSyntax
 /// entry that was altered, inserted or removed.
 enum AuditLog {
     static let genesis = String(repeating: "0", count: 64)
+    /// Prefix of a hash made with the audit key (HMAC-SHA-256): it cannot be recomputed without the key.
+    static let keyedPrefix = "k:"
 
-    static func append(_ entry: Engine.AuditEntry, db: Database) throws {
-        try append([entry], db: db)
+    static func append(_ entry: Engine.AuditEntry, db: Database, key: AuditKey? = nil) throws {
+        try append([entry], db: db, key: key)
     }
 
-    /// Appends entries in order, reading the chain's head once (the caller holds the write lock).
-    static func append(_ entries: [Engine.AuditEntry], db: Database) throws {
+    /// Appends entries in order. The caller holds the write lock (a `BEGIN IMMEDIATE`
+    /// transaction), so the chain's head read here cannot be overtaken by another writer.
+    static func append(_ entries: [Engine.AuditEntry], db: Database, key: AuditKey? = nil) throws {
         guard !entries.isEmpty else { return }
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
         var previous: String = last?["hash"] ?? genesis
@@ -24,33 +27,82 @@ enum AuditLog {
         let insert = DirectStatement(
             statement: try db.cachedStatement(
                 sql: """
-                    INSERT INTO audit_log (id, at, user_id, impersonator_id, command, outcome, rows, message, prev_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit_log (id, at, user_id, impersonator_id, command, outcome, rows, message, change_set_id, prev_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """))
         defer { insert.finish() }
         for entry in entries {
             id += 1
             let rows = entry.rows.map(Int64.init)
+            // What is stored is what is hashed: a NUL would be cut from the stored text.
+            let command = storable(entry.command)
+            let message = entry.message.map(storable)
             let hash = digest(
-                id: id, at: entry.at, user: entry.userID, impersonator: entry.impersonatorID, command: entry.command,
-                outcome: entry.outcome, rows: rows, message: entry.message, previous: previous)
+                id: id, at: entry.at, user: entry.userID, impersonator: entry.impersonatorID, command: command,
+                outcome: entry.outcome, rows: rows, message: message, changeSet: entry.changeSetID, previous: previous, key: key)
             try insert.bind([
                 id.databaseValue, entry.at.databaseValue, entry.userID.databaseValue, entry.impersonatorID.databaseValue,
-                entry.command.databaseValue, entry.outcome.databaseValue, rows.databaseValue, entry.message.databaseValue,
-                previous.databaseValue, hash.databaseValue,
+                command.databaseValue, entry.outcome.databaseValue, rows.databaseValue, message.databaseValue,
+                entry.changeSetID.databaseValue, previous.databaseValue, hash.databaseValue,
             ])
             _ = try insert.step()
             previous = hash
         }
     }
 
-    /// SHA-256, in lowercase hex, of the entry's fields and the previous entry's hash.
+    /// Text as it can be stored: NUL (which SQLite's C strings would cut) shown as ␀.
+    static func storable(_ text: String) -> String {
+        guard text.utf8.contains(0) else { return text }
+        return text.replacingOccurrences(of: "\u{0}", with: "\u{2400}")
+    }
+
+    /// The chain link of an entry: SHA-256 of its fields, or with a key an HMAC (prefixed `k:`).
+    static func digest(
+        id: Int64, at: String, user: Int64?, impersonator: Int64?, command: String, outcome: String, rows: Int64?,
+        message: String?, changeSet: Int64?, previous: String, key: AuditKey?
+    ) -> String {
+        let text = digestText(
+            id: id, at: at, user: user, impersonator: impersonator, command: command, outcome: outcome, rows: rows, message: message,
+            changeSet: changeSet, previous: previous)
+        guard let key else {
+            var hasher = SHA256()
+            text.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            return hex(hasher.finalize())
+        }
+        var mac = HMAC<SHA256>(key: key.key)
+        text.withUnsafeBytes { mac.update(data: $0) }
+        return keyedPrefix + hex(mac.finalize())
+    }
+
+    /// SHA-256, in lowercase hex, of an entry without a change set (the format pinned by tests).
     static func digest(
         id: Int64, at: String, user: Int64?, impersonator: Int64?, command: String, outcome: String, rows: Int64?,
         message: String?, previous: String
     ) -> String {
-        // Each field length-prefixed ("5:hello"), joined by "|": no field can pass for another.
-        // Numbers are written in decimal straight into the bytes: this runs for every command.
+        digest(
+            id: id, at: at, user: user, impersonator: impersonator, command: command, outcome: outcome, rows: rows, message: message,
+            changeSet: nil, previous: previous, key: nil)
+    }
+
+    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let bytes = Array(digest)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[2 * index] = hexDigits[Int(byte >> 4)]
+                buffer[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+            }
+            return bytes.count * 2
+        }
+    }
+
+    /// The bytes an entry's link is computed over: each field length-prefixed ("5:hello"), joined
+    /// by "|", so no field can pass for another; an entry naming a change set ends with "|cs:" and
+    /// that field (entries without one keep the original format). Numbers are written in decimal
+    /// straight into the bytes: this runs for every command.
+    static func digestText(
+        id: Int64, at: String, user: Int64?, impersonator: Int64?, command: String, outcome: String, rows: Int64?,
+        message: String?, changeSet: Int64?, previous: String
+    ) -> [UInt8] {
         var text: [UInt8] = []
         text.reserveCapacity(command.utf8.count + (message?.utf8.count ?? 0) + 200)
         func add(_ field: String) {
@@ -78,55 +130,142 @@ enum AuditLog {
         add(rows)
         add(message ?? "")
         add(previous)
-        var hasher = SHA256()
-        text.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        let digest = hasher.finalize()
-        return digest.withUnsafeBytes { bytes in
-            String(unsafeUninitializedCapacity: 64) { buffer in
-                for (index, byte) in bytes.enumerated() {
-                    buffer[2 * index] = hexDigits[Int(byte >> 4)]
-                    buffer[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
-                }
-                return 64
-            }
+        if let changeSet {
+            text.append(contentsOf: Array("|cs".utf8))
+            add(changeSet)
         }
+        return text
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Walks the chain and reports the first broken link.
-    static func verify(db: Database, output: OutputSink) throws -> CommandResult {
+    /// The head of the chain: the last entry's number and hash, to keep outside the database.
+    static func anchor(db: Database) throws -> (id: Int64, hash: String)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1") else { return nil }
+        return (row["id"], row["hash"] ?? "")
+    }
+
+    /// Walks the whole chain and reports the first broken link and every later one; with an
+    /// anchor (an entry number and hash kept outside the database) it also detects a log cut
+    /// short after the anchor was taken, or a chain recomputed from scratch.
+    static func verify(db: Database, key: AuditKey?, anchor: (id: Int64, hash: String)?, output: OutputSink) throws -> CommandResult {
         let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY id")
         var previous = genesis
         var expectedID: Int64 = 1
         var count = 0
+        var problems: [String] = []
+        var keyedSeen = false
+        var unverifiable: Int64? = nil
+        var anchorHash: String? = nil
         while let row = try cursor.next() {
             let id: Int64 = row["id"]
             if id != expectedID {
-                throw problem("audit entries \(expectedID)\(id - 1 > expectedID ? "–\(id - 1)" : "") are missing")
+                problems.append("audit entries \(expectedID)\(id - 1 > expectedID ? "–\(id - 1)" : "") are missing")
             }
-            let stored: String? = row["hash"]
+            let stored: String = row["hash"] ?? ""
             let prev: String? = row["prev_hash"]
-            let recomputed = digest(
-                id: id, at: row["at"], user: row["user_id"], impersonator: row["impersonator_id"], command: row["command"],
-                outcome: row["outcome"], rows: row["rows"], message: row["message"], previous: previous)
-            if prev != previous {
-                throw problem("audit entry \(id) does not follow entry \(id - 1): an entry before it was changed or removed")
+            let keyed = stored.hasPrefix(keyedPrefix)
+            if id == anchor?.id { anchorHash = stored }
+            if prev != previous, id == expectedID {
+                problems.append("audit entry \(id) does not follow entry \(id - 1): an entry before it was changed or removed")
             }
-            if stored != recomputed {
-                throw problem("audit entry \(id) was altered after it was written")
+            if keyed {
+                keyedSeen = true
+            } else if keyedSeen {
+                problems.append("audit entry \(id) is not keyed although earlier entries are: written without the key, or forged")
             }
-            previous = recomputed
-            expectedID += 1
+            if keyed, key == nil {
+                unverifiable = unverifiable ?? id
+            } else {
+                let recomputed = digest(
+                    id: id, at: row["at"], user: row["user_id"], impersonator: row["impersonator_id"], command: row["command"],
+                    outcome: row["outcome"], rows: row["rows"], message: row["message"], changeSet: row["change_set_id"],
+                    previous: prev ?? genesis, key: keyed ? key : nil)
+                if stored != recomputed {
+                    problems.append(
+                        keyed
+                            ? "audit entry \(id) does not match its keyed hash: altered, or the key is not the one it was written with"
+                            : "audit entry \(id) was altered after it was written")
+                }
+            }
+            // Go on from what is stored, so every later break is reported too, not only the first.
+            previous = stored
+            expectedID = id + 1
             count += 1
         }
-        output.line("audit log verified: \(count) entries, the chain is intact")
+        if let anchor {
+            if anchor.id >= expectedID {
+                problems.append(
+                    "the log ends at entry \(expectedID - 1) but the anchor names entry \(anchor.id): entries were removed from the end")
+            } else if let found = anchorHash, found != anchor.hash {
+                problems.append(
+                    "audit entry \(anchor.id) differs from the anchor: the chain was rewritten or recomputed since the anchor was taken")
+            } else if anchorHash == nil {
+                problems.append("audit entry \(anchor.id), which the anchor names, is missing")
+            }
+        }
+        if let first = problems.first {
+            for problem in problems { output.line("break: " + problem) }
+            throw Diagnostic(
+                .auditBroken, problems.count == 1 ? first : "\(problems.count) breaks in the audit log; the first: \(first)",
+                help: "the audit log has been tampered with; restore it from a backup and investigate")
+        }
+        var line = "audit log verified: \(count) entries, the chain is intact"
+        if let anchor { line += " and holds the anchor (entry \(anchor.id))" }
+        output.line(line)
+        if let unverifiable {
+            output.line("entries from \(unverifiable) on are keyed: set ROLO_AUDIT_KEY to the key file to check their hashes")
+        }
         var result = CommandResult()
         result.rows = count
         return result
     }
 
+    /// Reads an anchor given as `N:HASH`, or a file holding one (the output of `audit anchor`).
+    static func parseAnchor(_ text: String, at range: SourceRange?) throws -> (id: Int64, hash: String) {
+        func parse(_ candidate: Substring) -> (Int64, String)? {
+            let parts = candidate.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let id = Int64(parts[0]) else { return nil }
+            let hash = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let bare = hash.hasPrefix(keyedPrefix) ? String(hash.dropFirst(keyedPrefix.count)) : hash
+            guard bare.count == 64, bare.allSatisfy(\.isHexDigit) else { return nil }
+            return (id, hash)
+        }
+        if let anchor = parse(Substring(text)) { return anchor }
+        guard let data = FileManager.default.contents(atPath: text) else {
+            throw Diagnostic(
+                .invalidValue, "'\(text)' is neither an anchor (N:HASH) nor a readable file", at: range,
+                help: "`audit anchor` prints one; keep it outside the database")
+        }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").reversed() {
+            for word in line.split(separator: " ") {
+                if let anchor = parse(word) { return anchor }
+            }
+        }
+        throw Diagnostic(.invalidValue, "no anchor (N:HASH) in \(text)", at: range, help: "`audit anchor > FILE` writes one")
+    }
+
     private static func problem(_ message: String) -> Diagnostic {
         Diagnostic(.constraintViolated, message, help: "the audit log has been tampered with; restore it from a backup and investigate")
+    }
+}
+
+/// The optional audit key: a file named by ROLO_AUDIT_KEY, kept outside the database. With it,
+/// each entry's hash is an HMAC, so the chain cannot be recomputed by someone without the key.
+struct AuditKey {
+    let key: SymmetricKey
+
+    /// Loads the key named by the environment, or nil when none is set.
+    static func fromEnvironment() throws -> AuditKey? {
+        guard let path = ProcessInfo.processInfo.environment["ROLO_AUDIT_KEY"], !path.isEmpty else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Diagnostic(.fileUnreadable, "cannot read the audit key file '\(path)' (ROLO_AUDIT_KEY)")
+        }
+        guard data.count >= 16 else {
+            throw Diagnostic(
+                .invalidValue, "the audit key file '\(path)' holds \(data.count) bytes; use at least 16 random bytes",
+                help: "e.g. head -c 32 /dev/urandom > audit.key; chmod 600 audit.key")
+        }
+        return AuditKey(key: SymmetricKey(data: data))
     }
 }

@@ -112,7 +112,7 @@ struct SecurityCommands {
             throw Diagnostic(
                 .invalidValue, "there is already a user '\(handle.value)'", at: handle.range, help: "show user \(handle.value)")
         }
-        let binder = AssignmentBinder(engine: engine, db: db, entity: users, binder: engine.binder(db, scope: QueryScope(root: users)))
+        let binder = AssignmentBinder(engine: engine, db: db, entity: users, binder: engine.binder(db, scope: engine.queryScope(users)))
         var values: [(field: String, value: DatabaseValue)] = [("handle", handle.value.databaseValue)]
         for assignment in assignments {
             let bound = try binder.bind(assignment)
@@ -175,7 +175,7 @@ struct SecurityCommands {
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM teams WHERE name = ? COLLATE NOCASE", arguments: [name.value]) == true {
             throw Diagnostic(.invalidValue, "there is already a team '\(name.value)'", at: name.range)
         }
-        let binder = AssignmentBinder(engine: engine, db: db, entity: teams, binder: engine.binder(db, scope: QueryScope(root: teams)))
+        let binder = AssignmentBinder(engine: engine, db: db, entity: teams, binder: engine.binder(db, scope: engine.queryScope(teams)))
         var values: [(field: String, value: DatabaseValue)] = [("name", name.value.databaseValue)]
         for assignment in assignments {
             let bound = try binder.bind(assignment)

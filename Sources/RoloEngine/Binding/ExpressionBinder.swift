@@ -208,10 +208,12 @@ struct ExpressionBinder {
                 throw Diagnostic(.typeMismatch, "\(entity.name) are named by number, got \"\(text)\"", at: range)
             }
             if target == "users" { return .constant(try userID(handle: text, at: range).databaseValue, expected) }
+            // Only records the acting user may read can be named: a condition on another record's
+            // name would tell which records relate to it.
             let column = SQLDialect.quote(entity.naturalKey[0])
-            return .ids(
-                SQLFragment(
-                    "SELECT id FROM \(SQLDialect.quote(entity.name)) WHERE \(column) = ? COLLATE NOCASE", [text.databaseValue]))
+            let lookup = SQLFragment(
+                "SELECT r.id FROM \(SQLDialect.quote(entity.name)) AS r WHERE r.\(column) = ? COLLATE NOCASE", [text.databaseValue])
+            return .ids(lookup + (scope.readFilter(entity, alias: "r").map { " AND " + $0 } ?? SQLFragment("")))
         default:
             return .constant(text.databaseValue, .text)
         }

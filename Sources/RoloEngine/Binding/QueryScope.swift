@@ -4,7 +4,9 @@ import RoloSyntax
 /// A column reached from the query's root entity, possibly through relations.
 /// A class: every query passes its columns around several times, and a reference copies cheaply.
 final class ColumnReference {
-    /// SQL naming the column, e.g. `t1."name"`.
+    /// SQL naming the column, e.g. `t1."name"`; `NULL` for a field the acting user may not read.
+    /// A value the user may not see is NULL here, so it counts as empty in conditions, grouping,
+    /// aggregates and ordering.
     let sql: String
     let field: FieldDefinition
     /// The entity that holds the field.
@@ -13,45 +15,120 @@ final class ColumnReference {
     let path: String
     /// The alias of the table holding the field.
     let alias: String
+    /// SQL that is true where the value exists but is hidden from the acting user (a related
+    /// record outside their read scope, or a field they may not read); nil when never hidden.
+    let hiddenSQL: String?
+    /// For a path ending at a relation: the alias of the related record's (visibility-filtered) join.
+    let targetAlias: String?
 
-    init(sql: String, field: FieldDefinition, entity: EntityDefinition, path: String, alias: String) {
+    init(
+        sql: String, field: FieldDefinition, entity: EntityDefinition, path: String, alias: String, hiddenSQL: String? = nil,
+        targetAlias: String? = nil
+    ) {
         self.sql = sql
         self.field = field
         self.entity = entity
         self.path = path
         self.alias = alias
+        self.hiddenSQL = hiddenSQL
+        self.targetAlias = targetAlias
     }
 
     var type: FieldType { field.type }
+
+    /// SQL for showing `valueSQL` of this column: `(hidden)` where the user may not see it.
+    func display(_ valueSQL: String) -> String {
+        guard let hiddenSQL else { return valueSQL }
+        return "(CASE WHEN \(hiddenSQL) THEN '\(Visibility.hiddenMarker)' ELSE \(valueSQL) END)"
+    }
+}
+
+/// What the acting user may see of each entity a query reaches — one rule for every join.
+///
+/// A related record outside the user's read scope, or a field the user may not read, is never
+/// visible: joins carry the read-scope filter in their `ON` clause and denied fields read as NULL,
+/// so such values count as empty in conditions, grouping and aggregates, sort as empty, and show
+/// as `(hidden)`.
+struct Visibility {
+    /// How a hidden value is shown, in every output format.
+    static let hiddenMarker = "(hidden)"
+
+    enum Records {
+        case all
+        case none
+        /// A filter over the given alias.
+        case filtered((String) -> SQLFragment)
+    }
+
+    /// Which records and fields of an entity the user may read.
+    let rule: (EntityDefinition) -> (records: Records, hiddenFields: Set<String>)
 }
 
 /// The tables of one query: the root entity as `t0` and a LEFT JOIN per relation path used.
 ///
-/// Paths like `contact.account.name` resolve field by field; each relation is joined once.
+/// Paths like `contact.account.name` resolve field by field; each relation is joined once, and
+/// every join is limited to the records the acting user may read (`Visibility`).
 final class QueryScope {
     let root: EntityDefinition
     let rootAlias = "t0"
-    private var joins: [(path: String, alias: String, entity: EntityDefinition, on: String)] = []
-    /// Every column the query names, for permission checks on fields and related entities.
+    let visibility: Visibility
+    private var joins: [(path: String, alias: String, entity: EntityDefinition, on: SQLFragment)] = []
+    /// Every column the query names.
     private(set) var referenced: [ReferencedColumn] = []
+    /// Paths whose values some rows hide from the acting user, for the note under a table.
+    private(set) var hiddenPaths: [String] = []
+    private var rules: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
 
     struct ReferencedColumn {
         let column: ColumnReference
         let range: SourceRange
     }
 
-    init(root: EntityDefinition) {
+    init(root: EntityDefinition, visibility: Visibility) {
         self.root = root
+        self.visibility = visibility
     }
 
-    var joinSQL: String {
-        joins.map { " LEFT JOIN \(SQLDialect.quote($0.entity.name)) AS \($0.alias) ON \($0.on)" }.joined()
+    /// The joins, with their visibility filters (bound arguments in join order).
+    var joinSQL: SQLFragment {
+        var sql = SQLFragment("")
+        for join in joins {
+            sql = sql + " LEFT JOIN \(SQLDialect.quote(join.entity.name)) AS \(join.alias) ON " + join.on
+        }
+        return sql
     }
 
     var hasJoins: Bool { !joins.isEmpty }
 
+    private func rule(_ entity: EntityDefinition) -> (records: Visibility.Records, hiddenFields: Set<String>) {
+        if let known = rules[entity.name] { return known }
+        let rule = visibility.rule(entity)
+        rules[entity.name] = rule
+        return rule
+    }
+
+    /// The acting user's read-scope filter for `entity` over `alias`; nil when every record is readable.
+    func readFilter(_ entity: EntityDefinition, alias: String) -> SQLFragment? {
+        switch rule(entity).records {
+        case .all: return nil
+        case .none: return SQLFragment("0")
+        case .filtered(let filter): return filter(alias)
+        }
+    }
+
+    /// SQL true where the record at `alias` exists (the root always does).
+    private func exists(_ alias: String) -> String {
+        alias == rootAlias ? "1" : "\(alias).id IS NOT NULL"
+    }
+
+    private static func or(_ a: String?, _ b: String) -> String {
+        guard let a else { return b }
+        return "(\(a) OR \(b))"
+    }
+
     /// Resolves a dotted path. A leading root-entity name is allowed (`deals.amount`).
-    /// A path that ends at a relation (`account`) names the relation's id column.
+    /// A path that ends at a relation (`account`) names the related record's id — empty when the
+    /// user may not read that record.
     func resolve(_ parts: [Located<String>]) throws -> ColumnReference {
         var parts = parts
         if parts.count > 1, parts[0].value == root.name || parts[0].value == root.singular {
@@ -60,6 +137,8 @@ final class QueryScope {
         var entity = root
         var alias = rootAlias
         var walked: [String] = []
+        // True where the record at `alias` is hidden (some hop on the way was out of scope).
+        var hidden: String? = nil
         for (index, part) in parts.enumerated() {
             let isLast = index == parts.count - 1
             let name = part.value
@@ -67,17 +146,23 @@ final class QueryScope {
                 if let field = entity.field(named: name) ?? entity.relation(named: name) {
                     var path = name
                     if !walked.isEmpty { path = walked.joined(separator: ".") + "." + name }
-                    let column = ColumnReference(
-                        sql: alias + "." + field.quotedName, field: field, entity: entity, path: path, alias: alias)
+                    let column = finalColumn(field, of: entity, alias: alias, hidden: hidden, walked: walked, path: path)
                     let first = parts[0].range
                     referenced.append(ReferencedColumn(column: column, range: SourceRange(first.start, part.range.end)))
+                    if column.hiddenSQL != nil, !hiddenPaths.contains(path) { hiddenPaths.append(path) }
                     return column
                 }
             } else if let relation = entity.relation(named: name) ?? entity.field(named: name),
                 let target = relation.referencedEntity, let targetEntity = CRMSchema.entity(named: target)
             {
                 walked.append(relation.relationName ?? name)
-                alias = join(path: walked.joined(separator: "."), from: alias, via: relation, to: targetEntity)
+                let fkHidden = rule(entity).hiddenFields.contains(relation.name)
+                let joined = join(
+                    path: walked.joined(separator: "."), from: alias, via: relation, to: targetEntity, blocked: fkHidden)
+                if let hides = joined.hides {
+                    hidden = Self.or(hidden, fkHidden ? exists(alias) : hides)
+                }
+                alias = joined.alias
                 entity = targetEntity
                 continue
             }
@@ -86,20 +171,68 @@ final class QueryScope {
         throw Diagnostic(.unknownField, "empty field path", at: parts.first?.range)
     }
 
+    /// The column at the end of a path: a denied field reads as NULL; a relation whose target
+    /// is out of scope reads as the (filtered) join's id, so it is empty where hidden.
+    private func finalColumn(
+        _ field: FieldDefinition, of entity: EntityDefinition, alias: String, hidden: String?, walked: [String], path: String
+    ) -> ColumnReference {
+        if rule(entity).hiddenFields.contains(field.name) {
+            return ColumnReference(
+                sql: "NULL", field: field, entity: entity, path: path, alias: alias, hiddenSQL: Self.or(hidden, exists(alias)))
+        }
+        if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target) {
+            if case .all = rule(targetEntity).records {
+                return ColumnReference(
+                    sql: alias + "." + field.quotedName, field: field, entity: entity, path: path, alias: alias, hiddenSQL: hidden)
+            }
+            let relationPath = (walked + [field.relationName ?? field.name]).joined(separator: ".")
+            let joined = join(path: relationPath, from: alias, via: field, to: targetEntity, blocked: false)
+            return ColumnReference(
+                sql: joined.alias + ".id", field: field, entity: entity, path: path, alias: alias,
+                hiddenSQL: joined.hides.map { Self.or(hidden, $0) } ?? hidden, targetAlias: joined.alias)
+        }
+        return ColumnReference(
+            sql: alias + "." + field.quotedName, field: field, entity: entity, path: path, alias: alias, hiddenSQL: hidden)
+    }
+
     /// Joins the relation's target for displaying it (its title), returning the target's alias.
     func joinForTitle(of column: ColumnReference) -> (alias: String, entity: EntityDefinition)? {
         guard let target = column.field.referencedEntity, let entity = CRMSchema.entity(named: target) else {
             return nil
         }
+        if let targetAlias = column.targetAlias { return (targetAlias, entity) }
         let path = column.path.hasSuffix("_id") ? String(column.path.dropLast(3)) : column.path
-        return (join(path: path + "#title", from: column.alias, via: column.field, to: entity), entity)
+        return (join(path: path, from: column.alias, via: column.field, to: entity, blocked: false).alias, entity)
     }
 
-    private func join(path: String, from alias: String, via field: FieldDefinition, to entity: EntityDefinition) -> String {
-        if let existing = joins.first(where: { $0.path == path }) { return existing.alias }
+    /// Joins `entity` through `field`, limited to the records the user may read. `hides` is SQL
+    /// true where the reference is set but the record is hidden; nil when nothing can be hidden.
+    private func join(
+        path: String, from alias: String, via field: FieldDefinition, to entity: EntityDefinition, blocked: Bool
+    ) -> (alias: String, hides: String?) {
+        let fk = "\(alias).\(SQLDialect.quote(field.name))"
+        if let existing = joins.first(where: { $0.path == path }) {
+            return (existing.alias, Self.hides(fk: fk, alias: existing.alias, records: rule(entity).records, blocked: blocked))
+        }
         let newAlias = "t\(joins.count + 1)"
-        joins.append((path, newAlias, entity, "\(newAlias).id = \(alias).\(SQLDialect.quote(field.name))"))
-        return newAlias
+        var on = SQLFragment("\(newAlias).id = \(fk)")
+        let records = rule(entity).records
+        if blocked {
+            on = on + " AND 0"
+        } else {
+            switch records {
+            case .all: break
+            case .none: on = on + " AND 0"
+            case .filtered(let filter): on = on + " AND " + filter(newAlias)
+            }
+        }
+        joins.append((path, newAlias, entity, on))
+        return (newAlias, Self.hides(fk: fk, alias: newAlias, records: records, blocked: blocked))
+    }
+
+    private static func hides(fk: String, alias: String, records: Visibility.Records, blocked: Bool) -> String? {
+        if !blocked, case .all = records { return nil }
+        return "(\(fk) IS NOT NULL AND \(alias).id IS NULL)"
     }
 
     private func unknownField(_ part: Located<String>, in entity: EntityDefinition, expectingRelation: Bool) -> Diagnostic {

@@ -77,11 +77,17 @@ struct AssignmentBinder {
             sql = "CAST(round(" + sql + ") AS INTEGER)"
         }
         if case .reference(let target) = field.type, case .constant(let value, _) = bound, !value.isNull {
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(target)) WHERE id = ?", arguments: [value]) ?? false
-            if !exists {
+            // A record the acting user may not read cannot be linked to (nor told apart from a missing one).
+            let targetEntity = CRMSchema.entity(named: target)
+            let exists =
+                SQLFragment("SELECT 1 FROM \(SQLDialect.quote(target)) AS t0 WHERE t0.id = ?", [value])
+                + (targetEntity.flatMap { engine.readFilter($0) }.map { " AND " + $0 } ?? SQLFragment(""))
+            if try Bool.fetchOne(db, sql: exists.sql, arguments: exists.statementArguments) != true {
+                let scoped = targetEntity.map { engine.readFilter($0) != nil } ?? false
                 throw Diagnostic(
-                    .unknownRecord, "there is no \(CRMSchema.entity(named: target)?.singular ?? target) \(value)",
-                    at: assignment.value.range)
+                    .unknownRecord,
+                    "there is no \(targetEntity?.singular ?? target) \(value)\(scoped ? " that \(engine.actor.handle) may read" : "")",
+                    at: assignment.value.range, help: scoped ? targetEntity.map { engine.readScopeHelp($0) } : nil)
             }
         }
         var constant: DatabaseValue? = nil

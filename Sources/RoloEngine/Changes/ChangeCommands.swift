@@ -12,6 +12,8 @@ struct ChangeCommands {
     // MARK: - Shared
 
     /// The filter (over alias t0) for a selector, with the record or records' permission checked.
+    /// Records outside the acting user's read scope are never matched, so a refusal only ever
+    /// talks about records the user can read.
     func filter(
         for selector: RecordSelector, entity: EntityDefinition, scope: QueryScope, binder: ExpressionBinder,
         action: String, decision: AccessPolicy.Decision, level: GrantedRule.Scope, rule: GrantedRule?, range: SourceRange
@@ -19,21 +21,21 @@ struct ChangeCommands {
         let filter: SQLFragment?
         switch selector {
         case .one(let key):
-            let id = try RecordLookup.id(of: key, in: entity, db: db)
+            let id = try RecordLookup.id(of: key, in: entity, db: db, readableBy: engine)
             filter = SQLFragment("t0.id = ?", [id.databaseValue])
         case .matching(let condition):
+            var parts: [SQLFragment] = []
             if let condition {
                 let sql = try binder.condition(condition)
-                try engine.checkReadable(scope)
                 if scope.hasJoins {
                     let table = SQLDialect.quote(entity.name)
-                    filter = "t0.id IN (SELECT t0.id FROM \(table) AS t0\(scope.joinSQL) WHERE " + sql + ")"
+                    parts.append("t0.id IN (SELECT t0.id FROM \(table) AS t0" + scope.joinSQL + " WHERE " + sql + ")")
                 } else {
-                    filter = sql
+                    parts.append(sql)
                 }
-            } else {
-                filter = nil
             }
+            if let readable = engine.readFilter(entity) { parts.append(readable) }
+            filter = parts.isEmpty ? nil : parts.count == 1 ? parts[0] : "(" + SQLFragment.joined(parts, separator: ") AND (") + ")"
         }
         try engine.requireAllInScope(entity, filter: filter, action: action, scope: level, rule: rule, db: db, at: range)
         return filter
@@ -78,7 +80,7 @@ struct ChangeCommands {
     {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let scope = QueryScope(root: entity)
+        let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
         var bound: [AssignmentBinder.Bound] = []
@@ -89,10 +91,10 @@ struct ChangeCommands {
             }
             bound.append(item)
         }
-        if scope.referenced.contains(where: { $0.column.alias != scope.rootAlias }) {
+        if scope.hasJoins || scope.referenced.contains(where: { $0.column.alias != scope.rootAlias }) {
             throw Diagnostic(
                 .invalidValue, "set takes the record's own fields; related records' fields cannot be copied yet",
-                at: scope.referenced.first(where: { $0.column.alias != scope.rootAlias })?.range)
+                at: (scope.referenced.first(where: { $0.column.alias != scope.rootAlias }) ?? scope.referenced.first)?.range)
         }
         let plain = bound.filter { !Self.assignmentFields.contains($0.field.name) }
         let owners = bound.filter { Self.assignmentFields.contains($0.field.name) }
@@ -107,7 +109,7 @@ struct ChangeCommands {
             if assignLevel < level { (level, rule) = (assignLevel, assignRule) }
             for owner in owners { try requireTargetInScope(owner, level: assignLevel) }
         }
-        let selectionScope = QueryScope(root: entity)
+        let selectionScope = engine.queryScope(entity)
         let selectionBinder = engine.binder(db, scope: selectionScope)
         let filter = try self.filter(
             for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: "update",
@@ -170,7 +172,7 @@ struct ChangeCommands {
     func create(entityName: EntityName, assignments: [Assignment]) throws -> ChangeOutcome {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let scope = QueryScope(root: entity)
+        let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
         var values: [(field: String, value: DatabaseValue)] = []
@@ -186,13 +188,17 @@ struct ChangeCommands {
             values.append((item.field.name, constant))
             bound.append(item)
         }
-        let (level, _, _) = try allowedScope("create", entity, fields: bound.map { ($0.field, $0.range) }, at: entityName.range)
-        if entity.hasOwner {
-            if let owner = bound.first(where: { $0.field.name == "owner_id" }) {
-                try requireTargetInScope(owner, level: level)
-            } else {
-                values.append(("owner_id", engine.actor.id.databaseValue))
-            }
+        let plain = bound.filter { !Self.assignmentFields.contains($0.field.name) }
+        _ = try allowedScope("create", entity, fields: plain.map { ($0.field, $0.range) }, at: entityName.range)
+        // Handing a new record to someone else is an assignment: it needs the assign right, and
+        // the new owner or assignee must be within its scope (own: oneself; team: one's team).
+        for given in bound where Self.assignmentFields.contains(given.field.name) {
+            guard let value = given.constant, Int64.fromDatabaseValue(value) != engine.actor.id else { continue }
+            let (assignLevel, _, _) = try allowedScope("assign", entity, fields: [(given.field, given.range)], at: given.range)
+            try requireTargetInScope(given, level: assignLevel)
+        }
+        if entity.hasOwner, !bound.contains(where: { $0.field.name == "owner_id" }) {
+            values.append(("owner_id", engine.actor.id.databaseValue))
         }
         if entity.name == "tickets", !values.contains(where: { $0.field == "opened_at" }) {
             values.append(("opened_at", recorder.now.databaseValue))
@@ -219,7 +225,7 @@ struct ChangeCommands {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
         let decision = try engine.require("delete", entity, at: entityName.range)
-        let scope = QueryScope(root: entity)
+        let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let filter = try self.filter(
             for: selector, entity: entity, scope: scope, binder: binder, action: "delete", decision: decision,
@@ -237,7 +243,7 @@ struct ChangeCommands {
             throw Diagnostic(.invalidValue, "\(entity.name) have no owner to assign", at: entityName.range)
         }
         let decision = try engine.require("assign", entity, at: entityName.range)
-        let scope = QueryScope(root: entity)
+        let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let target = try binder.bind(user, expecting: .reference("users"))
         guard case .constant(let value, _) = target, let userID = Int64.fromDatabaseValue(value) else {
@@ -259,8 +265,8 @@ struct ChangeCommands {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
         let decision = try engine.require("merge", entity, at: entityName.range)
-        let source = try RecordLookup.id(of: from, in: entity, db: db)
-        let target = try RecordLookup.id(of: into, in: entity, db: db)
+        let source = try RecordLookup.id(of: from, in: entity, db: db, readableBy: engine)
+        let target = try RecordLookup.id(of: into, in: entity, db: db, readableBy: engine)
         if source == target {
             throw Diagnostic(.invalidMerge, "cannot merge \(entity.singular) \(source) into itself", at: from.range.union(into.range))
         }
@@ -308,10 +314,8 @@ struct ChangeCommands {
                 help: "log on a contact, account, lead, deal or ticket")
         }
         _ = try engine.require("create", activities, at: kind.range)
-        let readDecision = try engine.require("read", entity, at: target.entity.range)
-        let id = try RecordLookup.id(of: target.key, in: entity, db: db)
-        try RecordLookup.requireInScope(
-            id, of: entity, action: "read", decision: readDecision, engine: engine, db: db, at: target.key.range)
+        _ = try engine.require("read", entity, at: target.entity.range)
+        let id = try RecordLookup.id(of: target.key, in: entity, db: db, readableBy: engine)
         let firstLine = text.value.split(separator: "\n").first.map(String.init) ?? text.value
         let subject = firstLine.count > 80 ? String(firstLine.prefix(79)) + "…" : firstLine
         let values: [(field: String, value: DatabaseValue)] = [
@@ -326,7 +330,7 @@ struct ChangeCommands {
     func addTask(title: Located<String>, target: RecordReference?, due: Expression?, assignee: Expression?) throws -> ChangeOutcome {
         guard let tasks = CRMSchema.entity(named: "tasks") else { throw Diagnostic(.unknownEntity, "no tasks table") }
         let decision = try engine.require("create", tasks, at: title.range)
-        let scope = QueryScope(root: tasks)
+        let scope = engine.queryScope(tasks)
         let binder = engine.binder(db, scope: scope)
         var values: [(field: String, value: DatabaseValue)] = [("title", title.value.databaseValue), ("status", "open".databaseValue)]
         if let target {
@@ -340,7 +344,9 @@ struct ChangeCommands {
                     .invalidValue, "tasks cannot be attached to \(entity.name)", at: target.entity.range,
                     help: "attach tasks to a contact, account, lead, deal or ticket")
             }
-            let id = try RecordLookup.id(of: target.key, in: entity, db: db)
+            // A task can only be attached to a record the user may read.
+            _ = try engine.require("read", entity, at: target.entity.range)
+            let id = try RecordLookup.id(of: target.key, in: entity, db: db, readableBy: engine)
             values.append((link.name, id.databaseValue))
         }
         if let due {

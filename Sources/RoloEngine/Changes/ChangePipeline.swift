@@ -101,7 +101,11 @@ extension Engine {
         let what = total == 1 ? "\(entity.singular) \(sample.first ?? 0)" : "\(count) of the \(total) \(entity.name)"
         let ids = total == 1 ? "" : " (e.g. " + sample.map(String.init).joined(separator: ", ") + ")"
         var why = "outside their \(level.name) scope"
-        if total == 1, let id = sample.first, let owner = try RecordLookup.ownerHandle(of: id, in: entity, db: db) {
+        // The owner is named only of a record the user may read (undo reaches records that may
+        // since have left the user's read scope).
+        if total == 1, let id = sample.first, try RecordLookup.isReadable(id, of: entity, engine: self, db: db),
+            let owner = try RecordLookup.ownerHandle(of: id, in: entity, db: db)
+        {
             why = "it belongs to \(owner), outside their \(level.name) scope"
         }
         throw Diagnostic(

@@ -34,6 +34,7 @@ struct UndoCommand {
             }
         }
         if !force { try checkConflicts(target, range: range) }
+        try checkRights(target, range: range)
 
         let ops = try Row.fetchAll(
             db, sql: "SELECT entity, op, count(DISTINCT record_id) AS n FROM field_history WHERE change_set_id = ? GROUP BY entity, op",
@@ -124,6 +125,48 @@ struct UndoCommand {
         return id
     }
 
+    /// Undo is a change like any other: it needs the rights the direct commands would need today,
+    /// on the records as they are now. Reverting updates needs update (assign for owners and
+    /// assignees) over every record it touches; bringing deleted records back needs create;
+    /// removing created records needs delete over them. `--force` skips conflicts, not these.
+    private func checkRights(_ target: Int64, range: SourceRange) throws {
+        let commands = ChangeCommands(engine: engine, db: db, recorder: recorder)
+        let ops = try Row.fetchAll(
+            db, sql: "SELECT DISTINCT entity, op FROM field_history WHERE change_set_id = ? ORDER BY entity, op", arguments: [target])
+        for row in ops {
+            let name: String = row["entity"]
+            let op: String = row["op"]
+            guard let entity = CRMSchema.entity(named: name) else { continue }
+            func records(_ op: String, field: String? = nil) -> SQLFragment {
+                var filter = SQLFragment(
+                    "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = ?",
+                    [target.databaseValue, name.databaseValue, op.databaseValue])
+                if let field { filter = filter + SQLFragment(" AND field = ?", [field.databaseValue]) }
+                return filter + ")"
+            }
+            switch op {
+            case "delete":
+                _ = try engine.require("create", entity, at: range)
+            case "create":
+                let decision = try engine.require("delete", entity, at: range)
+                try engine.requireAllInScope(
+                    entity, filter: records("create"), action: "delete", scope: decision.scope ?? .own, rule: decision.allowedBy,
+                    db: db, at: range)
+            default:
+                let fields = try String.fetchAll(
+                    db, sql: "SELECT DISTINCT field FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'update'",
+                    arguments: [target, name])
+                for fieldName in fields {
+                    guard let field = entity.field(named: fieldName) else { continue }
+                    let action = ChangeCommands.assignmentFields.contains(fieldName) ? "assign" : "update"
+                    let (level, rule, _) = try commands.allowedScope(action, entity, fields: [(field, range)], at: range)
+                    try engine.requireAllInScope(
+                        entity, filter: records("update", field: fieldName), action: action, scope: level, rule: rule, db: db, at: range)
+                }
+            }
+        }
+    }
+
     /// A record conflicts when a field this change set wrote was changed again afterwards.
     private func checkConflicts(_ target: Int64, range: SourceRange) throws {
         let sql = """
@@ -155,6 +198,7 @@ struct ChangesCommand {
     let db: Database
 
     func run(limit: Int?, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+        try engine.requireExport(CRMSchema.changeSets, format: format, at: nil)
         var sql = SQLFragment(
             """
             SELECT c.id, c.created_at, u.handle, c.records, c.command,

@@ -8,7 +8,8 @@ struct AggregateCommand {
     let db: Database
 
     func run(_ query: AggregateQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
-        let compiled = try compile(query)
+        try engine.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
+        let compiled = try compile(query, extra: format == .table ? [] : engine.exportFilter(try Catalog.entity(query.entity)))
         var result = CommandResult()
         if query.groupBy.isEmpty && format == .table {
             // A single figure reads best on its own line.
@@ -27,10 +28,10 @@ struct AggregateCommand {
         return result
     }
 
-    func compile(_ query: AggregateQuery) throws -> CompiledQuery {
+    func compile(_ query: AggregateQuery, extra: [SQLFragment] = []) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        let decision = try engine.require("read", entity, at: query.entity.range)
-        let scope = QueryScope(root: entity)
+        _ = try engine.require("read", entity, at: query.entity.range)
+        let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 
         var aggregateSQL = "count(*)"
@@ -73,20 +74,17 @@ struct AggregateCommand {
         }
         columns.append(aggregateColumn)
 
-        var conditions: [SQLFragment] = []
+        var conditions: [SQLFragment] = extra
         if let filter = query.filter { conditions.append(try binder.condition(filter)) }
-        try engine.checkReadable(scope)
-        if let level = decision.scope, let filter = engine.policy.scopeFilter(level, on: entity, alias: scope.rootAlias) {
-            conditions.append(filter)
-        }
+        if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
         var sql = SQLFragment("SELECT " + (groupSelect + [aggregateSQL]).joined(separator: ", "))
-        sql.sql += " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
+        sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
         if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
         if !groupKeys.isEmpty {
             sql.sql += " GROUP BY " + groupKeys.joined(separator: ", ")
             // Biggest groups first; ties in key order, so output is stable.
             sql.sql += " ORDER BY \(groupSelect.count + 1) DESC, " + (1...groupSelect.count).map(String.init).joined(separator: ", ")
         }
-        return CompiledQuery(sql: sql, columns: columns, hiddenNote: nil)
+        return CompiledQuery(sql: sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths))
     }
 }

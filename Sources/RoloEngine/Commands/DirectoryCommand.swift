@@ -16,7 +16,7 @@ struct DirectoryCommand {
             output.line("\(actor.handle) (\(actor.name)) · \(team) · roles: \(engine.roleNames)")
             result.rows = 1
         case .users:
-            let users = try require("users")
+            let users = try require("users", format: format)
             let sql =
                 SQLFragment(
                     """
@@ -29,7 +29,7 @@ struct DirectoryCommand {
             result.rows = try list(
                 sql, [("handle", .text), ("name", .text), ("team", .text), ("roles", .text), ("active", .boolean)], format, output)
         case .roles:
-            _ = try require("roles")
+            _ = try require("roles", format: format)
             let sql = SQLFragment(
                 """
                 SELECT r.name,
@@ -41,7 +41,7 @@ struct DirectoryCommand {
             result.rows = try list(
                 sql, [("role", .text), ("users", .integer), ("rules", .integer), ("description", .text)], format, output)
         case .teams:
-            _ = try require("teams")
+            _ = try require("teams", format: format)
             let sql = SQLFragment(
                 """
                 SELECT t.name, m.handle, (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active = 1), t.description
@@ -55,11 +55,12 @@ struct DirectoryCommand {
         return result
     }
 
-    private func require(_ name: String) throws -> EntityDefinition {
+    private func require(_ name: String, format: OutputFormat) throws -> EntityDefinition {
         guard let entity = CRMSchema.entity(named: name) else {
             throw Diagnostic(.unknownEntity, "unknown entity '\(name)'")
         }
         _ = try engine.require("read", entity, at: nil)
+        try engine.requireExport(entity, format: format, at: nil)
         return entity
     }
 

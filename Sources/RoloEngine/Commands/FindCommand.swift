@@ -16,11 +16,8 @@ struct FindCommand {
     let db: Database
 
     func run(_ query: FindQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
-        if format != .table {
-            // Machine-readable rows leave the CRM: that is an export, with its own permission.
-            _ = try engine.require("export", try Catalog.entity(query.entity), at: query.format?.range ?? query.entity.range)
-        }
-        let compiled = try compile(query)
+        try engine.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
+        let compiled = try compile(query, extra: format == .table ? [] : engine.exportFilter(try Catalog.entity(query.entity)))
         var writer = ResultWriters.make(format, output: output)
         let count = try stream(compiled, into: &writer, db: db)
         var result = CommandResult()
@@ -31,16 +28,17 @@ struct FindCommand {
     /// Compiles a query; `extra` conditions (on alias t0) and an `order` override serve cards.
     func compile(_ query: FindQuery, extra: [SQLFragment] = [], order orderOverride: [String]? = nil) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        let decision = try engine.require("read", entity, at: query.entity.range)
-        let scope = QueryScope(root: entity)
+        _ = try engine.require("read", entity, at: query.entity.range)
+        let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 
         var selected: [(sql: String, column: ResultColumn)] = []
         var hidden: [String] = []
         if query.fields.isEmpty {
+            let hiddenFields = engine.readVisibility(entity).hiddenFields
             for name in entity.listFields {
                 guard let field = entity.field(named: name) else { continue }
-                if decision.deniedFields[name] != nil {
+                if hiddenFields.contains(name) {
                     hidden.append(name)
                     continue
                 }
@@ -61,25 +59,23 @@ struct FindCommand {
             let column = try scope.resolve(parts)
             order.append(Self.sortKey(column) + (item.descending ? " DESC" : ""))
         }
-        try engine.checkReadable(scope)
-        if let scopeLevel = decision.scope, let filter = engine.policy.scopeFilter(scopeLevel, on: entity, alias: scope.rootAlias) {
-            conditions.append(filter)
-        }
+        if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
         if order.isEmpty { order = ["\(scope.rootAlias).rowid"] }
 
         var sql = SQLFragment("SELECT " + selected.map(\.sql).joined(separator: ", "))
-        sql.sql += " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
+        sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
         if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
         sql.sql += " ORDER BY " + order.joined(separator: ", ")
         if let limit = query.limit {
             sql = sql + " LIMIT " + SQLFragment.value(limit.value)
             if let offset = query.offset { sql = sql + " OFFSET " + SQLFragment.value(offset.value) }
         }
-        let note =
-            hidden.isEmpty
-            ? nil
-            : "(\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))"
-        return CompiledQuery(sql: sql, columns: selected.map(\.column), hiddenNote: note)
+        var notes: [String] = []
+        if !hidden.isEmpty {
+            notes.append("(\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
+        }
+        if let note = engine.hiddenNote(scope.hiddenPaths) { notes.append(note) }
+        return CompiledQuery(sql: sql, columns: selected.map(\.column), hiddenNote: notes.isEmpty ? nil : notes.joined(separator: "\n"))
     }
 
     /// Enums sort in their declared order (low < normal < high < urgent), not alphabetically.
@@ -100,9 +96,9 @@ struct FindCommand {
     private func display(_ column: ColumnReference, scope: QueryScope) -> (sql: String, column: ResultColumn) {
         // `owner` shows the owner's handle; `owner_id`, written out, shows the number.
         if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
-            return (target.title(alias: alias), ResultColumn(column.path, .text))
+            return (column.display(target.title(alias: alias)), ResultColumn(column.path, .text))
         }
-        return (column.sql, ResultColumn(column.path, column.type))
+        return (column.display(column.sql), ResultColumn(column.path, column.type))
     }
 }
 

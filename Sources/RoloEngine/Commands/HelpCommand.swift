@@ -119,15 +119,17 @@ public enum HelpCommand {
             summary: "An admin runs one command as someone else (audited with both), or switches user.",
             examples: ["as bob find deals limit 5"]),
         CommandHelp(
-            name: "verify", synopsis: "verify audit | find audit where …",
-            summary: "Check the audit log's hash chain; read it with find (admins and analysts).",
-            examples: ["verify audit", "find audit where outcome = refused limit 5"]),
+            name: "verify", synopsis: "verify audit [--anchor N:HASH|FILE] | audit anchor | find audit where …",
+            summary:
+                "Check the audit log's hash chain, reporting every break; `audit anchor` prints the head to keep outside the database, and --anchor checks the log still holds it (no truncation, no recomputed chain).",
+            examples: ["verify audit", "audit anchor", "find audit where outcome = refused limit 5"]),
         CommandHelp(
             name: "dry-run", synopsis: "dry-run [on|off]",
             summary: "Preview every change and roll it back; the prompt shows it.", examples: ["dry-run on", "dry-run off"]),
         CommandHelp(
-            name: "set", synopsis: "set confirm N | set format table|csv|json",
-            summary: "Session settings: ask before changes of more than N records; default output format.",
+            name: "set", synopsis: "set confirm N | set format table|csv|json | set busy_timeout SECONDS",
+            summary:
+                "Session settings: ask before changes of more than N records; default output format; how long a change waits for another writer (30 s).",
             examples: ["set confirm 100", "set format table"]),
         CommandHelp(
             name: "help", synopsis: "help [COMMAND]", summary: "This list, or one command's syntax and examples.", examples: ["help find"]),
@@ -149,7 +151,7 @@ public enum HelpCommand {
         let aliases = [
             "avg": "sum", "min": "sum", "max": "sum", "exit": "quit", "commit": "begin", "rollback": "begin",
             "revoke": "grant", "allow": "role", "deny": "role", "drop": "role", "login": "as", "deactivate": "user",
-            "activate": "user", "move": "user", "task": "add", "audit": "verify",
+            "activate": "user", "move": "user", "task": "add", "audit": "verify", "anchor": "verify",
         ]
         let name = aliases[topic.value] ?? topic.value
         guard let help = topics.first(where: { $0.name == name }) else {

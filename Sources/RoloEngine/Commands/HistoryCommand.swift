@@ -10,19 +10,21 @@ struct HistoryCommand {
     func run(_ reference: RecordReference, format: OutputFormat, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
         let decision = try engine.require("read", entity, at: reference.entity.range)
+        try engine.requireExport(entity, format: format, at: reference.entity.range)
         var id: Int64
         do {
-            id = try RecordLookup.id(of: reference.key, in: entity, db: db)
+            id = try RecordLookup.id(of: reference.key, in: entity, db: db, readableBy: engine)
         } catch let diagnostic as Diagnostic where diagnostic.code == .unknownRecord {
-            // A deleted record still has its history.
-            guard case .id(let n) = reference.key.value,
+            // A deleted record still has its history (for users who read every record: whether a
+            // deleted record was in a narrower scope is not known).
+            guard engine.readFilter(entity) == nil, case .id(let n) = reference.key.value,
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM field_history WHERE entity = ? AND record_id = ?", arguments: [entity.name, n])
                     == true
             else { throw diagnostic }
             id = Int64(n)
         }
-        try RecordLookup.requireInScope(id, of: entity, action: "read", decision: decision, engine: engine, db: db, at: reference.key.range)
-        let hidden = Array(decision.deniedFields.keys)
+        _ = decision
+        let hidden = Array(engine.readVisibility(entity).hiddenFields)
         var sql = SQLFragment(
             """
             SELECT h.changed_at, u.handle, h.change_set_id, h.op, h.field, h.old_value, h.new_value

@@ -19,9 +19,9 @@ struct ShowCommand {
 
     func run(_ reference: RecordReference, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
-        let decision = try engine.require("read", entity, at: reference.entity.range)
-        let id = try RecordLookup.id(of: reference.key, in: entity, db: db)
-        try RecordLookup.requireInScope(id, of: entity, action: "read", decision: decision, engine: engine, db: db, at: reference.key.range)
+        _ = try engine.require("read", entity, at: reference.entity.range)
+        let id = try RecordLookup.id(of: reference.key, in: entity, db: db, readableBy: engine)
+        let hiddenFields = engine.readVisibility(entity).hiddenFields
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [id]) else {
             throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: reference.key.range)
         }
@@ -33,17 +33,23 @@ struct ShowCommand {
         let width = (fields.map { ($0.relationName ?? $0.name).count }.max() ?? 10) + 2
         var hidden: [String] = []
         for field in fields {
-            if decision.deniedFields[field.name] != nil {
+            if hiddenFields.contains(field.name) {
                 hidden.append(field.name)
                 continue
             }
             let value: DatabaseValue = row[field.name]
             var text = ValueFormatter.display(value, field.type)
             if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target), !value.isNull {
-                let name = try String.fetchOne(
-                    db, sql: "SELECT \(targetEntity.title(alias: "t")) FROM \(SQLDialect.quote(target)) t WHERE t.id = ?",
-                    arguments: [value])
-                text = (name ?? "?") + " (\(targetEntity.singular) \(text))"
+                // A related record the user may not read shows as hidden, title and number alike.
+                let lookup =
+                    SQLFragment(
+                        "SELECT \(targetEntity.title(alias: "t0")) FROM \(SQLDialect.quote(target)) t0 WHERE t0.id = ?", [value])
+                    + (engine.readFilter(targetEntity).map { " AND " + $0 } ?? SQLFragment(""))
+                if let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) {
+                    text = ((row[0] as String?) ?? "?") + " (\(targetEntity.singular) \(text))"
+                } else {
+                    text = Visibility.hiddenMarker
+                }
             }
             let label = field.relationName ?? field.name
             output.line("  " + label + String(repeating: " ", count: max(1, width - label.count)) + (text.isEmpty ? "—" : text))
@@ -69,8 +75,12 @@ struct ShowCommand {
         output.line("  roles" + String(repeating: " ", count: 8) + (roles.isEmpty ? "(none)" : roles.joined(separator: ", ")))
         var owned: [String] = []
         for entity in CRMSchema.entities where entity.kind == .domain && entity.hasOwner {
-            let n =
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) WHERE owner_id = ?", arguments: [id]) ?? 0
+            // Only records the acting user may read are counted.
+            if case .none = engine.readVisibility(entity).records { continue }
+            let count =
+                SQLFragment("SELECT count(*) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.owner_id = ?", [id.databaseValue])
+                + (engine.readFilter(entity).map { " AND " + $0 } ?? SQLFragment(""))
+            let n = try Int.fetchOne(db, sql: count.sql, arguments: count.statementArguments) ?? 0
             if n > 0 { owned.append("\(n) \(entity.name)") }
         }
         output.line("  owns" + String(repeating: " ", count: 9) + (owned.isEmpty ? "nothing" : owned.joined(separator: ", ")))
@@ -79,10 +89,9 @@ struct ShowCommand {
     private func relatedRecords(of entity: EntityDefinition, id: Int64, output: OutputSink) throws {
         for related in CRMSchema.entities where related.kind == .domain {
             for field in related.fields where field.referencedEntity == entity.name {
-                let decision = engine.decide("read", on: related.name)
                 let spec = Self.relatedFilters[related.name]
                 let heading = spec?.title ?? related.name
-                guard decision.isAllowed, decision.scope != nil else {
+                if case .none = engine.readVisibility(related).records {
                     output.line("")
                     output.line("\(heading): hidden (\(engine.actor.handle) may not read \(related.name))")
                     continue
@@ -90,9 +99,7 @@ struct ShowCommand {
                 var conditions = [SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [id.databaseValue])]
                 if let filter = spec?.filter { conditions.append(SQLFragment("t0." + filter)) }
                 let cardConditions = conditions  // the list below adds the scope filter itself
-                if let level = decision.scope, let scoped = engine.policy.scopeFilter(level, on: related, alias: "t0") {
-                    conditions.append(scoped)
-                }
+                if let scoped = engine.readFilter(related) { conditions.append(scoped) }
                 let whereSQL = SQLFragment.joined(conditions, separator: " AND ")
                 let total =
                     try Int.fetchOne(

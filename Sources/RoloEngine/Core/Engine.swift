@@ -59,13 +59,18 @@ public final class Engine {
     public var confirm: ((String) -> Bool)? = nil
     /// An explicit transaction is open (`begin`, or a running script).
     public private(set) var inTransaction = false
-    /// Audit entries held back while a transaction is open, so a rollback cannot erase them.
+    /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
     private var pendingAudit: [AuditEntry] = []
+    /// Entries of reads waiting for the write lock (see `flushReads`).
+    private var pendingReads: [AuditEntry] = []
+    /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
+    let auditKey: AuditKey?
 
     /// Opens a session as `handle`; refuses unknown and deactivated users.
     public init(store: CRMStore, clock: any CRMClock = SystemClock(), user handle: String) throws {
         self.store = store
         self.clock = clock
+        self.auditKey = try AuditKey.fromEnvironment()
         (actor, policy) = try store.dbQueue.read { db in
             let actor = try Engine.loadActor(handle: handle, db: db)
             return (actor, try AccessPolicy.load(for: actor, in: db))
@@ -109,17 +114,104 @@ public final class Engine {
     }
 
     /// Runs one statement and records it in the audit log, whatever its outcome.
+    ///
+    /// A change runs in a `BEGIN IMMEDIATE` transaction that also holds its audit entry, so a
+    /// crash keeps both or neither, and the chain's head is read under the write lock. Inside an
+    /// explicit transaction (`begin`, a script) entries are written with the transaction's commit,
+    /// or after its rollback as `rolled_back`. A read never takes the write lock to run: its entry
+    /// is appended when the lock is free, with the next change, or spooled (see `AuditSpool`).
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        if store.isReadOnly, Self.isWrite(statement.kind) {
+            let error = Diagnostic(
+                .databaseUnavailable, "read-only: \(store.path) cannot be written, so changes are refused", at: statement.range,
+                help: "give this user write access to the file (and its folder), or work on a copy")
+            throw error
+        }
+        if case .asUser = statement.kind {
+            return try executeAs(statement, output: output)
+        }
+        let implicit = Self.isWrite(statement.kind) && !inTransaction
+        if implicit {
+            do {
+                try store.dbQueue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            } catch let error as DatabaseError {
+                throw Self.diagnostic(for: error, statement)
+            }
+        }
         do {
-            return try executeAndAudit(statement, output: output)
-        } catch let error as DatabaseError {
-            // Database errors become diagnostics like any other, and are audited.
-            let diagnostic =
-                error.resultCode == .SQLITE_INTERRUPT
-                ? Diagnostic(.interrupted, "interrupted; nothing of this command was kept", at: statement.range)
-                : Diagnostic(.constraintViolated, "the database refused this: \(error.message ?? error.description)", at: statement.range)
-            try? audit(statement, outcome: "error", rows: nil, message: diagnostic.message)
+            let result = try dispatchTransactional(statement, output: output)
+            if !Self.isUnaudited(statement.kind), !Self.endsTransaction(statement.kind) {
+                let entry = entry(
+                    statement, outcome: result.wasDryRun ? "dry_run" : "ok", rows: result.rows, message: nil,
+                    changeSet: result.changeSetID)
+                if implicit {
+                    try commitImplicit(with: entry)
+                } else {
+                    record(entry)
+                }
+            }
+            return result
+        } catch {
+            let diagnostic = (error as? DatabaseError).map { Self.diagnostic(for: $0, statement) } ?? error
+            if implicit { rollbackImplicit() }
+            if !Self.isUnaudited(statement.kind) {
+                let outcome = Self.outcome(of: diagnostic)
+                record(entry(statement, outcome: outcome, rows: nil, message: (diagnostic as? Diagnostic)?.message ?? "\(diagnostic)"))
+                if !inTransaction { flushReads(waiting: Self.isWrite(statement.kind)) }
+            }
             throw diagnostic
+        }
+    }
+
+    /// Whether a statement writes (and so runs inside a write transaction).
+    static func isWrite(_ kind: StatementKind) -> Bool {
+        switch kind {
+        case .create, .update, .delete, .assign, .merge, .log, .addTask, .undo, .createUser, .createTeam, .createRole, .setUserActive,
+            .moveUser, .grant, .revoke, .dropRole, .rule:
+            return true
+        case .asUser(_, let inner):
+            return isWrite(inner.kind)
+        default:
+            return false
+        }
+    }
+
+    /// Commands that are not audited: help and leaving.
+    static func isUnaudited(_ kind: StatementKind) -> Bool {
+        switch kind {
+        case .help, .quit: return true
+        default: return false
+        }
+    }
+
+    /// `commit` and `rollback` write their own entry with the transaction's.
+    static func endsTransaction(_ kind: StatementKind) -> Bool {
+        switch kind {
+        case .commit, .rollback: return true
+        default: return false
+        }
+    }
+
+    static func outcome(of error: any Error) -> String {
+        guard let diagnostic = error as? Diagnostic else { return "error" }
+        return diagnostic.code == .permissionDenied || diagnostic.code == .escalation ? "refused" : "error"
+    }
+
+    /// A database error as the user should read it.
+    static func diagnostic(for error: DatabaseError, _ statement: ParsedStatement) -> Diagnostic {
+        switch error.resultCode {
+        case .SQLITE_INTERRUPT:
+            return Diagnostic(.interrupted, "interrupted; nothing of this command was kept", at: statement.range)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return Diagnostic(
+                .databaseUnavailable, "another session is writing to this database and did not finish in time; nothing was changed",
+                at: statement.range,
+                help: "try again, or wait longer with `set busy_timeout SECONDS`; a `begin` left open in another shell holds the file until commit or rollback")
+        case .SQLITE_READONLY:
+            return Diagnostic(.databaseUnavailable, "the database cannot be written; nothing was changed", at: statement.range)
+        default:
+            return Diagnostic(
+                .constraintViolated, "the database refused this: \(error.message ?? error.description)", at: statement.range)
         }
     }
 
@@ -128,22 +220,36 @@ public final class Engine {
         store.dbQueue.interrupt()
     }
 
-    private func executeAndAudit(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+    /// `as USER COMMAND`: refusals of the `as` itself are audited here; the inner command audits
+    /// itself, naming both users.
+    private func executeAs(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        guard case .asUser(let user, let inner) = statement.kind else { return CommandResult() }
         do {
-            let result = try dispatch(statement, output: output)
-            // A successful `as` is audited through its inner command, which names both users.
-            if case .asUser = statement.kind { return result }
-            try audit(statement, outcome: result.wasDryRun ? "dry_run" : "ok", rows: result.rows, message: nil)
-            return result
-        } catch let diagnostic as Diagnostic {
-            // An `as` whose inner command ran has been audited there already.
-            if case .asUser = statement.kind, innerCommandRan {
+            return try runAs(user, inner, output: output)
+        } catch {
+            if innerCommandRan {
                 innerCommandRan = false
-                throw diagnostic
+            } else {
+                record(entry(statement, outcome: Self.outcome(of: error), rows: nil, message: (error as? Diagnostic)?.message))
+                if !inTransaction { flushReads(waiting: true) }
             }
-            let outcome = diagnostic.code == .permissionDenied || diagnostic.code == .escalation ? "refused" : "error"
-            try? audit(statement, outcome: outcome, rows: nil, message: diagnostic.message)
-            throw diagnostic
+            throw error
+        }
+    }
+
+    /// Transaction statements run here, everything else through `dispatch`.
+    private func dispatchTransactional(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        switch statement.kind {
+        case .commit:
+            try endTransaction(commit: true, at: statement.range, closing: entry(statement, outcome: "ok", rows: nil, message: nil))
+            output.line("committed")
+            return CommandResult()
+        case .rollback:
+            try endTransaction(commit: false, at: statement.range, closing: entry(statement, outcome: "ok", rows: nil, message: nil))
+            output.line("rolled back: the transaction's changes are gone")
+            return CommandResult()
+        default:
+            return try dispatch(statement, output: output)
         }
     }
 
@@ -287,22 +393,28 @@ public final class Engine {
             try login(user, output: output)
             return CommandResult()
         case .verifyAudit:
+            _ = try require("read", CRMSchema.auditLog, at: statement.range)
+            let anchor = try statement.option("anchor")?.value.map { try AuditLog.parseAnchor($0.value, at: $0.range) }
             return try store.dbQueue.inDatabase { db in
-                _ = try require("read", CRMSchema.auditLog, at: statement.range)
-                return try AuditLog.verify(db: db, output: output)
+                try AuditLog.verify(db: db, key: auditKey, anchor: anchor, output: output)
             }
+        case .auditAnchor:
+            _ = try require("read", CRMSchema.auditLog, at: statement.range)
+            guard let head = try store.dbQueue.inDatabase({ db in try AuditLog.anchor(db: db) }) else {
+                output.line("the audit log is empty")
+                return CommandResult()
+            }
+            output.line("\(head.id):\(head.hash)")
+            output.line("(keep this anchor outside the database; `verify audit --anchor \(head.id):…` checks the log still holds it)")
+            var result = CommandResult()
+            result.rows = 1
+            return result
         case .begin:
             try beginTransaction(at: statement.range)
             output.line("transaction open: changes are kept until commit (or dropped by rollback)")
             return CommandResult()
-        case .commit:
-            try endTransaction(commit: true, at: statement.range)
-            output.line("committed")
-            return CommandResult()
-        case .rollback:
-            try endTransaction(commit: false, at: statement.range)
-            output.line("rolled back: the transaction's changes are gone")
-            return CommandResult()
+        case .commit, .rollback:
+            return try dispatchTransactional(statement, output: output)
         }
     }
 
@@ -354,32 +466,109 @@ public final class Engine {
 
     // MARK: - Transactions
 
-    /// Opens an explicit transaction (`begin`, and around every script).
+    /// Opens an explicit transaction (`begin`, and around every script). It takes the write lock
+    /// at once (`BEGIN IMMEDIATE`): every statement in it may write, and its audit entries are
+    /// appended under that lock at commit.
     public func beginTransaction(at range: SourceRange? = nil) throws {
         if inTransaction {
             throw Diagnostic(.transactionOpen, "a transaction is already open", at: range, help: "commit or rollback it first")
         }
-        try store.dbQueue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        if store.isReadOnly {
+            throw Diagnostic(
+                .databaseUnavailable, "read-only: \(store.path) cannot be written, so transactions cannot be opened", at: range)
+        }
+        do {
+            try store.dbQueue.inDatabase { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                // Spooled and waiting read entries go first, inside the transaction.
+                try appendAudit([], db: db, lockHeld: true)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw Diagnostic(
+                .databaseUnavailable, "another session is writing to this database and did not finish in time", at: range,
+                help: "try again, or wait longer with `set busy_timeout SECONDS`")
+        }
         inTransaction = true
     }
 
-    /// Commits or rolls back the open transaction, then writes the audit entries it held back.
-    public func endTransaction(commit: Bool, at range: SourceRange? = nil) throws {
+    /// Commits or rolls back the open transaction. Its audit entries were appended inside it as
+    /// its statements ran, so COMMIT keeps changes and entries together; after a ROLLBACK they are
+    /// written again in a transaction of their own, each change marked `rolled_back`.
+    /// `closing` is the entry of the statement that ends it.
+    public func endTransaction(commit: Bool, at range: SourceRange? = nil, closing: AuditEntry? = nil) throws {
         guard inTransaction else {
             throw Diagnostic(.noTransaction, "no transaction is open", at: range, help: "begin one with `begin`")
         }
         inTransaction = false
-        try store.dbQueue.inDatabase { db in
-            if db.isInsideTransaction { try db.execute(sql: commit ? "COMMIT" : "ROLLBACK") }
-        }
-        let pending = pendingAudit
+        var entries = pendingAudit
         pendingAudit = []
-        // One transaction for the held entries, not one commit each.
-        try store.dbQueue.inDatabase { db in
-            try db.inTransaction {
-                try AuditLog.append(pending, db: db)
-                return .commit
+        if commit {
+            do {
+                try store.dbQueue.inDatabase { db in
+                    if let closing { try AuditLog.append([closing], db: db, key: auditKey) }
+                    try db.execute(sql: "COMMIT")
+                }
+                auditCommitted()
+                return
+            } catch {
+                // Nothing was committed: roll back, and record what was tried as rolled back.
+                try? store.dbQueue.inDatabase { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+                auditRestore()
+                if let closing { entries.append(closing) }
+                pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
+                flushReads(waiting: true)
+                throw error
             }
+        }
+        try store.dbQueue.inDatabase { db in
+            if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+        }
+        auditRestore()
+        if let closing { entries.append(closing) }
+        pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
+        flushReads(waiting: true)
+    }
+
+    /// Ends a session: an open transaction is rolled back (and audited so), and read entries
+    /// still waiting for the lock are written or spooled. Returns whether a transaction was open.
+    @discardableResult
+    public func finish(closing: String = "rollback (transaction left open)") -> Bool {
+        var wasOpen = false
+        if inTransaction {
+            wasOpen = true
+            let closingEntry = AuditEntry(
+                at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: closing, outcome: "rolled_back",
+                rows: nil, message: "the transaction was left open and rolled back", changeSetID: nil)
+            try? endTransaction(commit: false, closing: closingEntry)
+        }
+        flushReads(waiting: false)
+        if !pendingReads.isEmpty {
+            if (try? AuditSpool(databasePath: store.path).spool(pendingReads)) != nil {
+                pendingReads = []
+            } else {
+                flushReads(waiting: true)
+            }
+        }
+        return wasOpen
+    }
+
+    private func commitImplicit(with entry: AuditEntry) throws {
+        do {
+            try store.dbQueue.inDatabase { db in
+                try appendAudit([entry], db: db, lockHeld: true)
+                try db.execute(sql: "COMMIT")
+            }
+            auditCommitted()
+        } catch {
+            rollbackImplicit()
+            auditRestore()
+            throw error
+        }
+    }
+
+    private func rollbackImplicit() {
+        try? store.dbQueue.inDatabase { db in
+            if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
         }
     }
 
@@ -409,11 +598,17 @@ public final class Engine {
             }
             settings.format = format
             output.line("output format is \(format.rawValue)")
+        case "busy_timeout":
+            guard let seconds = Double(value.value), seconds >= 0, seconds <= 86_400 else {
+                throw Diagnostic(.invalidValue, "busy_timeout takes seconds, from 0 to 86400", at: value.range)
+            }
+            store.busy.timeout = seconds
+            output.line("changes wait up to \(value.value) s for another writer")
         default:
-            let names = ["confirm", "format"]
+            let names = ["confirm", "format", "busy_timeout"]
             throw Diagnostic(
                 .unknownOption, "unknown setting '\(name.value)'", at: name.range,
-                help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "settings are confirm and format")
+                help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "settings are confirm, format and busy_timeout")
         }
     }
 
@@ -453,48 +648,169 @@ public final class Engine {
         return names.isEmpty ? "no roles" : names.joined(separator: ", ")
     }
 
-    /// Checks every column a query names: related entities must be readable and no field denied.
-    func checkReadable(_ scope: QueryScope) throws {
-        for reference in scope.referenced {
-            let (column, range) = (reference.column, reference.range)
-            let decision = try require("read", column.entity, at: range)
-            if let deny = decision.deniedFields[column.field.name] {
-                throw Diagnostic(
-                    .permissionDenied, "\(actor.handle) may not read \(column.entity.name).\(column.field.name)",
-                    at: range, help: "denied by rule \(deny.description)")
+    /// Machine-readable output (csv, json) leaves the CRM: it is an export, with its own right,
+    /// whichever command produces it.
+    func requireExport(_ entity: EntityDefinition, format: OutputFormat, at range: SourceRange?) throws {
+        guard format != .table else { return }
+        _ = try require("export", entity, at: range)
+    }
+
+    /// Rows leave in an export only within the export right's scope (on alias t0).
+    func exportFilter(_ entity: EntityDefinition) -> [SQLFragment] {
+        let decision = decide("export", on: entity.name)
+        guard let level = decision.scope, let filter = policy.scopeFilter(level, on: entity, alias: "t0") else { return [] }
+        return [filter]
+    }
+
+    /// What the acting user may read of each entity, applied to every join a query makes.
+    var visibility: Visibility {
+        Visibility { [self] entity in readVisibility(entity) }
+    }
+
+    /// A query scope rooted at `entity`, seeing only what the acting user may read.
+    func queryScope(_ entity: EntityDefinition) -> QueryScope {
+        QueryScope(root: entity, visibility: visibility)
+    }
+
+    /// The records (a read-scope filter) and fields of `entity` the acting user may read.
+    func readVisibility(_ entity: EntityDefinition) -> (records: Visibility.Records, hiddenFields: Set<String>) {
+        let decision = decide("read", on: entity.name)
+        if decision.deniedBy != nil { return (.none, []) }
+        var hidden = Set(decision.deniedFields.keys)
+        let level: GrantedRule.Scope
+        if let scope = decision.scope {
+            level = scope
+        } else if let widest = decision.fieldAllows.values.map(\.scope).max() {
+            // Only some fields are allowed: the rest are hidden.
+            level = widest
+            for field in entity.fields where field.name != "id" && decision.fieldAllows[field.name] == nil {
+                hidden.insert(field.name)
             }
+        } else {
+            return (.none, [])
         }
+        let policy = self.policy
+        guard level != .all, policy.scopeFilter(level, on: entity, alias: "t0") != nil else { return (.all, hidden) }
+        return (.filtered({ alias in policy.scopeFilter(level, on: entity, alias: alias) ?? SQLFragment("1") }), hidden)
+    }
+
+    /// The read-scope filter on the root alias `t0` of `entity`, or nil when every record is readable.
+    func readFilter(_ entity: EntityDefinition, alias: String = "t0") -> SQLFragment? {
+        switch readVisibility(entity).records {
+        case .all: return nil
+        case .none: return SQLFragment("0")
+        case .filtered(let filter): return filter(alias)
+        }
+    }
+
+    /// Why some records of `entity` are not readable: the rule that gives the read scope.
+    func readScopeHelp(_ entity: EntityDefinition) -> String {
+        let decision = decide("read", on: entity.name)
+        guard let level = decision.scope, let rule = decision.allowedBy else {
+            return "none of \(actor.handle)'s roles (\(roleNames)) allows read on \(entity.name)"
+        }
+        return "\(rule.description) covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")"
+    }
+
+    /// The note under a table naming paths whose values are hidden from the acting user.
+    func hiddenNote(_ paths: [String]) -> String? {
+        guard !paths.isEmpty else { return nil }
+        return "(values of \(paths.joined(separator: ", ")) that \(actor.handle) may not read show as \(Visibility.hiddenMarker))"
     }
 
     // MARK: - Audit
 
-    struct AuditEntry {
+    public struct AuditEntry: Codable, Sendable {
         let at: String
         let userID: Int64
         let impersonatorID: Int64?
         let command: String
-        let outcome: String
+        var outcome: String
         let rows: Int?
         let message: String?
+        var changeSetID: Int64? = nil
+
+        /// The entry of a statement whose transaction was rolled back.
+        func rolledBack() -> AuditEntry {
+            var entry = self
+            if entry.outcome == "ok" {
+                entry.outcome = "rolled_back"
+                entry.changeSetID = nil
+            }
+            return entry
+        }
     }
 
-    func audit(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?) throws {
-        if case .help = statement.kind { return }
-        if case .quit = statement.kind { return }
-        let entry = AuditEntry(
-            at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text,
-            outcome: outcome, rows: rows, message: message)
+    func entry(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?, changeSet: Int64? = nil) -> AuditEntry {
+        AuditEntry(
+            at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text, outcome: outcome,
+            rows: rows, message: message, changeSetID: changeSet)
+    }
+
+    /// Keeps an entry: with the open transaction, or with the reads waiting for the write lock.
+    private func record(_ entry: AuditEntry) {
+        if store.isReadOnly { return }  // said at open: reads on a read-only file are not audited
         if inTransaction {
+            // Appended now, under the transaction's write lock: a COMMIT keeps it with the changes.
             pendingAudit.append(entry)
+            try? store.dbQueue.inDatabase { db in try AuditLog.append([entry], db: db, key: auditKey) }
         } else {
-            try writeAudit(entry)
+            pendingReads.append(entry)
+            flushReads(waiting: false)
         }
     }
 
-    private func writeAudit(_ entry: AuditEntry) throws {
-        try store.dbQueue.inDatabase { db in
-            try AuditLog.append(entry, db: db)
+    /// Writes waiting read entries if the write lock can be had — at once, or (`waiting`) within
+    /// the busy timeout. A read never fails because its audit entry has to wait.
+    func flushReads(waiting: Bool) {
+        guard !pendingReads.isEmpty, !inTransaction, !store.isReadOnly else { return }
+        let write = {
+            try self.store.dbQueue.inDatabase { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                do {
+                    try self.appendAudit([], db: db, lockHeld: true)
+                    try db.execute(sql: "COMMIT")
+                } catch {
+                    try? db.execute(sql: "ROLLBACK")
+                    throw error
+                }
+            }
         }
+        do {
+            if waiting { try write() } else { try store.busy.withoutWaiting(write) }
+            auditCommitted()
+        } catch {
+            auditRestore()
+        }
+    }
+
+    /// Entries spooled by sessions that ended while the lock was taken, drained by this write.
+    private var drainedSpool: AuditSpool.Drained? = nil
+    private var appendedReads = 0
+
+    /// Appends spooled entries, waiting reads, then `entries`, in that order. Outside a held
+    /// lock (`lockHeld` false) it only drains when there is something to write.
+    private func appendAudit(_ entries: [AuditEntry], db: Database, lockHeld: Bool) throws {
+        guard lockHeld else { return }
+        let spool = AuditSpool(databasePath: store.path)
+        drainedSpool = try spool.drain()
+        appendedReads = pendingReads.count
+        try AuditLog.append((drainedSpool?.entries ?? []) + pendingReads + entries, db: db, key: auditKey)
+    }
+
+    /// After a commit: the spooled and waiting entries are in the log.
+    private func auditCommitted() {
+        drainedSpool?.discard()
+        drainedSpool = nil
+        pendingReads.removeFirst(min(appendedReads, pendingReads.count))
+        appendedReads = 0
+    }
+
+    /// After a failed write: spooled entries go back to the spool, waiting reads keep waiting.
+    private func auditRestore() {
+        drainedSpool?.restore()
+        drainedSpool = nil
+        appendedReads = 0
     }
 }
 

@@ -5,14 +5,25 @@ import RoloSyntax
 
 /// Finds one record by number or natural key (`42`, `"ana@acme.io"`, `bob`).
 enum RecordLookup {
+    /// The record's id. With `readableBy`, only records that engine's acting user may read are
+    /// found: another record is answered exactly as a missing one, so a lookup never tells
+    /// whether a record outside the user's read scope exists.
     static func id(
-        of key: Located<RecordKey>, in entity: EntityDefinition, db: Database
+        of key: Located<RecordKey>, in entity: EntityDefinition, db: Database, readableBy engine: Engine? = nil
     ) throws -> Int64 {
         let table = SQLDialect.quote(entity.name)
+        let scope = engine?.readFilter(entity)
+        let scoped = scope.map { " AND " + $0 } ?? SQLFragment("")
         switch key.value {
         case .id(let id):
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [id]) == true {
+            let exists = SQLFragment("SELECT 1 FROM \(table) AS t0 WHERE t0.id = ?", [Int64(id).databaseValue]) + scoped
+            if try Bool.fetchOne(db, sql: exists.sql, arguments: exists.statementArguments) == true {
                 return Int64(id)
+            }
+            if let engine, scope != nil {
+                throw Diagnostic(
+                    .unknownRecord, "there is no \(entity.singular) \(id) that \(engine.actor.handle) may read", at: key.range,
+                    help: engine.readScopeHelp(entity))
             }
             let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM \(table)") ?? 0
             throw Diagnostic(
@@ -20,17 +31,22 @@ enum RecordLookup {
                 help: maxID > 0
                     ? "\(entity.name) are numbered 1 to \(maxID), with gaps where records were deleted" : "there are no \(entity.name) yet")
         case .natural(let text):
-            if let id = Int64(text) { return try Self.id(of: Located(.id(Int(id)), key.range), in: entity, db: db) }
+            if let id = Int64(text) {
+                return try Self.id(of: Located(.id(Int(id)), key.range), in: entity, db: db, readableBy: engine)
+            }
             guard let keyField = entity.naturalKey.first else {
                 throw Diagnostic(.unknownRecord, "\(entity.name) are named by number, e.g. show \(entity.singular) 42", at: key.range)
             }
-            let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM \(table) WHERE \(SQLDialect.quote(keyField)) = ? COLLATE NOCASE ORDER BY id LIMIT 6",
-                arguments: [text.trimmingCharacters(in: .whitespaces)])
+            let lookup =
+                SQLFragment(
+                    "SELECT t0.id FROM \(table) AS t0 WHERE t0.\(SQLDialect.quote(keyField)) = ? COLLATE NOCASE",
+                    [text.trimmingCharacters(in: .whitespaces).databaseValue]) + scoped + " ORDER BY t0.id LIMIT 6"
+            let ids = try Int64.fetchAll(db, sql: lookup.sql, arguments: lookup.statementArguments)
             if ids.count == 1 { return ids[0] }
             if ids.isEmpty {
+                let readable = engine.map { " that \($0.actor.handle) may read" } ?? ""
                 throw Diagnostic(
-                    .unknownRecord, "no \(entity.singular) has \(keyField) \"\(text)\"", at: key.range,
+                    .unknownRecord, "no \(entity.singular)\(scope == nil ? "" : readable) has \(keyField) \"\(text)\"", at: key.range,
                     help: "try: find \(entity.name) where \(keyField) contains \"\(text.prefix(12))\"")
             }
             let list = ids.prefix(5).map(String.init).joined(separator: ", ")
@@ -56,6 +72,13 @@ enum RecordLookup {
         return try String.fetchOne(
             db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?",
             arguments: [id])
+    }
+
+    /// Whether the engine's acting user may read the record.
+    static func isReadable(_ id: Int64, of entity: EntityDefinition, engine: Engine, db: Database) throws -> Bool {
+        guard let filter = engine.readFilter(entity) else { return true }
+        let sql = SQLFragment("SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND ", [id.databaseValue]) + filter
+        return try Bool.fetchOne(db, sql: sql.sql, arguments: sql.statementArguments) == true
     }
 
     /// Whether a record falls within `level` for the policy's user (the scope filter, run in SQL).

@@ -4,7 +4,7 @@
 public enum CRMSchema {
     /// The schema version this build writes and understands. A database with a higher
     /// version was written by a newer Rolo and is refused.
-    public static let version = 2
+    public static let version = 3
 
     /// SQLite's `application_id` for Rolo databases ("ROLO" in ASCII).
     public static let applicationID: Int32 = 0x524F_4C4F
@@ -35,7 +35,9 @@ public enum CRMSchema {
     ]
     public static let permissionScopes = ["own", "team", "all"]
     public static let permissionEffects = ["allow", "deny"]
-    public static let auditOutcomes = ["ok", "refused", "error", "dry_run"]
+    public static let auditOutcomes = ["ok", "refused", "error", "dry_run", "rolled_back"]
+    /// The outcomes schema versions 1 and 2 allowed (the v3 migration adds `rolled_back`).
+    static let auditOutcomesV2 = ["ok", "refused", "error", "dry_run"]
 
     // MARK: - Common fields
 

@@ -8,10 +8,25 @@ import GRDB
 public final class CRMStore: Sendable {
     public let path: String
     public let dbQueue: DatabaseQueue
+    /// How writes wait for another process's write lock.
+    public let busy: BusyPolicy
+    /// The file could not be written: reads work, changes are refused, nothing is audited.
+    public let isReadOnly: Bool
 
-    private init(path: String, dbQueue: DatabaseQueue) {
+    private init(path: String, dbQueue: DatabaseQueue, busy: BusyPolicy, isReadOnly: Bool = false) {
         self.path = path
         self.dbQueue = dbQueue
+        self.busy = busy
+        self.isReadOnly = isReadOnly
+    }
+
+    /// Whether the file at `path` cannot be written by this process: no write permission, or
+    /// no write bit at all (an admin's `chmod 444`, honoured even for root).
+    public static func isUnwritable(path: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        if access(path, W_OK) != 0 { return true }
+        let mode = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0o644
+        return mode & 0o222 == 0
     }
 
     /// How to treat a path that has no database yet.
@@ -23,7 +38,7 @@ public final class CRMStore: Sendable {
     }
 
     /// Opens (and if allowed, creates) the database at `path`, migrating it to this build's schema.
-    public static func open(path: String, mode: OpenMode = .existing) throws -> CRMStore {
+    public static func open(path: String, mode: OpenMode = .existing, readOnly: Bool = false) throws -> CRMStore {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
@@ -47,9 +62,13 @@ public final class CRMStore: Sendable {
                 throw StoreError.newerSchema(path: path, found: version, supported: CRMSchema.version)
             }
         }
+        if readOnly || isUnwritable(path: path) {
+            return try openReadOnly(path: path, verdict: verdict)
+        }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration())
-            let store = CRMStore(path: path, dbQueue: queue)
+            let busy = BusyPolicy()
+            let queue = try DatabaseQueue(path: path, configuration: configuration(busy: busy))
+            let store = CRMStore(path: path, dbQueue: queue, busy: busy)
             try Migrations.migrator.migrate(queue)
             if verdict != .rolo(schemaVersion: CRMSchema.version) {
                 // New, upgraded, or its header still in the WAL: put the schema version in the
@@ -71,18 +90,45 @@ public final class CRMStore: Sendable {
 
     /// An in-memory database with the schema, for tests.
     public static func inMemory() throws -> CRMStore {
-        let queue = try DatabaseQueue(configuration: configuration())
+        let busy = BusyPolicy()
+        let queue = try DatabaseQueue(configuration: configuration(busy: busy))
         try Migrations.migrator.migrate(queue)
-        return CRMStore(path: ":memory:", dbQueue: queue)
+        return CRMStore(path: ":memory:", dbQueue: queue, busy: busy)
     }
 
-    /// How long an open or a write waits for another program's write lock.
-    static let busyTimeoutSeconds = 5
+    /// Opens a file this process may not write: SQLite's read-only mode, no migration (an old file
+    /// is refused: it cannot be upgraded), and nothing written beside it. A WAL database needs its
+    /// shared-memory file to be read; when there is none, the file is opened as immutable, which
+    /// is safe because nobody can be writing a file without write bits.
+    private static func openReadOnly(path: String, verdict: DatabaseFileCheck.Verdict) throws -> CRMStore {
+        switch verdict {
+        case .rolo(let version) where version == CRMSchema.version: break
+        case .rolo(let version):
+            throw StoreError.sqlite(
+                "cannot open '\(path)' read-only: it has schema version \(version) and needs an upgrade to \(CRMSchema.version), which needs write access")
+        default:
+            throw StoreError.readOnly(path: path)
+        }
+        let busy = BusyPolicy()
+        var config = configuration(busy: busy)
+        config.readonly = true
+        let hasLog = FileManager.default.fileExists(atPath: path + "-wal") || FileManager.default.fileExists(atPath: path + "-shm")
+        let target = hasLog ? path : "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+        do {
+            let queue = try DatabaseQueue(path: target, configuration: config)
+            return CRMStore(path: path, dbQueue: queue, busy: busy, isReadOnly: true)
+        } catch let error as DatabaseError {
+            throw StoreError.sqlite("cannot open '\(path)' read-only: \(error.message ?? error.description)")
+        }
+    }
 
-    static func configuration() -> Configuration {
+    /// Seconds a write waits for another writer unless the session says otherwise.
+    public static let defaultBusyTimeout: Double = 30
+
+    static func configuration(busy: BusyPolicy) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(TimeInterval(busyTimeoutSeconds))
+        config.busyMode = .callback { tries in busy.shouldRetry(tries: tries) }
         config.label = "rolo"
         // `begin` … `commit` and scripts keep one transaction open across statements.
         config.allowsUnsafeTransactions = true

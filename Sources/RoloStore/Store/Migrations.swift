@@ -33,8 +33,36 @@ enum Migrations {
             try db.execute(sql: "PRAGMA user_version = 2")
             try db.execute(sql: "UPDATE rolo_meta SET value = '2' WHERE key = 'schema_version'")
         }
+        // A statement of a transaction that was rolled back is audited as `rolled_back`.
+        migrator.registerMigration("v3-audit-rolled-back", foreignKeyChecks: .immediate) { db in
+            try rewriteCheck(
+                db, table: "audit_log",
+                replacing: [
+                    SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomesV2),
+                    SchemaSQL.enumCheckV1("outcome", CRMSchema.auditOutcomesV2),
+                ],
+                with: SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomes))
+            try db.execute(sql: "PRAGMA user_version = 3")
+            try db.execute(sql: "UPDATE rolo_meta SET value = '3' WHERE key = 'schema_version'")
+        }
         return migrator
     }()
+
+    /// Replaces one CHECK's text in a table's stored CREATE TABLE (the writable_schema procedure
+    /// of `rewriteEnumChecks`): a wider CHECK accepts every row the narrower one did.
+    static func rewriteCheck(_ db: Database, table: String, replacing old: [String], with new: String) throws {
+        guard let stored = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+            let range = old.lazy.compactMap({ stored.range(of: $0) }).first
+        else { return }
+        var sql = stored
+        sql.replaceSubrange(range, with: new)
+        let schemaVersion = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
+        try db.execute(sql: "PRAGMA writable_schema = ON")
+        defer { try? db.execute(sql: "PRAGMA writable_schema = OFF") }
+        try db.execute(sql: "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", arguments: [sql, table])
+        try db.execute(sql: "PRAGMA schema_version = \(schemaVersion + 1)")
+        _ = try Row.fetchOne(db, sql: "SELECT * FROM \(SchemaSQL.quote(table)) LIMIT 1")
+    }
 
     /// Version 2 writes each enum CHECK as an OR of equalities instead of an IN list (see
     /// `SchemaSQL.enumCheck`). The two accept exactly the same values and a CHECK does not change

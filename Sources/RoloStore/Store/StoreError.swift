@@ -28,7 +28,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
                 "cannot open '\(path)': the file is read-only, and Rolo writes to every database it opens (each command's audit entry, and schema upgrades); get write access to it, or work on a copy"
         case .locked(let path):
             return
-                "cannot open '\(path)': another program is writing to it (Rolo waited \(CRMStore.busyTimeoutSeconds) seconds); try again when it has finished — a `begin` left open in another rolo session holds the file until commit or rollback"
+                "cannot open '\(path)': another program is writing to it (Rolo waited \(Int(CRMStore.defaultBusyTimeout)) seconds); try again when it has finished — a `begin` left open in another rolo session holds the file until commit or rollback"
         case .sqlite(let message):
             return message
         }

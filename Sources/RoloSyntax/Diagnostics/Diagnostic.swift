@@ -68,6 +68,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case invalidMerge = "E507"
     case assertionFailed = "E508"
     case interrupted = "E509"
+    case auditBroken = "E510"
+    case transactionLeftOpen = "E511"
     // Files and databases
     case databaseUnavailable = "E601"
     case fileNotFound = "E602"

@@ -24,7 +24,8 @@
 ///                  | ('activate'|'deactivate') 'user' NAME | 'move' NAME 'to' [ 'team' ] NAME
 ///                  | 'grant' NAME 'to' NAME | 'revoke' NAME 'from' NAME | 'drop' 'role' NAME
 ///                  | ('allow'|'deny') NAME ACTION entity [ '.' field { ',' field } ] [ 'scope' NAME ]
-///                  | 'can' NAME ACTION entity [ key ] | 'as' NAME statement | 'login' NAME | 'verify' 'audit'
+///                  | 'can' NAME ACTION entity [ key ] | 'as' NAME statement | 'login' NAME
+///                  | 'verify' 'audit' [ '--anchor' (STRING|WORD) ] | 'audit' 'anchor'
 ///     clause      := 'where' condition | 'by' path { ',' path } | 'order' 'by' order { ',' order }
 ///                  | 'limit' NUMBER [ 'offset' NUMBER ] | 'as' ('table'|'csv'|'json')
 ///     fields      := path { ',' path }
@@ -58,11 +59,11 @@ public struct Parser {
         "find", "count", "sum", "avg", "min", "max", "show", "history", "explain", "create", "update",
         "delete", "assign", "merge", "log", "add", "changes", "undo", "begin", "commit", "rollback",
         "dry-run", "set", "help", "whoami", "users", "roles", "teams", "quit", "exit", "grant", "revoke", "allow",
-        "deny", "can", "as", "login", "deactivate", "activate", "move", "drop", "verify",
+        "deny", "can", "as", "login", "deactivate", "activate", "move", "drop", "verify", "audit",
     ]
 
-    /// Options a command may end with; only --format takes a value.
-    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code"]
+    /// Options a command may end with; --format and --anchor take a value.
+    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor"]
 
     /// Words that begin a clause of find/count, ending a field list.
     static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
@@ -215,6 +216,11 @@ public struct Parser {
                     throw failure(expected: "a format after --format (table, csv or json)")
                 }
                 value = Located(word, advance().range)
+            } else if name == "anchor" {
+                guard let word = stringValue(current) ?? current.word else {
+                    throw failure(expected: "an anchor after --anchor: \"N:HASH\" as `audit anchor` prints it, or a file holding one")
+                }
+                value = Located(word, advance().range)
             }
             options.append(CommandOption(name: Located(name, nameToken.range), value: value))
         }
@@ -309,6 +315,9 @@ public struct Parser {
         case "verify":
             guard acceptWord("audit") else { throw failure(expected: "'audit', e.g. verify audit") }
             return .verifyAudit
+        case "audit":
+            guard acceptWord("anchor") else { throw failure(expected: "'anchor', e.g. audit anchor") }
+            return .auditAnchor
         case "update": return try parseUpdate()
         case "delete":
             let entity = try parseEntity()

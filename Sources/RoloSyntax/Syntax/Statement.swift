@@ -157,4 +157,5 @@ public indirect enum StatementKind: Sendable, Equatable {
     case asUser(user: Located<String>, statement: Statement)
     case login(user: Located<String>)
     case verifyAudit
+    case auditAnchor
 }
