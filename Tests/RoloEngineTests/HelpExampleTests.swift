@@ -24,7 +24,7 @@ struct HelpExampleTests {
         for command in Parser.commands
         where ![
             "exit", "avg", "min", "max", "commit", "rollback", "revoke", "allow", "deny",
-            "drop", "login", "deactivate", "activate", "move", "dry-run",
+            "drop", "login", "deactivate", "activate", "move", "dry-run", "audit",
         ].contains(command) {
             #expect(topics.contains(command), "no help for \(command)")
         }

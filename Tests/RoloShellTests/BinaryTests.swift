@@ -123,9 +123,13 @@ struct BinaryTests {
         #expect(nothing.status == 0)
         let onCommand = try rolo(["--db", db, "--user", "admin", "-c", "delete deals where stage = lost --dry-run --exit-code"])
         #expect(onCommand.status == 4)
-        let refused = try rolo(["--db", db, "--user", "bob", "-c", "update deal 1 set stage = won"])
+        let refused = try rolo(["--db", db, "--user", "bob", "-c", "update contact 1 set title = \"X\""])
         #expect(refused.status == 3)
-        #expect(refused.errors.contains("deal 1: it belongs to emma"))
+        #expect(refused.errors.contains("contact 1: it belongs to"))
+        // A record outside bob's read scope is answered as a missing one: no status tells them apart.
+        let hidden = try rolo(["--db", db, "--user", "bob", "-c", "update deal 1 set stage = won"])
+        #expect(hidden.status == 1)
+        #expect(hidden.errors.contains("there is no deal 1 that bob may read"))
     }
 
     @Test func scriptsAreAllOrNothing() throws {

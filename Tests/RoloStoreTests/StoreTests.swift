@@ -75,8 +75,10 @@ struct StoreOpeningTests {
                     try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name]))
                 for field in entity.fields {
                     if case .enumeration(let values) = field.type {
+                        // Version 1 shipped four audit outcomes; `rolled_back` came with version 3.
+                        let shipped = entity.name == "audit_log" && field.name == "outcome" ? ["ok", "refused", "error", "dry_run"] : values
                         sql = sql.replacingOccurrences(
-                            of: SchemaSQL.enumCheck(field.name, values), with: SchemaSQL.enumCheckV1(field.name, values))
+                            of: SchemaSQL.enumCheck(field.name, values), with: SchemaSQL.enumCheckV1(field.name, shipped))
                     }
                 }
                 try db.execute(sql: "UPDATE sqlite_master SET sql = ? WHERE name = ?", arguments: [sql, entity.name])
@@ -84,7 +86,7 @@ struct StoreOpeningTests {
             let cookie = try #require(try Int.fetchOne(db, sql: "PRAGMA schema_version"))
             try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)")
             try db.execute(sql: "PRAGMA writable_schema = OFF")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2-enum-checks'")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-enum-checks', 'v3-audit-rolled-back')")
             try db.execute(sql: "PRAGMA user_version = 1")
             try db.execute(sql: "UPDATE rolo_meta SET value = '1' WHERE key = 'schema_version'")
             try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('x', 'X', 'now', 'now')")
@@ -105,12 +107,15 @@ struct StoreOpeningTests {
         #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 1))
         let upgraded = try CRMStore.open(path: path)
         // The new version is in the file's header, where an older Rolo looks before opening it.
-        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 2))
+        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 3))
         try upgraded.dbQueue.read { db in
-            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 2)
-            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "2")
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 3)
+            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "3")
             let audit = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'")!
-            #expect(audit.contains(#"CHECK ("outcome" = 'ok' OR "outcome" = 'refused' OR "outcome" = 'error' OR "outcome" = 'dry_run')"#))
+            #expect(
+                audit.contains(
+                    #"CHECK ("outcome" = 'ok' OR "outcome" = 'refused' OR "outcome" = 'error' OR "outcome" = 'dry_run' OR "outcome" = 'rolled_back')"#
+                ))
             for entity in CRMSchema.entities {
                 let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name])!
                 #expect(sql == SchemaSQL.createTable(entity), "\(entity.name) after the upgrade")

@@ -48,6 +48,9 @@ public final class Engine {
         let action: String
         let entity: String
     }
+    /// Set when a lookup met a record outside the actor's read scope: the user is told "there is
+    /// no such record" (no oracle), the audit log records a refusal.
+    var lookupRefused = false
     /// While `as USER` runs a command: the admin behind it.
     public private(set) var impersonator: Int64? = nil
     /// Set while the inner command of an `as` runs (it audits itself).
@@ -130,6 +133,7 @@ public final class Engine {
         if case .asUser = statement.kind {
             return try executeAs(statement, output: output)
         }
+        lookupRefused = false
         let implicit = Self.isWrite(statement.kind) && !inTransaction
         if implicit {
             do {
@@ -155,7 +159,7 @@ public final class Engine {
             let diagnostic = (error as? DatabaseError).map { Self.diagnostic(for: $0, statement) } ?? error
             if implicit { rollbackImplicit() }
             if !Self.isUnaudited(statement.kind) {
-                let outcome = Self.outcome(of: diagnostic)
+                let outcome = lookupRefused ? "refused" : Self.outcome(of: diagnostic)
                 record(entry(statement, outcome: outcome, rows: nil, message: (diagnostic as? Diagnostic)?.message ?? "\(diagnostic)"))
                 if !inTransaction { flushReads(waiting: Self.isWrite(statement.kind)) }
             }

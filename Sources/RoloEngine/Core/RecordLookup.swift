@@ -21,6 +21,9 @@ enum RecordLookup {
                 return Int64(id)
             }
             if let engine, scope != nil {
+                // Told apart from a missing record only in the audit log, as a refusal.
+                let present = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [Int64(id)]) == true
+                if present { engine.lookupRefused = true }
                 throw Diagnostic(
                     .unknownRecord, "there is no \(entity.singular) \(id) that \(engine.actor.handle) may read", at: key.range,
                     help: engine.readScopeHelp(entity))
