@@ -52,7 +52,9 @@ let package = Package(
         ),
         .testTarget(name: "RoloSyntaxTests", dependencies: ["RoloSyntax"]),
         .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore"]),
-        .testTarget(name: "RoloEngineTests", dependencies: ["RoloEngine", "RoloShell", "RoloTestSupport"]),
+        .testTarget(
+            name: "RoloEngineTests",
+            dependencies: ["RoloEngine", "RoloShell", "RoloTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "RoloShellTests", dependencies: ["RoloShell", "RoloTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

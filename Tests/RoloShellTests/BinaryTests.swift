@@ -176,4 +176,36 @@ struct BinaryTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "just some notes")
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
+
+    /// A file that cannot be written opens read-only with one notice: reads work (not audited),
+    /// changes are refused with E601, and nothing is left beside the file.
+    @Test func anUnwritableFileOpensReadOnly() throws {
+        let db = try SampleDatabase.freshCopy()
+        let folder = URL(fileURLWithPath: db).deletingLastPathComponent().path
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: db)
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        let read = try rolo(["--db", db, "--user", "alice", "-c", "count contacts"])
+        #expect(read.status == 0)
+        #expect(read.output == "3000\n")
+        #expect(read.errors == "read-only: changes are refused; reads are not audited\n")
+        let change = try rolo(["--db", db, "--user", "admin", "-c", #"update contact 1 set title = "X""#])
+        #expect(change.status == 1)
+        #expect(change.errors.contains("error[E601]: read-only"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == before)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: db)
+        let audited = try rolo(["--db", db, "--user", "admin", "-c", "count audit"])
+        #expect(audited.output == "0\n")
+    }
+
+    /// A `begin` that a script or -c never commits is rolled back, said so, audited, and fails.
+    @Test func anUnterminatedBeginIsRolledBackAndFails() throws {
+        let db = try SampleDatabase.freshCopy()
+        let run = try rolo(["--db", db, "--user", "admin", "-c", #"begin; update contact 1 set title = "X""#])
+        #expect(run.status == 1)
+        #expect(run.errors.contains("error[E511]"))
+        let after = try rolo(["--db", db, "--user", "admin", "-c", #"count contacts where title = "X"; find audit outcome, command order by id"#])
+        #expect(after.output.hasPrefix("0\n"))
+        #expect(after.output.contains("rolled_back │ update contact 1 set title = \"X\""))
+        #expect(after.output.contains("rolled_back │ rollback (end of input with the transaction still open)"))
+    }
 }

@@ -139,7 +139,10 @@ public final class Engine {
             do {
                 try store.dbQueue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
             } catch let error as DatabaseError {
-                throw Self.diagnostic(for: error, statement)
+                // Refused before anything was written (the lock was not to be had): audited all the same.
+                let diagnostic = Self.diagnostic(for: error, statement)
+                record(entry(statement, outcome: "error", rows: nil, message: diagnostic.message))
+                throw diagnostic
             }
         }
         do {
