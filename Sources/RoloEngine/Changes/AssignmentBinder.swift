@@ -84,6 +84,11 @@ struct AssignmentBinder {
                 + (targetEntity.flatMap { engine.readFilter($0) }.map { " AND " + $0 } ?? SQLFragment(""))
             if try Bool.fetchOne(db, sql: exists.sql, arguments: exists.statementArguments) != true {
                 let scoped = targetEntity.map { engine.readFilter($0) != nil } ?? false
+                if scoped,
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(target)) WHERE id = ?", arguments: [value]) == true
+                {
+                    engine.lookupRefused = true  // a refusal in the audit log, a missing record to the user
+                }
                 throw Diagnostic(
                     .unknownRecord,
                     "there is no \(targetEntity?.singular ?? target) \(value)\(scoped ? " that \(engine.actor.handle) may read" : "")",
