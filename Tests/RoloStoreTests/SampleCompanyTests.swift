@@ -191,6 +191,150 @@ struct SampleCompanyTests {
         #expect(try count("SELECT count(*) FROM pragma_foreign_key_check") == 0)
     }
 
+    // MARK: - Activities and tasks linked to deals, leads and tickets
+    //
+    // Checked with SQL over the raw tables only: which rows name what, whose they are, when they happened.
+
+    /// `part` of `whole` as a fraction (0 when `whole` is 0).
+    func share(_ part: String, of whole: String) throws -> Double {
+        let w = try count(whole)
+        return w > 0 ? Double(try count(part)) / Double(w) : 0
+    }
+
+    @Test func activitiesNameDealsLeadsAndTickets() throws {
+        // 5,000 activities: a good share about a deal, some about a lead or a ticket, the rest plain.
+        #expect(try count("SELECT count(*) FROM activities WHERE deal_id IS NOT NULL") > 1200)
+        #expect(try count("SELECT count(*) FROM activities WHERE lead_id IS NOT NULL") > 300)
+        #expect(try count("SELECT count(*) FROM activities WHERE ticket_id IS NOT NULL") > 500)
+        #expect(try count("SELECT count(*) FROM activities WHERE coalesce(deal_id, lead_id, ticket_id) IS NULL") > 1000)
+        // Many deals, leads and tickets have more than one activity; each names at most one of them.
+        #expect(try count("SELECT count(DISTINCT deal_id) FROM activities") > 500)
+        #expect(
+            try count("SELECT count(*) FROM activities WHERE (deal_id IS NOT NULL) + (lead_id IS NOT NULL) + (ticket_id IS NOT NULL) > 1")
+                == 0)
+        // On a deal: the deal's account (and a contact of it); on a ticket: the ticket's contact and account;
+        // on a lead: no contact or account, a lead has none yet.
+        #expect(try count("SELECT count(*) FROM activities WHERE deal_id IS NOT NULL AND account_id IS NOT NULL") > 1200)
+        #expect(
+            try count("SELECT count(*) FROM activities a JOIN deals d ON d.id = a.deal_id WHERE a.account_id IS NOT d.account_id") == 0)
+        #expect(
+            try count(
+                "SELECT count(*) FROM activities a JOIN deals d ON d.id = a.deal_id JOIN contacts c ON c.id = a.contact_id WHERE c.account_id IS NOT d.account_id"
+            ) == 0)
+        #expect(
+            try count(
+                "SELECT count(*) FROM activities a JOIN tickets t ON t.id = a.ticket_id WHERE a.contact_id IS NOT t.contact_id OR a.account_id IS NOT t.account_id"
+            ) == 0)
+        #expect(
+            try count("SELECT count(*) FROM activities WHERE lead_id IS NOT NULL AND (contact_id IS NOT NULL OR account_id IS NOT NULL)")
+                == 0)
+        // Calls, emails and meetings about deals; calls and emails about tickets and leads.
+        func kinds(_ link: String) throws -> Set<String> {
+            try Self.store.dbQueue.read {
+                try Set(String.fetchAll($0, sql: "SELECT DISTINCT kind FROM activities WHERE \(link) IS NOT NULL"))
+            }
+        }
+        #expect(try kinds("deal_id").isSuperset(of: ["call", "email", "meeting"]))
+        #expect(try kinds("ticket_id").isSuperset(of: ["call", "email"]))
+        #expect(try kinds("lead_id").isSuperset(of: ["call", "email"]))
+    }
+
+    @Test func activitiesAreOftenLoggedBySomeoneElseThanTheRecordsOwner() throws {
+        let onDeals = "FROM activities a JOIN deals d ON d.id = a.deal_id"
+        let other = try share("SELECT count(*) \(onDeals) WHERE a.owner_id != d.owner_id", of: "SELECT count(*) \(onDeals)")
+        #expect(other >= 0.25)
+        #expect(other <= 0.6, "the deal's owner still logs most of its activities")
+        // Support reps, managers and executives, reps of the other sales team: other teams than the deal owner's.
+        #expect(
+            try count(
+                "SELECT count(*) \(onDeals) JOIN users au ON au.id = a.owner_id JOIN users du ON du.id = d.owner_id WHERE au.team_id != du.team_id"
+            ) > 200)
+        #expect(
+            try count(
+                "SELECT count(DISTINCT t.name) \(onDeals) JOIN users au ON au.id = a.owner_id JOIN teams t ON t.id = au.team_id")
+                >= 4)
+        let onLeads = "FROM activities a JOIN leads l ON l.id = a.lead_id"
+        #expect(try share("SELECT count(*) \(onLeads) WHERE a.owner_id != l.owner_id", of: "SELECT count(*) \(onLeads)") >= 0.25)
+        let onTickets = "FROM activities a JOIN tickets t ON t.id = a.ticket_id"
+        #expect(try count("SELECT count(*) \(onTickets) WHERE a.owner_id != t.assignee_id") > 0)
+        #expect(try share("SELECT count(*) \(onTickets) WHERE a.owner_id = t.assignee_id", of: "SELECT count(*) \(onTickets)") > 0.5)
+    }
+
+    @Test func tasksNameDealsLeadsAndTickets() throws {
+        // 1,500 tasks: follow-ups on deals, leads and tickets, the rest on a contact.
+        #expect(try count("SELECT count(*) FROM tasks WHERE deal_id IS NOT NULL") > 350)
+        #expect(try count("SELECT count(*) FROM tasks WHERE lead_id IS NOT NULL") > 100)
+        #expect(try count("SELECT count(*) FROM tasks WHERE ticket_id IS NOT NULL") > 150)
+        #expect(try count("SELECT count(*) FROM tasks WHERE coalesce(deal_id, lead_id, ticket_id) IS NULL") > 300)
+        #expect(
+            try count("SELECT count(*) FROM tasks WHERE (deal_id IS NOT NULL) + (lead_id IS NOT NULL) + (ticket_id IS NOT NULL) > 1") == 0)
+        #expect(try count("SELECT count(*) FROM tasks t JOIN deals d ON d.id = t.deal_id WHERE t.account_id IS NOT d.account_id") == 0)
+        #expect(
+            try count(
+                "SELECT count(*) FROM tasks t JOIN deals d ON d.id = t.deal_id JOIN contacts c ON c.id = t.contact_id WHERE c.account_id IS NOT d.account_id"
+            ) == 0)
+        #expect(
+            try count(
+                "SELECT count(*) FROM tasks k JOIN tickets t ON t.id = k.ticket_id WHERE k.contact_id IS NOT t.contact_id OR k.account_id IS NOT t.account_id"
+            ) == 0)
+        #expect(
+            try count("SELECT count(*) FROM tasks WHERE lead_id IS NOT NULL AND (contact_id IS NOT NULL OR account_id IS NOT NULL)") == 0)
+        // Still-open follow-ups are on deals, leads and tickets that are still open.
+        let open = "k.status IN ('open', 'in_progress')"
+        #expect(try count("SELECT count(*) FROM tasks k JOIN deals d ON d.id = k.deal_id WHERE \(open)") > 100)
+        #expect(try count("SELECT count(*) FROM tasks k JOIN deals d ON d.id = k.deal_id WHERE \(open) AND d.stage = 'lost'") == 0)
+        #expect(
+            try count(
+                "SELECT count(*) FROM tasks k JOIN tickets t ON t.id = k.ticket_id WHERE \(open) AND t.status IN ('resolved', 'closed')")
+                == 0)
+        #expect(
+            try count(
+                "SELECT count(*) FROM tasks k JOIN leads l ON l.id = k.lead_id WHERE \(open) AND l.status IN ('unqualified', 'converted', 'junk')"
+            ) == 0)
+    }
+
+    @Test func tasksAreOftenAssignedToSomeoneElseThanTheRecordsOwner() throws {
+        let onDeals = "FROM tasks k JOIN deals d ON d.id = k.deal_id"
+        let other = try share("SELECT count(*) \(onDeals) WHERE k.assignee_id != d.owner_id", of: "SELECT count(*) \(onDeals)")
+        #expect(other >= 0.25)
+        #expect(other <= 0.6)
+        #expect(
+            try count(
+                "SELECT count(*) \(onDeals) JOIN users ku ON ku.id = k.assignee_id JOIN users du ON du.id = d.owner_id WHERE ku.team_id != du.team_id"
+            ) > 50)
+        // A manager delegates: the task is theirs, the work is the deal owner's.
+        #expect(try count("SELECT count(*) \(onDeals) WHERE k.owner_id != k.assignee_id") > 30)
+        let onLeads = "FROM tasks k JOIN leads l ON l.id = k.lead_id"
+        #expect(try share("SELECT count(*) \(onLeads) WHERE k.assignee_id != l.owner_id", of: "SELECT count(*) \(onLeads)") >= 0.25)
+        let onTickets = "FROM tasks k JOIN tickets t ON t.id = k.ticket_id"
+        #expect(try count("SELECT count(*) \(onTickets) WHERE k.assignee_id != t.assignee_id") > 0)
+    }
+
+    @Test func linkedActivitiesAndTasksHappenWhileTheirRecordIsAlive() throws {
+        let now = FixedClock.reference.now().description
+        #expect(try count("SELECT count(*) FROM activities WHERE coalesce(deal_id, lead_id, ticket_id) IS NOT NULL") > 2000)
+        #expect(try count("SELECT count(*) FROM tasks WHERE coalesce(deal_id, lead_id, ticket_id) IS NOT NULL") > 600)
+        // Activities: after the deal was created (and by its close for won and lost deals), after the lead came
+        // in, after the ticket was opened (and by its close); never after now.
+        #expect(try count("SELECT count(*) FROM activities WHERE occurred_at > '\(now)' OR created_at > '\(now)'") == 0)
+        #expect(try count("SELECT count(*) FROM activities a JOIN deals d ON d.id = a.deal_id WHERE a.occurred_at < d.created_at") == 0)
+        #expect(
+            try count(
+                "SELECT count(*) FROM activities a JOIN deals d ON d.id = a.deal_id WHERE d.stage IN ('won', 'lost') AND substr(a.occurred_at, 1, 10) > d.close_date"
+            ) == 0)
+        #expect(try count("SELECT count(*) FROM activities a JOIN leads l ON l.id = a.lead_id WHERE a.occurred_at < l.created_at") == 0)
+        #expect(try count("SELECT count(*) FROM activities a JOIN tickets t ON t.id = a.ticket_id WHERE a.occurred_at < t.opened_at") == 0)
+        #expect(
+            try count("SELECT count(*) FROM activities a JOIN tickets t ON t.id = a.ticket_id WHERE a.occurred_at > t.closed_at") == 0)
+        // Tasks: created after their record was, completed after they were created, never after now.
+        #expect(try count("SELECT count(*) FROM tasks WHERE completed_at < created_at OR completed_at > '\(now)'") == 0)
+        #expect(try count("SELECT count(*) FROM tasks k JOIN deals d ON d.id = k.deal_id WHERE k.created_at < d.created_at") == 0)
+        #expect(try count("SELECT count(*) FROM tasks k JOIN leads l ON l.id = k.lead_id WHERE k.created_at < l.created_at") == 0)
+        #expect(try count("SELECT count(*) FROM tasks k JOIN tickets t ON t.id = k.ticket_id WHERE k.created_at < t.opened_at") == 0)
+        #expect(
+            try count("SELECT count(*) FROM tasks k JOIN tickets t ON t.id = k.ticket_id WHERE k.completed_at > t.closed_at") == 0)
+    }
+
     @Test func plantedDirtMatchesTheData() throws {
         let dirt = try #require(try Self.store.dbQueue.read { try SampleCompany.plantedDirt(in: $0) })
         #expect(dirt.duplicateContacts == 150)

@@ -156,6 +156,41 @@ private struct Generator {
     var accountDomains: [String] = []
     var contactAccounts: [Int64] = []
     var contactOwners: [Int64] = []
+    /// Each account's contacts (indexes into `contactAccounts`), by account id − 1.
+    var accountContacts: [[Int32]] = []
+    /// Each user's team (an index into `SampleCompany.teams`) and role, by user id − 1; each team's
+    /// members and manager: who else works on a record.
+    var userTeams: [Int] = []
+    var userRoles: [String] = []
+    var teamMembers: [[Int64]] = SampleCompany.teams.map { _ in [] }
+    var teamManagers: [Int64?] = []
+    var executives: [Int64] = []
+    /// The deals, leads and tickets as written (record id − 1), for the activities and tasks about them.
+    var dealLinks: [DealLink] = []
+    var leadLinks: [LeadLink] = []
+    var ticketLinks: [TicketLink] = []
+    /// Indexes into those: deals still in the pipeline; leads someone has worked (not `new`); leads
+    /// still in the funnel (new, contacted, qualified); tickets not yet resolved or closed.
+    var openDeals: [Int] = []
+    var workedLeads: [Int] = []
+    var liveLeads: [Int] = []
+    var openTickets: [Int] = []
+
+    struct DealLink {
+        var account: Int64, contact: Int64, owner: Int64
+        var created: Timestamp
+        /// When a won or lost deal closed; nil while it is open.
+        var closed: Timestamp?
+    }
+    struct LeadLink {
+        var owner: Int64
+        var created: Timestamp
+    }
+    struct TicketLink {
+        var account: Int64, contact: Int64, assignee: Int64
+        var opened: Timestamp
+        var closed: Timestamp?
+    }
 
     init(db: Database, options: SampleCompany.Options) {
         self.db = db
@@ -175,6 +210,18 @@ private struct Generator {
     mutating func after(_ from: Timestamp) -> Timestamp {
         let span = max(60, now.secondsSinceEpoch - from.secondsSinceEpoch)
         return from.adding(seconds: rng.below(span))
+    }
+
+    /// A timestamp in `from..<to` (`from` itself when the span is empty).
+    mutating func between(_ from: Timestamp, _ to: Timestamp) -> Timestamp {
+        from.adding(seconds: rng.below(max(1, to.secondsSinceEpoch - from.secondsSinceEpoch)))
+    }
+
+    /// When a task on a record open from `start` to `end` was created: within the last year if the
+    /// record was open then, else while it was open.
+    mutating func taskCreated(_ start: Timestamp, _ end: Timestamp) -> Timestamp {
+        let yearAgo = now.adding(seconds: -365 * 86_400)
+        return between(start < yearAgo && end > yearAgo ? yearAgo : start, end)
     }
 
     mutating func run() throws {
@@ -243,6 +290,11 @@ private struct Generator {
                 arguments: [person.handle, person.name, email, teamID, created, created])
             let id = db.lastInsertedRowID
             userIDs[person.handle] = id
+            let team = SampleCompany.teams.firstIndex { $0.name == person.team } ?? 0
+            userTeams.append(team)
+            userRoles.append(person.role)
+            teamMembers[team].append(id)
+            if person.role == "executive" { executives.append(id) }
             try db.execute(
                 sql: "INSERT INTO user_roles (user_id, role_id, granted_by, granted_at) VALUES (?, ?, NULL, ?)",
                 arguments: [id, roleIDs[person.role], created])
@@ -257,6 +309,7 @@ private struct Generator {
             if let manager = team.manager {
                 try db.execute(sql: "UPDATE teams SET manager_id = ? WHERE name = ?", arguments: [userIDs[manager], team.name])
             }
+            teamManagers.append(team.manager.flatMap { userIDs[$0] })
         }
     }
 
@@ -343,6 +396,7 @@ private struct Generator {
         var clean: [(String, String, String, String?, String?, Int)] = []
         clean.reserveCapacity(originals / 2)
         var usedEmails = Set<String>()
+        accountContacts = Array(repeating: [], count: accountNames.count)
         for i in 0..<originals {
             // Acme gets a visible crowd of contacts; the rest spread with a long tail.
             var accountIndex: Int
@@ -422,6 +476,7 @@ private struct Generator {
                 first, last, email, phoneNumber, title, rng.pick(SampleWords.jobFunctions), company,
                 Int64(accountIndex + 1), place.city, place.country, verified, owner, created.description,
                 updated.description)
+            accountContacts[accountIndex].append(Int32(contactAccounts.count))
             contactAccounts.append(Int64(accountIndex + 1))
             contactOwners.append(owner)
             if emailIsClean, company == typedCompany(accountIndex), phoneNumber?.hasPrefix("+1 ") == true,
@@ -467,6 +522,7 @@ private struct Generator {
                 first, last, email, phoneNumber, title, rng.pick(SampleWords.jobFunctions), company,
                 Int64(accountIndex + 1), place.city, place.country, bulkNull, owner, created.description,
                 after(created).description)
+            accountContacts[accountIndex].append(Int32(contactAccounts.count))
             contactAccounts.append(Int64(accountIndex + 1))
             contactOwners.append(owner)
         }
@@ -527,6 +583,9 @@ private struct Generator {
                 rng.pick(SampleWords.titles), source, status, rng.below(101), campaign, owner, created.description,
                 after(created).description)
             let leadID = db.lastInsertedRowID
+            leadLinks.append(LeadLink(owner: owner, created: created))
+            if status != "new" { workedLeads.append(i) }
+            if status == "new" || status == "contacted" || status == "qualified" { liveLeads.append(i) }
             if let campaign {
                 let memberStatus = CRMSchema.memberStatuses[(i / campaignIDs.count) % CRMSchema.memberStatuses.count]
                 let responded: String? = memberStatus == "invited" || memberStatus == "bounced" ? nil : after(created).description
@@ -562,16 +621,24 @@ private struct Generator {
             let stage = CRMSchema.dealStages[i % CRMSchema.dealStages.count]
             let created = past(days: 4 * 365)
             let closeDate: CivilDate
+            var closed: Timestamp?
             if stage == "won" || stage == "lost" {
-                closeDate = after(created).date
+                let at = after(created)
+                closed = at
+                closeDate = at.date
             } else {
                 closeDate = now.date.adding(days: rng.below(180) - 20)
+                openDeals.append(i)
             }
             let amount = Int64(rng.below(200) + 1) * 50_000 + Int64(rng.below(100)) * 100
             let name = accountNames[Int(account) - 1] + " — " + rng.pick(SampleWords.dealWords)
             try statement.run(
                 name, account, Int64(contactIndex + 1), amount, stage, closeDate.description,
                 contactOwners[contactIndex], created.description, after(created).description)
+            dealLinks.append(
+                DealLink(
+                    account: account, contact: Int64(contactIndex + 1), owner: contactOwners[contactIndex], created: created,
+                    closed: closed))
         }
     }
 
@@ -590,51 +657,179 @@ private struct Generator {
             let priority = CRMSchema.ticketPriorities[rng.below(10) < 6 ? 1 : rng.below(4)]
             // Open tickets are recent (some only hours old); closed ones spread over years.
             let opened = status == "resolved" || status == "closed" ? past(days: 3 * 365) : past(days: rng.below(4) == 0 ? 1 : 60)
-            let closed: String? = status == "resolved" || status == "closed" ? after(opened).description : nil
+            let closed: Timestamp? = status == "resolved" || status == "closed" ? after(opened) : nil
             let assignee = rng.pick(supportReps)
             try statement.run(
                 subject, "Reported by the customer: " + subject.lowercased() + ".", status, priority, category,
-                Int64(contactIndex + 1), contactAccounts[contactIndex], assignee, opened.description, closed, assignee,
-                opened.description, (closed ?? after(opened).description))
+                Int64(contactIndex + 1), contactAccounts[contactIndex], assignee, opened.description, closed?.description,
+                assignee, opened.description, (closed?.description ?? after(opened).description))
+            ticketLinks.append(
+                TicketLink(
+                    account: contactAccounts[contactIndex], contact: Int64(contactIndex + 1), assignee: assignee, opened: opened,
+                    closed: closed))
+            if closed == nil { openTickets.append(i) }
         }
     }
 
+    /// Someone other than `owner` who works on the owner's deals: a support rep, a colleague of the
+    /// same team, the team's manager, any sales rep (often of the other team), an executive.
+    mutating func colleague(of owner: Int64) -> Int64 {
+        let team = userTeams[Int(owner) - 1]
+        var other: Int64
+        switch rng.below(10) {
+        case 0, 1, 2: other = rng.pick(supportReps)
+        case 3, 4, 5: other = rng.pick(teamMembers[team])
+        case 6, 7: other = teamManagers[team] ?? rng.pick(salesReps)
+        case 8: other = rng.pick(salesReps)
+        default: other = executives.isEmpty ? rng.pick(salesReps) : rng.pick(executives)
+        }
+        return other == owner ? rng.pick(supportReps) : other
+    }
+
+    /// Someone other than a lead's owner who works it: a sales rep on marketing's leads (the hand-off),
+    /// marketing or the owner's manager on a rep's leads.
+    mutating func leadHelper(of owner: Int64) -> Int64 {
+        let role = userRoles[Int(owner) - 1]
+        if role == "marketing_rep" || role == "marketing_manager" { return rng.pick(salesReps) }
+        let other = rng.below(2) == 0 ? rng.pick(marketers) : teamManagers[userTeams[Int(owner) - 1]] ?? rng.pick(marketers)
+        return other == owner ? rng.pick(marketers) : other
+    }
+
+    /// Activities: about a deal (36%: calls, emails and meetings on the deal's account and contact,
+    /// between its creation and its close, about a third logged by someone other than its owner),
+    /// about a lead (12%: outreach, no contact or account yet), about a ticket (16%: support calls and
+    /// emails on the ticket's contact, while it is open), or on a contact alone (the rest).
     mutating func activities() throws {
         let count = n * 5 / 3
         let statement = try db.makeStatement(
             sql: """
-                INSERT INTO activities (kind, subject, body, contact_id, account_id, occurred_at, owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO activities (kind, subject, body, contact_id, account_id, lead_id, deal_id, ticket_id, occurred_at,
+                                        owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for _ in 0..<count {
-            let kind = rng.pick(CRMSchema.activityKinds)
-            let subject = rng.pick(SampleWords.activitySubjects[kind] ?? ["Note"])
-            let contactIndex = rng.below(contactAccounts.count)
-            let occurred = past(days: 3 * 365)
-            try statement.run(
-                kind, subject, bulkNull, Int64(contactIndex + 1), contactAccounts[contactIndex], occurred.description,
-                contactOwners[contactIndex], occurred.description, occurred.description)
+            let roll = rng.below(100)
+            let kind: String, subject: String, occurred: Timestamp, owner: Int64
+            var contact: Int64?, account: Int64?, lead: Int64?, deal: Int64?, ticket: Int64?
+            if roll < 36, !dealLinks.isEmpty {
+                let index = rng.below(dealLinks.count)
+                let link = dealLinks[index]
+                kind = SampleWords.dealActivityKinds[rng.below(SampleWords.dealActivityKinds.count)]
+                subject = rng.pick(SampleWords.dealActivitySubjects[kind] ?? ["Note"])
+                occurred = between(link.created, link.closed ?? now)
+                owner = rng.below(100) < 36 ? colleague(of: link.owner) : link.owner
+                // The deal's contact, or another person at the account (the meeting had several).
+                let people = accountContacts[Int(link.account) - 1]
+                contact = rng.below(10) < 6 || people.isEmpty ? link.contact : Int64(people[rng.below(people.count)]) + 1
+                account = link.account
+                deal = Int64(index + 1)
+            } else if roll < 48, !workedLeads.isEmpty {
+                let index = workedLeads[rng.below(workedLeads.count)]
+                let link = leadLinks[index]
+                kind = SampleWords.leadActivityKinds[rng.below(SampleWords.leadActivityKinds.count)]
+                subject = rng.pick(SampleWords.leadActivitySubjects[kind] ?? ["Note"])
+                occurred = between(link.created, now)
+                owner = rng.below(100) < 36 ? leadHelper(of: link.owner) : link.owner
+                lead = Int64(index + 1)
+            } else if roll < 64, !ticketLinks.isEmpty {
+                let index = rng.below(ticketLinks.count)
+                let link = ticketLinks[index]
+                kind = SampleWords.ticketActivityKinds[rng.below(SampleWords.ticketActivityKinds.count)]
+                subject = rng.pick(SampleWords.ticketActivitySubjects[kind] ?? ["Note"])
+                occurred = between(link.opened, link.closed ?? now)
+                // Mostly the assignee; sometimes another support rep, or the account's sales rep.
+                let who = rng.below(100)
+                owner = who < 72 ? link.assignee : who < 86 ? rng.pick(supportReps) : accountOwners[Int(link.account) - 1]
+                contact = link.contact
+                account = link.account
+                ticket = Int64(index + 1)
+            } else {
+                kind = rng.pick(CRMSchema.activityKinds)
+                subject = rng.pick(SampleWords.activitySubjects[kind] ?? ["Note"])
+                let contactIndex = rng.below(contactAccounts.count)
+                occurred = past(days: 3 * 365)
+                owner = contactOwners[contactIndex]
+                contact = Int64(contactIndex + 1)
+                account = contactAccounts[contactIndex]
+            }
+            let at = occurred.description
+            try statement.run(kind, subject, bulkNull, contact, account, lead, deal, ticket, at, owner, at, at)
         }
     }
 
+    /// Tasks: follow-ups on a deal (36%), a lead (10%), a ticket (16%) or a contact alone (the rest).
+    /// Open tasks are on deals, leads and tickets still open. The owner asked for the task, the
+    /// assignee does it: a manager delegates, a colleague or a support rep covers, marketing hands a
+    /// lead to sales.
     mutating func tasks() throws {
         let count = n / 2
         let statement = try db.makeStatement(
             sql: """
-                INSERT INTO tasks (title, status, due_date, assignee_id, contact_id, account_id, completed_at, owner_id,
-                                   created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO tasks (title, status, due_date, assignee_id, contact_id, account_id, lead_id, deal_id, ticket_id,
+                                   completed_at, owner_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for i in 0..<count {
             let status = CRMSchema.taskStatuses[i % 10 < 5 ? 0 : i % 10 < 6 ? 1 : i % 10 < 9 ? 2 : 3]
-            let contactIndex = rng.below(contactAccounts.count)
-            let owner = contactOwners[contactIndex]
-            let created = past(days: 365)
-            let due = status == "done" || status == "cancelled" ? after(created).date : now.date.adding(days: rng.below(40) - 10)
-            let completed: String? = status == "done" ? after(created).description : nil
+            let isOpen = status == "open" || status == "in_progress"
+            let roll = rng.below(100)
+            let title: String, owner: Int64, assignee: Int64, created: Timestamp
+            // Done and cancelled tasks are settled while their record is open.
+            var end = now
+            var contact: Int64?, account: Int64?, lead: Int64?, deal: Int64?, ticket: Int64?
+            if roll < 36, !(isOpen ? openDeals.isEmpty : dealLinks.isEmpty) {
+                let index = isOpen ? openDeals[rng.below(openDeals.count)] : rng.below(dealLinks.count)
+                let link = dealLinks[index]
+                end = link.closed ?? now
+                title = rng.pick(SampleWords.dealTaskTitles)
+                created = taskCreated(link.created, end)
+                let who = rng.below(100)
+                if who < 50 {
+                    (owner, assignee) = (link.owner, link.owner)
+                } else if who < 65 {
+                    // The manager asks the deal's owner.
+                    (owner, assignee) = (teamManagers[userTeams[Int(link.owner) - 1]] ?? link.owner, link.owner)
+                } else {
+                    assignee = colleague(of: link.owner)
+                    owner = rng.below(2) == 0 ? link.owner : assignee
+                }
+                contact = link.contact
+                account = link.account
+                deal = Int64(index + 1)
+            } else if roll < 46, !(isOpen ? liveLeads.isEmpty : workedLeads.isEmpty) {
+                let index = isOpen ? liveLeads[rng.below(liveLeads.count)] : workedLeads[rng.below(workedLeads.count)]
+                let link = leadLinks[index]
+                title = rng.pick(SampleWords.leadTaskTitles)
+                created = taskCreated(link.created, now)
+                owner = link.owner
+                assignee = rng.below(100) < 60 ? link.owner : leadHelper(of: link.owner)
+                lead = Int64(index + 1)
+            } else if roll < 62, !(isOpen ? openTickets.isEmpty : ticketLinks.isEmpty) {
+                let index = isOpen ? openTickets[rng.below(openTickets.count)] : rng.below(ticketLinks.count)
+                let link = ticketLinks[index]
+                end = link.closed ?? now
+                title = rng.pick(SampleWords.ticketTaskTitles)
+                created = taskCreated(link.opened, end)
+                owner = link.assignee
+                let who = rng.below(100)
+                assignee = who < 75 ? link.assignee : who < 90 ? rng.pick(supportReps) : accountOwners[Int(link.account) - 1]
+                contact = link.contact
+                account = link.account
+                ticket = Int64(index + 1)
+            } else {
+                title = rng.pick(SampleWords.taskTitles)
+                let contactIndex = rng.below(contactAccounts.count)
+                (owner, assignee) = (contactOwners[contactIndex], contactOwners[contactIndex])
+                created = past(days: 365)
+                contact = Int64(contactIndex + 1)
+                account = contactAccounts[contactIndex]
+            }
+            let due = isOpen ? now.date.adding(days: rng.below(40) - 10) : between(created, end).date
+            let completed: Timestamp? = status == "done" ? between(created, end) : nil
+            let updated = completed ?? after(created)
             try statement.run(
-                rng.pick(SampleWords.taskTitles), status, due.description, owner, Int64(contactIndex + 1),
-                contactAccounts[contactIndex], completed, owner, created.description, after(created).description)
+                title, status, due.description, assignee, contact, account, lead, deal, ticket, completed?.description, owner,
+                created.description, updated.description)
         }
     }
 

@@ -77,6 +77,38 @@ enum SampleWords {
         "meeting": ["Demo", "Quarterly business review", "Onsite workshop", "Kickoff meeting", "Executive briefing"],
         "note": ["Champion left the company", "Budget approved for Q1", "Prefers email", "Evaluating competitors", "Asked for references"],
     ]
+    /// Activities about a deal, a lead or a ticket: kinds weighted by repetition, subjects per kind.
+    static let dealActivityKinds = ["call", "call", "call", "email", "email", "email", "meeting", "meeting", "meeting", "note"]
+    static let dealActivitySubjects: [String: [String]] = [
+        "call": ["Discovery call", "Pricing questions", "Negotiation call", "Renewal discussion", "Follow-up call"],
+        "email": ["Sent proposal", "Sent contract", "Replied about pricing", "Sent case study", "Meeting recap"],
+        "meeting": ["Demo", "Executive briefing", "Onsite workshop", "Contract review", "Kickoff meeting"],
+        "note": ["Budget approved for Q1", "Evaluating competitors", "Champion left the company", "Legal review started"],
+    ]
+    static let leadActivityKinds = Array(repeating: "call", count: 9) + Array(repeating: "email", count: 9) + ["meeting", "note"]
+    static let leadActivitySubjects: [String: [String]] = [
+        "call": ["Cold call", "Qualification call", "Left voicemail", "Intro call"],
+        "email": ["Intro email", "Sent whitepaper", "Webinar follow-up", "Event follow-up"],
+        "meeting": ["Intro meeting", "First demo"],
+        "note": ["No budget this year", "Wrong contact, referred on", "Interested, wants a demo"],
+    ]
+    static let ticketActivityKinds =
+        Array(repeating: "call", count: 7) + Array(repeating: "email", count: 9) + ["meeting"] + Array(repeating: "note", count: 3)
+    static let ticketActivitySubjects: [String: [String]] = [
+        "call": ["Support call", "Troubleshooting call", "Called back about the ticket"],
+        "email": ["Replied to the ticket", "Asked for a screenshot", "Sent a workaround", "Confirmed the fix"],
+        "meeting": ["Screen-share session"],
+        "note": ["Escalated to engineering", "Reproduced the issue", "Waiting on the customer"],
+    ]
+    static let dealTaskTitles = [
+        "Send proposal", "Follow up on demo", "Prepare renewal quote", "Send contract", "Book onsite visit",
+        "Chase signature", "Loop in legal", "Update close date",
+    ]
+    static let leadTaskTitles = ["Call lead back", "Qualify lead", "Send intro deck", "Book first demo", "Send whitepaper"]
+    static let ticketTaskTitles = [
+        "Follow up on ticket", "Confirm fix with customer", "Call back about invoice", "Escalate to engineering",
+        "Send workaround",
+    ]
     static let taskTitles = [
         "Send proposal", "Follow up on demo", "Schedule QBR", "Update contact details", "Prepare renewal quote",
         "Call back about invoice", "Send contract", "Book onsite visit", "Verify email address", "Review churn risk",
