@@ -76,7 +76,7 @@ extension Engine {
                 if let note = outcome.note { output.line(note) }
                 for line in outcome.report { output.line(line) }
                 if !statement.hasOption("quiet") {
-                    try recorder.printDiffs(output: output, total: outcome.records)
+                    try recorder.printDiffs(output: output, total: outcome.records, primary: outcome.entity.name)
                 }
                 return dryRun ? .rollback : .commit
             }

@@ -165,24 +165,46 @@ final class ChangeRecorder {
     // MARK: - Diffs
 
     /// Prints per-record diffs from the history of this change set, abridged after `limit` records.
-    func printDiffs(output: OutputSink, total: Int, limit: Int = 12) throws {
+    /// Records of `primary` (the command's own entity) come first; records of other entities the
+    /// change reached (links cleared by a delete, records moved by a merge) after them, counted.
+    func printDiffs(output: OutputSink, total: Int, primary: String? = nil, limit: Int = 12) throws {
         guard let changeSetID = openedID else { return }
         // The first records in the order they were changed, read from the head of the history
         // (an index range scan), not by grouping all of it: a million-row change prints at once.
         var records: [(entity: String, id: Int64)] = []
         var seen = Set<String>()
-        let cursor = try Row.fetchCursor(
-            db, sql: "SELECT entity, record_id FROM field_history WHERE change_set_id = ? ORDER BY id", arguments: [changeSetID])
         var hasMore = false
-        while let row = try cursor.next() {
-            let entity: String = row[0]
-            let id: Int64 = row[1]
-            guard seen.insert("\(entity):\(id)").inserted else { continue }
-            if records.count == limit {
-                hasMore = true
-                break
+        for pass in primary == nil ? [nil] : [true, false] as [Bool?] {
+            var sql = "SELECT entity, record_id FROM field_history WHERE change_set_id = ?"
+            var arguments: StatementArguments = [changeSetID]
+            if let pass, let primary {
+                sql += pass ? " AND entity = ?" : " AND entity <> ?"
+                arguments += [primary]
             }
-            records.append((entity, id))
+            let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: arguments)
+            while let row = try cursor.next() {
+                let entity: String = row[0]
+                let id: Int64 = row[1]
+                guard seen.insert("\(entity):\(id)").inserted else { continue }
+                if records.count == limit {
+                    hasMore = true
+                    break
+                }
+                records.append((entity, id))
+            }
+            if hasMore { break }
+        }
+        var others = 0
+        if let primary,
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM field_history WHERE change_set_id = ? AND entity <> ? LIMIT 1", arguments: [changeSetID, primary])
+                == true
+        {
+            others =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT count(*) FROM (SELECT DISTINCT entity, record_id FROM field_history WHERE change_set_id = ? AND entity <> ?)",
+                    arguments: [changeSetID, primary]) ?? 0
         }
         for record in records {
             let entityName = record.entity
@@ -219,8 +241,15 @@ final class ChangeRecorder {
                 output.line(header + ": " + parts.joined(separator: ", "))
             }
         }
-        if total > limit {
-            output.line("  … and \(total - limit) more (\(total) records in all)")
+        let shown = records.count
+        if total + others > shown {
+            var line = "  … and \(total + others - shown) more"
+            if others > 0 {
+                line += " (\(total) \(total == 1 ? "record" : "records") and \(others) linked \(others == 1 ? "record" : "records") they touched)"
+            } else {
+                line += " (\(total) records in all)"
+            }
+            output.line(line)
         } else if hasMore {
             output.line("  … and more related records")
         }

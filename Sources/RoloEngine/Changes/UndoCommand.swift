@@ -40,8 +40,13 @@ struct UndoCommand {
             db, sql: "SELECT entity, op, count(DISTINCT record_id) AS n FROM field_history WHERE change_set_id = ? GROUP BY entity, op",
             arguments: [target])
         var touched = 0
-        // 1. Bring deleted records back, with their old numbers.
-        for op in ops where (op["op"] as String) == "delete" {
+        // 1. Bring deleted records back, with their old numbers — referenced tables first (the
+        // schema declares them first), so a campaign member comes back after its lead.
+        let order = Dictionary(uniqueKeysWithValues: CRMSchema.entities.enumerated().map { ($1.name, $0) })
+        let deletes = ops.filter { ($0["op"] as String) == "delete" }.sorted {
+            (order[$0["entity"] as String] ?? 0) < (order[$1["entity"] as String] ?? 0)
+        }
+        for op in deletes {
             let name: String = op["entity"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
             let ids = try Int64.fetchAll(

@@ -25,6 +25,10 @@ extension CSVWriter {
                     line.append(contentsOf: ValueFormatter.raw(sqlite3_column_int64(handle, index).databaseValue, .money).utf8)
                 case SQLITE_INTEGER:
                     DecimalBytes.append(sqlite3_column_int64(handle, index), to: &line)
+                case SQLITE_FLOAT where money[column]:
+                    // total() of money is a REAL of cents: written as dollars like any amount.
+                    let cents = Int64(sqlite3_column_double(handle, index).rounded())
+                    line.append(contentsOf: ValueFormatter.raw(cents.databaseValue, .money).utf8)
                 default:
                     guard let text = sqlite3_column_text(handle, index) else { break }
                     let length = Int(sqlite3_column_bytes(handle, index))
