@@ -9,7 +9,8 @@ import RoloSyntax
 ///
 /// Input is split into commands exactly as the interactive shell does (a line, plus
 /// continuation lines while the parser says the input is unfinished). Comment lines are
-/// echoed. A line `# @user HANDLE` switches the acting user for what follows.
+/// echoed. A line `# @user HANDLE` switches the acting user for what follows; `# @read-only HANDLE`
+/// does too, on the same file opened read-only.
 public struct TranscriptRunner {
     public init() {}
 
@@ -42,6 +43,14 @@ public struct TranscriptRunner {
                 if trimmed.hasPrefix("# @user ") {
                     let handle = String(trimmed.dropFirst("# @user ".count))
                     engine = try Engine(store: store, clock: SampleDatabase.clock, user: handle)
+                    transcript += line + "\n\n"
+                    continue
+                }
+                if trimmed.hasPrefix("# @read-only ") {
+                    // The same file opened read-only, as a user without write permission would.
+                    let handle = String(trimmed.dropFirst("# @read-only ".count))
+                    let readOnly = try CRMStore.open(path: databasePath, readOnly: true)
+                    engine = try Engine(store: readOnly, clock: SampleDatabase.clock, user: handle)
                     transcript += line + "\n\n"
                     continue
                 }

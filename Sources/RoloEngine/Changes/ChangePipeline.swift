@@ -76,7 +76,9 @@ extension Engine {
                 if let note = outcome.note { output.line(note) }
                 for line in outcome.report { output.line(line) }
                 if !statement.hasOption("quiet") {
-                    try recorder.printDiffs(output: output, total: outcome.records, primary: outcome.entity.name)
+                    // Undo (a change set's records, of any entity) lists them all alike.
+                    try recorder.printDiffs(
+                        output: output, total: outcome.records, primary: outcome.entity.kind == .system ? nil : outcome.entity.name)
                 }
                 return dryRun ? .rollback : .commit
             }

@@ -126,7 +126,7 @@ public final class Engine {
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         if store.isReadOnly, Self.isWrite(statement.kind) {
             let error = Diagnostic(
-                .databaseUnavailable, "read-only: \(store.path) cannot be written, so changes are refused", at: statement.range,
+                .databaseUnavailable, "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so changes are refused", at: statement.range,
                 help: "give this user write access to the file (and its folder), or work on a copy")
             throw error
         }
@@ -482,7 +482,7 @@ public final class Engine {
         }
         if store.isReadOnly {
             throw Diagnostic(
-                .databaseUnavailable, "read-only: \(store.path) cannot be written, so transactions cannot be opened", at: range)
+                .databaseUnavailable, "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so transactions cannot be opened", at: range)
         }
         do {
             try store.dbQueue.inDatabase { db in
