@@ -103,7 +103,8 @@ public final class Shell {
         guard engine.finish(closing: "rollback (end of input with the transaction still open)") else { return nil }
         report(
             Diagnostic(
-                .transactionLeftOpen, "the transaction opened with `begin` was never committed: it was rolled back and nothing of it was kept",
+                .transactionLeftOpen,
+                "the transaction opened with `begin` was never committed: it was rolled back and nothing of it was kept",
                 help: "end the transaction with commit (or rollback) before the input ends"),
             source: nil, file: file)
         return .failure

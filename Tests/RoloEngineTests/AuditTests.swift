@@ -1,10 +1,10 @@
+import Crypto
 import Foundation
 import GRDB
 import RoloStore
 import RoloSyntax
 import RoloTestSupport
 import Testing
-import Crypto
 
 @testable import RoloEngine
 
@@ -140,7 +140,8 @@ struct AuditTests {
     @Test func anchorsCatchTruncationAndRecomputedChains() throws {
         let engine = try engineWithHistory()
         let anchor = run(engine, "audit anchor").output.split(separator: "\n")[0]
-        let anchor2 = try "2:" + (engine.store.dbQueue.read { try String.fetchOne($0, sql: "SELECT hash FROM audit_log WHERE id = 2") } ?? "")
+        let anchor2 =
+            try "2:" + (engine.store.dbQueue.read { try String.fetchOne($0, sql: "SELECT hash FROM audit_log WHERE id = 2") } ?? "")
         #expect(run(engine, "verify audit --anchor \"\(anchor)\"").output.contains("holds the anchor"))
         // Two alterations: both are reported.
         try engine.store.dbQueue.write { db in
@@ -201,7 +202,8 @@ struct AuditTests {
         let store = try CRMStore.inMemory()
         let key = AuditKey(key: SymmetricKey(data: Data(repeating: 7, count: 32)))
         func entry(_ command: String) -> Engine.AuditEntry {
-            Engine.AuditEntry(at: "2026-11-22T10:00:00Z", userID: 1, impersonatorID: nil, command: command, outcome: "ok", rows: 1, message: nil)
+            Engine.AuditEntry(
+                at: "2026-11-22T10:00:00Z", userID: 1, impersonatorID: nil, command: command, outcome: "ok", rows: 1, message: nil)
         }
         try store.dbQueue.write { db in
             try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('a', 'A', 'now', 'now')")

@@ -35,7 +35,9 @@ struct EscalationTests {
             let engine = try engine(user)
             for command in commands {
                 let result = run(engine, command)
-                try #require(result.error == nil, "set-up `\(command)` as \(user) failed: \(result.error?.message ?? "")", sourceLocation: sourceLocation)
+                try #require(
+                    result.error == nil, "set-up `\(command)` as \(user) failed: \(result.error?.message ?? "")",
+                    sourceLocation: sourceLocation)
             }
         }
 
@@ -62,7 +64,8 @@ struct EscalationTests {
             try store.dbQueue.read { db in
                 try Row.fetchOne(
                     db,
-                    sql: "SELECT u.handle, a.outcome, a.command FROM audit_log a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT 1"
+                    sql:
+                        "SELECT u.handle, a.outcome, a.command FROM audit_log a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT 1"
                 ).map { AuditRow(user: $0[0] ?? "?", outcome: $0[1], command: $0[2]) }
             }
         }
@@ -74,13 +77,18 @@ struct EscalationTests {
                 var result: [String: String] = [:]
                 let names = try String.fetchAll(
                     db,
-                    sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'audit_log' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                    sql:
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'audit_log' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
                 for name in names {
                     let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [name])
                     let row = columns.map { "quote(\"\($0)\")" }.joined(separator: " || '|' || ")
                     result[name] =
                         try String.fetchOne(
-                            db, sql: "SELECT count(*) || ':' || coalesce(group_concat(r, char(10)), '') FROM (SELECT \(row) AS r FROM \"\(name)\" ORDER BY rowid)")
+                            db,
+                            sql:
+                                "SELECT count(*) || ':' || coalesce(group_concat(r, char(10)), '') FROM (SELECT \(row) AS r FROM \"\(name)\" ORDER BY rowid)"
+                        )
                         ?? ""
                 }
                 return result
@@ -110,10 +118,14 @@ struct EscalationTests {
                 "\(why): `\(command)` as \(user) should be refused (E401, or E204 for a record outside read scope), got \(result.error.map { "\($0.code.rawValue) \($0.message)" } ?? "success: \(result.output.prefix(200))")",
                 sourceLocation: sourceLocation)
             if silent {
-                #expect(result.output.isEmpty, "\(why): `\(command)` as \(user) printed \(result.output.prefix(200))", sourceLocation: sourceLocation)
+                #expect(
+                    result.output.isEmpty, "\(why): `\(command)` as \(user) printed \(result.output.prefix(200))",
+                    sourceLocation: sourceLocation)
             }
             let changed = Self.changed(before, try tables())
-            #expect(changed.isEmpty, "\(why): `\(command)` as \(user) changed \(changed.joined(separator: ", "))", sourceLocation: sourceLocation)
+            #expect(
+                changed.isEmpty, "\(why): `\(command)` as \(user) changed \(changed.joined(separator: ", "))",
+                sourceLocation: sourceLocation)
             let audit = try lastAudit()
             #expect(
                 audit == AuditRow(user: user, outcome: "refused", command: command),
@@ -209,10 +221,18 @@ struct EscalationTests {
 
     static let createsForOthers: [Attempt] = [
         Attempt(user: "bob", command: #"create contact last_name="Planted" owner=carol"#, why: "sales_rep has no assign on contacts"),
-        Attempt(user: "bob", command: #"create contact last_name="Planted" owner=alice"#, why: "sales_rep has no assign on contacts, even within the team"),
-        Attempt(user: "bob", command: #"create deal name="Planted deal" stage=proposal amount=100 owner=alice"#, why: "sales_rep has no assign on deals"),
-        Attempt(user: "sam", command: #"create contact last_name="Planted" owner=carol"#, why: "sales_manager assigns contacts only within Sales East; carol is in Sales West"),
-        Attempt(user: "sam", command: #"create deal name="Planted deal" stage=proposal amount=100 owner=carol"#, why: "sales_manager assigns deals only within Sales East"),
+        Attempt(
+            user: "bob", command: #"create contact last_name="Planted" owner=alice"#,
+            why: "sales_rep has no assign on contacts, even within the team"),
+        Attempt(
+            user: "bob", command: #"create deal name="Planted deal" stage=proposal amount=100 owner=alice"#,
+            why: "sales_rep has no assign on deals"),
+        Attempt(
+            user: "sam", command: #"create contact last_name="Planted" owner=carol"#,
+            why: "sales_manager assigns contacts only within Sales East; carol is in Sales West"),
+        Attempt(
+            user: "sam", command: #"create deal name="Planted deal" stage=proposal amount=100 owner=carol"#,
+            why: "sales_manager assigns deals only within Sales East"),
     ]
 
     @Test(arguments: createsForOthers)
@@ -293,7 +313,8 @@ struct EscalationTests {
         let ticket = try #require(try company.int("SELECT id FROM tickets WHERE assignee_id = ? ORDER BY id LIMIT 1", [sofia]))
         try company.expectRefused("sam", "assign contact \(contact) to carol", why: "carol is outside Sales East")
         try company.expectRefused("sam", "assign deals where owner = bob to carol", why: "carol is outside Sales East")
-        try company.expectRefused("sam", "update deal \(deal) set owner = carol", why: "changing the owner is an assign; carol is outside Sales East")
+        try company.expectRefused(
+            "sam", "update deal \(deal) set owner = carol", why: "changing the owner is an assign; carol is outside Sales East")
         try company.expectRefused("sofia", "assign ticket \(ticket) to bob", why: "bob is outside Support")
         try company.expectRefused("bob", "update deal \(deal) set owner = alice", why: "sales_rep has no assign on deals")
     }
@@ -358,7 +379,8 @@ struct EscalationTests {
             )
         }
         try #require(!own.isEmpty && !others.isEmpty, "the sample should have proposal deals of bob's and of others")
-        let bobsDeals = Set(try company.store.dbQueue.read { try Int64.fetchAll($0, sql: "SELECT id FROM deals WHERE owner_id = ?", arguments: [bob]) })
+        let bobsDeals = Set(
+            try company.store.dbQueue.read { try Int64.fetchAll($0, sql: "SELECT id FROM deals WHERE owner_id = ?", arguments: [bob]) })
         let othersBefore = try company.store.dbQueue.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM deals WHERE owner_id != ? ORDER BY id", arguments: [bob]).map(\.description)
         }

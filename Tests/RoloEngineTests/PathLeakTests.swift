@@ -426,7 +426,8 @@ struct PathLeakTests {
             }
             for index in mismatches.indices where shown.count < 20 && !shown.contains(index) { shown.append(index) }
             let first = shown.prefix(20).sorted().map { "  - [\(mismatches[$0].kind)] \(mismatches[$0].detail)" }.joined(separator: "\n")
-            return "\(mismatches.count) of \(checks) checks failed (\(fieldCases) role×entity×path×field cases)\nby kind:\n\(byKind)\nfirst 20:\n\(first)"
+            return
+                "\(mismatches.count) of \(checks) checks failed (\(fieldCases) role×entity×path×field cases)\nby kind:\n\(byKind)\nfirst 20:\n\(first)"
         }
     }
 
@@ -467,7 +468,8 @@ struct PathLeakTests {
         let roles = try store.dbQueue.read { db in
             try String.fetchAll(
                 db,
-                sql: "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN users u ON u.id = ur.user_id WHERE u.handle = ? ORDER BY r.name",
+                sql:
+                    "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN users u ON u.id = ur.user_id WHERE u.handle = ? ORDER BY r.name",
                 arguments: [user])
         }
         try #require(roles == [role, "exporter"].sorted(), "\(user) holds \(roles)")
@@ -499,7 +501,8 @@ struct PathLeakTests {
             try #require(!linked.isEmpty, "no activity links to \(target)")
             if Self.readScope[role]?[target] == .own {
                 let mine = world.visible[target] ?? []
-                try #require(!linked.isDisjoint(with: mine) && !linked.isSubset(of: mine), "\(user): activities' \(target) are all or none theirs")
+                try #require(
+                    !linked.isDisjoint(with: mine) && !linked.isSubset(of: mine), "\(user): activities' \(target) are all or none theirs")
             }
         }
 
@@ -509,7 +512,9 @@ struct PathLeakTests {
             check(root: root, world: world, engine: engine, report: &report)
         }
         let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
-        print("PathLeak[\(role) as \(user)]: \(report.fieldCases) field cases, \(report.checks) checks, \(report.mismatches.count) failed, \(seconds) s")
+        print(
+            "PathLeak[\(role) as \(user)]: \(report.fieldCases) field cases, \(report.checks) checks, \(report.mismatches.count) failed, \(seconds) s"
+        )
         if !report.mismatches.isEmpty {
             Issue.record("\(role) (as \(user)): \(report.summary)")
         }
@@ -560,7 +565,9 @@ struct PathLeakTests {
                     report.check(false, Self.errorKind(error), "\(role): `\(command)` → \(error.message)")
                 } else if let objects = Self.parseJSON(result.output) {
                     let ids = objects.map { ($0["id"] as? NSNumber)?.int64Value ?? -1 }
-                    report.check(ids == sample, "row set differs", "\(role): `\(command)` returned ids \(ids.prefix(8))…, expected \(sample.prefix(8))…")
+                    report.check(
+                        ids == sample, "row set differs",
+                        "\(role): `\(command)` returned ids \(ids.prefix(8))…, expected \(sample.prefix(8))…")
                     for (object, id) in zip(objects, ids) {
                         guard let row = reached[id] else { continue }
                         for (column, header) in headers.enumerated() {
@@ -614,8 +621,10 @@ struct PathLeakTests {
                             let shown = cells[column + 1] == "(hidden)"
                             report.check(
                                 hiddenDue == shown,
-                                hiddenDue ? "LEAK: related value shown where (hidden) is due" : "over-hidden: readable value shown as (hidden)",
-                                "\(role) table \(root) \(id) \(header): \(hiddenDue ? "expected (hidden)" : "expected a value"), got \"\(cells[column + 1])\"")
+                                hiddenDue
+                                    ? "LEAK: related value shown where (hidden) is due" : "over-hidden: readable value shown as (hidden)",
+                                "\(role) table \(root) \(id) \(header): \(hiddenDue ? "expected (hidden)" : "expected a value"), got \"\(cells[column + 1])\""
+                            )
                         }
                     }
                 }
@@ -632,7 +641,8 @@ struct PathLeakTests {
                     || index == fields.firstIndex { $0.type.isTextual }
             }.map(\.element)
             for field in counted {
-                let notEmpty = allReached.filter { if case .value = world.expected($0, path, field) { return true } else { return false } }.count
+                let notEmpty = allReached.filter { if case .value = world.expected($0, path, field) { return true } else { return false } }
+                    .count
                 emptinessChecks(
                     engine, root: root, subject: path.name + "." + field.name, expectedNotEmpty: notEmpty, total: visibleRoot.count,
                     role: role, report: &report)
@@ -650,7 +660,8 @@ struct PathLeakTests {
                 if case .some(let got) = gotSum {
                     report.check(
                         got == sum || (values.isEmpty && got == nil), "LEAK: sum includes hidden values",
-                        "\(role): sum \(subject) = \(got.map(String.init) ?? "null"), expected \(sum)\(field.type == .money ? " cents" : "")")
+                        "\(role): sum \(subject) = \(got.map(String.init) ?? "null"), expected \(sum)\(field.type == .money ? " cents" : "")"
+                    )
                 }
                 let gotMax = aggregate(engine, "max \(subject) as json", type: field.type, report: &report)
                 if case .some(let got) = gotMax {
@@ -684,15 +695,22 @@ struct PathLeakTests {
                     var groups: [String: Int] = [:]
                     for object in objects {
                         let key: String
-                        if case .value(let title) = Self.fromJSON(object[path.name], .text) { key = title } else if Self.fromJSON(object[path.name], .text) == .hidden { key = "(hidden)" } else { key = "" }
+                        if case .value(let title) = Self.fromJSON(object[path.name], .text) {
+                            key = title
+                        } else if Self.fromJSON(object[path.name], .text) == .hidden {
+                            key = "(hidden)"
+                        } else {
+                            key = ""
+                        }
                         groups[key, default: 0] += (object["count"] as? NSNumber)?.intValue ?? 0
                     }
                     let wrong = Set(groups.keys).union(expectedGroups.keys).filter { groups[$0] != expectedGroups[$0] }.sorted()
                     report.check(
                         wrong.isEmpty, "LEAK: count by groups hidden records by their real value",
-                        "\(role): `\(command)`: groups differ, e.g. " + wrong.prefix(3).map {
-                            "\"\($0)\": got \(groups[$0] ?? 0), expected \(expectedGroups[$0] ?? 0)"
-                        }.joined(separator: "; "))
+                        "\(role): `\(command)`: groups differ, e.g. "
+                            + wrong.prefix(3).map {
+                                "\"\($0)\": got \(groups[$0] ?? 0), expected \(expectedGroups[$0] ?? 0)"
+                            }.joined(separator: "; "))
                 } else {
                     report.check(false, "unparseable json", "\(role): `\(command)`: \(result.output.prefix(120))")
                 }

@@ -203,7 +203,9 @@ struct BinaryTests {
         let run = try rolo(["--db", db, "--user", "admin", "-c", #"begin; update contact 1 set title = "X""#])
         #expect(run.status == 1)
         #expect(run.errors.contains("error[E511]"))
-        let after = try rolo(["--db", db, "--user", "admin", "-c", #"count contacts where title = "X"; find audit outcome, command order by id"#])
+        let after = try rolo([
+            "--db", db, "--user", "admin", "-c", #"count contacts where title = "X"; find audit outcome, command order by id"#,
+        ])
         #expect(after.output.hasPrefix("0\n"))
         #expect(after.output.contains("rolled_back │ update contact 1 set title = \"X\""))
         #expect(after.output.contains("rolled_back │ rollback (end of input with the transaction still open)"))

@@ -76,7 +76,8 @@ struct StoreOpeningTests {
                 for field in entity.fields {
                     if case .enumeration(let values) = field.type {
                         // Version 1 shipped four audit outcomes; `rolled_back` came with version 3.
-                        let shipped = entity.name == "audit_log" && field.name == "outcome" ? ["ok", "refused", "error", "dry_run"] : values
+                        let shipped =
+                            entity.name == "audit_log" && field.name == "outcome" ? ["ok", "refused", "error", "dry_run"] : values
                         sql = sql.replacingOccurrences(
                             of: SchemaSQL.enumCheck(field.name, values), with: SchemaSQL.enumCheckV1(field.name, shipped))
                     }

@@ -16,29 +16,37 @@ extension ExpressionBinder {
         case .compare(let left, let op, let right):
             return try compare(left, op, right)
         case .text(let left, let op, let right, let negated):
+            // Folded on both sides (Unicode normalisation and case folding, `rolo_fold`), so matching
+            // ignores case in every script; the needle is folded once, here.
             let l = try bind(left)
             let (lsql, _) = try valueSQL(l, at: left.range)
             let r = try bind(right, expecting: .text)
-            let pattern: SQLFragment
+            let haystack = "rolo_fold(" + lsql + ")"
+            let test: SQLFragment
             if case .constant(let value, _) = r, let text = String.fromDatabaseValue(value) {
-                let escaped = SQLDialect.likeEscaped(text)
-                let full: String
-                switch op {
-                case .contains: full = "%" + escaped + "%"
-                case .startsWith: full = escaped + "%"
-                case .endsWith: full = "%" + escaped
+                let needle = TextFolding.fold(text)
+                let count = needle.unicodeScalars.count
+                if count == 0 {
+                    test = lsql + " IS NOT NULL"
+                } else {
+                    switch op {
+                    case .contains: test = "instr(" + haystack + ", " + SQLFragment.value(needle) + ") > 0"
+                    case .startsWith:
+                        test = "substr(" + haystack + ", 1, " + SQLFragment.value(count) + ") = " + SQLFragment.value(needle)
+                    case .endsWith:
+                        test = "substr(" + haystack + ", " + SQLFragment.value(-count) + ") = " + SQLFragment.value(needle)
+                    }
                 }
-                pattern = SQLFragment("?", [full.databaseValue])
             } else {
                 let (rsql, _) = try valueSQL(r, at: right.range)
+                let needle = "rolo_fold(" + rsql + ")"
                 switch op {
-                case .contains: pattern = "('%' || " + rsql + " || '%')"
-                case .startsWith: pattern = "(" + rsql + " || '%')"
-                case .endsWith: pattern = "('%' || " + rsql + ")"
+                case .contains: test = "instr(" + haystack + ", " + needle + ") > 0"
+                case .startsWith: test = "instr(" + haystack + ", " + needle + ") = 1"
+                case .endsWith: test = "substr(" + haystack + ", -length(" + needle + ")) = " + needle
                 }
             }
-            let like = lsql + " LIKE " + pattern + " ESCAPE '\\'"
-            return negated ? "NOT coalesce(" + like + ", 0)" : like
+            return negated ? "NOT coalesce(" + test + ", 0)" : test
         case .inList(let left, let items, let negated):
             let l = try bind(left)
             let (lsql, ltype) = try valueSQL(l, at: left.range)
@@ -54,7 +62,28 @@ extension ExpressionBinder {
                 }
             }
             if !plain.isEmpty {
-                alternatives.insert(lsql + " IN (" + SQLFragment.joined(plain, separator: ", ") + ")", at: 0)
+                if ltype == .email {
+                    // Case-insensitive like `=`: ASCII values by NOCASE, the rest folded.
+                    var ascii: [SQLFragment] = []
+                    var folded: [SQLFragment] = []
+                    for (item, fragment) in zip(items, plain) {
+                        if case .constant(let value, _) = try bind(item, expecting: ltype), let text = String.fromDatabaseValue(value),
+                            !TextFolding.isASCII(text)
+                        {
+                            folded.append(SQLFragment.value(TextFolding.fold(text)))
+                        } else {
+                            ascii.append(fragment)
+                        }
+                    }
+                    if !folded.isEmpty {
+                        alternatives.insert("rolo_fold(" + lsql + ") IN (" + SQLFragment.joined(folded, separator: ", ") + ")", at: 0)
+                    }
+                    if !ascii.isEmpty {
+                        alternatives.insert(lsql + " COLLATE NOCASE IN (" + SQLFragment.joined(ascii, separator: ", ") + ")", at: 0)
+                    }
+                } else {
+                    alternatives.insert(lsql + " IN (" + SQLFragment.joined(plain, separator: ", ") + ")", at: 0)
+                }
             }
             let any = alternatives.count == 1 ? alternatives[0] : "(" + SQLFragment.joined(alternatives, separator: " OR ") + ")"
             return negated ? "NOT coalesce(" + any + ", 0)" : any
@@ -169,7 +198,14 @@ extension ExpressionBinder {
             }
         }
         let (rsql, _) = try valueSQL(right, at: range, for: ltype)
-        // Emails compare without regard to case (and use the NOCASE index).
+        // Emails compare without regard to case: ASCII values through the NOCASE index, others
+        // folded on both sides (`rolo_fold`), as grouping and ordering fold them.
+        if ltype == .email, case .constant(let value, _) = right, let text = String.fromDatabaseValue(value), !TextFolding.isASCII(text),
+            op == .equal || op == .notEqual
+        {
+            let test = "rolo_fold(" + lsql + ") = " + SQLFragment.value(TextFolding.fold(text))
+            return op == .equal ? test : "NOT coalesce(" + test + ", 0)"
+        }
         let collate = (ltype == .email) ? " COLLATE NOCASE" : ""
         switch op {
         case .notEqual: return lsql + " IS NOT " + rsql + collate

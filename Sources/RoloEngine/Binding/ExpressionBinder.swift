@@ -237,8 +237,11 @@ struct ExpressionBinder {
         _ op: ArithmeticOperator, _ left: Expression, _ right: Expression, expecting expected: FieldType?,
         range: SourceRange
     ) throws -> BoundExpression {
-        let l = try bind(left, expecting: expected)
-        let r = try bind(right, expecting: l.type ?? expected)
+        // × and ÷ take plain numbers: in `amount * 1.1` the 1.1 is a factor, not $1.10. In + and −
+        // a number beside money means dollars (`amount + 100` adds $100), so it binds as money.
+        let multiplicative = op == .multiply || op == .divide
+        let l = try bind(left, expecting: multiplicative ? nil : expected)
+        let r = try bind(right, expecting: multiplicative ? nil : (l.type ?? expected))
         // Constant date arithmetic: today + 14 days.
         if case .temporal(let t) = l, case .duration(let n, let unit) = r, op == .add || op == .subtract {
             return .temporal(temporal.add(t, amount: op == .add ? n : -n, unit: unit))
@@ -264,9 +267,36 @@ struct ExpressionBinder {
             throw Diagnostic(.typeMismatch, "a duration can only be added to a date, as in today + 14 days", at: right.range)
         }
         let (ls, lt) = try numericSQL(l, at: left.range)
-        let (rs, rt) = try numericSQL(r, at: right.range)
-        let type: FieldType = (lt == .money || rt == .money) ? .money : .integer
-        return .computed("(" + ls + " \(op.rawValue) " + rs + ")", type)
+        var (rs, rt) = try numericSQL(r, at: right.range)
+        if op == .divide, case .constant(let value, _) = r, (Double.fromDatabaseValue(value) ?? 1) == 0 {
+            throw Diagnostic(.divisionByZero, "division by zero", at: right.range, help: "divide by a number other than 0")
+        }
+        let (lMoney, rMoney) = (lt == .money, rt == .money)
+        switch op {
+        case .add, .subtract:
+            return .computed("(" + ls + " \(op.rawValue) " + rs + ")", lMoney || rMoney ? .money : .integer)
+        case .multiply, .divide:
+            if lMoney && rMoney && op == .multiply {
+                throw Diagnostic(
+                    .typeMismatch, "money times money has no meaning", at: range, help: "multiply an amount by a number, e.g. amount * 1.1")
+            }
+            if rMoney && !lMoney && op == .divide {
+                throw Diagnostic(
+                    .typeMismatch, "a number divided by money has no meaning", at: range,
+                    help: "divide an amount by a number, e.g. amount / 3")
+            }
+            if !lMoney && !rMoney || (lMoney && rMoney) {
+                // Numbers, or the ratio of two amounts: a number (real division, not SQLite's integer one).
+                let cast = op == .divide ? "(CAST(" + ls + " AS REAL) / " + rs + ")" : "(" + ls + " * " + rs + ")"
+                return .computed(cast, .integer)
+            }
+            // Money × number, number × money, money ÷ number: cents, in decimal, rounded half-even.
+            let (cents, factor, factorExpression) = lMoney ? (ls, rs, right) : (rs, ls, left)
+            if case .number(let text) = factorExpression.kind { rs = SQLFragment("?", [text.databaseValue]) } else { rs = factor }
+            rt = .money
+            let function = op == .multiply ? "rolo_money_mul(" : "rolo_money_div("
+            return .computed(function + cents + ", " + rs + ")", rt)
+        }
     }
 
     private func numericSQL(_ bound: BoundExpression, at range: SourceRange) throws -> (SQLFragment, FieldType) {

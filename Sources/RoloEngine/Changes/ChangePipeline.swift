@@ -40,47 +40,55 @@ extension Engine {
         let dryRun = isDryRun(statement)
         var result = CommandResult()
         result.wasDryRun = dryRun
-        try store.dbQueue.inDatabase { db in
-            try db.inSavepoint {
-                let recorder = try ChangeRecorder(
-                    db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description)
-                let outcome = try body(db, recorder)
-                let noun = outcome.nounText
-                if outcome.records == 0 {
-                    if outcome.unchangedMatches > 0 {
-                        let n = outcome.unchangedMatches
-                        output.line(
-                            "\(n) \(n == 1 ? outcome.entity.singular : outcome.entity.name) matched but already had those values; nothing changed"
-                        )
-                    } else {
-                        output.line("no \(outcome.entity.name) matched; nothing changed")
-                    }
+        func work(_ db: Database) throws -> Database.TransactionCompletion {
+            let recorder = try ChangeRecorder(
+                db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description)
+            let outcome = try body(db, recorder)
+            let noun = outcome.nounText
+            if outcome.records == 0 {
+                if outcome.unchangedMatches > 0 {
+                    let n = outcome.unchangedMatches
+                    output.line(
+                        "\(n) \(n == 1 ? outcome.entity.singular : outcome.entity.name) matched but already had those values; nothing changed"
+                    )
+                } else {
+                    output.line("no \(outcome.entity.name) matched; nothing changed")
+                }
+                return .rollback
+            }
+            try recorder.finish(records: outcome.records, summary: "\(outcome.verb) \(outcome.records) \(noun)")
+            if !dryRun, outcome.records > settings.confirmThreshold, !statement.hasOption("yes"), let confirm {
+                if !confirm("\(statement.text.split(separator: " ").first ?? "change") \(outcome.records) \(noun)?") {
+                    output.line("cancelled; nothing changed")
                     return .rollback
                 }
-                try recorder.finish(records: outcome.records, summary: "\(outcome.verb) \(outcome.records) \(noun)")
-                if !dryRun, outcome.records > settings.confirmThreshold, !statement.hasOption("yes"), let confirm {
-                    if !confirm("\(statement.text.split(separator: " ").first ?? "change") \(outcome.records) \(noun)?") {
-                        output.line("cancelled; nothing changed")
-                        return .rollback
-                    }
-                }
-                result.rows = outcome.records
-                if dryRun {
-                    output.line("dry-run: \(outcome.records) \(noun) would be \(outcome.verb); nothing was written")
-                    result.dryRunChanges = true
-                } else {
-                    let changeSetID = try recorder.changeSetID
-                    output.line("\(outcome.verb) \(outcome.records) \(noun) (change \(changeSetID))")
-                    result.changeSetID = changeSetID
-                }
-                if let note = outcome.note { output.line(note) }
-                for line in outcome.report { output.line(line) }
-                if !statement.hasOption("quiet") {
-                    // Undo (a change set's records, of any entity) lists them all alike.
-                    try recorder.printDiffs(
-                        output: output, total: outcome.records, primary: outcome.entity.kind == .system ? nil : outcome.entity.name)
-                }
-                return dryRun ? .rollback : .commit
+            }
+            result.rows = outcome.records
+            if dryRun {
+                output.line("dry-run: \(outcome.records) \(noun) would be \(outcome.verb); nothing was written")
+                result.dryRunChanges = true
+            } else {
+                let changeSetID = try recorder.changeSetID
+                output.line("\(outcome.verb) \(outcome.records) \(noun) (change \(changeSetID))")
+                result.changeSetID = changeSetID
+            }
+            if let note = outcome.note { output.line(note) }
+            for line in outcome.report { output.line(line) }
+            if !statement.hasOption("quiet") {
+                // Undo (a change set's records, of any entity) lists them all alike.
+                try recorder.printDiffs(
+                    output: output, total: outcome.records, primary: outcome.entity.kind == .system ? nil : outcome.entity.name)
+            }
+            return dryRun ? .rollback : .commit
+        }
+        try store.dbQueue.inDatabase { db in
+            if dryRunOwnsTransaction {
+                // A dry-run alone in its transaction: the caller rolls the whole transaction back,
+                // which discards the write-ahead log's frames at once; a savepoint rolled back
+                // inside it would copy a million pages back from the statement journal.
+                _ = try work(db)
+            } else {
+                try db.inSavepoint { try work(db) }
             }
         }
         return result

@@ -203,7 +203,8 @@ final class ChangeRecorder {
             others =
                 try Int.fetchOne(
                     db,
-                    sql: "SELECT count(*) FROM (SELECT DISTINCT entity, record_id FROM field_history WHERE change_set_id = ? AND entity <> ?)",
+                    sql:
+                        "SELECT count(*) FROM (SELECT DISTINCT entity, record_id FROM field_history WHERE change_set_id = ? AND entity <> ?)",
                     arguments: [changeSetID, primary]) ?? 0
         }
         for record in records {
@@ -245,7 +246,8 @@ final class ChangeRecorder {
         if total + others > shown {
             var line = "  … and \(total + others - shown) more"
             if others > 0 {
-                line += " (\(total) \(total == 1 ? "record" : "records") and \(others) linked \(others == 1 ? "record" : "records") they touched)"
+                line +=
+                    " (\(total) \(total == 1 ? "record" : "records") and \(others) linked \(others == 1 ? "record" : "records") they touched)"
             } else {
                 line += " (\(total) records in all)"
             }

@@ -63,6 +63,14 @@ struct AggregateCommand {
         for expression in query.groupBy {
             guard case .path(let parts) = expression.kind else { continue }
             let column = try scope.resolve(parts)
+            if column.type == .email {
+                // Emails group as they compare, without regard to case: one group per address,
+                // shown folded (lower case).
+                groupKeys.append("rolo_fold(\(column.sql))")
+                groupSelect.append("rolo_fold(\(column.sql))")
+                columns.append(ResultColumn(column.path, column.type))
+                continue
+            }
             groupKeys.append(column.sql)
             if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
                 groupSelect.append(target.title(alias: alias))

@@ -72,7 +72,8 @@ struct FindCommand {
         }
         var notes: [String] = []
         if !hidden.isEmpty {
-            notes.append("(\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
+            notes.append(
+                "(\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
         }
         if let note = engine.hiddenNote(scope.hiddenPaths) { notes.append(note) }
         return CompiledQuery(sql: sql, columns: selected.map(\.column), hiddenNote: notes.isEmpty ? nil : notes.joined(separator: "\n"))
@@ -80,6 +81,8 @@ struct FindCommand {
 
     /// Enums sort in their declared order (low < normal < high < urgent), not alphabetically.
     static func sortKey(_ column: ColumnReference) -> String {
+        // Case-insensitive fields sort as they compare: folded.
+        if column.type == .email { return "rolo_fold(\(column.sql))" }
         guard case .enumeration(let values) = column.type else { return column.sql }
         let cases = values.enumerated().map { "WHEN '\($1)' THEN \($0)" }.joined(separator: " ")
         return "(CASE \(column.sql) \(cases) END)"

@@ -48,6 +48,8 @@ public final class Engine {
         let action: String
         let entity: String
     }
+    /// The statement is a dry-run alone in its own transaction, which `execute` rolls back whole.
+    var dryRunOwnsTransaction = false
     /// Set when a lookup met a record outside the actor's read scope: the user is told "there is
     /// no such record" (no oracle), the audit log records a refusal.
     var lookupRefused = false
@@ -64,6 +66,9 @@ public final class Engine {
     public private(set) var inTransaction = false
     /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
     private var pendingAudit: [AuditEntry] = []
+    /// The tail of `pendingAudit` not yet inserted: appended in one batch (one read of the chain's
+    /// head) at commit, or before a command reads the audit log inside the transaction.
+    private var unwrittenAudit: [AuditEntry] = []
     /// Entries of reads waiting for the write lock (see `flushReads`).
     private var pendingReads: [AuditEntry] = []
     /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
@@ -126,7 +131,9 @@ public final class Engine {
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         if store.isReadOnly, Self.isWrite(statement.kind) {
             let error = Diagnostic(
-                .databaseUnavailable, "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so changes are refused", at: statement.range,
+                .databaseUnavailable,
+                "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so changes are refused",
+                at: statement.range,
                 help: "give this user write access to the file (and its folder), or work on a copy")
             throw error
         }
@@ -135,6 +142,8 @@ public final class Engine {
         }
         lookupRefused = false
         let implicit = Self.isWrite(statement.kind) && !inTransaction
+        dryRunOwnsTransaction = implicit && isDryRun(statement)
+        defer { dryRunOwnsTransaction = false }
         if implicit {
             do {
                 try store.dbQueue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
@@ -151,7 +160,12 @@ public final class Engine {
                 let entry = entry(
                     statement, outcome: result.wasDryRun ? "dry_run" : "ok", rows: result.rows, message: nil,
                     changeSet: result.changeSetID)
-                if implicit {
+                if implicit && dryRunOwnsTransaction {
+                    // Nothing of a dry-run is kept: roll it all back, then record it like a read.
+                    rollbackImplicit()
+                    record(entry)
+                    flushReads(waiting: true)
+                } else if implicit {
                     try commitImplicit(with: entry)
                 } else {
                     record(entry)
@@ -213,7 +227,9 @@ public final class Engine {
             return Diagnostic(
                 .databaseUnavailable, "another session is writing to this database and did not finish in time; nothing was changed",
                 at: statement.range,
-                help: "try again, or wait longer with `set busy_timeout SECONDS`; a `begin` left open in another shell holds the file until commit or rollback")
+                help:
+                    "try again, or wait longer with `set busy_timeout SECONDS`; a `begin` left open in another shell holds the file until commit or rollback"
+            )
         case .SQLITE_READONLY:
             return Diagnostic(.databaseUnavailable, "the database cannot be written; nothing was changed", at: statement.range)
         default:
@@ -264,10 +280,12 @@ public final class Engine {
         let format = try outputFormat(statement, output: output)
         switch statement.kind {
         case .find(let query):
+            if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
             return try store.dbQueue.inDatabase { db in
                 try FindCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
             }
         case .aggregate(let query):
+            if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
             return try store.dbQueue.inDatabase { db in
                 try AggregateCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
             }
@@ -401,12 +419,14 @@ public final class Engine {
             return CommandResult()
         case .verifyAudit:
             _ = try require("read", CRMSchema.auditLog, at: statement.range)
+            try writeTransactionAudit()
             let anchor = try statement.option("anchor")?.value.map { try AuditLog.parseAnchor($0.value, at: $0.range) }
             return try store.dbQueue.inDatabase { db in
                 try AuditLog.verify(db: db, key: auditKey, anchor: anchor, output: output)
             }
         case .auditAnchor:
             _ = try require("read", CRMSchema.auditLog, at: statement.range)
+            try writeTransactionAudit()
             guard let head = try store.dbQueue.inDatabase({ db in try AuditLog.anchor(db: db) }) else {
                 output.line("the audit log is empty")
                 return CommandResult()
@@ -482,7 +502,9 @@ public final class Engine {
         }
         if store.isReadOnly {
             throw Diagnostic(
-                .databaseUnavailable, "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so transactions cannot be opened", at: range)
+                .databaseUnavailable,
+                "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so transactions cannot be opened",
+                at: range)
         }
         do {
             try store.dbQueue.inDatabase { db in
@@ -508,11 +530,13 @@ public final class Engine {
         }
         inTransaction = false
         var entries = pendingAudit
+        let unwritten = unwrittenAudit + (closing.map { [$0] } ?? [])
         pendingAudit = []
+        unwrittenAudit = []
         if commit {
             do {
                 try store.dbQueue.inDatabase { db in
-                    if let closing { try AuditLog.append([closing], db: db, key: auditKey) }
+                    try AuditLog.append(unwritten, db: db, key: auditKey)
                     try db.execute(sql: "COMMIT")
                 }
                 auditCommitted()
@@ -615,7 +639,8 @@ public final class Engine {
             let names = ["confirm", "format", "busy_timeout"]
             throw Diagnostic(
                 .unknownOption, "unknown setting '\(name.value)'", at: name.range,
-                help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "settings are confirm, format and busy_timeout")
+                help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" }
+                    ?? "settings are confirm, format and busy_timeout")
         }
     }
 
@@ -758,13 +783,23 @@ public final class Engine {
     private func record(_ entry: AuditEntry) {
         if store.isReadOnly { return }  // said at open: reads on a read-only file are not audited
         if inTransaction {
-            // Appended now, under the transaction's write lock: a COMMIT keeps it with the changes.
+            // Inserted under the transaction's write lock, at the latest with its COMMIT: the
+            // commit keeps the entries with the changes.
             pendingAudit.append(entry)
-            try? store.dbQueue.inDatabase { db in try AuditLog.append([entry], db: db, key: auditKey) }
+            unwrittenAudit.append(entry)
         } else {
             pendingReads.append(entry)
             flushReads(waiting: false)
         }
+    }
+
+    /// Inserts the open transaction's entries so far, so a command reading the audit log inside
+    /// the transaction sees them.
+    func writeTransactionAudit() throws {
+        guard inTransaction, !unwrittenAudit.isEmpty else { return }
+        let entries = unwrittenAudit
+        try store.dbQueue.inDatabase { db in try AuditLog.append(entries, db: db, key: auditKey) }
+        unwrittenAudit = []
     }
 
     /// Writes waiting read entries if the write lock can be had — at once, or (`waiting`) within

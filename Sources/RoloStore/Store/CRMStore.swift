@@ -105,7 +105,8 @@ public final class CRMStore: Sendable {
         case .rolo(let version) where version == CRMSchema.version: break
         case .rolo(let version):
             throw StoreError.sqlite(
-                "cannot open '\(path)' read-only: it has schema version \(version) and needs an upgrade to \(CRMSchema.version), which needs write access")
+                "cannot open '\(path)' read-only: it has schema version \(version) and needs an upgrade to \(CRMSchema.version), which needs write access"
+            )
         default:
             throw StoreError.readOnly(path: path)
         }
@@ -138,6 +139,8 @@ public final class CRMStore: Sendable {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
+            MoneyFunctions.install(in: db)
+            TextFolding.install(in: db)
             // Case-insensitive LIKE is SQLite's default; `contains` relies on it.
             try db.execute(sql: "PRAGMA case_sensitive_like = OFF")
             // SQLite's default cache and temp store: measured faster here than a larger in-memory

@@ -51,7 +51,9 @@ enum Migrations {
     /// Replaces one CHECK's text in a table's stored CREATE TABLE (the writable_schema procedure
     /// of `rewriteEnumChecks`): a wider CHECK accepts every row the narrower one did.
     static func rewriteCheck(_ db: Database, table: String, replacing old: [String], with new: String) throws {
-        guard let stored = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+        guard
+            let stored = try String.fetchOne(
+                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
             let range = old.lazy.compactMap({ stored.range(of: $0) }).first
         else { return }
         var sql = stored

@@ -55,6 +55,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case invalidValue = "E304"
     case requiredField = "E305"
     case readOnlyField = "E306"
+    case divisionByZero = "E307"
     // Permissions
     case permissionDenied = "E401"
     case escalation = "E402"

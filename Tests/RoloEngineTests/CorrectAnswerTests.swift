@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import RoloEngine
+import RoloStore
+import RoloSyntax
+import RoloTestSupport
+import Testing
+
+/// Answers checked against SQL over the raw tables, not against the engine's own arithmetic.
+@Suite("Correct answers")
+struct CorrectAnswerTests {
+    func int(_ engine: Engine, _ sql: String) throws -> Int {
+        try engine.store.dbQueue.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+    }
+
+    /// Money × number is money (the number is a factor, not dollars), money ÷ number is money
+    /// rounded half-even to the cent, money ÷ money is a number; in conditions and sets alike.
+    @Test func moneyArithmetic() throws {
+        let engine = try SampleDatabase.engine()
+        #expect(
+            run(engine, "count deals where amount * 2 > $100,000").output
+                == "\(try int(engine, "SELECT count(*) FROM deals WHERE amount * 2 > 10000000"))\n")
+        #expect(
+            run(engine, "count deals where amount / 4 < 1000").output
+                == "\(try int(engine, "SELECT count(*) FROM deals WHERE amount < 400000"))\n")
+        #expect(
+            run(engine, "count deals where amount / amount = 1").output
+                == "\(try int(engine, "SELECT count(*) FROM deals WHERE amount > 0"))\n")
+        #expect(run(engine, "update deals where id = 3 set amount = 835.83").error == nil)
+        #expect(run(engine, "update deals where id = 3 set amount = amount / 3").error == nil)
+        #expect(try int(engine, "SELECT amount FROM deals WHERE id = 3") == 27861)  // $278.61
+        #expect(run(engine, "update deals where id = 3 set amount = 83583").error == nil)
+        let preview = run(engine, "update deal 3 set amount = amount * 1.1 --dry-run").output
+        #expect(preview.contains("$83,583.00 → $91,941.30"), "\(preview)")
+        #expect(run(engine, "update deal 3 set amount = amount * 1.1").error == nil)
+        #expect(try int(engine, "SELECT amount FROM deals WHERE id = 3") == 9_194_130)
+        // Half-even: $0.05 / 2 = 2.5 cents → 2; $0.07 / 2 = 3.5 cents → 4.
+        #expect(run(engine, "update deals where id = 3 set amount = 0.05").error == nil)
+        #expect(run(engine, "update deals where id = 3 set amount = amount / 2").error == nil)
+        #expect(try int(engine, "SELECT amount FROM deals WHERE id = 3") == 2)
+        #expect(run(engine, "update deals where id = 3 set amount = 0.07").error == nil)
+        #expect(run(engine, "update deals where id = 3 set amount = amount / 2").error == nil)
+        #expect(try int(engine, "SELECT amount FROM deals WHERE id = 3") == 4)
+        // Addition: a number beside money means dollars.
+        #expect(run(engine, "update deals where id = 3 set amount = amount + 100").error == nil)
+        #expect(try int(engine, "SELECT amount FROM deals WHERE id = 3") == 10_004)
+        #expect(run(engine, "update deal 3 set amount = amount * amount").error?.code == .typeMismatch)
+        #expect(run(engine, "update deal 3 set amount = amount / 0").error?.code == .divisionByZero)
+    }
+
+    /// Matching folds case and Unicode normalisation in every script.
+    @Test func unicodeMatchingFoldsCaseAndNormalisation() throws {
+        let engine = try SampleDatabase.engine()
+        for command in [
+            #"create contact first_name="Zoë" last_name="Composed" email="zoë@example.com" title="Директор по продажам""#,
+            "create contact first_name=\"Zoe\u{308}\" last_name=\"Decomposed\" title=\"GROSSE STRASSE\"",
+            #"create contact first_name="ZOË" last_name="Capital" title="Straße""#,
+        ] {
+            #expect(run(engine, command).error == nil, "\(command)")
+        }
+        #expect(run(engine, #"count contacts where first_name contains "ZOË""#).output == "3\n")
+        #expect(run(engine, #"count contacts where first_name = "Zoë" or first_name starts with "zoë""#).output == "3\n")
+        #expect(run(engine, #"count contacts where title contains "директор""#).output == "1\n")
+        #expect(run(engine, #"count contacts where title ends with "ПРОДАЖАМ""#).output == "1\n")
+        #expect(run(engine, #"count contacts where title contains "strasse""#).output == "2\n")
+        #expect(run(engine, #"count contacts where email = "ZOË@EXAMPLE.COM""#).output == "1\n")
+        #expect(run(engine, #"count contacts where email in ("ZOË@example.com", "nobody@x.io")"#).output == "1\n")
+        // count(P) + count(not P) + count(P empty) = count(all)
+        let all = try int(engine, "SELECT count(*) FROM contacts")
+        let p = Int(run(engine, #"count contacts where title contains "директор""#).output.dropLast()) ?? -1
+        let notP = Int(run(engine, #"count contacts where not (title contains "директор")"#).output.dropLast()) ?? -1
+        let unknown = Int(run(engine, "count contacts where title is null").output.dropLast()) ?? -1
+        #expect(p + notP == all && unknown >= 0)
+    }
+
+    /// Emails group, sort and match without regard to case, as `=` does.
+    @Test func emailsGroupWithoutRegardToCase() throws {
+        let engine = try SampleDatabase.engine()
+        #expect(run(engine, #"update contact 1 set email = "Ryan.Burnett@Example.com""#).error == nil)
+        #expect(run(engine, #"update contact 2 set email = "ryan.burnett@example.com""#).error == nil)
+        let groups = run(engine, #"count contacts by email where email contains "burnett@example""#).output
+        #expect(groups.contains("ryan.burnett@example.com │     2"), "\(groups)")
+        let expected = try int(engine, "SELECT count(DISTINCT lower(email)) FROM contacts WHERE email IS NOT NULL")
+        let csv = run(engine, "count contacts by email as csv").output.split(separator: "\n")
+        // Header, one line per address, and the empty group.
+        let withEmail = csv.dropFirst().filter { !$0.hasPrefix(",") }
+        #expect(withEmail.count == expected)
+    }
+}
