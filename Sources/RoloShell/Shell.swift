@@ -83,6 +83,7 @@ public final class Shell {
         if wrap {
             do {
                 try engine.endTransaction(commit: status == .success)
+                if status == .success, let note = engine.transactionNote { output.line(note) }
             } catch {
                 report(error, source: source, file: file)
                 status = .failure

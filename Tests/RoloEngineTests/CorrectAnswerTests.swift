@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RoloEngine
+import RoloShell
 import RoloStore
 import RoloSyntax
 import RoloTestSupport
@@ -85,5 +86,82 @@ struct CorrectAnswerTests {
         // Header, one line per address, and the empty group.
         let withEmail = csv.dropFirst().filter { !$0.hasPrefix(",") }
         #expect(withEmail.count == expected)
+    }
+}
+
+/// A script is one unit: previewed whole by a dry-run, and one change set, undone as one.
+@Suite("Scripts as one unit")
+struct ScriptUnitTests {
+    static let script = """
+        create account name="Zeta Widgets" industry=software
+        create contact first_name="Ann" last_name="Lee" account="Zeta Widgets"
+        create contact first_name="Bo" last_name="Lee" account="Zeta Widgets"
+        update contacts where account = "Zeta Widgets" set title = "CEO"
+        count contacts by title where account = "Zeta Widgets"
+        """
+
+    func runScript(_ engine: Engine, _ source: String) -> (status: RoloShell.ExitStatus, output: String, errors: String) {
+        let output = StringOutput()
+        let errors = StringOutput()
+        let status = Shell(engine: engine, output: output, errors: errors).runSource(source, file: "fix.rolo")
+        return (status, output.text, errors.text)
+    }
+
+    /// Every table but the history Rolo keeps of itself, and without the time of the last change.
+    func domainTables(_ store: CRMStore) throws -> String {
+        try store.dbQueue.read { db in
+            var text = ""
+            for entity in CRMSchema.entities where entity.kind != .system {
+                let columns = try db.columns(in: entity.name).map(\.name).filter { $0 != "updated_at" }
+                let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                for row in try Row.fetchAll(db, sql: "SELECT \(list) FROM \"\(entity.name)\" ORDER BY id") {
+                    text += entity.name + " " + row.description + "\n"
+                }
+            }
+            return text
+        }
+    }
+
+    /// A dry-run runs the whole script — a later statement sees what an earlier one would do —
+    /// keeps nothing, and previews exactly what the real run then reports.
+    @Test func aDryRunPreviewsTheWholeScriptAndMatchesTheRealRun() throws {
+        let engine = try SampleDatabase.engine()
+        let before = try snapshot(engine.store)
+        engine.settings.dryRun = true
+        let preview = runScript(engine, Self.script)
+        #expect(preview.status == .success, "\(preview.errors)")
+        #expect(preview.output.contains(" CEO   │     2"), "\(preview.output)")
+        #expect(preview.output.contains("the whole transaction was rolled back"))
+        #expect(try snapshot(engine.store) == before)
+        engine.settings.dryRun = false
+        let real = runScript(engine, Self.script)
+        #expect(real.status == .success, "\(real.errors)")
+        // Diff lines and figures are the same; only the verbs differ.
+        func diffs(_ text: String) -> [String] { text.split(separator: "\n").filter { $0.hasPrefix("  ") }.map(String.init) }
+        #expect(diffs(preview.output) == diffs(real.output))
+        #expect(real.output.contains(" CEO   │     2"))
+    }
+
+    /// A script makes one change set; one undo reverts all of it, and every domain table is as before.
+    @Test func aScriptIsOneChangeSetUndoneAsOne() throws {
+        let engine = try SampleDatabase.engine()
+        let before = try domainTables(engine.store)
+        let sets = { try engine.store.dbQueue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM change_sets") ?? 0 } }
+        let setsBefore = try sets()
+        let result = runScript(engine, Self.script)
+        #expect(result.status == .success, "\(result.errors)")
+        #expect(try sets() == setsBefore + 1)
+        let records = try engine.store.dbQueue.read {
+            try Int.fetchOne($0, sql: "SELECT records FROM change_sets ORDER BY id DESC LIMIT 1")
+        }
+        #expect(records == 5)
+        #expect(run(engine, "undo --yes").error == nil)
+        #expect(try domainTables(engine.store) == before)
+        // The audit log names the change set for each change of the script.
+        let named = try engine.store.dbQueue.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(DISTINCT change_set_id) FROM audit_log WHERE command LIKE 'create %' OR command LIKE 'update %'")
+        }
+        #expect(named == 1)
     }
 }

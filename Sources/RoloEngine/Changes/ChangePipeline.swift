@@ -40,9 +40,19 @@ extension Engine {
         let dryRun = isDryRun(statement)
         var result = CommandResult()
         result.wasDryRun = dryRun
+        // Inside a transaction (a script, `begin … commit`) every change joins one change set,
+        // undone as one; an undo keeps a change set of its own.
+        var isUndo = false
+        if case .undo = statement.kind { isUndo = true }
+        let joining = inTransaction && !isUndo ? transaction.changeSet : nil
+        // A dry-run of a whole transaction keeps each change inside it, so later statements see
+        // them, and rolls the transaction back at its end.
+        let keepInTransaction = dryRun && transaction.dryRun && inTransaction
+        var completed: (changeSet: Int64?, summary: String, records: Int)? = nil
         func work(_ db: Database) throws -> Database.TransactionCompletion {
             let recorder = try ChangeRecorder(
-                db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description)
+                db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description,
+                joining: joining)
             let outcome = try body(db, recorder)
             let noun = outcome.nounText
             if outcome.records == 0 {
@@ -56,7 +66,10 @@ extension Engine {
                 }
                 return .rollback
             }
-            try recorder.finish(records: outcome.records, summary: "\(outcome.verb) \(outcome.records) \(noun)")
+            let summary = "\(outcome.verb) \(outcome.records) \(noun)"
+            try recorder.finish(
+                records: outcome.records,
+                summary: joining == nil ? summary : "\(transaction.changes + 1) changes: \(transaction.firstSummary ?? "") … \(summary)")
             if !dryRun, outcome.records > settings.confirmThreshold, !statement.hasOption("yes"), let confirm {
                 if !confirm("\(statement.text.split(separator: " ").first ?? "change") \(outcome.records) \(noun)?") {
                     output.line("cancelled; nothing changed")
@@ -79,7 +92,8 @@ extension Engine {
                 try recorder.printDiffs(
                     output: output, total: outcome.records, primary: outcome.entity.kind == .system ? nil : outcome.entity.name)
             }
-            return dryRun ? .rollback : .commit
+            if !dryRun || keepInTransaction { completed = (recorder.existingChangeSetID, summary, outcome.records) }
+            return dryRun && !keepInTransaction ? .rollback : .commit
         }
         try store.dbQueue.inDatabase { db in
             if dryRunOwnsTransaction {
@@ -89,6 +103,16 @@ extension Engine {
                 _ = try work(db)
             } else {
                 try db.inSavepoint { try work(db) }
+            }
+        }
+        if inTransaction {
+            if isUndo {
+                transaction.changeSet = nil
+            } else if let completed {
+                if transaction.changeSet == nil { transaction.firstSummary = completed.summary }
+                transaction.changeSet = completed.changeSet
+                transaction.changes += 1
+                if keepInTransaction { transaction.dryRunRecords += completed.records }
             }
         }
         return result

@@ -17,12 +17,24 @@ final class ChangeRecorder {
 
     /// Nothing is written until the first change: a command refused by its checks leaves no trace
     /// but its audit entry.
-    init(db: Database, actor: Actor, impersonator: Int64?, command: String, now: String) throws {
+    /// Joined an open change set (a script's or transaction's), rather than opening one.
+    private(set) var joined = false
+    /// History rows of this statement have ids above this (a joined change set holds earlier ones).
+    private var historyFloor: Int64 = 0
+
+    /// With `joining`, the statement's changes go into that change set: a script or a
+    /// `begin … commit` is one change set, undone as one.
+    init(db: Database, actor: Actor, impersonator: Int64?, command: String, now: String, joining: Int64? = nil) throws {
         self.db = db
         self.userID = actor.id
         self.impersonator = impersonator
         self.command = command
         self.now = now
+        if let joining {
+            openedID = joining
+            joined = true
+            historyFloor = try Int64.fetchOne(db, sql: "SELECT max(id) FROM field_history") ?? 0
+        }
     }
 
     /// The change set's number, opening it on first use.
@@ -158,7 +170,9 @@ final class ChangeRecorder {
     func finish(records: Int, summary: String) throws {
         guard let changeSetID = openedID else { return }
         try db.execute(
-            sql: "UPDATE change_sets SET records = ?, summary = ? WHERE id = ?",
+            sql: joined
+                ? "UPDATE change_sets SET records = records + ?, summary = ? WHERE id = ?"
+                : "UPDATE change_sets SET records = ?, summary = ? WHERE id = ?",
             arguments: [records, summary, changeSetID])
     }
 
@@ -175,8 +189,8 @@ final class ChangeRecorder {
         var seen = Set<String>()
         var hasMore = false
         for pass in primary == nil ? [nil] : [true, false] as [Bool?] {
-            var sql = "SELECT entity, record_id FROM field_history WHERE change_set_id = ?"
-            var arguments: StatementArguments = [changeSetID]
+            var sql = "SELECT entity, record_id FROM field_history WHERE change_set_id = ? AND id > ?"
+            var arguments: StatementArguments = [changeSetID, historyFloor]
             if let pass, let primary {
                 sql += pass ? " AND entity = ?" : " AND entity <> ?"
                 arguments += [primary]
@@ -197,15 +211,16 @@ final class ChangeRecorder {
         var others = 0
         if let primary,
             try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM field_history WHERE change_set_id = ? AND entity <> ? LIMIT 1", arguments: [changeSetID, primary])
+                db, sql: "SELECT 1 FROM field_history WHERE change_set_id = ? AND id > ? AND entity <> ? LIMIT 1",
+                arguments: [changeSetID, historyFloor, primary])
                 == true
         {
             others =
                 try Int.fetchOne(
                     db,
                     sql:
-                        "SELECT count(*) FROM (SELECT DISTINCT entity, record_id FROM field_history WHERE change_set_id = ? AND entity <> ?)",
-                    arguments: [changeSetID, primary]) ?? 0
+                        "SELECT count(*) FROM (SELECT DISTINCT entity, record_id FROM field_history WHERE change_set_id = ? AND id > ? AND entity <> ?)",
+                    arguments: [changeSetID, historyFloor, primary]) ?? 0
         }
         for record in records {
             let entityName = record.entity
@@ -214,9 +229,11 @@ final class ChangeRecorder {
             let changes = try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? ORDER BY id",
-                arguments: [changeSetID, entityName, id])
-            let op: String = changes.first?["op"] ?? "update"
+                    "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND id > ? AND entity = ? AND record_id = ? ORDER BY id",
+                arguments: [changeSetID, historyFloor, entityName, id])
+            // A record changed and then deleted in one change set (an undo, a script) shows as deleted.
+            let ops = changes.map { $0["op"] as String }
+            let op: String = ops.contains("delete") ? "delete" : ops.first ?? "update"
             var title =
                 try String.fetchOne(
                     db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id])

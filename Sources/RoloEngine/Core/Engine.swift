@@ -48,6 +48,20 @@ public final class Engine {
         let action: String
         let entity: String
     }
+    /// The open transaction's change set and dry-run state.
+    struct TransactionState {
+        /// The change set every change of the transaction joins (nil until the first change).
+        var changeSet: Int64? = nil
+        var changes = 0
+        var firstSummary: String? = nil
+        /// Opened in dry-run mode: changes are kept until its end, then all rolled back.
+        var dryRun = false
+        var dryRunRecords = 0
+    }
+    var transaction = TransactionState()
+    /// What ending the last transaction said beyond "committed" (a dry-run's total).
+    public private(set) var transactionNote: String? = nil
+
     /// The statement is a dry-run alone in its own transaction, which `execute` rolls back whole.
     var dryRunOwnsTransaction = false
     /// Set when a lookup met a record outside the actor's read scope: the user is told "there is
@@ -265,7 +279,7 @@ public final class Engine {
         switch statement.kind {
         case .commit:
             try endTransaction(commit: true, at: statement.range, closing: entry(statement, outcome: "ok", rows: nil, message: nil))
-            output.line("committed")
+            output.line(transactionNote ?? "committed")
             return CommandResult()
         case .rollback:
             try endTransaction(commit: false, at: statement.range, closing: entry(statement, outcome: "ok", rows: nil, message: nil))
@@ -518,6 +532,9 @@ public final class Engine {
                 help: "try again, or wait longer with `set busy_timeout SECONDS`")
         }
         inTransaction = true
+        transaction = TransactionState()
+        transaction.dryRun = settings.dryRun
+        transactionNote = nil
     }
 
     /// Commits or rolls back the open transaction. Its audit entries were appended inside it as
@@ -529,6 +546,17 @@ public final class Engine {
             throw Diagnostic(.noTransaction, "no transaction is open", at: range, help: "begin one with `begin`")
         }
         inTransaction = false
+        let ended = transaction
+        transaction = TransactionState()
+        if ended.dryRun {
+            // A dry-run of the whole transaction: each statement ran and saw the ones before it;
+            // now nothing of it is kept.
+            transactionNote =
+                "dry-run: \(ended.changes) \(ended.changes == 1 ? "change" : "changes") touching \(ended.dryRunRecords) \(ended.dryRunRecords == 1 ? "record" : "records") in all would be made; the whole transaction was rolled back and nothing was written"
+        } else {
+            transactionNote = nil
+        }
+        let commit = commit && !ended.dryRun
         var entries = pendingAudit
         let unwritten = unwrittenAudit + (closing.map { [$0] } ?? [])
         pendingAudit = []
