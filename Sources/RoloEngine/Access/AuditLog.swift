@@ -52,7 +52,9 @@ enum AuditLog {
 
     /// Text as it can be stored: NUL (which SQLite's C strings would cut) shown as ␀.
     static func storable(_ text: String) -> String {
-        guard text.utf8.contains(0) else { return text }
+        var text = text
+        let hasNul = text.withUTF8 { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
+        guard hasNul else { return text }
         return text.replacingOccurrences(of: "\u{0}", with: "\u{2400}")
     }
 

@@ -21,31 +21,19 @@ extension ExpressionBinder {
             let l = try bind(left)
             let (lsql, _) = try valueSQL(l, at: left.range)
             let r = try bind(right, expecting: .text)
-            let haystack = "rolo_fold(" + lsql + ")"
-            let test: SQLFragment
-            if case .constant(let value, _) = r, let text = String.fromDatabaseValue(value) {
-                let needle = TextFolding.fold(text)
-                let count = needle.unicodeScalars.count
-                if count == 0 {
-                    test = lsql + " IS NOT NULL"
-                } else {
-                    switch op {
-                    case .contains: test = "instr(" + haystack + ", " + SQLFragment.value(needle) + ") > 0"
-                    case .startsWith:
-                        test = "substr(" + haystack + ", 1, " + SQLFragment.value(count) + ") = " + SQLFragment.value(needle)
-                    case .endsWith:
-                        test = "substr(" + haystack + ", " + SQLFragment.value(-count) + ") = " + SQLFragment.value(needle)
-                    }
-                }
-            } else {
-                let (rsql, _) = try valueSQL(r, at: right.range)
-                let needle = "rolo_fold(" + rsql + ")"
-                switch op {
-                case .contains: test = "instr(" + haystack + ", " + needle + ") > 0"
-                case .startsWith: test = "instr(" + haystack + ", " + needle + ") = 1"
-                case .endsWith: test = "substr(" + haystack + ", -length(" + needle + ")) = " + needle
-                }
+            let mode: TextFolding.MatchMode
+            switch op {
+            case .contains: mode = .contains
+            case .startsWith: mode = .startsWith
+            case .endsWith: mode = .endsWith
             }
+            let needle: SQLFragment
+            if case .constant(let value, _) = r, let text = String.fromDatabaseValue(value) {
+                needle = SQLFragment.value(TextFolding.fold(text))
+            } else {
+                needle = "rolo_fold(" + (try valueSQL(r, at: right.range)).0 + ")"
+            }
+            let test = "rolo_match(" + lsql + ", " + needle + ", " + SQLFragment.value(mode.rawValue) + ")"
             return negated ? "NOT coalesce(" + test + ", 0)" : test
         case .inList(let left, let items, let negated):
             let l = try bind(left)

@@ -40,7 +40,10 @@ public final class Engine {
     public let clock: any CRMClock
     public private(set) var actor: Actor
     public private(set) var policy: AccessPolicy {
-        didSet { decisions.removeAll(keepingCapacity: true) }
+        didSet {
+            decisions.removeAll(keepingCapacity: true)
+            visibilities.removeAll(keepingCapacity: true)
+        }
     }
     /// The policy's decisions as asked, kept until the policy changes (every query asks several).
     private var decisions: [DecisionKey: AccessPolicy.Decision] = [:]
@@ -80,9 +83,11 @@ public final class Engine {
     public private(set) var inTransaction = false
     /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
     private var pendingAudit: [AuditEntry] = []
-    /// The tail of `pendingAudit` not yet inserted: appended in one batch (one read of the chain's
+    /// How many of `pendingAudit` are inserted; the rest go in one batch (one read of the chain's
     /// head) at commit, or before a command reads the audit log inside the transaction.
-    private var unwrittenAudit: [AuditEntry] = []
+    private var writtenAudit = 0
+    /// `readVisibility` per entity, kept until the policy changes (every query asks).
+    private var visibilities: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
     /// Entries of reads waiting for the write lock (see `flushReads`).
     private var pendingReads: [AuditEntry] = []
     /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
@@ -558,9 +563,9 @@ public final class Engine {
         }
         let commit = commit && !ended.dryRun
         var entries = pendingAudit
-        let unwritten = unwrittenAudit + (closing.map { [$0] } ?? [])
+        let unwritten = Array(pendingAudit[writtenAudit...]) + (closing.map { [$0] } ?? [])
         pendingAudit = []
-        unwrittenAudit = []
+        writtenAudit = 0
         if commit {
             do {
                 try store.dbQueue.inDatabase { db in
@@ -734,6 +739,13 @@ public final class Engine {
 
     /// The records (a read-scope filter) and fields of `entity` the acting user may read.
     func readVisibility(_ entity: EntityDefinition) -> (records: Visibility.Records, hiddenFields: Set<String>) {
+        if let known = visibilities[entity.name] { return known }
+        let computed = computeReadVisibility(entity)
+        visibilities[entity.name] = computed
+        return computed
+    }
+
+    private func computeReadVisibility(_ entity: EntityDefinition) -> (records: Visibility.Records, hiddenFields: Set<String>) {
         let decision = decide("read", on: entity.name)
         if decision.deniedBy != nil { return (.none, []) }
         var hidden = Set(decision.deniedFields.keys)
@@ -814,7 +826,6 @@ public final class Engine {
             // Inserted under the transaction's write lock, at the latest with its COMMIT: the
             // commit keeps the entries with the changes.
             pendingAudit.append(entry)
-            unwrittenAudit.append(entry)
         } else {
             pendingReads.append(entry)
             flushReads(waiting: false)
@@ -824,10 +835,10 @@ public final class Engine {
     /// Inserts the open transaction's entries so far, so a command reading the audit log inside
     /// the transaction sees them.
     func writeTransactionAudit() throws {
-        guard inTransaction, !unwrittenAudit.isEmpty else { return }
-        let entries = unwrittenAudit
+        guard inTransaction, writtenAudit < pendingAudit.count else { return }
+        let entries = Array(pendingAudit[writtenAudit...])
         try store.dbQueue.inDatabase { db in try AuditLog.append(entries, db: db, key: auditKey) }
-        unwrittenAudit = []
+        writtenAudit = pendingAudit.count
     }
 
     /// Writes waiting read entries if the write lock can be had — at once, or (`waiting`) within

@@ -23,8 +23,59 @@ public enum TextFolding {
     public static func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }
 
     static func install(in db: Database) {
-        sqlite3_create_function_v2(
-            db.sqliteConnection, "rolo_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nil, foldFunction, nil, nil, nil)
+        let flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS
+        sqlite3_create_function_v2(db.sqliteConnection, "rolo_fold", 1, flags, nil, foldFunction, nil, nil, nil)
+        sqlite3_create_function_v2(db.sqliteConnection, "rolo_match", 3, flags, nil, matchFunction, nil, nil, nil)
+    }
+
+    /// How `rolo_match(text, folded needle, mode)` matches.
+    public enum MatchMode: Int64, Sendable {
+        case contains = 0, startsWith = 1, endsWith = 2
+    }
+
+    /// Whether `haystack`, folded, contains (starts with, ends with) `needle`, already folded.
+    /// ASCII text is compared byte by byte, lower-casing as it goes: no string is built.
+    static func matches(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, _ mode: MatchMode) -> Bool {
+        var ascii = true
+        for byte in haystack where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if !ascii {
+            let folded = fold(String(decoding: haystack, as: UTF8.self))
+            let target = String(decoding: needle, as: UTF8.self)
+            switch mode {
+            case .contains: return folded.contains(target) || target.isEmpty
+            case .startsWith: return folded.hasPrefix(target)
+            case .endsWith: return folded.hasSuffix(target)
+            }
+        }
+        let n = needle.count
+        let h = haystack.count
+        if n == 0 { return true }
+        if n > h { return false }
+        @inline(__always) func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        @inline(__always) func equal(at start: Int) -> Bool {
+            var index = 0
+            while index < n {
+                if lower(haystack[start + index]) != needle[index] { return false }
+                index += 1
+            }
+            return true
+        }
+        switch mode {
+        case .startsWith: return equal(at: 0)
+        case .endsWith: return equal(at: h - n)
+        case .contains:
+            let first = needle[0]
+            var start = 0
+            let last = h - n
+            while start <= last {
+                if lower(haystack[start]) == first, equal(at: start) { return true }
+                start += 1
+            }
+            return false
+        }
     }
 }
 
@@ -64,4 +115,21 @@ private func foldFunction(_ context: OpaquePointer?, _ count: Int32, _ arguments
             sqlite3_result_text(context, pointer.baseAddress, Int32(pointer.count), transientDestructor)
         }
     }
+}
+
+/// `rolo_match(x, needle, mode)`: NULL for a NULL text, else 1 or 0.
+private func matchFunction(_ context: OpaquePointer?, _ count: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>?) {
+    guard let arguments, let text = arguments[0], let needle = arguments[1], let modeValue = arguments[2] else {
+        return sqlite3_result_null(context)
+    }
+    if sqlite3_value_type(text) == SQLITE_NULL || sqlite3_value_type(needle) == SQLITE_NULL { return sqlite3_result_null(context) }
+    guard let mode = TextFolding.MatchMode(rawValue: sqlite3_value_int64(modeValue)) else { return sqlite3_result_null(context) }
+    // Read the needle first: reading the text may convert its value, not the needle's.
+    let needleBytes = sqlite3_value_text(needle)
+    let needleLength = Int(sqlite3_value_bytes(needle))
+    let textBytes = sqlite3_value_text(text)
+    let textLength = Int(sqlite3_value_bytes(text))
+    let haystack = UnsafeBufferPointer(start: textBytes, count: textBytes == nil ? 0 : textLength)
+    let target = UnsafeBufferPointer(start: needleBytes, count: needleBytes == nil ? 0 : needleLength)
+    sqlite3_result_int(context, TextFolding.matches(haystack, target, mode) ? 1 : 0)
 }
