@@ -76,7 +76,7 @@ enum Launcher {
                 parameters[String(assignment[..<equal])] = String(assignment[assignment.index(after: equal)...])
             }
             engine.parameters = parameters
-            let source: String
+            var source: String
             if scriptPath == "-" {
                 source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             } else {
@@ -93,6 +93,8 @@ enum Launcher {
                 }
                 source = String(decoding: data, as: UTF8.self)
             }
+            // A UTF-8 byte-order mark, as some editors write, is not part of the script.
+            if source.hasPrefix("\u{FEFF}") { source.removeFirst() }
             let file = scriptPath == "-" ? "<stdin>" : scriptPath
             let status = shell.runSource(source, file: file, exitCodeForDryRun: session.exitCode)
             return shell.finishNonInteractive(file: file) ?? status

@@ -165,3 +165,54 @@ struct ScriptUnitTests {
         #expect(named == 1)
     }
 }
+
+/// Values past what Rolo can hold, and input the parser must refuse, get a Rolo error with a code
+/// of its own — never a wrapped or truncated value, a SQLite message or a crash.
+@Suite("Value limits")
+struct ValueLimitTests {
+    static let cases: [(String, DiagnosticCode)] = [
+        ("count deals where amount > 99999999999999999999", .valueOutOfRange),
+        ("count deals where amount > $999,999,999,999,999,999", .valueOutOfRange),
+        ("count accounts where employees > 99999999999999999999", .valueOutOfRange),
+        ("count tasks where due_date < 99999 years ago", .valueOutOfRange),
+        ("count tasks where due_date < today + 8000 years", .valueOutOfRange),
+        ("count tasks where due_date > 0000-01-01", .invalidDate),
+        ("update deal 3 set amount = amount / 0", .divisionByZero),
+        (#"count contacts where title = "a\qb""#, .unknownEscape),
+        ("count contacts where title = \"a\u{0}b\"", .nulCharacter),
+        ("update contact 1 set title = \"" + String(repeating: "x", count: 2001) + "\"", .textTooLong),
+        ("update contacts where id < 3 set title = concat(title, \"" + String(repeating: "y", count: 1990) + "\")", .textTooLong),
+        ("count contacts where " + String(repeating: "(", count: 150) + "id > 0" + String(repeating: ")", count: 150), .nestingTooDeep),
+        ("count contacts where " + String(repeating: "not ", count: 150) + "id > 0", .nestingTooDeep),
+        ("count deals where amount > " + String(repeating: "-", count: 150) + "1", .nestingTooDeep),
+    ]
+
+    @Test(arguments: cases.indices)
+    func refusedWithItsOwnCode(index: Int) throws {
+        let (command, code) = Self.cases[index]
+        let engine = try SampleDatabase.engine()
+        let before = try snapshot(engine.store)
+        let result = run(engine, command)
+        #expect(
+            result.error?.code == code, "\(command.prefix(80)) → \(result.error.map { "\($0.code.rawValue) \($0.message)" } ?? "succeeded")"
+        )
+        #expect(try snapshot(engine.store) == before)
+    }
+
+    /// Long flat chains neither exhaust the stack nor pass SQLite's parser or expression-depth
+    /// limits, and they mean what they say.
+    @Test func tenThousandTermChains() throws {
+        let engine = try SampleDatabase.engine()
+        let ands = "count contacts where " + (1...10_000).map { "id != \($0 + 5000)" }.joined(separator: " and ")
+        #expect(run(engine, ands).output == "3000\n")
+        let ors = "count contacts where " + (1...10_000).map { "id = \($0)" }.joined(separator: " or ")
+        #expect(run(engine, ors).output == "3000\n")
+        let sum = "count contacts where id = " + Array(repeating: "1", count: 10_000).joined(separator: " + ") + " - 9998"
+        #expect(run(engine, sum).output == "1\n")
+        #expect(run(engine, "update deals where id = 3 set amount = 0").error == nil)
+        let money = "update deals where id = 3 set amount = amount" + String(repeating: " + 1", count: 10_000) + " --quiet"
+        #expect(run(engine, money).error == nil)
+        let amount = try engine.store.dbQueue.read { try Int.fetchOne($0, sql: "SELECT amount FROM deals WHERE id = 3") }
+        #expect(amount == 1_000_000)
+    }
+}

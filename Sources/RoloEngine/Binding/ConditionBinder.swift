@@ -6,10 +6,25 @@ extension ExpressionBinder {
     /// Compiles a condition to a SQL boolean expression with bound arguments.
     func condition(_ condition: Condition) throws -> SQLFragment {
         switch condition.kind {
-        case .and(let a, let b):
-            return "(" + (try self.condition(a)) + " AND " + (try self.condition(b)) + ")"
-        case .or(let a, let b):
-            return "(" + (try self.condition(a)) + " OR " + (try self.condition(b)) + ")"
+        case .and, .or:
+            // A chain `a and b and c …` is a left-deep tree; it is walked with a loop, not recursion,
+            // and written as a balanced tree, so 10,000 terms neither exhaust the stack nor pass
+            // SQLite's expression-depth limit.
+            let isAnd: Bool
+            if case .and = condition.kind { isAnd = true } else { isAnd = false }
+            var operands: [Condition] = []
+            var pending: [Condition] = [condition]
+            while let next = pending.popLast() {
+                switch (next.kind, isAnd) {
+                case (.and(let a, let b), true), (.or(let a, let b), false):
+                    pending.append(b)
+                    pending.append(a)
+                default:
+                    operands.append(next)
+                }
+            }
+            let compiled = try operands.map { try self.condition($0) }
+            return Self.balanced(compiled, separator: isAnd ? " AND " : " OR ")
         case .not(let inner):
             // NULL comparisons count as false, so `not` includes records with empty fields.
             return "NOT coalesce(" + (try self.condition(inner)) + ", 0)"
@@ -104,6 +119,14 @@ extension ExpressionBinder {
             }
             return negated ? "NOT " + empty : empty
         }
+    }
+
+    /// Joins operands as a balanced tree of brackets: depth log2(n), not n.
+    static func balanced(_ parts: [SQLFragment], separator: String) -> SQLFragment {
+        if parts.count <= 8 { return "(" + SQLFragment.joined(parts, separator: separator) + ")" }
+        let middle = parts.count / 2
+        return "(" + balanced(Array(parts[..<middle]), separator: separator) + separator
+            + balanced(Array(parts[middle...]), separator: separator) + ")"
     }
 
     static func fieldText(_ expression: Expression) -> String {

@@ -65,16 +65,22 @@ struct ExpressionBinder {
         case .string(let s):
             return try bindText(s, at: expression.range, expecting: expected)
         case .number(let text):
-            if expected == .money, let cents = Self.cents(fromDecimal: text) {
-                return .constant(cents.databaseValue, .money)
+            if expected == .money {
+                if let cents = Self.cents(fromDecimal: text) { return .constant(cents.databaseValue, .money) }
+                if Self.isDecimal(text) { throw Self.moneyOutOfRange(text, at: expression.range) }
             }
             if let int = Int64(text) { return .constant(int.databaseValue, .integer) }
+            if !text.contains(".") {
+                throw Diagnostic(
+                    .valueOutOfRange, "the number \(text) is too large", at: expression.range,
+                    help: "whole numbers go up to 9,223,372,036,854,775,807")
+            }
             if let double = Double(text) { return .constant(double.databaseValue, .integer) }
             throw Diagnostic(.invalidValue, "invalid number '\(text)'", at: expression.range)
         case .money(let cents):
             return .constant(Int64(cents).databaseValue, .money)
         case .date(let text):
-            guard let date = CivilDate(text) else {
+            guard let date = CivilDate(text), (1...9999).contains(date.year) else {
                 throw Diagnostic(
                     .invalidDate, "'\(text)' is not a date of the calendar", at: expression.range,
                     help: "write dates as YYYY-MM-DD, e.g. 2026-11-22")
@@ -90,9 +96,11 @@ struct ExpressionBinder {
         case .null:
             return .null
         case .relative(let amount, let unit):
-            return .temporal(temporal.relative(amount: amount, unit: unit))
+            try Self.checkSpan(amount, unit, at: expression.range)
+            return .temporal(try Self.checkDate(temporal.relative(amount: amount, unit: unit), at: expression.range))
         case .period(let offset, let unit):
-            return .temporal(temporal.period(offset: offset, unit: unit))
+            try Self.checkSpan(offset, unit, at: expression.range)
+            return .temporal(try Self.checkDate(temporal.period(offset: offset, unit: unit), at: expression.range))
         case .duration(let amount, let unit):
             return .duration(amount, unit)
         case .myTeam:
@@ -112,6 +120,7 @@ struct ExpressionBinder {
             let (sql, type) = try numericSQL(bound, at: inner.range)
             return .computed("(-" + sql + ")", type)
         case .binary(let op, let left, let right):
+            if op == .add || op == .subtract, let sum = try bindLongSum(expression, expecting: expected) { return sum }
             return try bindArithmetic(op, left, right, expecting: expected, range: expression.range)
         case .call(let name, let arguments):
             return try bindCall(name, arguments, expecting: expected, range: expression.range)
@@ -179,6 +188,7 @@ struct ExpressionBinder {
         case .money:
             let cleaned = text.replacingOccurrences(of: "$", with: "").replacingOccurrences(of: ",", with: "")
             guard let cents = Self.cents(fromDecimal: cleaned) else {
+                if Self.isDecimal(cleaned) { throw Self.moneyOutOfRange(text, at: range) }
                 throw Diagnostic(
                     .typeMismatch, "expected an amount of money, got \"\(text)\"", at: range,
                     help: "write amounts as 5000, $5,000 or 5000.50")
@@ -219,6 +229,7 @@ struct ExpressionBinder {
         }
     }
 
+    /// Cents of a decimal amount ("5000.50"); nil when it is not one, or past what cents can hold.
     static func cents(fromDecimal text: String) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let whole = Int64(parts[0].isEmpty ? "0" : parts[0]) else { return nil }
@@ -228,10 +239,100 @@ struct ExpressionBinder {
             guard digits.count <= 2, digits.allSatisfy(\.isNumber), let f = Int64(digits) else { return nil }
             fraction = digits.count == 1 ? f * 10 : f
         }
-        return whole * 100 + (whole < 0 ? -fraction : fraction)
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 100)
+        guard !overflow else { return nil }
+        let (total, overflow2) = scaled.addingReportingOverflow(whole < 0 ? -fraction : fraction)
+        return overflow2 ? nil : total
+    }
+
+    /// Digits, optionally a point and up to two more: an amount in form, whatever its size.
+    static func isDecimal(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let body = parts[0].hasPrefix("-") ? parts[0].dropFirst() : parts[0]
+        return parts.count <= 2 && !body.isEmpty && body.allSatisfy(\.isASCII) && body.allSatisfy(\.isNumber)
+            && (parts.count == 1 || (parts[1].count <= 2 && parts[1].allSatisfy(\.isNumber)))
+    }
+
+    static func moneyOutOfRange(_ text: String, at range: SourceRange) -> Diagnostic {
+        Diagnostic(
+            .valueOutOfRange, "the amount \(text) is too large", at: range,
+            help: "amounts go up to $92,233,720,368,547,758.07")
+    }
+
+    /// A span of time no calendar arithmetic can overflow on: at most 10,000 years either way.
+    static func checkSpan(_ amount: Int, _ unit: TimeUnit, at range: SourceRange) throws {
+        let limit: Int
+        switch unit {
+        case .minute: limit = 5_260_000_000
+        case .hour: limit = 87_660_000
+        case .day: limit = 3_652_500
+        case .week: limit = 521_800
+        case .month: limit = 120_000
+        case .quarter: limit = 40_000
+        case .year: limit = 10_000
+        }
+        guard amount.magnitude <= limit else {
+            throw Diagnostic(
+                .valueOutOfRange, "\(amount) \(unit.rawValue)s is past the calendar Rolo keeps", at: range,
+                help: "dates run from 0001-01-01 to 9999-12-31")
+        }
+    }
+
+    /// Dates run from 0001-01-01 to 9999-12-31.
+    static func checkDate(_ value: TemporalValue, at range: SourceRange) throws -> TemporalValue {
+        let years: [Int]
+        switch value.kind {
+        case .day(let d): years = [d.year]
+        case .span(let s, let e): years = [s.year, e.adding(days: -1).year]
+        case .instant(let t): years = [t.date.year]
+        }
+        guard years.allSatisfy({ (1...9999).contains($0) }) else {
+            throw Diagnostic(
+                .valueOutOfRange, "that date is outside 0001-01-01 … 9999-12-31", at: range,
+                help: "dates run from 0001-01-01 to 9999-12-31")
+        }
+        return value
     }
 
     // MARK: - Arithmetic and functions
+
+    /// A long `a + b - c + …` (more than 8 terms) of numbers or money, bound with a loop rather than
+    /// recursion and written as a balanced sum of signed terms, so 10,000 terms neither exhaust the
+    /// stack nor pass SQLite's expression-depth limit. Nil when it is short, or involves dates.
+    private func bindLongSum(_ expression: Expression, expecting expected: FieldType?) throws -> BoundExpression? {
+        var terms: [(negative: Bool, expression: Expression)] = []
+        var node = expression
+        while case .binary(let op, let left, let right) = node.kind, op == .add || op == .subtract {
+            terms.append((op == .subtract, right))
+            node = left
+        }
+        guard terms.count >= 8 else { return nil }
+        terms.append((false, node))
+        terms.reverse()
+        let first = try bind(terms[0].expression, expecting: expected)
+        if first.type?.isTemporal == true { return nil }
+        if case .duration = first { return nil }
+        let type = first.type ?? expected
+        var parts: [SQLFragment] = []
+        var isMoney = first.type == .money
+        for (index, term) in terms.enumerated() {
+            let bound = index == 0 ? first : try bind(term.expression, expecting: type)
+            switch bound {
+            case .temporal, .duration: return nil
+            default: break
+            }
+            let (sql, termType) = try numericSQL(bound, at: term.expression.range)
+            if termType == .money { isMoney = true }
+            parts.append(term.negative ? "(-" + sql + ")" : sql)
+        }
+        return .computed(ExpressionBinder.balancedSum(parts), isMoney ? .money : .integer)
+    }
+
+    static func balancedSum(_ parts: [SQLFragment]) -> SQLFragment {
+        if parts.count <= 8 { return "(" + SQLFragment.joined(parts, separator: " + ") + ")" }
+        let middle = parts.count / 2
+        return "(" + balancedSum(Array(parts[..<middle])) + " + " + balancedSum(Array(parts[middle...])) + ")"
+    }
 
     private func bindArithmetic(
         _ op: ArithmeticOperator, _ left: Expression, _ right: Expression, expecting expected: FieldType?,
@@ -244,7 +345,8 @@ struct ExpressionBinder {
         let r = try bind(right, expecting: multiplicative ? nil : (l.type ?? expected))
         // Constant date arithmetic: today + 14 days.
         if case .temporal(let t) = l, case .duration(let n, let unit) = r, op == .add || op == .subtract {
-            return .temporal(temporal.add(t, amount: op == .add ? n : -n, unit: unit))
+            try Self.checkSpan(n, unit, at: right.range)
+            return .temporal(try Self.checkDate(temporal.add(t, amount: op == .add ? n : -n, unit: unit), at: range))
         }
         // A date column moved by a duration: close_date + 7 days.
         if case .duration(let n, let unit) = r, op == .add || op == .subtract, let type = l.type, type.isTemporal {

@@ -108,6 +108,9 @@ struct AssignmentBinder {
                     help: "an email looks like name@example.com")
             }
         }
+        if let max = field.maxLength, let text = constant.flatMap(String.fromDatabaseValue), text.count > max {
+            throw Self.tooLong(label, count: text.count, max: max, at: assignment.value.range)
+        }
         return Bound(field: field, value: sql, range: assignment.value.range, constant: constant)
     }
 
@@ -140,6 +143,12 @@ struct AssignmentBinder {
         if !ok {
             throw Diagnostic(.typeMismatch, "\(label) expects \(field.type.displayName), got \(type.displayName)", at: range)
         }
+    }
+
+    static func tooLong(_ label: String, count: Int, max: Int, at range: SourceRange?) -> Diagnostic {
+        Diagnostic(
+            .textTooLong, "\(label) would be \(count) characters; it takes at most \(max)", at: range,
+            help: "shorten it (docs/data-model.md lists each field's limit)")
     }
 
     /// A pragmatic email check: one @, a dot in the domain, no spaces.

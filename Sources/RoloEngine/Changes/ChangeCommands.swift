@@ -115,6 +115,7 @@ struct ChangeCommands {
             for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: "update",
             decision: engine.decide("update", on: entity.name), level: level, rule: rule, range: entityName.range)
         try validateEmails(entity, bound, filter: filter)
+        try validateLengths(entity, bound, filter: filter)
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
         var outcome = ChangeOutcome(records: count, verb: "updated", entity: entity)
         if count == 0 {
@@ -153,6 +154,23 @@ struct ChangeCommands {
                 throw Diagnostic(
                     .invalidValue, "this would make \(entity.singular) \(id)'s email invalid (\"\(value ?? "")\")",
                     at: item.range, help: "narrow the where clause, or fix that record first")
+            }
+        }
+    }
+
+    /// Refuses a bulk change whose computed text would pass a field's limit, naming a record.
+    private func validateLengths(_ entity: EntityDefinition, _ bound: [AssignmentBinder.Bound], filter: SQLFragment?) throws {
+        for item in bound where item.constant == nil {
+            guard let max = item.field.maxLength else { continue }
+            let long =
+                "SELECT t0.id, length(" + item.value + ") FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
+                + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment("")) + "length(" + item.value + ") > " + SQLFragment.value(max)
+                + " LIMIT 1"
+            if let row = try Row.fetchOne(db, sql: long.sql, arguments: long.statementArguments) {
+                let id: Int64 = row[0]
+                let count: Int = row[1]
+                throw AssignmentBinder.tooLong(
+                    "\(entity.singular) \(id)'s \(item.field.relationName ?? item.field.name)", count: count, max: max, at: item.range)
             }
         }
     }
@@ -316,6 +334,9 @@ struct ChangeCommands {
         _ = try engine.require("create", activities, at: kind.range)
         _ = try engine.require("read", entity, at: target.entity.range)
         let id = try RecordLookup.id(of: target.key, in: entity, db: db, readableBy: engine)
+        if let max = activities.field(named: "body")?.maxLength, text.value.count > max {
+            throw AssignmentBinder.tooLong("the text", count: text.value.count, max: max, at: text.range)
+        }
         let firstLine = text.value.split(separator: "\n").first.map(String.init) ?? text.value
         let subject = firstLine.count > 80 ? String(firstLine.prefix(79)) + "…" : firstLine
         let values: [(field: String, value: DatabaseValue)] = [
@@ -330,6 +351,9 @@ struct ChangeCommands {
     func addTask(title: Located<String>, target: RecordReference?, due: Expression?, assignee: Expression?) throws -> ChangeOutcome {
         guard let tasks = CRMSchema.entity(named: "tasks") else { throw Diagnostic(.unknownEntity, "no tasks table") }
         let decision = try engine.require("create", tasks, at: title.range)
+        if let max = tasks.field(named: "title")?.maxLength, title.value.count > max {
+            throw AssignmentBinder.tooLong("title", count: title.value.count, max: max, at: title.range)
+        }
         let scope = engine.queryScope(tasks)
         let binder = engine.binder(db, scope: scope)
         var values: [(field: String, value: DatabaseValue)] = [("title", title.value.databaseValue), ("status", "open".databaseValue)]

@@ -17,6 +17,16 @@ public final class FieldDefinition: Sendable {
     /// The column name quoted for SQL (`"first_name"`).
     public let quotedName: String
 
+    /// The most characters a text field takes on any write: 254 for an email (RFC 5321's path
+    /// limit), 100,000 for long texts (`body`, `description`), 2,000 for every other text.
+    public var maxLength: Int? {
+        switch type {
+        case .email: return 254
+        case .text: return name == "body" || name == "description" ? 100_000 : 2_000
+        default: return nil
+        }
+    }
+
     public init(
         _ name: String, _ type: FieldType, required: Bool = false, system: Bool = false,
         unique: Bool = false, sqlDefault: String? = nil

@@ -37,6 +37,9 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case invalidDate = "E107"
     case unknownCommand = "E108"
     case unknownOption = "E109"
+    case unknownEscape = "E110"
+    case nulCharacter = "E111"
+    case nestingTooDeep = "E112"
     // Names
     case unknownEntity = "E201"
     case unknownField = "E202"
@@ -56,6 +59,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case requiredField = "E305"
     case readOnlyField = "E306"
     case divisionByZero = "E307"
+    case valueOutOfRange = "E308"
+    case textTooLong = "E309"
     // Permissions
     case permissionDenied = "E401"
     case escalation = "E402"

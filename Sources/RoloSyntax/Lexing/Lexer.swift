@@ -55,6 +55,10 @@ public struct Lexer {
         let start = location
         guard let byte = peek() else { return Token(.end, SourceRange(start, start)) }
         switch byte {
+        case 0:
+            throw Diagnostic(
+                .nulCharacter, "a NUL character (\\0) cannot be part of a command", at: SourceRange(start, start),
+                help: "remove it")
         case UInt8(ascii: "\n"):
             advance()
             return Token(.newline, SourceRange(start, location))
@@ -118,14 +122,26 @@ public struct Lexer {
                 break
             }
             if byte == UInt8(ascii: "\\"), let escaped = peek(1) {
-                advance()
+                let escapeStart = location
                 advance()
                 switch escaped {
                 case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
                 case UInt8(ascii: "t"): value.append(UInt8(ascii: "\t"))
-                default: value.append(escaped)
+                case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"): value.append(escaped)
+                default:
+                    advance()
+                    throw Diagnostic(
+                        .unknownEscape, "unknown escape '\\\(String(decoding: [escaped], as: UTF8.self))' in a string",
+                        at: SourceRange(escapeStart, location),
+                        help: #"the escapes are \n (new line), \t (tab), \\ (backslash), \" and \'; write \\ for a backslash"#)
                 }
+                advance()
                 continue
+            }
+            if byte == 0 {
+                throw Diagnostic(
+                    .nulCharacter, "a NUL character (\\0) cannot be part of a text", at: SourceRange(location, location),
+                    help: "remove it; text in Rolo cannot hold NUL")
             }
             value.append(byte)
             advance()
@@ -202,6 +218,11 @@ public struct Lexer {
                     .invalidNumber, "an amount has at most two decimals", at: SourceRange(start, location))
             }
             cents = (Int(fraction) ?? 0) * (fraction.count == 1 ? 10 : 1)
+        }
+        if groupOK, digits.count > 17 || (Int(digits).map { $0 >= Int.max / 100 - 1 } ?? true) {
+            throw Diagnostic(
+                .valueOutOfRange, "the amount \(text(from: start)) is too large", at: SourceRange(start, location),
+                help: "amounts go up to $92,233,720,368,547,758.07")
         }
         guard groupOK, let whole = Int(digits), whole < Int.max / 100 - 1 else {
             throw Diagnostic(

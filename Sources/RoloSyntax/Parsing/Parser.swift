@@ -53,6 +53,21 @@ public struct Parser {
     private let sourceBytes: [UInt8]
     private var position = 0
     private var depth = 0
+    /// How deeply the parse has recursed: brackets, `not`, unary minus.
+    private var nesting = 0
+    /// Deeper input is refused with a clear error rather than risking the stack (and SQLite's
+    /// own expression-depth limit); long flat chains (`a and b and …`) do not nest and are fine.
+    public static let maxNesting = 100
+
+    private mutating func enterNesting() throws(Diagnostic) {
+        depth += 1
+        nesting += 1
+        guard nesting <= Parser.maxNesting else {
+            throw Diagnostic(
+                .nestingTooDeep, "nested more than \(Parser.maxNesting) levels deep", at: current.range,
+                help: "flatten it: a and b and c needs no brackets")
+        }
+    }
 
     /// Words that start a command, for "did you mean" and completion.
     public static let commands = [
@@ -668,12 +683,17 @@ public struct Parser {
         let start = current.range
         if acceptWord("not") {
             skipNewlines()
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= Parser.maxNesting else {
+                throw Diagnostic(.nestingTooDeep, "nested more than \(Parser.maxNesting) levels deep", at: start)
+            }
             let inner = try parseNegation()
             return Condition(.not(inner), start.union(inner.range))
         }
         if current.isSymbol(.leftParen) {
             _ = advance()
-            depth += 1
+            try enterNesting()
             skipNewlines()
             let inner = try parseCondition()
             skipNewlines()
@@ -681,6 +701,7 @@ public struct Parser {
                 throw failure(.unclosedParenthesis, expected: "')'")
             }
             depth -= 1
+            nesting -= 1
             return Condition(inner.kind, start.union(previous?.range ?? start))
         }
         return try parsePredicate()
@@ -723,7 +744,7 @@ public struct Parser {
         case "in":
             _ = advance()
             if acceptSymbol(.leftParen) {
-                depth += 1
+                try enterNesting()
                 var items: [Expression] = []
                 skipNewlines()
                 if !current.isSymbol(.rightParen) {
@@ -735,6 +756,8 @@ public struct Parser {
                 }
                 guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "',' or ')'") }
                 depth -= 1
+                nesting -= 1
+                nesting -= 1
                 guard !items.isEmpty else {
                     throw Diagnostic(
                         .unexpectedToken, "an 'in' list needs at least one value",
@@ -815,6 +838,11 @@ public struct Parser {
     private mutating func parseUnary() throws(Diagnostic) -> Expression {
         let start = current.range
         if acceptSymbol(.minus) {
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= Parser.maxNesting else {
+                throw Diagnostic(.nestingTooDeep, "nested more than \(Parser.maxNesting) levels deep", at: start)
+            }
             let inner = try parseUnary()
             return Expression(.negate(inner), start.union(inner.range))
         }
@@ -853,12 +881,13 @@ public struct Parser {
             return Expression(.number(n), token.range)
         case .symbol(.leftParen):
             _ = advance()
-            depth += 1
+            try enterNesting()
             skipNewlines()
             let inner = try parseValue()
             skipNewlines()
             guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "')'") }
             depth -= 1
+            nesting -= 1
             return Expression(inner.kind, token.range.union(previous?.range ?? token.range))
         case .word(let raw):
             let word = raw.lowercased()
@@ -888,7 +917,7 @@ public struct Parser {
             if peek().isSymbol(.leftParen) {
                 _ = advance()
                 _ = advance()
-                depth += 1
+                try enterNesting()
                 var arguments: [Expression] = []
                 skipNewlines()
                 if !current.isSymbol(.rightParen) {
@@ -900,6 +929,8 @@ public struct Parser {
                 skipNewlines()
                 guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "',' or ')'") }
                 depth -= 1
+                nesting -= 1
+                nesting -= 1
                 return Expression(
                     .call(name: Located(word, token.range), arguments: arguments),
                     token.range.union(previous?.range ?? token.range))
