@@ -16,7 +16,7 @@ public enum HelpCommand {
             synopsis: "find ENTITY [FIELD, …] [where CONDITION] [order by FIELD [asc|desc], …] [limit N [offset M]] [as table|csv|json]",
             summary: "List records. Fields follow relations with dots (account.name).",
             examples: [
-                "find contacts where account.name = \"Acme Inc\" and title contains \"VP\" order by last_name limit 20",
+                "find contacts where account.name = \"Acme\" and title contains \"VP\" order by last_name limit 20",
                 "find deals where stage in (proposal, negotiation) and close_date <= today + 14 days",
                 "find tickets where status != closed and opened_at < 5 hours ago order by priority desc",
                 "find contacts first_name, last_name, email where email is empty or updated_at < 1 year ago limit 10",
@@ -122,7 +122,7 @@ public enum HelpCommand {
             name: "verify", synopsis: "verify audit [--anchor N:HASH|FILE] | audit anchor | find audit where …",
             summary:
                 "Check the audit log's hash chain, reporting every break; `audit anchor` prints the head to keep outside the database, and --anchor checks the log still holds it (no truncation, no recomputed chain).",
-            examples: ["verify audit", "audit anchor", "find audit where outcome = refused limit 5"]),
+            examples: ["verify audit", "audit anchor", "find audit where user = admin order by id desc limit 5"]),
         CommandHelp(
             name: "dry-run", synopsis: "dry-run [on|off]",
             summary: "Preview every change and roll it back; the prompt shows it.", examples: ["dry-run on", "dry-run off"]),
