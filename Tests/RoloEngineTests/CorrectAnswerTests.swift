@@ -216,3 +216,19 @@ struct ValueLimitTests {
         #expect(amount == 1_000_000)
     }
 }
+
+@Suite("Previews")
+struct PreviewTests {
+    /// Diffs name related records by their title, and escape quotes inside values.
+    @Test func previewsNameRelatedRecordsAndEscapeQuotes() throws {
+        let engine = try SampleDatabase.engine()
+        let deal = try #require(
+            try engine.store.dbQueue.read { try Int64.fetchOne($0, sql: "SELECT d.id FROM deals d JOIN users u ON u.id = d.owner_id WHERE u.handle = 'bob' LIMIT 1") })
+        let assign = run(engine, "assign deal \(deal) to carol --dry-run").output
+        #expect(assign.contains(": owner bob → carol"), "\(assign)")
+        let quoted = run(engine, #"update contact 5 set title = "The \"Big\" Boss" --dry-run"#).output
+        #expect(quoted.contains(#"→ "The \"Big\" Boss""#), "\(quoted)")
+        let account = run(engine, #"update contact 5 set account = "Acme" --dry-run"#).output
+        #expect(account.contains(#"→ "Acme""#), "\(account)")
+    }
+}

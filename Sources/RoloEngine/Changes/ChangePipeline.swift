@@ -53,6 +53,7 @@ extension Engine {
             let recorder = try ChangeRecorder(
                 db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description,
                 joining: joining)
+            recorder.readFilter = { [unowned self] entity in self.readFilter(entity) }
             let outcome = try body(db, recorder)
             let noun = outcome.nounText
             if outcome.records == 0 {

@@ -17,6 +17,8 @@ final class ChangeRecorder {
 
     /// Nothing is written until the first change: a command refused by its checks leaves no trace
     /// but its audit entry.
+    /// The acting user's read filter per entity, so diffs never name a record they may not read.
+    var readFilter: ((EntityDefinition) -> SQLFragment?)? = nil
     /// Joined an open change set (a script's or transaction's), rather than opening one.
     private(set) var joined = false
     /// History rows of this statement have ids above this (a joined change set holds earlier ones).
@@ -242,19 +244,21 @@ final class ChangeRecorder {
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
             switch op {
             case "create":
-                let fields = changes.compactMap { row -> String? in
+                let fields = try changes.compactMap { row -> String? in
                     let field: String = row["field"]
                     guard field != "created_at", field != "updated_at" else { return nil }
-                    return "\(field) = " + Self.show(row["new_value"], entity.field(named: field)?.type)
+                    let definition = entity.field(named: field)
+                    return "\(definition?.relationName ?? field) = " + (try describe(row["new_value"], definition))
                 }
                 output.line(header + ": created with " + fields.joined(separator: ", "))
             case "delete":
                 output.line(header + ": deleted")
             default:
-                let parts = changes.map { row -> String in
+                let parts = try changes.map { row -> String in
                     let field: String = row["field"]
-                    let type = entity.field(named: field)?.type
-                    return "\(field) " + Self.show(row["old_value"], type) + " → " + Self.show(row["new_value"], type)
+                    let definition = entity.field(named: field)
+                    return "\(definition?.relationName ?? field) " + (try describe(row["old_value"], definition)) + " → "
+                        + (try describe(row["new_value"], definition))
                 }
                 output.line(header + ": " + parts.joined(separator: ", "))
             }
@@ -274,14 +278,43 @@ final class ChangeRecorder {
         }
     }
 
+    /// A value in a diff; a related record by its title (`owner bob → maria`), or `(hidden)` when
+    /// the acting user may not read it.
+    private func describe(_ value: DatabaseValue, _ field: FieldDefinition?) throws -> String {
+        guard let field, !value.isNull, let target = field.referencedEntity, let entity = CRMSchema.entity(named: target) else {
+            return Self.show(value, field?.type)
+        }
+        let lookup =
+            SQLFragment("SELECT \(entity.title(alias: "t0")) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ?", [value])
+            + (readFilter?(entity).map { " AND " + $0 } ?? SQLFragment(""))
+        guard let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) else {
+            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [value]) == true
+            return exists ? Visibility.hiddenMarker : "\(ValueFormatter.display(value, .integer)) (deleted)"
+        }
+        let title = (row[0] as String?) ?? ""
+        switch entity.name {
+        case "users", "teams", "roles": return title.isEmpty ? ValueFormatter.display(value, .integer) : title
+        default: return Self.quoted(title.isEmpty ? "\(entity.singular) \(ValueFormatter.display(value, .integer))" : title)
+        }
+    }
+
     static func show(_ value: DatabaseValue, _ type: FieldType?) -> String {
         if value.isNull { return "(empty)" }
         let text = ValueFormatter.display(value, type)
         switch type {
         case .money, .integer, .boolean, .enumeration, .reference, .date, .timestamp: return text
-        default:
-            let clipped = text.count > 40 ? String(text.prefix(39)) + "…" : text
-            return "\"" + clipped + "\""
+        default: return quoted(text)
         }
+    }
+
+    /// Text in quotes as Rolo writes strings: `"` and `\\` escaped, so a value can't pass for the end of one.
+    static func quoted(_ text: String) -> String {
+        let clipped = text.count > 40 ? String(text.prefix(39)) + "…" : text
+        var escaped = ""
+        for character in clipped {
+            if character == "\"" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "\"" + escaped + "\""
     }
 }
