@@ -223,12 +223,61 @@ struct PreviewTests {
     @Test func previewsNameRelatedRecordsAndEscapeQuotes() throws {
         let engine = try SampleDatabase.engine()
         let deal = try #require(
-            try engine.store.dbQueue.read { try Int64.fetchOne($0, sql: "SELECT d.id FROM deals d JOIN users u ON u.id = d.owner_id WHERE u.handle = 'bob' LIMIT 1") })
+            try engine.store.dbQueue.read {
+                try Int64.fetchOne($0, sql: "SELECT d.id FROM deals d JOIN users u ON u.id = d.owner_id WHERE u.handle = 'bob' LIMIT 1")
+            })
         let assign = run(engine, "assign deal \(deal) to carol --dry-run").output
         #expect(assign.contains(": owner bob → carol"), "\(assign)")
         let quoted = run(engine, #"update contact 5 set title = "The \"Big\" Boss" --dry-run"#).output
         #expect(quoted.contains(#"→ "The \"Big\" Boss""#), "\(quoted)")
-        let account = run(engine, #"update contact 5 set account = "Acme" --dry-run"#).output
-        #expect(account.contains(#"→ "Acme""#), "\(account)")
+        let name = try engine.store.dbQueue.read {
+            try String.fetchOne(
+                $0,
+                sql:
+                    "SELECT name FROM accounts WHERE id = (SELECT coalesce(max(id), 0) FROM accounts WHERE id != (SELECT account_id FROM contacts WHERE id = 5))"
+            )
+        }
+        let account = run(engine, "update contact 5 set account = \"\(name ?? "")\" --dry-run").output
+        #expect(account.contains("→ \"\(name ?? "?")\""), "\(account)")
+    }
+}
+
+@Suite("Groups and times")
+struct GroupAndTimeTests {
+    /// `order by` and `limit` on grouped results; enums sort in their declared order.
+    @Test func groupedResultsSortAndCut() throws {
+        let engine = try SampleDatabase.engine()
+        let stages = run(engine, "count deals by stage order by stage as csv").output.split(separator: "\n").dropFirst()
+        #expect(stages.map { String($0.split(separator: ",")[0]) } == CRMSchema.dealStages)
+        #expect(run(engine, "count contacts by country limit 3 as csv").output.split(separator: "\n").count == 4)
+        let top = try engine.store.dbQueue.read { db in
+            try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT u.handle, sum(d.amount) FROM deals d JOIN users u ON u.id = d.owner_id GROUP BY u.handle ORDER BY 2 DESC LIMIT 1"
+            )
+        }
+        let best = run(engine, "sum deals.amount by owner order by sum desc limit 1 as csv").output.split(separator: "\n")
+        #expect(best.count == 2)
+        #expect(best.last?.hasPrefix((top?[0] as String? ?? "?") + ",") == true)
+        let ascending = run(engine, "count deals by owner order by count asc limit 1 as csv").output.split(separator: "\n")
+        let fewest = try engine.store.dbQueue.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM deals GROUP BY owner_id ORDER BY 1 LIMIT 1")
+        }
+        #expect(ascending.last?.hasSuffix(",\(fewest ?? -1)") == true)
+        #expect(run(engine, "count deals by stage order by amount").error?.code == .invalidAggregate)
+        #expect(run(engine, "count deals limit 3").error?.code == .invalidAggregate)
+    }
+
+    /// Timestamps as tables print them and as ISO-8601 with T…Z are literals.
+    @Test func timestampLiterals() throws {
+        let engine = try SampleDatabase.engine()
+        let expected = try engine.store.dbQueue.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM tickets WHERE opened_at >= '2026-11-22T08:00:00Z'") ?? -1
+        }
+        for literal in ["2026-11-22 08:00", "2026-11-22T08:00:00Z", "2026-11-22T08:00Z", "2026-11-22 08:00:00"] {
+            #expect(run(engine, "count tickets where opened_at >= \(literal)").output == "\(expected)\n", "\(literal)")
+        }
+        #expect(run(engine, "count tickets where opened_at >= 2026-11-22 25:00").error?.code == .invalidDate)
     }
 }

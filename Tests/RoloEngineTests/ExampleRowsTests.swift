@@ -77,7 +77,9 @@ struct ExampleRowsTests {
         // company as the docs describe it.
         let engine = try SampleDatabase.engine()
         for (file, command) in examples {
-            let result = run(engine, command + (command.hasPrefix("update") || command.hasPrefix("delete") || command.hasPrefix("assign") ? " --dry-run" : ""))
+            let result = run(
+                engine,
+                command + (command.hasPrefix("update") || command.hasPrefix("delete") || command.hasPrefix("assign") ? " --dry-run" : ""))
             if let error = result.error {
                 Issue.record("\(file): `\(command)` → \(error.code.rawValue) \(error.message)")
             } else if let why = Self.emptiness(of: command, output: result.output) {

@@ -79,6 +79,14 @@ struct ExpressionBinder {
             throw Diagnostic(.invalidValue, "invalid number '\(text)'", at: expression.range)
         case .money(let cents):
             return .constant(Int64(cents).databaseValue, .money)
+        case .date(let text) where text.count > 10:
+            // A moment: 2026-11-22T10:00:00Z (or 2026-11-22 10:00, as tables print it).
+            guard let moment = Timestamp(text), (1...9999).contains(moment.date.year) else {
+                throw Diagnostic(
+                    .invalidDate, "'\(text.replacingOccurrences(of: "T", with: " ").dropLast())' is not a time of the calendar",
+                    at: expression.range, help: "write a time as 2026-11-22 10:00 or 2026-11-22T10:00:00Z (UTC)")
+            }
+            return .temporal(TemporalValue(kind: .instant(moment)))
         case .date(let text):
             guard let date = CivilDate(text), (1...9999).contains(date.year) else {
                 throw Diagnostic(

@@ -288,7 +288,8 @@ final class ChangeRecorder {
             SQLFragment("SELECT \(entity.title(alias: "t0")) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ?", [value])
             + (readFilter?(entity).map { " AND " + $0 } ?? SQLFragment(""))
         guard let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) else {
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [value]) == true
+            let exists =
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [value]) == true
             return exists ? Visibility.hiddenMarker : "\(ValueFormatter.display(value, .integer)) (deleted)"
         }
         let title = (row[0] as String?) ?? ""

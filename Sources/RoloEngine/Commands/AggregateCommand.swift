@@ -60,9 +60,12 @@ struct AggregateCommand {
         var groupSelect: [String] = []
         var groupKeys: [String] = []
         var columns: [ResultColumn] = []
+        /// Per group: the path as written and how it sorts (enums in their declared order).
+        var groupOrder: [(path: String, sortKey: String)] = []
         for expression in query.groupBy {
             guard case .path(let parts) = expression.kind else { continue }
             let column = try scope.resolve(parts)
+            groupOrder.append((column.path, FindCommand.sortKey(column)))
             if column.type == .email {
                 // Emails group as they compare, without regard to case: one group per address,
                 // shown folded (lower case).
@@ -88,10 +91,33 @@ struct AggregateCommand {
         var sql = SQLFragment("SELECT " + (groupSelect + [aggregateSQL]).joined(separator: ", "))
         sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
         if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
+        if groupKeys.isEmpty, let clause = query.order.first?.field ?? query.limit.map({ Expression(.null, $0.range) }) {
+            throw Diagnostic(
+                .invalidAggregate, "order by and limit sort and cut groups; this \(query.function.rawValue) has none", at: clause.range,
+                help: "add by FIELD, e.g. count deals by stage order by count desc limit 5")
+        }
         if !groupKeys.isEmpty {
             sql.sql += " GROUP BY " + groupKeys.joined(separator: ", ")
-            // Biggest groups first; ties in key order, so output is stable.
-            sql.sql += " ORDER BY \(groupSelect.count + 1) DESC, " + (1...groupSelect.count).map(String.init).joined(separator: ", ")
+            var keys: [String] = []
+            for item in query.order {
+                guard case .path(let parts) = item.field.kind else { continue }
+                let written = parts.map(\.value).joined(separator: ".")
+                let direction = item.descending ? " DESC" : ""
+                if written == "count" || written == query.function.rawValue {
+                    keys.append("\(groupSelect.count + 1)" + direction)
+                } else if let group = groupOrder.first(where: { $0.path == written || $0.path == written + "_id" }) {
+                    keys.append(group.sortKey + direction)
+                } else {
+                    throw Diagnostic(
+                        .invalidAggregate, "'\(written)' is not one of the groups", at: item.field.range,
+                        help:
+                            "order by a grouped field (\(groupOrder.map(\.path).joined(separator: ", "))) or by \(query.function.rawValue)")
+                }
+            }
+            // By default biggest groups first; ties in key order, so output is stable.
+            if keys.isEmpty { keys = ["\(groupSelect.count + 1) DESC"] }
+            sql.sql += " ORDER BY " + (keys + (1...groupSelect.count).map(String.init)).joined(separator: ", ")
+            if let limit = query.limit { sql = sql + " LIMIT " + SQLFragment.value(limit.value) }
         }
         return CompiledQuery(sql: sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths))
     }

@@ -156,6 +156,11 @@ public struct Lexer {
             peek(3) == UInt8(ascii: "-"), isDigit(peek(4)), isDigit(peek(5))
         {
             for _ in 0..<6 { advance() }
+            // A time of day after it: ISO-8601 `2026-11-22T10:00[:00][Z]`, or as tables print it,
+            // `2026-11-22 10:00[:00]`. Written out as `YYYY-MM-DDTHH:MM:SSZ` (UTC, as stored).
+            if let time = lexTime() {
+                return Token(.date(text(from: start).prefix(10) + "T" + time + "Z"), SourceRange(start, location))
+            }
             if let b = peek(), isWordByte(b) {
                 while let b = peek(), isWordByte(b) || b == UInt8(ascii: ":") { advance() }
                 throw Diagnostic(
@@ -175,6 +180,22 @@ public struct Lexer {
                 help: "put a space between a number and a word, or quote the text")
         }
         return Token(.number(text(from: start)), SourceRange(start, location))
+    }
+
+    /// `THH:MM[:SS][Z]` or ` HH:MM[:SS]` right after a date; the time as `HH:MM:SS`, or nil (and
+    /// nothing consumed) when none follows.
+    private mutating func lexTime() -> String? {
+        guard let separator = peek(), separator == UInt8(ascii: "T") || separator == UInt8(ascii: " "),
+            isDigit(peek(1)), isDigit(peek(2)), peek(3) == UInt8(ascii: ":"), isDigit(peek(4)), isDigit(peek(5))
+        else { return nil }
+        let hasSeconds = peek(6) == UInt8(ascii: ":") && isDigit(peek(7)) && isDigit(peek(8))
+        let length = hasSeconds ? 9 : 6
+        var digits: [UInt8] = []
+        for offset in 1..<length { digits.append(peek(offset) ?? 0) }
+        for _ in 0..<length { advance() }
+        if separator == UInt8(ascii: "T"), peek() == UInt8(ascii: "Z") { advance() }
+        let time = String(decoding: digits, as: UTF8.self)
+        return hasSeconds ? time : time + ":00"
     }
 
     private mutating func lexDollar(start: SourceLocation) throws(Diagnostic) -> Token {

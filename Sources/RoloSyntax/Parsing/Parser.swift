@@ -426,19 +426,7 @@ public struct Parser {
                 query.filter = try parseWhere(after: query.filter)
             case "order":
                 try rejectRepeat(!query.order.isEmpty)
-                _ = advance()
-                guard acceptWord("by") else { throw failure(expected: "'by' after 'order'") }
-                repeat {
-                    skipNewlines()
-                    let field = try parsePath()
-                    var descending = false
-                    if acceptWord("desc") || acceptWord("descending") {
-                        descending = true
-                    } else if acceptWord("asc") || acceptWord("ascending") {
-                        descending = false
-                    }
-                    query.order.append(OrderItem(field: field, descending: descending))
-                } while acceptSymbol(.comma)
+                query.order = try parseOrder()
             case "limit":
                 try rejectRepeat(query.limit != nil)
                 _ = advance()
@@ -455,6 +443,25 @@ public struct Parser {
             }
         }
         return query
+    }
+
+    /// `order by FIELD [asc|desc] {, …}`.
+    private mutating func parseOrder() throws(Diagnostic) -> [OrderItem] {
+        _ = advance()
+        guard acceptWord("by") else { throw failure(expected: "'by' after 'order'") }
+        var order: [OrderItem] = []
+        repeat {
+            skipNewlines()
+            let field = try parsePath()
+            var descending = false
+            if acceptWord("desc") || acceptWord("descending") {
+                descending = true
+            } else if acceptWord("asc") || acceptWord("ascending") {
+                descending = false
+            }
+            order.append(OrderItem(field: field, descending: descending))
+        } while acceptSymbol(.comma)
+        return order
     }
 
     /// `where CONDITION`, once per command.
@@ -500,10 +507,17 @@ public struct Parser {
             query = AggregateQuery(function: function, entity: entity, field: field)
         }
         while !atStatementEnd {
-            guard let word = current.word else { throw failure(expected: "'by', 'where' or 'as'") }
+            guard let word = current.word else { throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'") }
             switch word {
             case "where":
                 query.filter = try parseWhere(after: query.filter)
+            case "order":
+                try rejectRepeat(!query.order.isEmpty)
+                query.order = try parseOrder()
+            case "limit":
+                try rejectRepeat(query.limit != nil)
+                _ = advance()
+                query.limit = try parseInteger(what: "a number after 'limit'")
             case "by":
                 try rejectRepeat(!query.groupBy.isEmpty)
                 _ = advance()
@@ -516,7 +530,7 @@ public struct Parser {
                 _ = advance()
                 query.format = try parseFormat()
             default:
-                throw failure(expected: "'by', 'where' or 'as'")
+                throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'")
             }
         }
         return query

@@ -87,6 +87,10 @@ public struct AggregateQuery: Sendable, Equatable {
     public var groupBy: [Expression] = []
     public var filter: Condition?
     public var format: Located<OutputFormat>?
+    /// `order by` a grouped field or the aggregate itself (`count`, `sum`…); biggest first by default.
+    public var order: [OrderItem] = []
+    /// At most this many groups.
+    public var limit: Located<Int>?
 
     public init(function: AggregateFunction, entity: EntityName, field: Expression?) {
         self.function = function
