@@ -281,3 +281,31 @@ struct GroupAndTimeTests {
         #expect(run(engine, "count tickets where opened_at >= 2026-11-22 25:00").error?.code == .invalidDate)
     }
 }
+
+@Suite("Durations")
+struct DurationTests {
+    /// `closed_at - opened_at` is a length of time: compared with `3 days`, averaged per group.
+    @Test func timeBetweenTwoMoments() throws {
+        let engine = try SampleDatabase.engine()
+        let over = try engine.store.dbQueue.read {
+            try Int.fetchOne(
+                $0, sql: "SELECT count(*) FROM tickets WHERE strftime('%s', closed_at) - strftime('%s', opened_at) > 3 * 86400") ?? -1
+        }
+        #expect(run(engine, "count tickets where closed_at - opened_at > 3 days").output == "\(over)\n")
+        let seconds = try engine.store.dbQueue.read {
+            try Int.fetchOne(
+                $0,
+                sql:
+                    "SELECT CAST(round(avg(strftime('%s', closed_at) - strftime('%s', opened_at))) AS INTEGER) FROM tickets WHERE priority = 'urgent'"
+            )
+                ?? -1
+        }
+        let csv = run(engine, "avg tickets.(closed_at - opened_at) by priority where priority = urgent as csv").output
+        #expect(
+            csv == "priority,avg(closed_at - opened_at)\nurgent,\(seconds)\n"
+                || csv == "priority,avg(closed_at - opened_at)\nurgent,\(seconds).0\n", "\(csv)")
+        #expect(run(engine, "count tickets where closed_at - opened_at > 2 months").error?.code == .typeMismatch)
+        #expect(ValueFormatter.duration(seconds: 3 * 86_400 + 4 * 3600 + 59) == "3 days 4 hours")
+        #expect(ValueFormatter.duration(seconds: 3600 + 60) == "1 hour 1 minute")
+    }
+}

@@ -370,6 +370,13 @@ struct ExpressionBinder {
             let call = type == .date ? "date(" : function
             return .computed(call + sql + SQLFragment(", ?)", [modifier.databaseValue]), type)
         }
+        // The time between two dates or moments: closed_at - opened_at, a length of time in seconds.
+        if op == .subtract, let lt = l.type, lt.isTemporal, let rt = r.type, rt.isTemporal {
+            let (ls, _) = try valueSQL(l, at: left.range, for: lt)
+            let (rs, _) = try valueSQL(r, at: right.range, for: rt)
+            return .computed(
+                "(CAST(strftime('%s', " + ls + ") AS INTEGER) - CAST(strftime('%s', " + rs + ") AS INTEGER))", .duration)
+        }
         if case .duration = l {
             throw Diagnostic(.typeMismatch, "a duration must come after a date, as in today + 14 days", at: left.range)
         }
@@ -477,7 +484,22 @@ struct ExpressionBinder {
         case .temporal(let value):
             let stored = value.storedValue(for: type ?? bound.type ?? .date)
             return (SQLFragment("?", [stored.databaseValue]), bound.type)
-        case .duration:
+        case .duration(let amount, let unit):
+            // Compared with a length of time (closed_at - opened_at > 3 days): seconds.
+            if type == .duration {
+                let seconds: Int
+                switch unit {
+                case .minute: seconds = 60
+                case .hour: seconds = 3600
+                case .day: seconds = 86_400
+                case .week: seconds = 604_800
+                case .month, .quarter, .year:
+                    throw Diagnostic(
+                        .typeMismatch, "months, quarters and years have no fixed length", at: range,
+                        help: "compare lengths of time in minutes, hours, days or weeks, e.g. > 30 days")
+                }
+                return (SQLFragment("?", [(Int64(amount) * Int64(seconds)).databaseValue]), .duration)
+            }
             throw Diagnostic(.typeMismatch, "a duration like '14 days' needs a date to add to, as in today + 14 days", at: range)
         case .ids(let query):
             return ("(" + query + " LIMIT 1)", .reference("ids"))

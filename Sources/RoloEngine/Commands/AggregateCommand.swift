@@ -28,33 +28,55 @@ struct AggregateCommand {
         return result
     }
 
+    /// An expression as the user would write it, for a column header.
+    static func text(of expression: Expression) -> String {
+        switch expression.kind {
+        case .path(let parts): return parts.map(\.value).joined(separator: ".")
+        case .binary(let op, let left, let right):
+            return text(of: left) + " \(op.rawValue) " + text(of: right)
+        case .number(let n): return n
+        default: return "…"
+        }
+    }
+
     func compile(_ query: AggregateQuery, extra: [SQLFragment] = []) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
         _ = try engine.require("read", entity, at: query.entity.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 
-        var aggregateSQL = "count(*)"
+        var aggregateSQL = SQLFragment("count(*)")
         var aggregateColumn = ResultColumn("count", .integer)
-        if let fieldExpression = query.field, case .path(let parts) = fieldExpression.kind {
-            let column = try scope.resolve(parts)
+        if let fieldExpression = query.field {
+            // A field (`deals.amount`) or an expression in brackets (`tickets.(closed_at - opened_at)`).
+            let value: SQLFragment
+            let type: FieldType
+            let label: String
+            if case .path(let parts) = fieldExpression.kind {
+                let column = try scope.resolve(parts)
+                (value, type, label) = (SQLFragment(column.sql), column.type, column.path)
+            } else {
+                let bound = try binder.bind(fieldExpression)
+                let (sql, boundType) = try binder.valueSQL(bound, at: fieldExpression.range)
+                (value, type, label) = (sql, boundType ?? .integer, Self.text(of: fieldExpression))
+            }
             let name = query.function.rawValue
             switch query.function {
             case .sum, .avg:
-                guard column.type.isNumeric else {
+                guard type.isNumeric else {
                     throw Diagnostic(
-                        .invalidAggregate, "\(name) needs a number or money field; \(column.path) is \(column.type.displayName)",
+                        .invalidAggregate, "\(name) needs a number, money or a length of time; \(label) is \(type.displayName)",
                         at: fieldExpression.range)
                 }
-                aggregateSQL = query.function == .avg ? "round(avg(\(column.sql)))" : "total(\(column.sql))"
-                if query.function == .sum, column.type != .money { aggregateSQL = "sum(\(column.sql))" }
+                aggregateSQL = query.function == .avg ? "round(avg(" + value + "))" : "total(" + value + ")"
+                if query.function == .sum, type != .money { aggregateSQL = "sum(" + value + ")" }
             case .min, .max:
-                aggregateSQL = "\(name)(\(column.sql))"
+                aggregateSQL = "\(name)(" + value + ")"
             case .count:
                 break
             }
-            aggregateColumn = ResultColumn("\(name)(\(column.path))", column.type == .money ? .money : column.type)
-            if query.function == .avg && column.type != .money { aggregateColumn = ResultColumn("avg(\(column.path))", .integer) }
+            aggregateColumn = ResultColumn("\(name)(\(label))", type)
+            if query.function == .avg && type == .integer { aggregateColumn = ResultColumn("avg(\(label))", .integer) }
         }
 
         var groupSelect: [String] = []
@@ -88,7 +110,7 @@ struct AggregateCommand {
         var conditions: [SQLFragment] = extra
         if let filter = query.filter { conditions.append(try binder.condition(filter)) }
         if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
-        var sql = SQLFragment("SELECT " + (groupSelect + [aggregateSQL]).joined(separator: ", "))
+        var sql = SQLFragment("SELECT " + groupSelect.map { $0 + ", " }.joined()) + aggregateSQL
         sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
         if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
         if groupKeys.isEmpty, let clause = query.order.first?.field ?? query.limit.map({ Expression(.null, $0.range) }) {

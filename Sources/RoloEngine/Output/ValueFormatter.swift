@@ -10,11 +10,13 @@ public enum ValueFormatter {
         case .int64(let i):
             switch type {
             case .money: return money(i)
+            case .duration: return duration(seconds: i)
             case .boolean: return i == 0 ? "no" : "yes"
             default: return String(i)
             }
         case .double(let d):
             if type == .money { return money(Int64(d.rounded())) }
+            if type == .duration, d.isFinite, abs(d) < 9e18 { return duration(seconds: Int64(d.rounded())) }
             return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(format: "%.2f", d)
         case .string(let s):
             if type == .timestamp, s.count == 20, s.hasSuffix("Z") {
@@ -49,6 +51,23 @@ public enum ValueFormatter {
         case .string(let s): return jsonString(s)
         case .blob(let data): return jsonString(data.base64EncodedString())
         }
+    }
+
+    /// `3 days 4 hours`, `5 hours 12 minutes`, `40 minutes` (CSV and JSON give the seconds).
+    public static func duration(seconds: Int64) -> String {
+        let negative = seconds < 0
+        let total = seconds.magnitude
+        let (days, hours, minutes) = (total / 86_400, total % 86_400 / 3600, total % 3600 / 60)
+        func unit(_ n: UInt64, _ name: String) -> String { "\(n) \(name)\(n == 1 ? "" : "s")" }
+        var parts: [String]
+        if days > 0 {
+            parts = [unit(days, "day")] + (hours > 0 ? [unit(hours, "hour")] : [])
+        } else if hours > 0 {
+            parts = [unit(hours, "hour")] + (minutes > 0 ? [unit(minutes, "minute")] : [])
+        } else {
+            parts = [unit(minutes, "minute")]
+        }
+        return (negative ? "-" : "") + parts.joined(separator: " ")
     }
 
     public static func money(_ cents: Int64) -> String {

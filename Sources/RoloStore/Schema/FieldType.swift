@@ -16,11 +16,13 @@ public enum FieldType: Sendable, Equatable {
     case enumeration([String])
     /// A foreign key to another entity, stored as its integer id.
     case reference(String)
+    /// A length of time in seconds: the difference of two dates or times (never stored).
+    case duration
 
     /// The SQLite column type used in DDL.
     public var sqlType: String {
         switch self {
-        case .integer, .money, .boolean, .reference: return "INTEGER"
+        case .integer, .money, .boolean, .reference, .duration: return "INTEGER"
         case .text, .email, .date, .timestamp, .enumeration: return "TEXT"
         }
     }
@@ -37,6 +39,7 @@ public enum FieldType: Sendable, Equatable {
         case .boolean: return "yes or no"
         case .enumeration(let values): return "one of " + values.joined(separator: ", ")
         case .reference(let entity): return "a reference to \(entity)"
+        case .duration: return "a length of time"
         }
     }
 
@@ -48,5 +51,5 @@ public enum FieldType: Sendable, Equatable {
     }
 
     public var isTemporal: Bool { self == .date || self == .timestamp }
-    public var isNumeric: Bool { self == .integer || self == .money }
+    public var isNumeric: Bool { self == .integer || self == .money || self == .duration }
 }

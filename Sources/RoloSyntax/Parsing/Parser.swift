@@ -503,7 +503,8 @@ public struct Parser {
             guard acceptSymbol(.dot) else {
                 throw failure(expected: "'.' and a field, e.g. \(function.rawValue) deals.amount")
             }
-            let field = try parsePath()
+            // A field, or an expression in brackets: avg tickets.(closed_at - opened_at).
+            let field = current.isSymbol(.leftParen) ? try parseValue() : try parsePath()
             query = AggregateQuery(function: function, entity: entity, field: field)
         }
         while !atStatementEnd {
