@@ -309,3 +309,45 @@ struct DurationTests {
         #expect(ValueFormatter.duration(seconds: 3600 + 60) == "1 hour 1 minute")
     }
 }
+
+@Suite("Related records")
+struct RelatedRecordTests {
+    func sql(_ engine: Engine, _ text: String) throws -> Int {
+        try engine.store.dbQueue.read { try Int.fetchOne($0, sql: text) ?? -1 }
+    }
+
+    /// `has`, `no`, `count(… where …)` and grouping by a count, against SQL over the raw tables;
+    /// related records the user may not read are not counted.
+    @Test func reverseRelationsAndQuantities() throws {
+        let engine = try SampleDatabase.engine()
+        let decayed = try sql(
+            engine,
+            "SELECT count(*) FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = c.id AND a.occurred_at >= '2025-11-22')"
+        )
+        #expect(run(engine, "count contacts where no activities since 1 year ago").output == "\(decayed)\n")
+        let open = try sql(
+            engine,
+            "SELECT count(*) FROM contacts c WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.contact_id = c.id AND t.status NOT IN ('resolved', 'closed'))"
+        )
+        #expect(run(engine, "count contacts where has open tickets").output == "\(open)\n")
+        let winners = try sql(
+            engine,
+            "SELECT count(*) FROM accounts a WHERE (SELECT count(*) FROM deals d WHERE d.account_id = a.id AND d.stage = 'won') >= 3")
+        #expect(run(engine, "count accounts where count(deals where stage = won) >= 3").output == "\(winners)\n")
+        let none = try sql(engine, "SELECT count(*) FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id)")
+        let groups = run(engine, "count accounts by count(contacts) order by count(contacts) as csv").output.split(separator: "\n")
+            .dropFirst()
+        let total = groups.compactMap { Int($0.split(separator: ",")[1]) }.reduce(0, +)
+        #expect(total == (try sql(engine, "SELECT count(*) FROM accounts")))
+        if none > 0 { #expect(groups.first == "0,\(none)") }
+        // alice reads only her own deals: others' deals are not counted.
+        let alice = try SampleDatabase.engine(user: "alice")
+        let hers = try sql(
+            alice,
+            "SELECT count(*) FROM accounts a WHERE EXISTS (SELECT 1 FROM deals d JOIN users u ON u.id = d.owner_id WHERE d.account_id = a.id AND u.handle = 'alice')"
+        )
+        #expect(run(alice, "count accounts where count(deals) > 0").output == "\(hers)\n")
+        #expect(run(engine, "count tickets where has deals").error?.code == .unknownRelation)
+        #expect(run(engine, "count contacts where has open activities").error?.code == .invalidValue)
+    }
+}

@@ -30,6 +30,8 @@ extension ExpressionBinder {
             return "NOT coalesce(" + (try self.condition(inner)) + ", 0)"
         case .compare(let left, let op, let right):
             return try compare(left, op, right)
+        case .exists(let related, let negated):
+            return "(" + (try relatedCount(related)) + (negated ? " = 0)" : " > 0)")
         case .text(let left, let op, let right, let negated):
             // Folded on both sides (Unicode normalisation and case folding, `rolo_fold`), so matching
             // ignores case in every script; the needle is folded once, here.

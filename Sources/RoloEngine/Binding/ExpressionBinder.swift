@@ -132,6 +132,8 @@ struct ExpressionBinder {
             return try bindArithmetic(op, left, right, expecting: expected, range: expression.range)
         case .call(let name, let arguments):
             return try bindCall(name, arguments, expecting: expected, range: expression.range)
+        case .related(let related):
+            return .computed(try relatedCount(related), .integer)
         }
     }
 
@@ -300,6 +302,56 @@ struct ExpressionBinder {
                 help: "dates run from 0001-01-01 to 9999-12-31")
         }
         return value
+    }
+
+    // MARK: - Related records
+
+    /// The date a `since` looks at, per entity: when the activity happened, the ticket was opened…
+    static let sinceField: [String: String] = [
+        "activities": "occurred_at", "tickets": "opened_at", "tasks": "created_at", "deals": "created_at",
+        "campaign_members": "created_at",
+    ]
+
+    /// `(SELECT count(*) FROM child WHERE child.link = this.id …)`: how many records of another
+    /// entity refer to the record at hand — only those the acting user may read.
+    func relatedCount(_ related: RelatedRecords) throws -> SQLFragment {
+        let child = try Catalog.entity(related.entity)
+        let parent = scope.root
+        let links = child.fields.filter { $0.referencedEntity == parent.name }
+        guard let link = links.first(where: { $0.name != "owner_id" && $0.name != "assignee_id" }) ?? links.first else {
+            let referring = CRMSchema.entities.filter { entity in
+                entity.kind == .domain && entity.fields.contains { $0.referencedEntity == parent.name }
+            }.map(\.name)
+            throw Diagnostic(
+                .unknownRelation, "\(child.name) do not refer to \(parent.name)", at: related.entity.range,
+                help: referring.isEmpty
+                    ? "no records refer to \(parent.name)" : "\(parent.name) are referred to by " + referring.joined(separator: ", "))
+        }
+        let inner = scope.child(root: child)
+        let binder = ExpressionBinder(db: db, scope: inner, temporal: temporal, actor: actor, parameters: parameters)
+        var conditions = [SQLFragment("\(inner.rootAlias).\(link.quotedName) = \(scope.rootAlias).id")]
+        if related.open {
+            guard let filter = ShowCommand.relatedFilters[child.name]?.filter else {
+                let open = ShowCommand.relatedFilters.filter { $0.value.filter != nil }.keys.sorted()
+                throw Diagnostic(
+                    .invalidValue, "'open' has no meaning for \(child.name)", at: related.entity.range,
+                    help: "open applies to " + open.joined(separator: ", "))
+            }
+            conditions.append(SQLFragment("\(inner.rootAlias)." + filter))
+        }
+        if let since = related.since {
+            let name = Self.sinceField[child.name] ?? "created_at"
+            let column = try inner.resolve([Located(name, since.range)])
+            let bound = try binder.bind(since, expecting: column.type)
+            guard case .temporal = bound else {
+                throw Diagnostic(.typeMismatch, "since takes a date, e.g. since 1 year ago", at: since.range)
+            }
+            conditions.append(try binder.comparison(SQLFragment(column.sql), column.type, .greaterEqual, bound, at: since.range))
+        }
+        if let filter = related.filter { conditions.append(try binder.condition(filter)) }
+        if let readable = inner.readFilter(child, alias: inner.rootAlias) { conditions.append(readable) }
+        return "(SELECT count(*) FROM \(SQLDialect.quote(child.name)) AS \(inner.rootAlias)" + inner.joinSQL + " WHERE "
+            + SQLFragment.joined(conditions, separator: " AND ") + ")"
     }
 
     // MARK: - Arithmetic and functions

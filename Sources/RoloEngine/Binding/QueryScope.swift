@@ -70,7 +70,10 @@ struct Visibility {
 /// every join is limited to the records the acting user may read (`Visibility`).
 final class QueryScope {
     let root: EntityDefinition
-    let rootAlias = "t0"
+    let rootAlias: String
+    /// Aliases are the prefix and a number: `t0`, `t1`… for a query, `tc1_0`… for a subquery in it.
+    let prefix: String
+    private var children = 0
     let visibility: Visibility
     private var joins: [(path: String, alias: String, entity: EntityDefinition, on: SQLFragment)] = []
     /// Every column the query names.
@@ -84,9 +87,18 @@ final class QueryScope {
         let range: SourceRange
     }
 
-    init(root: EntityDefinition, visibility: Visibility) {
+    init(root: EntityDefinition, visibility: Visibility, prefix: String = "t") {
         self.root = root
         self.visibility = visibility
+        self.prefix = prefix
+        self.rootAlias = prefix + "0"
+    }
+
+    /// A scope for a subquery over `entity` inside this one (`count(deals where …)`), with aliases
+    /// of its own so its tables never shadow this query's.
+    func child(root entity: EntityDefinition) -> QueryScope {
+        children += 1
+        return QueryScope(root: entity, visibility: visibility, prefix: "\(prefix)c\(children)_")
     }
 
     /// The joins, with their visibility filters (bound arguments in join order).
@@ -214,7 +226,7 @@ final class QueryScope {
         if let existing = joins.first(where: { $0.path == path }) {
             return (existing.alias, Self.hides(fk: fk, alias: existing.alias, records: rule(entity).records, blocked: blocked))
         }
-        let newAlias = "t\(joins.count + 1)"
+        let newAlias = "\(prefix)\(joins.count + 1)"
         var on = SQLFragment("\(newAlias).id = \(fk)")
         let records = rule(entity).records
         if blocked {

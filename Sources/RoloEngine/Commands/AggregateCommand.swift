@@ -35,6 +35,8 @@ struct AggregateCommand {
         case .binary(let op, let left, let right):
             return text(of: left) + " \(op.rawValue) " + text(of: right)
         case .number(let n): return n
+        case .related(let related):
+            return "count(" + (related.open ? "open " : "") + related.entity.value + (related.filter == nil ? "" : " where …") + ")"
         default: return "…"
         }
     }
@@ -79,29 +81,39 @@ struct AggregateCommand {
             if query.function == .avg && type == .integer { aggregateColumn = ResultColumn("avg(\(label))", .integer) }
         }
 
-        var groupSelect: [String] = []
+        var groupSelect: [SQLFragment] = []
         var groupKeys: [String] = []
         var columns: [ResultColumn] = []
         /// Per group: the path as written and how it sorts (enums in their declared order).
         var groupOrder: [(path: String, sortKey: String)] = []
         for expression in query.groupBy {
-            guard case .path(let parts) = expression.kind else { continue }
+            guard case .path(let parts) = expression.kind else {
+                // An expression (count(contacts)): grouped by its position in the select list.
+                let bound = try binder.bind(expression)
+                let (sql, type) = try binder.valueSQL(bound, at: expression.range)
+                let label = Self.text(of: expression)
+                groupSelect.append(sql)
+                groupKeys.append("\(groupSelect.count)")
+                groupOrder.append((label, "\(groupSelect.count)"))
+                columns.append(ResultColumn(label, type ?? .integer))
+                continue
+            }
             let column = try scope.resolve(parts)
             groupOrder.append((column.path, FindCommand.sortKey(column)))
             if column.type == .email {
                 // Emails group as they compare, without regard to case: one group per address,
                 // shown folded (lower case).
                 groupKeys.append("rolo_fold(\(column.sql))")
-                groupSelect.append("rolo_fold(\(column.sql))")
+                groupSelect.append(SQLFragment("rolo_fold(\(column.sql))"))
                 columns.append(ResultColumn(column.path, column.type))
                 continue
             }
             groupKeys.append(column.sql)
             if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
-                groupSelect.append(target.title(alias: alias))
+                groupSelect.append(SQLFragment(target.title(alias: alias)))
                 columns.append(ResultColumn(column.path, .text))
             } else {
-                groupSelect.append(column.sql)
+                groupSelect.append(SQLFragment(column.sql))
                 columns.append(ResultColumn(column.path, column.type))
             }
         }
@@ -110,7 +122,9 @@ struct AggregateCommand {
         var conditions: [SQLFragment] = extra
         if let filter = query.filter { conditions.append(try binder.condition(filter)) }
         if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
-        var sql = SQLFragment("SELECT " + groupSelect.map { $0 + ", " }.joined()) + aggregateSQL
+        var sql = SQLFragment("SELECT ")
+        for part in groupSelect { sql = sql + part + ", " }
+        sql = sql + aggregateSQL
         sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
         if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
         if groupKeys.isEmpty, let clause = query.order.first?.field ?? query.limit.map({ Expression(.null, $0.range) }) {
@@ -122,8 +136,7 @@ struct AggregateCommand {
             sql.sql += " GROUP BY " + groupKeys.joined(separator: ", ")
             var keys: [String] = []
             for item in query.order {
-                guard case .path(let parts) = item.field.kind else { continue }
-                let written = parts.map(\.value).joined(separator: ".")
+                let written = Self.text(of: item.field)
                 let direction = item.descending ? " DESC" : ""
                 if written == "count" || written == query.function.rawValue {
                     keys.append("\(groupSelect.count + 1)" + direction)

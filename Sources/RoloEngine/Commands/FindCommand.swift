@@ -53,19 +53,24 @@ struct FindCommand {
         }
         var conditions: [SQLFragment] = extra
         if let filter = query.filter { conditions.append(try binder.condition(filter)) }
-        var order: [String] = orderOverride ?? []
+        var order: [SQLFragment] = (orderOverride ?? []).map { SQLFragment($0) }
         for item in query.order {
-            guard case .path(let parts) = item.field.kind else { continue }
+            guard case .path(let parts) = item.field.kind else {
+                // order by count(deals): an expression.
+                let (sql, _) = try binder.valueSQL(try binder.bind(item.field), at: item.field.range)
+                order.append(sql + (item.descending ? " DESC" : ""))
+                continue
+            }
             let column = try scope.resolve(parts)
-            order.append(Self.sortKey(column) + (item.descending ? " DESC" : ""))
+            order.append(SQLFragment(Self.sortKey(column) + (item.descending ? " DESC" : "")))
         }
         if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
-        if order.isEmpty { order = ["\(scope.rootAlias).rowid"] }
+        if order.isEmpty { order = [SQLFragment("\(scope.rootAlias).rowid")] }
 
         var sql = SQLFragment("SELECT " + selected.map(\.sql).joined(separator: ", "))
         sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
         if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
-        sql.sql += " ORDER BY " + order.joined(separator: ", ")
+        sql = sql + " ORDER BY " + SQLFragment.joined(order, separator: ", ")
         if let limit = query.limit {
             sql = sql + " LIMIT " + SQLFragment.value(limit.value)
             if let offset = query.offset { sql = sql + " OFFSET " + SQLFragment.value(offset.value) }

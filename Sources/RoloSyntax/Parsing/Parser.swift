@@ -452,7 +452,8 @@ public struct Parser {
         var order: [OrderItem] = []
         repeat {
             skipNewlines()
-            let field = try parsePath()
+            let isCount = current.word?.lowercased() == "count" && peek().isSymbol(.leftParen)
+            let field = isCount ? try parseValue() : try parsePath()
             var descending = false
             if acceptWord("desc") || acceptWord("descending") {
                 descending = true
@@ -524,7 +525,9 @@ public struct Parser {
                 _ = advance()
                 repeat {
                     skipNewlines()
-                    query.groupBy.append(try parsePath())
+                    // A field, or how many related records: count accounts by count(contacts).
+                    let isCount = current.word?.lowercased() == "count" && peek().isSymbol(.leftParen)
+                    query.groupBy.append(isCount ? try parseValue() : try parsePath())
                 } while acceptSymbol(.comma)
             case "as":
                 try rejectRepeat(query.format != nil)
@@ -719,7 +722,28 @@ public struct Parser {
             nesting -= 1
             return Condition(inner.kind, start.union(previous?.range ?? start))
         }
+        // `has [open] ENTITY [since VALUE]`, `no …`: whether related records exist.
+        if let word = current.word?.lowercased(), word == "has" || word == "no", peek().word != nil {
+            _ = advance()
+            let related = try parseRelated(allowWhere: false)
+            return Condition(.exists(related, negated: word == "no"), start.union(previous?.range ?? start))
+        }
         return try parsePredicate()
+    }
+
+    /// `[open] ENTITY [since VALUE] [where CONDITION]` (the where only inside `count( … )`).
+    private mutating func parseRelated(allowWhere: Bool) throws(Diagnostic) -> RelatedRecords {
+        let open = acceptWord("open")
+        guard let word = current.word else { throw failure(expected: "an entity, e.g. has open tickets") }
+        let entity = Located(word, advance().range)
+        var since: Expression? = nil
+        if acceptWord("since") { since = try parseValue() }
+        var filter: Condition? = nil
+        if allowWhere, acceptWord("where") {
+            skipNewlines()
+            filter = try parseCondition()
+        }
+        return RelatedRecords(entity: entity, open: open, since: since, filter: filter)
     }
 
     private mutating func parsePredicate() throws(Diagnostic) -> Condition {
@@ -909,6 +933,19 @@ public struct Parser {
             if word == "null" {
                 _ = advance()
                 return Expression(.null, token.range)
+            }
+            // count(ENTITY [where CONDITION]): how many related records.
+            if word == "count", peek().isSymbol(.leftParen) {
+                _ = advance()
+                _ = advance()
+                try enterNesting()
+                skipNewlines()
+                let related = try parseRelated(allowWhere: true)
+                skipNewlines()
+                guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "')'") }
+                depth -= 1
+                nesting -= 1
+                return Expression(.related(related), token.range.union(previous?.range ?? token.range))
             }
             if word == "in", case .number(let n) = peek().kind, let unitWord = peek(2).word,
                 let unit = TimeUnit(word: unitWord), let amount = Int(n)

@@ -21,6 +21,8 @@ public struct Expression: Sendable, Equatable {
         case binary(ArithmeticOperator, Expression, Expression)
         case negate(Expression)
         case call(name: Located<String>, arguments: [Expression])
+        /// `count(deals where stage = won)`: how many records of another entity refer to this one.
+        case related(RelatedRecords)
     }
 
     public let kind: Kind
@@ -69,6 +71,8 @@ public struct Condition: Sendable, Equatable {
         case between(Expression, Expression, Expression, negated: Bool)
         /// `is empty` (null or blank) / `is not empty`.
         case isEmpty(Expression, negated: Bool)
+        /// `has open tickets`, `no activities since 1 year ago`: whether any related record exists.
+        case exists(RelatedRecords, negated: Bool)
     }
 
     public let kind: Kind
@@ -77,6 +81,23 @@ public struct Condition: Sendable, Equatable {
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range
+    }
+}
+
+/// Records of another entity that refer to the record at hand: `[open] ENTITY [since VALUE] [where CONDITION]`.
+public struct RelatedRecords: Sendable, Equatable {
+    public let entity: Located<String>
+    /// Only the open ones (deals not won or lost, tickets not resolved or closed, tasks not done).
+    public let open: Bool
+    /// Only those since a date (by the entity's own date: an activity's `occurred_at`…).
+    public let since: Expression?
+    public let filter: Condition?
+
+    public init(entity: Located<String>, open: Bool, since: Expression?, filter: Condition?) {
+        self.entity = entity
+        self.open = open
+        self.since = since
+        self.filter = filter
     }
 }
 
