@@ -64,8 +64,17 @@ public struct Completer: Sendable {
             index -= 1
         }
         guard index < words.count - 1, index >= 2 else { return nil }
-        let name = words[index].split(separator: ".").last.map(String.init) ?? words[index]
-        guard let field = entity.field(named: name) ?? entity.relation(named: name) else { return nil }
+        // The compared field, through relations: `account.industry =` completes industries.
+        var parts = words[index].split(separator: ".").map(String.init)
+        if parts.count > 1, parts[0] == entity.name || parts[0] == entity.singular { parts.removeFirst() }
+        var holder = entity
+        for part in parts.dropLast() {
+            guard let relation = holder.relation(named: part) ?? holder.field(named: part),
+                let target = relation.referencedEntity, let next = CRMSchema.entity(named: target)
+            else { return nil }
+            holder = next
+        }
+        guard let name = parts.last, let field = holder.field(named: name) ?? holder.relation(named: name) else { return nil }
         switch field.type {
         case .enumeration(let values): return values
         case .reference("users"): return vocabulary.users + ["me"]

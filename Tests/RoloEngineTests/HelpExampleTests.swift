@@ -30,3 +30,16 @@ struct HelpExampleTests {
         }
     }
 }
+
+/// `help` names every command the parser accepts, in its list or a synopsis.
+@Suite("Help lists every command")
+struct HelpListTests {
+    @Test func everyAcceptedCommandIsInHelp() throws {
+        let engine = try SampleDatabase.engine()
+        let listing = run(engine, "help").output
+        for command in Parser.commands {
+            let words = listing.split(whereSeparator: { !$0.isLetter && $0 != "-" && $0 != "_" }).map(String.init)
+            #expect(words.contains(command), "help does not mention \(command)")
+        }
+    }
+}

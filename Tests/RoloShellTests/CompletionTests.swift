@@ -1,5 +1,6 @@
 import RoloEngine
 import RoloStore
+import RoloSyntax
 import Testing
 
 @testable import RoloShell
@@ -24,6 +25,12 @@ struct CompletionTests {
         #expect(completer.candidates(for: "find deals where owner = c") == ["carol"])
         #expect(completer.candidates(for: "grant sa") == ["sales_rep"])
         #expect(completer.candidates(for: "help upd") == ["update"])
+        // Enum values and users through relation paths.
+        #expect(completer.candidates(for: "find contacts where account.industry = so") == ["software"])
+        #expect(completer.candidates(for: "count activities where deal.stage = neg") == ["negotiation"])
+        #expect(completer.candidates(for: "find tasks where deal.owner = ca") == ["carol"])
+        // Every command the parser accepts is offered at the start of a line.
+        for command in Parser.commands { #expect(completer.candidates(for: command).contains(command), "\(command)") }
     }
 
     @Test func tabInsertsTheCommonPartOrLists() {

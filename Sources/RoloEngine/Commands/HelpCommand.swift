@@ -133,26 +133,32 @@ public enum HelpCommand {
             examples: ["set confirm 100", "set format table"]),
         CommandHelp(
             name: "help", synopsis: "help [COMMAND]", summary: "This list, or one command's syntax and examples.", examples: ["help find"]),
-        CommandHelp(name: "quit", synopsis: "quit", summary: "Leave the shell (Ctrl-D does too).", examples: []),
+        CommandHelp(name: "quit", synopsis: "quit | exit", summary: "Leave the shell (Ctrl-D does too).", examples: []),
+    ]
+
+    /// Commands (and words) whose help is another topic's.
+    static let aliases = [
+        "avg": "sum", "min": "sum", "max": "sum", "exit": "quit", "commit": "begin", "rollback": "begin",
+        "revoke": "grant", "allow": "role", "deny": "role", "drop": "role", "login": "as", "deactivate": "user",
+        "activate": "user", "move": "user", "task": "add", "audit": "verify", "anchor": "verify",
     ]
 
     static func run(topic: Located<String>?, output: OutputSink) throws {
         guard let topic else {
+            // Each topic with the other commands it covers, so the list names every command.
             output.line("Commands (help COMMAND for syntax and examples):")
-            let width = (topics.map(\.name.count).max() ?? 8) + 2
-            for help in topics {
-                output.line("  " + help.name + String(repeating: " ", count: width - help.name.count) + help.summary)
+            let labels = topics.map { help in
+                ([help.name] + Parser.commands.filter { aliases[$0] == help.name }).joined(separator: ", ")
+            }
+            let width = (labels.map(\.count).max() ?? 8) + 2
+            for (help, label) in zip(topics, labels) {
+                output.line("  " + label + String(repeating: " ", count: width - label.count) + help.summary)
             }
             output.line("")
             output.line("Entities: " + Catalog.entities.filter { $0.kind == .domain }.map(\.name).joined(separator: ", "))
             output.line("Values: \"text\", 42, $5,000, 2026-11-22, today, 3 days ago, in 2 weeks, this quarter, me, my team")
             return
         }
-        let aliases = [
-            "avg": "sum", "min": "sum", "max": "sum", "exit": "quit", "commit": "begin", "rollback": "begin",
-            "revoke": "grant", "allow": "role", "deny": "role", "drop": "role", "login": "as", "deactivate": "user",
-            "activate": "user", "move": "user", "task": "add", "audit": "verify", "anchor": "verify",
-        ]
         let name = aliases[topic.value] ?? topic.value
         guard let help = topics.first(where: { $0.name == name }) else {
             let near = Suggestions.nearest(to: topic.value, in: topics.map(\.name))
