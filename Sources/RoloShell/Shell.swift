@@ -136,7 +136,11 @@ public final class Shell {
                     commit = ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces))
                 }
                 do {
-                    try engine.endTransaction(commit: commit)
+                    try engine.endTransaction(
+                        commit: commit,
+                        closing: engine.sessionEntry(
+                            commit ? "commit (on leaving the shell)" : "rollback (on leaving the shell)",
+                            outcome: commit ? "ok" : "rolled_back"))
                     output.line(commit ? "committed" : "rolled back")
                 } catch {
                     report(error, source: nil, file: nil)

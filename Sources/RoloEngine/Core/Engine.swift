@@ -813,6 +813,13 @@ public final class Engine {
         }
     }
 
+    /// An entry for something the session did itself (leaving the shell with a transaction open).
+    public func sessionEntry(_ command: String, outcome: String) -> AuditEntry {
+        AuditEntry(
+            at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: command, outcome: outcome,
+            rows: nil, message: nil, changeSetID: nil)
+    }
+
     func entry(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?, changeSet: Int64? = nil) -> AuditEntry {
         AuditEntry(
             at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text, outcome: outcome,
