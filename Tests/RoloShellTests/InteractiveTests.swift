@@ -28,7 +28,10 @@ struct InteractiveTests {
         let rows = try engine.store.dbQueue.read { db in
             try Row.fetchAll(db, sql: "SELECT command, outcome FROM audit_log ORDER BY id").map { "\($0[0] as String)|\($0[1] as String)" }
         }
-        #expect(rows == ["begin|rolled_back", #"update contact 1 set title = "Gone"|rolled_back"#, "rollback (on leaving the shell)|rolled_back"])
+        #expect(
+            rows == [
+                "begin|rolled_back", #"update contact 1 set title = "Gone"|rolled_back"#, "rollback (on leaving the shell)|rolled_back",
+            ])
         let title = try engine.store.dbQueue.read { try String.fetchOne($0, sql: "SELECT title FROM contacts WHERE id = 1") }
         #expect(title != "Gone")
         #expect(output.text.contains("rolled back"))

@@ -23,11 +23,17 @@ struct TranscriptTests {
         let script = try String(contentsOf: Self.folder.appendingPathComponent(name + ".rolo"), encoding: .utf8)
         let expectedURL = Self.folder.appendingPathComponent(name + ".out")
         let actual = try TranscriptRunner().run(script, databasePath: try SampleDatabase.freshCopy())
+        let expected = (try? String(contentsOf: expectedURL, encoding: .utf8)) ?? ""
         if ProcessInfo.processInfo.environment["ROLO_RECORD"] == "1" {
-            try actual.write(to: expectedURL, atomically: true, encoding: .utf8)
+            // Re-recording is never a silent pass (swift-argument-parser's snapshot habit): a
+            // changed file fails the run, naming it, so nobody records by accident.
+            if expected != actual {
+                try actual.write(to: expectedURL, atomically: true, encoding: .utf8)
+                Issue.record(
+                    Comment(rawValue: "re-recorded Tests/Transcripts/\(name).out; review the diff and run again without ROLO_RECORD"))
+            }
             return
         }
-        let expected = (try? String(contentsOf: expectedURL, encoding: .utf8)) ?? ""
         if expected != actual {
             let diff = TextDiff.unified(expected: expected, actual: actual, label: name)
             Issue.record(Comment(rawValue: "transcript \(name) differs (ROLO_RECORD=1 scripts/test re-records):\n\(diff)"))

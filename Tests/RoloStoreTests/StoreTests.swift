@@ -184,3 +184,32 @@ struct CivilDateTests {
         #expect(Timestamp("2026-11-22T10:00:00Z")?.description == "2026-11-22T10:00:00Z")
     }
 }
+
+/// Shipped migrations are frozen; a schema change must come as a new named migration.
+@Suite("Frozen migrations")
+struct FrozenMigrationTests {
+    /// A database built by the migrations, from nothing, has exactly CRMSchema's tables, columns,
+    /// constraints and indexes: a field added to CRMSchema alone (without a migration) fails here.
+    @Test func aFreshlyMigratedDatabaseMatchesTheSchema() throws {
+        let store = try CRMStore.inMemory()
+        try store.dbQueue.read { db in
+            let tables = try String.fetchAll(
+                db,
+                sql:
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('grdb_migrations', 'rolo_meta') ORDER BY name"
+            )
+            #expect(tables == CRMSchema.entities.map(\.name).sorted())
+            for entity in CRMSchema.entities {
+                let stored = try String.fetchOne(
+                    db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [entity.name])
+                #expect(
+                    stored == SchemaSQL.createTable(entity),
+                    "\(entity.name): the migrations build a different table than CRMSchema declares; add a migration")
+                let indexes = try String.fetchAll(
+                    db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+                    arguments: [entity.name])
+                #expect(indexes == SchemaSQL.createIndexes(entity).sorted(), "\(entity.name): indexes differ from CRMSchema's")
+            }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RoloSyntax
@@ -148,8 +149,12 @@ struct DiagnosticTests {
         #expect(Suggestions.editDistance("ab", "ba") == 1)
     }
 
-    @Test func everyCodeIsDistinct() {
-        let codes = DiagnosticCode.allCases.map(\.rawValue)
-        #expect(Set(codes).count == codes.count)
+    /// Every diagnostic code has its row in docs/errors.md (the compiler already keeps codes distinct).
+    @Test func everyCodeIsDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let errors = try String(contentsOf: root.appendingPathComponent("docs/errors.md"), encoding: .utf8)
+        for code in DiagnosticCode.allCases {
+            #expect(errors.contains("| \(code.rawValue) |"), "docs/errors.md has no row for \(code.rawValue) (\(code))")
+        }
     }
 }

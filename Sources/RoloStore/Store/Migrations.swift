@@ -15,12 +15,10 @@ enum Migrations {
                     INSERT INTO rolo_meta (key, value) VALUES ('application', 'rolo'), ('schema_version', '1');
                     """)
         }
+        // Frozen DDL: what version 1 created, whatever CRMSchema says today.
         migrator.registerMigration("v1-schema") { db in
-            for entity in CRMSchema.entities {
-                try db.execute(sql: SchemaSQL.createTable(entity))
-                for index in SchemaSQL.createIndexes(entity) {
-                    try db.execute(sql: index)
-                }
+            for statement in FrozenSchemaV1.statements {
+                try db.execute(sql: statement)
             }
         }
         migrator.registerMigration("v1-builtin-roles") { db in
