@@ -56,8 +56,8 @@ enum Launcher {
         }
         engine.settings.dryRun = session.dryRun
         if let format = session.format {
-            guard let value = OutputFormat(rawValue: format.lowercased()) else {
-                return fail("unknown --format '\(format)': use table, csv or json", .usage)
+            guard let value = OutputFormat(rawValue: format.lowercased()), value != .bars else {
+                return fail("unknown --format '\(format)': use table, csv or json (bars is `as bars` on a count or sum by)", .usage)
             }
             engine.settings.format = value
         }

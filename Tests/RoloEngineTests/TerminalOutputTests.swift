@@ -114,4 +114,46 @@ struct TerminalOutputTests {
         writer.end(note: nil)
         #expect(output.text.contains(" a\u{FFFD}[31mb c\u{FFFD}\n"))
     }
+
+    @Test func barsAreDrawnInEighths() {
+        #expect(BarsWriter.bar(10, of: 10, width: 4) == "████")
+        #expect(BarsWriter.bar(5, of: 10, width: 4) == "██")
+        #expect(BarsWriter.bar(1, of: 8, width: 3) == "▍")  // 3/8 of a column
+        #expect(BarsWriter.bar(0.001, of: 10, width: 4) == "▏")  // tiny, but visible
+        #expect(BarsWriter.bar(0, of: 10, width: 4) == "")
+        #expect(BarsWriter.bar(-5, of: 10, width: 4) == "")
+        #expect(BarsWriter.bar(3, of: 0, width: 4) == "")
+    }
+
+    /// Bars fill the line: the largest value's bar takes what the labels and figures leave.
+    @Test func barsFitTheWidthWithTheFigureBeside() {
+        let output = StringOutput(isTerminal: true, width: 40)
+        var writer: any ResultWriter = BarsWriter(output: output)
+        writer.begin([ResultColumn("stage", .text), ResultColumn("sum(amount)", .money)])
+        writer.row(["won".databaseValue, 1_000_000_00.databaseValue])
+        writer.row(["東京 negotiation".databaseValue, 250_000_00.databaseValue])
+        writer.row(["lost".databaseValue, (-5_00).databaseValue])
+        writer.row([DatabaseValue.null, 0.databaseValue])
+        writer.end(note: nil)
+        let lines = output.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5)
+        for line in lines { #expect(DisplayWidth.of(line) <= 40, "\(line)") }
+        // Labels take at most a third of the line (13 columns), cut with …; the largest bar
+        // takes the rest: 40 - 1 - 13 - 2 - 1 - 13 ($1,000,000.00) = 10.
+        #expect(lines[0] == " stage          sum(amount)")
+        #expect(lines[1] == " won            ██████████ $1,000,000.00")
+        #expect(lines[2] == " 東京 negotia…  ██▌ $250,000.00")
+        #expect(lines[3] == " lost           -$5.00")
+        #expect(lines[4] == " (none)         $0.00")
+    }
+
+    /// Off a terminal, bars are 80 columns wide.
+    @Test func barsOffATerminalAreEightyColumns() {
+        let output = StringOutput()
+        var writer: any ResultWriter = BarsWriter(output: output)
+        writer.begin([ResultColumn("stage", .text), ResultColumn("count", .integer)])
+        writer.row(["won".databaseValue, 7.databaseValue])
+        writer.end(note: nil)
+        #expect(output.text.split(separator: "\n").map { DisplayWidth.of(String($0)) } == [13, 80])
+    }
 }

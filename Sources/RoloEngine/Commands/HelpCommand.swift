@@ -23,15 +23,19 @@ public enum HelpCommand {
                 "find contacts where company starts with \"Acme\" limit 5 as csv",
             ]),
         CommandHelp(
-            name: "count", synopsis: "count ENTITY [by FIELD, …] [where CONDITION] [as table|csv|json]",
+            name: "count", synopsis: "count ENTITY [by FIELD, …] [where CONDITION] [as table|csv|json|bars]",
             summary: "Count records, optionally per group (biggest groups first).",
-            examples: ["count contacts", "count leads by source where created_at >= 30 days ago", "count deals by stage, owner"]),
+            examples: [
+                "count contacts", "count leads by source where created_at >= 30 days ago", "count deals by stage, owner",
+                "count deals by stage as bars",
+            ]),
         CommandHelp(
-            name: "sum", synopsis: "sum|avg|min|max ENTITY.FIELD [by FIELD, …] [where CONDITION]",
+            name: "sum", synopsis: "sum|avg|min|max ENTITY.FIELD [by FIELD, …] [where CONDITION] [as table|csv|json|bars]",
             summary: "Total, average, smallest or largest value of a field, optionally per group.",
             examples: [
                 "sum deals.amount by owner where stage = won and close_date in this quarter",
                 "avg deals.amount where stage = won", "max tickets.opened_at",
+                "sum deals.amount by stage where stage != lost as bars",
             ]),
         CommandHelp(
             name: "show", synopsis: "show ENTITY NUMBER|\"NATURAL KEY\"",

@@ -299,12 +299,22 @@ public final class Engine {
         let format = try outputFormat(statement, output: output)
         switch statement.kind {
         case .find(let query):
+            if query.format?.value == .bars {
+                throw Diagnostic(
+                    .usage, "as bars draws the groups of a count or sum; find lists records", at: query.format?.range,
+                    help: "try count \(query.entity.value) by FIELD as bars, or find … as table, csv or json")
+            }
             if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
             return try store.dbQueue.inDatabase { db in
                 try FindCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
             }
         case .aggregate(let query):
             if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
+            if (query.format?.value ?? format) == .bars {
+                return try store.dbQueue.inDatabase { db in
+                    try AggregateCommand(engine: self, db: db).drawBars(query, output: output)
+                }
+            }
             return try store.dbQueue.inDatabase { db in
                 try AggregateCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
             }
@@ -641,7 +651,14 @@ public final class Engine {
             guard let format = OutputFormat(rawValue: value.value) else {
                 throw Diagnostic(
                     .unknownOption, "unknown format '\(value.value)'", at: value.range,
-                    help: "formats are table, csv and json")
+                    help: "formats are table, csv and json (and bars for count … by)")
+            }
+            if format == .bars {
+                guard case .aggregate = statement.kind else {
+                    throw Diagnostic(
+                        .usage, "bars draws the groups of a count or sum, not this command", at: value.range,
+                        help: "formats here are table, csv and json")
+                }
             }
             return format
         }
@@ -659,6 +676,11 @@ public final class Engine {
         case "format":
             guard let format = OutputFormat(rawValue: value.value.lowercased()) else {
                 throw Diagnostic(.invalidValue, "unknown format '\(value.value)'", at: value.range, help: "formats are table, csv and json")
+            }
+            if format == .bars {
+                throw Diagnostic(
+                    .invalidValue, "bars cannot be the default format: it draws one grouped count or sum", at: value.range,
+                    help: "ask for it on the command: count deals by stage as bars")
             }
             settings.format = format
             output.line("output format is \(format.rawValue)")
@@ -716,7 +738,7 @@ public final class Engine {
     /// Machine-readable output (csv, json) leaves the CRM: it is an export, with its own right,
     /// whichever command produces it.
     func requireExport(_ entity: EntityDefinition, format: OutputFormat, at range: SourceRange?) throws {
-        guard format != .table else { return }
+        guard format == .csv || format == .json else { return }
         _ = try require("export", entity, at: range)
     }
 

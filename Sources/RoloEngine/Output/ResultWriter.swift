@@ -27,6 +27,7 @@ public enum ResultWriters {
         case .table: return TableWriter(output: output)
         case .csv: return CSVWriter(output: output)
         case .json: return JSONWriter(output: output)
+        case .bars: return BarsWriter(output: output)
         }
     }
 }
