@@ -14,6 +14,10 @@ public struct SessionSettings: Sendable {
     public var confirmThreshold = 50
     /// The default output format (tables on a terminal, plain when piped).
     public var format: OutputFormat? = nil
+    /// Long output in the interactive shell goes through a pager (see `PagerSetting`).
+    public var pager: PagerSetting = .on
+    /// Colours in error messages (see `ColorSetting`).
+    public var color: ColorSetting = .auto
 
     public init() {}
 }
@@ -353,7 +357,7 @@ public final class Engine {
             output.line("dry-run is \(settings.dryRun ? "on: changes are previewed and rolled back" : "off")")
             return CommandResult()
         case .setting(let name, let value):
-            try applySetting(name: name, value: value, output: output)
+            output.line(try applySetting(name: name, value: value))
             return CommandResult()
         case .create(let entity, let assignments):
             return try performChange(statement, output: output) { db, recorder in
@@ -663,40 +667,6 @@ public final class Engine {
             return format
         }
         return settings.format ?? .table
-    }
-
-    private func applySetting(name: Located<String>, value: Located<String>, output: OutputSink) throws {
-        switch name.value {
-        case "confirm":
-            guard let n = Int(value.value), n >= 0 else {
-                throw Diagnostic(.invalidValue, "confirm takes a number of records", at: value.range)
-            }
-            settings.confirmThreshold = n
-            output.line("changes of more than \(n) records will ask first")
-        case "format":
-            guard let format = OutputFormat(rawValue: value.value.lowercased()) else {
-                throw Diagnostic(.invalidValue, "unknown format '\(value.value)'", at: value.range, help: "formats are table, csv and json")
-            }
-            if format == .bars {
-                throw Diagnostic(
-                    .invalidValue, "bars cannot be the default format: it draws one grouped count or sum", at: value.range,
-                    help: "ask for it on the command: count deals by stage as bars")
-            }
-            settings.format = format
-            output.line("output format is \(format.rawValue)")
-        case "busy_timeout":
-            guard let seconds = Double(value.value), seconds >= 0, seconds <= 86_400 else {
-                throw Diagnostic(.invalidValue, "busy_timeout takes seconds, from 0 to 86400", at: value.range)
-            }
-            store.busy.timeout = seconds
-            output.line("changes wait up to \(value.value) s for another writer")
-        default:
-            let names = ["confirm", "format", "busy_timeout"]
-            throw Diagnostic(
-                .unknownOption, "unknown setting '\(name.value)'", at: name.range,
-                help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" }
-                    ?? "settings are confirm, format and busy_timeout")
-        }
     }
 
     // MARK: - Shared helpers for commands
