@@ -228,7 +228,8 @@ public final class Shell {
             if let process = PagerProcess.start(command) { return process }
             if !self.pagerMissingSaid {
                 self.pagerMissingSaid = true
-                self.errors.line("rolo: the pager '\(command)' could not be started; output is shown directly (set pager off, or set pager \"less -R\")")
+                self.errors.line(
+                    "rolo: the pager '\(command)' could not be started; output is shown directly (set pager off, or set pager \"less -R\")")
                 (self.errors as? FileOutput)?.flush()
             }
             return nil

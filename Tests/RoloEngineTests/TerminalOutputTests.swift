@@ -71,8 +71,13 @@ struct TerminalOutputTests {
     @Test func tablesFitTheTerminal() {
         let output = StringOutput(isTerminal: true, width: 40)
         var writer = TableWriter(output: output)
-        writer.begin([ResultColumn("id", .integer), ResultColumn("title", .text), ResultColumn("notes", .text), ResultColumn("amount", .money)])
-        writer.row([1.databaseValue, "Head of Procurement".databaseValue, String(repeating: "long note ", count: 8).databaseValue, 123_456_78.databaseValue])
+        writer.begin([
+            ResultColumn("id", .integer), ResultColumn("title", .text), ResultColumn("notes", .text), ResultColumn("amount", .money),
+        ])
+        writer.row([
+            1.databaseValue, "Head of Procurement".databaseValue, String(repeating: "long note ", count: 8).databaseValue,
+            123_456_78.databaseValue,
+        ])
         writer.row([2.databaseValue, "東京支社の営業部長".databaseValue, "short".databaseValue, 5_00.databaseValue])
         writer.end(note: nil)
         let lines = output.text.split(separator: "\n").map(String.init)

@@ -143,7 +143,8 @@ struct SessionTests {
 
     @Test func settingsFileLocation() {
         #expect(SettingsFile.standard(environment: ["XDG_CONFIG_HOME": "/x/config", "HOME": "/home/a"])?.path == "/x/config/rolo/config")
-        #expect(SettingsFile.standard(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/home/a"])?.path == "/home/a/.config/rolo/config")
+        #expect(
+            SettingsFile.standard(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/home/a"])?.path == "/home/a/.config/rolo/config")
         #expect(SettingsFile.standard(environment: ["HOME": "/home/a"])?.path == "/home/a/.config/rolo/config")
     }
 

@@ -132,7 +132,8 @@ public enum HelpCommand {
             summary: "Preview every change and roll it back; the prompt shows it.", examples: ["dry-run on", "dry-run off"]),
         CommandHelp(
             name: "set",
-            synopsis: "set confirm N | set format table|csv|json | set pager on|off|\"COMMAND\" | set color auto|on|off | set busy_timeout SECONDS",
+            synopsis:
+                "set confirm N | set format table|csv|json | set pager on|off|\"COMMAND\" | set color auto|on|off | set busy_timeout SECONDS",
             summary:
                 "Session settings: ask before changes of more than N records; default output format; the pager for output longer than the screen; colours in errors; how long a change waits for another writer (30 s). The shell keeps all but busy_timeout in ~/.config/rolo/config.",
             examples: ["set confirm 100", "set format table", "set pager \"less -S\"", "set color auto"]),

@@ -74,7 +74,8 @@ extension Engine {
             switch text.lowercased() {
             case "off": settings.pager = .off
             case "on": settings.pager = .on
-            case "": throw Diagnostic(.invalidValue, "pager takes on, off or a command", at: value.range, help: "e.g. set pager \"less -S\"")
+            case "":
+                throw Diagnostic(.invalidValue, "pager takes on, off or a command", at: value.range, help: "e.g. set pager \"less -S\"")
             default: settings.pager = .command(text)
             }
             guard let command = settings.pager.command() else { return "pager is off: long output is shown directly" }
