@@ -88,5 +88,12 @@ static inline int rolo_history_load(History *h, HistEvent *ev, const char *file)
 static inline int rolo_history_save(History *h, HistEvent *ev, const char *file) {
     return history(h, ev, H_SAVE, file);
 }
+/// H_FIRST: the newest entry; H_NEXT: the one before it. -1 when there is none.
+static inline int rolo_history_first(History *h, HistEvent *ev) {
+    return history(h, ev, H_FIRST);
+}
+static inline int rolo_history_next(History *h, HistEvent *ev) {
+    return history(h, ev, H_NEXT);
+}
 
 #endif

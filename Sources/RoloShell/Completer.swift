@@ -16,7 +16,7 @@ public struct Completer: Sendable {
         "merge", "explain",
     ]
     static let keywords = [
-        "where", "and", "or", "not", "order", "by", "asc", "desc", "limit", "offset", "as", "csv", "json", "table",
+        "where", "and", "or", "not", "order", "by", "asc", "desc", "limit", "offset", "as", "csv", "json", "table", "bars",
         "contains", "starts", "ends", "with", "in", "between", "is", "empty", "set", "to", "into", "today",
         "yesterday", "tomorrow", "ago", "days", "weeks", "months", "years", "this", "last", "next", "week", "month",
         "quarter", "year", "me", "my", "team", "null",

@@ -13,6 +13,12 @@ public final class Shell {
     let output: OutputSink
     let errors: OutputSink
     let databaseName: String
+    /// Where the interactive shell keeps settings that `set` changes (nil: not kept).
+    public var settingsFile: SettingsFile?
+    /// The output of the command line being run, when it may go through the pager.
+    private var paged: PagedOutput?
+    /// Said once per session when the pager's program is missing.
+    private var pagerMissingSaid = false
 
     public init(engine: Engine, output: OutputSink, errors: OutputSink) {
         self.engine = engine
@@ -118,11 +124,17 @@ public final class Shell {
         let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         interrupts.setEventHandler { [store = engine.store] in store.dbQueue.interrupt() }
         interrupts.resume()
+        // A pager quit before the end of the output closes its pipe: writes then fail (EPIPE)
+        // rather than end the shell.
+        signal(SIGPIPE, SIG_IGN)
         defer {
             interrupts.cancel()
             signal(SIGINT, SIG_DFL)
+            signal(SIGPIPE, SIG_DFL)
         }
-        engine.confirm = { [output] question in
+        engine.confirm = { [unowned self, output] question in
+            // What the command printed so far is shown (and any pager ended) before asking.
+            self.paged?.finish()
             output.write(question + " [y/N] ")
             if let file = output as? FileOutput { file.flush() }
             guard case .line(let answer) = reader.readLine(prompt: "") else { return false }
@@ -185,13 +197,20 @@ public final class Shell {
                 reader.addHistory(buffer)
                 let source = buffer
                 buffer = ""
+                let lineOutput = startPagedOutput() ?? output
+                defer { finishPagedOutput() }
                 for statement in statements {
+                    // A read still producing rows when the pager is quit stops there.
+                    paged?.onPagerGone = statement.isRead && !engine.inTransaction ? { [engine] in engine.interrupt() } : nil
                     do {
-                        let result = try engine.execute(statement, output: output)
+                        let result = try engine.execute(statement, output: lineOutput)
                         if result.quit {
                             flush()
                             return
                         }
+                        if case .setting(let name, _) = statement.kind { saveSetting(name) }
+                    } catch let diagnostic as Diagnostic where diagnostic.code == .interrupted && paged?.pagerQuitEarly == true {
+                        break  // the user quit the pager: nothing more to say
                     } catch {
                         report(error, source: source, file: nil)
                         break
@@ -201,9 +220,55 @@ public final class Shell {
         }
     }
 
+    // MARK: - Pager and settings
+
+    /// Output for one command line that goes through the pager when it is longer than the
+    /// screen: only in the interactive shell, on a terminal, with the pager on.
+    private func startPagedOutput() -> PagedOutput? {
+        guard let command = engine.settings.pager.command(), output.isTerminal,
+            let size = terminalSize(STDOUT_FILENO), size.rows > 2
+        else { return nil }
+        let pager = PagedOutput(direct: output, rows: size.rows, width: size.columns) { [unowned self] in
+            if let process = PagerProcess.start(command) { return process }
+            if !self.pagerMissingSaid {
+                self.pagerMissingSaid = true
+                self.errors.line(
+                    "rolo: the pager '\(command)' could not be started; output is shown directly (set pager off, or set pager \"less -R\")")
+                (self.errors as? FileOutput)?.flush()
+            }
+            return nil
+        }
+        paged = pager
+        return pager
+    }
+
+    private func finishPagedOutput() {
+        paged?.finish()
+        paged = nil
+    }
+
+    /// After `set` in the interactive shell: the settings a person keeps go to the settings file.
+    private func saveSetting(_ name: Located<String>) {
+        guard let settingsFile, let (key, value) = engine.savedSetting(named: name.value) else { return }
+        do {
+            try settingsFile.save(name: key, value: value)
+        } catch {
+            errors.line("rolo: warning: \(key) could not be saved in \(settingsFile.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Whether error messages are coloured: `set color`, over the terminal and NO_COLOR.
+    var colorsForErrors: Bool {
+        switch engine.settings.color {
+        case .auto: return errors.colors
+        case .on: return errors.isTerminal
+        case .off: return false
+        }
+    }
+
     func report(_ error: any Error, source: String?, file: String?) {
         flush()
-        let renderer = DiagnosticRenderer(colors: errors.colors)
+        let renderer = DiagnosticRenderer(colors: colorsForErrors)
         if let diagnostic = error as? Diagnostic {
             errors.line(renderer.render(diagnostic, source: source, file: file))
         } else if let storeError = error as? StoreError {
@@ -214,7 +279,20 @@ public final class Shell {
         if let file = errors as? FileOutput { file.flush() }
     }
 
+    /// Shows pending output: what the command line printed so far (ending its pager, if any),
+    /// then standard output's buffer.
     func flush() {
+        paged?.finish()
         if let file = output as? FileOutput { file.flush() }
+    }
+}
+
+extension Statement {
+    /// A read that streams rows, which may be stopped when nobody is reading them any more.
+    fileprivate var isRead: Bool {
+        switch kind {
+        case .find, .aggregate, .history: return true
+        default: return false
+        }
     }
 }

@@ -54,14 +54,21 @@ enum Launcher {
         } catch {
             return fail("\(error)", .failure)
         }
+        // The interactive shell starts with the settings kept from earlier sessions; flags win.
+        let interactive = session.command == nil && script.isEmpty && isatty(STDIN_FILENO) == 1
+        let settingsFile = interactive ? SettingsFile.standard() : nil
+        for warning in settingsFile?.load(into: engine) ?? [] {
+            errors.line("rolo: warning: " + warning)
+        }
         engine.settings.dryRun = session.dryRun
         if let format = session.format {
-            guard let value = OutputFormat(rawValue: format.lowercased()) else {
-                return fail("unknown --format '\(format)': use table, csv or json", .usage)
+            guard let value = OutputFormat(rawValue: format.lowercased()), value != .bars else {
+                return fail("unknown --format '\(format)': use table, csv or json (bars is `as bars` on a count or sum by)", .usage)
             }
             engine.settings.format = value
         }
         let shell = Shell(engine: engine, output: output, errors: errors)
+        shell.settingsFile = settingsFile
 
         if let command = session.command {
             let status = shell.runSource(command, file: nil, exitCodeForDryRun: session.exitCode)

@@ -210,4 +210,22 @@ struct BinaryTests {
         #expect(after.output.contains("rolled_back │ update contact 1 set title = \"X\""))
         #expect(after.output.contains("rolled_back │ rollback (end of input with the transaction still open)"))
     }
+
+    /// Scripts, `-c` and piped input neither read nor write the settings file: they run the same
+    /// whatever a person set in their shell.
+    @Test func scriptsIgnoreTheSettingsFile() throws {
+        let db = try SampleDatabase.freshCopy()
+        let config = URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("config")
+        let environment = ["XDG_CONFIG_HOME": config.path]
+        let one = try rolo(["--db", db, "--user", "admin", "-c", "set confirm 5; set pager off"], environment: environment)
+        #expect(one.status == 0)
+        let piped = try rolo(["--db", db, "--user", "admin"], input: "set color off\n", environment: environment)
+        #expect(piped.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: config.path))
+        // A settings file that says csv does not change a script's tables.
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("rolo"), withIntermediateDirectories: true)
+        try "format = csv\n".write(to: config.appendingPathComponent("rolo/config"), atomically: true, encoding: .utf8)
+        let count = try rolo(["--db", db, "--user", "admin", "-c", "count deals by stage"], environment: environment)
+        #expect(count.output.hasPrefix(" stage"))
+    }
 }

@@ -23,15 +23,19 @@ public enum HelpCommand {
                 "find contacts where company starts with \"Acme\" limit 5 as csv",
             ]),
         CommandHelp(
-            name: "count", synopsis: "count ENTITY [by FIELD, …] [where CONDITION] [as table|csv|json]",
+            name: "count", synopsis: "count ENTITY [by FIELD, …] [where CONDITION] [as table|csv|json|bars]",
             summary: "Count records, optionally per group (biggest groups first).",
-            examples: ["count contacts", "count leads by source where created_at >= 30 days ago", "count deals by stage, owner"]),
+            examples: [
+                "count contacts", "count leads by source where created_at >= 30 days ago", "count deals by stage, owner",
+                "count deals by stage as bars",
+            ]),
         CommandHelp(
-            name: "sum", synopsis: "sum|avg|min|max ENTITY.FIELD [by FIELD, …] [where CONDITION]",
+            name: "sum", synopsis: "sum|avg|min|max ENTITY.FIELD [by FIELD, …] [where CONDITION] [as table|csv|json|bars]",
             summary: "Total, average, smallest or largest value of a field, optionally per group.",
             examples: [
                 "sum deals.amount by owner where stage = won and close_date in this quarter",
                 "avg deals.amount where stage = won", "max tickets.opened_at",
+                "sum deals.amount by stage where stage != lost as bars",
             ]),
         CommandHelp(
             name: "show", synopsis: "show ENTITY NUMBER|\"NATURAL KEY\"",
@@ -127,10 +131,12 @@ public enum HelpCommand {
             name: "dry-run", synopsis: "dry-run [on|off]",
             summary: "Preview every change and roll it back; the prompt shows it.", examples: ["dry-run on", "dry-run off"]),
         CommandHelp(
-            name: "set", synopsis: "set confirm N | set format table|csv|json | set busy_timeout SECONDS",
+            name: "set",
+            synopsis:
+                "set confirm N | set format table|csv|json | set pager on|off|\"COMMAND\" | set color auto|on|off | set busy_timeout SECONDS",
             summary:
-                "Session settings: ask before changes of more than N records; default output format; how long a change waits for another writer (30 s).",
-            examples: ["set confirm 100", "set format table"]),
+                "Session settings: ask before changes of more than N records; default output format; the pager for output longer than the screen; colours in errors; how long a change waits for another writer (30 s). The shell keeps all but busy_timeout in ~/.config/rolo/config.",
+            examples: ["set confirm 100", "set format table", "set pager \"less -S\"", "set color auto"]),
         CommandHelp(
             name: "help", synopsis: "help [COMMAND]", summary: "This list, or one command's syntax and examples.", examples: ["help find"]),
         CommandHelp(name: "quit", synopsis: "quit | exit", summary: "Leave the shell (Ctrl-D does too).", examples: []),

@@ -14,6 +14,10 @@ public struct SessionSettings: Sendable {
     public var confirmThreshold = 50
     /// The default output format (tables on a terminal, plain when piped).
     public var format: OutputFormat? = nil
+    /// Long output in the interactive shell goes through a pager (see `PagerSetting`).
+    public var pager: PagerSetting = .on
+    /// Colours in error messages (see `ColorSetting`).
+    public var color: ColorSetting = .auto
 
     public init() {}
 }
@@ -299,12 +303,22 @@ public final class Engine {
         let format = try outputFormat(statement, output: output)
         switch statement.kind {
         case .find(let query):
+            if query.format?.value == .bars {
+                throw Diagnostic(
+                    .usage, "as bars draws the groups of a count or sum; find lists records", at: query.format?.range,
+                    help: "try count \(query.entity.value) by FIELD as bars, or find … as table, csv or json")
+            }
             if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
             return try store.dbQueue.inDatabase { db in
                 try FindCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
             }
         case .aggregate(let query):
             if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
+            if (query.format?.value ?? format) == .bars {
+                return try store.dbQueue.inDatabase { db in
+                    try AggregateCommand(engine: self, db: db).drawBars(query, output: output)
+                }
+            }
             return try store.dbQueue.inDatabase { db in
                 try AggregateCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
             }
@@ -343,7 +357,7 @@ public final class Engine {
             output.line("dry-run is \(settings.dryRun ? "on: changes are previewed and rolled back" : "off")")
             return CommandResult()
         case .setting(let name, let value):
-            try applySetting(name: name, value: value, output: output)
+            output.line(try applySetting(name: name, value: value))
             return CommandResult()
         case .create(let entity, let assignments):
             return try performChange(statement, output: output) { db, recorder in
@@ -641,40 +655,18 @@ public final class Engine {
             guard let format = OutputFormat(rawValue: value.value) else {
                 throw Diagnostic(
                     .unknownOption, "unknown format '\(value.value)'", at: value.range,
-                    help: "formats are table, csv and json")
+                    help: "formats are table, csv and json (and bars for count … by)")
+            }
+            if format == .bars {
+                guard case .aggregate = statement.kind else {
+                    throw Diagnostic(
+                        .usage, "bars draws the groups of a count or sum, not this command", at: value.range,
+                        help: "formats here are table, csv and json")
+                }
             }
             return format
         }
         return settings.format ?? .table
-    }
-
-    private func applySetting(name: Located<String>, value: Located<String>, output: OutputSink) throws {
-        switch name.value {
-        case "confirm":
-            guard let n = Int(value.value), n >= 0 else {
-                throw Diagnostic(.invalidValue, "confirm takes a number of records", at: value.range)
-            }
-            settings.confirmThreshold = n
-            output.line("changes of more than \(n) records will ask first")
-        case "format":
-            guard let format = OutputFormat(rawValue: value.value.lowercased()) else {
-                throw Diagnostic(.invalidValue, "unknown format '\(value.value)'", at: value.range, help: "formats are table, csv and json")
-            }
-            settings.format = format
-            output.line("output format is \(format.rawValue)")
-        case "busy_timeout":
-            guard let seconds = Double(value.value), seconds >= 0, seconds <= 86_400 else {
-                throw Diagnostic(.invalidValue, "busy_timeout takes seconds, from 0 to 86400", at: value.range)
-            }
-            store.busy.timeout = seconds
-            output.line("changes wait up to \(value.value) s for another writer")
-        default:
-            let names = ["confirm", "format", "busy_timeout"]
-            throw Diagnostic(
-                .unknownOption, "unknown setting '\(name.value)'", at: name.range,
-                help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" }
-                    ?? "settings are confirm, format and busy_timeout")
-        }
     }
 
     // MARK: - Shared helpers for commands
@@ -716,7 +708,7 @@ public final class Engine {
     /// Machine-readable output (csv, json) leaves the CRM: it is an export, with its own right,
     /// whichever command produces it.
     func requireExport(_ entity: EntityDefinition, format: OutputFormat, at range: SourceRange?) throws {
-        guard format != .table else { return }
+        guard format == .csv || format == .json else { return }
         _ = try require("export", entity, at: range)
     }
 

@@ -8,6 +8,9 @@ public protocol OutputSink: AnyObject {
     /// Whether output is shown to a person on a terminal (tables, colours) or piped.
     var isTerminal: Bool { get }
     var colors: Bool { get }
+    /// The terminal's width in columns, or nil when output is not shown on a terminal (tables then
+    /// keep every column whole, up to 60 columns each).
+    var width: Int? { get }
 }
 
 extension OutputSink {
@@ -16,6 +19,27 @@ extension OutputSink {
     public func write(bytes: UnsafeRawBufferPointer) {
         write(String(decoding: bytes, as: UTF8.self))
     }
+
+    public var width: Int? { nil }
+}
+
+/// The size of the terminal on `descriptor`, or nil when it is not a terminal.
+public func terminalSize(_ descriptor: Int32) -> (rows: Int, columns: Int)? {
+    guard isatty(descriptor) == 1 else { return nil }
+    var size = winsize()
+    if ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+        return (Int(size.ws_row), Int(size.ws_col))
+    }
+    // A terminal that does not say its size: $LINES and $COLUMNS, or 24 × 80.
+    let environment = ProcessInfo.processInfo.environment
+    let rows = environment["LINES"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 24
+    let columns = environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 80
+    return (rows, columns)
+}
+
+/// Whether `NO_COLOR` asks for no colours: set and not empty (no-color.org).
+public var noColorRequested: Bool {
+    !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
 }
 
 /// Collects output in memory.
@@ -23,9 +47,11 @@ public final class StringOutput: OutputSink {
     public private(set) var text = ""
     public let isTerminal: Bool
     public let colors = false
+    public var width: Int?
 
-    public init(isTerminal: Bool = false) {
+    public init(isTerminal: Bool = false, width: Int? = nil) {
         self.isTerminal = isTerminal
+        self.width = width
     }
 
     public func write(_ text: String) { self.text += text }
@@ -43,10 +69,12 @@ public final class FileOutput: OutputSink {
     public init(descriptor: Int32 = STDOUT_FILENO, colors: Bool? = nil) {
         self.descriptor = descriptor
         self.isTerminal = isatty(descriptor) == 1
-        let noColor = ProcessInfo.processInfo.environment["NO_COLOR"] != nil
-        self.colors = colors ?? (isTerminal && !noColor)
+        self.colors = colors ?? (isTerminal && !noColorRequested)
         buffer.reserveCapacity(1 << 16)
     }
+
+    /// Asked each time (the terminal may have been resized since the last command).
+    public var width: Int? { isTerminal ? terminalSize(descriptor)?.columns : nil }
 
     public func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)

@@ -27,6 +27,7 @@ public enum ResultWriters {
         case .table: return TableWriter(output: output)
         case .csv: return CSVWriter(output: output)
         case .json: return JSONWriter(output: output)
+        case .bars: return BarsWriter(output: output)
         }
     }
 }
@@ -35,21 +36,34 @@ public enum ResultWriters {
 ///
 /// Column widths come from the first 1,000 rows; later rows stream with those widths and
 /// longer values are cut with `…`, so even a million rows print without holding them all.
+/// Widths are display widths (`DisplayWidth`: CJK and emoji take two columns, combining marks
+/// none). On a terminal the table fits its width: the widest text columns are cut first, numbers
+/// last; piped, each column keeps up to 60 columns. `show` and `as csv` give whole values.
 public struct TableWriter: ResultWriter {
     let output: OutputSink
     var columns: [ResultColumn] = []
     var pending: [[String]] = []
     var widths: [Int] = []
+    var numeric: [Bool] = []
     var flushed = false
     var count = 0
+    /// The terminal's width, or nil when piped.
+    let terminalWidth: Int?
     static let sampleSize = 1000
     static let maxWidth = 60
+    /// Columns narrower than this are not cut to fit the terminal (a wider table wraps instead).
+    static let minimumWidth = 3
 
-    public init(output: OutputSink) { self.output = output }
+    public init(output: OutputSink) {
+        self.output = output
+        self.terminalWidth = output.width
+    }
 
     public mutating func begin(_ columns: [ResultColumn]) {
         self.columns = columns
-        widths = columns.map { $0.header.count }
+        widths = columns.map { DisplayWidth.of($0.header) }
+        numeric = columns.map { $0.type == .money || $0.type == .integer }
+        if terminalWidth == nil { widths = widths.map { min(Self.maxWidth, $0) } }
     }
 
     public mutating func row(_ values: [DatabaseValue]) {
@@ -59,7 +73,8 @@ public struct TableWriter: ResultWriter {
             output.write(render(cells))
             return
         }
-        for (i, cell) in cells.enumerated() { widths[i] = min(Self.maxWidth, max(widths[i], cell.count)) }
+        let cap = terminalWidth == nil ? Self.maxWidth : Int.max
+        for (i, cell) in cells.enumerated() { widths[i] = min(cap, max(widths[i], DisplayWidth.of(cell))) }
         pending.append(cells)
         if pending.count >= Self.sampleSize { flush() }
     }
@@ -67,7 +82,8 @@ public struct TableWriter: ResultWriter {
     mutating func flush() {
         guard !flushed else { return }
         flushed = true
-        let header = columns.enumerated().map { pad($1.header, widths[$0], right: false) }.joined(separator: " │ ")
+        if let terminalWidth { widths = Self.fit(widths, numeric: numeric, into: terminalWidth) }
+        let header = columns.enumerated().map { DisplayWidth.pad($1.header, to: widths[$0]) }.joined(separator: " │ ")
         output.write(" " + header.trimmingTrailing() + "\n")
         output.write(widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: "┼") + "\n")
         for cells in pending { output.write(render(cells)) }
@@ -83,22 +99,81 @@ public struct TableWriter: ResultWriter {
     private func render(_ cells: [String]) -> String {
         var parts: [String] = []
         for (i, cell) in cells.enumerated() {
-            let numeric = columns[i].type == .money || columns[i].type == .integer
-            parts.append(pad(cell, widths[i], right: numeric))
+            parts.append(DisplayWidth.pad(cell, to: widths[i], right: numeric[i]))
         }
         return " " + parts.joined(separator: " │ ").trimmingTrailing() + "\n"
     }
 
-    private func pad(_ text: String, _ width: Int, right: Bool) -> String {
-        var text = text
-        if text.count > width { text = String(text.prefix(max(0, width - 1))) + "…" }
-        let fill = String(repeating: " ", count: width - text.count)
-        return right ? fill + text : text + fill
+    /// Column widths that fit a table into `total` columns (one space before the first column,
+    /// ` │ ` between columns; the rule under the header is one column longer than a row).
+    ///
+    /// Text columns give way first, numbers only when text alone cannot make room: the widest
+    /// columns are cut to a common width (the largest that fits), narrower ones keep theirs, and
+    /// columns are cut no narrower than `minimumWidth` (then the table is wider than `total`).
+    public static func fit(_ widths: [Int], numeric: [Bool], into total: Int) -> [Int] {
+        let available = total - (3 * widths.count - 1)
+        guard !widths.isEmpty, widths.reduce(0, +) > available else { return widths }
+        let text = widths.indices.filter { !numeric[$0] }
+        let numbers = widths.indices.filter { numeric[$0] }.reduce(0) { $0 + widths[$1] }
+        let textMinimum = text.reduce(0) { $0 + min(widths[$1], minimumWidth) }
+        var result = widths
+        if available - numbers >= textMinimum {
+            share(&result, among: text, budget: available - numbers)
+        } else {
+            for index in text { result[index] = min(widths[index], minimumWidth) }
+            share(&result, among: widths.indices.filter { numeric[$0] }, budget: available - textMinimum)
+        }
+        return result
     }
 
+    /// Cuts the widest of `indices` to a common width so that they add up to `budget`.
+    static func share(_ widths: inout [Int], among indices: [Int], budget: Int) {
+        let sorted = indices.map { widths[$0] }.sorted()
+        var remaining = budget
+        var cap = sorted.last ?? 0
+        var leftover = 0
+        for (k, width) in sorted.enumerated() {
+            let left = sorted.count - k
+            if width * left > remaining {
+                cap = max(remaining / left, 0)
+                leftover = max(remaining - cap * left, 0)
+                break
+            }
+            remaining -= width
+        }
+        if cap < minimumWidth {
+            cap = minimumWidth
+            leftover = 0
+        }
+        for index in indices where widths[index] > cap {
+            widths[index] = cap + (leftover > 0 ? 1 : 0)
+            if leftover > 0 { leftover -= 1 }
+        }
+    }
+
+    /// Line breaks and tabs become spaces and other control characters `�`, so a value cannot
+    /// break a row or move the terminal's cursor.
     static func clean(_ s: String) -> String {
-        guard s.contains(where: { $0 == "\n" || $0 == "\t" || $0 == "\r" }) else { return s }
-        return s.map { $0 == "\n" || $0 == "\t" || $0 == "\r" ? " " : String($0) }.joined()
+        var previous: UInt8 = 0
+        var found = false
+        for byte in s.utf8 {
+            // C0 controls and DEL; C1 controls are C2 80 … C2 9F in UTF-8.
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte <= 0x9F) {
+                found = true
+                break
+            }
+            previous = byte
+        }
+        guard found else { return s }
+        var result = String.UnicodeScalarView()
+        for scalar in s.unicodeScalars {
+            switch scalar.value {
+            case 0x0A, 0x09, 0x0D: result.append(" ")
+            case 0..<0x20, 0x7F...0x9F: result.append("\u{FFFD}")
+            default: result.append(scalar)
+            }
+        }
+        return String(result)
     }
 }
 

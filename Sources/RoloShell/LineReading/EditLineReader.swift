@@ -28,6 +28,8 @@ public final class EditLineReader: LineReader {
     private var promptBuffer: UnsafeMutablePointer<CChar>
     private let completion: CompletionProvider?
     private var interrupted = false
+    /// Lines of this session not yet in the history file.
+    private var unsaved: [String] = []
 
     /// Lines kept in memory and in the history file.
     public static let historySize: Int32 = 1000
@@ -79,10 +81,7 @@ public final class EditLineReader: LineReader {
         for key in ["\\e[1;5C", "\\e[1;3C", "\\e[5C"] { rolo_el_bind(editLine, key, "em-next-word") }
         // Personal bindings from ~/.editrc (or $EDITRC) come last, as in other libedit programs.
         el_source(editLine, nil)
-        if let historyFile {
-            Self.secureHistoryFile(historyFile)
-            _ = rolo_history_load(history, &event, historyFile)
-        }
+        if let historyFile { HistoryFile.load(historyFile, into: history) }
     }
 
     deinit {
@@ -116,25 +115,20 @@ public final class EditLineReader: LineReader {
         return .line(line)
     }
 
-    /// Adds a line to history and saves the history file. Blank lines are skipped, trailing
-    /// blanks dropped (Tab leaves one), and a line equal to the previous one is not repeated.
+    /// Adds a line to history and merges it into the history file (see `HistoryFile`: other
+    /// shells' lines saved meanwhile are kept). Blank lines are skipped, trailing blanks dropped
+    /// (Tab leaves one), and a line equal to the previous one is not repeated.
     public func addHistory(_ line: String) {
         var line = line
         while let last = line.last, last.isWhitespace { line.removeLast() }
         guard !line.allSatisfy(\.isWhitespace) else { return }
         _ = rolo_history_enter(history, &event, line)
         if let historyFile {
-            Self.secureHistoryFile(historyFile)
-            _ = rolo_history_save(history, &event, historyFile)
-        }
-    }
-
-    /// Creates the history file readable by its owner only, and tightens an existing one.
-    static func secureHistoryFile(_ path: String) {
-        let fd = open(path, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
-        if fd >= 0 {
-            fchmod(fd, 0o600)
-            close(fd)
+            unsaved.append(line)
+            // Kept for the next try when the file cannot be written now.
+            if HistoryFile.append(unsaved, to: historyFile, limit: Self.historySize) || unsaved.count >= Int(Self.historySize) {
+                unsaved = []
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RoloEngine
 
 /// What Tab does to a line, worked out from the text before the cursor and the provider's
 /// candidates — without a terminal, so it can be tested on its own.
@@ -60,7 +61,7 @@ enum TabCompletion: Equatable {
     /// each row.
     static func columns(_ words: [String], width: Int) -> String {
         guard !words.isEmpty else { return "" }
-        let cell = (words.map(\.count).max() ?? 0) + 2
+        let cell = (words.map(DisplayWidth.of).max() ?? 0) + 2
         let columnCount = max(1, min(words.count, max(width - 1, 1) / cell))
         let rowCount = (words.count + columnCount - 1) / columnCount
         var text = ""
@@ -69,7 +70,7 @@ enum TabCompletion: Equatable {
             for column in 0..<columnCount {
                 let index = column * rowCount + row
                 guard index < words.count else { break }
-                line += words[index].padding(toLength: cell, withPad: " ", startingAt: 0)
+                line += DisplayWidth.pad(words[index], to: cell)
             }
             while line.last == " " { line.removeLast() }
             text += line + "\n"

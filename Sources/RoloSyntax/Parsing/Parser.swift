@@ -483,7 +483,7 @@ public struct Parser {
 
     private mutating func parseFormat() throws(Diagnostic) -> Located<OutputFormat> {
         guard let word = current.word, let format = OutputFormat(rawValue: word) else {
-            throw failure(expected: "an output format (table, csv or json)")
+            throw failure(expected: "an output format (table, csv, json or bars)")
         }
         return Located(format, advance().range)
     }

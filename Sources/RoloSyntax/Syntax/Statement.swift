@@ -47,9 +47,10 @@ public struct RecordReference: Sendable, Equatable {
     }
 }
 
-/// Output format requested with `as csv` or `--format csv`.
+/// Output format requested with `as csv` or `--format csv`. `bars` (a bar chart of a grouped
+/// count or sum) is for people, not an export, and only for `count|sum|… by`.
 public enum OutputFormat: String, Sendable, CaseIterable {
-    case table, csv, json
+    case table, csv, json, bars
 }
 
 public struct OrderItem: Sendable, Equatable {
