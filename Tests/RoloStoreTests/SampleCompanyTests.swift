@@ -389,10 +389,19 @@ struct SampleCompanyTests {
                 """
             ),
             ("a campaign created after it started", "SELECT count(*) FROM campaigns WHERE substr(created_at, 1, 10) > start_date"),
-            ("an answer without a time", "SELECT count(*) FROM campaign_members WHERE status IN ('rsvp', 'attended', 'responded') AND responded_at IS NULL"),
-            ("a time without an answer", "SELECT count(*) FROM campaign_members WHERE status IN ('invited', 'bounced') AND responded_at IS NOT NULL"),
+            (
+                "an answer without a time",
+                "SELECT count(*) FROM campaign_members WHERE status IN ('rsvp', 'attended', 'responded') AND responded_at IS NULL"
+            ),
+            (
+                "a time without an answer",
+                "SELECT count(*) FROM campaign_members WHERE status IN ('invited', 'bounced') AND responded_at IS NOT NULL"
+            ),
             ("an invitation before the campaign was created", "SELECT count(*) \(members) WHERE m.created_at < c.created_at"),
-            ("an invitation or answer after now", "SELECT count(*) FROM campaign_members WHERE created_at > '\(nowText)' OR responded_at > '\(nowText)'"),
+            (
+                "an invitation or answer after now",
+                "SELECT count(*) FROM campaign_members WHERE created_at > '\(nowText)' OR responded_at > '\(nowText)'"
+            ),
             ("an answer before the invitation", "SELECT count(*) FROM campaign_members WHERE responded_at < created_at"),
             ("an invitation after the event", "SELECT count(*) \(members) WHERE \(events) AND substr(m.created_at, 1, 10) > c.start_date"),
             ("an answer after the event", "SELECT count(*) \(members) WHERE \(events) AND substr(m.responded_at, 1, 10) > c.start_date"),
@@ -400,11 +409,20 @@ struct SampleCompanyTests {
                 "a send outside the campaign's run",
                 "SELECT count(*) \(members) WHERE NOT \(events) AND substr(m.created_at, 1, 10) NOT BETWEEN c.start_date AND c.end_date"
             ),
-            ("an answer after the campaign ended", "SELECT count(*) \(members) WHERE NOT \(events) AND substr(m.responded_at, 1, 10) > c.end_date"),
+            (
+                "an answer after the campaign ended",
+                "SELECT count(*) \(members) WHERE NOT \(events) AND substr(m.responded_at, 1, 10) > c.end_date"
+            ),
             ("an RSVP or attendance at no event", "SELECT count(*) \(members) WHERE m.status IN ('rsvp', 'attended') AND NOT \(events)"),
             ("attendance at an event not over yet", "SELECT count(*) \(members) WHERE m.status = 'attended' AND c.end_date >= '\(today)'"),
-            ("a lead invited before it existed", "SELECT count(*) FROM campaign_members m JOIN leads l ON l.id = m.lead_id WHERE l.created_at > m.created_at"),
-            ("a contact invited before it existed", "SELECT count(*) FROM campaign_members m JOIN contacts k ON k.id = m.contact_id WHERE k.created_at > m.created_at"),
+            (
+                "a lead invited before it existed",
+                "SELECT count(*) FROM campaign_members m JOIN leads l ON l.id = m.lead_id WHERE l.created_at > m.created_at"
+            ),
+            (
+                "a contact invited before it existed",
+                "SELECT count(*) FROM campaign_members m JOIN contacts k ON k.id = m.contact_id WHERE k.created_at > m.created_at"
+            ),
             (
                 "a lead's campaign without its membership",
                 "SELECT count(*) FROM leads l WHERE campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM campaign_members m WHERE m.lead_id = l.id AND m.campaign_id = l.campaign_id)"

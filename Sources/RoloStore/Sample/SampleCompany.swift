@@ -202,7 +202,6 @@ private struct Generator {
             /// Social, paid search and content: people respond to an ad or a download, and come in as leads.
             case inbound
         }
-        var id: Int64
         var kind: Kind
         /// When marketing set it up; the first day at 09:00; the last day at 18:00.
         var created: Timestamp, start: Timestamp, end: Timestamp
@@ -606,11 +605,10 @@ private struct Generator {
                     campaign.name, campaign.channel, status, first.description, last.description,
                     Int64(rng.below(50) + 5) * 100_000, owner, created.description, updated.description,
                 ])
-            let id = db.lastInsertedRowID
-            ids.append(id)
+            ids.append(db.lastInsertedRowID)
             campaignPlans.append(
                 CampaignPlan(
-                    id: id, kind: kind, created: created, start: Timestamp(date: first, hour: 9),
+                    kind: kind, created: created, start: Timestamp(date: first, hour: 9),
                     end: Timestamp(date: last, hour: 18), over: last < today, leadSource: leadSource))
         }
         campaignMembers = Array(repeating: 0, count: campaignPlans.count)
@@ -628,7 +626,9 @@ private struct Generator {
         "rsvp", "invited", "responded", "bounced", "invited", "rsvp", "invited", "rsvp", "invited", "responded",
         "rsvp", "invited", "invited", "rsvp", "bounced", "invited", "rsvp", "invited", "responded", "rsvp",
     ]
-    static let sendAnswers = ["invited", "responded", "bounced", "invited", "invited", "responded", "invited", "invited", "responded", "invited"]
+    static let sendAnswers = [
+        "invited", "responded", "bounced", "invited", "invited", "responded", "invited", "invited", "responded", "invited",
+    ]
 
     /// A member of campaign `index`: when they were invited (sent to, or responded to an ad), their
     /// status, when they answered and when the row last changed. Invitations go out after the
