@@ -10,7 +10,11 @@ import RoloSyntax
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create an empty CRM database with its first admin (or recover one that has no active admin).")
+        abstract: "Create an empty CRM database with its first admin (or recover one that has no active admin).",
+        discussion: """
+            Examples:
+              rolo init crm.db --admin ana --name "Ana Ruiz"   a new CRM; ana is its admin
+            """)
 
     @Argument(help: "The database file.")
     var file: String

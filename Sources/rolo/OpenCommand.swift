@@ -7,10 +7,12 @@ import RoloSyntax
 
 /// Options shared by every way of opening a database.
 struct SessionOptions: ParsableArguments {
-    @Option(name: .long, help: "The acting user's handle (default: $ROLO_USER).")
+    @Option(
+        name: .long,
+        help: "The acting user's handle (default: $ROLO_USER, else admin in a demo, else the user named after your login).")
     var user: String?
 
-    @Option(name: .short, help: "Run one command (or several separated by ';') and exit.")
+    @Option(name: .short, help: ArgumentHelp("Run one command (or several separated by ';') and exit.", valueName: "command"))
     var command: String?
 
     @Flag(name: .long, help: "Preview every change and roll it back.")
@@ -58,7 +60,14 @@ struct OpenCommand: ParsableCommand {
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Create (or reopen) a sandbox database filled with a realistic sample company.")
+        abstract: "Create (or reopen) a sandbox database filled with a realistic sample company.",
+        discussion: """
+            Examples:
+              rolo demo                            rolo-demo.db, made if missing, as admin
+              rolo demo big.db --contacts 20000    a bigger company (other tables scale)
+              rolo demo --fresh --create-only      make rolo-demo.db anew, then exit
+              rolo demo -c "count deals by stage"  one command on the sandbox
+            """)
 
     @Argument(help: "The sandbox file.")
     var file: String = "rolo-demo.db"
@@ -91,12 +100,7 @@ struct DemoCommand: ParsableCommand {
         if !fileManager.fileExists(atPath: file) {
             do {
                 let started = Date()
-                let store = try CRMStore.open(path: file, mode: .createIfMissing)
-                var options = SampleCompany.Options()
-                options.contacts = contacts
-                options.seed = seed
-                _ = try SampleCompany.generate(into: store, options: options)
-                try store.checkpoint()
+                try generate()
                 let seconds = Date().timeIntervalSince(started)
                 FileHandle.standardError.write(
                     "created \(file): a sample company with \(contacts) contacts (seed \(seed)) in \(String(format: "%.1f", seconds)) s\n"
@@ -110,5 +114,15 @@ struct DemoCommand: ParsableCommand {
         if createOnly { return }
         let status = Launcher.run(path: file, mode: .existing, session: session, script: [], defaultUser: "admin")
         throw ExitCode(status.rawValue)
+    }
+
+    /// Fills a new file with the sample company.
+    func generate() throws {
+        let store = try CRMStore.open(path: file, mode: .createIfMissing)
+        var options = SampleCompany.Options()
+        options.contacts = contacts
+        options.seed = seed
+        _ = try SampleCompany.generate(into: store, options: options)
+        try store.checkpoint()
     }
 }
