@@ -28,7 +28,10 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let existed = FileManager.default.fileExists(atPath: file)
         do {
+            // Held while this runs, so `rolo demo --fresh` leaves the file alone.
+            let lock = existed ? DatabaseLock.shared(file) : nil
             let store = try CRMStore.open(path: file, mode: .createIfMissing)
+            if lock == nil { _ = DatabaseLock.shared(file) }
             try Engine.bootstrapAdmin(store: store, handle: admin, name: name, clock: Launcher.clockFromEnvironment())
             try store.checkpoint()
             print(existed ? "\(admin) is now an admin of \(file)" : "created \(file) with \(admin) as its admin")

@@ -19,6 +19,11 @@ enum Launcher {
             errors.line("rolo: " + message)
             return status
         }
+        // Held until this process ends: `rolo demo --fresh` refuses to delete a file in use.
+        _ = DatabaseLock.shared(path) {
+            errors.line("rolo: waiting for another rolo process to finish making \(path)…")
+            errors.flush()
+        }
         let store: CRMStore
         do {
             store = try CRMStore.open(path: path, mode: mode, readOnly: session.readOnly)

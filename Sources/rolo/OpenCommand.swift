@@ -67,6 +67,8 @@ struct DemoCommand: ParsableCommand {
               rolo demo big.db --contacts 20000    a bigger company (other tables scale)
               rolo demo --fresh --create-only      make rolo-demo.db anew, then exit
               rolo demo -c "count deals by stage"  one command on the sandbox
+
+            --fresh refuses while another rolo process has the file open.
             """)
 
     @Argument(help: "The sandbox file.")
@@ -95,7 +97,17 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let fileManager = FileManager.default
         if fresh {
+            // Never under another process: a shell on the file would go on writing to a deleted one.
+            let lock = DatabaseLock.exclusive(file)
+            if case .busy = lock {
+                FileHandle.standardError.write(
+                    Data(
+                        "rolo: \(file) is open in another rolo process: close it first (--fresh deletes the file and makes a new one)\n"
+                            .utf8))
+                throw ExitCode(ExitStatus.failure.rawValue)
+            }
             for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
+            if case .locked(let held) = lock { held.releaseAndClose() }
         }
         if !fileManager.fileExists(atPath: file) {
             do {
@@ -116,9 +128,12 @@ struct DemoCommand: ParsableCommand {
         throw ExitCode(status.rawValue)
     }
 
-    /// Fills a new file with the sample company.
+    /// Fills a new file with the sample company. While it does, the file is locked exclusively: a rolo
+    /// opening it waits for the whole company, a second `--fresh` refuses. The shell opened after it
+    /// turns the lock into its shared one.
     func generate() throws {
         let store = try CRMStore.open(path: file, mode: .createIfMissing)
+        _ = DatabaseLock.exclusive(file)
         var options = SampleCompany.Options()
         options.contacts = contacts
         options.seed = seed

@@ -352,4 +352,66 @@ struct BinaryTests {
             #expect(!run.errors.contains("rolo:"), "\(example): \(run.errors)")
         }
     }
+
+    // MARK: - A file another rolo has open
+
+    #if os(Linux)
+        static let isLinux = true
+    #else
+        static let isLinux = false
+    #endif
+
+    /// Waits until some process holds a lock on `path` that an exclusive `flock` conflicts with.
+    static func waitUntilLocked(_ path: String, seconds: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else { return false }
+            let free = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+            close(descriptor)  // this process has no SQLite connection to the file: closing is harmless
+            if !free { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// `rolo demo FILE --fresh` refuses while a shell has FILE open, and leaves it untouched; once the
+    /// shell is gone it regenerates the file. (Linux only: elsewhere rolo takes no lock.)
+    @Test(.enabled(if: Self.isLinux)) func freshRefusesWhileAnotherRoloHasTheFileOpen() throws {
+        let db = try SampleDatabase.freshCopy()
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let inode = try FileManager.default.attributesOfItem(atPath: db)[.systemFileNumber] as? Int
+
+        let shell = Process()
+        shell.executableURL = Self.binary
+        shell.arguments = ["--db", db, "--user", "admin"]
+        shell.environment = Self.environment()
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        shell.standardInput = input
+        shell.standardOutput = output
+        shell.standardError = errors
+        try shell.run()
+        defer { if shell.isRunning { shell.terminate() } }
+        #expect(Self.waitUntilLocked(db), "the shell never locked its file")
+
+        let refused = try rolo(["demo", db, "--fresh", "--create-only", "--contacts", "100"])
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("rolo: \(db) is open in another rolo process"), "\(refused.errors)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        #expect(try FileManager.default.attributesOfItem(atPath: db)[.systemFileNumber] as? Int == inode)
+
+        // The shell still has its company, and leaves.
+        input.fileHandleForWriting.write(Data("count contacts\n".utf8))
+        try input.fileHandleForWriting.close()
+        let shown = output.fileHandleForReading.readDataToEndOfFile()
+        _ = errors.fileHandleForReading.readDataToEndOfFile()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        #expect(String(decoding: shown, as: UTF8.self) == "3000\n")
+
+        let fresh = try rolo(["demo", db, "--fresh", "--create-only", "--contacts", "100"])
+        #expect(fresh.status == 0, "\(fresh.errors)")
+        let count = try rolo(["--db", db, "--user", "admin", "-c", "count contacts"])
+        #expect(count.output == "100\n")
+    }
 }
