@@ -10,7 +10,11 @@ import RoloSyntax
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create an empty CRM database with its first admin (or recover one that has no active admin).")
+        abstract: "Create an empty CRM database with its first admin (or recover one that has no active admin).",
+        discussion: """
+            Examples:
+              rolo init crm.db --admin ana --name "Ana Ruiz"   a new CRM; ana is its admin
+            """)
 
     @Argument(help: "The database file.")
     var file: String
@@ -24,7 +28,10 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let existed = FileManager.default.fileExists(atPath: file)
         do {
+            // Held while this runs, so `rolo demo --fresh` leaves the file alone.
+            let lock = existed ? DatabaseLock.shared(file) : nil
             let store = try CRMStore.open(path: file, mode: .createIfMissing)
+            if lock == nil { _ = DatabaseLock.shared(file) }
             try Engine.bootstrapAdmin(store: store, handle: admin, name: name, clock: Launcher.clockFromEnvironment())
             try store.checkpoint()
             print(existed ? "\(admin) is now an admin of \(file)" : "created \(file) with \(admin) as its admin")

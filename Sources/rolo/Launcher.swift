@@ -19,6 +19,11 @@ enum Launcher {
             errors.line("rolo: " + message)
             return status
         }
+        // Held until this process ends: `rolo demo --fresh` refuses to delete a file in use.
+        _ = DatabaseLock.shared(path) {
+            errors.line("rolo: waiting for another rolo process to finish making \(path)…")
+            errors.flush()
+        }
         let store: CRMStore
         do {
             store = try CRMStore.open(path: path, mode: mode, readOnly: session.readOnly)
@@ -41,14 +46,25 @@ enum Launcher {
         if let admins = try? Engine.activeAdmins(in: store), admins.isEmpty {
             errors.line("rolo: warning: \(path) has no active admin; recover with `rolo init \(path) --admin HANDLE`")
         }
-        guard let handle = session.user ?? environment["ROLO_USER"] ?? defaultUser else {
-            return fail("no user given: pass --user HANDLE (or set ROLO_USER); `users` lists them", .usage)
+        // Who acts: --user, $ROLO_USER, the command's default (admin in a demo), else the Rolo user
+        // named after the OS login, as psql does.
+        let given = session.user ?? environment["ROLO_USER"] ?? defaultUser
+        let login = loginName(environment: environment)
+        func noUser() -> ExitStatus {
+            var message = "no user given: pass --user HANDLE or set ROLO_USER"
+            if let login {
+                message += "; no Rolo user is named after your login '\(login)' (an admin can add one: create user \(login) name=\"…\")"
+            }
+            return fail(message, .usage)
         }
+        guard let handle = given ?? login else { return noUser() }
         let engine: Engine
         do {
             engine = try Engine(store: store, clock: clockFromEnvironment(), user: handle)
         } catch let diagnostic as Diagnostic {
-            var message = diagnostic.message.replacingOccurrences(of: "unknown user", with: "unknown --user")
+            if given == nil && diagnostic.code == .unknownUser { return noUser() }
+            let source = session.user != nil ? "--user" : environment["ROLO_USER"] != nil ? "ROLO_USER" : "user"
+            var message = diagnostic.message.replacingOccurrences(of: "unknown user", with: "unknown " + source)
             if let help = diagnostic.help { message += " (\(help))" }
             return fail(message, ExitStatus.of(diagnostic) == .refused ? .refused : .usage)
         } catch {
@@ -122,6 +138,16 @@ enum Launcher {
         let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let status = shell.runSource(source, file: "<stdin>", exitCodeForDryRun: session.exitCode)
         return shell.finishNonInteractive(file: "<stdin>") ?? status
+    }
+
+    /// The operating system's name for the user this process runs as, as psql finds it: the user
+    /// database's entry for the effective user id, not $USER (which `su` and `sudo -E` leave stale);
+    /// $LOGNAME, then $USER, only where there is no entry (a container run under a bare uid).
+    static func loginName(environment: [String: String]) -> String? {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name, name.pointee != 0 {
+            return String(cString: name)
+        }
+        return [environment["LOGNAME"], environment["USER"]].compactMap { $0 }.first { !$0.isEmpty }
     }
 
     /// `ROLO_NOW=2026-11-22T10:00:00Z` fixes the clock (transcripts and demos).

@@ -7,10 +7,12 @@ import RoloSyntax
 
 /// Options shared by every way of opening a database.
 struct SessionOptions: ParsableArguments {
-    @Option(name: .long, help: "The acting user's handle (default: $ROLO_USER).")
+    @Option(
+        name: .long,
+        help: "The acting user's handle (default: $ROLO_USER, else admin in a demo, else the user named after your login).")
     var user: String?
 
-    @Option(name: .short, help: "Run one command (or several separated by ';') and exit.")
+    @Option(name: .short, help: ArgumentHelp("Run one command (or several separated by ';') and exit.", valueName: "command"))
     var command: String?
 
     @Flag(name: .long, help: "Preview every change and roll it back.")
@@ -58,7 +60,16 @@ struct OpenCommand: ParsableCommand {
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Create (or reopen) a sandbox database filled with a realistic sample company.")
+        abstract: "Create (or reopen) a sandbox database filled with a realistic sample company.",
+        discussion: """
+            Examples:
+              rolo demo                            rolo-demo.db, made if missing, as admin
+              rolo demo big.db --contacts 20000    a bigger company (other tables scale)
+              rolo demo --fresh --create-only      make rolo-demo.db anew, then exit
+              rolo demo -c "count deals by stage"  one command on the sandbox
+
+            --fresh refuses while another rolo process has the file open.
+            """)
 
     @Argument(help: "The sandbox file.")
     var file: String = "rolo-demo.db"
@@ -86,17 +97,22 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let fileManager = FileManager.default
         if fresh {
+            // Never under another process: a shell on the file would go on writing to a deleted one.
+            let lock = DatabaseLock.exclusive(file)
+            if case .busy = lock {
+                FileHandle.standardError.write(
+                    Data(
+                        "rolo: \(file) is open in another rolo process: close it first (--fresh deletes the file and makes a new one)\n"
+                            .utf8))
+                throw ExitCode(ExitStatus.failure.rawValue)
+            }
             for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
+            if case .locked(let held) = lock { held.releaseAndClose() }
         }
         if !fileManager.fileExists(atPath: file) {
             do {
                 let started = Date()
-                let store = try CRMStore.open(path: file, mode: .createIfMissing)
-                var options = SampleCompany.Options()
-                options.contacts = contacts
-                options.seed = seed
-                _ = try SampleCompany.generate(into: store, options: options)
-                try store.checkpoint()
+                try generate()
                 let seconds = Date().timeIntervalSince(started)
                 FileHandle.standardError.write(
                     "created \(file): a sample company with \(contacts) contacts (seed \(seed)) in \(String(format: "%.1f", seconds)) s\n"
@@ -110,5 +126,18 @@ struct DemoCommand: ParsableCommand {
         if createOnly { return }
         let status = Launcher.run(path: file, mode: .existing, session: session, script: [], defaultUser: "admin")
         throw ExitCode(status.rawValue)
+    }
+
+    /// Fills a new file with the sample company. While it does, the file is locked exclusively: a rolo
+    /// opening it waits for the whole company, a second `--fresh` refuses. The shell opened after it
+    /// turns the lock into its shared one.
+    func generate() throws {
+        let store = try CRMStore.open(path: file, mode: .createIfMissing)
+        _ = DatabaseLock.exclusive(file)
+        var options = SampleCompany.Options()
+        options.contacts = contacts
+        options.seed = seed
+        _ = try SampleCompany.generate(into: store, options: options)
+        try store.checkpoint()
     }
 }

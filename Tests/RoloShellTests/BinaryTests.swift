@@ -22,15 +22,17 @@ struct BinaryTests {
         let errors: String
     }
 
-    func rolo(_ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
+    /// Runs `rolo` with `arguments`, `input` on a pipe, `environment` added (and `unset` taken out of
+    /// this process's), in `folder` if given.
+    func rolo(
+        _ arguments: [String], input: String? = nil, environment: [String: String] = [:], unset: [String] = [],
+        folder: String? = nil
+    ) throws -> Run {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["ROLO_NOW"] = "2026-11-22T10:00:00Z"
-        env["NO_COLOR"] = "1"
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
+        process.environment = Self.environment(environment, unset: unset)
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -44,6 +46,15 @@ struct BinaryTests {
         return Run(
             status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
             errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    static func environment(_ extra: [String: String] = [:], unset: [String] = []) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["ROLO_NOW"] = "2026-11-22T10:00:00Z"
+        env["NO_COLOR"] = "1"
+        for (key, value) in extra { env[key] = value }
+        for key in unset { env[key] = nil }
+        return env
     }
 
     @Test func binaryExists() {
@@ -227,5 +238,198 @@ struct BinaryTests {
         try "format = csv\n".write(to: config.appendingPathComponent("rolo/config"), atomically: true, encoding: .utf8)
         let count = try rolo(["--db", db, "--user", "admin", "-c", "count deals by stage"], environment: environment)
         #expect(count.output.hasPrefix(" stage"))
+    }
+
+    // MARK: - Who acts when --user is not given
+
+    /// The operating system's name for this process's user, as rolo looks it up (and as psql does).
+    static var loginName: String {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return "" }
+        return String(cString: name)
+    }
+
+    /// Gives `database` a Rolo user named after the login (an analyst), unless it has one.
+    func addLoginUser(to database: String) throws {
+        let login = Self.loginName
+        let exists = try rolo(["--db", database, "--user", "admin", "-c", "count users where handle = \"\(login)\""])
+        guard exists.output == "0\n" else { return }
+        let created = try rolo([
+            "--db", database, "--user", "admin", "-c",
+            "create user \(login) name=\"Login User\" team=analytics; grant data_analyst to \(login)",
+        ])
+        #expect(created.status == 0, "\(created.errors)")
+    }
+
+    /// Without --user: $ROLO_USER, then the Rolo user named after the OS login; with neither, the
+    /// error says what to do.
+    @Test func theUserDefaultsToROLO_USERThenTheLoginName() throws {
+        let db = try SampleDatabase.freshCopy()
+        let login = Self.loginName
+        try #require(!login.isEmpty)
+        let sampleHandles = ["admin", "sam", "alice", "bob", "olivia", "quinn", "rachel", "steve", "mark", "sofia"]
+        if !sampleHandles.contains(login) {
+            let nobody = try rolo(["--db", db, "-c", "count contacts"], unset: ["ROLO_USER"])
+            #expect(nobody.status == 2)
+            #expect(nobody.output == "")
+            for hint in ["no user given", "--user", "ROLO_USER", "'\(login)'", "create user \(login)"] {
+                #expect(nobody.errors.contains(hint), "\(nobody.errors)")
+            }
+        }
+        let fromEnvironment = try rolo(["--db", db, "-c", "whoami"], environment: ["ROLO_USER": "olivia"])
+        #expect(fromEnvironment.status == 0, "\(fromEnvironment.errors)")
+        #expect(fromEnvironment.output.hasPrefix("olivia (Olivia Grant)"))
+
+        try addLoginUser(to: db)
+        let fromLogin = try rolo(["--db", db, "-c", "whoami"], unset: ["ROLO_USER"])
+        #expect(fromLogin.status == 0, "\(fromLogin.errors)")
+        #expect(fromLogin.output.hasPrefix(login + " ("))
+        // $ROLO_USER still comes first, and --user before it.
+        let both = try rolo(["--db", db, "-c", "whoami"], environment: ["ROLO_USER": "olivia"])
+        #expect(both.output.hasPrefix("olivia ("))
+        let given = try rolo(["--db", db, "--user", "bob", "-c", "whoami"], environment: ["ROLO_USER": "olivia"])
+        #expect(given.output.hasPrefix("bob ("))
+        // An unknown $ROLO_USER is an error, not a reason to fall back to the login.
+        let unknown = try rolo(["--db", db, "-c", "whoami"], environment: ["ROLO_USER": "nobody"])
+        #expect(unknown.status == 2)
+        #expect(unknown.errors.contains("'nobody'"), "\(unknown.errors)")
+    }
+
+    /// The example lines of a help text: the lines of the block after an `Examples:` line (up to a
+    /// blank one), each without the description that follows it after two spaces or more; and the
+    /// lines of that block that are not examples (a description wrapped onto a line of its own).
+    static func examples(in help: String) -> (examples: [String], strays: [String]) {
+        var examples: [String] = [], strays: [String] = [], inExamples = false
+        for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasSuffix("Examples:") {
+                inExamples = true
+            } else if trimmed.isEmpty {
+                inExamples = false
+            } else if inExamples && (trimmed.hasPrefix("rolo ") || trimmed == "rolo") {
+                let command = trimmed.range(of: "  ").map { String(trimmed[..<$0.lowerBound]) } ?? trimmed
+                examples.append(command)
+            } else if inExamples {
+                strays.append(String(line))
+            }
+        }
+        return (examples, strays)
+    }
+
+    /// A command line split into words as a POSIX shell would for plain words and quotes.
+    static func shellWords(_ line: String) -> [String]? {
+        var words: [String] = [], word = "", inWord = false, quote: Character?
+        for character in line {
+            if let open = quote {
+                if character == open { quote = nil } else { word.append(character) }
+            } else if character == "\"" || character == "'" {
+                quote = character
+                inWord = true
+            } else if character == " " {
+                if inWord { words.append(word) }
+                word = ""
+                inWord = false
+            } else if "\\$`<>|;&*?".contains(character) {
+                return nil  // not a plain command line: the test would need a real shell
+            } else {
+                word.append(character)
+                inWord = true
+            }
+        }
+        if quote != nil { return nil }
+        if inWord { words.append(word) }
+        return words
+    }
+
+    /// Every example `rolo --help` and its subcommands' helps show runs as printed, the way a person
+    /// pastes it: in a folder of their own, where `crm.db` is a sample company (except for `rolo init`,
+    /// which makes it) with a Rolo user named after the OS login (on CI, root), `fix.rolo` a script, and
+    /// neither ROLO_USER nor ROLO_DB is set.
+    @Test func everyHelpExampleRunsAsPrinted() throws {
+        var examples: [String] = []
+        for arguments in [["--help"], ["demo", "--help"], ["init", "--help"]] {
+            let help = try rolo(arguments)
+            #expect(help.status == 0)
+            let found = Self.examples(in: help.output)
+            #expect(!found.examples.isEmpty, "rolo \(arguments.joined(separator: " ")) shows no examples")
+            #expect(found.strays.isEmpty, "rolo \(arguments.joined(separator: " ")): lines in its examples that are none")
+            examples += found.examples
+        }
+        #expect(examples.count >= 6)
+        #expect(examples.contains(#"rolo --db crm.db -c "count contacts""#))
+        for example in examples {
+            let words = try #require(Self.shellWords(example), "\(example)")
+            try #require(words.first == "rolo", "\(example)")
+            let folder = try SampleDatabase.temporaryFolder()
+            if words.count > 1, words[1] != "init", words[1] != "demo" {
+                try FileManager.default.copyItem(atPath: try SampleDatabase.freshCopy(), toPath: folder + "/crm.db")
+                try addLoginUser(to: folder + "/crm.db")
+            }
+            try "count contacts\n".write(toFile: folder + "/fix.rolo", atomically: true, encoding: .utf8)
+            let run = try rolo(Array(words.dropFirst()), unset: ["ROLO_USER", "ROLO_DB"], folder: folder)
+            #expect(run.status == 0, "\(example) failed: \(run.errors)")
+            #expect(!run.errors.contains("rolo:"), "\(example): \(run.errors)")
+        }
+    }
+
+    // MARK: - A file another rolo has open
+
+    #if os(Linux)
+        static let isLinux = true
+    #else
+        static let isLinux = false
+    #endif
+
+    /// Waits until some process holds a lock on `path` that an exclusive `flock` conflicts with.
+    static func waitUntilLocked(_ path: String, seconds: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else { return false }
+            let free = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+            close(descriptor)  // this process has no SQLite connection to the file: closing is harmless
+            if !free { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// `rolo demo FILE --fresh` refuses while a shell has FILE open, and leaves it untouched; once the
+    /// shell is gone it regenerates the file. (Linux only: elsewhere rolo takes no lock.)
+    @Test(.enabled(if: Self.isLinux)) func freshRefusesWhileAnotherRoloHasTheFileOpen() throws {
+        let db = try SampleDatabase.freshCopy()
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let inode = try FileManager.default.attributesOfItem(atPath: db)[.systemFileNumber] as? Int
+
+        let shell = Process()
+        shell.executableURL = Self.binary
+        shell.arguments = ["--db", db, "--user", "admin"]
+        shell.environment = Self.environment()
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        shell.standardInput = input
+        shell.standardOutput = output
+        shell.standardError = errors
+        try shell.run()
+        defer { if shell.isRunning { shell.terminate() } }
+        #expect(Self.waitUntilLocked(db), "the shell never locked its file")
+
+        let refused = try rolo(["demo", db, "--fresh", "--create-only", "--contacts", "100"])
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("rolo: \(db) is open in another rolo process"), "\(refused.errors)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        #expect(try FileManager.default.attributesOfItem(atPath: db)[.systemFileNumber] as? Int == inode)
+
+        // The shell still has its company, and leaves.
+        input.fileHandleForWriting.write(Data("count contacts\n".utf8))
+        try input.fileHandleForWriting.close()
+        let shown = output.fileHandleForReading.readDataToEndOfFile()
+        _ = errors.fileHandleForReading.readDataToEndOfFile()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        #expect(String(decoding: shown, as: UTF8.self) == "3000\n")
+
+        let fresh = try rolo(["demo", db, "--fresh", "--create-only", "--contacts", "100"])
+        #expect(fresh.status == 0, "\(fresh.errors)")
+        let count = try rolo(["--db", db, "--user", "admin", "-c", "count contacts"])
+        #expect(count.output == "100\n")
     }
 }

@@ -335,6 +335,159 @@ struct SampleCompanyTests {
             try count("SELECT count(*) FROM tasks k JOIN tickets t ON t.id = k.ticket_id WHERE k.completed_at > t.closed_at") == 0)
     }
 
+    // MARK: - Campaigns
+    //
+    // Checked with SQL over the raw tables only: a campaign's channel against its name, its status
+    // against its dates and the clock, members' answers against their invitation and the event.
+
+    /// The channel a campaign's name says it runs on, by the words in the name; nil if none says.
+    static func channel(named name: String) -> String? {
+        let words: [(String, String)] = [
+            ("webinar", "webinar"), ("masterclass", "webinar"), ("newsletter", "email"), ("promo", "email"),
+            ("summit", "event"), ("roadshow", "event"), ("trade show", "event"), ("breakfast", "event"),
+            ("launch", "event"), ("linkedin", "social"), ("search ads", "paid_search"), ("whitepaper", "content"),
+        ]
+        let lowered = name.lowercased()
+        return words.first { lowered.contains($0.0) }?.1
+    }
+
+    @Test func campaignChannelsFitTheirNames() throws {
+        let rows = try Self.store.dbQueue.read { try Row.fetchAll($0, sql: "SELECT name, channel FROM campaigns ORDER BY id") }
+        #expect(rows.count == 12)
+        for row in rows {
+            let name: String = row["name"], channel: String = row["channel"]
+            #expect(Self.channel(named: name) != nil, "no rule for the campaign name '\(name)'")
+            #expect(channel == Self.channel(named: name), "\(name) runs on \(channel)")
+        }
+        #expect(Set(rows.map { $0["channel"] as String }) == Set(CRMSchema.campaignChannels), "every channel is used")
+    }
+
+    /// The sample company generated on the default clock, and a smaller one on another clock and seed.
+    static let campaignStores: [(String, CRMStore, Timestamp)] = {
+        let later = Timestamp(date: CivilDate(year: 2031, month: 3, day: 9), hour: 15)
+        do {
+            let other = try CRMStore.inMemory()
+            try SampleCompany.generate(into: other, options: SampleCompany.Options(contacts: 600, seed: 7, clock: FixedClock(later)))
+            return [("default", store, FixedClock.reference.now()), ("600 contacts, seed 7, 2031", other, later)]
+        } catch {
+            fatalError("could not generate the sample company: \(error)")
+        }
+    }()
+
+    /// Counts of rows breaking each rule about campaigns and their members (all 0 when plausible).
+    static func campaignViolations(_ store: CRMStore, now: Timestamp) throws -> [String: Int] {
+        let today = now.date.description, nowText = now.description
+        let members = "FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id"
+        let events = "c.channel IN ('event', 'webinar')"
+        let checks: [(String, String)] = [
+            ("a campaign ends before it starts", "SELECT count(*) FROM campaigns WHERE end_date < start_date"),
+            (
+                "a status that does not fit the dates",
+                """
+                SELECT count(*) FROM campaigns WHERE status != CASE WHEN start_date > '\(today)' THEN 'planned'
+                    WHEN end_date < '\(today)' THEN 'completed' ELSE 'active' END
+                """
+            ),
+            ("a campaign created after it started", "SELECT count(*) FROM campaigns WHERE substr(created_at, 1, 10) > start_date"),
+            (
+                "an answer without a time",
+                "SELECT count(*) FROM campaign_members WHERE status IN ('rsvp', 'attended', 'responded') AND responded_at IS NULL"
+            ),
+            (
+                "a time without an answer",
+                "SELECT count(*) FROM campaign_members WHERE status IN ('invited', 'bounced') AND responded_at IS NOT NULL"
+            ),
+            ("an invitation before the campaign was created", "SELECT count(*) \(members) WHERE m.created_at < c.created_at"),
+            (
+                "an invitation or answer after now",
+                "SELECT count(*) FROM campaign_members WHERE created_at > '\(nowText)' OR responded_at > '\(nowText)'"
+            ),
+            ("an answer before the invitation", "SELECT count(*) FROM campaign_members WHERE responded_at < created_at"),
+            ("an invitation after the event", "SELECT count(*) \(members) WHERE \(events) AND substr(m.created_at, 1, 10) > c.start_date"),
+            ("an answer after the event", "SELECT count(*) \(members) WHERE \(events) AND substr(m.responded_at, 1, 10) > c.start_date"),
+            (
+                "a send outside the campaign's run",
+                "SELECT count(*) \(members) WHERE NOT \(events) AND substr(m.created_at, 1, 10) NOT BETWEEN c.start_date AND c.end_date"
+            ),
+            (
+                "an answer after the campaign ended",
+                "SELECT count(*) \(members) WHERE NOT \(events) AND substr(m.responded_at, 1, 10) > c.end_date"
+            ),
+            ("an RSVP or attendance at no event", "SELECT count(*) \(members) WHERE m.status IN ('rsvp', 'attended') AND NOT \(events)"),
+            ("attendance at an event not over yet", "SELECT count(*) \(members) WHERE m.status = 'attended' AND c.end_date >= '\(today)'"),
+            (
+                "a lead invited before it existed",
+                "SELECT count(*) FROM campaign_members m JOIN leads l ON l.id = m.lead_id WHERE l.created_at > m.created_at"
+            ),
+            (
+                "a contact invited before it existed",
+                "SELECT count(*) FROM campaign_members m JOIN contacts k ON k.id = m.contact_id WHERE k.created_at > m.created_at"
+            ),
+            (
+                "a lead's campaign without its membership",
+                "SELECT count(*) FROM leads l WHERE campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM campaign_members m WHERE m.lead_id = l.id AND m.campaign_id = l.campaign_id)"
+            ),
+            (
+                "a lead whose source is not its campaign's channel",
+                """
+                SELECT count(*) FROM leads l JOIN campaigns c ON c.id = l.campaign_id WHERE l.source NOT IN (CASE c.channel
+                    WHEN 'webinar' THEN 'webinar' WHEN 'event' THEN 'event' WHEN 'email' THEN 'web' WHEN 'content' THEN 'web'
+                    ELSE 'advertising' END, CASE WHEN c.name LIKE '%trade show%' THEN 'trade_show' END)
+                """
+            ),
+        ]
+        return try store.dbQueue.read { db in
+            var found: [String: Int] = [:]
+            for (rule, sql) in checks { found[rule] = try Int.fetchOne(db, sql: sql) ?? -1 }
+            return found
+        }
+    }
+
+    @Test func campaignMembersAnswerBetweenTheirInvitationAndTheEvent() throws {
+        for (label, store, now) in Self.campaignStores {
+            let violations = try Self.campaignViolations(store, now: now)
+            for (rule, rows) in violations.sorted(by: { $0.key < $1.key }) {
+                #expect(rows == 0, "\(label): \(rows) rows with \(rule)")
+            }
+            // Answers are there to check: most campaigns have some, past events have attendance.
+            let answered = try Self.text(store, "SELECT count(DISTINCT campaign_id) FROM campaign_members WHERE responded_at IS NOT NULL")
+            #expect(Int(answered ?? "") ?? 0 >= 10, "\(label)")
+            let today = now.date.description
+            #expect(
+                try Self.text(
+                    store,
+                    """
+                    SELECT count(*) FROM campaigns c WHERE c.channel IN ('event', 'webinar') AND c.end_date < '\(today)'
+                        AND NOT EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = c.id AND m.status = 'attended')
+                    """) == "0", "\(label): a past event without attendance")
+        }
+    }
+
+    @Test func upcomingEventsHaveRSVPsButNoAttendanceYet() throws {
+        for (label, store, now) in Self.campaignStores {
+            let today = now.date.description
+            let rows = try store.dbQueue.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT c.name, c.status,
+                               (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.id AND m.status = 'invited') AS invited,
+                               (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.id AND m.status = 'rsvp') AS rsvp,
+                               (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.id AND m.status = 'attended') AS attended
+                        FROM campaigns c WHERE c.channel IN ('event', 'webinar') AND c.start_date > ?
+                        """, arguments: [today])
+            }
+            #expect(rows.count >= 2, "\(label): upcoming events")
+            for row in rows {
+                let name: String = row["name"]
+                #expect(row["status"] as String == "planned", "\(label): \(name)")
+                #expect(row["invited"] as Int > 0, "\(label): \(name)")
+                #expect(row["rsvp"] as Int > 0, "\(label): \(name)")
+                #expect(row["attended"] as Int == 0, "\(label): \(name)")
+            }
+        }
+    }
+
     @Test func plantedDirtMatchesTheData() throws {
         let dirt = try #require(try Self.store.dbQueue.read { try SampleCompany.plantedDirt(in: $0) })
         #expect(dirt.duplicateContacts == 150)

@@ -156,6 +156,16 @@ private struct Generator {
     var accountDomains: [String] = []
     var contactAccounts: [Int64] = []
     var contactOwners: [Int64] = []
+    /// Each contact's creation (seconds since the epoch), by contact id − 1: a contact is invited to a
+    /// campaign only once it exists.
+    var contactCreated: [Int] = []
+    /// The campaigns as written, by campaign id − 1, and how many members each has so far.
+    var campaignPlans: [CampaignPlan] = []
+    var campaignMembers: [Int] = []
+    /// What campaign members do and when, drawn from a stream of its own: the company's stream draws
+    /// just what it drew before campaigns had dates (see `skip`), so every table after them stays the
+    /// same for a seed.
+    var memberRng: SplitMix64
     /// Each account's contacts (indexes into `contactAccounts`), by account id − 1.
     var accountContacts: [[Int32]] = []
     /// Each user's team (an index into `SampleCompany.teams`) and role, by user id − 1; each team's
@@ -182,6 +192,25 @@ private struct Generator {
         /// When a won or lost deal closed; nil while it is open.
         var closed: Timestamp?
     }
+    /// A campaign: how it reaches people, and when.
+    struct CampaignPlan {
+        enum Kind {
+            /// Events and webinars: invitations before the day, RSVPs, attendance once it is over.
+            case event
+            /// Email: sends during the run, responses (opens, clicks, replies) before it ends.
+            case send
+            /// Social, paid search and content: people respond to an ad or a download, and come in as leads.
+            case inbound
+        }
+        var kind: Kind
+        /// When marketing set it up; the first day at 09:00; the last day at 18:00.
+        var created: Timestamp, start: Timestamp, end: Timestamp
+        /// Its last day is before today: an event's attendance is known.
+        var over: Bool
+        /// The `source` of the leads it brings in.
+        var leadSource: String
+    }
+
     struct LeadLink {
         var owner: Int64
         var created: Timestamp
@@ -196,6 +225,7 @@ private struct Generator {
         self.db = db
         self.options = options
         self.rng = SplitMix64(seed: options.seed)
+        self.memberRng = SplitMix64(seed: options.seed ^ 0x6361_6D70_6169_676E)
         self.now = options.clock.now()
     }
 
@@ -214,7 +244,14 @@ private struct Generator {
 
     /// A timestamp in `from..<to` (`from` itself when the span is empty).
     mutating func between(_ from: Timestamp, _ to: Timestamp) -> Timestamp {
-        from.adding(seconds: rng.below(max(1, to.secondsSinceEpoch - from.secondsSinceEpoch)))
+        rng.instant(from, to)
+    }
+
+    /// Draws from the company's stream and drops the numbers, where the generator once drew a value it
+    /// now decides otherwise (campaign members' dates and answers): the tables generated after that
+    /// (deals, tickets, activities, tasks) stay row for row what they were for a seed.
+    mutating func skip(_ draws: Int = 1) {
+        for _ in 0..<draws { _ = rng.next() }
     }
 
     /// When a task on a record open from `start` to `end` was created: within the last year if the
@@ -397,6 +434,7 @@ private struct Generator {
         clean.reserveCapacity(originals / 2)
         var usedEmails = Set<String>()
         accountContacts = Array(repeating: [], count: accountNames.count)
+        contactCreated.reserveCapacity(n)
         for i in 0..<originals {
             // Acme gets a visible crowd of contacts; the rest spread with a long tail.
             var accountIndex: Int
@@ -479,6 +517,7 @@ private struct Generator {
             accountContacts[accountIndex].append(Int32(contactAccounts.count))
             contactAccounts.append(Int64(accountIndex + 1))
             contactOwners.append(owner)
+            contactCreated.append(created.secondsSinceEpoch)
             if emailIsClean, company == typedCompany(accountIndex), phoneNumber?.hasPrefix("+1 ") == true,
                 updated.secondsSinceEpoch > now.secondsSinceEpoch - 3 * 365 * 86_400
             {
@@ -525,33 +564,103 @@ private struct Generator {
             accountContacts[accountIndex].append(Int32(contactAccounts.count))
             contactAccounts.append(Int64(accountIndex + 1))
             contactOwners.append(owner)
+            contactCreated.append(created.secondsSinceEpoch)
         }
     }
 
     // MARK: - Marketing
 
+    /// The campaigns of `SampleWords.campaigns`: each on the channel its name says, dated from today,
+    /// its status following the dates (planned, active, completed).
     mutating func campaigns() throws -> [Int64] {
         var ids: [Int64] = []
-        for (i, name) in SampleWords.campaignNames.enumerated() {
-            let channel = CRMSchema.campaignChannels[i % CRMSchema.campaignChannels.count]
-            let start = now.date.adding(days: -30 * (SampleWords.campaignNames.count - i) * 3 + 45)
-            let status = start > now.date ? "planned" : start.adding(days: 60) > now.date ? "active" : "completed"
+        let today = now.date
+        for (i, campaign) in SampleWords.campaigns.enumerated() {
+            let kind: CampaignPlan.Kind
+            let leadSource: String
+            let setUp: Int
+            switch campaign.channel {
+            case "event", "webinar":
+                kind = .event
+                leadSource = campaign.channel == "webinar" ? "webinar" : campaign.name.contains("Trade Show") ? "trade_show" : "event"
+                setUp = 75
+            case "email": (kind, leadSource, setUp) = (.send, "web", 21)
+            case "content": (kind, leadSource, setUp) = (.inbound, "web", 14)
+            default: (kind, leadSource, setUp) = (.inbound, "advertising", 14)
+            }
+            let first = today.adding(days: campaign.starts)
+            let last = first.adding(days: campaign.days - 1)
+            let status = first > today ? "planned" : last < today ? "completed" : "active"
+            let created = min(Timestamp(date: first.adding(days: -setUp), hour: 9), now)
+            // Last changed when it went live, or when it was closed the day after it ended.
+            let updated =
+                status == "planned" ? created : min(now, Timestamp(date: status == "active" ? first : last.adding(days: 1), hour: 9))
             let owner = marketers[i % marketers.count]
-            let created = Timestamp(date: start.adding(days: -30))
             try db.execute(
                 sql: """
                     INSERT INTO campaigns (name, channel, status, start_date, end_date, budget, owner_id, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    name, channel, status, start.description, start.adding(days: 60).description,
-                    Int64(rng.below(50) + 5) * 100_000, owner, created.description, created.description,
+                    campaign.name, campaign.channel, status, first.description, last.description,
+                    Int64(rng.below(50) + 5) * 100_000, owner, created.description, updated.description,
                 ])
             ids.append(db.lastInsertedRowID)
+            campaignPlans.append(
+                CampaignPlan(
+                    kind: kind, created: created, start: Timestamp(date: first, hour: 9),
+                    end: Timestamp(date: last, hour: 18), over: last < today, leadSource: leadSource))
         }
+        campaignMembers = Array(repeating: 0, count: campaignPlans.count)
         return ids
     }
 
+    /// How members answer, in turn, so that even a small company has every answer: at an event that is
+    /// over, 35% attended (after an RSVP), 15% RSVPed and did not come, 10% declined, 10% bounced; at
+    /// one still to come, RSVPs and declines but no attendance; to an email, 30% responded.
+    static let eventOverAnswers = [
+        "attended", "invited", "rsvp", "bounced", "attended", "responded", "invited", "attended", "rsvp", "invited",
+        "attended", "invited", "responded", "attended", "rsvp", "invited", "attended", "invited", "attended", "bounced",
+    ]
+    static let eventToComeAnswers = [
+        "rsvp", "invited", "responded", "bounced", "invited", "rsvp", "invited", "rsvp", "invited", "responded",
+        "rsvp", "invited", "invited", "rsvp", "bounced", "invited", "rsvp", "invited", "responded", "rsvp",
+    ]
+    static let sendAnswers = [
+        "invited", "responded", "bounced", "invited", "invited", "responded", "invited", "invited", "responded", "invited",
+    ]
+
+    /// A member of campaign `index`: when they were invited (sent to, or responded to an ad), their
+    /// status, when they answered and when the row last changed. Invitations go out after the
+    /// campaign was set up — before an event, during an email's run — and answers come after the
+    /// invitation and by the event (by the end of an email's run); nothing after now.
+    mutating func member(of index: Int) -> (invited: Timestamp, status: String, answered: Timestamp?, updated: Timestamp) {
+        let plan = campaignPlans[index]
+        let turn = campaignMembers[index]
+        campaignMembers[index] += 1
+        switch plan.kind {
+        case .event:
+            let invited = memberRng.instant(plan.created, min(plan.start.adding(seconds: -86_400), now))
+            let answers = plan.over ? Self.eventOverAnswers : Self.eventToComeAnswers
+            let status = answers[turn % answers.count]
+            guard status != "invited" && status != "bounced" else { return (invited, status, nil, invited) }
+            let answered = memberRng.instant(invited, min(plan.start, now))
+            // Attendance is recorded after the event.
+            return (invited, status, answered, status == "attended" ? plan.end : answered)
+        case .send:
+            let sent = memberRng.instant(plan.start, min(plan.end, now))
+            let status = Self.sendAnswers[turn % Self.sendAnswers.count]
+            guard status == "responded" else { return (sent, status, nil, sent) }
+            let answered = memberRng.instant(sent, min(plan.end, now))
+            return (sent, status, answered, answered)
+        case .inbound:
+            let answered = memberRng.instant(plan.start, min(plan.end, now))
+            return (answered, "responded", answered, answered)
+        }
+    }
+
+    /// Leads, 85% of them brought in by a campaign: imported for an event or an email between the
+    /// campaign's set-up and their invitation, or created when they answered an ad or a download.
     mutating func leads(campaignIDs: [Int64]) throws {
         let count = n / 3
         let lead = try db.makeStatement(
@@ -560,7 +669,7 @@ private struct Generator {
                                    owner_id, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        let member = try db.makeStatement(
+        let memberStatement = try db.makeStatement(
             sql: """
                 INSERT INTO campaign_members (campaign_id, lead_id, contact_id, status, responded_at, owner_id, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -573,36 +682,63 @@ private struct Generator {
             let email =
                 SampleWords.emailPart(first) + "." + SampleWords.emailPart(last) + String(i) + "@"
                 + SampleWords.emailPart(word) + SampleWords.emailPart(noun) + ".com"
-            let campaign: Int64? = rng.below(100) < 85 ? campaignIDs[i % campaignIDs.count] : nil
-            let source = campaign != nil ? (rng.below(2) == 0 ? "webinar" : "event") : rng.pick(CRMSchema.leadSources)
+            let campaignIndex: Int? = rng.below(100) < 85 ? i % campaignIDs.count : nil
+            let source: String
+            if let campaignIndex {
+                skip()
+                source = campaignPlans[campaignIndex].leadSource
+            } else {
+                source = rng.pick(CRMSchema.leadSources)
+            }
             let status = CRMSchema.leadStatuses[i % 7 == 6 ? 0 : i % 6]
             let owner = status == "new" || status == "junk" ? rng.pick(marketers) : rng.pick(salesReps)
-            let created = past(days: 3 * 365)
+            var created: Timestamp
+            var membership: (invited: Timestamp, status: String, answered: Timestamp?, updated: Timestamp)?
+            if let campaignIndex {
+                skip()
+                let joined = member(of: campaignIndex)
+                let plan = campaignPlans[campaignIndex]
+                created = plan.kind == .inbound ? joined.invited : memberRng.instant(plan.created, joined.invited)
+                membership = joined
+            } else {
+                created = past(days: 3 * 365)
+            }
             try lead.run(
                 first, last, email, rng.below(100) < 30 ? nil : phone(standard: true), company,
-                rng.pick(SampleWords.titles), source, status, rng.below(101), campaign, owner, created.description,
-                after(created).description)
+                rng.pick(SampleWords.titles), source, status, rng.below(101), campaignIndex.map { campaignIDs[$0] }, owner,
+                created.description, after(created).description)
             let leadID = db.lastInsertedRowID
             leadLinks.append(LeadLink(owner: owner, created: created))
             if status != "new" { workedLeads.append(i) }
             if status == "new" || status == "contacted" || status == "qualified" { liveLeads.append(i) }
-            if let campaign {
-                let memberStatus = CRMSchema.memberStatuses[(i / campaignIDs.count) % CRMSchema.memberStatuses.count]
-                let responded: String? = memberStatus == "invited" || memberStatus == "bounced" ? nil : after(created).description
-                try member.run(
-                    campaign, leadID, bulkNull, memberStatus, responded, rng.pick(marketers),
-                    created.description, created.description)
+            if let campaignIndex, let membership {
+                // The generator once drew an answer time here for three rounds in five.
+                if (1...3).contains((i / campaignIDs.count) % 5) { skip() }
+                try memberStatement.run(
+                    campaignIDs[campaignIndex], leadID, bulkNull, membership.status, membership.answered?.description,
+                    rng.pick(marketers), membership.invited.description, membership.updated.description)
             }
         }
-        // Existing customers invited to events too.
+        // Existing customers invited to events and emails too, once they are customers.
+        let invitable = campaignPlans.indices.filter { campaignPlans[$0].kind != .inbound }
+        let oldest = contactCreated.indices.min { contactCreated[$0] < contactCreated[$1] } ?? 0
         for i in 0..<(n / 20) {
-            let contact = Int64(1 + rng.below(contactAccounts.count))
-            let campaign = campaignIDs[i % campaignIDs.count]
-            let created = past(days: 2 * 365)
-            let memberStatus = CRMSchema.memberStatuses[i % CRMSchema.memberStatuses.count]
-            try member.run(
-                campaign, bulkNull, contact, memberStatus, bulkNull, rng.pick(marketers),
-                created.description, created.description)
+            var contact = rng.below(contactAccounts.count)
+            skip()
+            let campaignIndex = invitable[i % invitable.count]
+            let joined = member(of: campaignIndex)
+            var tries = 0
+            while contactCreated[contact] > joined.invited.secondsSinceEpoch {
+                tries += 1
+                if tries == 20 {
+                    contact = oldest
+                    break
+                }
+                contact = memberRng.below(contactAccounts.count)
+            }
+            try memberStatement.run(
+                campaignIDs[campaignIndex], bulkNull, Int64(contact + 1), joined.status, joined.answered?.description,
+                rng.pick(marketers), joined.invited.description, joined.updated.description)
         }
     }
 
@@ -841,5 +977,12 @@ private struct Generator {
         for (key, value) in rows {
             try db.execute(sql: "INSERT OR REPLACE INTO rolo_meta (key, value) VALUES (?, ?)", arguments: ["sample." + key, value])
         }
+    }
+}
+
+extension SplitMix64 {
+    /// A timestamp in `from..<to` (`from` itself when the span is empty).
+    mutating func instant(_ from: Timestamp, _ to: Timestamp) -> Timestamp {
+        from.adding(seconds: below(max(1, to.secondsSinceEpoch - from.secondsSinceEpoch)))
     }
 }

@@ -113,9 +113,14 @@ enum SampleWords {
         "Send proposal", "Follow up on demo", "Schedule QBR", "Update contact details", "Prepare renewal quote",
         "Call back about invoice", "Send contract", "Book onsite visit", "Verify email address", "Review churn risk",
     ]
-    static let campaignNames = [
-        "Spring Webinar Series", "Winter Product Launch", "Customer Summit", "Partner Roadshow", "Q3 Newsletter",
-        "LinkedIn Retargeting", "Search Ads EMEA", "Data Quality Whitepaper", "Trade Show Berlin", "Year-End Promo",
-        "CFO Breakfast", "Onboarding Masterclass",
+    /// The campaigns, oldest first: the channel their name says, the day they start (in days from
+    /// today) and how many days they run. Two events are still to come.
+    static let campaigns: [(name: String, channel: String, starts: Int, days: Int)] = [
+        ("Spring Webinar Series", "webinar", -960, 43), ("Winter Product Launch", "event", -700, 1),
+        ("Customer Summit", "event", -610, 2), ("Partner Roadshow", "event", -520, 19),
+        ("Q3 Newsletter", "email", -480, 92), ("LinkedIn Retargeting", "social", -400, 60),
+        ("Search Ads EMEA", "paid_search", -330, 90), ("Data Quality Whitepaper", "content", -250, 120),
+        ("Trade Show Berlin", "event", -150, 3), ("Year-End Promo", "email", -20, 55),
+        ("CFO Breakfast", "event", 18, 1), ("Onboarding Masterclass", "webinar", 40, 1),
     ]
 }
