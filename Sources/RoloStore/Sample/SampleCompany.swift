@@ -793,7 +793,14 @@ private struct Generator {
             let priority = CRMSchema.ticketPriorities[rng.below(10) < 6 ? 1 : rng.below(4)]
             // Open tickets are recent (some only hours old); closed ones spread over years.
             let opened = status == "resolved" || status == "closed" ? past(days: 3 * 365) : past(days: rng.below(4) == 0 ? 1 : 60)
-            let closed: Timestamp? = status == "resolved" || status == "closed" ? after(opened) : nil
+            // Time to close by priority, as a support team works: urgent within a day, high within
+            // three, normal within ten, low within a month (one draw, as before, so the rest of the
+            // company is the same).
+            let hours = ["urgent": 24, "high": 72, "normal": 240, "low": 720][priority] ?? 240
+            let closed: Timestamp? =
+                status == "resolved" || status == "closed"
+                ? opened.adding(seconds: min(1800 + rng.below(hours * 3600), max(60, now.secondsSinceEpoch - opened.secondsSinceEpoch)))
+                : nil
             let assignee = rng.pick(supportReps)
             try statement.run(
                 subject, "Reported by the customer: " + subject.lowercased() + ".", status, priority, category,
