@@ -128,6 +128,8 @@ struct ConditionGenerator {
         case .date, .timestamp: return datePredicate(path, root, &rng)
         case .boolean:
             return path.text + rng.pick([" = ", " != "]) + rng.pick(["yes", "no", "true", "false", "on", "\"yes\"", "\"no\""])
+        case .duration:  // never stored: no field has it
+            return path.text + " is not empty"
         }
     }
 
@@ -430,6 +432,8 @@ struct ConditionGenerator {
         case .reference(let target):
             if target == "users" { return name + " = " + rng.pick(handles.filter { $0 != "admin" }.prefix(8) + ["me"]) }
             return name + " = " + String(rng.int(1, max(1, counts[target] ?? 1)))
+        case .duration:  // never stored: no field has it
+            return name + " = " + name
         }
     }
 }

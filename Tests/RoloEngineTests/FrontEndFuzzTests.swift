@@ -95,7 +95,8 @@ struct FrontEndFuzzTests {
             "count accounts where employees" + String(repeating: " + 1 - 1", count: n / 2) + " > 100",
             "count deals where amount" + String(repeating: " + $1", count: n - 1) + " > $20,000",
             "count contacts where id in (" + (0..<n).map(String.init).joined(separator: ", ") + ")",
-            "count contacts where " + String(repeating: "(", count: 100) + "id = 1" + String(repeating: ")", count: 100),
+            "count contacts where " + String(repeating: "(", count: Parser.maxNesting) + "id = 1"
+                + String(repeating: ")", count: Parser.maxNesting),
         ]
         nonisolated(unsafe) var problems: [String] = []
         onMainSizedStack {
@@ -104,8 +105,9 @@ struct FrontEndFuzzTests {
                 if case .accepted = pipeline.check(input) { continue }
                 problems.append("not accepted: \(input.prefix(80))…")
             }
-            let tooDeep = "count contacts where " + String(repeating: "(", count: 101) + "id = 1" + String(repeating: ")", count: 101)
-            if case .rejected("E112") = pipeline.check(tooDeep) {} else { problems.append("101 brackets were not refused with E112") }
+            let past = Parser.maxNesting + 1
+            let tooDeep = "count contacts where " + String(repeating: "(", count: past) + "id = 1" + String(repeating: ")", count: past)
+            if case .rejected("E112") = pipeline.check(tooDeep) {} else { problems.append("\(past) brackets were not refused with E112") }
         }
         for problem in problems { Issue.record(Comment(rawValue: problem)) }
     }
@@ -350,6 +352,8 @@ struct FrontEndPipeline {
                 deepest = max(deepest, level + depth(a), level + depth(b), level + depth(c))
             case .isEmpty(let a, _):
                 deepest = max(deepest, level + depth(a))
+            case .exists(let related, _):
+                deepest = max(deepest, level + (related.since.map(depth) ?? 0))
             }
         }
         return deepest

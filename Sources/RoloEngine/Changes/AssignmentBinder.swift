@@ -73,8 +73,10 @@ struct AssignmentBinder {
             (sql, type) = try binder.valueSQL(bound, at: assignment.value.range, for: field.type)
         }
         try check(type, against: field, label: label, at: assignment.value.range)
-        if field.type == .money, case .computed = bound {
-            sql = "CAST(round(" + sql + ") AS INTEGER)"
+        // A computed number goes in whole, or is refused past the limits (rolo_int), never stored
+        // as a REAL or clamped.
+        if field.type == .money || field.type == .integer, case .computed = bound {
+            sql = "rolo_int(" + sql + ")"
         }
         if case .reference(let target) = field.type, case .constant(let value, _) = bound, !value.isNull {
             // A record the acting user may not read cannot be linked to (nor told apart from a missing one).

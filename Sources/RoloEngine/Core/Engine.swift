@@ -69,6 +69,7 @@ public final class Engine {
     /// What ending the last transaction said beyond "committed" (a dry-run's total).
     public private(set) var transactionNote: String? = nil
 
+    private var commandsSinceRelease = 0
     /// The statement is a dry-run alone in its own transaction, which `execute` rolls back whole.
     var dryRunOwnsTransaction = false
     /// Set when a lookup met a record outside the actor's read scope: the user is told "there is
@@ -164,6 +165,14 @@ public final class Engine {
             return try executeAs(statement, output: output)
         }
         lookupRefused = false
+        // Prepared statements are cached for repeated commands; a long session of distinct ones
+        // would grow the cache (and slow every lookup in it) without bound, so it is emptied now
+        // and then (every 500 commands: a repeated command is prepared again once in 500).
+        commandsSinceRelease += 1
+        if commandsSinceRelease >= 500 {
+            commandsSinceRelease = 0
+            store.dbQueue.inDatabase { $0.releaseMemory() }
+        }
         let implicit = Self.isWrite(statement.kind) && !inTransaction
         dryRunOwnsTransaction = implicit && isDryRun(statement)
         defer { dryRunOwnsTransaction = false }
@@ -255,10 +264,61 @@ public final class Engine {
             )
         case .SQLITE_READONLY:
             return Diagnostic(.databaseUnavailable, "the database cannot be written; nothing was changed", at: statement.range)
+        case .SQLITE_CONSTRAINT:
+            return constraintDiagnostic(error.message ?? "", statement)
         default:
+            let message = error.message ?? ""
+            if message.contains("parser stack overflow") || message.contains("Expression tree is too large") {
+                return Diagnostic(
+                    .nestingTooDeep, "this command nests too deeply for the database", at: statement.range,
+                    help: "nest fewer brackets, `not`s and functions")
+            }
+            if message.contains("amount of money out of range") {
+                return Diagnostic(
+                    .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed", at: statement.range,
+                    help: "amounts go up to $92,233,720,368,547,758.07")
+            }
+            if message.contains("integer overflow") {
+                return Diagnostic(
+                    .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed", at: statement.range,
+                    help: "whole numbers go up to 9,223,372,036,854,775,807")
+            }
             return Diagnostic(
                 .constraintViolated, "the database refused this: \(error.message ?? error.description)", at: statement.range)
         }
+    }
+
+    /// A constraint the database enforces, in the user's terms: the field that would be duplicated
+    /// or the rule that would break (never SQLite's own text).
+    static func constraintDiagnostic(_ message: String, _ statement: ParsedStatement) -> Diagnostic {
+        if let range = message.range(of: "UNIQUE constraint failed: ") {
+            let columns = message[range.upperBound...].split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces).split(separator: ".").last.map(String.init) ?? ""
+            }
+            let table = message[range.upperBound...].split(separator: ".").first.map(String.init) ?? "records"
+            let singular = CRMSchema.entity(named: table)?.singular ?? "record"
+            return Diagnostic(
+                .constraintViolated, "another \(singular) already has that \(columns.joined(separator: " and ")); nothing was changed",
+                at: statement.range, help: "\(columns.joined(separator: ", ")) must be unique among \(table); choose another value")
+        }
+        if message.contains("CHECK constraint failed") {
+            let rule = message.components(separatedBy: "CHECK constraint failed: ").last ?? ""
+            let help =
+                rule.contains("lead_id IS NOT NULL OR contact_id IS NOT NULL")
+                ? "a campaign member is a lead or a contact: one of them must stay set"
+                : "the value is not one this field allows"
+            return Diagnostic(.constraintViolated, "that would break a rule of the data; nothing was changed", at: statement.range, help: help)
+        }
+        if message.contains("FOREIGN KEY constraint failed") {
+            return Diagnostic(
+                .constraintViolated, "other records still refer to this one; nothing was changed", at: statement.range,
+                help: "reassign or delete those records first")
+        }
+        if message.contains("NOT NULL constraint failed") {
+            let field = message.split(separator: ".").last.map(String.init) ?? "a field"
+            return Diagnostic(.requiredField, "\(field) cannot be empty; nothing was changed", at: statement.range)
+        }
+        return Diagnostic(.constraintViolated, "that would break a rule of the data; nothing was changed", at: statement.range)
     }
 
     /// Stops the running command at its next step (Ctrl-C during a long command).

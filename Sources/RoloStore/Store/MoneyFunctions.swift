@@ -17,9 +17,25 @@ enum MoneyFunctions {
         try apply(values) { cents, divisor in divisor.isZero ? nil : cents / divisor }
     }
 
+    /// `rolo_int(x)`: a computed value written into an integer or money field — whole, or rounded
+    /// half-even; an error (never a REAL, never a value clamped to the limit) past ±2⁶³.
+    static let integer = DatabaseFunction("rolo_int", argumentCount: 1, pure: true) { values in
+        switch values.first?.storage {
+        case .int64(let i): return i
+        case .double(let d):
+            guard d.isFinite, d.magnitude < 9.223_372_036_854_775_807e18 else {
+                throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "rolo: integer overflow")
+            }
+            return Int64(d.rounded(.toNearestOrEven))
+        case .string(let s): return Int64(s)
+        default: return nil
+        }
+    }
+
     static func install(in db: Database) {
         db.add(function: multiply)
         db.add(function: divide)
+        db.add(function: integer)
     }
 
     private static func apply(_ values: [DatabaseValue], _ operation: (Decimal, Decimal) -> Decimal?) throws -> Int64? {

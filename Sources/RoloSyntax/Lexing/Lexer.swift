@@ -240,17 +240,23 @@ public struct Lexer {
             }
             cents = (Int(fraction) ?? 0) * (fraction.count == 1 ? 10 : 1)
         }
-        if groupOK, digits.count > 17 || (Int(digits).map { $0 >= Int.max / 100 - 1 } ?? true) {
+        let fitsInCents = Int(digits).flatMap { whole -> Int? in
+            let (scaled, overflow) = whole.multipliedReportingOverflow(by: 100)
+            guard !overflow else { return nil }
+            let (total, overflow2) = scaled.addingReportingOverflow(cents)
+            return overflow2 ? nil : total
+        }
+        if groupOK, fitsInCents == nil {
             throw Diagnostic(
                 .valueOutOfRange, "the amount \(text(from: start)) is too large", at: SourceRange(start, location),
                 help: "amounts go up to $92,233,720,368,547,758.07")
         }
-        guard groupOK, let whole = Int(digits), whole < Int.max / 100 - 1 else {
+        guard groupOK, let total = fitsInCents else {
             throw Diagnostic(
                 .invalidNumber, "invalid amount '\(text(from: start))'", at: SourceRange(start, location),
                 help: "write amounts like $5,000 or $5000.50")
         }
-        return Token(.money(whole * 100 + cents), SourceRange(start, location))
+        return Token(.money(total), SourceRange(start, location))
     }
 
     private mutating func lexSymbol(start: SourceLocation) throws(Diagnostic) -> Token {

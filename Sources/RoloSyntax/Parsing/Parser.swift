@@ -57,7 +57,9 @@ public struct Parser {
     private var nesting = 0
     /// Deeper input is refused with a clear error rather than risking the stack (and SQLite's
     /// own expression-depth limit); long flat chains (`a and b and …`) do not nest and are fine.
-    public static let maxNesting = 100
+    public static let maxNesting = 20
+    /// Factors in one `*` / `/` chain (each nests a level in SQL); sums and and/or chains are unlimited.
+    public static let maxFactors = 20
 
     private mutating func enterNesting() throws(Diagnostic) {
         depth += 1
@@ -796,7 +798,6 @@ public struct Parser {
                 guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "',' or ')'") }
                 depth -= 1
                 nesting -= 1
-                nesting -= 1
                 guard !items.isEmpty else {
                     throw Diagnostic(
                         .unexpectedToken, "an 'in' list needs at least one value",
@@ -865,7 +866,16 @@ public struct Parser {
         operand: (inout Parser) throws(Diagnostic) -> Expression
     ) throws(Diagnostic) -> Expression {
         var left = try operand(&self)
+        var operands = 1
         while case .symbol(let symbol) = current.kind, let op = operators(symbol) {
+            if op == .multiply || op == .divide {
+                operands += 1
+                guard operands <= Parser.maxFactors else {
+                    throw Diagnostic(
+                        .nestingTooDeep, "more than \(Parser.maxFactors) factors in one product", at: current.range,
+                        help: "multiply fewer terms at once")
+                }
+            }
             _ = advance()
             skipNewlines()
             let right = try operand(&self)
@@ -981,7 +991,6 @@ public struct Parser {
                 skipNewlines()
                 guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "',' or ')'") }
                 depth -= 1
-                nesting -= 1
                 nesting -= 1
                 return Expression(
                     .call(name: Located(word, token.range), arguments: arguments),
