@@ -233,7 +233,7 @@ struct ExpressionBinder {
             let column = SQLDialect.quote(entity.naturalKey[0])
             let lookup = SQLFragment(
                 "SELECT r.id FROM \(SQLDialect.quote(entity.name)) AS r WHERE r.\(column) = ? COLLATE NOCASE", [text.databaseValue])
-            return .ids(lookup + (scope.readFilter(entity, alias: "r").map { " AND " + $0 } ?? SQLFragment("")))
+            return .ids(lookup + scope.readFilter(entity, alias: "r").andClause)
         default:
             return .constant(text.databaseValue, .text)
         }

@@ -64,6 +64,22 @@ struct Visibility {
     let rule: (EntityDefinition) -> (records: Records, hiddenFields: Set<String>)
 }
 
+extension Visibility.Records {
+    /// The condition over `alias` that keeps a query to these records; nil for every record.
+    func filter(alias: String) -> SQLFragment? {
+        switch self {
+        case .all: return nil
+        case .none: return SQLFragment("0")
+        case .filtered(let filter): return filter(alias)
+        }
+    }
+}
+
+extension Optional where Wrapped == SQLFragment {
+    /// ` AND condition`, or nothing: appends an optional filter to a WHERE clause.
+    var andClause: SQLFragment { map { " AND " + $0 } ?? SQLFragment("") }
+}
+
 /// The tables of one query: the root entity as `t0` and a LEFT JOIN per relation path used.
 ///
 /// Paths like `contact.account.name` resolve field by field; each relation is joined once, and
@@ -121,11 +137,7 @@ final class QueryScope {
 
     /// The acting user's read-scope filter for `entity` over `alias`; nil when every record is readable.
     func readFilter(_ entity: EntityDefinition, alias: String) -> SQLFragment? {
-        switch rule(entity).records {
-        case .all: return nil
-        case .none: return SQLFragment("0")
-        case .filtered(let filter): return filter(alias)
-        }
+        rule(entity).records.filter(alias: alias)
     }
 
     /// SQL true where the record at `alias` exists (the root always does).

@@ -83,7 +83,7 @@ struct AssignmentBinder {
             let targetEntity = CRMSchema.entity(named: target)
             let exists =
                 SQLFragment("SELECT 1 FROM \(SQLDialect.quote(target)) AS t0 WHERE t0.id = ?", [value])
-                + (targetEntity.flatMap { engine.readFilter($0) }.map { " AND " + $0 } ?? SQLFragment(""))
+                + targetEntity.flatMap { engine.readFilter($0) }.andClause
             if try Bool.fetchOne(db, sql: exists.sql, arguments: exists.statementArguments) != true {
                 let scoped = targetEntity.map { engine.readFilter($0) != nil } ?? false
                 if scoped,

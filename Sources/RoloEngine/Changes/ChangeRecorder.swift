@@ -69,7 +69,7 @@ final class ChangeRecorder {
         -> Int
     {
         let table = SQLDialect.quote(entity.name)
-        let base = filter.map { " AND " + $0 } ?? SQLFragment("")
+        let base = filter.andClause
         let changeSetID = try self.changeSetID
         for (field, value) in assignments {
             let column = "t0." + SQLDialect.quote(field.name)
@@ -286,7 +286,7 @@ final class ChangeRecorder {
         }
         let lookup =
             SQLFragment("SELECT \(entity.title(alias: "t0")) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ?", [value])
-            + (readFilter?(entity).map { " AND " + $0 } ?? SQLFragment(""))
+            + (readFilter?(entity) ?? nil).andClause
         guard let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) else {
             let exists =
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [value]) == true

@@ -44,7 +44,7 @@ struct ShowCommand {
                 let lookup =
                     SQLFragment(
                         "SELECT \(targetEntity.title(alias: "t0")) FROM \(SQLDialect.quote(target)) t0 WHERE t0.id = ?", [value])
-                    + (engine.readFilter(targetEntity).map { " AND " + $0 } ?? SQLFragment(""))
+                    + engine.readFilter(targetEntity).andClause
                 if let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) {
                     text = ((row[0] as String?) ?? "?") + " (\(targetEntity.singular) \(text))"
                 } else {
@@ -79,7 +79,7 @@ struct ShowCommand {
             if case .none = engine.readVisibility(entity).records { continue }
             let count =
                 SQLFragment("SELECT count(*) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.owner_id = ?", [id.databaseValue])
-                + (engine.readFilter(entity).map { " AND " + $0 } ?? SQLFragment(""))
+                + engine.readFilter(entity).andClause
             let n = try Int.fetchOne(db, sql: count.sql, arguments: count.statementArguments) ?? 0
             if n > 0 { owned.append("\(n) \(entity.name)") }
         }

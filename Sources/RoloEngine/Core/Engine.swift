@@ -154,12 +154,7 @@ public final class Engine {
     /// is appended when the lock is free, with the next change, or spooled (see `AuditSpool`).
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         if store.isReadOnly, Self.isWrite(statement.kind) {
-            let error = Diagnostic(
-                .databaseUnavailable,
-                "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so changes are refused",
-                at: statement.range,
-                help: "give this user write access to the file (and its folder), or work on a copy")
-            throw error
+            throw readOnlyRefusal("changes are refused", at: statement.range)
         }
         if case .asUser = statement.kind {
             return try executeAs(statement, output: output)
@@ -288,6 +283,13 @@ public final class Engine {
         }
     }
 
+    /// A write on a file opened read-only (E601), naming the file and what to do.
+    private func readOnlyRefusal(_ what: String, at range: SourceRange?) -> Diagnostic {
+        Diagnostic(
+            .databaseUnavailable, "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so \(what)",
+            at: range, help: "give this user write access to the file (and its folder), or work on a copy")
+    }
+
     /// A constraint the database enforces, in the user's terms: the field that would be duplicated
     /// or the rule that would break (never SQLite's own text).
     static func constraintDiagnostic(_ message: String, _ statement: ParsedStatement) -> Diagnostic {
@@ -307,7 +309,8 @@ public final class Engine {
                 rule.contains("lead_id IS NOT NULL OR contact_id IS NOT NULL")
                 ? "a campaign member is a lead or a contact: one of them must stay set"
                 : "the value is not one this field allows"
-            return Diagnostic(.constraintViolated, "that would break a rule of the data; nothing was changed", at: statement.range, help: help)
+            return Diagnostic(
+                .constraintViolated, "that would break a rule of the data; nothing was changed", at: statement.range, help: help)
         }
         if message.contains("FOREIGN KEY constraint failed") {
             return Diagnostic(
@@ -594,10 +597,7 @@ public final class Engine {
             throw Diagnostic(.transactionOpen, "a transaction is already open", at: range, help: "commit or rollback it first")
         }
         if store.isReadOnly {
-            throw Diagnostic(
-                .databaseUnavailable,
-                "read-only: \(URL(fileURLWithPath: store.path).lastPathComponent) cannot be written, so transactions cannot be opened",
-                at: range)
+            throw readOnlyRefusal("transactions cannot be opened", at: range)
         }
         do {
             try store.dbQueue.inDatabase { db in
@@ -820,11 +820,7 @@ public final class Engine {
 
     /// The read-scope filter on the root alias `t0` of `entity`, or nil when every record is readable.
     func readFilter(_ entity: EntityDefinition, alias: String = "t0") -> SQLFragment? {
-        switch readVisibility(entity).records {
-        case .all: return nil
-        case .none: return SQLFragment("0")
-        case .filtered(let filter): return filter(alias)
-        }
+        readVisibility(entity).records.filter(alias: alias)
     }
 
     /// Why some records of `entity` are not readable: the rule that gives the read scope.

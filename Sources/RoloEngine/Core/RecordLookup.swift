@@ -13,7 +13,7 @@ enum RecordLookup {
     ) throws -> Int64 {
         let table = SQLDialect.quote(entity.name)
         let scope = engine?.readFilter(entity)
-        let scoped = scope.map { " AND " + $0 } ?? SQLFragment("")
+        let scoped = scope.andClause
         switch key.value {
         case .id(let id):
             let exists = SQLFragment("SELECT 1 FROM \(table) AS t0 WHERE t0.id = ?", [Int64(id).databaseValue]) + scoped
