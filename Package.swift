@@ -50,7 +50,7 @@ let package = Package(
             name: "RoloTestSupport",
             dependencies: ["RoloShell", "RoloEngine", "RoloStore"]
         ),
-        .testTarget(name: "RoloSyntaxTests", dependencies: ["RoloSyntax"]),
+        .testTarget(name: "RoloSyntaxTests", dependencies: ["RoloSyntax", "RoloEngine"]),
         .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore"]),
         .testTarget(
             name: "RoloEngineTests",

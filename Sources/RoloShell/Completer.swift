@@ -11,10 +11,6 @@ public struct Completer: Sendable {
         self.vocabulary = vocabulary
     }
 
-    static let entityVerbs: Set<String> = [
-        "find", "count", "sum", "avg", "min", "max", "show", "history", "create", "update", "delete", "assign",
-        "merge", "explain",
-    ]
     static let keywords = [
         "where", "and", "or", "not", "order", "by", "asc", "desc", "limit", "offset", "as", "csv", "json", "table", "bars",
         "contains", "starts", "ends", "with", "in", "between", "is", "empty", "set", "to", "into", "today",
@@ -31,16 +27,19 @@ public struct Completer: Sendable {
         let pool: [String]
         if words.isEmpty {
             pool = Parser.commands
-        } else if words.count == 1, words[0] == "help" {
-            pool = HelpCommand.topics.map(\.name)
-        } else if words.count == 1, Completer.entityVerbs.contains(words[0]) {
-            // Queries read in the plural; commands on one record may use the singular.
-            let singular = ["show", "history", "update", "delete", "merge", "create", "assign"].contains(words[0])
-            pool = CRMSchema.entities.filter { $0.kind != .system }.flatMap { singular ? [$0.name, $0.singular] : [$0.name] } + ["audit"]
+        } else if let hint = Completer.argumentHint(words) {
+            switch hint {
+            case .helpTopics:
+                pool = CommandRegistry.all.map { $0.name }
+            case .entities(let singular):
+                // Queries read in the plural; commands on one record may use the singular.
+                pool =
+                    CRMSchema.entities.filter { $0.kind != .system }.flatMap { singular ? [$0.name, $0.singular] : [$0.name] } + ["audit"]
+            case .roles:
+                pool = vocabulary.roles
+            }
         } else if before.hasSuffix("."), let entity = entity(in: words) {
             pool = fieldsAfterPath(before, root: entity)
-        } else if words.last == "grant" || words.last == "revoke" || words.last == "role" {
-            pool = vocabulary.roles
         } else if let entity = entity(in: words), let values = valuesForComparedField(words, entity: entity) {
             pool = values
         } else {
@@ -55,6 +54,13 @@ public struct Completer: Sendable {
         }
         var seen = Set<String>()
         return pool.filter { $0.hasPrefix(partial) && seen.insert($0).inserted }.sorted()
+    }
+
+    /// What the command's declaration says to offer for the argument being typed: the first
+    /// argument after the command's words (`find <Tab>`, `grant <Tab>`, `create role <Tab>`).
+    static func argumentHint(_ words: [String]) -> ArgumentHint? {
+        guard let (command, taken) = CommandRegistry.command(startingWith: words), words.count == taken else { return nil }
+        return command.arguments.first
     }
 
     /// After `stage =` or `status in (`, the field's values (enum words, or user handles).

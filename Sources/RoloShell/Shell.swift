@@ -57,12 +57,7 @@ public final class Shell {
             report(error, source: source, file: file)
             return .failure
         }
-        let managesTransactions = statements.contains {
-            switch $0.kind {
-            case .begin, .commit, .rollback: return true
-            default: return false
-            }
-        }
+        let managesTransactions = statements.contains { $0.unit.managesTransaction }
         let wrap = !managesTransactions && !engine.inTransaction && statements.count > 1
         var status = ExitStatus.success
         do {
@@ -208,7 +203,7 @@ public final class Shell {
                             flush()
                             return
                         }
-                        if case .setting(let name, _) = statement.kind { saveSetting(name) }
+                        if let setting = statement.settingName { saveSetting(setting) }
                     } catch let diagnostic as Diagnostic where diagnostic.code == .interrupted && paged?.pagerQuitEarly == true {
                         break  // the user quit the pager: nothing more to say
                     } catch {
@@ -289,10 +284,5 @@ public final class Shell {
 
 extension Statement {
     /// A read that streams rows, which may be stopped when nobody is reading them any more.
-    fileprivate var isRead: Bool {
-        switch kind {
-        case .find, .aggregate, .history: return true
-        default: return false
-        }
-    }
+    fileprivate var isRead: Bool { unit.streamsRows }
 }

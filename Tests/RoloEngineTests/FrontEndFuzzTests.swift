@@ -253,17 +253,35 @@ struct FrontEndPipeline {
 
     /// The query a statement's condition is bound in: the read itself, or a find over the
     /// records a change would select.
-    private static func query(of statement: ParsedStatement) -> StatementKind? {
-        switch statement.kind {
-        case .find, .aggregate: return statement.kind
-        case .explain(let inner): return query(of: inner)
-        case .update(let entity, .matching(let condition), _), .delete(let entity, .matching(let condition)),
-            .assign(let entity, .matching(let condition), _):
+    private enum BoundQuery {
+        case find(FindQuery)
+        case aggregate(AggregateQuery)
+    }
+
+    private static func query(of statement: ParsedStatement) -> BoundQuery? {
+        switch statement.command {
+        case let find as FindCommand: return .find(find.query)
+        case let aggregate as any AggregateQueryCommand: return .aggregate(aggregate.query)
+        case let explain as ExplainCommand: return query(of: explain.statement)
+        default:
+            guard let (entity, condition) = selection(of: statement) else { return nil }
             var find = FindQuery(entity: entity)
             find.filter = condition
             return .find(find)
+        }
+    }
+
+    /// The records an update, delete or assign selects with `where`.
+    private static func selection(of statement: ParsedStatement) -> (EntityName, Condition?)? {
+        let selected: (EntityName, RecordSelector)
+        switch statement.command {
+        case let update as UpdateCommand: selected = (update.entity, update.selector)
+        case let delete as DeleteCommand: selected = (delete.entity, delete.selector)
+        case let assign as AssignCommand: selected = (assign.entity, assign.selector)
         default: return nil
         }
+        guard case .matching(let condition) = selected.1 else { return nil }
+        return (selected.0, condition)
     }
 
     private mutating func bind(_ statement: ParsedStatement, _ input: String) -> Outcome {
@@ -272,9 +290,8 @@ struct FrontEndPipeline {
             try engine.store.dbQueue.inDatabase { db in
                 let compiled: CompiledQuery
                 switch kind {
-                case .find(let query): compiled = try FindCommand(engine: engine, db: db).compile(query)
-                case .aggregate(let query): compiled = try AggregateCommand(engine: engine, db: db).compile(query)
-                default: return
+                case .find(let query): compiled = try FindRunner(engine: engine, db: db).compile(query)
+                case .aggregate(let query): compiled = try AggregateRunner(engine: engine, db: db).compile(query)
                 }
                 _ = try db.makeStatement(sql: compiled.sql.sql)
             }
@@ -298,10 +315,7 @@ struct FrontEndPipeline {
     }
 
     private mutating func runSample(_ statement: ParsedStatement, _ input: String) -> Outcome {
-        switch statement.kind {
-        case .find, .aggregate: break
-        default: return .accepted
-        }
+        guard statement.command is FindCommand || statement.command is any AggregateQueryCommand else { return .accepted }
         guard bound % executeEvery == 0, input.utf8.count < 4_000 else { return .accepted }
         tally.add("executed")
         do {
@@ -323,13 +337,11 @@ struct FrontEndPipeline {
 
     /// How deeply `not`, unary minus and function calls nest in a statement's conditions.
     static func nesting(of statement: ParsedStatement) -> Int {
-        switch statement.kind {
-        case .find(let q): return q.filter.map(depth) ?? 0
-        case .aggregate(let q): return q.filter.map(depth) ?? 0
-        case .explain(let inner): return nesting(of: inner)
-        case .update(_, .matching(let c), _), .delete(_, .matching(let c)), .assign(_, .matching(let c), _):
-            return c.map(depth) ?? 0
-        default: return 0
+        switch statement.command {
+        case let find as FindCommand: return find.query.filter.map(depth) ?? 0
+        case let aggregate as any AggregateQueryCommand: return aggregate.query.filter.map(depth) ?? 0
+        case let explain as ExplainCommand: return nesting(of: explain.statement)
+        default: return selection(of: statement)?.1.map(depth) ?? 0
         }
     }
 

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import RoloEngine
 @testable import RoloSyntax
 
 /// Random and mutated input never crashes the lexer or parser: each returns statements or a diagnostic.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import RoloEngine
 @testable import RoloSyntax
 
 @Suite("Parser")
@@ -33,7 +34,7 @@ struct ParserTests {
     @Test func findClausesBuildTheQuery() throws {
         let statement = try Parser.parseStatement(
             "find contacts email, account.name where score > 3 order by last_name desc limit 5 offset 2 as json")
-        guard case .find(let query) = statement.kind else {
+        guard let query = (statement.command as? FindCommand)?.query else {
             Issue.record("expected find")
             return
         }
@@ -52,7 +53,7 @@ struct ParserTests {
 
     @Test func andBindsTighterThanOr() throws {
         let statement = try Parser.parseStatement("find contacts where a = 1 or b = 2 and c = 3")
-        guard case .find(let query) = statement.kind, case .or(_, let right) = query.filter?.kind else {
+        guard let query = (statement.command as? FindCommand)?.query, case .or(_, let right) = query.filter?.kind else {
             Issue.record("expected or at the top")
             return
         }
@@ -65,7 +66,7 @@ struct ParserTests {
     @Test func dateForms() throws {
         let statement = try Parser.parseStatement(
             "find deals where close_date <= today + 14 days and created_at > 3 months ago and d in this quarter")
-        guard case .find(let query) = statement.kind, let filter = query.filter else {
+        guard let query = (statement.command as? FindCommand)?.query, let filter = query.filter else {
             Issue.record("expected find")
             return
         }

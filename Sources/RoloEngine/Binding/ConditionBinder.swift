@@ -157,7 +157,7 @@ extension ExpressionBinder {
             case .constant(let value, _) = r, let text = String.fromDatabaseValue(value),
             case .enumeration(let values) = column.type, let rank = values.firstIndex(of: text)
         {
-            return FindCommand.sortKey(column) + " \(op.rawValue) " + SQLFragment.value(rank)
+            return FindRunner.sortKey(column) + " \(op.rawValue) " + SQLFragment.value(rank)
         }
         return try comparison(lsql, ltype, op, r, at: right.range)
     }

@@ -331,8 +331,8 @@ struct ExpressionBinder {
         let binder = ExpressionBinder(db: db, scope: inner, temporal: temporal, actor: actor, parameters: parameters)
         var conditions = [SQLFragment("\(inner.rootAlias).\(link.quotedName) = \(scope.rootAlias).id")]
         if related.open {
-            guard let filter = ShowCommand.relatedFilters[child.name]?.filter else {
-                let open = ShowCommand.relatedFilters.filter { $0.value.filter != nil }.keys.sorted()
+            guard let filter = ShowRunner.relatedFilters[child.name]?.filter else {
+                let open = ShowRunner.relatedFilters.filter { $0.value.filter != nil }.keys.sorted()
                 throw Diagnostic(
                     .invalidValue, "'open' has no meaning for \(child.name)", at: related.entity.range,
                     help: "open applies to " + open.joined(separator: ", "))

@@ -43,7 +43,7 @@ extension Engine {
         // Inside a transaction (a script, `begin … commit`) every change joins one change set,
         // undone as one; an undo keeps a change set of its own.
         var isUndo = false
-        if case .undo = statement.kind { isUndo = true }
+        if statement.command is UndoCommand { isUndo = true }
         let joining = inTransaction && !isUndo ? transaction.changeSet : nil
         // A dry-run of a whole transaction keeps each change inside it, so later statements see
         // them, and rolls the transaction back at its end.

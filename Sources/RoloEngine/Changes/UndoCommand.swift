@@ -2,11 +2,42 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
+/// `undo`: revert a change set as a new one.
+///
+///     undo := 'undo' [ 'change' NUMBER ]          (--force past conflicts)
+struct UndoCommand: Command {
+    var changeSet: Located<Int>?
+
+    static let name = "undo"
+    static let forms = [
+        form("undo") { parser, _ throws(Diagnostic) in
+            if parser.acceptWord("change") {
+                return UndoCommand(changeSet: try parser.parseInteger(what: "a change set number, e.g. undo change 57"))
+            }
+            return UndoCommand(changeSet: nil)
+        }
+    ]
+    static let synopsis = "undo [change N] [--force]"
+    static let summary =
+        "Revert your last change set, or change set N, as a new change set; refuses on conflicts unless --force."
+    static let examples = ["undo"]
+    static let actions = ["update", "create", "delete"]
+    var changesData: Bool { true }
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        let statement = context.statement
+        return try context.engine.performChange(statement, output: context.output) { db, recorder in
+            try UndoRunner(engine: context.engine, db: db, recorder: recorder).run(
+                changeSet, force: statement.hasOption("force"), range: statement.range)
+        }
+    }
+}
+
 /// `undo` and `undo change N`: reverts a change set as a new change set.
 ///
 /// Refuses, record by record, when a field was changed again after the change set (unless
 /// `--force`), and refuses a change set that was already undone.
-struct UndoCommand {
+struct UndoRunner {
     let engine: Engine
     let db: Database
     let recorder: ChangeRecorder
@@ -198,7 +229,7 @@ struct UndoCommand {
 }
 
 /// `changes [N]`: recent change sets, newest first.
-struct ChangesCommand {
+struct ChangesRunner {
     let engine: Engine
     let db: Database
 

@@ -2,7 +2,7 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
-extension AggregateCommand {
+extension AggregateRunner {
     /// `count|sum|avg|min|max … by … as bars`: the grouped result as a bar chart. It is for
     /// people, like a table, so it needs the read right only, not export.
     func drawBars(_ query: AggregateQuery, output: OutputSink) throws -> CommandResult {

@@ -2,8 +2,123 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
+/// `count`: how many records, optionally per group.
+///
+///     count := 'count' entity { aggregate-clause }
+///     aggregate-clause := 'where' condition | 'by' group { ',' group } | 'order' 'by' order { ',' order }
+///                       | 'limit' NUMBER | 'as' ('table'|'csv'|'json'|'bars')
+///     group := path | 'count' '(' related ')'
+struct CountCommand: Command, AggregateQueryCommand {
+    var query: AggregateQuery
+
+    static let name = "count"
+    static let forms = [
+        form("count") { parser, _ throws(Diagnostic) in CountCommand(query: try parser.parseAggregateQuery(.count)) }
+    ]
+    static let synopsis = "count ENTITY [by FIELD, …] [where CONDITION] [as table|csv|json|bars]"
+    static let summary = "Count records, optionally per group (biggest groups first)."
+    static let examples = [
+        "count contacts", "count leads by source where created_at >= 30 days ago", "count deals by stage, owner",
+        "count deals by stage as bars",
+    ]
+}
+
+/// `sum`, `avg`, `min`, `max`: a field's total, average, smallest or largest value.
+///
+///     sum := ('sum'|'avg'|'min'|'max') entity '.' (path | '(' value ')') { aggregate-clause }
+struct SumCommand: Command, AggregateQueryCommand {
+    var query: AggregateQuery
+
+    static let name = "sum"
+    static let forms = ["sum", "avg", "min", "max"].map { verb in
+        form(verb) { parser, _ throws(Diagnostic) in
+            SumCommand(query: try parser.parseAggregateQuery(AggregateFunction(rawValue: verb) ?? .sum))
+        }
+    }
+    static let synopsis = "sum|avg|min|max ENTITY.FIELD [by FIELD, …] [where CONDITION] [as table|csv|json|bars]"
+    static let summary = "Total, average, smallest or largest value of a field, optionally per group."
+    static let examples = [
+        "sum deals.amount by owner where stage = won and close_date in this quarter",
+        "avg deals.amount where stage = won", "max tickets.opened_at",
+        "sum deals.amount by stage where stage != lost as bars",
+    ]
+}
+
+/// What count and sum share: one aggregate query, run, drawn as bars, or explained.
+protocol AggregateQueryCommand: Command {
+    var query: AggregateQuery { get }
+}
+
+extension AggregateQueryCommand {
+    static var actions: [String] { ["read", "export"] }
+    static var arguments: [ArgumentHint] { [.entities(singular: false)] }
+    static var drawsBars: Bool { true }
+    var streamsRows: Bool { true }
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        let engine = context.engine
+        if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try engine.writeTransactionAudit() }
+        if (query.format?.value ?? context.format) == .bars {
+            return try engine.store.dbQueue.inDatabase { db in
+                try AggregateRunner(engine: engine, db: db).drawBars(query, output: context.output)
+            }
+        }
+        return try engine.store.dbQueue.inDatabase { db in
+            try AggregateRunner(engine: engine, db: db).run(query, format: query.format?.value ?? context.format, output: context.output)
+        }
+    }
+}
+
+extension Parser {
+    /// An aggregate's field and clauses, after its verb.
+    mutating func parseAggregateQuery(_ function: AggregateFunction) throws(Diagnostic) -> AggregateQuery {
+        var query: AggregateQuery
+        if function == .count {
+            query = AggregateQuery(function: .count, entity: try parseEntity(), field: nil)
+        } else {
+            let entity = try parseEntity()
+            guard acceptSymbol(.dot) else {
+                throw failure(expected: "'.' and a field, e.g. \(function.rawValue) deals.amount")
+            }
+            // A field, or an expression in brackets: avg tickets.(closed_at - opened_at).
+            let field = current.isSymbol(.leftParen) ? try parseValue() : try parsePath()
+            query = AggregateQuery(function: function, entity: entity, field: field)
+        }
+        while !atStatementEnd {
+            guard let word = current.word else { throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'") }
+            switch word {
+            case "where":
+                query.filter = try parseWhere(after: query.filter)
+            case "order":
+                try rejectRepeat(!query.order.isEmpty)
+                query.order = try parseOrder()
+            case "limit":
+                try rejectRepeat(query.limit != nil)
+                _ = advance()
+                query.limit = try parseInteger(what: "a number after 'limit'")
+            case "by":
+                try rejectRepeat(!query.groupBy.isEmpty)
+                _ = advance()
+                repeat {
+                    skipNewlines()
+                    // A field, or how many related records: count accounts by count(contacts).
+                    let isCount = current.word?.lowercased() == "count" && peek().isSymbol(.leftParen)
+                    query.groupBy.append(isCount ? try parseValue() : try parsePath())
+                } while acceptSymbol(.comma)
+            case "as":
+                try rejectRepeat(query.format != nil)
+                _ = advance()
+                query.format = try parseFormat()
+            default:
+                throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'")
+            }
+        }
+        return query
+    }
+}
+
 /// `count ENTITY [by …] [where …]` and `sum|avg|min|max ENTITY.FIELD [by …] [where …]`.
-struct AggregateCommand {
+struct AggregateRunner {
     let engine: Engine
     let db: Database
 
@@ -99,7 +214,7 @@ struct AggregateCommand {
                 continue
             }
             let column = try scope.resolve(parts)
-            groupOrder.append((column.path, FindCommand.sortKey(column)))
+            groupOrder.append((column.path, FindRunner.sortKey(column)))
             if column.type == .email {
                 // Emails group as they compare, without regard to case: one group per address,
                 // shown folded (lower case).

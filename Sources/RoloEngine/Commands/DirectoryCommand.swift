@@ -3,11 +3,13 @@ import RoloStore
 import RoloSyntax
 
 /// `whoami`, `users`, `roles`, `teams`: who is here and what they hold.
-struct DirectoryCommand {
+struct DirectoryRunner {
     let engine: Engine
     let db: Database
 
-    func run(_ kind: StatementKind, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+    enum Listing { case whoami, users, roles, teams }
+
+    func run(_ kind: Listing, format: OutputFormat, output: OutputSink) throws -> CommandResult {
         var result = CommandResult()
         switch kind {
         case .whoami:

@@ -2,17 +2,44 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
+/// `explain`: the SQL a query compiles to, its values and SQLite's plan.
+///
+///     explain := 'explain' statement        (a find, count, sum, avg, min or max)
+struct ExplainCommand: Command {
+    var statement: ParsedStatement
+
+    static let name = "explain"
+    static let forms = [
+        form("explain") { parser, _ throws(Diagnostic) in
+            guard !parser.atStatementEnd else { throw parser.failure(expected: "a query to explain, e.g. explain find contacts") }
+            return ExplainCommand(statement: try parser.parseStatement())
+        }
+    ]
+    static let synopsis = "explain QUERY"
+    static let summary = "The SQL a query compiles to, its bound values, and SQLite's query plan."
+    static let examples = ["explain find contacts where email = \"ana@acme.io\""]
+    static let actions = ["read"]
+    static let arguments: [ArgumentHint] = [.entities(singular: false)]
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        try context.engine.store.dbQueue.inDatabase { db in
+            try ExplainRunner(engine: context.engine, db: db).run(statement, output: context.output)
+        }
+    }
+}
+
 /// `explain QUERY`: the SQL a read compiles to, its bound values, and SQLite's plan.
-struct ExplainCommand {
+struct ExplainRunner {
     let engine: Engine
     let db: Database
 
     func run(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         let compiled: CompiledQuery
-        switch statement.kind {
-        case .find(let query): compiled = try FindCommand(engine: engine, db: db).compile(query)
-        case .aggregate(let query): compiled = try AggregateCommand(engine: engine, db: db).compile(query)
-        default:
+        if let find = statement.command as? FindCommand {
+            compiled = try FindRunner(engine: engine, db: db).compile(find.query)
+        } else if let aggregate = statement.command as? any AggregateQueryCommand {
+            compiled = try AggregateRunner(engine: engine, db: db).compile(aggregate.query)
+        } else {
             throw Diagnostic(.usage, "explain works on find, count, sum, avg, min and max", at: statement.range)
         }
         output.line("SQL:")

@@ -2,6 +2,82 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
+/// `find`: list records.
+///
+///     find := 'find' entity [ path { ',' path } ] { 'where' condition | 'order' 'by' order { ',' order }
+///             | 'limit' NUMBER [ 'offset' NUMBER ] | 'as' ('table'|'csv'|'json') }
+struct FindCommand: Command {
+    var query: FindQuery
+
+    static let name = "find"
+    static let forms = [form("find") { parser, _ throws(Diagnostic) in FindCommand(query: try parser.parseFindQuery()) }]
+    static let synopsis =
+        "find ENTITY [FIELD, …] [where CONDITION] [order by FIELD [asc|desc], …] [limit N [offset M]] [as table|csv|json]"
+    static let summary = "List records. Fields follow relations with dots (account.name)."
+    static let examples = [
+        "find contacts where account.name = \"Acme\" and title contains \"VP\" order by last_name limit 20",
+        "find deals where stage in (proposal, negotiation) and close_date <= today + 14 days",
+        "find tickets where status != closed and opened_at < 5 hours ago order by priority desc",
+        "find contacts first_name, last_name, email where email is empty or updated_at < 1 year ago limit 10",
+        "find contacts where company starts with \"Acme\" limit 5 as csv",
+    ]
+    static let actions = ["read", "export"]
+    static let arguments: [ArgumentHint] = [.entities(singular: false)]
+    var streamsRows: Bool { true }
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        let engine = context.engine
+        if query.format?.value == .bars {
+            throw Diagnostic(
+                .usage, "as bars draws the groups of a count or sum; find lists records", at: query.format?.range,
+                help: "try count \(query.entity.value) by FIELD as bars, or find … as table, csv or json")
+        }
+        if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try engine.writeTransactionAudit() }
+        return try engine.store.dbQueue.inDatabase { db in
+            try FindRunner(engine: engine, db: db).run(query, format: query.format?.value ?? context.format, output: context.output)
+        }
+    }
+}
+
+extension Parser {
+    /// A find's field list and clauses, after `find`.
+    mutating func parseFindQuery() throws(Diagnostic) -> FindQuery {
+        var query = FindQuery(entity: try parseEntity())
+        // An optional field list before the clauses.
+        if let word = current.word, !Parser.clauseWords.contains(word) {
+            query.fields = [try parsePath()]
+            while acceptSymbol(.comma) {
+                skipNewlines()
+                query.fields.append(try parsePath())
+            }
+        }
+        while !atStatementEnd {
+            guard let word = current.word else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
+            switch word {
+            case "where":
+                query.filter = try parseWhere(after: query.filter)
+            case "order":
+                try rejectRepeat(!query.order.isEmpty)
+                query.order = try parseOrder()
+            case "limit":
+                try rejectRepeat(query.limit != nil)
+                _ = advance()
+                query.limit = try parseInteger(what: "a number after 'limit'")
+                if acceptWord("offset") {
+                    query.offset = try parseInteger(what: "a number after 'offset'")
+                }
+            case "as":
+                try rejectRepeat(query.format != nil)
+                _ = advance()
+                query.format = try parseFormat()
+            default:
+                throw failure(expected: "'where', 'order by', 'limit' or 'as'")
+            }
+        }
+        return query
+    }
+}
+
 /// A compiled read query: SQL, arguments and the result's columns.
 struct CompiledQuery {
     let sql: SQLFragment
@@ -11,7 +87,7 @@ struct CompiledQuery {
 }
 
 /// `find ENTITY [fields] [where …] [order by …] [limit N [offset M]] [as FORMAT]`
-struct FindCommand {
+struct FindRunner {
     let engine: Engine
     let db: Database
 

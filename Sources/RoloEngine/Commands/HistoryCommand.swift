@@ -2,8 +2,32 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
+/// `history`: every recorded change of one record.
+///
+///     history := 'history' entity key
+struct HistoryCommand: Command {
+    var reference: RecordReference
+
+    static let name = "history"
+    static let forms = [
+        form("history") { parser, _ throws(Diagnostic) in HistoryCommand(reference: try parser.parseRecordReference()) }
+    ]
+    static let synopsis = "history ENTITY NUMBER|\"NATURAL KEY\""
+    static let summary = "Every recorded change of a record: when, who, field, old and new value."
+    static let examples = ["history contact 42"]
+    static let actions = ["read", "export"]
+    static let arguments: [ArgumentHint] = [.entities(singular: true)]
+    var streamsRows: Bool { true }
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        try context.engine.store.dbQueue.inDatabase { db in
+            try HistoryRunner(engine: context.engine, db: db).run(reference, format: context.format, output: context.output)
+        }
+    }
+}
+
 /// `history ENTITY KEY`: every recorded change of a record — when, who, field, old → new.
-struct HistoryCommand {
+struct HistoryRunner {
     let engine: Engine
     let db: Database
 

@@ -3,8 +3,38 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
+/// `show`: one record as a card (or a role's rules).
+///
+///     show := 'show' entity key
+struct ShowCommand: Command {
+    var reference: RecordReference
+
+    static let name = "show"
+    static let forms = [form("show") { parser, _ throws(Diagnostic) in ShowCommand(reference: try parser.parseRecordReference()) }]
+    static let synopsis = "show ENTITY NUMBER|\"NATURAL KEY\""
+    static let summary = "One record as a card, with its related records (open deals, recent activities, open tasks and tickets)."
+    static let examples = ["show contact 42", "show user admin", "show account \"Acme\""]
+    static let actions = ["read"]
+    static let arguments: [ArgumentHint] = [.entities(singular: true)]
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        let engine = context.engine
+        if ["role", "roles"].contains(reference.entity.value) {
+            guard case .natural(let name) = reference.key.value else {
+                throw Diagnostic(.unknownRole, "roles are named, e.g. show role sales_rep", at: reference.key.range)
+            }
+            return try engine.store.dbQueue.inDatabase { db in
+                try AccessCommands(engine: engine, db: db).showRole(Located(name, reference.key.range), output: context.output)
+            }
+        }
+        return try engine.store.dbQueue.inDatabase { db in
+            try ShowRunner(engine: engine, db: db).run(reference, output: context.output)
+        }
+    }
+}
+
 /// `show ENTITY KEY`: one record as a card, with its related records.
-struct ShowCommand {
+struct ShowRunner {
     let engine: Engine
     let db: Database
 
@@ -112,7 +142,7 @@ struct ShowCommand {
                 var query = FindQuery(entity: Located(related.name, SourceRange(.start, .start)))
                 query.limit = Located(5, SourceRange(.start, .start))
                 let order = (spec?.order ?? "id").split(separator: ",").map { "t0." + $0.trimmingCharacters(in: .whitespaces) }
-                let compiled = try FindCommand(engine: engine, db: db).compile(query, extra: cardConditions, order: order)
+                let compiled = try FindRunner(engine: engine, db: db).compile(query, extra: cardConditions, order: order)
                 var writer: any ResultWriter = TableWriter(output: output)
                 _ = try stream(compiled, into: &writer, db: db)
             }

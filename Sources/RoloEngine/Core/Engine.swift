@@ -153,10 +153,11 @@ public final class Engine {
     /// or after its rollback as `rolled_back`. A read never takes the write lock to run: its entry
     /// is appended when the lock is free, with the next change, or spooled (see `AuditSpool`).
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
-        if store.isReadOnly, Self.isWrite(statement.kind) {
+        let command = statement.unit
+        if store.isReadOnly, command.changesData {
             throw readOnlyRefusal("changes are refused", at: statement.range)
         }
-        if case .asUser = statement.kind {
+        if let asUser = command as? AsCommand, asUser.statement != nil {
             return try executeAs(statement, output: output)
         }
         lookupRefused = false
@@ -168,7 +169,7 @@ public final class Engine {
             commandsSinceRelease = 0
             store.dbQueue.inDatabase { $0.releaseMemory() }
         }
-        let implicit = Self.isWrite(statement.kind) && !inTransaction
+        let implicit = command.changesData && !inTransaction
         dryRunOwnsTransaction = implicit && isDryRun(statement)
         defer { dryRunOwnsTransaction = false }
         if implicit {
@@ -182,8 +183,8 @@ public final class Engine {
             }
         }
         do {
-            let result = try dispatchTransactional(statement, output: output)
-            if !Self.isUnaudited(statement.kind), !Self.endsTransaction(statement.kind) {
+            let result = try dispatch(statement, output: output)
+            if command.isAudited, !command.endsTransaction {
                 let entry = entry(
                     statement, outcome: result.wasDryRun ? "dry_run" : "ok", rows: result.rows, message: nil,
                     changeSet: result.changeSetID)
@@ -202,41 +203,12 @@ public final class Engine {
         } catch {
             let diagnostic = (error as? DatabaseError).map { Self.diagnostic(for: $0, statement) } ?? error
             if implicit { rollbackImplicit() }
-            if !Self.isUnaudited(statement.kind) {
+            if command.isAudited {
                 let outcome = lookupRefused ? "refused" : Self.outcome(of: diagnostic)
                 record(entry(statement, outcome: outcome, rows: nil, message: (diagnostic as? Diagnostic)?.message ?? "\(diagnostic)"))
-                if !inTransaction { flushReads(waiting: Self.isWrite(statement.kind)) }
+                if !inTransaction { flushReads(waiting: command.changesData) }
             }
             throw diagnostic
-        }
-    }
-
-    /// Whether a statement writes (and so runs inside a write transaction).
-    static func isWrite(_ kind: StatementKind) -> Bool {
-        switch kind {
-        case .create, .update, .delete, .assign, .merge, .log, .addTask, .undo, .createUser, .createTeam, .createRole, .setUserActive,
-            .moveUser, .grant, .revoke, .dropRole, .rule:
-            return true
-        case .asUser(_, let inner):
-            return isWrite(inner.kind)
-        default:
-            return false
-        }
-    }
-
-    /// Commands that are not audited: help and leaving.
-    static func isUnaudited(_ kind: StatementKind) -> Bool {
-        switch kind {
-        case .help, .quit: return true
-        default: return false
-        }
-    }
-
-    /// `commit` and `rollback` write their own entry with the transaction's.
-    static func endsTransaction(_ kind: StatementKind) -> Bool {
-        switch kind {
-        case .commit, .rollback: return true
-        default: return false
         }
     }
 
@@ -332,7 +304,8 @@ public final class Engine {
     /// `as USER COMMAND`: refusals of the `as` itself are audited here; the inner command audits
     /// itself, naming both users.
     private func executeAs(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
-        guard case .asUser(let user, let inner) = statement.kind else { return CommandResult() }
+        guard let asUser = statement.command as? AsCommand, let inner = asUser.statement else { return CommandResult() }
+        let user = asUser.user
         do {
             return try runAs(user, inner, output: output)
         } catch {
@@ -346,199 +319,10 @@ public final class Engine {
         }
     }
 
-    /// Transaction statements run here, everything else through `dispatch`.
-    private func dispatchTransactional(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
-        switch statement.kind {
-        case .commit:
-            try endTransaction(commit: true, at: statement.range, closing: entry(statement, outcome: "ok", rows: nil, message: nil))
-            output.line(transactionNote ?? "committed")
-            return CommandResult()
-        case .rollback:
-            try endTransaction(commit: false, at: statement.range, closing: entry(statement, outcome: "ok", rows: nil, message: nil))
-            output.line("rolled back: the transaction's changes are gone")
-            return CommandResult()
-        default:
-            return try dispatch(statement, output: output)
-        }
-    }
-
+    /// Runs the command: every command's own `run` (see `CommandRegistry`).
     private func dispatch(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         let format = try outputFormat(statement, output: output)
-        switch statement.kind {
-        case .find(let query):
-            if query.format?.value == .bars {
-                throw Diagnostic(
-                    .usage, "as bars draws the groups of a count or sum; find lists records", at: query.format?.range,
-                    help: "try count \(query.entity.value) by FIELD as bars, or find … as table, csv or json")
-            }
-            if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
-            return try store.dbQueue.inDatabase { db in
-                try FindCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
-            }
-        case .aggregate(let query):
-            if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try writeTransactionAudit() }
-            if (query.format?.value ?? format) == .bars {
-                return try store.dbQueue.inDatabase { db in
-                    try AggregateCommand(engine: self, db: db).drawBars(query, output: output)
-                }
-            }
-            return try store.dbQueue.inDatabase { db in
-                try AggregateCommand(engine: self, db: db).run(query, format: query.format?.value ?? format, output: output)
-            }
-        case .show(let reference) where ["role", "roles"].contains(reference.entity.value):
-            guard case .natural(let name) = reference.key.value else {
-                throw Diagnostic(.unknownRole, "roles are named, e.g. show role sales_rep", at: reference.key.range)
-            }
-            return try store.dbQueue.inDatabase { db in
-                try AccessCommands(engine: self, db: db).showRole(Located(name, reference.key.range), output: output)
-            }
-        case .show(let reference):
-            return try store.dbQueue.inDatabase { db in
-                try ShowCommand(engine: self, db: db).run(reference, output: output)
-            }
-        case .history(let reference):
-            return try store.dbQueue.inDatabase { db in
-                try HistoryCommand(engine: self, db: db).run(reference, format: format, output: output)
-            }
-        case .explain(let inner):
-            return try store.dbQueue.inDatabase { db in
-                try ExplainCommand(engine: self, db: db).run(inner, output: output)
-            }
-        case .whoami, .users, .roles, .teams:
-            return try store.dbQueue.inDatabase { db in
-                try DirectoryCommand(engine: self, db: db).run(statement.kind, format: format, output: output)
-            }
-        case .help(let topic):
-            try HelpCommand.run(topic: topic, output: output)
-            return CommandResult()
-        case .quit:
-            var result = CommandResult()
-            result.quit = true
-            return result
-        case .dryRun(let on):
-            settings.dryRun = on ?? !settings.dryRun
-            output.line("dry-run is \(settings.dryRun ? "on: changes are previewed and rolled back" : "off")")
-            return CommandResult()
-        case .setting(let name, let value):
-            output.line(try applySetting(name: name, value: value))
-            return CommandResult()
-        case .create(let entity, let assignments):
-            return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).create(entityName: entity, assignments: assignments)
-            }
-        case .update(let entity, let selector, let assignments):
-            return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).update(
-                    entityName: entity, selector: selector, assignments: assignments, statement: statement)
-            }
-        case .delete(let entity, let selector):
-            return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).delete(entityName: entity, selector: selector)
-            }
-        case .assign(let entity, let selector, let user):
-            return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).assign(entityName: entity, selector: selector, to: user)
-            }
-        case .merge(let entity, let from, let into):
-            return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).merge(entityName: entity, from: from, into: into)
-            }
-        case .log(let kind, let target, let text):
-            return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).log(kind: kind, target: target, text: text)
-            }
-        case .addTask(let title, let target, let due, let assignee):
-            return try performChange(statement, output: output) { db, recorder in
-                try ChangeCommands(engine: self, db: db, recorder: recorder).addTask(
-                    title: title, target: target, due: due, assignee: assignee)
-            }
-        case .undo(let changeSet):
-            return try performChange(statement, output: output) { db, recorder in
-                try UndoCommand(engine: self, db: db, recorder: recorder).run(
-                    changeSet, force: statement.hasOption("force"), range: statement.range)
-            }
-        case .changes(let limit):
-            return try store.dbQueue.inDatabase { db in
-                try ChangesCommand(engine: self, db: db).run(limit: limit, format: format, output: output)
-            }
-        case .createUser(let handle, let assignments):
-            return try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).createUser(handle, assignments)
-            }
-        case .createTeam(let name, let assignments):
-            return try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).createTeam(name, assignments)
-            }
-        case .createRole(let name, let like):
-            return try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).createRole(name, like: like)
-            }
-        case .setUserActive(let handle, let active):
-            return try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).setActive(handle, active: active)
-            }
-        case .moveUser(let handle, let team):
-            return try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).move(handle, to: team)
-            }
-        case .grant(let role, let user):
-            let result = try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).grant(role, to: user)
-            }
-            try reloadPolicy()
-            return result
-        case .revoke(let role, let user):
-            let result = try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).revoke(role, from: user)
-            }
-            try reloadPolicy()
-            return result
-        case .dropRole(let name):
-            return try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).dropRole(name)
-            }
-        case .rule(let effect, let role, let action, let entity, let fields, let scope):
-            let result = try performChange(statement, output: output) { db, recorder in
-                try SecurityCommands(engine: self, db: db, recorder: recorder).rule(
-                    effect: effect, role: role, action: action, entity: entity, fields: fields, scope: scope)
-            }
-            try reloadPolicy()
-            return result
-        case .can(let user, let action, let entity, let key):
-            return try store.dbQueue.inDatabase { db in
-                try AccessCommands(engine: self, db: db).can(user: user, action: action, entity: entity, key: key, output: output)
-            }
-        case .asUser(let user, let inner):
-            return try runAs(user, inner, output: output)
-        case .login(let user):
-            try login(user, output: output)
-            return CommandResult()
-        case .verifyAudit:
-            _ = try require("read", CRMSchema.auditLog, at: statement.range)
-            try writeTransactionAudit()
-            let anchor = try statement.option("anchor")?.value.map { try AuditLog.parseAnchor($0.value, at: $0.range) }
-            return try store.dbQueue.inDatabase { db in
-                try AuditLog.verify(db: db, key: auditKey, anchor: anchor, output: output)
-            }
-        case .auditAnchor:
-            _ = try require("read", CRMSchema.auditLog, at: statement.range)
-            try writeTransactionAudit()
-            guard let head = try store.dbQueue.inDatabase({ db in try AuditLog.anchor(db: db) }) else {
-                output.line("the audit log is empty")
-                return CommandResult()
-            }
-            output.line("\(head.id):\(head.hash)")
-            output.line("(keep this anchor outside the database; `verify audit --anchor \(head.id):…` checks the log still holds it)")
-            var result = CommandResult()
-            result.rows = 1
-            return result
-        case .begin:
-            try beginTransaction(at: statement.range)
-            output.line("transaction open: changes are kept until commit (or dropped by rollback)")
-            return CommandResult()
-        case .commit, .rollback:
-            return try dispatchTransactional(statement, output: output)
-        }
+        return try statement.unit.run(CommandContext(engine: self, statement: statement, output: output, format: format))
     }
 
     // MARK: - Acting users
@@ -560,8 +344,8 @@ public final class Engine {
     }
 
     /// `as USER COMMAND`: one command as another user, audited with both.
-    private func runAs(_ user: Located<String>, _ inner: ParsedStatement, output: OutputSink) throws -> CommandResult {
-        if case .asUser = inner.kind { throw Diagnostic(.usage, "`as` cannot be nested", at: inner.range) }
+    func runAs(_ user: Located<String>, _ inner: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        if inner.command is AsCommand { throw Diagnostic(.usage, "`as` cannot be nested", at: inner.range) }
         try requireImpersonation(user, command: "as")
         let target = try store.dbQueue.inDatabase { db -> (Actor, AccessPolicy) in
             let (target, active) = try Engine.loadActor(handle: user.value, db: db, allowInactive: true)
@@ -577,7 +361,7 @@ public final class Engine {
         return result
     }
 
-    private func login(_ user: Located<String>, output: OutputSink) throws {
+    func login(_ user: Located<String>, output: OutputSink) throws {
         if user.value.lowercased() != actor.handle.lowercased() { try requireImpersonation(user, command: "login") }
         let (target, newPolicy) = try store.dbQueue.inDatabase { db -> (Actor, AccessPolicy) in
             let target = try Engine.loadActor(handle: user.value, db: db)
@@ -718,7 +502,7 @@ public final class Engine {
                     help: "formats are table, csv and json (and bars for count … by)")
             }
             if format == .bars {
-                guard case .aggregate = statement.kind else {
+                guard type(of: statement.unit).drawsBars else {
                     throw Diagnostic(
                         .usage, "bars draws the groups of a count or sum, not this command", at: value.range,
                         help: "formats here are table, csv and json")

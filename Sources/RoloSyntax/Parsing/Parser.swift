@@ -5,27 +5,9 @@
 ///     script      := { statement (NEWLINE | ';') }
 ///     statement   := command { option }
 ///     option      := '--' NAME [ VALUE ]           (only --format takes a value)
-///     command     := 'find' entity [ fields ] { clause }
-///                  | 'count' entity { clause }
-///                  | ('sum'|'avg'|'min'|'max') entity '.' field { clause }
-///                  | 'show' entity key | 'history' entity key
-///                  | 'explain' statement
-///                  | 'create' entity { assignment [','] }
-///                  | 'update' entity (key | 'where' condition | ε) 'set' assignment { ',' assignment }
-///                  | 'delete' entity (key | 'where' condition)
-///                  | 'assign' entity (key | 'where' condition) 'to' value
-///                  | 'merge' entity key 'into' key
-///                  | 'log' ('call'|'email'|'meeting'|'note') 'on' entity key STRING
-///                  | 'add' 'task' STRING [ 'on' entity key ] [ 'due' value ] [ 'for' value ]
-///                  | 'changes' [ NUMBER ] | 'undo' [ 'change' NUMBER ]
-///                  | 'begin' | 'commit' | 'rollback' | 'dry-run' [ 'on' | 'off' ]
-///                  | 'set' NAME VALUE | 'help' [ WORD ] | 'whoami' | 'users' | 'roles' | 'teams' | 'quit'
-///                  | 'create' ('user' NAME | 'team' NAME) { assignment } | 'create' 'role' NAME [ 'like' NAME ]
-///                  | ('activate'|'deactivate') 'user' NAME | 'move' NAME 'to' [ 'team' ] NAME
-///                  | 'grant' NAME 'to' NAME | 'revoke' NAME 'from' NAME | 'drop' 'role' NAME
-///                  | ('allow'|'deny') NAME ACTION entity [ '.' field { ',' field } ] [ 'scope' NAME ]
-///                  | 'can' NAME ACTION entity [ key ] | 'as' NAME statement | 'login' NAME
-///                  | 'verify' 'audit' [ '--anchor' (STRING|WORD) ] | 'audit' 'anchor'
+///     command     := the commands' own rules: each command's type in RoloEngine's Commands/
+///                    holds its rule (as a comment and as its parse function), and the
+///                    registry's `Grammar` maps verbs to them; `dry-run` is one verb
 ///     clause      := 'where' condition | 'by' path { ',' path } | 'order' 'by' order { ',' order }
 ///                  | 'limit' NUMBER [ 'offset' NUMBER ] | 'as' ('table'|'csv'|'json')
 ///     fields      := path { ',' path }
@@ -49,6 +31,7 @@
 ///     path        := WORD { '.' WORD }
 ///     UNIT        := minute(s) | hour(s) | day(s) | week(s) | month(s) | quarter(s) | year(s)
 public struct Parser {
+    private let grammar: Grammar
     private let tokens: [Token]
     private let sourceBytes: [UInt8]
     private var position = 0
@@ -71,35 +54,28 @@ public struct Parser {
         }
     }
 
-    /// Words that start a command, for "did you mean" and completion.
-    public static let commands = [
-        "find", "count", "sum", "avg", "min", "max", "show", "history", "explain", "create", "update",
-        "delete", "assign", "merge", "log", "add", "changes", "undo", "begin", "commit", "rollback",
-        "dry-run", "set", "help", "whoami", "users", "roles", "teams", "quit", "exit", "grant", "revoke", "allow",
-        "deny", "can", "as", "login", "deactivate", "activate", "move", "drop", "verify", "audit",
-    ]
-
     /// Options a command may end with; --format and --anchor take a value.
     public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor"]
 
     /// Words that begin a clause of find/count, ending a field list.
-    static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
+    public static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
 
-    init(tokens: [Token], source: String) {
+    init(tokens: [Token], source: String, grammar: Grammar) {
+        self.grammar = grammar
         self.tokens = tokens
         self.sourceBytes = Array(source.utf8)
     }
 
     /// Parses every statement in `source` (a line, or a whole script).
-    public static func parse(_ source: String) throws(Diagnostic) -> [Statement] {
+    public static func parse(_ source: String, grammar: Grammar) throws(Diagnostic) -> [Statement] {
         let tokens = try Lexer.tokenize(source)
-        var parser = Parser(tokens: tokens, source: source)
+        var parser = Parser(tokens: tokens, source: source, grammar: grammar)
         return try parser.parseScript()
     }
 
     /// Parses exactly one statement.
-    public static func parseStatement(_ source: String) throws(Diagnostic) -> Statement {
-        let statements = try parse(source)
+    public static func parseStatement(_ source: String, grammar: Grammar) throws(Diagnostic) -> Statement {
+        let statements = try parse(source, grammar: grammar)
         guard let first = statements.first else {
             throw Diagnostic(.unexpectedEnd, "empty command", at: nil)
         }
@@ -108,24 +84,24 @@ public struct Parser {
 
     // MARK: - Token access
 
-    private var current: Token { tokens[position] }
-    private var previous: Token? { position > 0 ? tokens[position - 1] : nil }
+    public var current: Token { tokens[position] }
+    public var previous: Token? { position > 0 ? tokens[position - 1] : nil }
 
-    private func peek(_ ahead: Int = 1) -> Token {
+    public func peek(_ ahead: Int = 1) -> Token {
         tokens[min(position + ahead, tokens.count - 1)]
     }
 
-    private mutating func advance() -> Token {
+    public mutating func advance() -> Token {
         let token = tokens[position]
         if position < tokens.count - 1 { position += 1 }
         return token
     }
 
-    private mutating func skipNewlines() {
+    public mutating func skipNewlines() {
         while current.kind == .newline { _ = advance() }
     }
 
-    private mutating func acceptWord(_ word: String) -> Bool {
+    public mutating func acceptWord(_ word: String) -> Bool {
         if current.isWord(word) {
             _ = advance()
             return true
@@ -133,7 +109,7 @@ public struct Parser {
         return false
     }
 
-    private mutating func acceptSymbol(_ symbol: Token.Symbol) -> Bool {
+    public mutating func acceptSymbol(_ symbol: Token.Symbol) -> Bool {
         if current.isSymbol(symbol) {
             _ = advance()
             return true
@@ -141,7 +117,7 @@ public struct Parser {
         return false
     }
 
-    private var atStatementEnd: Bool {
+    public var atStatementEnd: Bool {
         switch current.kind {
         case .newline, .end, .symbol(.semicolon), .option: return true
         default: return false
@@ -150,7 +126,7 @@ public struct Parser {
 
     /// An error at the current token; at the end of input after an operator or inside brackets,
     /// marked unfinished so the shell asks for a continuation line.
-    private func failure(
+    public func failure(
         _ code: DiagnosticCode = .unexpectedToken, expected: String, help: String? = nil
     ) -> Diagnostic {
         let atEnd = current.kind == .end
@@ -215,9 +191,9 @@ public struct Parser {
         }
     }
 
-    mutating func parseStatement() throws(Diagnostic) -> Statement {
+    public mutating func parseStatement() throws(Diagnostic) -> Statement {
         let start = current.range
-        let kind = try parseCommand()
+        let command = try parseCommand()
         var options: [CommandOption] = []
         while case .option(let name) = current.kind {
             guard Parser.options.contains(name) else {
@@ -243,160 +219,41 @@ public struct Parser {
         }
         let end = previous?.range ?? start
         let range = SourceRange(start.start, end.end)
-        return Statement(kind: kind, options: options, range: range, text: text(of: range))
+        return Statement(command: command, options: options, range: range, text: text(of: range))
     }
 
-    private func stringValue(_ token: Token) -> String? {
+    public func stringValue(_ token: Token) -> String? {
         if case .string(let s) = token.kind { return s }
         return nil
     }
 
-    private mutating func parseCommand() throws(Diagnostic) -> StatementKind {
-        guard let verb = current.word else {
+    /// The command's words, then its own rule from the grammar.
+    private mutating func parseCommand() throws(Diagnostic) -> any CommandSyntax {
+        guard var verb = current.word else {
             throw failure(.unknownCommand, expected: "a command", help: "type 'help' to list the commands")
         }
         let verbToken = advance()
-        switch verb {
-        case "help":
-            if atStatementEnd { return .help(topic: nil) }
-            let topic = advance()
-            let name = topic.word ?? stringValue(topic) ?? topic.display
-            if name == "dry", current.isSymbol(.minus), peek().isWord("run") {
-                _ = advance()
-                let last = advance()
-                return .help(topic: Located("dry-run", topic.range.union(last.range)))
-            }
-            return .help(topic: Located(name, topic.range))
-        case "whoami": return .whoami
-        case "users": return .users
-        case "roles": return .roles
-        case "teams": return .teams
-        case "quit", "exit": return .quit
-        case "find": return .find(try parseFind())
-        case "count": return .aggregate(try parseAggregate(.count))
-        case "sum", "avg", "min", "max":
-            return .aggregate(try parseAggregate(AggregateFunction(rawValue: verb) ?? .sum))
-        case "show": return .show(try parseRecordReference())
-        case "history": return .history(try parseRecordReference())
-        case "explain":
-            guard !atStatementEnd else { throw failure(expected: "a query to explain, e.g. explain find contacts") }
-            return .explain(try parseStatement())
-        case "create":
-            if let kind = current.word, ["user", "team", "role"].contains(kind), peek().kind != .symbol(.equal) {
-                return try parseCreateSecurity(kind)
-            }
-            return try parseCreate()
-        case "deactivate", "activate":
-            guard acceptWord("user") else { throw failure(expected: "'user', e.g. \(verb) user bob") }
-            return .setUserActive(handle: try parseName("a user's handle"), active: verb == "activate")
-        case "move":
-            let user = try parseName("a user's handle")
-            guard acceptWord("to") else { throw failure(expected: "'to', e.g. move bob to team \"Sales West\"") }
-            _ = acceptWord("team")
-            return .moveUser(handle: user, team: try parseName("a team"))
-        case "grant":
-            let role = try parseName("a role, e.g. grant data_analyst to dana")
-            guard acceptWord("to") else { throw failure(expected: "'to' and a user") }
-            return .grant(role: role, user: try parseName("a user's handle"))
-        case "revoke":
-            let role = try parseName("a role, e.g. revoke sales_rep from bob")
-            guard acceptWord("from") else { throw failure(expected: "'from' and a user") }
-            return .revoke(role: role, user: try parseName("a user's handle"))
-        case "drop":
-            guard acceptWord("role") else { throw failure(expected: "'role', e.g. drop role regional_manager") }
-            return .dropRole(name: try parseName("a role"))
-        case "allow", "deny":
-            let effect = Located(verb, verbToken.range)
-            let role = try parseName("a role")
-            let action = try parseName("an action (read, create, update, delete, assign, merge, export, import, grant, manage_scripts)")
-            let entity = try parseEntity()
-            var fields: [Located<String>] = []
-            if acceptSymbol(.dot) {
-                repeat { fields.append(try parseName("a field")) } while acceptSymbol(.comma)
-            }
-            var scope: Located<String>? = nil
-            if acceptWord("scope") { scope = try parseName("own, team or all") }
-            return .rule(effect: effect, role: role, action: action, entity: entity, fields: fields, scope: scope)
-        case "can":
-            let user = try parseName("a user's handle, e.g. can dana export contacts")
-            let action = try parseName("an action")
-            let entity = try parseEntity()
-            let key = atStatementEnd ? nil : try parseKey()
-            return .can(user: user, action: action, entity: entity, key: key)
-        case "as":
-            let user = try parseName("a user's handle, e.g. as bob find deals")
-            guard !atStatementEnd else { throw failure(expected: "a command to run as \(user.value)") }
-            return .asUser(user: user, statement: try parseStatement())
-        case "login":
-            return .login(user: try parseName("a user's handle"))
-        case "verify":
-            guard acceptWord("audit") else { throw failure(expected: "'audit', e.g. verify audit") }
-            return .verifyAudit
-        case "audit":
-            guard acceptWord("anchor") else { throw failure(expected: "'anchor', e.g. audit anchor") }
-            return .auditAnchor
-        case "update": return try parseUpdate()
-        case "delete":
-            let entity = try parseEntity()
-            return .delete(entity: entity, selector: try parseSelector(allowAll: false))
-        case "assign":
-            let entity = try parseEntity()
-            let selector = try parseSelector(allowAll: false)
-            guard acceptWord("to") else { throw failure(expected: "'to' and a user, e.g. assign deals where owner = bob to carol") }
-            return .assign(entity: entity, selector: selector, to: try parseValue())
-        case "merge":
-            let entity = try parseEntity()
-            let from = try parseKey()
-            guard acceptWord("into") else { throw failure(expected: "'into', e.g. merge contact 17 into 12") }
-            return .merge(entity: entity, from: from, into: try parseKey())
-        case "log": return try parseLog()
-        case "add": return try parseAddTask()
-        case "changes":
-            if case .number(let n) = current.kind {
-                _ = advance()
-                return .changes(limit: Int(n))
-            }
-            return .changes(limit: nil)
-        case "undo":
-            if acceptWord("change") {
-                return .undo(changeSet: try parseInteger(what: "a change set number, e.g. undo change 57"))
-            }
-            return .undo(changeSet: nil)
-        case "begin": return .begin
-        case "commit": return .commit
-        case "rollback": return .rollback
-        case "dry":
-            guard current.isSymbol(.minus), peek().isWord("run") else {
-                throw unknownCommand(verbToken)
-            }
+        // `dry-run` arrives as three tokens.
+        if current.isSymbol(.minus), let next = peek().word, grammar.forms[verb + "-" + next] != nil {
+            verb += "-" + next
             _ = advance()
             _ = advance()
-            if acceptWord("on") { return .dryRun(true) }
-            if acceptWord("off") { return .dryRun(false) }
-            return .dryRun(nil)
-        case "set":
-            guard let name = current.word else { throw failure(expected: "a setting name, e.g. set confirm 100") }
-            let nameToken = advance()
-            let valueToken = advance()
-            let value: String
-            switch valueToken.kind {
-            case .word(let w): value = w
-            case .number(let n): value = n
-            case .string(let s): value = s
-            default:
-                position -= 1
-                throw failure(expected: "a value for '\(name)'")
-            }
-            return .setting(name: Located(name, nameToken.range), value: Located(value, valueToken.range))
-        default:
-            throw unknownCommand(verbToken)
         }
+        guard let forms = grammar.forms[verb] else { throw unknownCommand(verbToken) }
+        for form in forms {
+            if form.words.count == 2 {
+                guard current.isWord(form.words[1]), peek().kind != .symbol(.equal) else { continue }
+                _ = advance()
+            }
+            return try form.rule(&self, verbToken)
+        }
+        throw unknownCommand(verbToken)
     }
 
     private func unknownCommand(_ token: Token) -> Diagnostic {
         let word = token.word ?? token.display
         var help = "type 'help' to list the commands"
-        if let near = Suggestions.nearest(to: word, in: Parser.commands) {
+        if let near = Suggestions.nearest(to: word, in: grammar.verbs) {
             help = "did you mean '\(near)'?"
         }
         return Diagnostic(.unknownCommand, "unknown command '\(word)'", at: token.range, help: help)
@@ -404,51 +261,15 @@ public struct Parser {
 
     // MARK: - Reading commands
 
-    private mutating func parseEntity() throws(Diagnostic) -> EntityName {
+    public mutating func parseEntity() throws(Diagnostic) -> EntityName {
         guard let word = current.word else {
             throw failure(expected: "an entity (contacts, accounts, deals, leads, …)")
         }
         return Located(word, advance().range)
     }
 
-    private mutating func parseFind() throws(Diagnostic) -> FindQuery {
-        var query = FindQuery(entity: try parseEntity())
-        // An optional field list before the clauses.
-        if let word = current.word, !Parser.clauseWords.contains(word) {
-            query.fields = [try parsePath()]
-            while acceptSymbol(.comma) {
-                skipNewlines()
-                query.fields.append(try parsePath())
-            }
-        }
-        while !atStatementEnd {
-            guard let word = current.word else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
-            switch word {
-            case "where":
-                query.filter = try parseWhere(after: query.filter)
-            case "order":
-                try rejectRepeat(!query.order.isEmpty)
-                query.order = try parseOrder()
-            case "limit":
-                try rejectRepeat(query.limit != nil)
-                _ = advance()
-                query.limit = try parseInteger(what: "a number after 'limit'")
-                if acceptWord("offset") {
-                    query.offset = try parseInteger(what: "a number after 'offset'")
-                }
-            case "as":
-                try rejectRepeat(query.format != nil)
-                _ = advance()
-                query.format = try parseFormat()
-            default:
-                throw failure(expected: "'where', 'order by', 'limit' or 'as'")
-            }
-        }
-        return query
-    }
-
     /// `order by FIELD [asc|desc] {, …}`.
-    private mutating func parseOrder() throws(Diagnostic) -> [OrderItem] {
+    public mutating func parseOrder() throws(Diagnostic) -> [OrderItem] {
         _ = advance()
         guard acceptWord("by") else { throw failure(expected: "'by' after 'order'") }
         var order: [OrderItem] = []
@@ -468,14 +289,14 @@ public struct Parser {
     }
 
     /// `where CONDITION`, once per command.
-    private mutating func parseWhere(after existing: Condition?) throws(Diagnostic) -> Condition {
+    public mutating func parseWhere(after existing: Condition?) throws(Diagnostic) -> Condition {
         try rejectRepeat(existing != nil)
         _ = advance()
         skipNewlines()
         return try parseCondition()
     }
 
-    private func rejectRepeat(_ seen: Bool) throws(Diagnostic) {
+    public func rejectRepeat(_ seen: Bool) throws(Diagnostic) {
         if seen {
             throw Diagnostic(
                 .unexpectedToken, "\(current.display) is given twice", at: current.range,
@@ -483,66 +304,21 @@ public struct Parser {
         }
     }
 
-    private mutating func parseFormat() throws(Diagnostic) -> Located<OutputFormat> {
+    public mutating func parseFormat() throws(Diagnostic) -> Located<OutputFormat> {
         guard let word = current.word, let format = OutputFormat(rawValue: word) else {
             throw failure(expected: "an output format (table, csv, json or bars)")
         }
         return Located(format, advance().range)
     }
 
-    private mutating func parseInteger(what: String) throws(Diagnostic) -> Located<Int> {
+    public mutating func parseInteger(what: String) throws(Diagnostic) -> Located<Int> {
         guard case .number(let text) = current.kind, let value = Int(text) else {
             throw failure(expected: what)
         }
         return Located(value, advance().range)
     }
 
-    private mutating func parseAggregate(_ function: AggregateFunction) throws(Diagnostic) -> AggregateQuery {
-        var query: AggregateQuery
-        if function == .count {
-            query = AggregateQuery(function: .count, entity: try parseEntity(), field: nil)
-        } else {
-            let entity = try parseEntity()
-            guard acceptSymbol(.dot) else {
-                throw failure(expected: "'.' and a field, e.g. \(function.rawValue) deals.amount")
-            }
-            // A field, or an expression in brackets: avg tickets.(closed_at - opened_at).
-            let field = current.isSymbol(.leftParen) ? try parseValue() : try parsePath()
-            query = AggregateQuery(function: function, entity: entity, field: field)
-        }
-        while !atStatementEnd {
-            guard let word = current.word else { throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'") }
-            switch word {
-            case "where":
-                query.filter = try parseWhere(after: query.filter)
-            case "order":
-                try rejectRepeat(!query.order.isEmpty)
-                query.order = try parseOrder()
-            case "limit":
-                try rejectRepeat(query.limit != nil)
-                _ = advance()
-                query.limit = try parseInteger(what: "a number after 'limit'")
-            case "by":
-                try rejectRepeat(!query.groupBy.isEmpty)
-                _ = advance()
-                repeat {
-                    skipNewlines()
-                    // A field, or how many related records: count accounts by count(contacts).
-                    let isCount = current.word?.lowercased() == "count" && peek().isSymbol(.leftParen)
-                    query.groupBy.append(isCount ? try parseValue() : try parsePath())
-                } while acceptSymbol(.comma)
-            case "as":
-                try rejectRepeat(query.format != nil)
-                _ = advance()
-                query.format = try parseFormat()
-            default:
-                throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'")
-            }
-        }
-        return query
-    }
-
-    private mutating func parseKey() throws(Diagnostic) -> Located<RecordKey> {
+    public mutating func parseKey() throws(Diagnostic) -> Located<RecordKey> {
         let token = current
         switch token.kind {
         case .number(let text):
@@ -560,14 +336,14 @@ public struct Parser {
         }
     }
 
-    private mutating func parseRecordReference() throws(Diagnostic) -> RecordReference {
+    public mutating func parseRecordReference() throws(Diagnostic) -> RecordReference {
         let entity = try parseEntity()
         return RecordReference(entity: entity, key: try parseKey())
     }
 
     // MARK: - Changing commands
 
-    private mutating func parseAssignments(separatedByCommaOnly: Bool) throws(Diagnostic) -> [Assignment] {
+    public mutating func parseAssignments(separatedByCommaOnly: Bool) throws(Diagnostic) -> [Assignment] {
         var assignments: [Assignment] = []
         repeat {
             skipNewlines()
@@ -583,7 +359,7 @@ public struct Parser {
     }
 
     /// A name: a bare word or a quoted string (`dana`, `"Sales West"`).
-    private mutating func parseName(_ what: String) throws(Diagnostic) -> Located<String> {
+    public mutating func parseName(_ what: String) throws(Diagnostic) -> Located<String> {
         switch current.kind {
         case .word(let w):
             return Located(w, advance().range)
@@ -594,34 +370,7 @@ public struct Parser {
         }
     }
 
-    private mutating func parseCreateSecurity(_ kind: String) throws(Diagnostic) -> StatementKind {
-        _ = advance()
-        switch kind {
-        case "user":
-            let handle = try parseName("the new user's handle, e.g. create user dana name=\"Dana Lee\"")
-            let assignments = atStatementEnd ? [] : try parseAssignments(separatedByCommaOnly: false)
-            return .createUser(handle: handle, assignments: assignments)
-        case "team":
-            let name = try parseName("the new team's name")
-            let assignments = atStatementEnd ? [] : try parseAssignments(separatedByCommaOnly: false)
-            return .createTeam(name: name, assignments: assignments)
-        default:
-            let name = try parseName("the new role's name")
-            var like: Located<String>? = nil
-            if acceptWord("like") { like = try parseName("the role to copy") }
-            return .createRole(name: name, like: like)
-        }
-    }
-
-    private mutating func parseCreate() throws(Diagnostic) -> StatementKind {
-        let entity = try parseEntity()
-        if atStatementEnd {
-            throw failure(expected: "field values, e.g. create contact first_name=\"Ana\" last_name=\"Ruiz\"")
-        }
-        return .create(entity: entity, assignments: try parseAssignments(separatedByCommaOnly: false))
-    }
-
-    private mutating func parseSelector(allowAll: Bool) throws(Diagnostic) -> RecordSelector {
+    public mutating func parseSelector(allowAll: Bool) throws(Diagnostic) -> RecordSelector {
         if acceptWord("where") {
             skipNewlines()
             return .matching(try parseCondition())
@@ -635,51 +384,9 @@ public struct Parser {
         }
     }
 
-    private mutating func parseUpdate() throws(Diagnostic) -> StatementKind {
-        let entity = try parseEntity()
-        let selector = try parseSelector(allowAll: true)
-        guard acceptWord("set") else {
-            throw failure(expected: "'set' and the changes, e.g. set email = \"ana@acme.io\"")
-        }
-        return .update(entity: entity, selector: selector, assignments: try parseAssignments(separatedByCommaOnly: true))
-    }
-
-    private mutating func parseLog() throws(Diagnostic) -> StatementKind {
-        guard let kind = current.word, ["call", "email", "meeting", "note"].contains(kind) else {
-            throw failure(expected: "call, email, meeting or note")
-        }
-        let kindToken = advance()
-        guard acceptWord("on") else { throw failure(expected: "'on', e.g. log call on contact 42 \"text\"") }
-        let target = try parseRecordReference()
-        guard case .string(let text) = current.kind else { throw failure(expected: "the text in quotes") }
-        let textToken = advance()
-        return .log(kind: Located(kind, kindToken.range), target: target, text: Located(text, textToken.range))
-    }
-
-    private mutating func parseAddTask() throws(Diagnostic) -> StatementKind {
-        guard acceptWord("task") else { throw failure(expected: "'task', e.g. add task \"Send proposal\" on deal 9") }
-        guard case .string(let title) = current.kind else { throw failure(expected: "the task's title in quotes") }
-        let titleToken = advance()
-        var target: RecordReference? = nil
-        var due: Expression? = nil
-        var assignee: Expression? = nil
-        while !atStatementEnd {
-            if acceptWord("on") {
-                target = try parseRecordReference()
-            } else if acceptWord("due") {
-                due = try parseValue()
-            } else if acceptWord("for") {
-                assignee = try parseValue()
-            } else {
-                throw failure(expected: "'on', 'due' or 'for'")
-            }
-        }
-        return .addTask(title: Located(title, titleToken.range), target: target, due: due, assignee: assignee)
-    }
-
     // MARK: - Conditions
 
-    mutating func parseCondition() throws(Diagnostic) -> Condition {
+    public mutating func parseCondition() throws(Diagnostic) -> Condition {
         var left = try parseConjunct()
         while acceptWord("or") {
             skipNewlines()
@@ -834,7 +541,7 @@ public struct Parser {
 
     // MARK: - Values
 
-    mutating func parseValue() throws(Diagnostic) -> Expression {
+    public mutating func parseValue() throws(Diagnostic) -> Expression {
         try parseBinary(Parser.additive) { parser throws(Diagnostic) in try parser.parseTerm() }
     }
 
@@ -1002,7 +709,7 @@ public struct Parser {
         }
     }
 
-    mutating func parsePath() throws(Diagnostic) -> Expression {
+    public mutating func parsePath() throws(Diagnostic) -> Expression {
         guard case .word(let first) = current.kind else {
             throw failure(expected: "a field name")
         }

@@ -1,16 +1,23 @@
-/// One command as parsed: its kind, its options (`--dry-run`) and the text it came from.
+/// One command as parsed: the command's own syntax tree, its options (`--dry-run`) and the text
+/// it came from. Which commands exist is not this module's business: each is a type in
+/// RoloEngine's `Commands/` (its grammar, help and run together), listed once in its registry;
+/// the parser dispatches on the `Grammar` the registry builds.
 public struct Statement: Sendable, Equatable {
-    public let kind: StatementKind
+    public let command: any CommandSyntax
     public let options: [CommandOption]
     public let range: SourceRange
     /// The statement's own source text, recorded in change sets and the audit log.
     public let text: String
 
-    public init(kind: StatementKind, options: [CommandOption], range: SourceRange, text: String) {
-        self.kind = kind
+    public init(command: any CommandSyntax, options: [CommandOption], range: SourceRange, text: String) {
+        self.command = command
         self.options = options
         self.range = range
         self.text = text
+    }
+
+    public static func == (a: Statement, b: Statement) -> Bool {
+        a.command.isEqual(to: b.command) && a.options == b.options && a.range == b.range && a.text == b.text
     }
 
     public func hasOption(_ name: String) -> Bool { options.contains { $0.name.value == name } }
@@ -117,50 +124,12 @@ public enum RecordSelector: Sendable, Equatable {
     case matching(Condition?)
 }
 
-public indirect enum StatementKind: Sendable, Equatable {
-    case help(topic: Located<String>?)
-    case whoami
-    case users
-    case roles
-    case teams
-    case quit
-    case find(FindQuery)
-    case aggregate(AggregateQuery)
-    case show(RecordReference)
-    case history(RecordReference)
-    case explain(Statement)
-    case create(entity: EntityName, assignments: [Assignment])
-    case update(entity: EntityName, selector: RecordSelector, assignments: [Assignment])
-    case delete(entity: EntityName, selector: RecordSelector)
-    case assign(entity: EntityName, selector: RecordSelector, to: Expression)
-    case merge(entity: EntityName, from: Located<RecordKey>, into: Located<RecordKey>)
-    case log(kind: Located<String>, target: RecordReference, text: Located<String>)
-    case addTask(title: Located<String>, target: RecordReference?, due: Expression?, assignee: Expression?)
-    case changes(limit: Int?)
-    case undo(changeSet: Located<Int>?)
-    case begin
-    case commit
-    case rollback
-    case dryRun(Bool?)
-    case setting(name: Located<String>, value: Located<String>)
-    // Users, teams, roles and permissions.
-    case createUser(handle: Located<String>, assignments: [Assignment])
-    case createTeam(name: Located<String>, assignments: [Assignment])
-    case createRole(name: Located<String>, like: Located<String>?)
-    case setUserActive(handle: Located<String>, active: Bool)
-    case moveUser(handle: Located<String>, team: Located<String>)
-    case grant(role: Located<String>, user: Located<String>)
-    case revoke(role: Located<String>, user: Located<String>)
-    case dropRole(name: Located<String>)
-    /// `allow|deny ROLE ACTION ENTITY[.field,…] [scope own|team|all]`
-    case rule(
-        effect: Located<String>, role: Located<String>, action: Located<String>, entity: EntityName,
-        fields: [Located<String>], scope: Located<String>?)
-    /// `can USER ACTION ENTITY [KEY]`
-    case can(user: Located<String>, action: Located<String>, entity: EntityName, key: Located<RecordKey>?)
-    /// `as USER COMMAND`: an admin runs one command as another user.
-    case asUser(user: Located<String>, statement: Statement)
-    case login(user: Located<String>)
-    case verifyAudit
-    case auditAnchor
+/// A parsed command: the value a command's parse function returns (in RoloEngine, the command
+/// type itself).
+public protocol CommandSyntax: Sendable {
+    func isEqual(to other: any CommandSyntax) -> Bool
+}
+
+extension CommandSyntax where Self: Equatable {
+    public func isEqual(to other: any CommandSyntax) -> Bool { (other as? Self) == self }
 }

@@ -1,0 +1,49 @@
+import RoloStore
+import RoloSyntax
+
+/// `verify audit` and `audit anchor`: check the audit log's chain, or print its head.
+///
+///     verify := 'verify' 'audit' [ '--anchor' (STRING|WORD) ] | 'audit' 'anchor'
+struct VerifyCommand: Command {
+    /// `audit anchor` rather than `verify audit`.
+    var anchor: Bool
+
+    static let name = "verify"
+    static let forms = [
+        form("verify") { parser, _ throws(Diagnostic) in
+            guard parser.acceptWord("audit") else { throw parser.failure(expected: "'audit', e.g. verify audit") }
+            return VerifyCommand(anchor: false)
+        },
+        form("audit") { parser, _ throws(Diagnostic) in
+            guard parser.acceptWord("anchor") else { throw parser.failure(expected: "'anchor', e.g. audit anchor") }
+            return VerifyCommand(anchor: true)
+        },
+    ]
+    static let synopsis = "verify audit [--anchor N:HASH|FILE] | audit anchor | find audit where …"
+    static let summary =
+        "Check the audit log's hash chain, reporting every break; `audit anchor` prints the head to keep outside the database, and --anchor checks the log still holds it (no truncation, no recomputed chain)."
+    static let examples = ["verify audit", "audit anchor", "find audit where user = admin order by id desc limit 5"]
+    static let helpWords = ["anchor"]
+    static let actions = ["read"]
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        let (engine, statement, output) = (context.engine, context.statement, context.output)
+        _ = try engine.require("read", CRMSchema.auditLog, at: statement.range)
+        try engine.writeTransactionAudit()
+        guard anchor else {
+            let anchor = try statement.option("anchor")?.value.map { try AuditLog.parseAnchor($0.value, at: $0.range) }
+            return try engine.store.dbQueue.inDatabase { db in
+                try AuditLog.verify(db: db, key: engine.auditKey, anchor: anchor, output: output)
+            }
+        }
+        guard let head = try engine.store.dbQueue.inDatabase({ db in try AuditLog.anchor(db: db) }) else {
+            output.line("the audit log is empty")
+            return CommandResult()
+        }
+        output.line("\(head.id):\(head.hash)")
+        output.line("(keep this anchor outside the database; `verify audit --anchor \(head.id):…` checks the log still holds it)")
+        var result = CommandResult()
+        result.rows = 1
+        return result
+    }
+}
