@@ -262,7 +262,11 @@ func csvRecords(_ text: String) -> [[String]] {
 }
 
 /// A diagnostic that is the database's message passed through: a failure, whatever the input.
+/// A constraint refusal put in the user's terms (E501 naming the rule, with help: "another
+/// campaign already has that name", "a campaign member is a lead or a contact") is a rejection
+/// like any other since K8 was fixed; SQLite's own words, or the catch-all E501 without help, leak.
 func isLeak(_ diagnostic: Diagnostic) -> Bool {
-    diagnostic.code == .constraintViolated || diagnostic.message.contains("the database refused")
-        || diagnostic.message.lowercased().contains("sqlite")
+    diagnostic.message.contains("the database refused") || diagnostic.message.lowercased().contains("sqlite")
+        || diagnostic.message.contains("constraint failed")
+        || (diagnostic.code == .constraintViolated && diagnostic.help == nil)
 }
