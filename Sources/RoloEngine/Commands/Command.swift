@@ -62,7 +62,7 @@ extension Command {
     }
 
     /// The single word that starts each one-word form: the command's verbs, in order.
-    static var verbs: [String] { forms.filter { $0.words.count == 1 }.map { $0.words[0] } }
+    public static var verbs: [String] { forms.filter { $0.words.count == 1 }.map { $0.words[0] } }
 }
 
 /// What a command's run gets: the engine, the statement as parsed, where output goes, and the
