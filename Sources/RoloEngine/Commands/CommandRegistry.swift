@@ -10,6 +10,7 @@ public enum CommandRegistry {
         ShowCommand.self,
         HistoryCommand.self,
         ExplainCommand.self,
+        ExportCommand.self,
         CreateCommand.self,
         UpdateCommand.self,
         DeleteCommand.self,

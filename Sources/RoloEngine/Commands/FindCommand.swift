@@ -40,11 +40,12 @@ struct FindCommand: Command {
 }
 
 extension Parser {
-    /// A find's field list and clauses, after `find`.
-    mutating func parseFindQuery() throws(Diagnostic) -> FindQuery {
+    /// A find's field list and clauses, after `find`; stops before any of `stopWords` (`to` in
+    /// `export … to FILE`).
+    mutating func parseFindQuery(stopWords: Set<String> = []) throws(Diagnostic) -> FindQuery {
         var query = FindQuery(entity: try parseEntity())
         // An optional field list before the clauses.
-        if let word = current.word, !Parser.clauseWords.contains(word) {
+        if let word = current.word, !Parser.clauseWords.contains(word), !stopWords.contains(word) {
             query.fields = [try parsePath()]
             while acceptSymbol(.comma) {
                 skipNewlines()
@@ -53,6 +54,7 @@ extension Parser {
         }
         while !atStatementEnd {
             guard let word = current.word else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
+            if stopWords.contains(word) { break }
             switch word {
             case "where":
                 query.filter = try parseWhere(after: query.filter)

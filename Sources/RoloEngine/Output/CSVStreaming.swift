@@ -30,17 +30,22 @@ extension CSVWriter {
                     let cents = Int64(sqlite3_column_double(handle, index).rounded())
                     line.append(contentsOf: ValueFormatter.raw(cents.databaseValue, .money).utf8)
                 default:
+                    // Asked before reading the text: reading may convert the value.
+                    let isText = neutralizesFormulas && sqlite3_column_type(handle, index) == SQLITE_TEXT
                     guard let text = sqlite3_column_text(handle, index) else { break }
                     let length = Int(sqlite3_column_bytes(handle, index))
                     let bytes = UnsafeBufferPointer(start: text, count: length)
+                    let formula = isText && Self.startsFormula(bytes.first)
                     if bytes.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
                         line.append(UInt8(ascii: "\""))
+                        if formula { line.append(UInt8(ascii: "'")) }
                         for byte in bytes {
                             if byte == 0x22 { line.append(0x22) }
                             line.append(byte)
                         }
                         line.append(UInt8(ascii: "\""))
                     } else {
+                        if formula { line.append(UInt8(ascii: "'")) }
                         line.append(contentsOf: bytes)
                     }
                 }

@@ -189,8 +189,21 @@ extension String {
 public struct CSVWriter: ResultWriter {
     let output: OutputSink
     var columns: [ResultColumn] = []
+    /// Text cells a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
+    /// carriage return, as OWASP's CSV-injection advice lists) get a leading apostrophe. On for
+    /// `export` unless `--raw`; numbers and money are never touched.
+    var neutralizesFormulas = false
 
-    public init(output: OutputSink) { self.output = output }
+    public init(output: OutputSink, neutralizesFormulas: Bool = false) {
+        self.output = output
+        self.neutralizesFormulas = neutralizesFormulas
+    }
+
+    /// Whether a text cell starting with `first` would be read as a formula.
+    static func startsFormula(_ first: UInt8?) -> Bool {
+        guard let first else { return false }
+        return first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 || first == 0x09 || first == 0x0D
+    }
 
     public mutating func begin(_ columns: [ResultColumn]) {
         self.columns = columns
@@ -207,7 +220,9 @@ public struct CSVWriter: ResultWriter {
         var line = ""
         for (i, value) in values.enumerated() {
             if i > 0 { line += "," }
-            line += ValueFormatter.csvField(ValueFormatter.raw(value, columns[i].type))
+            var text = ValueFormatter.raw(value, columns[i].type)
+            if neutralizesFormulas, case .string = value.storage, Self.startsFormula(text.utf8.first) { text = "'" + text }
+            line += ValueFormatter.csvField(text)
         }
         line += "\n"
         output.write(line)
@@ -244,4 +259,29 @@ public struct JSONWriter: ResultWriter {
     public mutating func end(note: String?) {
         output.write(count == 0 ? "]\n" : "\n]\n")
     }
+}
+
+/// JSON Lines: one object per line, keys in column order (for loading into other tools).
+public struct JSONLinesWriter: ResultWriter {
+    let output: OutputSink
+    var keys: [String] = []
+    var columns: [ResultColumn] = []
+
+    public init(output: OutputSink) { self.output = output }
+
+    public mutating func begin(_ columns: [ResultColumn]) {
+        self.columns = columns
+        keys = columns.map { ValueFormatter.jsonString($0.header) + ": " }
+    }
+
+    public mutating func row(_ values: [DatabaseValue]) {
+        var line = "{"
+        for (i, value) in values.enumerated() {
+            if i > 0 { line += ", " }
+            line += keys[i] + ValueFormatter.json(value, columns[i].type)
+        }
+        output.write(line + "}\n")
+    }
+
+    public mutating func end(note: String?) {}
 }

@@ -80,6 +80,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case databaseUnavailable = "E601"
     case fileNotFound = "E602"
     case fileUnreadable = "E603"
+    case fileExists = "E608"
+    case fileUnwritable = "E609"
     // Shell usage
     case usage = "E701"
 }

@@ -55,7 +55,7 @@ public struct Parser {
     }
 
     /// Options a command may end with; --format and --anchor take a value.
-    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor"]
+    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom"]
 
     /// Words that begin a clause of find/count, ending a field list.
     public static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
@@ -171,7 +171,7 @@ public struct Parser {
         }
     }
 
-    private func text(of range: SourceRange) -> String {
+    public func text(of range: SourceRange) -> String {
         String(decoding: sourceBytes[range.start.offset..<range.end.offset], as: UTF8.self)
     }
 
