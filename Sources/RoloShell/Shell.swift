@@ -147,7 +147,7 @@ public final class Shell {
                         commit: commit,
                         closing: engine.sessionEntry(
                             commit ? "commit (on leaving the shell)" : "rollback (on leaving the shell)",
-                            outcome: commit ? "ok" : "rolled_back"))
+                            outcome: commit ? .ok : .rolledBack))
                     output.line(commit ? "committed" : "rolled back")
                 } catch {
                     report(error, source: nil, file: nil)

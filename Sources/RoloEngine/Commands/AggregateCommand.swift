@@ -43,7 +43,7 @@ struct AggregateCommand {
 
     func compile(_ query: AggregateQuery, extra: [SQLFragment] = []) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require("read", entity, at: query.entity.range)
+        _ = try engine.require(.read, entity, at: query.entity.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 

@@ -28,7 +28,7 @@ struct FindCommand {
     /// Compiles a query; `extra` conditions (on alias t0) and an `order` override serve cards.
     func compile(_ query: FindQuery, extra: [SQLFragment] = [], order orderOverride: [String]? = nil) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require("read", entity, at: query.entity.range)
+        _ = try engine.require(.read, entity, at: query.entity.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 

@@ -9,7 +9,7 @@ struct HistoryCommand {
 
     func run(_ reference: RecordReference, format: OutputFormat, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
-        let decision = try engine.require("read", entity, at: reference.entity.range)
+        let decision = try engine.require(.read, entity, at: reference.entity.range)
         try engine.requireExport(entity, format: format, at: reference.entity.range)
         var id: Int64
         do {

@@ -19,7 +19,7 @@ struct ShowCommand {
 
     func run(_ reference: RecordReference, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
-        _ = try engine.require("read", entity, at: reference.entity.range)
+        _ = try engine.require(.read, entity, at: reference.entity.range)
         let id = try RecordLookup.id(of: reference.key, in: entity, db: db, readableBy: engine)
         let hiddenFields = engine.readVisibility(entity).hiddenFields
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [id]) else {
