@@ -23,10 +23,10 @@ let package = Package(
         ),
         // The language: locations, lexer, syntax tree, parser, diagnostics. Standard library only.
         .target(name: "RoloSyntax"),
-        // Storage: schema, migrations, the sample company generator.
+        // Storage: schema, migrations, the sample company generator. RoloSyntax for its error codes.
         .target(
             name: "RoloStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["RoloSyntax", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Binder, permissions, planner, executor, change sets, formatters.
         .target(

@@ -54,8 +54,7 @@ public final class Shell {
         do {
             statements = try Parser.parse(source)
         } catch {
-            report(error, source: source, file: file)
-            return .failure
+            return report(error, source: source, file: file)
         }
         let managesTransactions = statements.contains { $0.unit.managesTransaction }
         let wrap = !managesTransactions && !engine.inTransaction && statements.count > 1
@@ -63,8 +62,7 @@ public final class Shell {
         do {
             if wrap { try engine.beginTransaction() }
         } catch {
-            report(error, source: source, file: file)
-            return .failure
+            return report(error, source: source, file: file)
         }
         var dryRunChanges = false
         for statement in statements {
@@ -76,8 +74,7 @@ public final class Shell {
                 }
                 if result.quit { break }
             } catch {
-                report(error, source: source, file: file)
-                status = (error as? Diagnostic).map(ExitStatus.of) ?? .failure
+                status = report(error, source: source, file: file)
                 break
             }
         }
@@ -86,8 +83,7 @@ public final class Shell {
                 try engine.endTransaction(commit: status == .success)
                 if status == .success, let note = engine.transactionNote { output.line(note) }
             } catch {
-                report(error, source: source, file: file)
-                status = .failure
+                status = report(error, source: source, file: file)
             }
             if status != .success, statements.count > 1 {
                 errors.line("nothing was changed: the script stopped at the error and was rolled back")
@@ -103,13 +99,12 @@ public final class Shell {
     /// - Returns: the exit status to use instead, if the input failed here.
     public func finishNonInteractive(file: String? = nil) -> ExitStatus? {
         guard engine.finish(closing: "rollback (end of input with the transaction still open)") else { return nil }
-        report(
+        return report(
             Diagnostic(
                 .transactionLeftOpen,
                 "the transaction opened with `begin` was never committed: it was rolled back and nothing of it was kept",
                 help: "end the transaction with commit (or rollback) before the input ends"),
             source: nil, file: file)
-        return .failure
     }
 
     /// The interactive loop: read, continue unfinished input, run, repeat until quit or Ctrl-D.
@@ -147,7 +142,7 @@ public final class Shell {
                         commit: commit,
                         closing: engine.sessionEntry(
                             commit ? "commit (on leaving the shell)" : "rollback (on leaving the shell)",
-                            outcome: commit ? "ok" : "rolled_back"))
+                            outcome: commit ? .ok : .rolledBack))
                     output.line(commit ? "committed" : "rolled back")
                 } catch {
                     report(error, source: nil, file: nil)
@@ -261,17 +256,15 @@ public final class Shell {
         }
     }
 
-    func report(_ error: any Error, source: String?, file: String?) {
+    /// Shows `error` (through the one `ErrorPresenter`) after the output so far.
+    /// - Returns: the exit status it means.
+    @discardableResult
+    func report(_ error: any Error, source: String?, file: String?) -> ExitStatus {
         flush()
-        let renderer = DiagnosticRenderer(colors: colorsForErrors)
-        if let diagnostic = error as? Diagnostic {
-            errors.line(renderer.render(diagnostic, source: source, file: file))
-        } else if let storeError = error as? StoreError {
-            errors.line(renderer.render(Diagnostic(.databaseUnavailable, storeError.description), source: nil, file: file))
-        } else {
-            errors.line(renderer.render(Diagnostic(.constraintViolated, "\(error)"), source: nil, file: file))
-        }
+        let presentation = ErrorPresenter(colors: colorsForErrors).present(error, source: source, file: file)
+        errors.line(presentation.text)
         if let file = errors as? FileOutput { file.flush() }
+        return presentation.status
     }
 
     /// Shows pending output: what the command line printed so far (ending its pager, if any),

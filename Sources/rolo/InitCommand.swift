@@ -40,12 +40,7 @@ struct InitCommand: ParsableCommand {
             if !existed {
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
             }
-            var message = "\(error)"
-            if let diagnostic = error as? Diagnostic {
-                message = diagnostic.message + (diagnostic.help.map { " (\($0))" } ?? "")
-            }
-            FileHandle.standardError.write(Data("rolo: \(message)\n".utf8))
-            throw ExitCode((error as? Diagnostic).map { ExitStatus.of($0).rawValue } ?? 1)
+            throw ExitCode(Launcher.fail(error).rawValue)
         }
     }
 }

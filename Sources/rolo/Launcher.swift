@@ -15,10 +15,7 @@ enum Launcher {
             output.flush()
             errors.flush()
         }
-        func fail(_ message: String, _ status: ExitStatus) -> ExitStatus {
-            errors.line("rolo: " + message)
-            return status
-        }
+        func fail(_ error: any Error) -> ExitStatus { Launcher.fail(error, errors: errors) }
         // Held until this process ends: `rolo demo --fresh` refuses to delete a file in use.
         _ = DatabaseLock.shared(path) {
             errors.line("rolo: waiting for another rolo process to finish making \(path)…")
@@ -28,7 +25,7 @@ enum Launcher {
         do {
             store = try CRMStore.open(path: path, mode: mode, readOnly: session.readOnly)
         } catch {
-            return fail("\(error)", .failure)
+            return fail(error)
         }
         if store.isReadOnly {
             errors.line("read-only: changes are refused; reads are not audited")
@@ -55,20 +52,19 @@ enum Launcher {
             if let login {
                 message += "; no Rolo user is named after your login '\(login)' (an admin can add one: create user \(login) name=\"…\")"
             }
-            return fail(message, .usage)
+            return fail(Diagnostic(.noUser, message))
         }
         guard let handle = given ?? login else { return noUser() }
         let engine: Engine
         do {
             engine = try Engine(store: store, clock: clockFromEnvironment(), user: handle)
         } catch let diagnostic as Diagnostic {
-            if given == nil && diagnostic.code == .unknownUser { return noUser() }
+            guard diagnostic.code == .unknownUser else { return fail(diagnostic) }
+            if given == nil { return noUser() }
             let source = session.user != nil ? "--user" : environment["ROLO_USER"] != nil ? "ROLO_USER" : "user"
-            var message = diagnostic.message.replacingOccurrences(of: "unknown user", with: "unknown " + source)
-            if let help = diagnostic.help { message += " (\(help))" }
-            return fail(message, ExitStatus.of(diagnostic) == .refused ? .refused : .usage)
+            return fail(Diagnostic(.noUser, "unknown \(source) '\(handle)'", help: diagnostic.help))
         } catch {
-            return fail("\(error)", .failure)
+            return fail(error)
         }
         // The interactive shell starts with the settings kept from earlier sessions; flags win.
         let interactive = session.command == nil && script.isEmpty && isatty(STDIN_FILENO) == 1
@@ -79,7 +75,9 @@ enum Launcher {
         engine.settings.dryRun = session.dryRun
         if let format = session.format {
             guard let value = OutputFormat(rawValue: format.lowercased()), value != .bars else {
-                return fail("unknown --format '\(format)': use table, csv or json (bars is `as bars` on a count or sum by)", .usage)
+                return fail(
+                    Diagnostic(
+                        .commandLine, "unknown --format '\(format)': use table, csv or json (bars is `as bars` on a count or sum by)"))
             }
             engine.settings.format = value
         }
@@ -94,7 +92,7 @@ enum Launcher {
             var parameters: [String: String] = [:]
             for assignment in script.dropFirst() {
                 guard let equal = assignment.firstIndex(of: "=") else {
-                    return fail("script parameters are NAME=VALUE, got '\(assignment)'", .usage)
+                    return fail(Diagnostic(.commandLine, "script parameters are NAME=VALUE, got '\(assignment)'"))
                 }
                 parameters[String(assignment[..<equal])] = String(assignment[assignment.index(after: equal)...])
             }
@@ -104,7 +102,7 @@ enum Launcher {
                 source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             } else {
                 guard FileManager.default.fileExists(atPath: scriptPath) else {
-                    return fail("no such script: \(scriptPath)", .usage)
+                    return fail(Diagnostic(.fileNotFound, "no such script: \(scriptPath)"))
                 }
                 // Pipes (`/dev/stdin`, `<(generate-fixes)`) are read as a stream: FileManager
                 // reads only regular files.
@@ -112,7 +110,7 @@ enum Launcher {
                     let data = FileManager.default.contents(atPath: scriptPath)
                         ?? FileHandle(forReadingAtPath: scriptPath).flatMap({ try? $0.readToEnd() ?? Data() })
                 else {
-                    return fail("cannot read script: \(scriptPath)", .usage)
+                    return fail(Diagnostic(.fileUnreadable, "cannot read script: \(scriptPath)"))
                 }
                 source = String(decoding: data, as: UTF8.self)
             }
@@ -138,6 +136,16 @@ enum Launcher {
         let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let status = shell.runSource(source, file: "<stdin>", exitCodeForDryRun: session.exitCode)
         return shell.finishNonInteractive(file: "<stdin>") ?? status
+    }
+
+    /// Shows an error of the command line, the launcher, `rolo init` or `rolo demo` on standard error,
+    /// through the one `ErrorPresenter`.
+    /// - Returns: the exit status it means.
+    static func fail(_ error: any Error, errors: FileOutput = FileOutput(descriptor: STDERR_FILENO)) -> ExitStatus {
+        let presentation = ErrorPresenter(colors: errors.colors).present(error)
+        errors.line(presentation.text)
+        errors.flush()
+        return presentation.status
     }
 
     /// The operating system's name for the user this process runs as, as psql finds it: the user

@@ -46,10 +46,9 @@ struct OpenCommand: ParsableCommand {
 
     func run() throws {
         guard let path = db ?? ProcessInfo.processInfo.environment["ROLO_DB"] else {
-            // Exit status 2 (usage), as documented, rather than argument-parser's 64.
-            FileHandle.standardError.write(
-                Data("rolo: no database given: pass --db FILE (or set ROLO_DB), or try `rolo demo` for a sample company\n".utf8))
-            throw ExitCode(ExitStatus.usage.rawValue)
+            let failure = Diagnostic(
+                .noDatabase, "no database given: pass --db FILE (or set ROLO_DB), or try `rolo demo` for a sample company")
+            throw ExitCode(Launcher.fail(failure).rawValue)
         }
         let status = Launcher.run(path: path, mode: .existing, session: session, script: script, defaultUser: nil)
         throw ExitCode(status.rawValue)
@@ -100,11 +99,10 @@ struct DemoCommand: ParsableCommand {
             // Never under another process: a shell on the file would go on writing to a deleted one.
             let lock = DatabaseLock.exclusive(file)
             if case .busy = lock {
-                FileHandle.standardError.write(
-                    Data(
-                        "rolo: \(file) is open in another rolo process: close it first (--fresh deletes the file and makes a new one)\n"
-                            .utf8))
-                throw ExitCode(ExitStatus.failure.rawValue)
+                let failure = Diagnostic(
+                    .databaseInUse, "\(file) is open in another rolo process: close it first (--fresh deletes the file and makes a new one)"
+                )
+                throw ExitCode(Launcher.fail(failure).rawValue)
             }
             for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
             if case .locked(let held) = lock { held.releaseAndClose() }
@@ -119,8 +117,7 @@ struct DemoCommand: ParsableCommand {
                         .data(using: .utf8) ?? Data())
             } catch {
                 for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
-                FileHandle.standardError.write("rolo: \(error)\n".data(using: .utf8) ?? Data())
-                throw ExitCode(1)
+                throw ExitCode(Launcher.fail(error).rawValue)
             }
         }
         if createOnly { return }

@@ -3,6 +3,7 @@ import Foundation
 import RoloEngine
 import RoloShell
 import RoloStore
+import RoloSyntax
 
 /// `rolo`: open a CRM database in the shell, run one command, or run a script.
 @main
@@ -24,4 +25,31 @@ struct RoloCommand: ParsableCommand {
         subcommands: [OpenCommand.self, DemoCommand.self, InitCommand.self],
         defaultSubcommand: OpenCommand.self
     )
+
+    /// Parses the command line and runs the command. A wrong command line is a usage error (E702,
+    /// status 2) in Rolo's one error format, not argument-parser's own (status 64); `--help` and
+    /// `--version` print as argument-parser prints them. The commands show their own errors and
+    /// throw only the `ExitCode` that `Launcher.fail` chose.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let status as ExitCode {
+            Foundation.exit(status.rawValue)
+        } catch {
+            // Help and the version arrive as errors too, from parsing or from argument-parser's help command.
+            if exitCode(for: error) == .success { exit(withError: error) }
+            Foundation.exit(Launcher.fail(commandLineError(error)).rawValue)
+        }
+    }
+
+    /// argument-parser's message for a command line it refused, pointing at the help of the command
+    /// it was for.
+    static func commandLineError(_ error: any Error) -> Diagnostic {
+        var message = message(for: error)
+        if let first = message.first { message.replaceSubrange(...message.startIndex, with: first.lowercased()) }
+        let names = configuration.subcommands.map { $0.configuration.commandName ?? "" }
+        let subcommand = CommandLine.arguments.dropFirst().first.flatMap { names.contains($0) && $0 != "open" ? $0 : nil }
+        return Diagnostic(.commandLine, message, help: "see `rolo \(subcommand.map { $0 + " " } ?? "")--help`")
+    }
 }

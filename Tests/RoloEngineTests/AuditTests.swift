@@ -203,7 +203,7 @@ struct AuditTests {
         let key = AuditKey(key: SymmetricKey(data: Data(repeating: 7, count: 32)))
         func entry(_ command: String) -> Engine.AuditEntry {
             Engine.AuditEntry(
-                at: "2026-11-22T10:00:00Z", userID: 1, impersonatorID: nil, command: command, outcome: "ok", rows: 1, message: nil)
+                at: "2026-11-22T10:00:00Z", userID: 1, impersonatorID: nil, command: command, outcome: .ok, rows: 1, message: nil)
         }
         try store.dbQueue.write { db in
             try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('a', 'A', 'now', 'now')")

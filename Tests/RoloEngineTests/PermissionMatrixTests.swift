@@ -40,7 +40,7 @@ struct PermissionMatrixTests {
     /// count when `field` is one of theirs.
     static func expectedScope(_ role: String, _ action: String, _ entity: String, field: String?) -> String? {
         guard let definition = BuiltinRoles.all.first(where: { $0.name == role }) else { return nil }
-        let rules = definition.rules.filter { $0.action == action && ($0.entity == entity || $0.entity == "*") }
+        let rules = definition.rules.filter { $0.action.rawValue == action && ($0.entity == entity || $0.entity == "*") }
         if rules.contains(where: { $0.effect == .deny && $0.fields.isEmpty }) { return nil }
         let rank = ["own": 1, "team": 2, "all": 3]
         let allows = rules.filter { rule in

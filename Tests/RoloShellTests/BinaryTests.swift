@@ -80,6 +80,27 @@ struct BinaryTests {
         #expect(failed.errors.contains("did you mean 'email'?"))
     }
 
+    /// A command line argument-parser refuses is a usage error in Rolo's one format, status 2 (not
+    /// argument-parser's 64); help still prints to standard output with status 0.
+    @Test func aWrongCommandLineIsAUsageError() throws {
+        let bogus = try rolo(["--bogus", "-c", "count contacts"])
+        #expect(bogus.status == 2)
+        #expect(bogus.output == "")
+        #expect(bogus.errors == "rolo: error[E702]: unknown option '--bogus'\n  = help: see `rolo --help`\n")
+        let demo = try rolo(["demo", "--contacts", "5"])
+        #expect(demo.status == 2)
+        #expect(demo.errors == "rolo: error[E702]: --contacts must be between 100 and 5,000,000\n  = help: see `rolo demo --help`\n")
+        let initWithoutAdmin = try rolo(["init", "crm.db"])
+        #expect(initWithoutAdmin.status == 2)
+        #expect(initWithoutAdmin.errors.hasPrefix("rolo: error[E702]: missing expected argument '--admin <admin>'"))
+        for arguments in [["--help"], ["demo", "--help"], ["help", "init"]] {
+            let help = try rolo(arguments)
+            #expect(help.status == 0, "\(arguments): \(help.errors)")
+            #expect(help.output.hasPrefix("OVERVIEW: "), "\(arguments)")
+            #expect(help.errors == "")
+        }
+    }
+
     @Test func oneCommandAndStandardInput() throws {
         let db = try SampleDatabase.freshCopy()
         let one = try rolo(["--db", db, "--user", "olivia", "-c", "count accounts"])
@@ -102,15 +123,24 @@ struct BinaryTests {
 
     @Test(arguments: [
         (
-            ["--db", "/no/such/folder/crm.db", "--user", "admin", "-c", "count contacts"], "the folder '/no/such/folder' does not exist",
-            Int32(1)
+            ["--db", "/no/such/folder/crm.db", "--user", "admin", "-c", "count contacts"],
+            "rolo: error[E602]: cannot open database '/no/such/folder/crm.db': the folder '/no/such/folder' does not exist", Int32(2)
         ),
-        (["-c", "count contacts"], "no database given", Int32(2)),
-        (["--db", "DB", "--user", "nobody", "-c", "count contacts"], "unknown --user 'nobody'", Int32(2)),
+        (
+            ["--db", "/rolo-no-such.db", "--user", "admin", "-c", "count contacts"], "rolo: error[E602]: no database at '/rolo-no-such.db'",
+            Int32(2)
+        ),
+        (["-c", "count contacts"], "rolo: error[E703]: no database given", Int32(2)),
+        (["--db", "DB", "--user", "nobody", "-c", "count contacts"], "rolo: error[E704]: unknown --user 'nobody'", Int32(2)),
+        (
+            ["--db", "DB", "--user", "admin", "--format", "xml", "-c", "count contacts"], "rolo: error[E702]: unknown --format 'xml'",
+            Int32(2)
+        ),
+        (["--db", "DB", "--user", "admin", "/dev/null", "old"], "rolo: error[E702]: script parameters are NAME=VALUE", Int32(2)),
         (["--db", "DB", "--user", "admin", "-c", "cuont contacts"], "did you mean 'count'?", Int32(1)),
         (["--db", "DB", "--user", "admin", "-c", "count contcts"], "did you mean 'contacts'?", Int32(1)),
         (["--db", "DB", "--user", "admin", "-c", "find widgets"], "unknown entity 'widgets'", Int32(1)),
-        (["--db", "DB", "--user", "admin", "/no/such/script.rolo"], "no such script", Int32(2)),
+        (["--db", "DB", "--user", "admin", "/no/such/script.rolo"], "rolo: error[E602]: no such script", Int32(2)),
         (["--db", "DB", "--user", "quinn", "-c", "find tickets"], "quinn may not read tickets", Int32(3)),
     ])
     func badInputFailsClearly(arguments: [String], message: String, status: Int32) throws {
@@ -271,7 +301,7 @@ struct BinaryTests {
             let nobody = try rolo(["--db", db, "-c", "count contacts"], unset: ["ROLO_USER"])
             #expect(nobody.status == 2)
             #expect(nobody.output == "")
-            for hint in ["no user given", "--user", "ROLO_USER", "'\(login)'", "create user \(login)"] {
+            for hint in ["rolo: error[E704]: no user given", "--user", "ROLO_USER", "'\(login)'", "create user \(login)"] {
                 #expect(nobody.errors.contains(hint), "\(nobody.errors)")
             }
         }
@@ -414,7 +444,7 @@ struct BinaryTests {
 
         let refused = try rolo(["demo", db, "--fresh", "--create-only", "--contacts", "100"])
         #expect(refused.status == 1)
-        #expect(refused.errors.contains("rolo: \(db) is open in another rolo process"), "\(refused.errors)")
+        #expect(refused.errors.contains("rolo: error[E604]: \(db) is open in another rolo process"), "\(refused.errors)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
         #expect(try FileManager.default.attributesOfItem(atPath: db)[.systemFileNumber] as? Int == inode)
 

@@ -13,15 +13,10 @@ struct AccessCommands {
         throws -> CommandResult
     {
         let entity = try Catalog.entity(entityName)
-        guard CRMSchema.permissionActions.contains(action.value) else {
-            throw Diagnostic(
-                .unknownValue, "unknown action '\(action.value)'", at: action.range,
-                help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
-                    ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
-        }
+        let permission = try PermissionAction.named(action)
         let target = try Engine.loadActor(handle: user.value, db: db, allowInactive: true)
         let policy = try AccessPolicy.load(for: target.actor, in: db)
-        let decision = policy.decide(action.value, on: entity.name)
+        let decision = policy.decide(permission, on: entity.name)
         let who = target.actor.handle
         var result = CommandResult()
         result.rows = 1
@@ -39,7 +34,7 @@ struct AccessCommands {
                 "no: none of \(who)'s roles (\(roles.isEmpty ? "no roles" : roles.joined(separator: ", "))) allows \(action.value) on \(entity.name)"
             )
             output.line("  missing rule: allow \(action.value) \(entity.name)")
-            if let nearest = try nearestRule(action: action.value, entity: entity.name) {
+            if let nearest = try nearestRule(action: permission, entity: entity.name) {
                 output.line("  nearest rule that would: \(nearest.description) (grant \(nearest.role) to \(who))")
             }
             return result
@@ -66,7 +61,7 @@ struct AccessCommands {
         return result
     }
 
-    private func nearestRule(action: String, entity: String) throws -> GrantedRule? {
+    private func nearestRule(action: PermissionAction, entity: String) throws -> GrantedRule? {
         let rows = try Row.fetchAll(
             db,
             sql: """
@@ -93,9 +88,9 @@ struct AccessCommands {
         output.line("role \(roleName): \(row["description"] as String? ?? "")")
         output.line("held by: " + (holders.isEmpty ? "nobody" : holders.joined(separator: ", ")))
         let policy = AccessPolicy(actor: Actor(id: 0, handle: roleName, name: roleName, teamID: nil), rules: rules)
-        let actions = ["read", "create", "update", "delete", "assign", "merge", "export", "import"]
+        let actions = PermissionAction.onRecords
         var columns = [ResultColumn("entity", .text)]
-        columns += actions.map { ResultColumn($0, .text) }
+        columns += actions.map { ResultColumn($0.rawValue, .text) }
         var writer: any ResultWriter = TableWriter(output: output)
         writer.begin(columns)
         var count = 0
@@ -126,7 +121,7 @@ struct AccessCommands {
             }
         }
         writer.end(note: nil)
-        let other = rules.filter { $0.action == "grant" || $0.action == "manage_scripts" }
+        let other = rules.filter { !actions.contains($0.action) }
         if !other.isEmpty {
             output.line("also: " + other.map { "\($0.action) \($0.entity) (\($0.scope.name))" }.joined(separator: ", "))
         }

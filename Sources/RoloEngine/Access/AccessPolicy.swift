@@ -7,7 +7,7 @@ public struct GrantedRule: Sendable, Equatable {
     public let id: Int64
     public let role: String
     public let effect: PermissionRule.Effect
-    public let action: String
+    public let action: PermissionAction
     public let entity: String
     public let scope: Scope
     public let fields: [String]
@@ -37,7 +37,7 @@ public struct GrantedRule: Sendable, Equatable {
         public static func < (a: Scope, b: Scope) -> Bool { a.rawValue < b.rawValue }
     }
 
-    func matches(action: String, entity: String) -> Bool {
+    func matches(action: PermissionAction, entity: String) -> Bool {
         self.action == action && (self.entity == "*" || self.entity == entity)
     }
 
@@ -47,6 +47,20 @@ public struct GrantedRule: Sendable, Equatable {
         if !fields.isEmpty { text += "." + fields.joined(separator: ",") }
         if effect == .allow { text += " scope \(scope.name)" }
         return text
+    }
+}
+
+extension PermissionAction {
+    /// The action a command names (`can`, `role … allow`), or E208 with the nearest one.
+    static func named(_ word: Located<String>) throws -> PermissionAction {
+        guard let action = PermissionAction(rawValue: word.value) else {
+            let names = CRMSchema.permissionActions
+            throw Diagnostic(
+                .unknownValue, "unknown action '\(word.value)'", at: word.range,
+                help: Suggestions.nearest(to: word.value, in: names).map { "did you mean '\($0)'?" }
+                    ?? "actions are " + names.joined(separator: ", "))
+        }
+        return action
     }
 }
 
@@ -124,7 +138,7 @@ public struct AccessPolicy: Sendable {
         }
     }
 
-    public func decide(_ action: String, on entity: String) -> Decision {
+    public func decide(_ action: PermissionAction, on entity: String) -> Decision {
         var best: GrantedRule? = nil
         var deniedBy: GrantedRule? = nil
         var deniedFields: [String: GrantedRule] = [:]

@@ -39,7 +39,7 @@ enum AuditLog {
             let message = entry.message.map(storable)
             let hash = digest(
                 id: id, at: entry.at, user: entry.userID, impersonator: entry.impersonatorID, command: command,
-                outcome: entry.outcome, rows: rows, message: message, changeSet: entry.changeSetID, previous: previous, key: key)
+                outcome: entry.outcome.rawValue, rows: rows, message: message, changeSet: entry.changeSetID, previous: previous, key: key)
             try insert.bind([
                 id.databaseValue, entry.at.databaseValue, entry.userID.databaseValue, entry.impersonatorID.databaseValue,
                 command.databaseValue, entry.outcome.databaseValue, rows.databaseValue, message.databaseValue,

@@ -63,7 +63,7 @@ extension Engine {
             }
             try recorder.finish(records: 1, summary: "admin \(handle)")
             try AuditLog.append(
-                AuditEntry(at: now, userID: id, impersonatorID: nil, command: command, outcome: "ok", rows: 1, message: nil), db: db)
+                AuditEntry(at: now, userID: id, impersonatorID: nil, command: command, outcome: .ok, rows: 1, message: nil), db: db)
         }
     }
 }

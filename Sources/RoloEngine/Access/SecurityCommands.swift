@@ -43,7 +43,7 @@ struct SecurityCommands {
 
     /// The one permission behind grant, revoke and editing roles.
     func requireGrant(at range: SourceRange?) throws {
-        let decision = engine.decide("grant", on: "roles")
+        let decision = engine.decide(.grant, on: "roles")
         if let deny = decision.deniedBy {
             throw Diagnostic(
                 .permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range,
@@ -104,7 +104,7 @@ struct SecurityCommands {
     // MARK: - Users and teams
 
     func createUser(_ handle: Located<String>, _ assignments: [Assignment]) throws -> ChangeOutcome {
-        _ = try engine.require("create", users, at: handle.range)
+        _ = try engine.require(.create, users, at: handle.range)
         guard handle.value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }), !handle.value.isEmpty else {
             throw Diagnostic(.invalidValue, "a handle is one word of letters, digits, '.', '_' or '-'", at: handle.range)
         }
@@ -128,13 +128,13 @@ struct SecurityCommands {
         values.append(("active", 1.databaseValue))
         let id = try recorder.insert(users, values: values)
         return ChangeOutcome(
-            records: 1, verb: "created", entity: users, note: "user \(handle.value) has no roles yet: grant ROLE to \(handle.value)"
+            records: 1, verb: .created, entity: users, note: "user \(handle.value) has no roles yet: grant ROLE to \(handle.value)"
         )
         .numbered(id)
     }
 
     func setActive(_ handle: Located<String>, active: Bool) throws -> ChangeOutcome {
-        let decision = try engine.require("update", users, at: handle.range)
+        let decision = try engine.require(.update, users, at: handle.range)
         guard decision.scope == .all else {
             throw Diagnostic(
                 .permissionDenied, "\(engine.actor.handle) may not \(active ? "activate" : "deactivate") users", at: handle.range)
@@ -153,11 +153,11 @@ struct SecurityCommands {
         let count = try recorder.update(
             users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
             set: [(try field(users, "active"), .value(active ? 1 : 0))])
-        return ChangeOutcome(records: count, verb: active ? "activated" : "deactivated", entity: users)
+        return ChangeOutcome(records: count, verb: active ? .activated : .deactivated, entity: users)
     }
 
     func move(_ handle: Located<String>, to team: Located<String>) throws -> ChangeOutcome {
-        let decision = try engine.require("update", users, at: handle.range)
+        let decision = try engine.require(.update, users, at: handle.range)
         guard decision.scope == .all else {
             throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not move users between teams", at: handle.range)
         }
@@ -166,12 +166,12 @@ struct SecurityCommands {
         let count = try recorder.update(
             users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
             set: [(try field(users, "team_id"), .value(team))])
-        return ChangeOutcome(records: count, verb: "moved", entity: users)
+        return ChangeOutcome(records: count, verb: .moved, entity: users)
     }
 
     func createTeam(_ name: Located<String>, _ assignments: [Assignment]) throws -> ChangeOutcome {
         let teams = CRMSchema.teams
-        _ = try engine.require("create", teams, at: name.range)
+        _ = try engine.require(.create, teams, at: name.range)
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM teams WHERE name = ? COLLATE NOCASE", arguments: [name.value]) == true {
             throw Diagnostic(.invalidValue, "there is already a team '\(name.value)'", at: name.range)
         }
@@ -183,7 +183,7 @@ struct SecurityCommands {
             values.append((bound.field.name, constant))
         }
         let id = try recorder.insert(teams, values: values)
-        return ChangeOutcome(records: 1, verb: "created", entity: teams).numbered(id)
+        return ChangeOutcome(records: 1, verb: .created, entity: teams).numbered(id)
     }
 
     // MARK: - Grants
@@ -207,7 +207,7 @@ struct SecurityCommands {
                 ("granted_by", engine.actor.id.databaseValue), ("granted_at", recorder.now.databaseValue),
             ])
         let after = try AccessPolicy.load(for: try actor(userID), in: db)
-        var outcome = ChangeOutcome(records: 1, verb: "granted", entity: CRMSchema.userRoles)
+        var outcome = ChangeOutcome(records: 1, verb: .granted, entity: CRMSchema.userRoles)
         outcome.noun = ("role", "roles")
         outcome.report = try reach(of: user.value, before: before, after: after)
         return outcome
@@ -231,7 +231,7 @@ struct SecurityCommands {
         let before = try AccessPolicy.load(for: try actor(userID), in: db)
         _ = try recorder.delete(CRMSchema.userRoles, filter: SQLFragment("t0.id = ?", [grant.databaseValue]))
         let after = try AccessPolicy.load(for: try actor(userID), in: db)
-        var outcome = ChangeOutcome(records: 1, verb: "revoked", entity: CRMSchema.userRoles)
+        var outcome = ChangeOutcome(records: 1, verb: .revoked, entity: CRMSchema.userRoles)
         outcome.noun = ("role", "roles")
         outcome.report = try reach(of: user.value, before: before, after: after)
         return outcome
@@ -260,7 +260,7 @@ struct SecurityCommands {
         if !lost.isEmpty { lines.append("rules lost by \(handle): " + lost.joined(separator: "; ")) }
         var reachLines: [String] = []
         for entity in CRMSchema.entities where entity.kind == .domain {
-            for action in ["read", "update"] {
+            for action in [PermissionAction.read, .update] {
                 let a = try reachable(before, action, entity), b = try reachable(after, action, entity)
                 if a != b {
                     let change = b > a ? "+\(b - a)" : "-\(a - b)"
@@ -277,7 +277,7 @@ struct SecurityCommands {
         return lines
     }
 
-    private func reachable(_ policy: AccessPolicy, _ action: String, _ entity: EntityDefinition) throws -> Int {
+    private func reachable(_ policy: AccessPolicy, _ action: PermissionAction, _ entity: EntityDefinition) throws -> Int {
         let decision = policy.decide(action, on: entity.name)
         guard decision.deniedBy == nil, let scope = decision.scope ?? decision.fieldAllows.values.map(\.scope).max() else { return 0 }
         let table = SQLDialect.quote(entity.name)
@@ -314,7 +314,7 @@ struct SecurityCommands {
                 CRMSchema.rolePermissions,
                 values: ruleValues(role: id, rule.effect.rawValue, rule.action, rule.entity, rule.scope.name, rule.fields, rule.reason))
         }
-        var outcome = ChangeOutcome(records: 1, verb: "created", entity: roles)
+        var outcome = ChangeOutcome(records: 1, verb: .created, entity: roles)
         outcome.note =
             like.map { "role \(name.value) starts with the \(copied.count) rules of \($0.value)" }
             ?? "role \(name.value) has no rules yet: allow \(name.value) ACTION ENTITY scope own|team|all"
@@ -337,7 +337,7 @@ struct SecurityCommands {
         }
         _ = try recorder.delete(CRMSchema.rolePermissions, filter: SQLFragment("t0.role_id = ?", [id.databaseValue]))
         let count = try recorder.delete(roles, filter: SQLFragment("t0.id = ?", [id.databaseValue]))
-        return ChangeOutcome(records: count, verb: "dropped", entity: roles)
+        return ChangeOutcome(records: count, verb: .dropped, entity: roles)
     }
 
     func rule(
@@ -346,12 +346,7 @@ struct SecurityCommands {
     ) throws -> ChangeOutcome {
         try requireGrant(at: effect.range)
         let roleID = try self.roleID(role)
-        guard CRMSchema.permissionActions.contains(action.value) else {
-            throw Diagnostic(
-                .unknownValue, "unknown action '\(action.value)'", at: action.range,
-                help: Suggestions.nearest(to: action.value, in: CRMSchema.permissionActions).map { "did you mean '\($0)'?" }
-                    ?? "actions are " + CRMSchema.permissionActions.joined(separator: ", "))
-        }
+        let permission = try PermissionAction.named(action)
         let entityName: String
         if entity.value == "*" || entity.value == "all" {
             entityName = "*"
@@ -375,13 +370,13 @@ struct SecurityCommands {
             return field.value
         }
         let newRule = GrantedRule(
-            id: 0, role: role.value, effect: effect.value == "allow" ? .allow : .deny, action: action.value,
+            id: 0, role: role.value, effect: effect.value == "allow" ? .allow : .deny, action: permission,
             entity: entityName, scope: scopeLevel, fields: fieldNames, reason: nil)
         try requireHeld([newRule], granting: "the rule", at: effect.range)
         let values = ruleValues(
-            role: roleID, effect.value, action.value, entityName, scopeName, fieldNames, "added by \(engine.actor.handle)")
+            role: roleID, effect.value, permission, entityName, scopeName, fieldNames, "added by \(engine.actor.handle)")
         _ = try recorder.insert(CRMSchema.rolePermissions, values: values)
-        var outcome = ChangeOutcome(records: 1, verb: "added", entity: CRMSchema.rolePermissions)
+        var outcome = ChangeOutcome(records: 1, verb: .added, entity: CRMSchema.rolePermissions)
         outcome.noun = ("rule", "rules")
         outcome.note =
             "\(role.value): \(newRule.description.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")"
@@ -389,7 +384,7 @@ struct SecurityCommands {
     }
 
     private func ruleValues(
-        role: Int64, _ effect: String, _ action: String, _ entity: String, _ scope: String, _ fields: [String], _ reason: String?
+        role: Int64, _ effect: String, _ action: PermissionAction, _ entity: String, _ scope: String, _ fields: [String], _ reason: String?
     ) -> [(field: String, value: DatabaseValue)] {
         [
             ("role_id", role.databaseValue), ("effect", effect.databaseValue), ("action", action.databaseValue),

@@ -16,7 +16,7 @@ struct ChangeCommands {
     /// talks about records the user can read.
     func filter(
         for selector: RecordSelector, entity: EntityDefinition, scope: QueryScope, binder: ExpressionBinder,
-        action: String, decision: AccessPolicy.Decision, level: GrantedRule.Scope, rule: GrantedRule?, range: SourceRange
+        action: PermissionAction, decision: AccessPolicy.Decision, level: GrantedRule.Scope, rule: GrantedRule?, range: SourceRange
     ) throws -> SQLFragment? {
         let filter: SQLFragment?
         switch selector {
@@ -43,7 +43,7 @@ struct ChangeCommands {
 
     /// The scope a change may reach: whole-record allow, or the narrowest field-limited allow covering `fields`.
     func allowedScope(
-        _ action: String, _ entity: EntityDefinition, fields: [(FieldDefinition, SourceRange)], at range: SourceRange
+        _ action: PermissionAction, _ entity: EntityDefinition, fields: [(FieldDefinition, SourceRange)], at range: SourceRange
     ) throws -> (GrantedRule.Scope, GrantedRule?, AccessPolicy.Decision) {
         let decision = try engine.require(action, entity, at: range)
         for (field, fieldRange) in fields {
@@ -101,23 +101,23 @@ struct ChangeCommands {
         var level = GrantedRule.Scope.all
         var rule: GrantedRule? = nil
         if !plain.isEmpty {
-            (level, rule, _) = try allowedScope("update", entity, fields: plain.map { ($0.field, $0.range) }, at: entityName.range)
+            (level, rule, _) = try allowedScope(.update, entity, fields: plain.map { ($0.field, $0.range) }, at: entityName.range)
         }
         if !owners.isEmpty {
             let (assignLevel, assignRule, _) = try allowedScope(
-                "assign", entity, fields: owners.map { ($0.field, $0.range) }, at: entityName.range)
+                .assign, entity, fields: owners.map { ($0.field, $0.range) }, at: entityName.range)
             if assignLevel < level { (level, rule) = (assignLevel, assignRule) }
             for owner in owners { try requireTargetInScope(owner, level: assignLevel) }
         }
         let selectionScope = engine.queryScope(entity)
         let selectionBinder = engine.binder(db, scope: selectionScope)
         let filter = try self.filter(
-            for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: "update",
-            decision: engine.decide("update", on: entity.name), level: level, rule: rule, range: entityName.range)
+            for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: .update,
+            decision: engine.decide(.update, on: entity.name), level: level, rule: rule, range: entityName.range)
         try validateEmails(entity, bound, filter: filter)
         try validateLengths(entity, bound, filter: filter)
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
-        var outcome = ChangeOutcome(records: count, verb: "updated", entity: entity)
+        var outcome = ChangeOutcome(records: count, verb: .updated, entity: entity)
         if count == 0 {
             let matched = "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) AS t0" + (filter.map { " WHERE " + $0 } ?? SQLFragment(""))
             outcome.unchangedMatches = try Int.fetchOne(db, sql: matched.sql, arguments: matched.statementArguments) ?? 0
@@ -207,12 +207,12 @@ struct ChangeCommands {
             bound.append(item)
         }
         let plain = bound.filter { !Self.assignmentFields.contains($0.field.name) }
-        _ = try allowedScope("create", entity, fields: plain.map { ($0.field, $0.range) }, at: entityName.range)
+        _ = try allowedScope(.create, entity, fields: plain.map { ($0.field, $0.range) }, at: entityName.range)
         // Handing a new record to someone else is an assignment: it needs the assign right, and
         // the new owner or assignee must be within its scope (own: oneself; team: one's team).
         for given in bound where Self.assignmentFields.contains(given.field.name) {
             guard let value = given.constant, Int64.fromDatabaseValue(value) != engine.actor.id else { continue }
-            let (assignLevel, _, _) = try allowedScope("assign", entity, fields: [(given.field, given.range)], at: given.range)
+            let (assignLevel, _, _) = try allowedScope(.assign, entity, fields: [(given.field, given.range)], at: given.range)
             try requireTargetInScope(given, level: assignLevel)
         }
         if entity.hasOwner, !bound.contains(where: { $0.field.name == "owner_id" }) {
@@ -234,7 +234,7 @@ struct ChangeCommands {
                 help: "e.g. create \(entity.singular) " + names.map { "\($0)=…" }.joined(separator: " "))
         }
         let id = try recorder.insert(entity, values: values)
-        return ChangeOutcome(records: 1, verb: "created", entity: entity, note: "new \(entity.singular) is number \(id)")
+        return ChangeOutcome(records: 1, verb: .created, entity: entity, note: "new \(entity.singular) is number \(id)")
     }
 
     // MARK: - delete
@@ -242,14 +242,14 @@ struct ChangeCommands {
     func delete(entityName: EntityName, selector: RecordSelector) throws -> ChangeOutcome {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let decision = try engine.require("delete", entity, at: entityName.range)
+        let decision = try engine.require(.delete, entity, at: entityName.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let filter = try self.filter(
-            for: selector, entity: entity, scope: scope, binder: binder, action: "delete", decision: decision,
+            for: selector, entity: entity, scope: scope, binder: binder, action: .delete, decision: decision,
             level: decision.scope ?? .own, rule: decision.allowedBy, range: entityName.range)
         let count = try recorder.delete(entity, filter: filter ?? SQLFragment("1"))
-        return ChangeOutcome(records: count, verb: "deleted", entity: entity)
+        return ChangeOutcome(records: count, verb: .deleted, entity: entity)
     }
 
     // MARK: - assign
@@ -260,7 +260,7 @@ struct ChangeCommands {
         guard let field = entity.field(named: entity.hasAssignee ? "assignee_id" : "owner_id") else {
             throw Diagnostic(.invalidValue, "\(entity.name) have no owner to assign", at: entityName.range)
         }
-        let decision = try engine.require("assign", entity, at: entityName.range)
+        let decision = try engine.require(.assign, entity, at: entityName.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let target = try binder.bind(user, expecting: .reference("users"))
@@ -271,10 +271,10 @@ struct ChangeCommands {
         try requireTargetInScope(
             AssignmentBinder.Bound(field: field, value: .value(userID), range: user.range, constant: value), level: level)
         let filter = try self.filter(
-            for: selector, entity: entity, scope: scope, binder: binder, action: "assign", decision: decision,
+            for: selector, entity: entity, scope: scope, binder: binder, action: .assign, decision: decision,
             level: level, rule: decision.allowedBy, range: entityName.range)
         let count = try recorder.update(entity, filter: filter, set: [(field, .value(userID))])
-        return ChangeOutcome(records: count, verb: "assigned", entity: entity)
+        return ChangeOutcome(records: count, verb: .assigned, entity: entity)
     }
 
     // MARK: - merge
@@ -282,7 +282,7 @@ struct ChangeCommands {
     func merge(entityName: EntityName, from: Located<RecordKey>, into: Located<RecordKey>) throws -> ChangeOutcome {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let decision = try engine.require("merge", entity, at: entityName.range)
+        let decision = try engine.require(.merge, entity, at: entityName.range)
         let source = try RecordLookup.id(of: from, in: entity, db: db, readableBy: engine)
         let target = try RecordLookup.id(of: into, in: entity, db: db, readableBy: engine)
         if source == target {
@@ -291,7 +291,7 @@ struct ChangeCommands {
         let level = decision.scope ?? .own
         try engine.requireAllInScope(
             entity, filter: SQLFragment("t0.id IN (?, ?)", [source.databaseValue, target.databaseValue]),
-            action: "merge", scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
+            action: .merge, scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
         // The kept record fills its empty fields from the merged one.
         let table = SQLDialect.quote(entity.name)
         var fills: [(FieldDefinition, SQLFragment)] = []
@@ -317,7 +317,7 @@ struct ChangeCommands {
         }
         _ = try recorder.delete(entity, filter: SQLFragment("t0.id = ?", [source.databaseValue]))
         return ChangeOutcome(
-            records: 1, verb: "merged", entity: entity,
+            records: 1, verb: .merged, entity: entity,
             note: "\(entity.singular) \(source) was merged into \(entity.singular) \(target) and removed")
     }
 
@@ -331,8 +331,8 @@ struct ChangeCommands {
                 .invalidValue, "activities cannot be logged on \(entity.name)", at: target.entity.range,
                 help: "log on a contact, account, lead, deal or ticket")
         }
-        _ = try engine.require("create", activities, at: kind.range)
-        _ = try engine.require("read", entity, at: target.entity.range)
+        _ = try engine.require(.create, activities, at: kind.range)
+        _ = try engine.require(.read, entity, at: target.entity.range)
         let id = try RecordLookup.id(of: target.key, in: entity, db: db, readableBy: engine)
         if let max = activities.field(named: "body")?.maxLength, text.value.count > max {
             throw AssignmentBinder.tooLong("the text", count: text.value.count, max: max, at: text.range)
@@ -345,12 +345,12 @@ struct ChangeCommands {
         ]
         let newID = try recorder.insert(activities, values: values)
         return ChangeOutcome(
-            records: 1, verb: "logged", entity: activities, note: "\(kind.value) logged on \(entity.singular) \(id) as activity \(newID)")
+            records: 1, verb: .logged, entity: activities, note: "\(kind.value) logged on \(entity.singular) \(id) as activity \(newID)")
     }
 
     func addTask(title: Located<String>, target: RecordReference?, due: Expression?, assignee: Expression?) throws -> ChangeOutcome {
         guard let tasks = CRMSchema.entity(named: "tasks") else { throw Diagnostic(.unknownEntity, "no tasks table") }
-        let decision = try engine.require("create", tasks, at: title.range)
+        let decision = try engine.require(.create, tasks, at: title.range)
         if let max = tasks.field(named: "title")?.maxLength, title.value.count > max {
             throw AssignmentBinder.tooLong("title", count: title.value.count, max: max, at: title.range)
         }
@@ -369,7 +369,7 @@ struct ChangeCommands {
                     help: "attach tasks to a contact, account, lead, deal or ticket")
             }
             // A task can only be attached to a record the user may read.
-            _ = try engine.require("read", entity, at: target.entity.range)
+            _ = try engine.require(.read, entity, at: target.entity.range)
             let id = try RecordLookup.id(of: target.key, in: entity, db: db, readableBy: engine)
             values.append((link.name, id.databaseValue))
         }
@@ -388,7 +388,7 @@ struct ChangeCommands {
             }
             assigneeID = id
             if id != engine.actor.id, let field = tasks.field(named: "assignee_id") {
-                let assign = try engine.require("assign", tasks, at: assignee.range)
+                let assign = try engine.require(.assign, tasks, at: assignee.range)
                 try requireTargetInScope(
                     AssignmentBinder.Bound(field: field, value: .value(id), range: assignee.range, constant: value),
                     level: min(assign.scope ?? .own, decision.scope ?? .own))
@@ -397,6 +397,6 @@ struct ChangeCommands {
         values.append(("assignee_id", assigneeID.databaseValue))
         values.append(("owner_id", engine.actor.id.databaseValue))
         let id = try recorder.insert(tasks, values: values)
-        return ChangeOutcome(records: 1, verb: "created", entity: tasks, note: "new task is number \(id)")
+        return ChangeOutcome(records: 1, verb: .created, entity: tasks, note: "new task is number \(id)")
     }
 }

@@ -2,11 +2,16 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
+/// What a changing command did to its records, as its summary says it: `updated 3 contacts`.
+enum ChangeVerb: String, Sendable {
+    case updated, created, deleted, assigned, merged, logged, reverted
+    case granted, revoked, added, dropped, moved, activated, deactivated
+}
+
 /// What a changing command did, reported by its body to the pipeline.
 struct ChangeOutcome {
     var records: Int
-    /// "updated", "created", "deleted", "assigned", "merged", "logged", "reverted".
-    var verb: String
+    var verb: ChangeVerb
     var entity: EntityDefinition
     /// A line printed after the summary (e.g. the new record's number).
     var note: String? = nil
@@ -121,7 +126,7 @@ extension Engine {
 
     /// Refuses a change that would touch records outside the user's scope, naming how many and some ids.
     func requireAllInScope(
-        _ entity: EntityDefinition, filter: SQLFragment?, action: String, scope level: GrantedRule.Scope,
+        _ entity: EntityDefinition, filter: SQLFragment?, action: PermissionAction, scope level: GrantedRule.Scope,
         rule: GrantedRule?, db: Database, at range: SourceRange?
     ) throws {
         guard level != .all, let scoped = policy.scopeFilter(level, on: entity, alias: "t0") else { return }

@@ -234,16 +234,16 @@ final class ChangeRecorder {
                     "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND id > ? AND entity = ? AND record_id = ? ORDER BY id",
                 arguments: [changeSetID, historyFloor, entityName, id])
             // A record changed and then deleted in one change set (an undo, a script) shows as deleted.
-            let ops = changes.map { $0["op"] as String }
-            let op: String = ops.contains("delete") ? "delete" : ops.first ?? "update"
+            let ops = changes.map { $0["op"] as HistoryOp }
+            let op: HistoryOp = ops.contains(.delete) ? .delete : ops.first ?? .update
             var title =
                 try String.fetchOne(
                     db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id])
                 ?? ""
-            if op == "delete", title.isEmpty { title = "deleted" }
+            if op == .delete, title.isEmpty { title = "deleted" }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
             switch op {
-            case "create":
+            case .create:
                 let fields = try changes.compactMap { row -> String? in
                     let field: String = row["field"]
                     guard field != "created_at", field != "updated_at" else { return nil }
@@ -251,9 +251,9 @@ final class ChangeRecorder {
                     return "\(definition?.relationName ?? field) = " + (try describe(row["new_value"], definition))
                 }
                 output.line(header + ": created with " + fields.joined(separator: ", "))
-            case "delete":
+            case .delete:
                 output.line(header + ": deleted")
-            default:
+            case .update:
                 let parts = try changes.map { row -> String in
                     let field: String = row["field"]
                     let definition = entity.field(named: field)

@@ -56,7 +56,7 @@ struct UndoRunner {
         if author != engine.actor.id {
             for name in entities {
                 guard let entity = CRMSchema.entity(named: name) else { continue }
-                let decision = try engine.require("update", entity, at: range)
+                let decision = try engine.require(.update, entity, at: range)
                 if decision.scope != .all {
                     throw Diagnostic(
                         .permissionDenied, "\(engine.actor.handle) may not undo another user's change to \(entity.name)",
@@ -74,7 +74,7 @@ struct UndoRunner {
         // 1. Bring deleted records back, with their old numbers — referenced tables first (the
         // schema declares them first), so a campaign member comes back after its lead.
         let order = Dictionary(uniqueKeysWithValues: CRMSchema.entities.enumerated().map { ($1.name, $0) })
-        let deletes = ops.filter { ($0["op"] as String) == "delete" }.sorted {
+        let deletes = ops.filter { ($0["op"] as HistoryOp) == .delete }.sorted {
             (order[$0["entity"] as String] ?? 0) < (order[$1["entity"] as String] ?? 0)
         }
         for op in deletes {
@@ -117,7 +117,7 @@ struct UndoRunner {
         }
         touched += updatedRecords.count
         // 3. Remove records the change created.
-        for op in ops where (op["op"] as String) == "create" {
+        for op in ops where (op["op"] as HistoryOp) == .create {
             let name: String = op["entity"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
             touched += try recorder.delete(
@@ -130,7 +130,7 @@ struct UndoRunner {
         try db.execute(sql: "UPDATE change_sets SET undone_by_id = ? WHERE id = ?", arguments: [undoID, target])
         try db.execute(sql: "UPDATE change_sets SET undoes_id = ? WHERE id = ?", arguments: [target, undoID])
         var outcome = ChangeOutcome(
-            records: touched, verb: "reverted", entity: CRMSchema.changeSets,
+            records: touched, verb: .reverted, entity: CRMSchema.changeSets,
             note: "change \(target) is undone: \(row?["command"] as String? ?? "")")
         outcome.noun = ("record", "records")
         return outcome
@@ -171,9 +171,9 @@ struct UndoRunner {
             db, sql: "SELECT DISTINCT entity, op FROM field_history WHERE change_set_id = ? ORDER BY entity, op", arguments: [target])
         for row in ops {
             let name: String = row["entity"]
-            let op: String = row["op"]
+            let op: HistoryOp = row["op"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
-            func records(_ op: String, field: String? = nil) -> SQLFragment {
+            func records(_ op: HistoryOp, field: String? = nil) -> SQLFragment {
                 var filter = SQLFragment(
                     "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = ?",
                     [target.databaseValue, name.databaseValue, op.databaseValue])
@@ -181,23 +181,23 @@ struct UndoRunner {
                 return filter + ")"
             }
             switch op {
-            case "delete":
-                _ = try engine.require("create", entity, at: range)
-            case "create":
-                let decision = try engine.require("delete", entity, at: range)
+            case .delete:
+                _ = try engine.require(.create, entity, at: range)
+            case .create:
+                let decision = try engine.require(.delete, entity, at: range)
                 try engine.requireAllInScope(
-                    entity, filter: records("create"), action: "delete", scope: decision.scope ?? .own, rule: decision.allowedBy,
+                    entity, filter: records(.create), action: .delete, scope: decision.scope ?? .own, rule: decision.allowedBy,
                     db: db, at: range)
-            default:
+            case .update:
                 let fields = try String.fetchAll(
                     db, sql: "SELECT DISTINCT field FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'update'",
                     arguments: [target, name])
                 for fieldName in fields {
                     guard let field = entity.field(named: fieldName) else { continue }
-                    let action = ChangeCommands.assignmentFields.contains(fieldName) ? "assign" : "update"
+                    let action = ChangeCommands.assignmentFields.contains(fieldName) ? PermissionAction.assign : .update
                     let (level, rule, _) = try commands.allowedScope(action, entity, fields: [(field, range)], at: range)
                     try engine.requireAllInScope(
-                        entity, filter: records("update", field: fieldName), action: action, scope: level, rule: rule, db: db, at: range)
+                        entity, filter: records(.update, field: fieldName), action: action, scope: level, rule: rule, db: db, at: range)
                 }
             }
         }
@@ -242,7 +242,7 @@ struct ChangesRunner {
                         WHEN c.undoes_id IS NOT NULL THEN 'undoes ' || c.undoes_id ELSE '' END
             FROM change_sets c LEFT JOIN users u ON u.id = c.user_id
             """)
-        if !engine.decide("read", on: "change_sets").isAllowed {
+        if !engine.decide(.read, on: "change_sets").isAllowed {
             sql = sql + SQLFragment(" WHERE c.user_id = ?", [engine.actor.id.databaseValue])
         }
         sql = sql + " ORDER BY c.id DESC LIMIT " + SQLFragment.value(limit ?? 20)

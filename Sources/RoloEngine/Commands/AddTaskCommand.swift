@@ -36,7 +36,7 @@ struct AddTaskCommand: Command {
     static let summary = "Create a follow-up task (for you unless another user is named)."
     static let examples = [#"add task "Send proposal" on deal 9 due in 2 days for alice"#]
     static let helpWords = ["task"]
-    static let actions = ["create", "assign"]
+    static let actions: [PermissionAction] = [.create, .assign]
     var changesData: Bool { true }
 
     func run(_ context: CommandContext) throws -> CommandResult {

@@ -50,7 +50,7 @@ protocol AggregateQueryCommand: Command {
 }
 
 extension AggregateQueryCommand {
-    static var actions: [String] { ["read", "export"] }
+    static var actions: [PermissionAction] { [.read, .export] }
     static var arguments: [ArgumentHint] { [.entities(singular: false)] }
     static var drawsBars: Bool { true }
     var streamsRows: Bool { true }
@@ -158,7 +158,7 @@ struct AggregateRunner {
 
     func compile(_ query: AggregateQuery, extra: [SQLFragment] = []) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require("read", entity, at: query.entity.range)
+        _ = try engine.require(.read, entity, at: query.entity.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 

@@ -23,7 +23,7 @@ struct AssignCommand: Command {
     static let synopsis = "assign ENTITY NUMBER|where CONDITION to USER"
     static let summary = "Give records to a user (the owner; for tasks and tickets the assignee)."
     static let examples = ["assign deals where owner = bob to carol"]
-    static let actions = ["assign"]
+    static let actions: [PermissionAction] = [.assign]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
     var changesData: Bool { true }
 

@@ -20,7 +20,7 @@ struct ChangesCommand: Command {
     static let synopsis = "changes [N]"
     static let summary = "The last N change sets, newest first."
     static let examples = ["changes 5"]
-    static let actions = ["read", "export"]
+    static let actions: [PermissionAction] = [.read, .export]
 
     func run(_ context: CommandContext) throws -> CommandResult {
         try context.engine.store.dbQueue.inDatabase { db in

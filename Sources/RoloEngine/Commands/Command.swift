@@ -22,8 +22,8 @@ public protocol Command: CommandSyntax, Equatable {
     static var examples: [String] { get }
     /// Other words that open this command's help (`help task` for `add task`).
     static var helpWords: [String] { get }
-    /// The permission actions it needs (of `CRMSchema.permissionActions`), for `can` and docs.
-    static var actions: [String] { get }
+    /// The permission actions it needs, for docs and the registry test.
+    static var actions: [PermissionAction] { get }
     /// What Tab offers for each argument after the command's words, in order.
     static var arguments: [ArgumentHint] { get }
     /// Whether it draws `as bars` (grouped counts and sums).
@@ -45,7 +45,7 @@ public protocol Command: CommandSyntax, Equatable {
 
 extension Command {
     public static var helpWords: [String] { [] }
-    public static var actions: [String] { [] }
+    public static var actions: [PermissionAction] { [] }
     public static var arguments: [ArgumentHint] { [] }
     public static var drawsBars: Bool { false }
     public var changesData: Bool { false }

@@ -21,7 +21,7 @@ struct CreateCommand: Command {
     static let synopsis = "create ENTITY FIELD=VALUE …"
     static let summary = "Add a record; the owner defaults to you. Related records by name: account=\"Acme\"."
     static let examples = [#"create contact first_name="Ana" last_name="Ruiz" email="ana@acme.io" account="Acme""#]
-    static let actions = ["create", "assign"]
+    static let actions: [PermissionAction] = [.create, .assign]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
     var changesData: Bool { true }
 

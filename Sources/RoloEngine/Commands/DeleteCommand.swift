@@ -18,7 +18,7 @@ struct DeleteCommand: Command {
     static let synopsis = "delete ENTITY NUMBER|where CONDITION"
     static let summary = "Remove records; references to them are cleared through history, so undo restores both."
     static let examples = ["delete leads where status = junk and created_at < 2 years ago"]
-    static let actions = ["delete"]
+    static let actions: [PermissionAction] = [.delete]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
     var changesData: Bool { true }
 

@@ -61,13 +61,13 @@ struct DirectoryRunner {
         guard let entity = CRMSchema.entity(named: name) else {
             throw Diagnostic(.unknownEntity, "unknown entity '\(name)'")
         }
-        _ = try engine.require("read", entity, at: nil)
+        _ = try engine.require(.read, entity, at: nil)
         try engine.requireExport(entity, format: format, at: nil)
         return entity
     }
 
     private func scoped(_ entity: EntityDefinition, alias: String) throws -> SQLFragment {
-        let decision = engine.decide("read", on: entity.name)
+        let decision = engine.decide(.read, on: entity.name)
         if let level = decision.scope, let filter = engine.policy.scopeFilter(level, on: entity, alias: alias) {
             return " WHERE " + filter
         }

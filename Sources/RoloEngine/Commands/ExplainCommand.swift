@@ -18,7 +18,7 @@ struct ExplainCommand: Command {
     static let synopsis = "explain QUERY"
     static let summary = "The SQL a query compiles to, its bound values, and SQLite's query plan."
     static let examples = ["explain find contacts where email = \"ana@acme.io\""]
-    static let actions = ["read"]
+    static let actions: [PermissionAction] = [.read]
     static let arguments: [ArgumentHint] = [.entities(singular: false)]
 
     func run(_ context: CommandContext) throws -> CommandResult {

@@ -39,7 +39,7 @@ struct ExportCommand: Command {
     static let examples = [
         #"export contacts first_name, last_name, email where account.name = "Acme" to "/tmp/rolo-example-acme.csv" --force"#
     ]
-    static let actions = ["export"]
+    static let actions: [PermissionAction] = [.export]
     static let arguments: [ArgumentHint] = [.entities(singular: false)]
 
     enum FileFormat: String { case csv, json, jsonl }
@@ -54,7 +54,7 @@ struct ExportCommand: Command {
                 help: "name the file with one of those endings, e.g. \"\(query.entity.value).csv\"")
         }
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require("export", entity, at: query.entity.range)
+        _ = try engine.require(.export, entity, at: query.entity.range)
         if entity === CRMSchema.auditLog { try engine.writeTransactionAudit() }
         let overwrite = statement.hasOption("force")
         let file: ExportFile

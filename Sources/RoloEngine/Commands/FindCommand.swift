@@ -21,7 +21,7 @@ struct FindCommand: Command {
         "find contacts first_name, last_name, email where email is empty or updated_at < 1 year ago limit 10",
         "find contacts where company starts with \"Acme\" limit 5 as csv",
     ]
-    static let actions = ["read", "export"]
+    static let actions: [PermissionAction] = [.read, .export]
     static let arguments: [ArgumentHint] = [.entities(singular: false)]
     var streamsRows: Bool { true }
 
@@ -106,7 +106,7 @@ struct FindRunner {
     /// Compiles a query; `extra` conditions (on alias t0) and an `order` override serve cards.
     func compile(_ query: FindQuery, extra: [SQLFragment] = [], order orderOverride: [String]? = nil) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require("read", entity, at: query.entity.range)
+        _ = try engine.require(.read, entity, at: query.entity.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 

@@ -25,7 +25,7 @@ struct GrantCommand: Command {
     static let synopsis = "grant ROLE to USER [--dry-run] | revoke ROLE from USER"
     static let summary = "Give or take a role; prints the rules gained or lost and the records newly in reach."
     static let examples = ["grant data_analyst to dana --dry-run", "grant data_analyst to dana", "revoke sales_rep from bob --dry-run"]
-    static let actions = ["grant"]
+    static let actions: [PermissionAction] = [.grant]
     static let arguments: [ArgumentHint] = [.roles]
     var changesData: Bool { true }
 

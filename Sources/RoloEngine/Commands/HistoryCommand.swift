@@ -15,7 +15,7 @@ struct HistoryCommand: Command {
     static let synopsis = "history ENTITY NUMBER|\"NATURAL KEY\""
     static let summary = "Every recorded change of a record: when, who, field, old and new value."
     static let examples = ["history contact 42"]
-    static let actions = ["read", "export"]
+    static let actions: [PermissionAction] = [.read, .export]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
     var streamsRows: Bool { true }
 
@@ -33,7 +33,7 @@ struct HistoryRunner {
 
     func run(_ reference: RecordReference, format: OutputFormat, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
-        let decision = try engine.require("read", entity, at: reference.entity.range)
+        let decision = try engine.require(.read, entity, at: reference.entity.range)
         try engine.requireExport(entity, format: format, at: reference.entity.range)
         var id: Int64
         do {

@@ -26,7 +26,7 @@ struct LogCommand: Command {
     static let synopsis = "log call|email|meeting|note on ENTITY KEY \"TEXT\""
     static let summary = "Record an interaction against a contact, account, lead, deal or ticket."
     static let examples = [#"log call on contact 42 "Discussed renewal; follow up Tuesday""#]
-    static let actions = ["create"]
+    static let actions: [PermissionAction] = [.create]
     var changesData: Bool { true }
 
     func run(_ context: CommandContext) throws -> CommandResult {

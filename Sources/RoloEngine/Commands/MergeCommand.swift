@@ -21,7 +21,7 @@ struct MergeCommand: Command {
     static let synopsis = "merge ENTITY A into B"
     static let summary = "Keep B, fill its empty fields from A, move A's related records to B, delete A."
     static let examples = ["merge contact 17 into 12"]
-    static let actions = ["merge"]
+    static let actions: [PermissionAction] = [.merge]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
     var changesData: Bool { true }
 

@@ -54,7 +54,7 @@ struct RoleCommand: Command {
         "create role regional_manager like sales_manager", "allow regional_manager update deals scope team",
         "deny support_rep read deals.amount",
     ]
-    static let actions = ["grant"]
+    static let actions: [PermissionAction] = [.grant]
     static let arguments: [ArgumentHint] = [.roles]
     var changesData: Bool { true }
 

@@ -10,7 +10,7 @@ struct RolesCommand: Command {
     static let synopsis = "roles"
     static let summary = "Every role, how many active users hold it and how many rules it has."
     static let examples = ["roles", "show role sales_rep"]
-    static let actions = ["read"]
+    static let actions: [PermissionAction] = [.read]
 
     func run(_ context: CommandContext) throws -> CommandResult {
         try context.engine.store.dbQueue.inDatabase { db in

@@ -14,7 +14,7 @@ struct ShowCommand: Command {
     static let synopsis = "show ENTITY NUMBER|\"NATURAL KEY\""
     static let summary = "One record as a card, with its related records (open deals, recent activities, open tasks and tickets)."
     static let examples = ["show contact 42", "show user admin", "show account \"Acme\""]
-    static let actions = ["read"]
+    static let actions: [PermissionAction] = [.read]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
 
     func run(_ context: CommandContext) throws -> CommandResult {
@@ -49,7 +49,7 @@ struct ShowRunner {
 
     func run(_ reference: RecordReference, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
-        _ = try engine.require("read", entity, at: reference.entity.range)
+        _ = try engine.require(.read, entity, at: reference.entity.range)
         let id = try RecordLookup.id(of: reference.key, in: entity, db: db, readableBy: engine)
         let hiddenFields = engine.readVisibility(entity).hiddenFields
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [id]) else {

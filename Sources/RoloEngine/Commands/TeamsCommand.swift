@@ -10,7 +10,7 @@ struct TeamsCommand: Command {
     static let synopsis = "teams"
     static let summary = "Every team with its manager and size."
     static let examples = ["teams"]
-    static let actions = ["read"]
+    static let actions: [PermissionAction] = [.read]
 
     func run(_ context: CommandContext) throws -> CommandResult {
         try context.engine.store.dbQueue.inDatabase { db in

@@ -27,7 +27,7 @@ struct UpdateCommand: Command {
         #"update contacts where company = "Acme Inc" set company = "Acme, Inc." --dry-run"#,
         "update contacts where email is not empty set email = lower(trim(email)) --quiet",
     ]
-    static let actions = ["update"]
+    static let actions: [PermissionAction] = [.update]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
     var changesData: Bool { true }
 

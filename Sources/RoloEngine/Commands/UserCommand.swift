@@ -45,7 +45,7 @@ struct UserCommand: Command {
     static let synopsis = "create user HANDLE name=\"…\" [team=T] | deactivate user H | activate user H | move H to team T"
     static let summary = "Manage users (admins)."
     static let examples = [#"create user dana name="Dana Lee" team=analytics"#, #"move dana to team "Sales West""#]
-    static let actions = ["grant"]
+    static let actions: [PermissionAction] = [.grant]
     var changesData: Bool { true }
 
     func run(_ context: CommandContext) throws -> CommandResult {

@@ -10,7 +10,7 @@ struct UsersCommand: Command {
     static let synopsis = "users"
     static let summary = "Every user with their team, roles and whether active."
     static let examples = ["users"]
-    static let actions = ["read"]
+    static let actions: [PermissionAction] = [.read]
 
     func run(_ context: CommandContext) throws -> CommandResult {
         try context.engine.store.dbQueue.inDatabase { db in

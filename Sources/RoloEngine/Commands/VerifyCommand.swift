@@ -24,11 +24,11 @@ struct VerifyCommand: Command {
         "Check the audit log's hash chain, reporting every break; `audit anchor` prints the head to keep outside the database, and --anchor checks the log still holds it (no truncation, no recomputed chain)."
     static let examples = ["verify audit", "audit anchor", "find audit where user = admin order by id desc limit 5"]
     static let helpWords = ["anchor"]
-    static let actions = ["read"]
+    static let actions: [PermissionAction] = [.read]
 
     func run(_ context: CommandContext) throws -> CommandResult {
         let (engine, statement, output) = (context.engine, context.statement, context.output)
-        _ = try engine.require("read", CRMSchema.auditLog, at: statement.range)
+        _ = try engine.require(.read, CRMSchema.auditLog, at: statement.range)
         try engine.writeTransactionAudit()
         guard anchor else {
             let anchor = try statement.option("anchor")?.value.map { try AuditLog.parseAnchor($0.value, at: $0.range) }

@@ -52,7 +52,7 @@ public final class Engine {
     /// The policy's decisions as asked, kept until the policy changes (every query asks several).
     private var decisions: [DecisionKey: AccessPolicy.Decision] = [:]
     private struct DecisionKey: Hashable {
-        let action: String
+        let action: PermissionAction
         let entity: String
     }
     /// The open transaction's change set and dry-run state.
@@ -178,7 +178,7 @@ public final class Engine {
             } catch let error as DatabaseError {
                 // Refused before anything was written (the lock was not to be had): audited all the same.
                 let diagnostic = Self.diagnostic(for: error, statement)
-                record(entry(statement, outcome: "error", rows: nil, message: diagnostic.message))
+                record(entry(statement, outcome: .error, rows: nil, message: diagnostic.message))
                 throw diagnostic
             }
         }
@@ -186,7 +186,7 @@ public final class Engine {
             let result = try dispatch(statement, output: output)
             if command.isAudited, !command.endsTransaction {
                 let entry = entry(
-                    statement, outcome: result.wasDryRun ? "dry_run" : "ok", rows: result.rows, message: nil,
+                    statement, outcome: result.wasDryRun ? .dryRun : .ok, rows: result.rows, message: nil,
                     changeSet: result.changeSetID)
                 if implicit && dryRunOwnsTransaction {
                     // Nothing of a dry-run is kept: roll it all back, then record it like a read.
@@ -204,7 +204,7 @@ public final class Engine {
             let diagnostic = (error as? DatabaseError).map { Self.diagnostic(for: $0, statement) } ?? error
             if implicit { rollbackImplicit() }
             if command.isAudited {
-                let outcome = lookupRefused ? "refused" : Self.outcome(of: diagnostic)
+                let outcome = lookupRefused ? .refused : Self.outcome(of: diagnostic)
                 record(entry(statement, outcome: outcome, rows: nil, message: (diagnostic as? Diagnostic)?.message ?? "\(diagnostic)"))
                 if !inTransaction { flushReads(waiting: command.changesData) }
             }
@@ -212,9 +212,9 @@ public final class Engine {
         }
     }
 
-    static func outcome(of error: any Error) -> String {
-        guard let diagnostic = error as? Diagnostic else { return "error" }
-        return diagnostic.code == .permissionDenied || diagnostic.code == .escalation ? "refused" : "error"
+    static func outcome(of error: any Error) -> AuditOutcome {
+        guard let diagnostic = error as? Diagnostic else { return .error }
+        return diagnostic.code == .permissionDenied || diagnostic.code == .escalation ? .refused : .error
     }
 
     /// A database error as the user should read it.
@@ -335,7 +335,7 @@ public final class Engine {
 
     /// Whether the acting user may act for others (`as`, `login`): admins, who may grant on all.
     private func requireImpersonation(_ target: Located<String>, command: String) throws {
-        let decision = decide("grant", on: "users")
+        let decision = decide(.grant, on: "users")
         guard decision.deniedBy == nil, decision.scope == .all else {
             throw Diagnostic(
                 .escalation, "\(actor.handle) may not act as another user", at: target.range,
@@ -459,7 +459,7 @@ public final class Engine {
         if inTransaction {
             wasOpen = true
             let closingEntry = AuditEntry(
-                at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: closing, outcome: "rolled_back",
+                at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: closing, outcome: .rolledBack,
                 rows: nil, message: "the transaction was left open and rolled back", changeSetID: nil)
             try? endTransaction(commit: false, closing: closingEntry)
         }
@@ -520,7 +520,7 @@ public final class Engine {
     }
 
     /// The acting user's policy decision for `action` on `entity`, remembered until the policy changes.
-    func decide(_ action: String, on entity: String) -> AccessPolicy.Decision {
+    func decide(_ action: PermissionAction, on entity: String) -> AccessPolicy.Decision {
         let key = DecisionKey(action: action, entity: entity)
         if let known = decisions[key] { return known }
         let decision = policy.decide(action, on: entity)
@@ -529,7 +529,7 @@ public final class Engine {
     }
 
     /// Checks that the user may `action` the entity; returns the decision for scope filters.
-    func require(_ action: String, _ entity: EntityDefinition, at range: SourceRange?) throws -> AccessPolicy.Decision {
+    func require(_ action: PermissionAction, _ entity: EntityDefinition, at range: SourceRange?) throws -> AccessPolicy.Decision {
         let decision = decide(action, on: entity.name)
         if let deny = decision.deniedBy {
             throw Diagnostic(
@@ -553,12 +553,12 @@ public final class Engine {
     /// whichever command produces it.
     func requireExport(_ entity: EntityDefinition, format: OutputFormat, at range: SourceRange?) throws {
         guard format == .csv || format == .json else { return }
-        _ = try require("export", entity, at: range)
+        _ = try require(.export, entity, at: range)
     }
 
     /// Rows leave in an export only within the export right's scope (on alias t0).
     func exportFilter(_ entity: EntityDefinition) -> [SQLFragment] {
-        let decision = decide("export", on: entity.name)
+        let decision = decide(.export, on: entity.name)
         guard let level = decision.scope, let filter = policy.scopeFilter(level, on: entity, alias: "t0") else { return [] }
         return [filter]
     }
@@ -582,7 +582,7 @@ public final class Engine {
     }
 
     private func computeReadVisibility(_ entity: EntityDefinition) -> (records: Visibility.Records, hiddenFields: Set<String>) {
-        let decision = decide("read", on: entity.name)
+        let decision = decide(.read, on: entity.name)
         if decision.deniedBy != nil { return (.none, []) }
         var hidden = Set(decision.deniedFields.keys)
         let level: GrantedRule.Scope
@@ -609,7 +609,7 @@ public final class Engine {
 
     /// Why some records of `entity` are not readable: the rule that gives the read scope.
     func readScopeHelp(_ entity: EntityDefinition) -> String {
-        let decision = decide("read", on: entity.name)
+        let decision = decide(.read, on: entity.name)
         guard let level = decision.scope, let rule = decision.allowedBy else {
             return "none of \(actor.handle)'s roles (\(roleNames)) allows read on \(entity.name)"
         }
@@ -629,7 +629,7 @@ public final class Engine {
         let userID: Int64
         let impersonatorID: Int64?
         let command: String
-        var outcome: String
+        var outcome: AuditOutcome
         let rows: Int?
         let message: String?
         var changeSetID: Int64? = nil
@@ -637,8 +637,8 @@ public final class Engine {
         /// The entry of a statement whose transaction was rolled back.
         func rolledBack() -> AuditEntry {
             var entry = self
-            if entry.outcome == "ok" {
-                entry.outcome = "rolled_back"
+            if entry.outcome == .ok {
+                entry.outcome = .rolledBack
                 entry.changeSetID = nil
             }
             return entry
@@ -646,13 +646,13 @@ public final class Engine {
     }
 
     /// An entry for something the session did itself (leaving the shell with a transaction open).
-    public func sessionEntry(_ command: String, outcome: String) -> AuditEntry {
+    public func sessionEntry(_ command: String, outcome: AuditOutcome) -> AuditEntry {
         AuditEntry(
             at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: command, outcome: outcome,
             rows: nil, message: nil, changeSetID: nil)
     }
 
-    func entry(_ statement: ParsedStatement, outcome: String, rows: Int?, message: String?, changeSet: Int64? = nil) -> AuditEntry {
+    func entry(_ statement: ParsedStatement, outcome: AuditOutcome, rows: Int?, message: String?, changeSet: Int64? = nil) -> AuditEntry {
         AuditEntry(
             at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text, outcome: outcome,
             rows: rows, message: message, changeSetID: changeSet)

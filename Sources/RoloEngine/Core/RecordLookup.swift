@@ -95,7 +95,7 @@ enum RecordLookup {
 
     /// Checks the record is within the user's scope for `action`, naming the rule if not.
     static func requireInScope(
-        _ id: Int64, of entity: EntityDefinition, action: String, decision: AccessPolicy.Decision,
+        _ id: Int64, of entity: EntityDefinition, action: PermissionAction, decision: AccessPolicy.Decision,
         engine: Engine, db: Database, at range: SourceRange?
     ) throws {
         guard let level = decision.scope,

@@ -30,12 +30,10 @@ public enum CRMSchema {
         "software", "manufacturing", "retail", "healthcare", "finance", "education", "logistics",
         "energy", "media", "hospitality", "construction", "agriculture",
     ]
-    public static let permissionActions = [
-        "read", "create", "update", "delete", "assign", "merge", "export", "import", "grant", "manage_scripts",
-    ]
+    public static let permissionActions = PermissionAction.allCases.map(\.rawValue)
     public static let permissionScopes = ["own", "team", "all"]
     public static let permissionEffects = ["allow", "deny"]
-    public static let auditOutcomes = ["ok", "refused", "error", "dry_run", "rolled_back"]
+    public static let auditOutcomes = AuditOutcome.allCases.map(\.rawValue)
     /// The outcomes schema versions 1 and 2 allowed (the v3 migration adds `rolled_back`).
     static let auditOutcomesV2 = ["ok", "refused", "error", "dry_run"]
 
@@ -357,7 +355,7 @@ public enum CRMSchema {
             FieldDefinition("entity", .text, required: true),
             FieldDefinition("record_id", .integer, required: true),
             /// create, update or delete.
-            FieldDefinition("op", .enumeration(["create", "update", "delete"]), required: true),
+            FieldDefinition("op", .enumeration(HistoryOp.allCases.map(\.rawValue)), required: true),
             FieldDefinition("field", .text, required: true),
             // Old and new values keep their storage type (no column affinity), so undo is exact.
             FieldDefinition("old_value", .text),

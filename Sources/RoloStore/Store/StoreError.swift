@@ -1,3 +1,5 @@
+import RoloSyntax
+
 /// Errors from opening or migrating a database, worded for the person at the keyboard.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case folderMissing(path: String, folder: String)
@@ -33,4 +35,24 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return message
         }
     }
+}
+
+extension StoreError {
+    /// E602 for a file or folder that is not there (the command line named the wrong one), E601 for
+    /// the rest.
+    public var code: DiagnosticCode {
+        switch self {
+        case .folderMissing, .fileMissing: return .fileNotFound
+        default: return .databaseUnavailable
+        }
+    }
+}
+
+/// The codes this module raises: opening and writing databases.
+extension DiagnosticCode {
+    public static let databaseUnavailable = DiagnosticCode("E601")
+    public static let fileNotFound = DiagnosticCode("E602")
+
+    /// The codes this module raises.
+    public static let store: [DiagnosticCode] = [.databaseUnavailable, .fileNotFound]
 }

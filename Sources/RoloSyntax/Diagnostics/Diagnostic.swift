@@ -24,64 +24,45 @@ public struct Diagnostic: Error, Sendable, Equatable {
     }
 }
 
-/// Stable error codes, grouped by hundreds: 1xx syntax, 2xx names, 3xx values and types,
-/// 4xx permissions, 5xx execution and data, 6xx files and databases, 7xx shell usage.
-public enum DiagnosticCode: String, Sendable, CaseIterable {
+/// A stable error code, `E` and three digits, grouped by hundreds: 1xx syntax, 2xx names, 3xx values
+/// and types, 4xx permissions, 5xx execution and data, 6xx files and databases, 7xx usage.
+///
+/// Codes live with the module that raises them, as static members in an `extension DiagnosticCode`
+/// of its own (so `Diagnostic(.permissionDenied, …)` reads the same everywhere): this module declares
+/// only the language's — the lexer's, the parser's and its limits. Each module lists its codes
+/// (`DiagnosticCode.language` here) so that tests can check they are distinct and documented in
+/// docs/errors.md.
+public struct DiagnosticCode: Hashable, Sendable, CustomStringConvertible {
+    /// `E101`…
+    public let rawValue: String
+
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+}
+
+extension DiagnosticCode {
     // Syntax
-    case unterminatedString = "E101"
-    case unexpectedCharacter = "E102"
-    case unexpectedToken = "E103"
-    case unexpectedEnd = "E104"
-    case unclosedParenthesis = "E105"
-    case invalidNumber = "E106"
-    case invalidDate = "E107"
-    case unknownCommand = "E108"
-    case unknownOption = "E109"
-    case unknownEscape = "E110"
-    case nulCharacter = "E111"
-    case nestingTooDeep = "E112"
-    // Names
-    case unknownEntity = "E201"
-    case unknownField = "E202"
-    case unknownRelation = "E203"
-    case unknownRecord = "E204"
-    case unknownUser = "E205"
-    case unknownRole = "E206"
-    case unknownTeam = "E207"
-    case unknownValue = "E208"
-    case unknownFunction = "E209"
-    case unknownParameter = "E210"
-    // Values and types
-    case typeMismatch = "E301"
-    case invalidComparison = "E302"
-    case invalidAggregate = "E303"
-    case invalidValue = "E304"
-    case requiredField = "E305"
-    case readOnlyField = "E306"
-    case divisionByZero = "E307"
-    case valueOutOfRange = "E308"
-    case textTooLong = "E309"
-    // Permissions
-    case permissionDenied = "E401"
-    case escalation = "E402"
-    // Execution and data
-    case constraintViolated = "E501"
-    case noTransaction = "E502"
-    case transactionOpen = "E503"
-    case nothingToUndo = "E504"
-    case undoConflict = "E505"
-    case alreadyUndone = "E506"
-    case invalidMerge = "E507"
-    case assertionFailed = "E508"
-    case interrupted = "E509"
-    case auditBroken = "E510"
-    case transactionLeftOpen = "E511"
-    // Files and databases
-    case databaseUnavailable = "E601"
-    case fileNotFound = "E602"
-    case fileUnreadable = "E603"
-    case fileExists = "E608"
-    case fileUnwritable = "E609"
-    // Shell usage
-    case usage = "E701"
+    public static let unterminatedString = DiagnosticCode("E101")
+    public static let unexpectedCharacter = DiagnosticCode("E102")
+    public static let unexpectedToken = DiagnosticCode("E103")
+    public static let unexpectedEnd = DiagnosticCode("E104")
+    public static let unclosedParenthesis = DiagnosticCode("E105")
+    public static let invalidNumber = DiagnosticCode("E106")
+    public static let invalidDate = DiagnosticCode("E107")
+    public static let unknownCommand = DiagnosticCode("E108")
+    public static let unknownOption = DiagnosticCode("E109")
+    public static let unknownEscape = DiagnosticCode("E110")
+    public static let nulCharacter = DiagnosticCode("E111")
+    public static let nestingTooDeep = DiagnosticCode("E112")
+    // Limits of the language's values (the lexer refuses an amount past them)
+    public static let valueOutOfRange = DiagnosticCode("E308")
+
+    /// The codes this module raises.
+    public static let language: [DiagnosticCode] = [
+        .unterminatedString, .unexpectedCharacter, .unexpectedToken, .unexpectedEnd, .unclosedParenthesis, .invalidNumber,
+        .invalidDate, .unknownCommand, .unknownOption, .unknownEscape, .nulCharacter, .nestingTooDeep, .valueOutOfRange,
+    ]
 }

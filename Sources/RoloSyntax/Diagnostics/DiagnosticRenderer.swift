@@ -7,6 +7,11 @@
 ///       |                     ^^^^^
 ///       = help: did you mean 'email'?
 ///
+/// Without a range or source text to point into, one line and its help:
+///
+///     rolo: error[E602]: no such script: fix.rolo
+///       = help: …
+///
 /// Plain text when piped; coloured when `colors` is on.
 public struct DiagnosticRenderer: Sendable {
     public var colors: Bool
@@ -22,12 +27,8 @@ public struct DiagnosticRenderer: Sendable {
     ///   - file: the script's name, or nil for interactive input.
     ///   - lineOffset: added to line numbers when `source` is part of a larger file.
     public func render(_ diagnostic: Diagnostic, source: String?, file: String?, lineOffset: Int = 0) -> String {
-        var out = paint("error[\(diagnostic.code.rawValue)]", "1;31") + paint(": \(diagnostic.message)", "1")
-        guard let range = diagnostic.range, let source else {
-            if let file { out += "\n --> \(file)" }
-            if let help = diagnostic.help { out += "\n  = " + paint("help", "1;36") + ": \(help)" }
-            return out
-        }
+        guard let range = diagnostic.range, let source else { return renderPlain(diagnostic, file: file) }
+        var out = heading(diagnostic)
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         let lineIndex = min(range.start.line - 1, max(lines.count - 1, 0))
         let lineText = lines.isEmpty ? "" : String(lines[lineIndex]).replacingTabs()
@@ -48,6 +49,18 @@ public struct DiagnosticRenderer: Sendable {
         out += "\n\(gutter) | " + paint(caretLine, "1;31")
         if let help = diagnostic.help { out += "\n\(gutter) = " + paint("help", "1;36") + ": \(help)" }
         return out
+    }
+
+    /// The form without a caret: `rolo: error[CODE]: message`, the file if there is one, and help.
+    public func renderPlain(_ diagnostic: Diagnostic, file: String? = nil) -> String {
+        var out = "rolo: " + heading(diagnostic)
+        if let file { out += "\n --> \(file)" }
+        if let help = diagnostic.help { out += "\n  = " + paint("help", "1;36") + ": \(help)" }
+        return out
+    }
+
+    private func heading(_ diagnostic: Diagnostic) -> String {
+        paint("error[\(diagnostic.code.rawValue)]", "1;31") + paint(": \(diagnostic.message)", "1")
     }
 
     private func paint(_ text: String, _ code: String) -> String {

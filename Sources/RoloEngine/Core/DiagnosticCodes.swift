@@ -1,0 +1,56 @@
+import RoloSyntax
+
+/// The codes the engine raises: binding names and values, permissions, changes, undo and the audit
+/// chain (docs/errors.md).
+extension DiagnosticCode {
+    // Names
+    public static let unknownEntity = DiagnosticCode("E201")
+    public static let unknownField = DiagnosticCode("E202")
+    public static let unknownRelation = DiagnosticCode("E203")
+    public static let unknownRecord = DiagnosticCode("E204")
+    public static let unknownUser = DiagnosticCode("E205")
+    public static let unknownRole = DiagnosticCode("E206")
+    public static let unknownTeam = DiagnosticCode("E207")
+    public static let unknownValue = DiagnosticCode("E208")
+    public static let unknownFunction = DiagnosticCode("E209")
+    public static let unknownParameter = DiagnosticCode("E210")
+    // Values and types (E308, past the limits, is the language's)
+    public static let typeMismatch = DiagnosticCode("E301")
+    public static let invalidComparison = DiagnosticCode("E302")
+    public static let invalidAggregate = DiagnosticCode("E303")
+    public static let invalidValue = DiagnosticCode("E304")
+    public static let requiredField = DiagnosticCode("E305")
+    public static let readOnlyField = DiagnosticCode("E306")
+    public static let divisionByZero = DiagnosticCode("E307")
+    public static let textTooLong = DiagnosticCode("E309")
+    // Permissions
+    public static let permissionDenied = DiagnosticCode("E401")
+    public static let escalation = DiagnosticCode("E402")
+    // Execution and data
+    public static let constraintViolated = DiagnosticCode("E501")
+    public static let noTransaction = DiagnosticCode("E502")
+    public static let transactionOpen = DiagnosticCode("E503")
+    public static let nothingToUndo = DiagnosticCode("E504")
+    public static let undoConflict = DiagnosticCode("E505")
+    public static let alreadyUndone = DiagnosticCode("E506")
+    public static let invalidMerge = DiagnosticCode("E507")
+    public static let assertionFailed = DiagnosticCode("E508")
+    public static let interrupted = DiagnosticCode("E509")
+    public static let auditBroken = DiagnosticCode("E510")
+    // Files: the audit key file (and, in the launcher, a script) that cannot be read
+    public static let fileUnreadable = DiagnosticCode("E603")
+    // Files an export writes: one that exists (without --force), one that cannot be written
+    public static let fileExists = DiagnosticCode("E608")
+    public static let fileUnwritable = DiagnosticCode("E609")
+    // Usage
+    public static let usage = DiagnosticCode("E701")
+
+    /// The codes this module raises.
+    public static let engine: [DiagnosticCode] = [
+        .unknownEntity, .unknownField, .unknownRelation, .unknownRecord, .unknownUser, .unknownRole, .unknownTeam,
+        .unknownValue, .unknownFunction, .unknownParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
+        .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
+        .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .fileUnreadable, .fileExists, .fileUnwritable, .usage,
+    ]
+}

@@ -1,0 +1,43 @@
+import GRDB
+
+/// What a permission rule allows or denies. The raw values are the words rules are written and stored
+/// with (`role_permissions.action`), in the order the schema lists them.
+public enum PermissionAction: String, CaseIterable, Sendable, DatabaseValueConvertible, CustomStringConvertible {
+    case read, create, update, delete, assign, merge, export
+    case `import`
+    case grant
+    case manageScripts = "manage_scripts"
+
+    /// The actions on records, one column each in `role` and `can`; `grant` and `manage_scripts` are
+    /// on the CRM as a whole.
+    public static let onRecords: [PermissionAction] = [.read, .create, .update, .delete, .assign, .merge, .export, .import]
+}
+
+/// How a command ended, as `audit_log.outcome` keeps it.
+public enum AuditOutcome: String, CaseIterable, Sendable, Codable, DatabaseValueConvertible, CustomStringConvertible {
+    case ok
+    case refused
+    case error
+    /// A dry-run: previewed and rolled back.
+    case dryRun = "dry_run"
+    /// Ran in a transaction that was rolled back afterwards.
+    case rolledBack = "rolled_back"
+}
+
+/// What a row of `field_history` records.
+public enum HistoryOp: String, CaseIterable, Sendable, DatabaseValueConvertible, CustomStringConvertible {
+    case create, update, delete
+}
+
+extension PermissionAction {
+    /// The stored word, so that messages read `may not manage_scripts`.
+    public var description: String { rawValue }
+}
+
+extension AuditOutcome {
+    public var description: String { rawValue }
+}
+
+extension HistoryOp {
+    public var description: String { rawValue }
+}
