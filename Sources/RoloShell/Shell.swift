@@ -19,6 +19,9 @@ public final class Shell {
     private var paged: PagedOutput?
     /// Said once per session when the pager's program is missing.
     private var pagerMissingSaid = false
+    /// Told, after each command line of the interactive loop, the status a script of that line would
+    /// end with (the transcript runner records it; the shell itself shows none).
+    public var onCommandLineEnd: ((ExitStatus) -> Void)?
 
     public init(engine: Engine, output: OutputSink, errors: OutputSink) {
         self.engine = engine
@@ -182,11 +185,14 @@ public final class Shell {
                     reader.addHistory(buffer)
                     report(error, source: buffer, file: nil)
                     buffer = ""
+                    onCommandLineEnd?(.failure)
                     continue
                 }
                 reader.addHistory(buffer)
                 let source = buffer
                 buffer = ""
+                var status = ExitStatus.success
+                defer { onCommandLineEnd?(status) }
                 let lineOutput = startPagedOutput() ?? output
                 defer { finishPagedOutput() }
                 for statement in statements {
@@ -194,6 +200,7 @@ public final class Shell {
                     paged?.onPagerGone = statement.isRead && !engine.inTransaction ? { [engine] in engine.interrupt() } : nil
                     do {
                         let result = try engine.execute(statement, output: lineOutput)
+                        if statement.hasOption("exit-code"), result.dryRunChanges { status = .dryRunChanges }
                         if result.quit {
                             flush()
                             return
@@ -202,7 +209,7 @@ public final class Shell {
                     } catch let diagnostic as Diagnostic where diagnostic.code == .interrupted && paged?.pagerQuitEarly == true {
                         break  // the user quit the pager: nothing more to say
                     } catch {
-                        report(error, source: source, file: nil)
+                        status = report(error, source: source, file: nil)
                         break
                     }
                 }

@@ -4,70 +4,148 @@ import RoloShell
 import RoloStore
 import RoloSyntax
 
-/// Runs a `.rolo` transcript the way the shell would and produces its expected-output text,
-/// psql regression style: each command echoed after a prompt, then its output or its error.
+/// Runs a `.rolo` transcript through the interactive shell's own input loop
+/// (`Shell.runInteractive`) and produces its expected-output text, psql regression style: each
+/// command echoed after a prompt, then its output or its error.
 ///
-/// Input is split into commands exactly as the interactive shell does (a line, plus
-/// continuation lines while the parser says the input is unfinished). Comment lines are
-/// echoed. A line `# @user HANDLE` switches the acting user for what follows; `# @read-only HANDLE`
-/// does too, on the same file opened read-only.
+/// A `TranscriptReader` plays the file's lines to the loop as a person would type them, so where a
+/// command ends (a line, plus continuation lines while the parser says the input is unfinished) is
+/// decided by the shell, not here. Comment lines are echoed. A line `# @user HANDLE` switches the
+/// acting user for what follows; `# @read-only HANDLE` does too, on the same file opened read-only:
+/// each ends the loop's input there, and the runner starts it again on a new engine. As in a script,
+/// large changes are not confirmed, and a file that ends inside a command reports it.
 public struct TranscriptRunner {
     public init() {}
 
     public func run(_ source: String, databasePath: String) throws -> String {
         let store = try CRMStore.open(path: databasePath)
         var engine = try Engine(store: store, clock: SampleDatabase.clock, user: "admin")
-        let output = StringOutput()
-        var transcript = ""
-        var buffer: [String] = []
-
-        func runBuffer() {
-            let text = buffer.joined(separator: "\n")
-            buffer = []
-            transcript += "rolo> " + text.replacingOccurrences(of: "\n", with: "\n  ..> ") + "\n"
+        let reader = TranscriptReader(source)
+        while true {
+            // A transcript is a file: nobody is there to answer "update 52 contacts? [y/N]", and it
+            // was recorded as a script runs, without asking (transcripts do not `set confirm`).
+            engine.settings.confirmThreshold = Int.max
+            let output = StringOutput()
             let errors = StringOutput()
             let shell = Shell(engine: engine, output: output, errors: errors)
-            let status = shell.runSource(text, file: nil)
-            transcript += output.text + errors.text
-            if status != .success { transcript += "(exit status \(status.rawValue))\n" }
-            output.clear()
-            transcript += "\n"
+            shell.onCommandLineEnd = { status in reader.recordOutput(output, errors, status: status) }
+            // A file that ends inside a command: the interactive loop drops the unfinished text at
+            // Ctrl-D; a transcript, like a script, reports it.
+            reader.onEndInsideCommand = { text in
+                let status = shell.runSource(text, file: nil)
+                reader.recordOutput(output, errors, status: status)
+            }
+            shell.runInteractive(reader: reader)
+            reader.onEndInsideCommand = nil
+            switch reader.takeDirective() {
+            case nil:
+                return reader.transcript
+            case .user(let handle):
+                engine = try Engine(store: store, clock: SampleDatabase.clock, user: handle)
+            case .readOnly(let handle):
+                // The same file opened read-only, as a user without write permission would.
+                let readOnly = try CRMStore.open(path: databasePath, readOnly: true)
+                engine = try Engine(store: readOnly, clock: SampleDatabase.clock, user: handle)
+            }
         }
+    }
+}
 
+/// Plays a transcript's lines to the shell's input loop and writes the transcript as it goes: each
+/// line handed to the shell after the prompt it was asked for (`rolo> ` for a new command, `  ..> `
+/// for a continuation line), each comment as it is, and — through `recordOutput` — what each command
+/// printed.
+///
+/// At a new command's prompt, blank lines are skipped, comments echoed and not handed on, and a
+/// `# @user` or `# @read-only` directive ends the input so the runner can switch engines.
+public final class TranscriptReader: LineReader {
+    public enum Directive: Equatable, Sendable {
+        case user(String)
+        case readOnly(String)
+    }
+
+    public private(set) var transcript = ""
+    /// Called when the file ends while the shell waits for a continuation line, with the unfinished text.
+    public var onEndInsideCommand: ((String) -> Void)?
+    private var lines: ArraySlice<String>
+    private var pending: [String] = []
+    private var directive: Directive?
+
+    public init(_ source: String) {
         var lines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
-        for line in lines {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if buffer.isEmpty {
-                if trimmed.isEmpty { continue }
-                if trimmed.hasPrefix("# @user ") {
-                    let handle = String(trimmed.dropFirst("# @user ".count))
-                    engine = try Engine(store: store, clock: SampleDatabase.clock, user: handle)
-                    transcript += line + "\n\n"
-                    continue
-                }
-                if trimmed.hasPrefix("# @read-only ") {
-                    // The same file opened read-only, as a user without write permission would.
-                    let handle = String(trimmed.dropFirst("# @read-only ".count))
-                    let readOnly = try CRMStore.open(path: databasePath, readOnly: true)
-                    engine = try Engine(store: readOnly, clock: SampleDatabase.clock, user: handle)
-                    transcript += line + "\n\n"
-                    continue
-                }
-                if trimmed.hasPrefix("#") {
-                    transcript += line + "\n"
-                    continue
-                }
+        self.lines = lines[...]
+    }
+
+    /// Whether the shell's prompt asks for a continuation line (`   ..> `) rather than a new command.
+    public static func isContinuation(_ prompt: String) -> Bool {
+        prompt.trimmingCharacters(in: .whitespaces) == "..>"
+    }
+
+    /// Whether the shell's prompt asks for a new command (`admin@crm.db> `, `… [dry-run] *> `).
+    public static func isCommandPrompt(_ prompt: String) -> Bool {
+        prompt.hasSuffix("> ") && prompt.contains("@")
+    }
+
+    public func readLine(prompt: String) -> LineInput {
+        if Self.isContinuation(prompt) {
+            guard let line = lines.popFirst() else {
+                let text = pending.joined(separator: "\n")
+                pending = []
+                onEndInsideCommand?(text)
+                return .endOfInput
             }
-            buffer.append(line)
-            do {
-                _ = try Parser.parse(buffer.joined(separator: "\n"))
-            } catch  where error.isUnfinished {
-                continue
-            } catch {}
-            runBuffer()
+            transcript += "  ..> " + line + "\n"
+            pending.append(line)
+            return .line(line)
         }
-        if !buffer.isEmpty { runBuffer() }
-        return transcript
+        guard Self.isCommandPrompt(prompt) else {
+            // A question (a confirmation, "commit it?"): transcripts never answer one, so the
+            // question and its "no" show in the transcript.
+            transcript += prompt + "(no answer)\n"
+            return .endOfInput
+        }
+        while let line = lines.popFirst() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if trimmed.hasPrefix("# @user ") {
+                return end(line, .user(String(trimmed.dropFirst("# @user ".count))))
+            }
+            if trimmed.hasPrefix("# @read-only ") {
+                return end(line, .readOnly(String(trimmed.dropFirst("# @read-only ".count))))
+            }
+            if trimmed.hasPrefix("#") {
+                transcript += line + "\n"
+                continue
+            }
+            transcript += "rolo> " + line + "\n"
+            pending = [line]
+            return .line(line)
+        }
+        return .endOfInput
+    }
+
+    private func end(_ line: String, _ next: Directive) -> LineInput {
+        transcript += line + "\n\n"
+        directive = next
+        return .endOfInput
+    }
+
+    public func addHistory(_ line: String) {}
+
+    /// Appends what the command printed (output, then errors) and a failing status, then empties both.
+    public func recordOutput(_ output: StringOutput, _ errors: StringOutput, status: ExitStatus) {
+        transcript += output.text + errors.text
+        if status != .success { transcript += "(exit status \(status.rawValue))\n" }
+        output.clear()
+        errors.clear()
+        transcript += "\n"
+        pending = []
+    }
+
+    /// The directive that ended the input, if one did; cleared.
+    public func takeDirective() -> Directive? {
+        defer { directive = nil }
+        return directive
     }
 }

@@ -72,9 +72,11 @@ struct SampleCompanyTests {
         }
         let n = contacts
         #expect(counts == [25, max(10, n / 10), n, n / 3, max(20, n * 4 / 15), n * 5 / 3, n / 2, max(10, n * 2 / 5)])
-        #expect(dirt.duplicateContacts == n / 20)
-        let recorded = try store.dbQueue.read { try SampleCompany.plantedDirt(in: $0) }
-        #expect(recorded == dirt)
+        // What `generate` says it planted against what the rows hold, counted by SQL over the raw tables.
+        let measured = try Self.measuredDirt(store)
+        #expect(measured == dirt, "recorded \(dirt)\nin the rows \(measured)")
+        #expect(measured.duplicateContacts == n / 20)
+        #expect(try Self.duplicatesDifferInOneThing(store) == measured.duplicateContacts)
         #expect(try Self.text(store, "SELECT count(*) FROM pragma_foreign_key_check") == "0")
         #expect(try Self.text(store, "SELECT value FROM rolo_meta WHERE key = 'sample.contacts'") == String(n))
         #expect(try Self.text(store, "SELECT value FROM rolo_meta WHERE key = 'sample.seed'") == "42")
@@ -488,34 +490,82 @@ struct SampleCompanyTests {
         }
     }
 
+    /// The dirt in the rows, found by SQL over the raw contacts and accounts alone, never from what the
+    /// generator recorded.
+    ///
+    /// A duplicate is a contact whose email, ignoring case, an earlier contact already has (the generator
+    /// copies a clean contact and changes one thing: the email's case, the last name, the phone's format or
+    /// the company); its original is the earliest such contact. Everything else is counted on the originals.
+    /// `firsts`: the earliest contact per email ignoring case and spaces; `pairs`: every contact with the
+    /// id of its original (NULL for an original).
+    static let originalsSQL = """
+        firsts AS MATERIALIZED (SELECT lower(trim(email)) AS k, min(id) AS first_id FROM contacts GROUP BY 1),
+        pairs AS (SELECT c.*, nullif(f.first_id, c.id) AS original_id FROM contacts c LEFT JOIN firsts f ON f.k = lower(trim(c.email)))
+        """
+
+    static func measuredDirt(_ store: CRMStore, now: Timestamp = FixedClock.reference.now()) throws -> PlantedDirt {
+        let threeYearsAgo = now.adding(seconds: -(3 * 365 * 86_400)).description
+        return try store.dbQueue.read { db in
+            let pairs = """
+                WITH \(originalsSQL),
+                dups AS (SELECT p.*, o.email AS o_email, o.last_name AS o_last_name, o.phone AS o_phone, o.company AS o_company
+                    FROM pairs p JOIN contacts o ON o.id = p.original_id),
+                originals AS (SELECT * FROM pairs WHERE original_id IS NULL)
+                """
+            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: pairs + " " + sql) ?? -1 }
+            var dirt = PlantedDirt()
+            dirt.duplicateContacts = try count("SELECT count(*) FROM dups")
+            dirt.duplicatesEmailCase = try count("SELECT count(*) FROM dups WHERE email IS NOT o_email")
+            dirt.duplicatesNameTypo = try count("SELECT count(*) FROM dups WHERE email IS o_email AND last_name IS NOT o_last_name")
+            dirt.duplicatesPhoneFormat = try count("SELECT count(*) FROM dups WHERE email IS o_email AND phone IS NOT o_phone")
+            dirt.duplicatesCompanyVariant = try count("SELECT count(*) FROM dups WHERE email IS o_email AND company IS NOT o_company")
+            dirt.invalidEmails = try count("SELECT count(*) FROM originals WHERE email NOT LIKE '%_@_%._%' OR email LIKE '%@%@%'")
+            // Capitals or spaces in an email come only from planted dirt.
+            dirt.mixedCaseEmails = try count("SELECT count(*) FROM originals WHERE email != lower(email) AND email = trim(email)")
+            dirt.paddedEmails = try count("SELECT count(*) FROM originals WHERE email != trim(email)")
+            dirt.nonStandardPhones = try count("SELECT count(*) FROM originals WHERE phone NOT LIKE '+1 555 ___ ____'")
+            dirt.missingPhones = try count("SELECT count(*) FROM originals WHERE phone IS NULL")
+            dirt.missingTitles = try count("SELECT count(*) FROM originals WHERE title IS NULL")
+            dirt.companyVariants = try count(
+                "SELECT count(*) FROM originals c JOIN accounts a ON a.id = c.account_id WHERE c.company != (CASE a.id WHEN 1 THEN 'Acme Inc' ELSE a.name END)"
+            )
+            dirt.staleContacts = try count("SELECT count(*) FROM originals WHERE updated_at < '\(threeYearsAgo)'")
+            return dirt
+        }
+    }
+
+    /// Duplicates that copy their original but for exactly one of email (case only), last name, phone and
+    /// company, and come after every original contact.
+    static func duplicatesDifferInOneThing(_ store: CRMStore) throws -> Int {
+        try store.dbQueue.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    WITH \(originalsSQL)
+                    SELECT count(*) FROM pairs c JOIN contacts o ON o.id = c.original_id
+                    WHERE c.first_name = o.first_name AND c.title IS o.title AND c.account_id = o.account_id
+                      AND (c.email != o.email AND upper(o.email) = c.email) + (c.last_name != o.last_name)
+                        + (c.phone IS NOT o.phone) + (c.company != o.company) = 1
+                      AND c.id > (SELECT max(id) FROM pairs WHERE original_id IS NULL)
+                    """) ?? -1
+        }
+    }
+
     @Test func plantedDirtMatchesTheData() throws {
-        let dirt = try #require(try Self.store.dbQueue.read { try SampleCompany.plantedDirt(in: $0) })
-        #expect(dirt.duplicateContacts == 150)
-        #expect(
-            dirt.duplicateContacts == dirt.duplicatesEmailCase + dirt.duplicatesNameTypo + dirt.duplicatesPhoneFormat
-                + dirt.duplicatesCompanyVariant)
-        // Emails: capitals or spaces come only from planted dirt.
-        #expect(
-            try count("SELECT count(*) FROM contacts WHERE email != lower(email) AND email = trim(email)") == dirt.mixedCaseEmails
-                + dirt.duplicatesEmailCase)
-        #expect(try count("SELECT count(*) FROM contacts WHERE email != trim(email)") == dirt.paddedEmails)
-        #expect(try count("SELECT count(*) FROM contacts WHERE email NOT LIKE '%_@_%._%' OR email LIKE '%@%@%'") == dirt.invalidEmails)
-        #expect(
-            try count("SELECT count(*) FROM contacts WHERE email != lower(trim(email))") == dirt.mixedCaseEmails + dirt.paddedEmails
-                + dirt.duplicatesEmailCase)
-        // Duplicates are the last contacts and copy their original's title (NULL included), never a missing phone.
-        let originals = 3000 - dirt.duplicateContacts
-        #expect(try count("SELECT count(*) FROM contacts WHERE title IS NULL AND id <= \(originals)") == dirt.missingTitles)
-        #expect(try count("SELECT count(*) FROM contacts WHERE phone IS NULL") == dirt.missingPhones)
-        #expect(
-            try count("SELECT count(*) FROM contacts WHERE phone NOT LIKE '+1 555 ___ ____'") == dirt.nonStandardPhones
-                + dirt.duplicatesPhoneFormat)
-        #expect(
-            try count(
-                "SELECT count(*) FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE c.company != (CASE a.id WHEN 1 THEN 'Acme Inc' ELSE a.name END)"
-            ) == dirt.companyVariants + dirt.duplicatesCompanyVariant)
-        #expect(try count("SELECT count(*) FROM contacts WHERE updated_at < '2023-11-23T10:00:00Z'") == dirt.staleContacts)
-        #expect(dirt.invalidEmails > 10 && dirt.mixedCaseEmails > 60 && dirt.staleContacts > 150)
+        let recorded = try #require(try Self.store.dbQueue.read { try SampleCompany.plantedDirt(in: $0) })
+        let measured = try Self.measuredDirt(Self.store)
+        #expect(measured == recorded, "recorded \(recorded)\nin the rows \(measured)")
+        #expect(measured.duplicateContacts == 150)
+        #expect(try Self.duplicatesDifferInOneThing(Self.store) == 150)
+        // Each kind of duplicate is planted: one in four of each.
+        for kind in [
+            measured.duplicatesEmailCase, measured.duplicatesNameTypo, measured.duplicatesPhoneFormat, measured.duplicatesCompanyVariant,
+        ] {
+            #expect(kind >= 30)
+        }
+        #expect(measured.invalidEmails > 10 && measured.mixedCaseEmails > 60 && measured.staleContacts > 150)
+        #expect(measured.paddedEmails > 0 && measured.missingTitles > 0 && measured.missingPhones > 0)
+        #expect(measured.nonStandardPhones > 0 && measured.companyVariants > 0)
         #expect(try count("SELECT count(*) FROM contacts WHERE company IN ('Acme Inc', 'Acme, Inc.', 'ACME inc.', 'Acme Inc.')") >= 40)
     }
 }
