@@ -280,7 +280,7 @@ struct SecurityCommands {
     private func reachable(_ policy: AccessPolicy, _ action: String, _ entity: EntityDefinition) throws -> Int {
         let decision = policy.decide(action, on: entity.name)
         guard decision.deniedBy == nil, let scope = decision.scope ?? decision.fieldAllows.values.map(\.scope).max() else { return 0 }
-        let table = SQLDialect.quote(entity.name)
+        let table = Sql.quote(entity.name)
         guard let filter = policy.scopeFilter(scope, on: entity, alias: "t0") else {
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
         }

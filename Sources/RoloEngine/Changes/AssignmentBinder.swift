@@ -82,12 +82,12 @@ struct AssignmentBinder {
             // A record the acting user may not read cannot be linked to (nor told apart from a missing one).
             let targetEntity = CRMSchema.entity(named: target)
             let exists =
-                SQLFragment("SELECT 1 FROM \(SQLDialect.quote(target)) AS t0 WHERE t0.id = ?", [value])
+                SQLFragment("SELECT 1 FROM \(Sql.quote(target)) AS t0 WHERE t0.id = ?", [value])
                 + targetEntity.flatMap { engine.readFilter($0) }.andClause
             if try Bool.fetchOne(db, sql: exists.sql, arguments: exists.statementArguments) != true {
                 let scoped = targetEntity.map { engine.readFilter($0) != nil } ?? false
                 if scoped,
-                    try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(target)) WHERE id = ?", arguments: [value]) == true
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM \(Sql.quote(target)) WHERE id = ?", arguments: [value]) == true
                 {
                     engine.lookupRefused = true  // a refusal in the audit log, a missing record to the user
                 }

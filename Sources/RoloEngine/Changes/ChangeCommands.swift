@@ -28,7 +28,7 @@ struct ChangeCommands {
             if let condition {
                 let sql = try binder.condition(condition)
                 if scope.hasJoins {
-                    let table = SQLDialect.quote(entity.name)
+                    let table = Sql.quote(entity.name)
                     parts.append("t0.id IN (SELECT t0.id FROM \(table) AS t0" + scope.joinSQL + " WHERE " + sql + ")")
                 } else {
                     parts.append(sql)
@@ -119,7 +119,7 @@ struct ChangeCommands {
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
         var outcome = ChangeOutcome(records: count, verb: "updated", entity: entity)
         if count == 0 {
-            let matched = "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) AS t0" + (filter.map { " WHERE " + $0 } ?? SQLFragment(""))
+            let matched = "SELECT count(*) FROM \(Sql.quote(entity.name)) AS t0" + (filter.map { " WHERE " + $0 } ?? SQLFragment(""))
             outcome.unchangedMatches = try Int.fetchOne(db, sql: matched.sql, arguments: matched.statementArguments) ?? 0
         }
         return outcome
@@ -143,9 +143,9 @@ struct ChangeCommands {
     /// Refuses a bulk change that would turn valid emails invalid, naming a record.
     private func validateEmails(_ entity: EntityDefinition, _ bound: [AssignmentBinder.Bound], filter: SQLFragment?) throws {
         for item in bound where item.field.type == .email && item.constant == nil {
-            let column = SQLFragment("t0.\(SQLDialect.quote(item.field.name))")
+            let column = SQLFragment("t0.\(Sql.quote(item.field.name))")
             let broken =
-                "SELECT t0.id, " + item.value + " FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
+                "SELECT t0.id, " + item.value + " FROM \(Sql.quote(entity.name)) AS t0 WHERE "
                 + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment("")) + "coalesce(" + AssignmentBinder.validEmailSQL(column)
                 + ", 0) AND NOT coalesce(" + AssignmentBinder.validEmailSQL(item.value) + ", 1) LIMIT 1"
             if let row = try Row.fetchOne(db, sql: broken.sql, arguments: broken.statementArguments) {
@@ -163,7 +163,7 @@ struct ChangeCommands {
         for item in bound where item.constant == nil {
             guard let max = item.field.maxLength else { continue }
             let long =
-                "SELECT t0.id, length(" + item.value + ") FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
+                "SELECT t0.id, length(" + item.value + ") FROM \(Sql.quote(entity.name)) AS t0 WHERE "
                 + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment("")) + "length(" + item.value + ") > " + SQLFragment.value(max)
                 + " LIMIT 1"
             if let row = try Row.fetchOne(db, sql: long.sql, arguments: long.statementArguments) {
@@ -293,10 +293,10 @@ struct ChangeCommands {
             entity, filter: SQLFragment("t0.id IN (?, ?)", [source.databaseValue, target.databaseValue]),
             action: "merge", scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
         // The kept record fills its empty fields from the merged one.
-        let table = SQLDialect.quote(entity.name)
+        let table = Sql.quote(entity.name)
         var fills: [(FieldDefinition, SQLFragment)] = []
         for field in entity.fields where !field.system && field.name != "owner_id" {
-            let column = SQLDialect.quote(field.name)
+            let column = Sql.quote(field.name)
             let empty = field.type.isTextual ? "(t0.\(column) IS NULL OR trim(t0.\(column)) = '')" : "t0.\(column) IS NULL"
             fills.append(
                 (
@@ -311,7 +311,7 @@ struct ChangeCommands {
         for other in CRMSchema.entities where other.kind == .domain {
             for field in other.fields where field.referencedEntity == entity.name {
                 _ = try recorder.update(
-                    other, filter: SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [source.databaseValue]),
+                    other, filter: SQLFragment("t0.\(Sql.quote(field.name)) = ?", [source.databaseValue]),
                     set: [(field, .value(target))])
             }
         }

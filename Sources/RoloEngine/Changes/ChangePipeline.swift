@@ -126,7 +126,7 @@ extension Engine {
     ) throws {
         guard level != .all, let scoped = policy.scopeFilter(level, on: entity, alias: "t0") else { return }
         let base =
-            "SELECT t0.id FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE " + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment(""))
+            "SELECT t0.id FROM \(Sql.quote(entity.name)) AS t0 WHERE " + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment(""))
         let outside = base + "NOT coalesce(" + scoped + ", 0)"
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + outside.sql + ")", arguments: outside.statementArguments) ?? 0
         guard count > 0 else { return }

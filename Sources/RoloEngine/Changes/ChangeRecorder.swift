@@ -68,11 +68,11 @@ final class ChangeRecorder {
     func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws
         -> Int
     {
-        let table = SQLDialect.quote(entity.name)
+        let table = Sql.quote(entity.name)
         let base = filter.andClause
         let changeSetID = try self.changeSetID
         for (field, value) in assignments {
-            let column = "t0." + SQLDialect.quote(field.name)
+            let column = "t0." + Sql.quote(field.name)
             let sql =
                 SQLFragment(
                     historyInsert + "SELECT ?, ?, t0.id, 'update', ?, \(column), ",
@@ -82,8 +82,8 @@ final class ChangeRecorder {
             try db.execute(sql: sql.sql, arguments: sql.statementArguments)
         }
         let changedTest = SQLFragment.joined(
-            assignments.map { $0.value + " IS NOT t0.\(SQLDialect.quote($0.field.name))" }, separator: " OR ")
-        var sets = SQLFragment.joined(assignments.map { "\(SQLDialect.quote($0.field.name)) = " + $0.value }, separator: ", ")
+            assignments.map { $0.value + " IS NOT t0.\(Sql.quote($0.field.name))" }, separator: " OR ")
+        var sets = SQLFragment.joined(assignments.map { "\(Sql.quote($0.field.name)) = " + $0.value }, separator: ", ")
         if entity.hasUpdatedAt, !assignments.contains(where: { $0.field.name == "updated_at" }) {
             sets = sets + SQLFragment(", updated_at = ?", [now.databaseValue])
         }
@@ -99,10 +99,10 @@ final class ChangeRecorder {
         where entity.field(named: system) != nil && !values.contains(where: { $0.field == system }) {
             values.append((system, now.databaseValue))
         }
-        let columns = values.map { SQLDialect.quote($0.field) }.joined(separator: ", ")
+        let columns = values.map { Sql.quote($0.field) }.joined(separator: ", ")
         let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
         try db.execute(
-            sql: "INSERT INTO \(SQLDialect.quote(entity.name)) (\(columns)) VALUES (\(marks))",
+            sql: "INSERT INTO \(Sql.quote(entity.name)) (\(columns)) VALUES (\(marks))",
             arguments: StatementArguments(values.map(\.value)))
         let id = db.lastInsertedRowID
         let changeSetID = try self.changeSetID
@@ -117,7 +117,7 @@ final class ChangeRecorder {
     /// Deletes the records matching `filter`, keeping every field's old value so undo can restore them.
     /// References to them from other records are cleared first, through history too.
     func delete(_ entity: EntityDefinition, filter: SQLFragment) throws -> Int {
-        let table = SQLDialect.quote(entity.name)
+        let table = Sql.quote(entity.name)
         // Clear nullable references to the doomed records (recorded, so undo restores them).
         let doomed = "SELECT t0.id FROM \(table) AS t0 WHERE " + filter
         for other in CRMSchema.entities where other.kind != .system {
@@ -127,7 +127,7 @@ final class ChangeRecorder {
                 && !Self.dependentReferences.contains("\(other.name).\(field.name)")
             {
                 let blocking =
-                    "SELECT count(*) FROM \(SQLDialect.quote(other.name)) AS t0 WHERE t0.\(SQLDialect.quote(field.name)) IN (" + doomed
+                    "SELECT count(*) FROM \(Sql.quote(other.name)) AS t0 WHERE t0.\(Sql.quote(field.name)) IN (" + doomed
                     + ")"
                 let count = try Int.fetchOne(db, sql: blocking.sql, arguments: blocking.statementArguments) ?? 0
                 if count > 0 {
@@ -142,7 +142,7 @@ final class ChangeRecorder {
                 && (!field.required
                     || Self.dependentReferences.contains("\(other.name).\(field.name)"))
             {
-                let inDoomed = "t0.\(SQLDialect.quote(field.name)) IN (" + doomed + ")"
+                let inDoomed = "t0.\(Sql.quote(field.name)) IN (" + doomed + ")"
                 if Self.dependentReferences.contains("\(other.name).\(field.name)") {
                     _ = try delete(other, filter: inDoomed)
                 } else {
@@ -152,7 +152,7 @@ final class ChangeRecorder {
         }
         let changeSetID = try self.changeSetID
         for field in entity.fields {
-            let column = "t0." + SQLDialect.quote(field.name)
+            let column = "t0." + Sql.quote(field.name)
             let sql =
                 SQLFragment(
                     historyInsert + "SELECT ?, ?, t0.id, 'delete', ?, \(column), NULL, ?, ? FROM \(table) AS t0 WHERE ",
@@ -238,7 +238,7 @@ final class ChangeRecorder {
             let op: String = ops.contains("delete") ? "delete" : ops.first ?? "update"
             var title =
                 try String.fetchOne(
-                    db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id])
+                    db, sql: "SELECT \(entity.title(alias: "t")) FROM \(Sql.quote(entity.name)) t WHERE t.id = ?", arguments: [id])
                 ?? ""
             if op == "delete", title.isEmpty { title = "deleted" }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
@@ -285,11 +285,11 @@ final class ChangeRecorder {
             return Self.show(value, field?.type)
         }
         let lookup =
-            SQLFragment("SELECT \(entity.title(alias: "t0")) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ?", [value])
+            SQLFragment("SELECT \(entity.title(alias: "t0")) FROM \(Sql.quote(entity.name)) AS t0 WHERE t0.id = ?", [value])
             + (readFilter?(entity) ?? nil).andClause
         guard let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) else {
             let exists =
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [value]) == true
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM \(Sql.quote(entity.name)) WHERE id = ?", arguments: [value]) == true
             return exists ? Visibility.hiddenMarker : "\(ValueFormatter.display(value, .integer)) (deleted)"
         }
         let title = (row[0] as String?) ?? ""

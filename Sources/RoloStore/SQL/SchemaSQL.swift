@@ -72,20 +72,6 @@ public enum SchemaSQL {
         }
     }
 
-    /// Quotes an identifier for SQLite.
-    /// Called for every column of every query, so it avoids Foundation's string search.
-    public static func quote(_ identifier: String) -> String {
-        var quoted = "\""
-        quoted.reserveCapacity(identifier.utf8.count + 2)
-        if identifier.utf8.contains(UInt8(ascii: "\"")) {
-            for character in identifier {
-                if character == "\"" { quoted.append("\"") }
-                quoted.append(character)
-            }
-        } else {
-            quoted += identifier
-        }
-        quoted += "\""
-        return quoted
-    }
+    /// Quotes an identifier (`Sql.dialect`).
+    public static func quote(_ identifier: String) -> String { Sql.quote(identifier) }
 }
