@@ -48,7 +48,7 @@ extension Engine {
                         "INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at) SELECT ?, 'users', ?, 'create', 'handle', NULL, ?, ?, ?",
                     arguments: [try recorder.changeSetID, id, handle, id, now])
             } else if let users = CRMSchema.entity(named: "users"), let active = users.field(named: "active") {
-                _ = try recorder.update(users, filter: SQLFragment("t0.id = ?", [id.databaseValue]), set: [(active, .value(1))])
+                _ = try recorder.update(users, filter: Sql.idEquals("t0", id), set: [(active, .value(1))])
             }
             guard let roleID = try Int64.fetchOne(db, sql: "SELECT id FROM roles WHERE name = 'admin'") else {
                 throw Diagnostic(.unknownRole, "the admin role is missing from this database")

@@ -151,7 +151,7 @@ struct SecurityCommands {
             }
         }
         let count = try recorder.update(
-            users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+            users, filter: Sql.idEquals("t0", id),
             set: [(try field(users, "active"), .value(active ? 1 : 0))])
         return ChangeOutcome(records: count, verb: active ? "activated" : "deactivated", entity: users)
     }
@@ -164,7 +164,7 @@ struct SecurityCommands {
         let id = try userID(handle)
         let team = try teamID(team)
         let count = try recorder.update(
-            users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+            users, filter: Sql.idEquals("t0", id),
             set: [(try field(users, "team_id"), .value(team))])
         return ChangeOutcome(records: count, verb: "moved", entity: users)
     }
@@ -229,7 +229,7 @@ struct SecurityCommands {
                 at: role.range, help: "grant admin to someone else first")
         }
         let before = try AccessPolicy.load(for: try actor(userID), in: db)
-        _ = try recorder.delete(CRMSchema.userRoles, filter: SQLFragment("t0.id = ?", [grant.databaseValue]))
+        _ = try recorder.delete(CRMSchema.userRoles, filter: Sql.idEquals("t0", grant))
         let after = try AccessPolicy.load(for: try actor(userID), in: db)
         var outcome = ChangeOutcome(records: 1, verb: "revoked", entity: CRMSchema.userRoles)
         outcome.noun = ("role", "roles")
@@ -336,7 +336,7 @@ struct SecurityCommands {
                 help: "revoke it from them first; dropping it would take their rights away unseen")
         }
         _ = try recorder.delete(CRMSchema.rolePermissions, filter: SQLFragment("t0.role_id = ?", [id.databaseValue]))
-        let count = try recorder.delete(roles, filter: SQLFragment("t0.id = ?", [id.databaseValue]))
+        let count = try recorder.delete(roles, filter: Sql.idEquals("t0", id))
         return ChangeOutcome(records: count, verb: "dropped", entity: roles)
     }
 

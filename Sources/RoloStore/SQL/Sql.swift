@@ -31,6 +31,11 @@ public enum Sql {
     public static func id(_ alias: String) -> SQLFragment { SQLFragment(idText(alias)) }
     public static func idText(_ alias: String) -> String { alias + ".id" }
 
+    /// `alias.id = ?`: one record by number.
+    public static func idEquals(_ alias: String, _ id: some DatabaseValueConvertible) -> SQLFragment {
+        equals(self.id(alias), value(id))
+    }
+
     /// The row's identity in insertion order (SQLite's rowid).
     public static func rowIdentity(_ alias: String) -> SQLFragment { SQLFragment(dialect.rowIdentity(alias)) }
 
@@ -176,6 +181,9 @@ public enum Sql {
 
     /// The first value of a subquery: `(SELECT … LIMIT 1)`.
     public static func first(_ query: SQLFragment) -> SQLFragment { "(" + query + " LIMIT 1)" }
+
+    /// The first `n` rows of a query (`… LIMIT ?`).
+    public static func firstRows(_ query: SQLFragment, _ n: Int) -> SQLFragment { query + " LIMIT " + value(n) }
 
     /// `EXISTS (SELECT …)`.
     public static func exists(_ query: Select) -> SQLFragment { "EXISTS (" + query.sql + ")" }
