@@ -61,6 +61,9 @@ public enum Sql {
     /// A whole number of Rolo's own (a count to compare with, a flag), never user input.
     public static func literal(_ n: Int) -> SQLFragment { SQLFragment(String(n)) }
 
+    /// A result column under a name of its own (`expression AS "name"`).
+    public static func named(_ expression: SQLFragment, _ name: String) -> SQLFragment { expression + " AS " + quote(name) }
+
     /// A result column by its position in the select list (ORDER BY 2, GROUP BY 1).
     public static func position(_ n: Int) -> SQLFragment { SQLFragment(String(n)) }
 
