@@ -100,7 +100,8 @@ struct SecurityCommands {
     }
 
     func isAdmin(_ user: Int64) throws -> Bool {
-        var held = RecordLookup.grants(user: user, column: Sql.true).where(Sql.equals(Sql.column("r", "name"), Sql.value(Self.adminRole)))
+        var held = RecordLookup.grants(user: Sql.value(user), column: Sql.true).where(
+            Sql.equals(Sql.column("r", "name"), Sql.value(Self.adminRole)))
         held.orderBy = []
         return try Bool.fetchOne(db, held.sql) ?? false
     }

@@ -76,7 +76,7 @@ struct ShowCommand {
     }
 
     private func userDetails(_ id: Int64, output: OutputSink) throws {
-        let roles = try String.fetchAll(db, RecordLookup.grants(user: id, column: Sql.column("r", "name")).sql)
+        let roles = try String.fetchAll(db, RecordLookup.grants(user: Sql.value(id), column: Sql.column("r", "name")).sql)
         output.line("  roles" + String(repeating: " ", count: 8) + (roles.isEmpty ? "(none)" : roles.joined(separator: ", ")))
         var owned: [String] = []
         for entity in CRMSchema.entities where entity.kind == .domain && entity.hasOwner {

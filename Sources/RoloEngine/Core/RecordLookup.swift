@@ -127,16 +127,18 @@ enum RecordLookup {
     }
 
     /// A user's grants joined with their roles (`r`), `column` of each, by role name.
-    static func grants(user: Int64, column: SQLFragment) -> Select {
+    static func grants(user: SQLFragment, column: SQLFragment) -> Select {
         Select(column, from: "user_roles", as: "ur")
             .joining(Sql.innerJoin("roles", as: "r", on: Sql.equals(Sql.id("r"), Sql.column("ur", "role_id"))))
-            .where(Sql.equals(Sql.column("ur", "user_id"), Sql.value(user))).ordered(by: Sql.column("r", "name"))
+            .where(Sql.equals(Sql.column("ur", "user_id"), user)).ordered(by: Sql.column("r", "name"))
     }
 
     /// The handles of the users holding a role, in order.
-    static func holders(role: Int64) -> Select {
+    static func holders(role: Int64) -> Select { holders(role: Sql.value(role)) }
+
+    static func holders(role: SQLFragment) -> Select {
         Select(Sql.column("u", "handle"), from: "user_roles", as: "ur")
             .joining(Sql.innerJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("ur", "user_id"))))
-            .where(Sql.equals(Sql.column("ur", "role_id"), Sql.value(role))).ordered(by: Sql.column("u", "handle"))
+            .where(Sql.equals(Sql.column("ur", "role_id"), role)).ordered(by: Sql.column("u", "handle"))
     }
 }

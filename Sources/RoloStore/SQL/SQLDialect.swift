@@ -58,6 +58,16 @@ public protocol SQLDialect: Sendable {
     func explainPlan(_ statement: SQLFragment) -> SQLFragment
     /// An insert that replaces the row with the same key.
     var insertOrReplace: String { get }
+    /// How the database words a broken constraint, so it can be told in the user's terms.
+    var constraintMessages: SQLConstraintMessages { get }
+}
+
+/// The start of the database's message for each kind of broken constraint.
+public struct SQLConstraintMessages: Sendable {
+    public let unique: String
+    public let check: String
+    public let foreignKey: String
+    public let notNull: String
 }
 
 /// SQLite, as Rolo runs it: `PRAGMA case_sensitive_like = OFF`, the application functions of
@@ -137,4 +147,10 @@ public struct SQLiteDialect: SQLDialect {
     public func explainPlan(_ statement: SQLFragment) -> SQLFragment { "EXPLAIN QUERY PLAN " + statement }
 
     public var insertOrReplace: String { "INSERT OR REPLACE INTO " }
+
+    public var constraintMessages: SQLConstraintMessages {
+        SQLConstraintMessages(
+            unique: "UNIQUE constraint failed: ", check: "CHECK constraint failed", foreignKey: "FOREIGN KEY constraint failed",
+            notNull: "NOT NULL constraint failed")
+    }
 }

@@ -56,6 +56,29 @@ public enum SchemaSQL {
         "CHECK (\(quote(column)) IN (" + values.map { "'\($0)'" }.joined(separator: ", ") + "))"
     }
 
+    /// `a IS NOT NULL OR b IS NOT NULL`: at least one of two references is set.
+    public static func eitherSet(_ a: String, _ b: String) -> String { "\(a) IS NOT NULL OR \(b) IS NOT NULL" }
+
+    /// A table CHECK constraint.
+    public static func check(_ condition: String) -> String { "CHECK (\(condition))" }
+
+    /// A table UNIQUE constraint over columns.
+    public static func unique(_ columns: [String]) -> String { "UNIQUE (" + columns.joined(separator: ", ") + ")" }
+
+    /// Titles declared in the schema (`EntityDefinition.titleSQL`, `$.` standing for the alias).
+    public enum Title {
+        /// `first_name last_name`, without a leading space when there is no first name.
+        public static let fullName = "trim(coalesce($.first_name, '') || ' ' || $.last_name)"
+        /// A role's rule: `sales_rep: allow read deals`.
+        public static let rule =
+            "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ': ' || $.effect || ' ' || $.action || ' ' || $.entity"
+        /// A grant: `sales_rep for bob`.
+        public static let grant =
+            "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ' for ' || (SELECT u.handle FROM users u WHERE u.id = $.user_id)"
+        /// A record known only by number: `member 12`.
+        public static func numbered(_ word: String) -> String { "'\(word) ' || $.id" }
+    }
+
     /// The name of an index, derived from its table and columns.
     public static func indexName(_ entity: EntityDefinition, _ index: IndexDefinition) -> String {
         "idx_\(entity.name)_" + index.columns.joined(separator: "_")
