@@ -1,3 +1,5 @@
+import GRDB
+
 /// Turns the declared schema into SQLite DDL.
 ///
 /// The one place that spells out CREATE TABLE; a second SQL dialect would add a sibling of this.
@@ -78,6 +80,35 @@ public enum SchemaSQL {
         /// A record known only by number: `member 12`.
         public static func numbered(_ word: String) -> String { "'\(word) ' || $.id" }
     }
+
+    /// The CREATE TABLE text the database keeps for a table.
+    static func storedDefinition(of table: String) -> SQLFragment {
+        Select(Sql.name("sql"), from: "sqlite_master").where(Sql.equals(Sql.name("type"), Sql.value("table")))
+            .where(Sql.equals(Sql.name("name"), Sql.value(table))).sql
+    }
+
+    /// Replaces tables' stored CREATE TABLE text in place, the procedure SQLite documents for
+    /// constraint-only changes (https://sqlite.org/lang_altertable.html, "writable_schema"); then
+    /// checks every table still reads.
+    static func rewriteStoredDefinitions(_ db: Database, _ tables: [(table: String, sql: String)]) throws {
+        let schemaVersion = try Int.fetchOne(db, Sql.setting("schema_version")) ?? 0
+        try db.execute(Sql.set("writable_schema", "ON"))
+        defer { try? db.execute(Sql.set("writable_schema", "OFF")) }
+        for (table, sql) in tables {
+            try db.execute(
+                Update("sqlite_master", set: [("sql", Sql.value(sql))]).where(Sql.equals(Sql.name("type"), Sql.value("table")))
+                    .where(Sql.equals(Sql.name("name"), Sql.value(table))).sql)
+        }
+        // A new schema cookie makes every connection, this one included, re-read the schema.
+        try db.execute(Sql.set("schema_version", schemaVersion + 1))
+        // The new text must parse and every table must still be readable.
+        for (table, _) in tables {
+            _ = try Row.fetchOne(db, Select(Sql.all, from: table).limited(Sql.literal(1)).sql)
+        }
+    }
+
+    /// Drops an index if it is there (the generator builds indexes after loading).
+    public static func dropIndex(_ name: String) -> String { "DROP INDEX IF EXISTS " + quote(name) }
 
     /// The name of an index, derived from its table and columns.
     public static func indexName(_ entity: EntityDefinition, _ index: IndexDefinition) -> String {
