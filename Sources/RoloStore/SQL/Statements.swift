@@ -4,7 +4,7 @@ import GRDB
 ///
 /// Tables and fields are named as the schema declares them and quoted here; conditions are
 /// expressions built by `SQL`; limit and offset are bound.
-public struct Select: Sendable {
+public struct Select: SQLFiltered, Sendable {
     public var columns: [SQLFragment]
     public var distinct = false
     /// The FROM clause: a quoted table with its alias, or a subquery.
@@ -42,13 +42,6 @@ public struct Select: Sendable {
     /// Named columns of the table or an alias: `alias."a", alias."b"` (or bare names without alias).
     public static func columns(_ names: [String], of alias: String? = nil) -> [SQLFragment] {
         names.map { name in alias.map { Sql.column($0, name) } ?? Sql.name(name) }
-    }
-
-    public func `where`(_ condition: SQLFragment?) -> Select {
-        guard let condition else { return self }
-        var copy = self
-        copy.conditions.append(condition)
-        return copy
     }
 
     public func joining(_ join: SQLFragment) -> Select {
@@ -93,7 +86,7 @@ public struct Select: Sendable {
     public var sql: SQLFragment {
         var sql = (distinct ? "SELECT DISTINCT " : "SELECT ") + SQLFragment.joined(columns, separator: ", ")
         if !from.sql.isEmpty { sql = sql + " FROM " + from + joins }
-        if !conditions.isEmpty { sql = sql + " WHERE " + Sql.and(conditions) }
+        sql = sql + whereClause
         if !groupBy.isEmpty { sql = sql + " GROUP BY " + SQLFragment.joined(groupBy, separator: ", ") }
         if !orderBy.isEmpty { sql = sql + " ORDER BY " + SQLFragment.joined(orderBy, separator: ", ") }
         if let limit {
@@ -161,11 +154,11 @@ public struct Insert: Sendable {
 }
 
 /// `UPDATE table AS alias SET a = …, b = … WHERE …`.
-public struct Update: Sendable {
+public struct Update: SQLFiltered, Sendable {
     let table: String
     let alias: String?
     let assignments: [(column: String, value: SQLFragment)]
-    var conditions: [SQLFragment] = []
+    public var conditions: [SQLFragment] = []
 
     public init(_ table: String, as alias: String? = nil, set assignments: [(column: String, value: SQLFragment)]) {
         self.table = table
@@ -173,42 +166,43 @@ public struct Update: Sendable {
         self.assignments = assignments
     }
 
-    public func `where`(_ condition: SQLFragment?) -> Update {
-        guard let condition else { return self }
-        var copy = self
-        copy.conditions.append(condition)
-        return copy
-    }
-
     public var sql: SQLFragment {
         var sql = SQLFragment("UPDATE " + Sql.quote(table) + (alias.map { " AS " + $0 } ?? "") + " SET ")
         sql = sql + SQLFragment.joined(assignments.map { Sql.quote($0.column) + " = " + $0.value }, separator: ", ")
-        if !conditions.isEmpty { sql = sql + " WHERE " + Sql.and(conditions) }
-        return sql
+        return sql + whereClause
     }
 }
 
 /// `DELETE FROM table AS alias WHERE …`.
-public struct Delete: Sendable {
+public struct Delete: SQLFiltered, Sendable {
     let table: String
     let alias: String?
-    var conditions: [SQLFragment] = []
+    public var conditions: [SQLFragment] = []
 
     public init(from table: String, as alias: String? = nil) {
         self.table = table
         self.alias = alias
     }
 
-    public func `where`(_ condition: SQLFragment?) -> Delete {
+    public var sql: SQLFragment {
+        SQLFragment("DELETE FROM " + Sql.quote(table) + (alias.map { " AS " + $0 } ?? "")) + whereClause
+    }
+}
+
+/// A statement with a WHERE clause: conditions that must all hold.
+public protocol SQLFiltered {
+    var conditions: [SQLFragment] { get set }
+}
+
+extension SQLFiltered {
+    /// This statement with one more condition; nil adds none.
+    public func `where`(_ condition: SQLFragment?) -> Self {
         guard let condition else { return self }
         var copy = self
         copy.conditions.append(condition)
         return copy
     }
 
-    public var sql: SQLFragment {
-        var sql = SQLFragment("DELETE FROM " + Sql.quote(table) + (alias.map { " AS " + $0 } ?? ""))
-        if !conditions.isEmpty { sql = sql + " WHERE " + Sql.and(conditions) }
-        return sql
-    }
+    /// ` WHERE a AND b …`, or nothing.
+    var whereClause: SQLFragment { conditions.isEmpty ? SQLFragment("") : " WHERE " + Sql.and(conditions) }
 }
