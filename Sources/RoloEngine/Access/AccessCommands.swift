@@ -34,7 +34,7 @@ struct AccessCommands {
                 "no: none of \(who)'s roles (\(roles.isEmpty ? "no roles" : roles.joined(separator: ", "))) allows \(action.value) on \(entity.name)"
             )
             output.line("  missing rule: allow \(action.value) \(entity.name)")
-            if let nearest = try nearestRule(action: permission, entity: entity.name) {
+            if let nearest = try nearestRule(action: permission.rawValue, entity: entity.name) {
                 output.line("  nearest rule that would: \(nearest.description) (grant \(nearest.role) to \(who))")
             }
             return result
@@ -61,30 +61,31 @@ struct AccessCommands {
         return result
     }
 
-    private func nearestRule(action: PermissionAction, entity: String) throws -> GrantedRule? {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
-                FROM role_permissions p JOIN roles r ON r.id = p.role_id
-                WHERE p.effect = 'allow' AND p.action = ? AND (p.entity = ? OR p.entity = '*') AND p.fields IS NULL
-                ORDER BY CASE p.entity WHEN '*' THEN 1 ELSE 0 END, CASE p.scope WHEN 'own' THEN 0 WHEN 'team' THEN 1 ELSE 2 END, r.name
-                LIMIT 1
-                """, arguments: [action, entity])
+    private func nearestRule(action: String, entity: String) throws -> GrantedRule? {
+        let p = { Sql.column("p", $0) }
+        let everything = Sql.equals(p("entity"), Sql.value("*"))
+        let query = AccessPolicy.ruleQuery.where(Sql.equals(p("effect"), Sql.value("allow")))
+            .where(Sql.equals(p("action"), Sql.value(action))).where(Sql.any(Sql.equals(p("entity"), Sql.value(entity)), everything))
+            .where(Sql.isNull(p("fields")))
+            .ordered(
+                by: Sql.when([(everything, Sql.literal(1))], else: Sql.literal(0)), Sql.declaredOrder(p("scope"), ["own", "team", "all"]),
+                Sql.column("r", "name")
+            )
+            .limited(1)
+        let rows = try Row.fetchAll(db, query.sql)
         return rows.first.map(AccessPolicy.rule(from:))
     }
 
     /// A role's permission matrix: entities down, actions across, each cell the scope (or `-`).
     func showRole(_ name: Located<String>, output: OutputSink) throws -> CommandResult {
         let id = try SecurityCommands.namedID(name, table: "roles", code: .unknownRole, db: db)
-        guard let row = try Row.fetchOne(db, sql: "SELECT name, description FROM roles WHERE id = ?", arguments: [id]) else {
+        let role = Select(Select.columns(["name", "description"]), from: "roles").where(Sql.equals(Sql.name("id"), Sql.value(id)))
+        guard let row = try Row.fetchOne(db, role.sql) else {
             throw Diagnostic(.unknownRole, "unknown role '\(name.value)'", at: name.range)
         }
         let roleName: String = row["name"]
         let rules = try AccessPolicy.rules(ofRole: id, db: db)
-        let holders = try String.fetchAll(
-            db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle",
-            arguments: [id])
+        let holders = try String.fetchAll(db, RecordLookup.holders(role: id).sql)
         output.line("role \(roleName): \(row["description"] as String? ?? "")")
         output.line("held by: " + (holders.isEmpty ? "nobody" : holders.joined(separator: ", ")))
         let policy = AccessPolicy(actor: Actor(id: 0, handle: roleName, name: roleName, teamID: nil), rules: rules)

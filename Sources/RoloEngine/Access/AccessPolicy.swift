@@ -78,25 +78,27 @@ public struct AccessPolicy: Sendable {
 
     /// Loads the rules of every role the user holds.
     public static func load(for actor: Actor, in db: Database) throws -> AccessPolicy {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
-                FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN role_permissions p ON p.role_id = r.id
-                WHERE ur.user_id = ? ORDER BY r.name, p.id
-                """, arguments: [actor.id])
+        let query =
+            ruleQuery
+            .joining(Sql.innerJoin("user_roles", as: "ur", on: Sql.equals(Sql.column("ur", "role_id"), Sql.id("r"))))
+            .where(Sql.equals(Sql.column("ur", "user_id"), Sql.value(actor.id))).ordered(by: Sql.column("r", "name"), Sql.id("p"))
+        let rows = try Row.fetchAll(db, query.sql)
         return AccessPolicy(actor: actor, rules: rows.map(rule(from:)))
     }
 
     /// The rules of one role, in the order they were added.
     static func rules(ofRole id: Int64, db: Database) throws -> [GrantedRule] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT p.id, r.name AS role, p.effect, p.action, p.entity, p.scope, p.fields, p.reason
-                FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.role_id = ? ORDER BY p.id
-                """, arguments: [id]
-        ).map(rule(from:))
+        try Row.fetchAll(db, ruleQuery.where(Sql.equals(Sql.column("p", "role_id"), Sql.value(id))).ordered(by: Sql.id("p")).sql)
+            .map(rule(from:))
+    }
+
+    /// Rules (`p`) with their role's name (`r`), as `rule(from:)` reads them.
+    static var ruleQuery: Select {
+        let p = { Sql.column("p", $0) }
+        return Select(
+            [Sql.id("p"), Sql.named(Sql.column("r", "name"), "role")] + ["effect", "action", "entity", "scope", "fields", "reason"].map(p),
+            from: "role_permissions", as: "p"
+        ).joining(Sql.innerJoin("roles", as: "r", on: Sql.equals(Sql.id("r"), p("role_id"))))
     }
 
     /// A rule from a row with id, role, effect, action, entity, scope, fields and reason.
@@ -180,12 +182,11 @@ public struct AccessPolicy: Sendable {
         }
         let parts: [SQLFragment]
         if scope == .team, let team = actor.teamID {
-            parts = columns.map {
-                SQLFragment("\(alias).\($0) IN (SELECT id FROM users WHERE team_id = ?)", [team.databaseValue])
-            }
+            let members = Select(Sql.name("id"), from: "users").where(Sql.equals(Sql.name("team_id"), Sql.value(team))).sql
+            parts = columns.map { Sql.in(Sql.column(alias, $0), members) }
         } else {
-            parts = columns.map { SQLFragment("\(alias).\($0) = ?", [me]) }
+            parts = columns.map { Sql.equals(Sql.column(alias, $0), Sql.value(me)) }
         }
-        return parts.count == 1 ? parts[0] : "(" + SQLFragment.joined(parts, separator: " OR ") + ")"
+        return parts.count == 1 ? parts[0] : Sql.any(parts)
     }
 }

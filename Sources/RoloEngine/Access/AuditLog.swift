@@ -21,15 +21,11 @@ enum AuditLog {
     /// transaction), so the chain's head read here cannot be overtaken by another writer.
     static func append(_ entries: [Engine.AuditEntry], db: Database, key: AuditKey? = nil) throws {
         guard !entries.isEmpty else { return }
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
+        let last = try Row.fetchOne(db.cachedStatement(sql: headSQL))
         var previous: String = last?["hash"] ?? genesis
         var id: Int64 = last?["id"] ?? 0
         let insert = DirectStatement(
-            statement: try db.cachedStatement(
-                sql: """
-                    INSERT INTO audit_log (id, at, user_id, impersonator_id, command, outcome, rows, message, change_set_id, prev_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """))
+            statement: try db.cachedStatement(sql: insertSQL))
         defer { insert.finish() }
         for entry in entries {
             id += 1
@@ -139,11 +135,19 @@ enum AuditLog {
         return text
     }
 
+    /// The last entry's number and hash (built once: it runs with every entry appended).
+    private static let headSQL = Select(Select.columns(["id", "hash"]), from: "audit_log")
+        .ordered(by: Sql.descending(Sql.name("id"))).limited(Sql.literal(1)).sql.sql
+    private static let insertSQL = Insert.prepared(
+        into: "audit_log",
+        columns: ["id", "at", "user_id", "impersonator_id", "command", "outcome", "rows", "message", "change_set_id", "prev_hash", "hash"]
+    ).sql
+
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The head of the chain: the last entry's number and hash, to keep outside the database.
     static func anchor(db: Database) throws -> (id: Int64, hash: String)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1") else { return nil }
+        guard let row = try Row.fetchOne(db, sql: headSQL) else { return nil }
         return (row["id"], row["hash"] ?? "")
     }
 
@@ -151,7 +155,7 @@ enum AuditLog {
     /// anchor (an entry number and hash kept outside the database) it also detects a log cut
     /// short after the anchor was taken, or a chain recomputed from scratch.
     static func verify(db: Database, key: AuditKey?, anchor: (id: Int64, hash: String)?, output: OutputSink) throws -> CommandResult {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY id")
+        let cursor = try Row.fetchCursor(db, Select(Sql.all, from: "audit_log").ordered(by: Sql.name("id")).sql)
         var previous = genesis
         var expectedID: Int64 = 1
         var count = 0

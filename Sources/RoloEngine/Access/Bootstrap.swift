@@ -6,13 +6,17 @@ extension Engine {
     /// Handles of active users holding the admin role.
     public static func activeAdmins(in store: CRMStore) throws -> [String] {
         try store.dbQueue.read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT u.handle FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
-                    WHERE r.name = 'admin' AND u.active = 1 ORDER BY u.handle
-                    """)
+            try String.fetchAll(db, activeHolders(of: "admin").sql)
         }
+    }
+
+    /// Handles of the active users holding a role, in order (`u`, `ur`, `r`).
+    static func activeHolders(of role: String) -> Select {
+        Select(Sql.column("u", "handle"), from: "users", as: "u")
+            .joining(Sql.innerJoin("user_roles", as: "ur", on: Sql.equals(Sql.column("ur", "user_id"), Sql.id("u"))))
+            .joining(Sql.innerJoin("roles", as: "r", on: Sql.equals(Sql.id("r"), Sql.column("ur", "role_id"))))
+            .where(Sql.equals(Sql.column("r", "name"), Sql.value(role))).where(Sql.equals(Sql.column("u", "active"), Sql.true))
+            .ordered(by: Sql.column("u", "handle"))
     }
 
     /// Gives a database its first admin (`rolo init FILE --admin HANDLE`), or a new one when no
@@ -30,12 +34,17 @@ extension Engine {
         }
         let now = clock.now().description
         try store.dbQueue.write { db in
-            var userID = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle])
+            var userID = try Int64.fetchOne(db, RecordLookup.named("users", handle, column: "handle").sql)
             let creating = userID == nil
             if creating {
                 try db.execute(
-                    sql: "INSERT INTO users (handle, name, active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
-                    arguments: [handle, name ?? handle, now, now])
+                    Insert(
+                        into: "users",
+                        [
+                            ("handle", handle.databaseValue), ("name", (name ?? handle).databaseValue), ("active", 1.databaseValue),
+                            ("created_at", now.databaseValue), ("updated_at", now.databaseValue),
+                        ]
+                    ).sql)
                 userID = db.lastInsertedRowID
             }
             guard let id = userID else { return }
@@ -44,16 +53,25 @@ extension Engine {
             let recorder = try ChangeRecorder(db: db, actor: actor, impersonator: nil, command: command, now: now)
             if creating {
                 try db.execute(
-                    sql:
-                        "INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at) SELECT ?, 'users', ?, 'create', 'handle', NULL, ?, ?, ?",
-                    arguments: [try recorder.changeSetID, id, handle, id, now])
+                    Insert(
+                        into: "field_history",
+                        [
+                            ("change_set_id", try recorder.changeSetID.databaseValue), ("entity", "users".databaseValue),
+                            ("record_id", id.databaseValue), ("op", "create".databaseValue), ("field", "handle".databaseValue),
+                            ("old_value", .null), ("new_value", handle.databaseValue), ("user_id", id.databaseValue),
+                            ("changed_at", now.databaseValue),
+                        ]
+                    ).sql)
             } else if let users = CRMSchema.entity(named: "users"), let active = users.field(named: "active") {
-                _ = try recorder.update(users, filter: SQLFragment("t0.id = ?", [id.databaseValue]), set: [(active, .value(1))])
+                _ = try recorder.update(users, filter: Sql.idEquals("t0", id), set: [(active, .value(1))])
             }
-            guard let roleID = try Int64.fetchOne(db, sql: "SELECT id FROM roles WHERE name = 'admin'") else {
+            guard
+                let roleID = try Int64.fetchOne(
+                    db, Select(Sql.name("id"), from: "roles").where(Sql.equals(Sql.name("name"), Sql.value("admin"))).sql)
+            else {
                 throw Diagnostic(.unknownRole, "the admin role is missing from this database")
             }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM user_roles WHERE user_id = ? AND role_id = ?", arguments: [id, roleID]) != true {
+            if try Bool.fetchOne(db, SecurityCommands.grant(user: id, role: roleID, column: Sql.true).sql) != true {
                 _ = try recorder.insert(
                     CRMSchema.userRoles,
                     values: [

@@ -32,10 +32,10 @@ struct SecurityCommands {
 
     /// A role's or team's id by name, or an error naming the nearest one.
     static func namedID(_ name: Located<String>, table: String, code: DiagnosticCode, db: Database) throws -> Int64 {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM \(table) WHERE name = ? COLLATE NOCASE", arguments: [name.value]) {
+        if let id = try Int64.fetchOne(db, RecordLookup.named(table, name.value).sql) {
             return id
         }
-        let names = try String.fetchAll(db, sql: "SELECT name FROM \(table) ORDER BY name")
+        let names = try String.fetchAll(db, RecordLookup.names(table).sql)
         throw Diagnostic(
             code, "unknown \(table.dropLast()) '\(name.value)'", at: name.range,
             help: Suggestions.nearest(to: name.value, in: names).map { "did you mean '\($0)'?" } ?? "`\(table)` lists them")
@@ -85,20 +85,25 @@ struct SecurityCommands {
         try AccessPolicy.rules(ofRole: id, db: db)
     }
 
+    /// The grant of `role` to `user` (user_roles), `column` of it.
+    static func grant(user: Int64, role: Int64, column: SQLFragment) -> Select {
+        Select(column, from: "user_roles").where(Sql.equals(Sql.name("user_id"), Sql.value(user)))
+            .where(Sql.equals(Sql.name("role_id"), Sql.value(role)))
+    }
+
     /// Active users holding the admin role, other than `excluding`.
     func otherActiveAdmins(excluding user: Int64) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: """
-                SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id
-                WHERE r.name = ? AND u.active = 1 AND u.id != ?
-                """, arguments: [Self.adminRole, user]) ?? 0
+        var others = Engine.activeHolders(of: Self.adminRole).where(Sql.compare(Sql.id("u"), .notEqual, Sql.value(user)))
+        others.columns = [Sql.countAll]
+        others.orderBy = []
+        return try Int.fetchOne(db, others.sql) ?? 0
     }
 
     func isAdmin(_ user: Int64) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? AND r.name = ?",
-            arguments: [user, Self.adminRole]) ?? false
+        var held = RecordLookup.grants(user: Sql.value(user), column: Sql.true).where(
+            Sql.equals(Sql.column("r", "name"), Sql.value(Self.adminRole)))
+        held.orderBy = []
+        return try Bool.fetchOne(db, held.sql) ?? false
     }
 
     // MARK: - Users and teams
@@ -108,7 +113,7 @@ struct SecurityCommands {
         guard handle.value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }), !handle.value.isEmpty else {
             throw Diagnostic(.invalidValue, "a handle is one word of letters, digits, '.', '_' or '-'", at: handle.range)
         }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle.value]) == true {
+        if try Bool.fetchOne(db, RecordLookup.named("users", handle.value, column: "handle").sql) != nil {
             throw Diagnostic(
                 .invalidValue, "there is already a user '\(handle.value)'", at: handle.range, help: "show user \(handle.value)")
         }
@@ -151,7 +156,7 @@ struct SecurityCommands {
             }
         }
         let count = try recorder.update(
-            users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+            users, filter: Sql.idEquals("t0", id),
             set: [(try field(users, "active"), .value(active ? 1 : 0))])
         return ChangeOutcome(records: count, verb: active ? .activated : .deactivated, entity: users)
     }
@@ -164,7 +169,7 @@ struct SecurityCommands {
         let id = try userID(handle)
         let team = try teamID(team)
         let count = try recorder.update(
-            users, filter: SQLFragment("t0.id = ?", [id.databaseValue]),
+            users, filter: Sql.idEquals("t0", id),
             set: [(try field(users, "team_id"), .value(team))])
         return ChangeOutcome(records: count, verb: .moved, entity: users)
     }
@@ -172,7 +177,7 @@ struct SecurityCommands {
     func createTeam(_ name: Located<String>, _ assignments: [Assignment]) throws -> ChangeOutcome {
         let teams = CRMSchema.teams
         _ = try engine.require(.create, teams, at: name.range)
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM teams WHERE name = ? COLLATE NOCASE", arguments: [name.value]) == true {
+        if try Int64.fetchOne(db, RecordLookup.named("teams", name.value).sql) != nil {
             throw Diagnostic(.invalidValue, "there is already a team '\(name.value)'", at: name.range)
         }
         let binder = AssignmentBinder(engine: engine, db: db, entity: teams, binder: engine.binder(db, scope: engine.queryScope(teams)))
@@ -193,10 +198,10 @@ struct SecurityCommands {
         let roleID = try self.roleID(role)
         let userID = try self.userID(user)
         try requireHeld(try rules(ofRole: roleID), granting: "role \(role.value)", at: role.range)
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM user_roles WHERE user_id = ? AND role_id = ?", arguments: [userID, roleID]) == true {
+        if try Bool.fetchOne(db, Self.grant(user: userID, role: roleID, column: Sql.true).sql) == true {
             throw Diagnostic(.invalidValue, "\(user.value) already holds \(role.value)", at: role.range)
         }
-        if try Bool.fetchOne(db, sql: "SELECT active FROM users WHERE id = ?", arguments: [userID]) == false {
+        if try Bool.fetchOne(db, RecordLookup.record(users, id: userID.databaseValue, columns: [Sql.column("t0", "active")]).sql) == false {
             throw Diagnostic(.invalidValue, "\(user.value) is deactivated", at: user.range, help: "activate user \(user.value) first")
         }
         let before = try AccessPolicy.load(for: try actor(userID), in: db)
@@ -218,8 +223,7 @@ struct SecurityCommands {
         let roleID = try self.roleID(role)
         let userID = try self.userID(user)
         guard
-            let grant = try Int64.fetchOne(
-                db, sql: "SELECT id FROM user_roles WHERE user_id = ? AND role_id = ?", arguments: [userID, roleID])
+            let grant = try Int64.fetchOne(db, Self.grant(user: userID, role: roleID, column: Sql.name("id")).sql)
         else {
             throw Diagnostic(.invalidValue, "\(user.value) does not hold \(role.value)", at: role.range)
         }
@@ -229,7 +233,7 @@ struct SecurityCommands {
                 at: role.range, help: "grant admin to someone else first")
         }
         let before = try AccessPolicy.load(for: try actor(userID), in: db)
-        _ = try recorder.delete(CRMSchema.userRoles, filter: SQLFragment("t0.id = ?", [grant.databaseValue]))
+        _ = try recorder.delete(CRMSchema.userRoles, filter: Sql.idEquals("t0", grant))
         let after = try AccessPolicy.load(for: try actor(userID), in: db)
         var outcome = ChangeOutcome(records: 1, verb: .revoked, entity: CRMSchema.userRoles)
         outcome.noun = ("role", "roles")
@@ -238,7 +242,9 @@ struct SecurityCommands {
     }
 
     private func actor(_ id: Int64) throws -> Actor {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, handle, name, team_id FROM users WHERE id = ?", arguments: [id]) else {
+        let user = Select(Select.columns(["id", "handle", "name", "team_id"]), from: "users").where(
+            Sql.equals(Sql.name("id"), Sql.value(id)))
+        guard let row = try Row.fetchOne(db, user.sql) else {
             throw Diagnostic(.unknownUser, "there is no user \(id)")
         }
         return Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
@@ -280,12 +286,8 @@ struct SecurityCommands {
     private func reachable(_ policy: AccessPolicy, _ action: PermissionAction, _ entity: EntityDefinition) throws -> Int {
         let decision = policy.decide(action, on: entity.name)
         guard decision.deniedBy == nil, let scope = decision.scope ?? decision.fieldAllows.values.map(\.scope).max() else { return 0 }
-        let table = SQLDialect.quote(entity.name)
-        guard let filter = policy.scopeFilter(scope, on: entity, alias: "t0") else {
-            return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
-        }
-        return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) AS t0 WHERE " + filter.sql, arguments: filter.statementArguments)
-            ?? 0
+        let filter = policy.scopeFilter(scope, on: entity, alias: "t0")
+        return try Int.fetchOne(db, Select(Sql.countAll, from: entity.name, as: "t0").where(filter).sql) ?? 0
     }
 
     // MARK: - Roles and rules
@@ -295,7 +297,7 @@ struct SecurityCommands {
         guard name.value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !name.value.isEmpty else {
             throw Diagnostic(.invalidValue, "a role name is one word of letters, digits and '_'", at: name.range)
         }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM roles WHERE name = ? COLLATE NOCASE", arguments: [name.value]) == true {
+        if try Int64.fetchOne(db, RecordLookup.named("roles", name.value).sql) != nil {
             throw Diagnostic(.invalidValue, "there is already a role '\(name.value)'", at: name.range, help: "show role \(name.value)")
         }
         var copied: [GrantedRule] = []
@@ -324,19 +326,17 @@ struct SecurityCommands {
     func dropRole(_ name: Located<String>) throws -> ChangeOutcome {
         try requireGrant(at: name.range)
         let id = try roleID(name)
-        if try Bool.fetchOne(db, sql: "SELECT builtin FROM roles WHERE id = ?", arguments: [id]) == true {
+        if try Bool.fetchOne(db, RecordLookup.record(roles, id: id.databaseValue, columns: [Sql.column("t0", "builtin")]).sql) == true {
             throw Diagnostic(.invalidValue, "\(name.value) is a built-in role and cannot be dropped", at: name.range)
         }
-        let holders = try String.fetchAll(
-            db, sql: "SELECT u.handle FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ? ORDER BY u.handle",
-            arguments: [id])
+        let holders = try String.fetchAll(db, RecordLookup.holders(role: id).sql)
         if !holders.isEmpty {
             throw Diagnostic(
                 .invalidValue, "\(name.value) is held by \(holders.joined(separator: ", "))", at: name.range,
                 help: "revoke it from them first; dropping it would take their rights away unseen")
         }
-        _ = try recorder.delete(CRMSchema.rolePermissions, filter: SQLFragment("t0.role_id = ?", [id.databaseValue]))
-        let count = try recorder.delete(roles, filter: SQLFragment("t0.id = ?", [id.databaseValue]))
+        _ = try recorder.delete(CRMSchema.rolePermissions, filter: Sql.equals(Sql.column("t0", "role_id"), Sql.value(id)))
+        let count = try recorder.delete(roles, filter: Sql.idEquals("t0", id))
         return ChangeOutcome(records: count, verb: .dropped, entity: roles)
     }
 

@@ -24,14 +24,14 @@ extension ExpressionBinder {
                 }
             }
             let compiled = try operands.map { try self.condition($0) }
-            return Self.balanced(compiled, separator: isAnd ? " AND " : " OR ")
+            return Sql.balanced(compiled, isAnd ? .and : .or)
         case .not(let inner):
             // NULL comparisons count as false, so `not` includes records with empty fields.
-            return "NOT coalesce(" + (try self.condition(inner)) + ", 0)"
+            return Sql.notTrue(try self.condition(inner))
         case .compare(let left, let op, let right):
             return try compare(left, op, right)
         case .exists(let related, let negated):
-            return "(" + (try relatedCount(related)) + (negated ? " = 0)" : " > 0)")
+            return Sql.group(Sql.compare(try relatedCount(related), negated ? .equal : .greater, Sql.literal(0)))
         case .text(let left, let op, let right, let negated):
             // Folded on both sides (Unicode normalisation and case folding, `rolo_fold`), so matching
             // ignores case in every script; the needle is folded once, here.
@@ -48,10 +48,10 @@ extension ExpressionBinder {
             if case .constant(let value, _) = r, let text = String.fromDatabaseValue(value) {
                 needle = SQLFragment.value(TextFolding.fold(text))
             } else {
-                needle = "rolo_fold(" + (try valueSQL(r, at: right.range)).0 + ")"
+                needle = Sql.fold((try valueSQL(r, at: right.range)).0)
             }
-            let test = "rolo_match(" + lsql + ", " + needle + ", " + SQLFragment.value(mode.rawValue) + ")"
-            return negated ? "NOT coalesce(" + test + ", 0)" : test
+            let test = Sql.match(lsql, needle, mode: Sql.value(mode.rawValue))
+            return negated ? Sql.notTrue(test) : test
         case .inList(let left, let items, let negated):
             let l = try bind(left)
             let (lsql, ltype) = try valueSQL(l, at: left.range)
@@ -81,17 +81,17 @@ extension ExpressionBinder {
                         }
                     }
                     if !folded.isEmpty {
-                        alternatives.insert("rolo_fold(" + lsql + ") IN (" + SQLFragment.joined(folded, separator: ", ") + ")", at: 0)
+                        alternatives.insert(Sql.in(Sql.fold(lsql), folded), at: 0)
                     }
                     if !ascii.isEmpty {
-                        alternatives.insert(lsql + " COLLATE NOCASE IN (" + SQLFragment.joined(ascii, separator: ", ") + ")", at: 0)
+                        alternatives.insert(Sql.inIgnoringCase(lsql, ascii), at: 0)
                     }
                 } else {
-                    alternatives.insert(lsql + " IN (" + SQLFragment.joined(plain, separator: ", ") + ")", at: 0)
+                    alternatives.insert(Sql.in(lsql, plain), at: 0)
                 }
             }
-            let any = alternatives.count == 1 ? alternatives[0] : "(" + SQLFragment.joined(alternatives, separator: " OR ") + ")"
-            return negated ? "NOT coalesce(" + any + ", 0)" : any
+            let any = alternatives.count == 1 ? alternatives[0] : Sql.any(alternatives)
+            return negated ? Sql.notTrue(any) : any
         case .inPeriod(let left, let right, let negated):
             let l = try bind(left)
             let (lsql, ltype) = try valueSQL(l, at: left.range)
@@ -102,33 +102,25 @@ extension ExpressionBinder {
                     help: "write \(Self.fieldText(left)) in (a, b) or \(Self.fieldText(left)) in last month")
             }
             let test = try comparison(lsql, ltype, .equal, r, at: right.range)
-            return negated ? "NOT coalesce(" + test + ", 0)" : test
+            return negated ? Sql.notTrue(test) : test
         case .between(let value, let low, let high, let negated):
             let v = try bind(value)
             let (vsql, vtype) = try valueSQL(v, at: value.range)
             let lo = try comparison(vsql, vtype, .greaterEqual, try bind(low, expecting: vtype), at: low.range)
             let hi = try comparison(vsql, vtype, .lessEqual, try bind(high, expecting: vtype), at: high.range)
-            let both = "(" + lo + " AND " + hi + ")"
-            return negated ? "NOT coalesce(" + both + ", 0)" : both
+            let both = Sql.all([lo, hi])
+            return negated ? Sql.notTrue(both) : both
         case .isEmpty(let value, let negated):
             let v = try bind(value)
             let (sql, type) = try valueSQL(v, at: value.range)
             let empty: SQLFragment
             if let type, type.isTextual {
-                empty = "(" + sql + " IS NULL OR trim(" + sql + ") = '')"
+                empty = Sql.isBlank(sql)
             } else {
-                empty = sql + " IS NULL"
+                empty = Sql.isNull(sql)
             }
-            return negated ? "NOT " + empty : empty
+            return negated ? Sql.not(empty) : empty
         }
-    }
-
-    /// Joins operands as a balanced tree of brackets: depth log2(n), not n.
-    static func balanced(_ parts: [SQLFragment], separator: String) -> SQLFragment {
-        if parts.count <= 8 { return "(" + SQLFragment.joined(parts, separator: separator) + ")" }
-        let middle = parts.count / 2
-        return "(" + balanced(Array(parts[..<middle]), separator: separator) + separator
-            + balanced(Array(parts[middle...]), separator: separator) + ")"
     }
 
     static func fieldText(_ expression: Expression) -> String {
@@ -157,7 +149,7 @@ extension ExpressionBinder {
             case .constant(let value, _) = r, let text = String.fromDatabaseValue(value),
             case .enumeration(let values) = column.type, let rank = values.firstIndex(of: text)
         {
-            return FindRunner.sortKey(column) + " \(op.rawValue) " + SQLFragment.value(rank)
+            return Sql.compare(FindRunner.sortKey(column), op.sql, Sql.value(rank))
         }
         return try comparison(lsql, ltype, op, r, at: right.range)
     }
@@ -186,28 +178,29 @@ extension ExpressionBinder {
     ) throws -> SQLFragment {
         if case .null = right {
             switch op {
-            case .equal: return lsql + " IS NULL"
-            case .notEqual: return lsql + " IS NOT NULL"
+            case .equal: return Sql.isNull(lsql)
+            case .notEqual: return Sql.isNotNull(lsql)
             default: throw Diagnostic(.invalidComparison, "only = and != compare with null", at: range)
             }
         }
         if case .ids(let subquery) = right {
             switch op {
-            case .equal: return lsql + " IN (" + subquery + ")"
-            case .notEqual: return "(" + lsql + " IS NULL OR " + lsql + " NOT IN (" + subquery + "))"
+            case .equal: return Sql.in(lsql, subquery)
+            case .notEqual: return Sql.any(Sql.isNull(lsql), Sql.notIn(lsql, subquery))
             default: throw Diagnostic(.invalidComparison, "records compare only with = and !=", at: range)
             }
         }
         if case .temporal(let value) = right, let end = value.end {
-            let start = SQLFragment("?", [value.start.databaseValue])
-            let stop = SQLFragment("?", [end.databaseValue])
+            let start = Sql.value(value.start)
+            let stop = Sql.value(end)
             switch op {
-            case .equal: return "(" + lsql + " >= " + start + " AND " + lsql + " < " + stop + ")"
-            case .notEqual: return "(" + lsql + " IS NULL OR " + lsql + " < " + start + " OR " + lsql + " >= " + stop + ")"
-            case .less: return lsql + " < " + start
-            case .lessEqual: return lsql + " < " + stop
-            case .greater: return lsql + " >= " + stop
-            case .greaterEqual: return lsql + " >= " + start
+            case .equal: return Sql.all([Sql.compare(lsql, .greaterEqual, start), Sql.compare(lsql, .less, stop)])
+            case .notEqual:
+                return Sql.any(Sql.isNull(lsql), Sql.compare(lsql, .less, start), Sql.compare(lsql, .greaterEqual, stop))
+            case .less: return Sql.compare(lsql, .less, start)
+            case .lessEqual: return Sql.compare(lsql, .less, stop)
+            case .greater: return Sql.compare(lsql, .greaterEqual, stop)
+            case .greaterEqual: return Sql.compare(lsql, .greaterEqual, start)
             }
         }
         let (rsql, _) = try valueSQL(right, at: range, for: ltype)
@@ -216,13 +209,28 @@ extension ExpressionBinder {
         if ltype == .email, case .constant(let value, _) = right, let text = String.fromDatabaseValue(value), !TextFolding.isASCII(text),
             op == .equal || op == .notEqual
         {
-            let test = "rolo_fold(" + lsql + ") = " + SQLFragment.value(TextFolding.fold(text))
-            return op == .equal ? test : "NOT coalesce(" + test + ", 0)"
+            let test = Sql.equals(Sql.fold(lsql), Sql.value(TextFolding.fold(text)))
+            return op == .equal ? test : Sql.notTrue(test)
         }
-        let collate = (ltype == .email) ? " COLLATE NOCASE" : ""
-        switch op {
-        case .notEqual: return lsql + " IS NOT " + rsql + collate
-        default: return lsql + (" " + op.rawValue + " ") + rsql + collate
+        switch (op, ltype == .email) {
+        case (.notEqual, true): return Sql.isDistinctIgnoringCase(lsql, rsql)
+        case (.notEqual, false): return Sql.isDistinct(lsql, rsql)
+        case (_, true): return Sql.caseInsensitive(lsql, op.sql, rsql)
+        case (_, false): return Sql.compare(lsql, op.sql, rsql)
+        }
+    }
+}
+
+extension ComparisonOperator {
+    /// The comparison in the SQL builder's terms.
+    var sql: Sql.Comparison {
+        switch self {
+        case .equal: return .equal
+        case .notEqual: return .notEqual
+        case .less: return .less
+        case .lessEqual: return .lessEqual
+        case .greater: return .greater
+        case .greaterEqual: return .greaterEqual
         }
     }
 }

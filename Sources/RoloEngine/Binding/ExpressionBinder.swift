@@ -117,7 +117,7 @@ struct ExpressionBinder {
                     .unknownTeam, "\(actor.handle) is in no team, so 'my team' means nobody",
                     at: expression.range, help: "move the user to a team first")
             }
-            return .ids(SQLFragment("SELECT id FROM users WHERE team_id = ?", [team.databaseValue]))
+            return .ids(Select(Sql.name("id"), from: "users").where(Sql.equals(Sql.name("team_id"), Sql.value(team))).sql)
         case .negate(let inner):
             let bound = try bind(inner, expecting: expected)
             if case .constant(let value, let type) = bound {
@@ -126,7 +126,7 @@ struct ExpressionBinder {
             }
             if case .duration(let n, let unit) = bound { return .duration(-n, unit) }
             let (sql, type) = try numericSQL(bound, at: inner.range)
-            return .computed("(-" + sql + ")", type)
+            return .computed(Sql.negate(sql), type)
         case .binary(let op, let left, let right):
             if op == .add || op == .subtract, let sum = try bindLongSum(expression, expecting: expected) { return sum }
             return try bindArithmetic(op, left, right, expecting: expected, range: expression.range)
@@ -230,10 +230,10 @@ struct ExpressionBinder {
             if target == "users" { return .constant(try userID(handle: text, at: range).databaseValue, expected) }
             // Only records the acting user may read can be named: a condition on another record's
             // name would tell which records relate to it.
-            let column = SQLDialect.quote(entity.naturalKey[0])
-            let lookup = SQLFragment(
-                "SELECT r.id FROM \(SQLDialect.quote(entity.name)) AS r WHERE r.\(column) = ? COLLATE NOCASE", [text.databaseValue])
-            return .ids(lookup + scope.readFilter(entity, alias: "r").andClause)
+            let lookup = Select(Sql.id("r"), from: entity.name, as: "r")
+                .where(Sql.caseInsensitiveEquals(Sql.column("r", entity.naturalKey[0]), Sql.value(text)))
+                .where(scope.readFilter(entity, alias: "r"))
+            return .ids(lookup.sql)
         default:
             return .constant(text.databaseValue, .text)
         }
@@ -329,15 +329,15 @@ struct ExpressionBinder {
         }
         let inner = scope.child(root: child)
         let binder = ExpressionBinder(db: db, scope: inner, temporal: temporal, actor: actor, parameters: parameters)
-        var conditions = [SQLFragment("\(inner.rootAlias).\(link.quotedName) = \(scope.rootAlias).id")]
+        var conditions = [Sql.equals(Sql.column(inner.rootAlias, link.name), Sql.id(scope.rootAlias))]
         if related.open {
-            guard let filter = ShowRunner.relatedFilters[child.name]?.filter else {
+            guard let filter = ShowRunner.openFilter(child.name, alias: inner.rootAlias) else {
                 let open = ShowRunner.relatedFilters.filter { $0.value.filter != nil }.keys.sorted()
                 throw Diagnostic(
                     .invalidValue, "'open' has no meaning for \(child.name)", at: related.entity.range,
                     help: "open applies to " + open.joined(separator: ", "))
             }
-            conditions.append(SQLFragment("\(inner.rootAlias)." + filter))
+            conditions.append(filter)
         }
         if let since = related.since {
             let name = Self.sinceField[child.name] ?? "created_at"
@@ -350,8 +350,9 @@ struct ExpressionBinder {
         }
         if let filter = related.filter { conditions.append(try binder.condition(filter)) }
         if let readable = inner.readFilter(child, alias: inner.rootAlias) { conditions.append(readable) }
-        return "(SELECT count(*) FROM \(SQLDialect.quote(child.name)) AS \(inner.rootAlias)" + inner.joinSQL + " WHERE "
-            + SQLFragment.joined(conditions, separator: " AND ") + ")"
+        var count = Select(Sql.countAll, from: child.name, as: inner.rootAlias).joining(inner.joinSQL)
+        count.conditions = conditions
+        return Sql.subquery(count)
     }
 
     // MARK: - Arithmetic and functions
@@ -383,15 +384,9 @@ struct ExpressionBinder {
             }
             let (sql, termType) = try numericSQL(bound, at: term.expression.range)
             if termType == .money { isMoney = true }
-            parts.append(term.negative ? "(-" + sql + ")" : sql)
+            parts.append(term.negative ? Sql.negate(sql) : sql)
         }
-        return .computed(ExpressionBinder.balancedSum(parts), isMoney ? .money : .integer)
-    }
-
-    static func balancedSum(_ parts: [SQLFragment]) -> SQLFragment {
-        if parts.count <= 8 { return "(" + SQLFragment.joined(parts, separator: " + ") + ")" }
-        let middle = parts.count / 2
-        return "(" + balancedSum(Array(parts[..<middle])) + " + " + balancedSum(Array(parts[middle...])) + ")"
+        return .computed(Sql.balancedSum(parts), isMoney ? .money : .integer)
     }
 
     private func bindArithmetic(
@@ -412,22 +407,13 @@ struct ExpressionBinder {
         if case .duration(let n, let unit) = r, op == .add || op == .subtract, let type = l.type, type.isTemporal {
             let amount = op == .add ? n : -n
             let (sql, _) = try valueSQL(l, at: left.range)
-            let modifier: String
-            switch unit {
-            case .quarter: modifier = "\(amount * 3) months"
-            case .week: modifier = "\(amount * 7) days"
-            default: modifier = "\(amount) \(unit.rawValue)s"
-            }
-            let function = type == .date ? "date" : "strftime('%Y-%m-%dT%H:%M:%SZ', "
-            let call = type == .date ? "date(" : function
-            return .computed(call + sql + SQLFragment(", ?)", [modifier.databaseValue]), type)
+            return .computed(Sql.dateAdd(sql, amount, unit.calendarUnit, moment: type != .date), type)
         }
         // The time between two dates or moments: closed_at - opened_at, a length of time in seconds.
         if op == .subtract, let lt = l.type, lt.isTemporal, let rt = r.type, rt.isTemporal {
             let (ls, _) = try valueSQL(l, at: left.range, for: lt)
             let (rs, _) = try valueSQL(r, at: right.range, for: rt)
-            return .computed(
-                "(CAST(strftime('%s', " + ls + ") AS INTEGER) - CAST(strftime('%s', " + rs + ") AS INTEGER))", .duration)
+            return .computed(Sql.secondsBetween(ls, rs), .duration)
         }
         if case .duration = l {
             throw Diagnostic(.typeMismatch, "a duration must come after a date, as in today + 14 days", at: left.range)
@@ -443,7 +429,7 @@ struct ExpressionBinder {
         let (lMoney, rMoney) = (lt == .money, rt == .money)
         switch op {
         case .add, .subtract:
-            return .computed("(" + ls + " \(op.rawValue) " + rs + ")", lMoney || rMoney ? .money : .integer)
+            return .computed(Sql.arithmetic(ls, op == .add ? .add : .subtract, rs), lMoney || rMoney ? .money : .integer)
         case .multiply, .divide:
             if lMoney && rMoney && op == .multiply {
                 throw Diagnostic(
@@ -456,15 +442,14 @@ struct ExpressionBinder {
             }
             if !lMoney && !rMoney || (lMoney && rMoney) {
                 // Numbers, or the ratio of two amounts: a number (real division, not SQLite's integer one).
-                let cast = op == .divide ? "(CAST(" + ls + " AS REAL) / " + rs + ")" : "(" + ls + " * " + rs + ")"
+                let cast = op == .divide ? Sql.realDivide(ls, rs) : Sql.arithmetic(ls, .multiply, rs)
                 return .computed(cast, .integer)
             }
             // Money × number, number × money, money ÷ number: cents, in decimal, rounded half-even.
             let (cents, factor, factorExpression) = lMoney ? (ls, rs, right) : (rs, ls, left)
-            if case .number(let text) = factorExpression.kind { rs = SQLFragment("?", [text.databaseValue]) } else { rs = factor }
+            if case .number(let text) = factorExpression.kind { rs = Sql.value(text) } else { rs = factor }
             rt = .money
-            let function = op == .multiply ? "rolo_money_mul(" : "rolo_money_div("
-            return .computed(function + cents + ", " + rs + ")", rt)
+            return .computed(op == .multiply ? Sql.moneyMultiply(cents, rs) : Sql.moneyDivide(cents, rs), rt)
         }
     }
 
@@ -508,17 +493,18 @@ struct ExpressionBinder {
             if index == 0 { firstType = bound.type }
             parts.append(try valueSQL(bound, at: argument.range).0)
         }
-        switch name.value {
-        case "concat":
-            return .computed("(" + SQLFragment.joined(parts.map { "coalesce(" + $0 + ", '')" }, separator: " || ") + ")", .text)
-        case "length", "abs", "round":
-            return .computed(
-                "\(name.value)(" + SQLFragment.joined(parts, separator: ", ") + ")", name.value == "length" ? .integer : firstType)
-        case "coalesce":
-            return .computed("coalesce(" + SQLFragment.joined(parts, separator: ", ") + ")", firstType)
+        guard let builtin = Sql.Builtin(rawValue: name.value) else {
+            // concat, the one function that is not the database's own.
+            return .computed(Sql.concatenate(parts), .text)
+        }
+        switch builtin {
+        case .length, .abs, .round:
+            return .computed(Sql.call(builtin, parts), builtin == .length ? .integer : firstType)
+        case .coalesce:
+            return .computed(Sql.call(builtin, parts), firstType)
         default:
             let type: FieldType = (firstType == .email) ? .email : .text
-            return .computed("\(name.value)(" + SQLFragment.joined(parts, separator: ", ") + ")", type)
+            return .computed(Sql.call(builtin, parts), type)
         }
     }
 
@@ -532,10 +518,10 @@ struct ExpressionBinder {
         case .computed(let sql, let t):
             return (sql, t)
         case .constant(let value, let t):
-            return (SQLFragment("?", [value]), t)
+            return (Sql.value(value), t)
         case .temporal(let value):
             let stored = value.storedValue(for: type ?? bound.type ?? .date)
-            return (SQLFragment("?", [stored.databaseValue]), bound.type)
+            return (Sql.value(stored), bound.type)
         case .duration(let amount, let unit):
             // Compared with a length of time (closed_at - opened_at > 3 days): seconds.
             if type == .duration {
@@ -550,13 +536,28 @@ struct ExpressionBinder {
                         .typeMismatch, "months, quarters and years have no fixed length", at: range,
                         help: "compare lengths of time in minutes, hours, days or weeks, e.g. > 30 days")
                 }
-                return (SQLFragment("?", [(Int64(amount) * Int64(seconds)).databaseValue]), .duration)
+                return (Sql.value(Int64(amount) * Int64(seconds)), .duration)
             }
             throw Diagnostic(.typeMismatch, "a duration like '14 days' needs a date to add to, as in today + 14 days", at: range)
         case .ids(let query):
-            return ("(" + query + " LIMIT 1)", .reference("ids"))
+            return (Sql.first(query), .reference("ids"))
         case .null:
-            return (SQLFragment("NULL"), nil)
+            return (Sql.null, nil)
+        }
+    }
+}
+
+extension TimeUnit {
+    /// The unit in the SQL builder's terms.
+    var calendarUnit: SQLCalendarUnit {
+        switch self {
+        case .minute: return .minute
+        case .hour: return .hour
+        case .day: return .day
+        case .week: return .week
+        case .month: return .month
+        case .quarter: return .quarter
+        case .year: return .year
         }
     }
 }

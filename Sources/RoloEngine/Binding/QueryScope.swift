@@ -37,9 +37,9 @@ final class ColumnReference {
     var type: FieldType { field.type }
 
     /// SQL for showing `valueSQL` of this column: `(hidden)` where the user may not see it.
-    func display(_ valueSQL: String) -> String {
-        guard let hiddenSQL else { return valueSQL }
-        return "(CASE WHEN \(hiddenSQL) THEN '\(Visibility.hiddenMarker)' ELSE \(valueSQL) END)"
+    func display(_ valueSQL: String) -> SQLFragment {
+        guard let hiddenSQL else { return SQLFragment(valueSQL) }
+        return Sql.when([(SQLFragment(hiddenSQL), Sql.value(Visibility.hiddenMarker))], else: SQLFragment(valueSQL))
     }
 }
 
@@ -69,15 +69,10 @@ extension Visibility.Records {
     func filter(alias: String) -> SQLFragment? {
         switch self {
         case .all: return nil
-        case .none: return SQLFragment("0")
+        case .none: return Sql.false
         case .filtered(let filter): return filter(alias)
         }
     }
-}
-
-extension Optional where Wrapped == SQLFragment {
-    /// ` AND condition`, or nothing: appends an optional filter to a WHERE clause.
-    var andClause: SQLFragment { map { " AND " + $0 } ?? SQLFragment("") }
 }
 
 /// The tables of one query: the root entity as `t0` and a LEFT JOIN per relation path used.
@@ -121,7 +116,7 @@ final class QueryScope {
     var joinSQL: SQLFragment {
         var sql = SQLFragment("")
         for join in joins {
-            sql = sql + " LEFT JOIN \(SQLDialect.quote(join.entity.name)) AS \(join.alias) ON " + join.on
+            sql = sql + Sql.leftJoin(join.entity.name, as: join.alias, on: join.on)
         }
         return sql
     }
@@ -142,12 +137,12 @@ final class QueryScope {
 
     /// SQL true where the record at `alias` exists (the root always does).
     private func exists(_ alias: String) -> String {
-        alias == rootAlias ? "1" : "\(alias).id IS NOT NULL"
+        alias == rootAlias ? Sql.true.sql : Sql.isNotNull(Sql.id(alias)).sql
     }
 
     private static func or(_ a: String?, _ b: String) -> String {
         guard let a else { return b }
-        return "(\(a) OR \(b))"
+        return Sql.any(SQLFragment(a), SQLFragment(b)).sql
     }
 
     /// Resolves a dotted path. A leading root-entity name is allowed (`deals.amount`).
@@ -202,21 +197,21 @@ final class QueryScope {
     ) -> ColumnReference {
         if rule(entity).hiddenFields.contains(field.name) {
             return ColumnReference(
-                sql: "NULL", field: field, entity: entity, path: path, alias: alias, hiddenSQL: Self.or(hidden, exists(alias)))
+                sql: Sql.null.sql, field: field, entity: entity, path: path, alias: alias, hiddenSQL: Self.or(hidden, exists(alias)))
         }
         if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target) {
             if case .all = rule(targetEntity).records {
                 return ColumnReference(
-                    sql: alias + "." + field.quotedName, field: field, entity: entity, path: path, alias: alias, hiddenSQL: hidden)
+                    sql: Sql.columnText(alias, field.name), field: field, entity: entity, path: path, alias: alias, hiddenSQL: hidden)
             }
             let relationPath = (walked + [field.relationName ?? field.name]).joined(separator: ".")
             let joined = join(path: relationPath, from: alias, via: field, to: targetEntity, blocked: false)
             return ColumnReference(
-                sql: joined.alias + ".id", field: field, entity: entity, path: path, alias: alias,
+                sql: Sql.idText(joined.alias), field: field, entity: entity, path: path, alias: alias,
                 hiddenSQL: joined.hides.map { Self.or(hidden, $0) } ?? hidden, targetAlias: joined.alias)
         }
         return ColumnReference(
-            sql: alias + "." + field.quotedName, field: field, entity: entity, path: path, alias: alias, hiddenSQL: hidden)
+            sql: Sql.columnText(alias, field.name), field: field, entity: entity, path: path, alias: alias, hiddenSQL: hidden)
     }
 
     /// Joins the relation's target for displaying it (its title), returning the target's alias.
@@ -234,29 +229,21 @@ final class QueryScope {
     private func join(
         path: String, from alias: String, via field: FieldDefinition, to entity: EntityDefinition, blocked: Bool
     ) -> (alias: String, hides: String?) {
-        let fk = "\(alias).\(SQLDialect.quote(field.name))"
+        let fk = Sql.columnText(alias, field.name)
         if let existing = joins.first(where: { $0.path == path }) {
             return (existing.alias, Self.hides(fk: fk, alias: existing.alias, records: rule(entity).records, blocked: blocked))
         }
         let newAlias = "\(prefix)\(joins.count + 1)"
-        var on = SQLFragment("\(newAlias).id = \(fk)")
+        var on = Sql.equals(Sql.id(newAlias), SQLFragment(fk))
         let records = rule(entity).records
-        if blocked {
-            on = on + " AND 0"
-        } else {
-            switch records {
-            case .all: break
-            case .none: on = on + " AND 0"
-            case .filtered(let filter): on = on + " AND " + filter(newAlias)
-            }
-        }
+        if let filter = blocked ? Sql.false : records.filter(alias: newAlias) { on = Sql.and(on, filter) }
         joins.append((path, newAlias, entity, on))
         return (newAlias, Self.hides(fk: fk, alias: newAlias, records: records, blocked: blocked))
     }
 
     private static func hides(fk: String, alias: String, records: Visibility.Records, blocked: Bool) -> String? {
         if !blocked, case .all = records { return nil }
-        return "(\(fk) IS NOT NULL AND \(alias).id IS NULL)"
+        return Sql.all([Sql.isNotNull(SQLFragment(fk)), Sql.isNull(Sql.id(alias))]).sql
     }
 
     private func unknownField(_ part: Located<String>, in entity: EntityDefinition, expectingRelation: Bool) -> Diagnostic {

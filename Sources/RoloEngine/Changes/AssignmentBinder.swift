@@ -50,9 +50,9 @@ struct AssignmentBinder {
             if field.required {
                 throw Diagnostic(.requiredField, "\(label) is required on \(entity.name) and cannot be empty", at: assignment.value.range)
             }
-            return Bound(field: field, value: SQLFragment("NULL"), range: assignment.value.range, constant: .null)
+            return Bound(field: field, value: Sql.null, range: assignment.value.range, constant: .null)
         case .ids(let subquery):
-            let ids = try Int64.fetchAll(db, sql: subquery.sql + " LIMIT 3", arguments: subquery.statementArguments)
+            let ids = try Int64.fetchAll(db, Sql.firstRows(subquery, 3))
             guard let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target) else {
                 throw Diagnostic(.typeMismatch, "\(label) does not name records", at: assignment.value.range)
             }
@@ -67,7 +67,7 @@ struct AssignmentBinder {
                     help: ids.isEmpty ? "find \(targetEntity.name) where \(key) contains \"…\" lists candidates" : "use the number instead")
             }
             return Bound(
-                field: field, value: SQLFragment("?", [ids[0].databaseValue]), range: assignment.value.range, constant: ids[0].databaseValue
+                field: field, value: Sql.value(ids[0]), range: assignment.value.range, constant: ids[0].databaseValue
             )
         default:
             (sql, type) = try binder.valueSQL(bound, at: assignment.value.range, for: field.type)
@@ -76,19 +76,15 @@ struct AssignmentBinder {
         // A computed number goes in whole, or is refused past the limits (rolo_int), never stored
         // as a REAL or clamped.
         if field.type == .money || field.type == .integer, case .computed = bound {
-            sql = "rolo_int(" + sql + ")"
+            sql = Sql.checkedInteger(sql)
         }
         if case .reference(let target) = field.type, case .constant(let value, _) = bound, !value.isNull {
             // A record the acting user may not read cannot be linked to (nor told apart from a missing one).
             let targetEntity = CRMSchema.entity(named: target)
-            let exists =
-                SQLFragment("SELECT 1 FROM \(SQLDialect.quote(target)) AS t0 WHERE t0.id = ?", [value])
-                + targetEntity.flatMap { engine.readFilter($0) }.andClause
-            if try Bool.fetchOne(db, sql: exists.sql, arguments: exists.statementArguments) != true {
+            let record = Select(Sql.true, from: target, as: "t0").where(Sql.idEquals("t0", value))
+            if try Bool.fetchOne(db, record.where(targetEntity.flatMap { engine.readFilter($0) }).sql) != true {
                 let scoped = targetEntity.map { engine.readFilter($0) != nil } ?? false
-                if scoped,
-                    try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(target)) WHERE id = ?", arguments: [value]) == true
-                {
+                if scoped, try Bool.fetchOne(db, record.sql) == true {
                     engine.lookupRefused = true  // a refusal in the audit log, a missing record to the user
                 }
                 throw Diagnostic(
@@ -100,7 +96,7 @@ struct AssignmentBinder {
         var constant: DatabaseValue? = nil
         if case .column = bound {
         } else if scopeFree(bound) {
-            constant = try DatabaseValue.fetchOne(db, sql: "SELECT " + sql.sql, arguments: sql.statementArguments) ?? .null
+            constant = try DatabaseValue.fetchOne(db, Select(value: sql).sql) ?? .null
             if field.required, constant?.isNull == true {
                 throw Diagnostic(.requiredField, "\(label) is required on \(entity.name) and cannot be empty", at: assignment.value.range)
             }
@@ -164,7 +160,7 @@ struct AssignmentBinder {
 
     /// SQL true when `value` is a valid email (for bulk checks that run inside the database).
     static func validEmailSQL(_ value: SQLFragment) -> SQLFragment {
-        "(" + value + " LIKE '%_@_%._%' AND " + value + " NOT LIKE '%@%@%' AND " + value + " NOT LIKE '% %' AND " + value
-            + " NOT LIKE '%.' AND " + value + " NOT LIKE '%@.%')"
+        Sql.all(
+            [Sql.like(value, "%_@_%._%")] + ["%@%@%", "% %", "%.", "%@.%"].map { Sql.not(Sql.like(value, $0)) })
     }
 }

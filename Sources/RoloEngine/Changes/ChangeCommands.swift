@@ -22,20 +22,19 @@ struct ChangeCommands {
         switch selector {
         case .one(let key):
             let id = try RecordLookup.id(of: key, in: entity, db: db, readableBy: engine)
-            filter = SQLFragment("t0.id = ?", [id.databaseValue])
+            filter = Sql.idEquals("t0", id)
         case .matching(let condition):
             var parts: [SQLFragment] = []
             if let condition {
                 let sql = try binder.condition(condition)
                 if scope.hasJoins {
-                    let table = SQLDialect.quote(entity.name)
-                    parts.append("t0.id IN (SELECT t0.id FROM \(table) AS t0" + scope.joinSQL + " WHERE " + sql + ")")
+                    parts.append(Sql.in(Sql.id("t0"), Select(Sql.id("t0"), from: entity.name, as: "t0").joining(scope.joinSQL).where(sql)))
                 } else {
                     parts.append(sql)
                 }
             }
             if let readable = engine.readFilter(entity) { parts.append(readable) }
-            filter = parts.isEmpty ? nil : parts.count == 1 ? parts[0] : "(" + SQLFragment.joined(parts, separator: ") AND (") + ")"
+            filter = parts.isEmpty ? nil : parts.count == 1 ? parts[0] : Sql.all(parts.map(Sql.group))
         }
         try engine.requireAllInScope(entity, filter: filter, action: action, scope: level, rule: rule, db: db, at: range)
         return filter
@@ -119,8 +118,8 @@ struct ChangeCommands {
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
         var outcome = ChangeOutcome(records: count, verb: .updated, entity: entity)
         if count == 0 {
-            let matched = "SELECT count(*) FROM \(SQLDialect.quote(entity.name)) AS t0" + (filter.map { " WHERE " + $0 } ?? SQLFragment(""))
-            outcome.unchangedMatches = try Int.fetchOne(db, sql: matched.sql, arguments: matched.statementArguments) ?? 0
+            let matched = Select(Sql.countAll, from: entity.name, as: "t0").where(filter)
+            outcome.unchangedMatches = try Int.fetchOne(db, matched.sql) ?? 0
         }
         return outcome
     }
@@ -132,7 +131,8 @@ struct ChangeCommands {
             throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may only give records to themselves", at: bound.range)
         }
         if level == .team {
-            let team = try Int64.fetchOne(db, sql: "SELECT team_id FROM users WHERE id = ?", arguments: [id])
+            let team = try Int64.fetchOne(
+                db, RecordLookup.record(CRMSchema.users, id: id.databaseValue, columns: [Sql.column("t0", "team_id")]).sql)
             if team == nil || team != engine.actor.teamID {
                 throw Diagnostic(
                     .permissionDenied, "\(engine.actor.handle) may only give records to members of their team", at: bound.range)
@@ -143,12 +143,11 @@ struct ChangeCommands {
     /// Refuses a bulk change that would turn valid emails invalid, naming a record.
     private func validateEmails(_ entity: EntityDefinition, _ bound: [AssignmentBinder.Bound], filter: SQLFragment?) throws {
         for item in bound where item.field.type == .email && item.constant == nil {
-            let column = SQLFragment("t0.\(SQLDialect.quote(item.field.name))")
-            let broken =
-                "SELECT t0.id, " + item.value + " FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
-                + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment("")) + "coalesce(" + AssignmentBinder.validEmailSQL(column)
-                + ", 0) AND NOT coalesce(" + AssignmentBinder.validEmailSQL(item.value) + ", 1) LIMIT 1"
-            if let row = try Row.fetchOne(db, sql: broken.sql, arguments: broken.statementArguments) {
+            let column = Sql.column("t0", item.field.name)
+            let broken = Select(Sql.id("t0"), item.value, from: entity.name, as: "t0").where(filter.map(Sql.group))
+                .where(Sql.isTrue(AssignmentBinder.validEmailSQL(column)))
+                .where(Sql.not(Sql.trueUnlessFalse(AssignmentBinder.validEmailSQL(item.value)))).limited(1)
+            if let row = try Row.fetchOne(db, broken.sql) {
                 let id: Int64 = row[0]
                 let value: String? = row[1]
                 throw Diagnostic(
@@ -162,11 +161,9 @@ struct ChangeCommands {
     private func validateLengths(_ entity: EntityDefinition, _ bound: [AssignmentBinder.Bound], filter: SQLFragment?) throws {
         for item in bound where item.constant == nil {
             guard let max = item.field.maxLength else { continue }
-            let long =
-                "SELECT t0.id, length(" + item.value + ") FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE "
-                + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment("")) + "length(" + item.value + ") > " + SQLFragment.value(max)
-                + " LIMIT 1"
-            if let row = try Row.fetchOne(db, sql: long.sql, arguments: long.statementArguments) {
+            let long = Select(Sql.id("t0"), Sql.length(item.value), from: entity.name, as: "t0").where(filter.map(Sql.group))
+                .where(Sql.compare(Sql.length(item.value), .greater, Sql.value(max))).limited(1)
+            if let row = try Row.fetchOne(db, long.sql) {
                 let id: Int64 = row[0]
                 let count: Int = row[1]
                 throw AssignmentBinder.tooLong(
@@ -290,32 +287,26 @@ struct ChangeCommands {
         }
         let level = decision.scope ?? .own
         try engine.requireAllInScope(
-            entity, filter: SQLFragment("t0.id IN (?, ?)", [source.databaseValue, target.databaseValue]),
+            entity, filter: Sql.in(Sql.id("t0"), [Sql.value(source), Sql.value(target)]),
             action: .merge, scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
         // The kept record fills its empty fields from the merged one.
-        let table = SQLDialect.quote(entity.name)
         var fills: [(FieldDefinition, SQLFragment)] = []
         for field in entity.fields where !field.system && field.name != "owner_id" {
-            let column = SQLDialect.quote(field.name)
-            let empty = field.type.isTextual ? "(t0.\(column) IS NULL OR trim(t0.\(column)) = '')" : "t0.\(column) IS NULL"
-            fills.append(
-                (
-                    field,
-                    SQLFragment(
-                        "CASE WHEN \(empty) THEN (SELECT s.\(column) FROM \(table) s WHERE s.id = ?) ELSE t0.\(column) END",
-                        [source.databaseValue])
-                ))
+            let column = Sql.column("t0", field.name)
+            let empty = field.type.isTextual ? Sql.isBlank(column) : Sql.isNull(column)
+            let merged = Select(Sql.column("s", field.name), from: entity.name, as: "s").where(Sql.idEquals("s", source))
+            fills.append((field, Sql.when([(empty, Sql.subquery(merged))], else: column)))
         }
-        _ = try recorder.update(entity, filter: SQLFragment("t0.id = ?", [target.databaseValue]), set: fills)
+        _ = try recorder.update(entity, filter: Sql.idEquals("t0", target), set: fills)
         // Related records move to the kept record.
         for other in CRMSchema.entities where other.kind == .domain {
             for field in other.fields where field.referencedEntity == entity.name {
                 _ = try recorder.update(
-                    other, filter: SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [source.databaseValue]),
+                    other, filter: Sql.equals(Sql.column("t0", field.name), Sql.value(source)),
                     set: [(field, .value(target))])
             }
         }
-        _ = try recorder.delete(entity, filter: SQLFragment("t0.id = ?", [source.databaseValue]))
+        _ = try recorder.delete(entity, filter: Sql.idEquals("t0", source))
         return ChangeOutcome(
             records: 1, verb: .merged, entity: entity,
             note: "\(entity.singular) \(source) was merged into \(entity.singular) \(target) and removed")

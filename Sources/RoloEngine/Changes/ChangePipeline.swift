@@ -130,14 +130,12 @@ extension Engine {
         rule: GrantedRule?, db: Database, at range: SourceRange?
     ) throws {
         guard level != .all, let scoped = policy.scopeFilter(level, on: entity, alias: "t0") else { return }
-        let base =
-            "SELECT t0.id FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE " + (filter.map { "(" + $0 + ") AND " } ?? SQLFragment(""))
-        let outside = base + "NOT coalesce(" + scoped + ", 0)"
-        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + outside.sql + ")", arguments: outside.statementArguments) ?? 0
+        let base = Select(Sql.id("t0"), from: entity.name, as: "t0").where(filter.map(Sql.group))
+        let outside = base.where(Sql.notTrue(scoped))
+        let count = try Int.fetchOne(db, outside.counted) ?? 0
         guard count > 0 else { return }
-        let sample = try Int64.fetchAll(db, sql: outside.sql + " ORDER BY t0.id LIMIT 5", arguments: outside.statementArguments)
-        let total =
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM (" + (base + "1").sql + ")", arguments: (base + "1").statementArguments) ?? 0
+        let sample = try Int64.fetchAll(db, outside.ordered(by: Sql.id("t0")).limited(5).sql)
+        let total = try Int.fetchOne(db, base.counted) ?? 0
         let what = total == 1 ? "\(entity.singular) \(sample.first ?? 0)" : "\(count) of the \(total) \(entity.name)"
         let ids = total == 1 ? "" : " (e.g. " + sample.map(String.init).joined(separator: ", ") + ")"
         var why = "outside their \(level.name) scope"

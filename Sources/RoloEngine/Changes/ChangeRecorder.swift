@@ -35,7 +35,7 @@ final class ChangeRecorder {
         if let joining {
             openedID = joining
             joined = true
-            historyFloor = try Int64.fetchOne(db, sql: "SELECT max(id) FROM field_history") ?? 0
+            historyFloor = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: "field_history").sql) ?? 0
         }
     }
 
@@ -44,8 +44,13 @@ final class ChangeRecorder {
         get throws {
             if let openedID { return openedID }
             try db.execute(
-                sql: "INSERT INTO change_sets (user_id, impersonator_id, command, records, created_at) VALUES (?, ?, ?, 0, ?)",
-                arguments: [userID, impersonator, command, now])
+                Insert(
+                    into: "change_sets",
+                    [
+                        ("user_id", userID.databaseValue), ("impersonator_id", impersonator.databaseValue),
+                        ("command", command.databaseValue), ("records", 0.databaseValue), ("created_at", now.databaseValue),
+                    ]
+                ).sql)
             openedID = db.lastInsertedRowID
             return db.lastInsertedRowID
         }
@@ -59,8 +64,22 @@ final class ChangeRecorder {
         "campaign_members.lead_id", "campaign_members.contact_id", "campaign_members.campaign_id",
     ]
 
-    private var historyInsert: String {
-        "INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at) "
+    private static let historyColumns = [
+        "change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at",
+    ]
+
+    /// `INSERT INTO field_history … SELECT` one row per record of `entity` (alias t0) matching
+    /// `conditions`: the bulk path, one statement for any number of records.
+    private func recordHistory(
+        _ entity: EntityDefinition, op: String, field: FieldDefinition, old: SQLFragment, new: SQLFragment, conditions: [SQLFragment]
+    ) throws {
+        var rows = Select(
+            [
+                Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(op), Sql.value(field.name), old, new,
+                Sql.value(userID), Sql.value(now),
+            ], from: entity.name, as: "t0")
+        rows.conditions = conditions
+        try db.execute(Insert(into: "field_history", columns: Self.historyColumns, select: rows).sql)
     }
 
     /// Updates the records matching `filter` (over alias t0), recording each changed field.
@@ -68,27 +87,18 @@ final class ChangeRecorder {
     func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws
         -> Int
     {
-        let table = SQLDialect.quote(entity.name)
-        let base = filter.andClause
-        let changeSetID = try self.changeSetID
         for (field, value) in assignments {
-            let column = "t0." + SQLDialect.quote(field.name)
-            let sql =
-                SQLFragment(
-                    historyInsert + "SELECT ?, ?, t0.id, 'update', ?, \(column), ",
-                    [changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue])
-                + value + SQLFragment(", ?, ? FROM \(table) AS t0 WHERE (", [userID.databaseValue, now.databaseValue])
-                + value + " IS NOT \(column))" + base
-            try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+            let column = Sql.column("t0", field.name)
+            try recordHistory(
+                entity, op: "update", field: field, old: column, new: value,
+                conditions: [Sql.group(Sql.isDistinct(value, column))] + (filter.map { [$0] } ?? []))
         }
-        let changedTest = SQLFragment.joined(
-            assignments.map { $0.value + " IS NOT t0.\(SQLDialect.quote($0.field.name))" }, separator: " OR ")
-        var sets = SQLFragment.joined(assignments.map { "\(SQLDialect.quote($0.field.name)) = " + $0.value }, separator: ", ")
+        let changed = Sql.any(assignments.map { Sql.isDistinct($0.value, Sql.column("t0", $0.field.name)) })
+        var sets = assignments.map { (column: $0.field.name, value: $0.value) }
         if entity.hasUpdatedAt, !assignments.contains(where: { $0.field.name == "updated_at" }) {
-            sets = sets + SQLFragment(", updated_at = ?", [now.databaseValue])
+            sets.append(("updated_at", Sql.value(now)))
         }
-        let sql = "UPDATE \(table) AS t0 SET " + sets + " WHERE (" + changedTest + ")" + base
-        try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+        try db.execute(Update(entity.name, as: "t0", set: sets).where(changed).where(filter).sql)
         return db.changesCount
     }
 
@@ -99,17 +109,18 @@ final class ChangeRecorder {
         where entity.field(named: system) != nil && !values.contains(where: { $0.field == system }) {
             values.append((system, now.databaseValue))
         }
-        let columns = values.map { SQLDialect.quote($0.field) }.joined(separator: ", ")
-        let marks = Array(repeating: "?", count: values.count).joined(separator: ", ")
-        try db.execute(
-            sql: "INSERT INTO \(SQLDialect.quote(entity.name)) (\(columns)) VALUES (\(marks))",
-            arguments: StatementArguments(values.map(\.value)))
+        try db.execute(Insert(into: entity.name, values.map { (column: $0.field, value: $0.value) }).sql)
         let id = db.lastInsertedRowID
         let changeSetID = try self.changeSetID
         for (field, value) in values where !value.isNull {
             try db.execute(
-                sql: historyInsert + "VALUES (?, ?, ?, 'create', ?, NULL, ?, ?, ?)",
-                arguments: [changeSetID, entity.name, id, field, value, userID, now])
+                Insert(
+                    into: "field_history", columns: Self.historyColumns,
+                    values: [
+                        Sql.value(changeSetID), Sql.value(entity.name), Sql.value(id), Sql.value("create"), Sql.value(field), Sql.null,
+                        Sql.value(value), Sql.value(userID), Sql.value(now),
+                    ]
+                ).sql)
         }
         return id
     }
@@ -117,19 +128,16 @@ final class ChangeRecorder {
     /// Deletes the records matching `filter`, keeping every field's old value so undo can restore them.
     /// References to them from other records are cleared first, through history too.
     func delete(_ entity: EntityDefinition, filter: SQLFragment) throws -> Int {
-        let table = SQLDialect.quote(entity.name)
         // Clear nullable references to the doomed records (recorded, so undo restores them).
-        let doomed = "SELECT t0.id FROM \(table) AS t0 WHERE " + filter
+        let doomed = Select(Sql.id("t0"), from: entity.name, as: "t0").where(filter).sql
         for other in CRMSchema.entities where other.kind != .system {
             // Records that must point at a doomed one (an owner, a role's rules) block the delete.
             for field in other.fields
             where field.referencedEntity == entity.name && field.required
                 && !Self.dependentReferences.contains("\(other.name).\(field.name)")
             {
-                let blocking =
-                    "SELECT count(*) FROM \(SQLDialect.quote(other.name)) AS t0 WHERE t0.\(SQLDialect.quote(field.name)) IN (" + doomed
-                    + ")"
-                let count = try Int.fetchOne(db, sql: blocking.sql, arguments: blocking.statementArguments) ?? 0
+                let blocking = Select(Sql.countAll, from: other.name, as: "t0").where(Sql.in(Sql.column("t0", field.name), doomed))
+                let count = try Int.fetchOne(db, blocking.sql) ?? 0
                 if count > 0 {
                     throw Diagnostic(
                         .constraintViolated,
@@ -142,40 +150,29 @@ final class ChangeRecorder {
                 && (!field.required
                     || Self.dependentReferences.contains("\(other.name).\(field.name)"))
             {
-                let inDoomed = "t0.\(SQLDialect.quote(field.name)) IN (" + doomed + ")"
+                let inDoomed = Sql.in(Sql.column("t0", field.name), doomed)
                 if Self.dependentReferences.contains("\(other.name).\(field.name)") {
                     _ = try delete(other, filter: inDoomed)
                 } else {
-                    _ = try update(other, filter: inDoomed, set: [(field, SQLFragment("NULL"))])
+                    _ = try update(other, filter: inDoomed, set: [(field, Sql.null)])
                 }
             }
         }
-        let changeSetID = try self.changeSetID
         for field in entity.fields {
-            let column = "t0." + SQLDialect.quote(field.name)
-            let sql =
-                SQLFragment(
-                    historyInsert + "SELECT ?, ?, t0.id, 'delete', ?, \(column), NULL, ?, ? FROM \(table) AS t0 WHERE ",
-                    [
-                        changeSetID.databaseValue, entity.name.databaseValue, field.name.databaseValue, userID.databaseValue,
-                        now.databaseValue,
-                    ])
-                + filter + " AND \(column) IS NOT NULL"
-            try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+            let column = Sql.column("t0", field.name)
+            try recordHistory(entity, op: "delete", field: field, old: column, new: Sql.null, conditions: [filter, Sql.isNotNull(column)])
         }
-        let sql = "DELETE FROM \(table) AS t0 WHERE " + filter
-        try db.execute(sql: sql.sql, arguments: sql.statementArguments)
+        try db.execute(Delete(from: entity.name, as: "t0").where(filter).sql)
         return db.changesCount
     }
 
     /// Closes the change set with its record count and a one-line summary.
     func finish(records: Int, summary: String) throws {
         guard let changeSetID = openedID else { return }
+        let count = joined ? Sql.plus(Sql.name("records"), Sql.value(records)) : Sql.value(records)
         try db.execute(
-            sql: joined
-                ? "UPDATE change_sets SET records = records + ?, summary = ? WHERE id = ?"
-                : "UPDATE change_sets SET records = ?, summary = ? WHERE id = ?",
-            arguments: [records, summary, changeSetID])
+            Update("change_sets", set: [("records", count), ("summary", Sql.value(summary))])
+                .where(Sql.equals(Sql.name("id"), Sql.value(changeSetID))).sql)
     }
 
     // MARK: - Diffs
@@ -191,13 +188,11 @@ final class ChangeRecorder {
         var seen = Set<String>()
         var hasMore = false
         for pass in primary == nil ? [nil] : [true, false] as [Bool?] {
-            var sql = "SELECT entity, record_id FROM field_history WHERE change_set_id = ? AND id > ?"
-            var arguments: StatementArguments = [changeSetID, historyFloor]
+            var query = history(changeSetID, ["entity", "record_id"])
             if let pass, let primary {
-                sql += pass ? " AND entity = ?" : " AND entity <> ?"
-                arguments += [primary]
+                query = query.where(Sql.compare(Sql.name("entity"), pass ? .equal : .notEqual, Sql.value(primary)))
             }
-            let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY id", arguments: arguments)
+            let cursor = try Row.fetchCursor(db, query.ordered(by: Sql.name("id")).sql)
             while let row = try cursor.next() {
                 let entity: String = row[0]
                 let id: Int64 = row[1]
@@ -211,18 +206,11 @@ final class ChangeRecorder {
             if hasMore { break }
         }
         var others = 0
-        if let primary,
-            try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM field_history WHERE change_set_id = ? AND id > ? AND entity <> ? LIMIT 1",
-                arguments: [changeSetID, historyFloor, primary])
-                == true
-        {
-            others =
-                try Int.fetchOne(
-                    db,
-                    sql:
-                        "SELECT count(*) FROM (SELECT DISTINCT entity, record_id FROM field_history WHERE change_set_id = ? AND id > ? AND entity <> ?)",
-                    arguments: [changeSetID, historyFloor, primary]) ?? 0
+        if let primary {
+            let elsewhere = Sql.compare(Sql.name("entity"), .notEqual, Sql.value(primary))
+            if try Bool.fetchOne(db, history(changeSetID, []).where(elsewhere).limited(1).sql) == true {
+                others = try Int.fetchOne(db, history(changeSetID, ["entity", "record_id"]).where(elsewhere).distinctRows().counted) ?? 0
+            }
         }
         for record in records {
             let entityName = record.entity
@@ -230,16 +218,13 @@ final class ChangeRecorder {
             guard let entity = CRMSchema.entity(named: entityName) else { continue }
             let changes = try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT op, field, old_value, new_value FROM field_history WHERE change_set_id = ? AND id > ? AND entity = ? AND record_id = ? ORDER BY id",
-                arguments: [changeSetID, historyFloor, entityName, id])
+                history(changeSetID, ["op", "field", "old_value", "new_value"])
+                    .where(Sql.equals(Sql.name("entity"), Sql.value(entityName))).where(Sql.equals(Sql.name("record_id"), Sql.value(id)))
+                    .ordered(by: Sql.name("id")).sql)
             // A record changed and then deleted in one change set (an undo, a script) shows as deleted.
             let ops = changes.map { $0["op"] as HistoryOp }
             let op: HistoryOp = ops.contains(.delete) ? .delete : ops.first ?? .update
-            var title =
-                try String.fetchOne(
-                    db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id])
-                ?? ""
+            var title = try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? ""
             if op == .delete, title.isEmpty { title = "deleted" }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
             switch op {
@@ -284,12 +269,9 @@ final class ChangeRecorder {
         guard let field, !value.isNull, let target = field.referencedEntity, let entity = CRMSchema.entity(named: target) else {
             return Self.show(value, field?.type)
         }
-        let lookup =
-            SQLFragment("SELECT \(entity.title(alias: "t0")) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ?", [value])
-            + (readFilter?(entity) ?? nil).andClause
-        guard let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) else {
-            let exists =
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [value]) == true
+        let lookup = RecordLookup.titleQuery(entity, id: value).where(readFilter?(entity) ?? nil)
+        guard let row = try Row.fetchOne(db, lookup.sql) else {
+            let exists = try Bool.fetchOne(db, RecordLookup.record(entity, id: value).sql) == true
             return exists ? Visibility.hiddenMarker : "\(ValueFormatter.display(value, .integer)) (deleted)"
         }
         let title = (row[0] as String?) ?? ""
@@ -297,6 +279,13 @@ final class ChangeRecorder {
         case "users", "teams", "roles": return title.isEmpty ? ValueFormatter.display(value, .integer) : title
         default: return Self.quoted(title.isEmpty ? "\(entity.singular) \(ValueFormatter.display(value, .integer))" : title)
         }
+    }
+
+    /// This statement's history rows of the change set: `columns` (or `1`) of field_history.
+    private func history(_ changeSetID: Int64, _ columns: [String]) -> Select {
+        Select(columns.isEmpty ? [Sql.true] : Select.columns(columns), from: "field_history")
+            .where(Sql.equals(Sql.name("change_set_id"), Sql.value(changeSetID)))
+            .where(Sql.compare(Sql.name("id"), .greater, Sql.value(historyFloor)))
     }
 
     static func show(_ value: DatabaseValue, _ type: FieldType?) -> String {

@@ -44,15 +44,17 @@ struct UndoRunner {
 
     func run(_ requested: Located<Int>?, force: Bool, range: SourceRange) throws -> ChangeOutcome {
         let target = try findTarget(requested, range: range)
-        let row = try Row.fetchOne(db, sql: "SELECT user_id, undone_by_id, command FROM change_sets WHERE id = ?", arguments: [target])
+        let row = try Row.fetchOne(
+            db,
+            Select(Select.columns(["user_id", "undone_by_id", "command"]), from: "change_sets")
+                .where(Sql.equals(Sql.name("id"), Sql.value(target))).sql)
         if let undoneBy: Int64 = row?["undone_by_id"] {
             throw Diagnostic(
                 .alreadyUndone, "change \(target) was already undone by change \(undoneBy)", at: requested?.range ?? range,
                 help: "`undo change \(undoneBy)` would redo it")
         }
         let author: Int64 = row?["user_id"] ?? 0
-        let entities = try String.fetchAll(
-            db, sql: "SELECT DISTINCT entity FROM field_history WHERE change_set_id = ?", arguments: [target])
+        let entities = try String.fetchAll(db, Self.history(target, ["entity"]).distinctRows().sql)
         if author != engine.actor.id {
             for name in entities {
                 guard let entity = CRMSchema.entity(named: name) else { continue }
@@ -67,9 +69,9 @@ struct UndoRunner {
         if !force { try checkConflicts(target, range: range) }
         try checkRights(target, range: range)
 
-        let ops = try Row.fetchAll(
-            db, sql: "SELECT entity, op, count(DISTINCT record_id) AS n FROM field_history WHERE change_set_id = ? GROUP BY entity, op",
-            arguments: [target])
+        var opsQuery = Self.history(target, ["entity", "op"]).grouped(by: Select.columns(["entity", "op"]))
+        opsQuery.columns.append(Sql.named(Sql.countDistinct(Sql.name("record_id")), "n"))
+        let ops = try Row.fetchAll(db, opsQuery.sql)
         var touched = 0
         // 1. Bring deleted records back, with their old numbers — referenced tables first (the
         // schema declares them first), so a campaign member comes back after its lead.
@@ -82,37 +84,32 @@ struct UndoRunner {
             guard let entity = CRMSchema.entity(named: name) else { continue }
             let ids = try Int64.fetchAll(
                 db,
-                sql:
-                    "SELECT DISTINCT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'delete' ORDER BY record_id",
-                arguments: [target, name])
+                Self.history(target, ["record_id"], ["entity": name, "op": "delete"]).distinctRows().ordered(by: Sql.name("record_id")).sql)
             for id in ids {
                 let fields = try Row.fetchAll(
-                    db,
-                    sql:
-                        "SELECT field, old_value FROM field_history WHERE change_set_id = ? AND entity = ? AND record_id = ? AND op = 'delete'",
-                    arguments: [target, name, id])
+                    db, Self.history(target, ["field", "old_value"], ["entity": name, "record_id": id, "op": "delete"]).sql)
                 _ = try recorder.insert(entity, values: fields.map { ($0["field"], $0["old_value"]) })
                 touched += 1
             }
         }
         // 2. Put changed fields back.
-        let updates = try Row.fetchAll(
-            db, sql: "SELECT DISTINCT entity, field FROM field_history WHERE change_set_id = ? AND op = 'update'", arguments: [target])
+        let updates = try Row.fetchAll(db, Self.history(target, ["entity", "field"], ["op": HistoryOp.update]).distinctRows().sql)
         var updatedRecords = Set<String>()
         for update in updates {
             let name: String = update["entity"]
             let fieldName: String = update["field"]
             guard let entity = CRMSchema.entity(named: name), let field = entity.field(named: fieldName) else { continue }
-            let filter = SQLFragment(
-                "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND field = ? AND op = 'update')",
-                [target.databaseValue, name.databaseValue, fieldName.databaseValue])
-            let oldValue = SQLFragment(
-                "(SELECT h.old_value FROM field_history h WHERE h.entity = ? AND h.record_id = t0.id AND h.field = ? AND h.change_set_id = ? AND h.op = 'update' ORDER BY h.id LIMIT 1)",
-                [name.databaseValue, fieldName.databaseValue, target.databaseValue])
+            let filter = Sql.in(
+                Sql.id("t0"), Self.history(target, ["record_id"], ["entity": name, "field": fieldName, "op": HistoryOp.update]).sql)
+            let h = { Sql.column("h", $0) }
+            let oldValue = Sql.subquery(
+                Select(h("old_value"), from: "field_history", as: "h").where(Sql.equals(h("entity"), Sql.value(name)))
+                    .where(Sql.equals(h("record_id"), Sql.id("t0"))).where(Sql.equals(h("field"), Sql.value(fieldName)))
+                    .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.equals(h("op"), Sql.value("update")))
+                    .ordered(by: Sql.id("h")).limited(1))
             _ = try recorder.update(entity, filter: filter, set: [(field, oldValue)])
             let ids = try Int64.fetchAll(
-                db, sql: "SELECT DISTINCT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'update'",
-                arguments: [target, name])
+                db, Self.history(target, ["record_id"], ["entity": name, "op": HistoryOp.update]).distinctRows().sql)
             for id in ids { updatedRecords.insert("\(name):\(id)") }
         }
         touched += updatedRecords.count
@@ -122,13 +119,13 @@ struct UndoRunner {
             guard let entity = CRMSchema.entity(named: name) else { continue }
             touched += try recorder.delete(
                 entity,
-                filter: SQLFragment(
-                    "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'create')",
-                    [target.databaseValue, name.databaseValue]))
+                filter: Sql.in(Sql.id("t0"), Self.history(target, ["record_id"], ["entity": name, "op": "create"]).sql))
         }
         let undoID = try recorder.changeSetID
-        try db.execute(sql: "UPDATE change_sets SET undone_by_id = ? WHERE id = ?", arguments: [undoID, target])
-        try db.execute(sql: "UPDATE change_sets SET undoes_id = ? WHERE id = ?", arguments: [target, undoID])
+        for (set, value, id) in [("undone_by_id", undoID, target), ("undoes_id", target, undoID)] {
+            try db.execute(
+                Update("change_sets", set: [(set, Sql.value(value))]).where(Sql.equals(Sql.name("id"), Sql.value(id))).sql)
+        }
         var outcome = ChangeOutcome(
             records: touched, verb: .reverted, entity: CRMSchema.changeSets,
             note: "change \(target) is undone: \(row?["command"] as String? ?? "")")
@@ -138,23 +135,18 @@ struct UndoRunner {
 
     private func findTarget(_ requested: Located<Int>?, range: SourceRange) throws -> Int64 {
         if let requested {
-            guard
-                try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM change_sets WHERE id = ? AND id IS NOT ?",
-                    arguments: [requested.value, recorder.existingChangeSetID]) == true
-            else {
+            let exists = Select(Sql.true, from: "change_sets").where(Sql.equals(Sql.name("id"), Sql.value(requested.value)))
+                .where(Sql.isDistinct(Sql.name("id"), Sql.value(recorder.existingChangeSetID.databaseValue)))
+            guard try Bool.fetchOne(db, exists.sql) == true else {
                 throw Diagnostic(.nothingToUndo, "there is no change \(requested.value)", at: requested.range, help: "`changes` lists them")
             }
             return Int64(requested.value)
         }
-        guard
-            let id = try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT id FROM change_sets WHERE user_id = ? AND undone_by_id IS NULL AND undoes_id IS NULL AND id IS NOT ?
-                    ORDER BY id DESC LIMIT 1
-                    """, arguments: [engine.actor.id, recorder.existingChangeSetID])
-        else {
+        let latest = Select(Sql.name("id"), from: "change_sets").where(Sql.equals(Sql.name("user_id"), Sql.value(engine.actor.id)))
+            .where(Sql.isNull(Sql.name("undone_by_id"))).where(Sql.isNull(Sql.name("undoes_id")))
+            .where(Sql.isDistinct(Sql.name("id"), Sql.value(recorder.existingChangeSetID.databaseValue)))
+            .ordered(by: Sql.descending(Sql.name("id"))).limited(1)
+        guard let id = try Int64.fetchOne(db, latest.sql) else {
             throw Diagnostic(
                 .nothingToUndo, "\(engine.actor.handle) has no change to undo", at: range, help: "`changes` lists recent change sets")
         }
@@ -168,17 +160,15 @@ struct UndoRunner {
     private func checkRights(_ target: Int64, range: SourceRange) throws {
         let commands = ChangeCommands(engine: engine, db: db, recorder: recorder)
         let ops = try Row.fetchAll(
-            db, sql: "SELECT DISTINCT entity, op FROM field_history WHERE change_set_id = ? ORDER BY entity, op", arguments: [target])
+            db, Self.history(target, ["entity", "op"]).distinctRows().ordered(by: Select.columns(["entity", "op"])).sql)
         for row in ops {
             let name: String = row["entity"]
             let op: HistoryOp = row["op"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
             func records(_ op: HistoryOp, field: String? = nil) -> SQLFragment {
-                var filter = SQLFragment(
-                    "t0.id IN (SELECT record_id FROM field_history WHERE change_set_id = ? AND entity = ? AND op = ?",
-                    [target.databaseValue, name.databaseValue, op.databaseValue])
-                if let field { filter = filter + SQLFragment(" AND field = ?", [field.databaseValue]) }
-                return filter + ")"
+                var equal: KeyValuePairs<String, any DatabaseValueConvertible> = ["entity": name, "op": op]
+                if let field { equal = ["entity": name, "op": op, "field": field] }
+                return Sql.in(Sql.id("t0"), Self.history(target, ["record_id"], equal).sql)
             }
             switch op {
             case .delete:
@@ -190,8 +180,7 @@ struct UndoRunner {
                     db: db, at: range)
             case .update:
                 let fields = try String.fetchAll(
-                    db, sql: "SELECT DISTINCT field FROM field_history WHERE change_set_id = ? AND entity = ? AND op = 'update'",
-                    arguments: [target, name])
+                    db, Self.history(target, ["field"], ["entity": name, "op": HistoryOp.update]).distinctRows().sql)
                 for fieldName in fields {
                     guard let field = entity.field(named: fieldName) else { continue }
                     let action = ChangeCommands.assignmentFields.contains(fieldName) ? PermissionAction.assign : .update
@@ -205,17 +194,22 @@ struct UndoRunner {
 
     /// A record conflicts when a field this change set wrote was changed again afterwards.
     private func checkConflicts(_ target: Int64, range: SourceRange) throws {
-        let sql = """
-            SELECT h.entity, h.record_id, h.field, later.change_set_id AS later_change, u.handle
-            FROM field_history h
-            JOIN field_history later ON later.entity = h.entity AND later.record_id = h.record_id
-                 AND (later.field = h.field OR later.op = 'delete') AND later.change_set_id > h.change_set_id
-            LEFT JOIN change_sets cs ON cs.id = later.change_set_id
-            LEFT JOIN users u ON u.id = cs.user_id
-            WHERE h.change_set_id = ? AND cs.undone_by_id IS NULL
-            ORDER BY h.record_id LIMIT 6
-            """
-        let conflicts = try Row.fetchAll(db, sql: sql, arguments: [target])
+        let h = { Sql.column("h", $0) }
+        let later = { Sql.column("later", $0) }
+        let laterChange = Sql.and(
+            Sql.equals(later("entity"), h("entity")), Sql.equals(later("record_id"), h("record_id")),
+            Sql.any(Sql.equals(later("field"), h("field")), Sql.equals(later("op"), Sql.value("delete"))),
+            Sql.compare(later("change_set_id"), .greater, h("change_set_id")))
+        let query = Select(
+            [h("entity"), h("record_id"), h("field"), Sql.named(later("change_set_id"), "later_change"), Sql.column("u", "handle")],
+            from: "field_history", as: "h"
+        )
+        .joining(Sql.innerJoin("field_history", as: "later", on: laterChange))
+        .joining(Sql.leftJoin("change_sets", as: "cs", on: Sql.equals(Sql.id("cs"), later("change_set_id"))))
+        .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("cs", "user_id"))))
+        .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.isNull(Sql.column("cs", "undone_by_id")))
+        .ordered(by: h("record_id")).limited(6)
+        let conflicts = try Row.fetchAll(db, query.sql)
         guard let first = conflicts.first else { return }
         let entityName: String = first["entity"]
         let singular = CRMSchema.entity(named: entityName)?.singular ?? entityName
@@ -226,6 +220,16 @@ struct UndoRunner {
                 + (records.count > 1 ? " (records in conflict include \(records.joined(separator: ", ")))" : ""),
             at: range, help: "undo the later change first, or add --force to overwrite it")
     }
+
+    /// The history rows of change set `target`: `columns`, where each field equals its value.
+    static func history(
+        _ target: Int64, _ columns: [String], _ equal: KeyValuePairs<String, any DatabaseValueConvertible> = [:]
+    ) -> Select {
+        var query = Select(Select.columns(columns), from: "field_history")
+            .where(Sql.equals(Sql.name("change_set_id"), Sql.value(target)))
+        for (field, value) in equal { query = query.where(Sql.equals(Sql.name(field), Sql.value(value.databaseValue))) }
+        return query
+    }
 }
 
 /// `changes [N]`: recent change sets, newest first.
@@ -235,17 +239,20 @@ struct ChangesRunner {
 
     func run(limit: Int?, format: OutputFormat, output: OutputSink) throws -> CommandResult {
         try engine.requireExport(CRMSchema.changeSets, format: format, at: nil)
-        var sql = SQLFragment(
-            """
-            SELECT c.id, c.created_at, u.handle, c.records, c.command,
-                   CASE WHEN c.undone_by_id IS NOT NULL THEN 'undone by ' || c.undone_by_id
-                        WHEN c.undoes_id IS NOT NULL THEN 'undoes ' || c.undoes_id ELSE '' END
-            FROM change_sets c LEFT JOIN users u ON u.id = c.user_id
-            """)
+        let c = { Sql.column("c", $0) }
+        let status = Sql.when(
+            [
+                (Sql.isNotNull(c("undone_by_id")), Sql.join([Sql.value("undone by "), c("undone_by_id")])),
+                (Sql.isNotNull(c("undoes_id")), Sql.join([Sql.value("undoes "), c("undoes_id")])),
+            ], else: Sql.value(""))
+        var query = Select(
+            [Sql.id("c"), c("created_at"), Sql.column("u", "handle"), c("records"), c("command"), status], from: "change_sets", as: "c"
+        )
+        .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), c("user_id"))))
         if !engine.decide(.read, on: "change_sets").isAllowed {
-            sql = sql + SQLFragment(" WHERE c.user_id = ?", [engine.actor.id.databaseValue])
+            query = query.where(Sql.equals(c("user_id"), Sql.value(engine.actor.id)))
         }
-        sql = sql + " ORDER BY c.id DESC LIMIT " + SQLFragment.value(limit ?? 20)
+        let sql = query.ordered(by: Sql.descending(Sql.id("c"))).limited(limit ?? 20).sql
         let columns = [
             ResultColumn("change", .integer), ResultColumn("when", .timestamp), ResultColumn("who", .text),
             ResultColumn("records", .integer), ResultColumn("command", .text), ResultColumn("status", .text),

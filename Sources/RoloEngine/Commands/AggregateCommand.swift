@@ -162,7 +162,7 @@ struct AggregateRunner {
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 
-        var aggregateSQL = SQLFragment("count(*)")
+        var aggregateSQL = Sql.countAll
         var aggregateColumn = ResultColumn("count", .integer)
         if let fieldExpression = query.field {
             // A field (`deals.amount`) or an expression in brackets (`tickets.(closed_at - opened_at)`).
@@ -185,10 +185,10 @@ struct AggregateRunner {
                         .invalidAggregate, "\(name) needs a number, money or a length of time; \(label) is \(type.displayName)",
                         at: fieldExpression.range)
                 }
-                aggregateSQL = query.function == .avg ? "round(avg(" + value + "))" : "total(" + value + ")"
-                if query.function == .sum, type != .money { aggregateSQL = "sum(" + value + ")" }
+                aggregateSQL = query.function == .avg ? Sql.roundedAverage(value) : Sql.aggregate(.total, value)
+                if query.function == .sum, type != .money { aggregateSQL = Sql.aggregate(.sum, value) }
             case .min, .max:
-                aggregateSQL = "\(name)(" + value + ")"
+                aggregateSQL = Sql.aggregate(query.function == .min ? .min : .max, value)
             case .count:
                 break
             }
@@ -197,10 +197,10 @@ struct AggregateRunner {
         }
 
         var groupSelect: [SQLFragment] = []
-        var groupKeys: [String] = []
+        var groupKeys: [SQLFragment] = []
         var columns: [ResultColumn] = []
         /// Per group: the path as written and how it sorts (enums in their declared order).
-        var groupOrder: [(path: String, sortKey: String)] = []
+        var groupOrder: [(path: String, sortKey: SQLFragment)] = []
         for expression in query.groupBy {
             guard case .path(let parts) = expression.kind else {
                 // An expression (count(contacts)): grouped by its position in the select list.
@@ -208,8 +208,8 @@ struct AggregateRunner {
                 let (sql, type) = try binder.valueSQL(bound, at: expression.range)
                 let label = Self.text(of: expression)
                 groupSelect.append(sql)
-                groupKeys.append("\(groupSelect.count)")
-                groupOrder.append((label, "\(groupSelect.count)"))
+                groupKeys.append(Sql.position(groupSelect.count))
+                groupOrder.append((label, Sql.position(groupSelect.count)))
                 columns.append(ResultColumn(label, type ?? .integer))
                 continue
             }
@@ -218,12 +218,12 @@ struct AggregateRunner {
             if column.type == .email {
                 // Emails group as they compare, without regard to case: one group per address,
                 // shown folded (lower case).
-                groupKeys.append("rolo_fold(\(column.sql))")
-                groupSelect.append(SQLFragment("rolo_fold(\(column.sql))"))
+                groupKeys.append(Sql.fold(SQLFragment(column.sql)))
+                groupSelect.append(Sql.fold(SQLFragment(column.sql)))
                 columns.append(ResultColumn(column.path, column.type))
                 continue
             }
-            groupKeys.append(column.sql)
+            groupKeys.append(SQLFragment(column.sql))
             if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
                 groupSelect.append(SQLFragment(target.title(alias: alias)))
                 columns.append(ResultColumn(column.path, .text))
@@ -237,26 +237,22 @@ struct AggregateRunner {
         var conditions: [SQLFragment] = extra
         if let filter = query.filter { conditions.append(try binder.condition(filter)) }
         if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
-        var sql = SQLFragment("SELECT ")
-        for part in groupSelect { sql = sql + part + ", " }
-        sql = sql + aggregateSQL
-        sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
-        if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
+        var select = Select(groupSelect + [aggregateSQL], from: entity.name, as: scope.rootAlias).joining(scope.joinSQL)
+        select.conditions = conditions
         if groupKeys.isEmpty, let clause = query.order.first?.field ?? query.limit.map({ Expression(.null, $0.range) }) {
             throw Diagnostic(
                 .invalidAggregate, "order by and limit sort and cut groups; this \(query.function.rawValue) has none", at: clause.range,
                 help: "add by FIELD, e.g. count deals by stage order by count desc limit 5")
         }
         if !groupKeys.isEmpty {
-            sql.sql += " GROUP BY " + groupKeys.joined(separator: ", ")
-            var keys: [String] = []
+            select.groupBy = groupKeys
+            var keys: [SQLFragment] = []
             for item in query.order {
                 let written = Self.text(of: item.field)
-                let direction = item.descending ? " DESC" : ""
                 if written == "count" || written == query.function.rawValue {
-                    keys.append("\(groupSelect.count + 1)" + direction)
+                    keys.append(Sql.order(Sql.position(groupSelect.count + 1), descending: item.descending))
                 } else if let group = groupOrder.first(where: { $0.path == written || $0.path == written + "_id" }) {
-                    keys.append(group.sortKey + direction)
+                    keys.append(Sql.order(group.sortKey, descending: item.descending))
                 } else {
                     throw Diagnostic(
                         .invalidAggregate, "'\(written)' is not one of the groups", at: item.field.range,
@@ -265,10 +261,10 @@ struct AggregateRunner {
                 }
             }
             // By default biggest groups first; ties in key order, so output is stable.
-            if keys.isEmpty { keys = ["\(groupSelect.count + 1) DESC"] }
-            sql.sql += " ORDER BY " + (keys + (1...groupSelect.count).map(String.init)).joined(separator: ", ")
-            if let limit = query.limit { sql = sql + " LIMIT " + SQLFragment.value(limit.value) }
+            if keys.isEmpty { keys = [Sql.descending(Sql.position(groupSelect.count + 1))] }
+            select.orderBy = keys + (1...groupSelect.count).map(Sql.position)
+            if let limit = query.limit { select = select.limited(limit.value) }
         }
-        return CompiledQuery(sql: sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths))
+        return CompiledQuery(sql: select.sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths))
     }
 }

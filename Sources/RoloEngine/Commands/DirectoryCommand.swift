@@ -14,41 +14,47 @@ struct DirectoryRunner {
         switch kind {
         case .whoami:
             let actor = engine.actor
-            let team = try String.fetchOne(db, sql: "SELECT name FROM teams WHERE id = ?", arguments: [actor.teamID]) ?? "no team"
+            let team =
+                try String.fetchOne(
+                    db, Select(Sql.name("name"), from: "teams").where(Sql.equals(Sql.name("id"), Sql.value(actor.teamID.databaseValue))).sql
+                )
+                ?? "no team"
             output.line("\(actor.handle) (\(actor.name)) · \(team) · roles: \(engine.roleNames)")
             result.rows = 1
         case .users:
             let users = try require("users", format: format)
-            let sql =
-                SQLFragment(
-                    """
-                    SELECT u.handle, u.name, t.name,
-                           (SELECT group_concat(name, ', ') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                             WHERE ur.user_id = u.id ORDER BY r.name)),
-                           u.active
-                    FROM users u LEFT JOIN teams t ON t.id = u.team_id
-                    """) + (try scoped(users, alias: "u")) + " ORDER BY u.handle"
+            let u = { Sql.column("u", $0) }
+            let roles = Select(
+                [Sql.stringAggregate(Sql.name("name"), separator: ", ")],
+                fromQuery: RecordLookup.grants(user: Sql.id("u"), column: Sql.column("r", "name")))
+            let sql = Select([u("handle"), u("name"), Sql.column("t", "name"), Sql.subquery(roles), u("active")], from: "users", as: "u")
+                .joining(Sql.leftJoin("teams", as: "t", on: Sql.equals(Sql.id("t"), u("team_id"))))
+                .where(try scoped(users, alias: "u")).ordered(by: u("handle")).sql
             result.rows = try list(
                 sql, [("handle", .text), ("name", .text), ("team", .text), ("roles", .text), ("active", .boolean)], format, output)
         case .roles:
             _ = try require("roles", format: format)
-            let sql = SQLFragment(
-                """
-                SELECT r.name,
-                       (SELECT count(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = r.id AND u.active = 1),
-                       (SELECT count(*) FROM role_permissions p WHERE p.role_id = r.id),
-                       r.description
-                FROM roles r ORDER BY r.builtin DESC, r.name
-                """)
+            var holders = RecordLookup.holders(role: Sql.id("r")).where(Sql.equals(Sql.column("u", "active"), Sql.true))
+            holders.columns = [Sql.countAll]
+            holders.orderBy = []
+            let rules = Select(Sql.countAll, from: "role_permissions", as: "p").where(Sql.equals(Sql.column("p", "role_id"), Sql.id("r")))
+            let sql = Select(
+                [Sql.column("r", "name"), Sql.subquery(holders), Sql.subquery(rules), Sql.column("r", "description")], from: "roles",
+                as: "r"
+            )
+            .ordered(by: Sql.descending(Sql.column("r", "builtin")), Sql.column("r", "name")).sql
             result.rows = try list(
                 sql, [("role", .text), ("users", .integer), ("rules", .integer), ("description", .text)], format, output)
         case .teams:
             _ = try require("teams", format: format)
-            let sql = SQLFragment(
-                """
-                SELECT t.name, m.handle, (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active = 1), t.description
-                FROM teams t LEFT JOIN users m ON m.id = t.manager_id ORDER BY t.name
-                """)
+            let members = Select(Sql.countAll, from: "users", as: "u").where(Sql.equals(Sql.column("u", "team_id"), Sql.id("t")))
+                .where(Sql.equals(Sql.column("u", "active"), Sql.true))
+            let sql = Select(
+                [Sql.column("t", "name"), Sql.column("m", "handle"), Sql.subquery(members), Sql.column("t", "description")], from: "teams",
+                as: "t"
+            )
+            .joining(Sql.leftJoin("users", as: "m", on: Sql.equals(Sql.id("m"), Sql.column("t", "manager_id"))))
+            .ordered(by: Sql.column("t", "name")).sql
             result.rows = try list(
                 sql, [("team", .text), ("manager", .text), ("members", .integer), ("description", .text)], format, output)
         default:
@@ -66,12 +72,10 @@ struct DirectoryRunner {
         return entity
     }
 
-    private func scoped(_ entity: EntityDefinition, alias: String) throws -> SQLFragment {
+    private func scoped(_ entity: EntityDefinition, alias: String) throws -> SQLFragment? {
         let decision = engine.decide(.read, on: entity.name)
-        if let level = decision.scope, let filter = engine.policy.scopeFilter(level, on: entity, alias: alias) {
-            return " WHERE " + filter
-        }
-        return SQLFragment("")
+        guard let level = decision.scope else { return nil }
+        return engine.policy.scopeFilter(level, on: entity, alias: alias)
     }
 
     private func list(_ sql: SQLFragment, _ columns: [(String, FieldType)], _ format: OutputFormat, _ output: OutputSink) throws -> Int {

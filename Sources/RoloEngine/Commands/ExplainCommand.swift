@@ -51,7 +51,7 @@ struct ExplainRunner {
             }
         }
         output.line("plan:")
-        let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + compiled.sql.sql, arguments: compiled.sql.statementArguments)
+        let rows = try Row.fetchAll(db, Sql.explainPlan(compiled.sql))
         var depth: [Int: Int] = [0: 0]
         for row in rows {
             let id: Int = row["id"]

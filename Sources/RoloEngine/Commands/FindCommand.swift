@@ -104,13 +104,13 @@ struct FindRunner {
     }
 
     /// Compiles a query; `extra` conditions (on alias t0) and an `order` override serve cards.
-    func compile(_ query: FindQuery, extra: [SQLFragment] = [], order orderOverride: [String]? = nil) throws -> CompiledQuery {
+    func compile(_ query: FindQuery, extra: [SQLFragment] = [], order orderOverride: [SQLFragment]? = nil) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
         _ = try engine.require(.read, entity, at: query.entity.range)
         let scope = engine.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 
-        var selected: [(sql: String, column: ResultColumn)] = []
+        var selected: [(sql: SQLFragment, column: ResultColumn)] = []
         var hidden: [String] = []
         if query.fields.isEmpty {
             let hiddenFields = engine.readVisibility(entity).hiddenFields
@@ -131,28 +131,25 @@ struct FindRunner {
         }
         var conditions: [SQLFragment] = extra
         if let filter = query.filter { conditions.append(try binder.condition(filter)) }
-        var order: [SQLFragment] = (orderOverride ?? []).map { SQLFragment($0) }
+        var order: [SQLFragment] = orderOverride ?? []
         for item in query.order {
             guard case .path(let parts) = item.field.kind else {
                 // order by count(deals): an expression.
                 let (sql, _) = try binder.valueSQL(try binder.bind(item.field), at: item.field.range)
-                order.append(sql + (item.descending ? " DESC" : ""))
+                order.append(Sql.order(sql, descending: item.descending))
                 continue
             }
             let column = try scope.resolve(parts)
-            order.append(SQLFragment(Self.sortKey(column) + (item.descending ? " DESC" : "")))
+            order.append(Sql.order(Self.sortKey(column), descending: item.descending))
         }
         if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
-        if order.isEmpty { order = [SQLFragment("\(scope.rootAlias).rowid")] }
+        if order.isEmpty { order = [Sql.rowIdentity(scope.rootAlias)] }
 
-        var sql = SQLFragment("SELECT " + selected.map(\.sql).joined(separator: ", "))
-        sql = sql + " FROM \(SQLDialect.quote(entity.name)) AS \(scope.rootAlias)" + scope.joinSQL
-        if !conditions.isEmpty { sql = sql + " WHERE " + SQLFragment.joined(conditions, separator: " AND ") }
-        sql = sql + " ORDER BY " + SQLFragment.joined(order, separator: ", ")
-        if let limit = query.limit {
-            sql = sql + " LIMIT " + SQLFragment.value(limit.value)
-            if let offset = query.offset { sql = sql + " OFFSET " + SQLFragment.value(offset.value) }
-        }
+        var select = Select(selected.map(\.sql), from: entity.name, as: scope.rootAlias).joining(scope.joinSQL)
+        select.conditions = conditions
+        select.orderBy = order
+        if let limit = query.limit { select = select.limited(limit.value, offset: query.offset?.value) }
+        let sql = select.sql
         var notes: [String] = []
         if !hidden.isEmpty {
             notes.append(
@@ -163,23 +160,22 @@ struct FindRunner {
     }
 
     /// Enums sort in their declared order (low < normal < high < urgent), not alphabetically.
-    static func sortKey(_ column: ColumnReference) -> String {
+    static func sortKey(_ column: ColumnReference) -> SQLFragment {
         // Case-insensitive fields sort as they compare: folded.
-        if column.type == .email { return "rolo_fold(\(column.sql))" }
-        guard case .enumeration(let values) = column.type else { return column.sql }
-        let cases = values.enumerated().map { "WHEN '\($1)' THEN \($0)" }.joined(separator: " ")
-        return "(CASE \(column.sql) \(cases) END)"
+        if column.type == .email { return Sql.fold(SQLFragment(column.sql)) }
+        guard case .enumeration(let values) = column.type else { return SQLFragment(column.sql) }
+        return Sql.declaredOrder(SQLFragment(column.sql), values)
     }
 
     private func selection(for field: FieldDefinition, in scope: QueryScope, binder: ExpressionBinder) throws -> (
-        sql: String, column: ResultColumn
+        sql: SQLFragment, column: ResultColumn
     ) {
         let column = try scope.resolve([Located(field.relationName ?? field.name, SourceRange(.start, .start))])
         return display(column, scope: scope)
     }
 
     /// How a column is shown: a relation by its target's title (owner → alice), others as stored.
-    private func display(_ column: ColumnReference, scope: QueryScope) -> (sql: String, column: ResultColumn) {
+    private func display(_ column: ColumnReference, scope: QueryScope) -> (sql: SQLFragment, column: ResultColumn) {
         // `owner` shows the owner's handle; `owner_id`, written out, shows the number.
         if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
             return (column.display(target.title(alias: alias)), ResultColumn(column.path, .text))

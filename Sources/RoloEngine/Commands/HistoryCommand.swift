@@ -42,23 +42,24 @@ struct HistoryRunner {
             // A deleted record still has its history (for users who read every record: whether a
             // deleted record was in a narrower scope is not known).
             guard engine.readFilter(entity) == nil, case .id(let n) = reference.key.value,
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM field_history WHERE entity = ? AND record_id = ?", arguments: [entity.name, n])
-                    == true
+                try Bool.fetchOne(
+                    db,
+                    Select(Sql.true, from: "field_history").where(Sql.equals(Sql.name("entity"), Sql.value(entity.name)))
+                        .where(Sql.equals(Sql.name("record_id"), Sql.value(n))).sql) == true
             else { throw diagnostic }
             id = Int64(n)
         }
         _ = decision
         let hidden = Array(engine.readVisibility(entity).hiddenFields)
-        var sql = SQLFragment(
-            """
-            SELECT h.changed_at, u.handle, h.change_set_id, h.op, h.field, h.old_value, h.new_value
-            FROM field_history h LEFT JOIN users u ON u.id = h.user_id
-            WHERE h.entity = ? AND h.record_id = ?
-            """, [entity.name.databaseValue, id.databaseValue])
-        if !hidden.isEmpty {
-            sql = sql + " AND h.field NOT IN (" + SQLFragment.joined(hidden.map { .value($0) }, separator: ", ") + ")"
-        }
-        sql.sql += " ORDER BY h.changed_at, h.id"
+        let h = { Sql.column("h", $0) }
+        var query = Select(
+            [h("changed_at"), Sql.column("u", "handle")] + ["change_set_id", "op", "field", "old_value", "new_value"].map(h),
+            from: "field_history", as: "h"
+        )
+        .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), h("user_id"))))
+        .where(Sql.equals(h("entity"), Sql.value(entity.name))).where(Sql.equals(h("record_id"), Sql.value(id)))
+        if !hidden.isEmpty { query = query.where(Sql.notIn(h("field"), hidden.map { Sql.value($0) })) }
+        let sql = query.ordered(by: h("changed_at"), Sql.id("h")).sql
         let columns = [
             ResultColumn("when", .timestamp), ResultColumn("who", .text), ResultColumn("change", .integer),
             ResultColumn("op", .text), ResultColumn("field", .text), ResultColumn("old", .text), ResultColumn("new", .text),

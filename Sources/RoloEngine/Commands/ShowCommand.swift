@@ -38,26 +38,36 @@ struct ShowRunner {
     let engine: Engine
     let db: Database
 
-    /// Related lists: which records count as open, and how they are ordered.
-    static let relatedFilters: [String: (title: String, filter: String?, order: String)] = [
-        "deals": ("open deals", "stage NOT IN ('won', 'lost')", "close_date"),
-        "tasks": ("open tasks", "status IN ('open', 'in_progress')", "due_date"),
-        "tickets": ("open tickets", "status NOT IN ('resolved', 'closed')", "opened_at DESC"),
-        "activities": ("recent activities", nil, "occurred_at DESC"),
-        "campaign_members": ("campaign memberships", nil, "id DESC"),
-    ]
+    /// Related lists: which records count as open (a field in or outside some values), and how
+    /// they are ordered.
+    static let relatedFilters:
+        [String: (title: String, filter: (field: String, values: [String], outside: Bool)?, order: (field: String, descending: Bool))] = [
+            "deals": ("open deals", ("stage", ["won", "lost"], true), ("close_date", false)),
+            "tasks": ("open tasks", ("status", ["open", "in_progress"], false), ("due_date", false)),
+            "tickets": ("open tickets", ("status", ["resolved", "closed"], true), ("opened_at", true)),
+            "activities": ("recent activities", nil, ("occurred_at", true)),
+            "campaign_members": ("campaign memberships", nil, ("id", true)),
+        ]
+
+    /// The condition over `alias` that keeps the open records of `entity`, values bound; nil
+    /// when `open` has no meaning for it.
+    static func openFilter(_ entity: String, alias: String) -> SQLFragment? {
+        guard let filter = relatedFilters[entity]?.filter else { return nil }
+        let values = filter.values.map { Sql.value($0) }
+        let column = Sql.column(alias, filter.field)
+        return filter.outside ? Sql.notIn(column, values) : Sql.in(column, values)
+    }
 
     func run(_ reference: RecordReference, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
         _ = try engine.require(.read, entity, at: reference.entity.range)
         let id = try RecordLookup.id(of: reference.key, in: entity, db: db, readableBy: engine)
         let hiddenFields = engine.readVisibility(entity).hiddenFields
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(SQLDialect.quote(entity.name)) WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db, Select(Sql.all, from: entity.name).where(Sql.equals(Sql.name("id"), Sql.value(id))).sql)
+        else {
             throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: reference.key.range)
         }
-        let title =
-            try String.fetchOne(
-                db, sql: "SELECT \(entity.title(alias: "t")) FROM \(SQLDialect.quote(entity.name)) t WHERE t.id = ?", arguments: [id]) ?? ""
+        let title = try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? ""
         output.line("\(entity.singular) \(id)" + (title.isEmpty ? "" : ": \(title)"))
         let fields = entity.fields.filter { $0.name != "id" }
         let width = (fields.map { ($0.relationName ?? $0.name).count }.max() ?? 10) + 2
@@ -71,11 +81,8 @@ struct ShowRunner {
             var text = ValueFormatter.display(value, field.type)
             if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target), !value.isNull {
                 // A related record the user may not read shows as hidden, title and number alike.
-                let lookup =
-                    SQLFragment(
-                        "SELECT \(targetEntity.title(alias: "t0")) FROM \(SQLDialect.quote(target)) t0 WHERE t0.id = ?", [value])
-                    + engine.readFilter(targetEntity).andClause
-                if let row = try Row.fetchOne(db, sql: lookup.sql, arguments: lookup.statementArguments) {
+                let lookup = RecordLookup.titleQuery(targetEntity, id: value).where(engine.readFilter(targetEntity))
+                if let row = try Row.fetchOne(db, lookup.sql) {
                     text = ((row[0] as String?) ?? "?") + " (\(targetEntity.singular) \(text))"
                 } else {
                     text = Visibility.hiddenMarker
@@ -99,18 +106,15 @@ struct ShowRunner {
     }
 
     private func userDetails(_ id: Int64, output: OutputSink) throws {
-        let roles = try String.fetchAll(
-            db, sql: "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? ORDER BY r.name",
-            arguments: [id])
+        let roles = try String.fetchAll(db, RecordLookup.grants(user: Sql.value(id), column: Sql.column("r", "name")).sql)
         output.line("  roles" + String(repeating: " ", count: 8) + (roles.isEmpty ? "(none)" : roles.joined(separator: ", ")))
         var owned: [String] = []
         for entity in CRMSchema.entities where entity.kind == .domain && entity.hasOwner {
             // Only records the acting user may read are counted.
             if case .none = engine.readVisibility(entity).records { continue }
-            let count =
-                SQLFragment("SELECT count(*) FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.owner_id = ?", [id.databaseValue])
-                + engine.readFilter(entity).andClause
-            let n = try Int.fetchOne(db, sql: count.sql, arguments: count.statementArguments) ?? 0
+            let count = Select(Sql.countAll, from: entity.name, as: "t0")
+                .where(Sql.equals(Sql.column("t0", "owner_id"), Sql.value(id))).where(engine.readFilter(entity))
+            let n = try Int.fetchOne(db, count.sql) ?? 0
             if n > 0 { owned.append("\(n) \(entity.name)") }
         }
         output.line("  owns" + String(repeating: " ", count: 9) + (owned.isEmpty ? "nothing" : owned.joined(separator: ", ")))
@@ -126,22 +130,20 @@ struct ShowRunner {
                     output.line("\(heading): hidden (\(engine.actor.handle) may not read \(related.name))")
                     continue
                 }
-                var conditions = [SQLFragment("t0.\(SQLDialect.quote(field.name)) = ?", [id.databaseValue])]
-                if let filter = spec?.filter { conditions.append(SQLFragment("t0." + filter)) }
+                var conditions = [Sql.equals(Sql.column("t0", field.name), Sql.value(id))]
+                if let filter = Self.openFilter(related.name, alias: "t0") { conditions.append(filter) }
                 let cardConditions = conditions  // the list below adds the scope filter itself
                 if let scoped = engine.readFilter(related) { conditions.append(scoped) }
-                let whereSQL = SQLFragment.joined(conditions, separator: " AND ")
-                let total =
-                    try Int.fetchOne(
-                        db, sql: "SELECT count(*) FROM \(SQLDialect.quote(related.name)) AS t0 WHERE " + whereSQL.sql,
-                        arguments: whereSQL.statementArguments) ?? 0
+                var count = Select(Sql.countAll, from: related.name, as: "t0")
+                count.conditions = conditions
+                let total = try Int.fetchOne(db, count.sql) ?? 0
                 output.line("")
                 let of = field.relationName.map { $0 == entity.singular ? "" : " (as \($0))" } ?? ""
                 output.line("\(heading)\(of): " + (total == 0 ? "none" : total > 5 ? "5 of \(total)" : "\(total)"))
                 guard total > 0 else { continue }
                 var query = FindQuery(entity: Located(related.name, SourceRange(.start, .start)))
                 query.limit = Located(5, SourceRange(.start, .start))
-                let order = (spec?.order ?? "id").split(separator: ",").map { "t0." + $0.trimmingCharacters(in: .whitespaces) }
+                let order = [spec.map { Sql.order(Sql.column("t0", $0.order.field), descending: $0.order.descending) } ?? Sql.id("t0")]
                 let compiled = try FindRunner(engine: engine, db: db).compile(query, extra: cardConditions, order: order)
                 var writer: any ResultWriter = TableWriter(output: output)
                 _ = try stream(compiled, into: &writer, db: db)

@@ -122,10 +122,12 @@ public final class Engine {
     static func loadActor(handle: String, db: Database, allowInactive: Bool) throws -> (actor: Actor, active: Bool) {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT id, handle, name, team_id, active FROM users WHERE handle = ? COLLATE NOCASE",
-                arguments: [handle])
+                db,
+                Select(Select.columns(["id", "handle", "name", "team_id", "active"]), from: "users")
+                    .where(Sql.caseInsensitiveEquals(Sql.name("handle"), Sql.value(handle))).sql)
         else {
-            let handles = try String.fetchAll(db, sql: "SELECT handle FROM users WHERE active = 1 ORDER BY handle")
+            let handles = try String.fetchAll(
+                db, RecordLookup.names("users", column: "handle").where(Sql.equals(Sql.name("active"), Sql.true)).sql)
             let help =
                 Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" }
                 ?? (handles.isEmpty ? "this database has no users yet" : "users are " + handles.prefix(12).joined(separator: ", "))
@@ -174,7 +176,7 @@ public final class Engine {
         defer { dryRunOwnsTransaction = false }
         if implicit {
             do {
-                try store.dbQueue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+                try store.dbQueue.inDatabase { db in try db.execute(Sql.beginImmediate) }
             } catch let error as DatabaseError {
                 // Refused before anything was written (the lock was not to be had): audited all the same.
                 let diagnostic = Self.diagnostic(for: error, statement)
@@ -265,7 +267,8 @@ public final class Engine {
     /// A constraint the database enforces, in the user's terms: the field that would be duplicated
     /// or the rule that would break (never SQLite's own text).
     static func constraintDiagnostic(_ message: String, _ statement: ParsedStatement) -> Diagnostic {
-        if let range = message.range(of: "UNIQUE constraint failed: ") {
+        let failed = Sql.dialect.constraintMessages
+        if let range = message.range(of: failed.unique) {
             let columns = message[range.upperBound...].split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces).split(separator: ".").last.map(String.init) ?? ""
             }
@@ -275,21 +278,21 @@ public final class Engine {
                 .constraintViolated, "another \(singular) already has that \(columns.joined(separator: " and ")); nothing was changed",
                 at: statement.range, help: "\(columns.joined(separator: ", ")) must be unique among \(table); choose another value")
         }
-        if message.contains("CHECK constraint failed") {
-            let rule = message.components(separatedBy: "CHECK constraint failed: ").last ?? ""
+        if message.contains(failed.check) {
+            let rule = message.components(separatedBy: failed.check + ": ").last ?? ""
             let help =
-                rule.contains("lead_id IS NOT NULL OR contact_id IS NOT NULL")
+                rule.contains(SchemaSQL.eitherSet("lead_id", "contact_id"))
                 ? "a campaign member is a lead or a contact: one of them must stay set"
                 : "the value is not one this field allows"
             return Diagnostic(
                 .constraintViolated, "that would break a rule of the data; nothing was changed", at: statement.range, help: help)
         }
-        if message.contains("FOREIGN KEY constraint failed") {
+        if message.contains(failed.foreignKey) {
             return Diagnostic(
                 .constraintViolated, "other records still refer to this one; nothing was changed", at: statement.range,
                 help: "reassign or delete those records first")
         }
-        if message.contains("NOT NULL constraint failed") {
+        if message.contains(failed.notNull) {
             let field = message.split(separator: ".").last.map(String.init) ?? "a field"
             return Diagnostic(.requiredField, "\(field) cannot be empty; nothing was changed", at: statement.range)
         }
@@ -385,7 +388,7 @@ public final class Engine {
         }
         do {
             try store.dbQueue.inDatabase { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(Sql.beginImmediate)
                 // Spooled and waiting read entries go first, inside the transaction.
                 try appendAudit([], db: db, lockHeld: true)
             }
@@ -428,13 +431,13 @@ public final class Engine {
             do {
                 try store.dbQueue.inDatabase { db in
                     try AuditLog.append(unwritten, db: db, key: auditKey)
-                    try db.execute(sql: "COMMIT")
+                    try db.execute(Sql.commit)
                 }
                 auditCommitted()
                 return
             } catch {
                 // Nothing was committed: roll back, and record what was tried as rolled back.
-                try? store.dbQueue.inDatabase { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+                try? store.dbQueue.inDatabase { db in if db.isInsideTransaction { try db.execute(Sql.rollback) } }
                 auditRestore()
                 if let closing { entries.append(closing) }
                 pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
@@ -443,7 +446,7 @@ public final class Engine {
             }
         }
         try store.dbQueue.inDatabase { db in
-            if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+            if db.isInsideTransaction { try db.execute(Sql.rollback) }
         }
         auditRestore()
         if let closing { entries.append(closing) }
@@ -478,7 +481,7 @@ public final class Engine {
         do {
             try store.dbQueue.inDatabase { db in
                 try appendAudit([entry], db: db, lockHeld: true)
-                try db.execute(sql: "COMMIT")
+                try db.execute(Sql.commit)
             }
             auditCommitted()
         } catch {
@@ -490,7 +493,7 @@ public final class Engine {
 
     private func rollbackImplicit() {
         try? store.dbQueue.inDatabase { db in
-            if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+            if db.isInsideTransaction { try db.execute(Sql.rollback) }
         }
     }
 
@@ -686,12 +689,12 @@ public final class Engine {
         guard !pendingReads.isEmpty, !inTransaction, !store.isReadOnly else { return }
         let write = {
             try self.store.dbQueue.inDatabase { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(Sql.beginImmediate)
                 do {
                     try self.appendAudit([], db: db, lockHeld: true)
-                    try db.execute(sql: "COMMIT")
+                    try db.execute(Sql.commit)
                 } catch {
-                    try? db.execute(sql: "ROLLBACK")
+                    try? db.execute(Sql.rollback)
                     throw error
                 }
             }
@@ -747,9 +750,9 @@ extension Engine {
     public func vocabulary() -> Vocabulary {
         var vocabulary = Vocabulary()
         try? store.dbQueue.read { db in
-            vocabulary.users = try String.fetchAll(db, sql: "SELECT handle FROM users ORDER BY handle")
-            vocabulary.roles = try String.fetchAll(db, sql: "SELECT name FROM roles ORDER BY name")
-            vocabulary.teams = try String.fetchAll(db, sql: "SELECT name FROM teams ORDER BY name")
+            vocabulary.users = try String.fetchAll(db, RecordLookup.names("users", column: "handle").sql)
+            vocabulary.roles = try String.fetchAll(db, RecordLookup.names("roles").sql)
+            vocabulary.teams = try String.fetchAll(db, RecordLookup.names("teams").sql)
         }
         return vocabulary
     }

@@ -11,24 +11,21 @@ enum RecordLookup {
     static func id(
         of key: Located<RecordKey>, in entity: EntityDefinition, db: Database, readableBy engine: Engine? = nil
     ) throws -> Int64 {
-        let table = SQLDialect.quote(entity.name)
         let scope = engine?.readFilter(entity)
-        let scoped = scope.andClause
         switch key.value {
         case .id(let id):
-            let exists = SQLFragment("SELECT 1 FROM \(table) AS t0 WHERE t0.id = ?", [Int64(id).databaseValue]) + scoped
-            if try Bool.fetchOne(db, sql: exists.sql, arguments: exists.statementArguments) == true {
+            if try Bool.fetchOne(db, record(entity, id: Int64(id).databaseValue).where(scope).sql) == true {
                 return Int64(id)
             }
             if let engine, scope != nil {
                 // Told apart from a missing record only in the audit log, as a refusal.
-                let present = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [Int64(id)]) == true
+                let present = try Bool.fetchOne(db, record(entity, id: Int64(id).databaseValue).sql) == true
                 if present { engine.lookupRefused = true }
                 throw Diagnostic(
                     .unknownRecord, "there is no \(entity.singular) \(id) that \(engine.actor.handle) may read", at: key.range,
                     help: engine.readScopeHelp(entity))
             }
-            let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM \(table)") ?? 0
+            let maxID = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
             throw Diagnostic(
                 .unknownRecord, "there is no \(entity.singular) \(id)", at: key.range,
                 help: maxID > 0
@@ -40,11 +37,10 @@ enum RecordLookup {
             guard let keyField = entity.naturalKey.first else {
                 throw Diagnostic(.unknownRecord, "\(entity.name) are named by number, e.g. show \(entity.singular) 42", at: key.range)
             }
-            let lookup =
-                SQLFragment(
-                    "SELECT t0.id FROM \(table) AS t0 WHERE t0.\(SQLDialect.quote(keyField)) = ? COLLATE NOCASE",
-                    [text.trimmingCharacters(in: .whitespaces).databaseValue]) + scoped + " ORDER BY t0.id LIMIT 6"
-            let ids = try Int64.fetchAll(db, sql: lookup.sql, arguments: lookup.statementArguments)
+            let lookup = Select(Sql.id("t0"), from: entity.name, as: "t0")
+                .where(Sql.caseInsensitiveEquals(Sql.column("t0", keyField), Sql.value(text.trimmingCharacters(in: .whitespaces))))
+                .where(scope).ordered(by: Sql.id("t0")).limited(6)
+            let ids = try Int64.fetchAll(db, lookup.sql)
             if ids.count == 1 { return ids[0] }
             if ids.isEmpty {
                 let readable = engine.map { " that \($0.actor.handle) may read" } ?? ""
@@ -61,10 +57,10 @@ enum RecordLookup {
 
     /// A user's id by handle, or an error naming the nearest handle.
     static func userID(handle: String, at range: SourceRange?, db: Database) throws -> Int64 {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE handle = ? COLLATE NOCASE", arguments: [handle]) {
+        if let id = try Int64.fetchOne(db, named("users", handle, column: "handle").sql) {
             return id
         }
-        let handles = try String.fetchAll(db, sql: "SELECT handle FROM users ORDER BY handle")
+        let handles = try String.fetchAll(db, names("users", column: "handle").sql)
         let help = Suggestions.nearest(to: handle, in: handles).map { "did you mean '\($0)'?" } ?? "`users` lists who there is"
         throw Diagnostic(.unknownUser, "unknown user '\(handle)'", at: range, help: help)
     }
@@ -72,16 +68,15 @@ enum RecordLookup {
     /// The owner's handle of a record, for messages ("deal 1 belongs to emma").
     static func ownerHandle(of id: Int64, in entity: EntityDefinition, db: Database) throws -> String? {
         guard entity.hasOwner else { return nil }
-        return try String.fetchOne(
-            db, sql: "SELECT u.handle FROM \(SQLDialect.quote(entity.name)) t JOIN users u ON u.id = t.owner_id WHERE t.id = ?",
-            arguments: [id])
+        let owner = record(entity, id: id.databaseValue, columns: [Sql.column("u", "handle")])
+            .joining(Sql.innerJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("t0", "owner_id"))))
+        return try String.fetchOne(db, owner.sql)
     }
 
     /// Whether the engine's acting user may read the record.
     static func isReadable(_ id: Int64, of entity: EntityDefinition, engine: Engine, db: Database) throws -> Bool {
         guard let filter = engine.readFilter(entity) else { return true }
-        let sql = SQLFragment("SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND ", [id.databaseValue]) + filter
-        return try Bool.fetchOne(db, sql: sql.sql, arguments: sql.statementArguments) == true
+        return try Bool.fetchOne(db, record(entity, id: id.databaseValue).where(filter).sql) == true
     }
 
     /// Whether a record falls within `level` for the policy's user (the scope filter, run in SQL).
@@ -89,8 +84,7 @@ enum RecordLookup {
         -> Bool
     {
         guard level != .all, let filter = policy.scopeFilter(level, on: entity, alias: "t0") else { return true }
-        let sql = SQLFragment("SELECT 1 FROM \(SQLDialect.quote(entity.name)) AS t0 WHERE t0.id = ? AND ", [id.databaseValue]) + filter
-        return try Bool.fetchOne(db, sql: sql.sql, arguments: sql.statementArguments) == true
+        return try Bool.fetchOne(db, record(entity, id: id.databaseValue).where(filter).sql) == true
     }
 
     /// Checks the record is within the user's scope for `action`, naming the rule if not.
@@ -107,5 +101,44 @@ enum RecordLookup {
             .permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.singular) \(id)\(owner)",
             at: range, help: "\(rule) covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")"
         )
+    }
+
+    // MARK: - Queries for one record
+
+    /// `SELECT columns FROM entity AS t0 WHERE t0.id = ?`; by default the column is `1`, to ask
+    /// whether the record exists.
+    static func record(_ entity: EntityDefinition, id: DatabaseValue, columns: [SQLFragment] = [Sql.true]) -> Select {
+        Select(columns, from: entity.name, as: "t0").where(Sql.equals(Sql.id("t0"), Sql.value(id)))
+    }
+
+    /// The record's title (`entity.title`).
+    static func titleQuery(_ entity: EntityDefinition, id: DatabaseValue) -> Select {
+        record(entity, id: id, columns: [SQLFragment(entity.title(alias: "t0"))])
+    }
+
+    /// The id of the record of `table` whose `column` is `name`, ignoring case.
+    static func named(_ table: String, _ name: String, column: String = "name") -> Select {
+        Select(Sql.name("id"), from: table).where(Sql.caseInsensitiveEquals(Sql.name(column), Sql.value(name)))
+    }
+
+    /// Every value of `column` in `table`, in order (for suggestions and completion).
+    static func names(_ table: String, column: String = "name") -> Select {
+        Select(Sql.name(column), from: table).ordered(by: Sql.name(column))
+    }
+
+    /// A user's grants joined with their roles (`r`), `column` of each, by role name.
+    static func grants(user: SQLFragment, column: SQLFragment) -> Select {
+        Select(column, from: "user_roles", as: "ur")
+            .joining(Sql.innerJoin("roles", as: "r", on: Sql.equals(Sql.id("r"), Sql.column("ur", "role_id"))))
+            .where(Sql.equals(Sql.column("ur", "user_id"), user)).ordered(by: Sql.column("r", "name"))
+    }
+
+    /// The handles of the users holding a role, in order.
+    static func holders(role: Int64) -> Select { holders(role: Sql.value(role)) }
+
+    static func holders(role: SQLFragment) -> Select {
+        Select(Sql.column("u", "handle"), from: "user_roles", as: "ur")
+            .joining(Sql.innerJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("ur", "user_id"))))
+            .where(Sql.equals(Sql.column("ur", "role_id"), role)).ordered(by: Sql.column("u", "handle"))
     }
 }

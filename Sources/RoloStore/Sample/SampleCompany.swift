@@ -100,20 +100,23 @@ public enum SampleCompany {
         try store.dbQueue.writeWithoutTransaction { db in
             // A fresh file being filled: no journal while loading (a failed load deletes the file),
             // then back to the write-ahead log.
-            let journal = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "wal"
+            let journal = try String.fetchOne(db, Sql.setting("journal_mode")) ?? "wal"
             // Foreign keys are checked by the tests (PRAGMA foreign_key_check), not row by row here.
-            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF")
+            for (name, value) in [("journal_mode", "OFF"), ("synchronous", "OFF"), ("foreign_keys", "OFF")] {
+                try db.execute(Sql.set(name, value))
+            }
             // Index builds sort millions of keys: a helper thread for the sorter.
-            try db.execute(sql: "PRAGMA threads = 2")
+            try db.execute(Sql.set("threads", 2))
             defer {
-                try? db.execute(
-                    sql:
-                        "PRAGMA journal_mode = \(journal == "memory" ? "memory" : "wal"); PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"
-                )
-                try? db.execute(sql: "PRAGMA threads = 0")
+                for (name, value) in [
+                    ("journal_mode", journal == "memory" ? "memory" : "wal"), ("synchronous", "NORMAL"), ("foreign_keys", "ON"),
+                ] {
+                    try? db.execute(Sql.set(name, value))
+                }
+                try? db.execute(Sql.set("threads", 0))
             }
             try db.inTransaction {
-                if try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 > 0 {
+                if try Int.fetchOne(db, Select(Sql.countAll, from: "users").sql) ?? 0 > 0 {
                     throw StoreError.sqlite("the database already holds users; the sample company goes into an empty one")
                 }
                 var generator = Generator(db: db, options: options)
@@ -126,7 +129,8 @@ public enum SampleCompany {
 
     /// The dirt recorded in `rolo_meta` when the company was generated, if it was.
     public static func plantedDirt(in db: Database) throws -> PlantedDirt? {
-        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM rolo_meta WHERE key LIKE 'sample.%'")
+        let rows = try Row.fetchAll(
+            db, Select(Select.columns(["key", "value"]), from: "rolo_meta").where(Sql.like(Sql.name("key"), "sample.%")).sql)
         guard !rows.isEmpty else { return nil }
         var values: [String: Int] = [:]
         for row in rows {
@@ -265,7 +269,7 @@ private struct Generator {
         let indexes = CRMSchema.entities.filter { $0.kind == .domain }.flatMap { entity in
             entity.indexes.map { (SchemaSQL.indexName(entity, $0), entity) }
         }
-        for (name, _) in indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(SchemaSQL.quote(name))") }
+        for (name, _) in indexes { try db.execute(sql: SchemaSQL.dropIndex(name)) }
         var clock = Date()
         func lap(_ name: String) {
             if ProcessInfo.processInfo.environment["ROLO_GEN_TIMING"] != nil {
@@ -303,11 +307,16 @@ private struct Generator {
         let created = now.adding(seconds: -6 * 365 * 86_400).description
         for team in SampleCompany.teams {
             try db.execute(
-                sql: "INSERT INTO teams (name, description, created_at) VALUES (?, ?, ?)",
-                arguments: [team.name, team.description, created])
+                Insert(
+                    into: "teams",
+                    [
+                        ("name", team.name.databaseValue), ("description", team.description.databaseValue),
+                        ("created_at", created.databaseValue),
+                    ]
+                ).sql)
         }
         let roleIDs = Dictionary(
-            uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, id FROM roles").map {
+            uniqueKeysWithValues: try Row.fetchAll(db, Select(Select.columns(["name", "id"]), from: "roles").sql).map {
                 (($0["name"] as String), ($0["id"] as Int64))
             })
         var staff = SampleCompany.staff
@@ -320,11 +329,18 @@ private struct Generator {
             staff.append(("\(first.lowercased())\(i + 1)", "\(first) \(last)", team, "sales_rep"))
         }
         for person in staff {
-            let teamID = try Int64.fetchOne(db, sql: "SELECT id FROM teams WHERE name = ?", arguments: [person.team])
+            let teamID = try Int64.fetchOne(
+                db, Select(Sql.name("id"), from: "teams").where(Sql.equals(Sql.name("name"), Sql.value(person.team))).sql)
             let email = person.handle + "@rolo-demo.example"
             try db.execute(
-                sql: "INSERT INTO users (handle, name, email, team_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
-                arguments: [person.handle, person.name, email, teamID, created, created])
+                Insert(
+                    into: "users",
+                    [
+                        ("handle", person.handle.databaseValue), ("name", person.name.databaseValue), ("email", email.databaseValue),
+                        ("team_id", teamID.databaseValue), ("active", 1.databaseValue), ("created_at", created.databaseValue),
+                        ("updated_at", created.databaseValue),
+                    ]
+                ).sql)
             let id = db.lastInsertedRowID
             userIDs[person.handle] = id
             let team = SampleCompany.teams.firstIndex { $0.name == person.team } ?? 0
@@ -333,8 +349,13 @@ private struct Generator {
             teamMembers[team].append(id)
             if person.role == "executive" { executives.append(id) }
             try db.execute(
-                sql: "INSERT INTO user_roles (user_id, role_id, granted_by, granted_at) VALUES (?, ?, NULL, ?)",
-                arguments: [id, roleIDs[person.role], created])
+                Insert(
+                    into: "user_roles",
+                    [
+                        ("user_id", id.databaseValue), ("role_id", roleIDs[person.role].databaseValue), ("granted_by", .null),
+                        ("granted_at", created.databaseValue),
+                    ]
+                ).sql)
             switch person.role {
             case "sales_rep", "sales_manager": salesReps.append(id)
             case "support_rep": supportReps.append(id)
@@ -344,7 +365,9 @@ private struct Generator {
         }
         for team in SampleCompany.teams {
             if let manager = team.manager {
-                try db.execute(sql: "UPDATE teams SET manager_id = ? WHERE name = ?", arguments: [userIDs[manager], team.name])
+                try db.execute(
+                    Update("teams", set: [("manager_id", Sql.value(userIDs[manager].databaseValue))])
+                        .where(Sql.equals(Sql.name("name"), Sql.value(team.name))).sql)
             }
             teamManagers.append(team.manager.flatMap { userIDs[$0] })
         }
@@ -355,11 +378,13 @@ private struct Generator {
     mutating func accounts() throws {
         let count = max(10, n / 10)
         let statement = try db.makeStatement(
-            sql: """
-                INSERT INTO accounts (name, industry, website, phone, city, country, annual_revenue, employees, customer_since,
-                                      owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "accounts",
+                columns: [
+                    "name", "industry", "website", "phone", "city", "country", "annual_revenue", "employees", "customer_since", "owner_id",
+                    "created_at", "updated_at",
+                ]
+            ).sql)
         var used = Set<String>()
         for i in 0..<count {
             var name: String
@@ -422,11 +447,13 @@ private struct Generator {
 
     mutating func contacts() throws {
         let statement = try db.makeStatement(
-            sql: """
-                INSERT INTO contacts (first_name, last_name, email, phone, title, job_function, company, account_id, city,
-                                      country, last_verified_at, owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "contacts",
+                columns: [
+                    "first_name", "last_name", "email", "phone", "title", "job_function", "company", "account_id", "city", "country",
+                    "last_verified_at", "owner_id", "created_at", "updated_at",
+                ]
+            ).sql)
         let duplicates = n / 20
         let originals = n - duplicates
         // Clean originals that duplicates copy: (first, last, email, phone, title, account index).
@@ -597,10 +624,10 @@ private struct Generator {
                 status == "planned" ? created : min(now, Timestamp(date: status == "active" ? first : last.adding(days: 1), hour: 9))
             let owner = marketers[i % marketers.count]
             try db.execute(
-                sql: """
-                    INSERT INTO campaigns (name, channel, status, start_date, end_date, budget, owner_id, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                sql: Insert.prepared(
+                    into: "campaigns",
+                    columns: ["name", "channel", "status", "start_date", "end_date", "budget", "owner_id", "created_at", "updated_at"]
+                ).sql,
                 arguments: [
                     campaign.name, campaign.channel, status, first.description, last.description,
                     Int64(rng.below(50) + 5) * 100_000, owner, created.description, updated.description,
@@ -664,16 +691,18 @@ private struct Generator {
     mutating func leads(campaignIDs: [Int64]) throws {
         let count = n / 3
         let lead = try db.makeStatement(
-            sql: """
-                INSERT INTO leads (first_name, last_name, email, phone, company, title, source, status, score, campaign_id,
-                                   owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "leads",
+                columns: [
+                    "first_name", "last_name", "email", "phone", "company", "title", "source", "status", "score", "campaign_id", "owner_id",
+                    "created_at", "updated_at",
+                ]
+            ).sql)
         let memberStatement = try db.makeStatement(
-            sql: """
-                INSERT INTO campaign_members (campaign_id, lead_id, contact_id, status, responded_at, owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "campaign_members",
+                columns: ["campaign_id", "lead_id", "contact_id", "status", "responded_at", "owner_id", "created_at", "updated_at"]
+            ).sql)
         for i in 0..<count {
             let first = rng.pick(SampleWords.firstNames)
             let last = rng.pick(SampleWords.lastNames)
@@ -747,10 +776,10 @@ private struct Generator {
     mutating func deals() throws {
         let count = max(20, n * 4 / 15)
         let statement = try db.makeStatement(
-            sql: """
-                INSERT INTO deals (name, account_id, contact_id, amount, stage, close_date, owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "deals",
+                columns: ["name", "account_id", "contact_id", "amount", "stage", "close_date", "owner_id", "created_at", "updated_at"]
+            ).sql)
         for i in 0..<count {
             let contactIndex = rng.below(contactAccounts.count)
             let account = contactAccounts[contactIndex]
@@ -781,11 +810,13 @@ private struct Generator {
     mutating func tickets() throws {
         let count = max(10, n * 2 / 5)
         let statement = try db.makeStatement(
-            sql: """
-                INSERT INTO tickets (subject, description, status, priority, category, contact_id, account_id, assignee_id,
-                                     opened_at, closed_at, owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "tickets",
+                columns: [
+                    "subject", "description", "status", "priority", "category", "contact_id", "account_id", "assignee_id", "opened_at",
+                    "closed_at", "owner_id", "created_at", "updated_at",
+                ]
+            ).sql)
         for i in 0..<count {
             let (subject, category) = rng.pick(SampleWords.ticketSubjects)
             let contactIndex = rng.below(contactAccounts.count)
@@ -845,11 +876,13 @@ private struct Generator {
     mutating func activities() throws {
         let count = n * 5 / 3
         let statement = try db.makeStatement(
-            sql: """
-                INSERT INTO activities (kind, subject, body, contact_id, account_id, lead_id, deal_id, ticket_id, occurred_at,
-                                        owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "activities",
+                columns: [
+                    "kind", "subject", "body", "contact_id", "account_id", "lead_id", "deal_id", "ticket_id", "occurred_at", "owner_id",
+                    "created_at", "updated_at",
+                ]
+            ).sql)
         for _ in 0..<count {
             let roll = rng.below(100)
             let kind: String, subject: String, occurred: Timestamp, owner: Int64
@@ -907,11 +940,13 @@ private struct Generator {
     mutating func tasks() throws {
         let count = n / 2
         let statement = try db.makeStatement(
-            sql: """
-                INSERT INTO tasks (title, status, due_date, assignee_id, contact_id, account_id, lead_id, deal_id, ticket_id,
-                                   completed_at, owner_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            sql: Insert.prepared(
+                into: "tasks",
+                columns: [
+                    "title", "status", "due_date", "assignee_id", "contact_id", "account_id", "lead_id", "deal_id", "ticket_id",
+                    "completed_at", "owner_id", "created_at", "updated_at",
+                ]
+            ).sql)
         for i in 0..<count {
             let status = CRMSchema.taskStatuses[i % 10 < 5 ? 0 : i % 10 < 6 ? 1 : i % 10 < 9 ? 2 : 3]
             let isOpen = status == "open" || status == "in_progress"
@@ -982,7 +1017,8 @@ private struct Generator {
         var rows: [(String, String)] = [("seed", String(options.seed)), ("contacts", String(options.contacts))]
         for (key, path) in PlantedDirt.keys { rows.append((key, String(dirt[keyPath: path]))) }
         for (key, value) in rows {
-            try db.execute(sql: "INSERT OR REPLACE INTO rolo_meta (key, value) VALUES (?, ?)", arguments: ["sample." + key, value])
+            try db.execute(
+                Insert(into: "rolo_meta", [("key", ("sample." + key).databaseValue), ("value", value.databaseValue)]).replacing().sql)
         }
     }
 }

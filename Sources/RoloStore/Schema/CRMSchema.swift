@@ -103,7 +103,7 @@ public enum CRMSchema {
             createdAt,
         ],
         naturalKey: [], listFields: ["id", "role_id", "effect", "action", "entity", "scope", "fields"],
-        titleSQL: "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ': ' || $.effect || ' ' || $.action || ' ' || $.entity",
+        titleSQL: SchemaSQL.Title.rule,
         indexes: [IndexDefinition(["role_id"])],
         kind: .security
     )
@@ -118,9 +118,9 @@ public enum CRMSchema {
             FieldDefinition("granted_at", .timestamp, required: true),
         ],
         naturalKey: [], listFields: ["id", "user_id", "role_id", "granted_by", "granted_at"],
-        titleSQL: "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ' for ' || (SELECT u.handle FROM users u WHERE u.id = $.user_id)",
+        titleSQL: SchemaSQL.Title.grant,
         indexes: [IndexDefinition(["role_id"])],
-        tableConstraints: ["UNIQUE (user_id, role_id)"],
+        tableConstraints: [SchemaSQL.unique(["user_id", "role_id"])],
         kind: .security
     )
 
@@ -168,7 +168,7 @@ public enum CRMSchema {
         ],
         naturalKey: ["email"],
         listFields: ["id", "first_name", "last_name", "email", "title", "company"],
-        titleSQL: "trim(coalesce($.first_name, '') || ' ' || $.last_name)",
+        titleSQL: SchemaSQL.Title.fullName,
         indexes: [
             IndexDefinition(["email"], collateNoCase: true), IndexDefinition(["account_id"]),
             IndexDefinition(["owner_id"]), IndexDefinition(["last_name", "first_name"]),
@@ -209,7 +209,7 @@ public enum CRMSchema {
             owner, createdAt, updatedAt,
         ],
         naturalKey: ["email"], listFields: ["id", "first_name", "last_name", "company", "source", "status"],
-        titleSQL: "trim(coalesce($.first_name, '') || ' ' || $.last_name)",
+        titleSQL: SchemaSQL.Title.fullName,
         indexes: [
             IndexDefinition(["email"], collateNoCase: true), IndexDefinition(["owner_id"]),
             IndexDefinition(["status"]), IndexDefinition(["source"]), IndexDefinition(["campaign_id"], sparse: true),
@@ -320,12 +320,12 @@ public enum CRMSchema {
             owner, createdAt, updatedAt,
         ],
         naturalKey: [], listFields: ["id", "campaign_id", "lead_id", "contact_id", "status"],
-        titleSQL: "'member ' || $.id",
+        titleSQL: SchemaSQL.Title.numbered("member"),
         indexes: [
             IndexDefinition(["campaign_id", "status"]), IndexDefinition(["lead_id"], sparse: true),
             IndexDefinition(["contact_id"], sparse: true), IndexDefinition(["owner_id"]),
         ],
-        tableConstraints: ["CHECK (lead_id IS NOT NULL OR contact_id IS NOT NULL)"]
+        tableConstraints: [SchemaSQL.check(SchemaSQL.eitherSet("lead_id", "contact_id"))]
     )
 
     // MARK: - System

@@ -217,15 +217,20 @@ public enum BuiltinRoles {
     static func install(in db: Database) throws {
         for role in all {
             try db.execute(
-                sql: "INSERT INTO roles (name, description, builtin, created_at) VALUES (?, ?, 1, ?)",
-                arguments: [role.name, role.description, "2026-01-01T00:00:00Z"])
+                Insert(
+                    into: "roles",
+                    [
+                        ("name", role.name.databaseValue), ("description", role.description.databaseValue), ("builtin", 1.databaseValue),
+                        ("created_at", "2026-01-01T00:00:00Z".databaseValue),
+                    ]
+                ).sql)
             let roleID = db.lastInsertedRowID
             for rule in role.rules {
                 try db.execute(
-                    sql: """
-                        INSERT INTO role_permissions (role_id, effect, action, entity, scope, fields, reason, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                    sql: Insert.prepared(
+                        into: "role_permissions",
+                        columns: ["role_id", "effect", "action", "entity", "scope", "fields", "reason", "created_at"]
+                    ).sql,
                     arguments: [
                         roleID, rule.effect.rawValue, rule.action, rule.entity, rule.scope,
                         rule.fields.isEmpty ? nil : rule.fields.joined(separator: ","), rule.reason,

@@ -135,14 +135,14 @@ public final class CRMStore: Sendable {
         config.allowsUnsafeTransactions = true
         config.prepareDatabase { db in
             // WAL needs a file; in-memory databases keep their default journal.
-            if !db.configuration.readonly, (try? String.fetchOne(db, sql: "PRAGMA journal_mode")) != "memory" {
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if !db.configuration.readonly, (try? String.fetchOne(db, Sql.setting("journal_mode"))) != "memory" {
+                try db.execute(Sql.set("journal_mode", "WAL"))
+                try db.execute(Sql.set("synchronous", "NORMAL"))
             }
             MoneyFunctions.install(in: db)
             TextFolding.install(in: db)
             // Case-insensitive LIKE is SQLite's default; `contains` relies on it.
-            try db.execute(sql: "PRAGMA case_sensitive_like = OFF")
+            try db.execute(Sql.set("case_sensitive_like", "OFF"))
             // SQLite's default cache and temp store: measured faster here than a larger in-memory
             // cache (scripts/bench), and a million-row dry-run keeps its journal on disk, not in RAM.
         }
@@ -158,8 +158,8 @@ public final class CRMStore: Sendable {
             let queue = try DatabaseQueue(path: path, configuration: config)
             (appID, version) = try queue.read { db in
                 (
-                    try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
-                    try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                    try Int32.fetchOne(db, Sql.setting("application_id")) ?? 0,
+                    try Int.fetchOne(db, Sql.setting("user_version")) ?? 0
                 )
             }
         } catch {

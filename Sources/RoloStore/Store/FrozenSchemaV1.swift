@@ -4,6 +4,12 @@
 
 /// The DDL the `v1-schema` migration ran: every table and index of schema version 1, literally.
 enum FrozenSchemaV1 {
+    /// The `v1-identify` migration's table of facts about the file, as it shipped.
+    static let meta = """
+        CREATE TABLE rolo_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+        INSERT INTO rolo_meta (key, value) VALUES ('application', 'rolo'), ('schema_version', '1');
+        """
+
     static let statements: [String] = [
         #"""
         CREATE TABLE "teams" (

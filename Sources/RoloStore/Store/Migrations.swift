@@ -7,13 +7,9 @@ enum Migrations {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-identify") { db in
-            try db.execute(sql: "PRAGMA application_id = \(CRMSchema.applicationID)")
-            try db.execute(sql: "PRAGMA user_version = 1")  // later migrations raise it
-            try db.execute(
-                sql: """
-                    CREATE TABLE rolo_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                    INSERT INTO rolo_meta (key, value) VALUES ('application', 'rolo'), ('schema_version', '1');
-                    """)
+            try db.execute(Sql.set("application_id", Int(CRMSchema.applicationID)))
+            try db.execute(Sql.set("user_version", 1))  // later migrations raise it
+            try db.execute(sql: FrozenSchemaV1.meta)
         }
         // Frozen DDL: what version 1 created, whatever CRMSchema says today.
         migrator.registerMigration("v1-schema") { db in
@@ -28,8 +24,7 @@ enum Migrations {
         // end with a whole-database foreign_key_check (20 s on a million-contact file).
         migrator.registerMigration("v2-enum-checks", foreignKeyChecks: .immediate) { db in
             try rewriteEnumChecks(db)
-            try db.execute(sql: "PRAGMA user_version = 2")
-            try db.execute(sql: "UPDATE rolo_meta SET value = '2' WHERE key = 'schema_version'")
+            try setVersion(db, 2)
         }
         // A statement of a transaction that was rolled back is audited as `rolled_back`.
         migrator.registerMigration("v3-audit-rolled-back", foreignKeyChecks: .immediate) { db in
@@ -40,28 +35,29 @@ enum Migrations {
                     SchemaSQL.enumCheckV1("outcome", CRMSchema.auditOutcomesV2),
                 ],
                 with: SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomes))
-            try db.execute(sql: "PRAGMA user_version = 3")
-            try db.execute(sql: "UPDATE rolo_meta SET value = '3' WHERE key = 'schema_version'")
+            try setVersion(db, 3)
         }
         return migrator
     }()
+
+    /// Records the schema version in the file's header and in `rolo_meta`.
+    static func setVersion(_ db: Database, _ version: Int) throws {
+        try db.execute(Sql.set("user_version", version))
+        try db.execute(
+            Update("rolo_meta", set: [("value", Sql.value(String(version)))])
+                .where(Sql.equals(Sql.name("key"), Sql.value("schema_version"))).sql)
+    }
 
     /// Replaces one CHECK's text in a table's stored CREATE TABLE (the writable_schema procedure
     /// of `rewriteEnumChecks`): a wider CHECK accepts every row the narrower one did.
     static func rewriteCheck(_ db: Database, table: String, replacing old: [String], with new: String) throws {
         guard
-            let stored = try String.fetchOne(
-                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+            let stored = try String.fetchOne(db, SchemaSQL.storedDefinition(of: table)),
             let range = old.lazy.compactMap({ stored.range(of: $0) }).first
         else { return }
         var sql = stored
         sql.replaceSubrange(range, with: new)
-        let schemaVersion = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
-        try db.execute(sql: "PRAGMA writable_schema = ON")
-        defer { try? db.execute(sql: "PRAGMA writable_schema = OFF") }
-        try db.execute(sql: "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", arguments: [sql, table])
-        try db.execute(sql: "PRAGMA schema_version = \(schemaVersion + 1)")
-        _ = try Row.fetchOne(db, sql: "SELECT * FROM \(SchemaSQL.quote(table)) LIMIT 1")
+        try SchemaSQL.rewriteStoredDefinitions(db, [(table, sql)])
     }
 
     /// Version 2 writes each enum CHECK as an OR of equalities instead of an IN list (see
@@ -74,8 +70,7 @@ enum Migrations {
     static func rewriteEnumChecks(_ db: Database) throws {
         var rewritten: [(table: String, sql: String)] = []
         for entity in CRMSchema.entities {
-            let stored = try String.fetchOne(
-                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [entity.name])
+            let stored = try String.fetchOne(db, SchemaSQL.storedDefinition(of: entity.name))
             guard let stored else { continue }
             var sql = stored
             for field in entity.fields {
@@ -87,18 +82,6 @@ enum Migrations {
             if sql != stored { rewritten.append((entity.name, sql)) }
         }
         guard !rewritten.isEmpty else { return }
-        let schemaVersion = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
-        try db.execute(sql: "PRAGMA writable_schema = ON")
-        defer { try? db.execute(sql: "PRAGMA writable_schema = OFF") }
-        for (table, sql) in rewritten {
-            try db.execute(
-                sql: "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", arguments: [sql, table])
-        }
-        // A new schema cookie makes every connection, this one included, re-read the schema.
-        try db.execute(sql: "PRAGMA schema_version = \(schemaVersion + 1)")
-        // The new text must parse and every table must still be readable.
-        for (table, _) in rewritten {
-            _ = try Row.fetchOne(db, sql: "SELECT * FROM \(SchemaSQL.quote(table)) LIMIT 1")
-        }
+        try SchemaSQL.rewriteStoredDefinitions(db, rewritten)
     }
 }

@@ -1,3 +1,5 @@
+import GRDB
+
 /// Turns the declared schema into SQLite DDL.
 ///
 /// The one place that spells out CREATE TABLE; a second SQL dialect would add a sibling of this.
@@ -56,6 +58,58 @@ public enum SchemaSQL {
         "CHECK (\(quote(column)) IN (" + values.map { "'\($0)'" }.joined(separator: ", ") + "))"
     }
 
+    /// `a IS NOT NULL OR b IS NOT NULL`: at least one of two references is set.
+    public static func eitherSet(_ a: String, _ b: String) -> String { "\(a) IS NOT NULL OR \(b) IS NOT NULL" }
+
+    /// A table CHECK constraint.
+    public static func check(_ condition: String) -> String { "CHECK (\(condition))" }
+
+    /// A table UNIQUE constraint over columns.
+    public static func unique(_ columns: [String]) -> String { "UNIQUE (" + columns.joined(separator: ", ") + ")" }
+
+    /// Titles declared in the schema (`EntityDefinition.titleSQL`, `$.` standing for the alias).
+    public enum Title {
+        /// `first_name last_name`, without a leading space when there is no first name.
+        public static let fullName = "trim(coalesce($.first_name, '') || ' ' || $.last_name)"
+        /// A role's rule: `sales_rep: allow read deals`.
+        public static let rule =
+            "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ': ' || $.effect || ' ' || $.action || ' ' || $.entity"
+        /// A grant: `sales_rep for bob`.
+        public static let grant =
+            "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ' for ' || (SELECT u.handle FROM users u WHERE u.id = $.user_id)"
+        /// A record known only by number: `member 12`.
+        public static func numbered(_ word: String) -> String { "'\(word) ' || $.id" }
+    }
+
+    /// The CREATE TABLE text the database keeps for a table.
+    static func storedDefinition(of table: String) -> SQLFragment {
+        Select(Sql.name("sql"), from: "sqlite_master").where(Sql.equals(Sql.name("type"), Sql.value("table")))
+            .where(Sql.equals(Sql.name("name"), Sql.value(table))).sql
+    }
+
+    /// Replaces tables' stored CREATE TABLE text in place, the procedure SQLite documents for
+    /// constraint-only changes (https://sqlite.org/lang_altertable.html, "writable_schema"); then
+    /// checks every table still reads.
+    static func rewriteStoredDefinitions(_ db: Database, _ tables: [(table: String, sql: String)]) throws {
+        let schemaVersion = try Int.fetchOne(db, Sql.setting("schema_version")) ?? 0
+        try db.execute(Sql.set("writable_schema", "ON"))
+        defer { try? db.execute(Sql.set("writable_schema", "OFF")) }
+        for (table, sql) in tables {
+            try db.execute(
+                Update("sqlite_master", set: [("sql", Sql.value(sql))]).where(Sql.equals(Sql.name("type"), Sql.value("table")))
+                    .where(Sql.equals(Sql.name("name"), Sql.value(table))).sql)
+        }
+        // A new schema cookie makes every connection, this one included, re-read the schema.
+        try db.execute(Sql.set("schema_version", schemaVersion + 1))
+        // The new text must parse and every table must still be readable.
+        for (table, _) in tables {
+            _ = try Row.fetchOne(db, Select(Sql.all, from: table).limited(Sql.literal(1)).sql)
+        }
+    }
+
+    /// Drops an index if it is there (the generator builds indexes after loading).
+    public static func dropIndex(_ name: String) -> String { "DROP INDEX IF EXISTS " + quote(name) }
+
     /// The name of an index, derived from its table and columns.
     public static func indexName(_ entity: EntityDefinition, _ index: IndexDefinition) -> String {
         "idx_\(entity.name)_" + index.columns.joined(separator: "_")
@@ -72,20 +126,6 @@ public enum SchemaSQL {
         }
     }
 
-    /// Quotes an identifier for SQLite.
-    /// Called for every column of every query, so it avoids Foundation's string search.
-    public static func quote(_ identifier: String) -> String {
-        var quoted = "\""
-        quoted.reserveCapacity(identifier.utf8.count + 2)
-        if identifier.utf8.contains(UInt8(ascii: "\"")) {
-            for character in identifier {
-                if character == "\"" { quoted.append("\"") }
-                quoted.append(character)
-            }
-        } else {
-            quoted += identifier
-        }
-        quoted += "\""
-        return quoted
-    }
+    /// Quotes an identifier (`Sql.dialect`).
+    public static func quote(_ identifier: String) -> String { Sql.quote(identifier) }
 }

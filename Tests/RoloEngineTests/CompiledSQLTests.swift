@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+import RoloEngine
+import RoloStore
+import RoloTestSupport
+import Testing
+
+/// The SQL representative commands compile to, written out: what the builder and the SQLite
+/// dialect render (text and bound values), so a change to either shows here first. Reads are
+/// taken from `explain`, changes from the statements the connection ran.
+@Suite("Compiled SQL")
+struct CompiledSQLTests {
+    /// `explain`'s SQL line and its values, as `?1 = …` lines.
+    static func explained(_ engine: Engine, _ query: String) throws -> (sql: String, values: [String]) {
+        let result = run(engine, "explain " + query)
+        if let error = result.error { throw error }
+        let lines = result.output.split(separator: "\n").map(String.init)
+        let sqlIndex = try #require(lines.firstIndex(of: "SQL:"))
+        let plan = try #require(lines.firstIndex(of: "plan:"))
+        let values = lines[(sqlIndex + 2)..<plan].filter { $0 != "values:" }.map { $0.trimmingCharacters(in: .whitespaces) }
+        return (lines[sqlIndex + 1].trimmingCharacters(in: .whitespaces), values)
+    }
+
+    /// The statements a command ran, values expanded, leaving out the audit log's and change
+    /// sets' bookkeeping unless asked for.
+    static func traced(_ engine: Engine, _ command: String) throws -> [String] {
+        let collected = Collected()
+        engine.store.dbQueue.inDatabase { db in
+            db.trace(options: .statement) { event in
+                if case .statement(let statement) = event { collected.append(statement.expandedSQL) }
+            }
+        }
+        defer { engine.store.dbQueue.inDatabase { db in db.trace(options: .statement, nil) } }
+        let result = run(engine, command)
+        if let error = result.error { throw error }
+        // The writes, without the audit log's entry (a hash of the moment's chain).
+        return collected.all.filter {
+            ($0.hasPrefix("INSERT") || $0.hasPrefix("UPDATE") || $0.hasPrefix("DELETE")) && !$0.contains("\"audit_log\"")
+        }
+    }
+
+    final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var statements: [String] = []
+        func append(_ sql: String) { lock.withLock { statements.append(sql) } }
+        var all: [String] { lock.withLock { statements } }
+    }
+
+    @Test func findThroughARelationPathWithACondition() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(engine, "find contacts first_name, account.name where account.industry = software limit 5")
+        #expect(
+            sql
+                == #"SELECT t0."first_name", t1."name" FROM "contacts" AS t0 LEFT JOIN "accounts" AS t1 ON t1.id = t0."account_id" WHERE t1."industry" = ? ORDER BY t0.rowid LIMIT ?"#
+        )
+        #expect(
+            values == [
+                #"?1 = "software""#,
+                #"?2 = 5"#,
+            ])
+    }
+
+    @Test func countBy() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(engine, "count deals by stage")
+        #expect(sql == #"SELECT t0."stage", count(*) FROM "deals" AS t0 GROUP BY t0."stage" ORDER BY 2 DESC, 1"#)
+        #expect(values == [])
+    }
+
+    @Test func sumByWithAPeriod() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(engine, "sum deals.amount by owner where close_date in this quarter")
+        #expect(
+            sql
+                == #"SELECT t1.handle, total(t0."amount") FROM "deals" AS t0 LEFT JOIN "users" AS t1 ON t1.id = t0."owner_id" WHERE (t0."close_date" >= ? AND t0."close_date" < ?) GROUP BY t0."owner_id" ORDER BY 2 DESC, 1"#
+        )
+        #expect(
+            values == [
+                #"?1 = "2026-10-01""#,
+                #"?2 = "2027-01-01""#,
+            ])
+    }
+
+    @Test func contains() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(engine, "find accounts name where name contains \"Acme\"")
+        #expect(sql == #"SELECT t0."name" FROM "accounts" AS t0 WHERE rolo_match(t0."name", ?, ?) ORDER BY t0.rowid"#)
+        #expect(
+            values == [
+                #"?1 = "acme""#,
+                #"?2 = 0"#,
+            ])
+    }
+
+    @Test func hasAndNoRelatedRecords() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(engine, "count accounts where has open deals and no tickets")
+        #expect(
+            sql
+                == #"SELECT count(*) FROM "accounts" AS t0 WHERE (((SELECT count(*) FROM "deals" AS tc1_0 WHERE tc1_0."account_id" = t0.id AND tc1_0."stage" NOT IN (?, ?)) > 0) AND ((SELECT count(*) FROM "tickets" AS tc2_0 WHERE tc2_0."account_id" = t0.id) = 0))"#
+        )
+        #expect(
+            values == [
+                #"?1 = "won""#,
+                #"?2 = "lost""#,
+            ])
+    }
+
+    @Test func aCountOfRelatedRecordsAsACondition() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(engine, "find accounts name where count(deals where stage = won) >= 2 order by name")
+        #expect(
+            sql
+                == #"SELECT t0."name" FROM "accounts" AS t0 WHERE (SELECT count(*) FROM "deals" AS tc1_0 WHERE tc1_0."account_id" = t0.id AND tc1_0."stage" = ?) >= ? ORDER BY t0."name""#
+        )
+        #expect(
+            values == [
+                #"?1 = "won""#,
+                #"?2 = 2"#,
+            ])
+    }
+
+    @Test func enumOrderAndDateArithmetic() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(
+            engine, "find tickets subject where priority >= high and opened_at + 3 days < today order by priority desc limit 3 offset 1")
+        #expect(
+            sql
+                == #"SELECT t0."subject" FROM "tickets" AS t0 WHERE ((CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) >= ? AND strftime('%Y-%m-%dT%H:%M:%SZ', t0."opened_at", ?) < ?) ORDER BY (CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) DESC LIMIT ? OFFSET ?"#
+        )
+        #expect(
+            values == [
+                #"?1 = "low""#,
+                #"?2 = 0"#,
+                #"?3 = "normal""#,
+                #"?4 = 1"#,
+                #"?5 = "high""#,
+                #"?6 = 2"#,
+                #"?7 = "urgent""#,
+                #"?8 = 3"#,
+                #"?9 = 2"#,
+                #"?10 = "3 days""#,
+                #"?11 = "2026-11-22""#,
+                #"?12 = "low""#,
+                #"?13 = 0"#,
+                #"?14 = "normal""#,
+                #"?15 = 1"#,
+                #"?16 = "high""#,
+                #"?17 = 2"#,
+                #"?18 = "urgent""#,
+                #"?19 = 3"#,
+                #"?20 = 3"#,
+                #"?21 = 1"#,
+            ])
+    }
+
+    @Test func aScopedReadAsANonAdmin() throws {
+        let engine = try SampleDatabase.engine(user: "bob")
+        let (sql, values) = try Self.explained(engine, "find deals name, account where amount > 1000")
+        #expect(
+            sql
+                == #"SELECT t0."name", t1.name FROM "deals" AS t0 LEFT JOIN "accounts" AS t1 ON t1.id = t0."account_id" WHERE t0."amount" > ? AND t0."owner_id" = ? ORDER BY t0.rowid"#
+        )
+        #expect(
+            values == [
+                #"?1 = 100000"#,
+                #"?2 = 4"#,
+            ])
+    }
+
+    @Test func updateWritesHistoryThenData() throws {
+        let engine = try SampleDatabase.engine()
+        let statements = try Self.traced(engine, "update deals where stage = prospecting and amount < 1000 set stage = lost")
+        #expect(
+            statements == [
+                #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'update deals where stage = prospecting and amount < 1000 set stage = lost', 0, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'deals', t0.id, 'update', 'stage', t0."stage", 'lost', 1, '2026-11-22T10:00:00Z' FROM "deals" AS t0 WHERE ('lost' IS NOT t0."stage") AND (t0."stage" = 'prospecting' AND t0."amount" < 100000)"#,
+                #"UPDATE "deals" AS t0 SET "stage" = 'lost', "updated_at" = '2026-11-22T10:00:00Z' WHERE ('lost' IS NOT t0."stage") AND (t0."stage" = 'prospecting' AND t0."amount" < 100000)"#,
+            ])
+    }
+
+    @Test func deleteWritesHistoryThenDeletes() throws {
+        let engine = try SampleDatabase.engine()
+        let statements = try Self.traced(engine, "delete task 1")
+        #expect(statements.count == 17)  // the change set, 14 fields of history, the delete, the summary
+        #expect(
+            Array(statements.prefix(2)) == [
+                #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'delete task 1', 0, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'tasks', t0.id, 'delete', 'id', t0."id", NULL, 1, '2026-11-22T10:00:00Z' FROM "tasks" AS t0 WHERE t0.id = 1 AND t0."id" IS NOT NULL"#,
+            ])
+        #expect(
+            Array(statements.suffix(2)) == [
+                #"DELETE FROM "tasks" AS t0 WHERE t0.id = 1"#,
+                #"UPDATE "change_sets" SET "records" = 1, "summary" = 'deleted 1 task' WHERE "id" = 1"#,
+            ])
+    }
+
+    @Test func createInsertsTheRecordAndItsHistory() throws {
+        let engine = try SampleDatabase.engine()
+        let statements = try Self.traced(engine, "create team Research")
+        #expect(
+            statements == [
+                #"INSERT INTO "teams" ("name", "created_at") VALUES ('Research', '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'create team Research', 0, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") VALUES (1, 'teams', 7, 'create', 'name', NULL, 'Research', 1, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") VALUES (1, 'teams', 7, 'create', 'created_at', NULL, '2026-11-22T10:00:00Z', 1, '2026-11-22T10:00:00Z')"#,
+                #"UPDATE "change_sets" SET "records" = 1, "summary" = 'created 1 team' WHERE "id" = 1"#,
+            ])
+    }
+
+    @Test func undoRestoresOldValues() throws {
+        let engine = try SampleDatabase.engine()
+        _ = run(engine, "update contact 42 set title = \"COO\"")
+        let statements = try Self.traced(engine, "undo")
+        #expect(
+            statements == [
+                #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'undo', 0, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 2, 'contacts', t0.id, 'update', 'title', t0."title", (SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1), 1, '2026-11-22T10:00:00Z' FROM "contacts" AS t0 WHERE ((SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1) IS NOT t0."title") AND t0.id IN (SELECT "record_id" FROM "field_history" WHERE "change_set_id" = 1 AND "entity" = 'contacts' AND "field" = 'title' AND "op" = 'update')"#,
+                #"UPDATE "contacts" AS t0 SET "title" = (SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1), "updated_at" = '2026-11-22T10:00:00Z' WHERE ((SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1) IS NOT t0."title") AND t0.id IN (SELECT "record_id" FROM "field_history" WHERE "change_set_id" = 1 AND "entity" = 'contacts' AND "field" = 'title' AND "op" = 'update')"#,
+                #"UPDATE "change_sets" SET "undone_by_id" = 2 WHERE "id" = 1"#,
+                #"UPDATE "change_sets" SET "undoes_id" = 1 WHERE "id" = 2"#,
+                #"UPDATE "change_sets" SET "records" = 1, "summary" = 'reverted 1 record' WHERE "id" = 2"#,
+            ])
+    }
+}
