@@ -1,3 +1,4 @@
+import GRDB
 import RoloStore
 import RoloSyntax
 
@@ -37,5 +38,107 @@ struct GrantCommand: Command {
         }
         try engine.reloadPolicy()
         return result
+    }
+}
+
+/// Granting and revoking, with the checks every security change shares (`SecurityCommands`).
+extension SecurityCommands {
+    // MARK: - Grants
+
+    func grant(_ role: Located<String>, to user: Located<String>) throws -> ChangeOutcome {
+        try requireGrant(at: role.range)
+        let roleID = try self.roleID(role)
+        let userID = try self.userID(user)
+        try requireHeld(try rules(ofRole: roleID), granting: "role \(role.value)", at: role.range)
+        if try Bool.fetchOne(db, Self.grant(user: userID, role: roleID, column: Sql.true).sql) == true {
+            throw Diagnostic(.invalidValue, "\(user.value) already holds \(role.value)", at: role.range)
+        }
+        if try Bool.fetchOne(db, RecordLookup.record(users, id: userID.databaseValue, columns: [Sql.column("t0", "active")]).sql) == false {
+            throw Diagnostic(.invalidValue, "\(user.value) is deactivated", at: user.range, help: "activate user \(user.value) first")
+        }
+        let before = try AccessPolicy.load(for: try actor(userID), in: db)
+        _ = try recorder.insert(
+            CRMSchema.userRoles,
+            values: [
+                ("user_id", userID.databaseValue), ("role_id", roleID.databaseValue),
+                ("granted_by", engine.actor.id.databaseValue), ("granted_at", recorder.now.databaseValue),
+            ])
+        let after = try AccessPolicy.load(for: try actor(userID), in: db)
+        var outcome = ChangeOutcome(records: 1, verb: .granted, entity: CRMSchema.userRoles)
+        outcome.noun = ("role", "roles")
+        outcome.report = try reach(of: user.value, before: before, after: after)
+        return outcome
+    }
+
+    func revoke(_ role: Located<String>, from user: Located<String>) throws -> ChangeOutcome {
+        try requireGrant(at: role.range)
+        let roleID = try self.roleID(role)
+        let userID = try self.userID(user)
+        guard
+            let grant = try Int64.fetchOne(db, Self.grant(user: userID, role: roleID, column: Sql.name("id")).sql)
+        else {
+            throw Diagnostic(.invalidValue, "\(user.value) does not hold \(role.value)", at: role.range)
+        }
+        if role.value.lowercased() == Self.adminRole, try otherActiveAdmins(excluding: userID) == 0 {
+            throw Diagnostic(
+                .escalation, "\(user.value) is the last active admin; revoking admin would leave nobody to manage the CRM",
+                at: role.range, help: "grant admin to someone else first")
+        }
+        let before = try AccessPolicy.load(for: try actor(userID), in: db)
+        _ = try recorder.delete(CRMSchema.userRoles, filter: Sql.idEquals("t0", grant))
+        let after = try AccessPolicy.load(for: try actor(userID), in: db)
+        var outcome = ChangeOutcome(records: 1, verb: .revoked, entity: CRMSchema.userRoles)
+        outcome.noun = ("role", "roles")
+        outcome.report = try reach(of: user.value, before: before, after: after)
+        return outcome
+    }
+
+    private func actor(_ id: Int64) throws -> Actor {
+        let user = Select(Select.columns(["id", "handle", "name", "team_id"]), from: "users").where(
+            Sql.equals(Sql.name("id"), Sql.value(id)))
+        guard let row = try Row.fetchOne(db, user.sql) else {
+            throw Diagnostic(.unknownUser, "there is no user \(id)")
+        }
+        return Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
+    }
+
+    /// What a grant or revoke changes: rules gained or lost, and per entity how many records the
+    /// user can newly (or no longer) read and update.
+    func reach(of handle: String, before: AccessPolicy, after: AccessPolicy) throws -> [String] {
+        let describe: (GrantedRule) -> String = { rule in
+            var text = "\(rule.effect.rawValue) \(rule.action) \(rule.entity)"
+            if !rule.fields.isEmpty { text += "." + rule.fields.joined(separator: ",") }
+            if rule.effect == .allow { text += " scope \(rule.scope.name)" }
+            return text
+        }
+        let old = Set(before.rules.map(describe)), new = Set(after.rules.map(describe))
+        var lines: [String] = []
+        let gained = new.subtracting(old).sorted(), lost = old.subtracting(new).sorted()
+        if !gained.isEmpty { lines.append("rules gained by \(handle): " + gained.joined(separator: "; ")) }
+        if !lost.isEmpty { lines.append("rules lost by \(handle): " + lost.joined(separator: "; ")) }
+        var reachLines: [String] = []
+        for entity in CRMSchema.entities where entity.kind == .domain {
+            for action in [PermissionAction.read, .update] {
+                let a = try reachable(before, action, entity), b = try reachable(after, action, entity)
+                if a != b {
+                    let change = b > a ? "+\(b - a)" : "-\(a - b)"
+                    reachLines.append("  \(action) \(entity.name): \(a) → \(b) (\(change))")
+                }
+            }
+        }
+        if !reachLines.isEmpty {
+            lines.append("records \(handle) can reach:")
+            lines += reachLines
+        } else if gained.isEmpty && lost.isEmpty {
+            lines.append("\(handle)'s access does not change: other roles already give the same rules")
+        }
+        return lines
+    }
+
+    private func reachable(_ policy: AccessPolicy, _ action: PermissionAction, _ entity: EntityDefinition) throws -> Int {
+        let decision = policy.decide(action, on: entity.name)
+        guard decision.deniedBy == nil, let scope = decision.scope ?? decision.fieldAllows.values.map(\.scope).max() else { return 0 }
+        let filter = policy.scopeFilter(scope, on: entity, alias: "t0")
+        return try Int.fetchOne(db, Select(Sql.countAll, from: entity.name, as: "t0").where(filter).sql) ?? 0
     }
 }

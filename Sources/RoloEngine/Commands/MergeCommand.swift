@@ -1,3 +1,4 @@
+import GRDB
 import RoloStore
 import RoloSyntax
 
@@ -29,5 +30,46 @@ struct MergeCommand: Command {
         try context.engine.performChange(context.statement, output: context.output) { db, recorder in
             try ChangeCommands(engine: context.engine, db: db, recorder: recorder).merge(entityName: entity, from: from, into: into)
         }
+    }
+}
+
+/// The record work of a merge, on the change path the other record changes share.
+extension ChangeCommands {
+    // MARK: - merge
+
+    func merge(entityName: EntityName, from: Located<RecordKey>, into: Located<RecordKey>) throws -> ChangeOutcome {
+        let entity = try Catalog.entity(entityName)
+        try requireWritable(entity, at: entityName.range)
+        let decision = try engine.require(.merge, entity, at: entityName.range)
+        let source = try RecordLookup.id(of: from, in: entity, db: db, readableBy: engine)
+        let target = try RecordLookup.id(of: into, in: entity, db: db, readableBy: engine)
+        if source == target {
+            throw Diagnostic(.invalidMerge, "cannot merge \(entity.singular) \(source) into itself", at: from.range.union(into.range))
+        }
+        let level = decision.scope ?? .own
+        try engine.requireAllInScope(
+            entity, filter: Sql.in(Sql.id("t0"), [Sql.value(source), Sql.value(target)]),
+            action: .merge, scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
+        // The kept record fills its empty fields from the merged one.
+        var fills: [(FieldDefinition, SQLFragment)] = []
+        for field in entity.fields where !field.system && field.name != "owner_id" {
+            let column = Sql.column("t0", field.name)
+            let empty = field.type.isTextual ? Sql.isBlank(column) : Sql.isNull(column)
+            let merged = Select(Sql.column("s", field.name), from: entity.name, as: "s").where(Sql.idEquals("s", source))
+            fills.append((field, Sql.when([(empty, Sql.subquery(merged))], else: column)))
+        }
+        _ = try recorder.update(entity, filter: Sql.idEquals("t0", target), set: fills)
+        // Related records move to the kept record.
+        for other in CRMSchema.entities where other.kind == .domain {
+            for field in other.fields where field.referencedEntity == entity.name {
+                _ = try recorder.update(
+                    other, filter: Sql.equals(Sql.column("t0", field.name), Sql.value(source)),
+                    set: [(field, .value(target))])
+            }
+        }
+        _ = try recorder.delete(entity, filter: Sql.idEquals("t0", source))
+        return ChangeOutcome(
+            records: 1, verb: .merged, entity: entity,
+            note: "\(entity.singular) \(source) was merged into \(entity.singular) \(target) and removed")
     }
 }
