@@ -622,3 +622,20 @@ struct InputGenerator {
         return text
     }
 }
+
+/// Found by the long front-end run (seed 520117003): a chain of about 2,000 `and`ed terms over
+/// deals' account and owner that SQLite's planner cannot solve ("no query solution") leaked as
+/// E501 with SQLite's words. It is refused with its own code, E512, and changes nothing.
+@Suite("Conditions too large to plan")
+struct QueryTooLargeTests {
+    @Test func aConditionSQLiteCannotPlanIsRefusedInRolosWords() throws {
+        let engine = try SampleDatabase.engine()
+        let terms = ["account.owner.team = 5", "account.owner.team_id = 5", "account.owner_id between 8 and 50", "owner_id != 0"]
+        let chain = Array(repeating: terms, count: 500).flatMap { $0 }.joined(separator: " and ")
+        let counted = run(engine, "count deals where " + chain)
+        #expect(counted.error?.code == .queryTooLarge, "\(counted.error?.message ?? counted.output)")
+        #expect(counted.error?.message.lowercased().contains("sqlite") == false)
+        // The same condition, repeated terms dropped, is an ordinary query.
+        #expect(run(engine, "count deals where " + terms.joined(separator: " and ")).error == nil)
+    }
+}

@@ -37,6 +37,7 @@ extension DiagnosticCode {
     public static let assertionFailed = DiagnosticCode("E508")
     public static let interrupted = DiagnosticCode("E509")
     public static let auditBroken = DiagnosticCode("E510")
+    public static let queryTooLarge = DiagnosticCode("E512")
     // Files: the audit key file (and, in the launcher, a script) that cannot be read
     public static let fileUnreadable = DiagnosticCode("E603")
     // Files an export writes: one that exists (without --force), one that cannot be written
@@ -51,6 +52,6 @@ extension DiagnosticCode {
         .unknownValue, .unknownFunction, .unknownParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .fileUnreadable, .fileExists, .fileUnwritable, .usage,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .queryTooLarge, .fileUnreadable, .fileExists, .fileUnwritable, .usage,
     ]
 }

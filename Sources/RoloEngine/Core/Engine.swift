@@ -242,6 +242,13 @@ public final class Engine {
                     .nestingTooDeep, "this command nests too deeply for the database", at: statement.range,
                     help: "nest fewer brackets, `not`s and functions")
             }
+            if message.contains("no query solution") {
+                // SQLite's planner gives up on some very long conditions over related records
+                // (found by the front-end fuzzer: about 2,000 `and`ed terms on deals' account and owner).
+                return Diagnostic(
+                    .queryTooLarge, "this condition is too large for the database to plan; nothing was changed", at: statement.range,
+                    help: "split it into smaller commands, or drop repeated terms (a and a is a)")
+            }
             if message.contains("amount of money out of range") {
                 return Diagnostic(
                     .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed", at: statement.range,
