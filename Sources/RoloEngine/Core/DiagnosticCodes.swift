@@ -37,6 +37,10 @@ extension DiagnosticCode {
     public static let assertionFailed = DiagnosticCode("E508")
     public static let interrupted = DiagnosticCode("E509")
     public static let auditBroken = DiagnosticCode("E510")
+    // Validation rules (E520–E529)
+    public static let ruleBroken = DiagnosticCode("E520")
+    public static let invalidRule = DiagnosticCode("E521")
+    public static let unknownRule = DiagnosticCode("E522")
     // Files: the audit key file (and, in the launcher, a script) that cannot be read
     public static let fileUnreadable = DiagnosticCode("E603")
     // Files an export writes: one that exists (without --force), one that cannot be written
@@ -51,6 +55,7 @@ extension DiagnosticCode {
         .unknownValue, .unknownFunction, .unknownParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .fileUnreadable, .fileExists, .fileUnwritable, .usage,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .ruleBroken, .invalidRule, .unknownRule, .fileUnreadable, .fileExists,
+        .fileUnwritable, .usage,
     ]
 }
