@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
-import RoloEngine
 import RoloStore
 import RoloSyntax
 import RoloTestSupport
 import Testing
+
+@testable import RoloEngine
 
 /// Validation rules (issue 14): stored, counted, enforced, never blocking undo. The oracles are
 /// hand-written SQL over the raw tables and Swift re-statements of the documented forms.
@@ -203,5 +204,28 @@ struct ValidationRuleTests {
         #expect(Self.number(run(engine, "count contacts where phone is not valid phone").output) == invalid)
         #expect(Self.number(run(engine, "count contacts where phone is valid phone").output) == valid)
         #expect(run(engine, "count deals where amount is valid phone").error?.code == .typeMismatch)
+    }
+}
+
+/// The seam an importer calls with the records it wrote: the same rules, the same refusal.
+@Suite("Validation rules: the import seam")
+struct RuleSeamTests {
+    @Test func enforceRulesOnGivenRecords() throws {
+        let engine = try SampleDatabase.engine()
+        #expect(run(engine, "rule contacts require title \"Every contact needs a title\"").error == nil)
+        let (untitled, titled) = try engine.store.dbQueue.read { db in
+            (
+                try #require(try Int64.fetchOne(db, sql: "SELECT id FROM contacts WHERE title IS NULL OR trim(title) = '' LIMIT 1")),
+                try #require(try Int64.fetchOne(db, sql: "SELECT id FROM contacts WHERE trim(title) != '' LIMIT 1"))
+            )
+        }
+        try engine.store.dbQueue.inDatabase { db in
+            try engine.enforceRules(db, touched: [(CRMSchema.contacts, Sql.values([titled.databaseValue]))])
+            #expect(throws: Diagnostic.self) {
+                try engine.enforceRules(db, touched: [(CRMSchema.contacts, Sql.values([titled.databaseValue, untitled.databaseValue]))])
+            }
+            // Other entities' records are not this rule's business.
+            try engine.enforceRules(db, touched: [(CRMSchema.deals, Sql.values([untitled.databaseValue]))])
+        }
     }
 }

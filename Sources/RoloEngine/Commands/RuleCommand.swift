@@ -7,7 +7,7 @@ import RoloSyntax
 ///     rule  := 'rule' entity '.' field 'must' field-test [ STRING ]
 ///            | 'rule' entity 'require' field [ 'when' condition ] [ STRING ]
 ///            | 'rule' entity 'must' condition [ STRING ]
-///     field-test := ('be' 'valid' | 'match') ('email' | 'phone')
+///     field-test := ('be' 'valid' | 'match') ('email' | 'phone') | 'not' 'be' 'empty'
 ///            | [ 'be' ] predicate-after-value          (`be in (a, b)`, `> 0`, `not contains "x"`…)
 ///     rules := 'rules' [ entity ]
 ///     drop  := 'drop' 'rule' NUMBER
@@ -111,6 +111,11 @@ struct RuleCommand: Command {
                 var broken = 0
                 for rule in rules {
                     // Counted within what the user may read, so the count is what the find lists.
+                    if case .none = engine.readVisibility(rule.entity).records {
+                        context.output.line(
+                            "rule \(rule.id) (\(rule.text)): not counted; \(engine.actor.handle) may not read \(rule.entity.name)")
+                        continue
+                    }
                     let scope = engine.queryScope(rule.entity)
                     let breaking = try engine.recordsBreaking(rule, db: db, scope: scope)
                         .where(engine.readFilter(rule.entity))
@@ -157,6 +162,12 @@ extension Parser {
                 let end = advance().range
                 test = Condition(.isValid(value, format, negated: false), name.range.union(end))
                 testText = "\(name.value) is valid \(format.rawValue)"
+            } else if current.isWord("not"), peek().isWord("be"), peek(2).isWord("empty") {
+                _ = advance()
+                _ = advance()
+                let end = advance().range
+                test = Condition(.isEmpty(value, negated: true), name.range.union(end))
+                testText = "\(name.value) is not empty"
             } else {
                 _ = acceptWord("be")
                 let tailStart = current.range
