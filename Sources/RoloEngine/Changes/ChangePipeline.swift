@@ -75,7 +75,7 @@ extension Engine {
                 return .rollback
             }
             // Validation rules hold for every record a change leaves behind; undo is never blocked.
-            if !isUndo { try enforceRules(db, recorder: recorder) }
+            if !isUndo { try enforceRules(db, recorder: recorder, at: statement.range) }
             let summary = "\(outcome.verb) \(outcome.records) \(noun)"
             try recorder.finish(
                 records: outcome.records,

@@ -66,7 +66,7 @@ extension Engine {
     /// Refuses the change (E520, with the rule's number and message) if a record this statement
     /// created or changed breaks a validation rule. Runs inside the change's transaction, after
     /// its writes; records are found from the statement's own field-history rows.
-    func enforceRules(_ db: Database, recorder: ChangeRecorder) throws {
+    func enforceRules(_ db: Database, recorder: ChangeRecorder, at range: SourceRange? = nil) throws {
         let rules = try ValidationRule.load(db)
         guard !rules.isEmpty else { return }
         var touched: [(EntityDefinition, SQLFragment)] = []
@@ -74,15 +74,16 @@ extension Engine {
         for rule in rules where seen.insert(rule.entity.name).inserted {
             if let ids = recorder.touchedIDs(of: rule.entity) { touched.append((rule.entity, ids)) }
         }
-        try enforceRules(db, touched: touched, rules: rules)
+        try enforceRules(db, touched: touched, rules: rules, at: range)
     }
 
     /// The seam for other writers (import): refuses if any of the given records — per entity, a
     /// subquery or list of ids over which `t0.id IN (…)` is taken — breaks a rule. One count
     /// query per rule of a touched entity.
-    func enforceRules(_ db: Database, touched: [(entity: EntityDefinition, ids: SQLFragment)], rules known: [ValidationRule]? = nil)
-        throws
-    {
+    func enforceRules(
+        _ db: Database, touched: [(entity: EntityDefinition, ids: SQLFragment)], rules known: [ValidationRule]? = nil,
+        at range: SourceRange? = nil
+    ) throws {
         let rules = try known ?? ValidationRule.load(db)
         for (entity, ids) in touched {
             for rule in rules where rule.entity === entity {
@@ -95,7 +96,7 @@ extension Engine {
                     ? "\(entity.singular) \(sample.first ?? 0)"
                     : "\(count) \(entity.name) (\(sample.map(String.init).joined(separator: ", "))\(count > sample.count ? ", …" : ""))"
                 throw Diagnostic(
-                    .ruleBroken, "rule \(rule.id): \(rule.message ?? rule.text)",
+                    .ruleBroken, "rule \(rule.id): \(rule.message ?? rule.text)", at: range,
                     help: "\(which) would break it (\(rule.text)); nothing was changed")
             }
         }
