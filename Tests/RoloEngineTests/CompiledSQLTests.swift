@@ -92,6 +92,17 @@ struct CompiledSQLTests {
             ])
     }
 
+    /// `is valid phone`: not blank, and the documented form as bound GLOB patterns.
+    @Test func validPhone() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try Self.explained(engine, "find contacts id where phone is valid phone")
+        #expect(
+            sql
+                == #"SELECT t0."id" FROM "contacts" AS t0 WHERE (NOT (t0."phone" IS NULL OR trim(t0."phone") = '') AND (length(t0."phone") >= ? AND length(t0."phone") <= ? AND NOT t0."phone" GLOB ? AND t0."phone" GLOB ? AND t0."phone" GLOB ?)) ORDER BY t0.rowid"#
+        )
+        #expect(values == [#"?1 = 7"#, #"?2 = 30"#, #"?3 = "*[^0-9 +().-]*""#, #"?4 = "[0-9+(]*""#, #"?5 = "*[0-9]""#])
+    }
+
     @Test func hasAndNoRelatedRecords() throws {
         let engine = try SampleDatabase.engine()
         let (sql, values) = try Self.explained(engine, "count accounts where has open deals and no tickets")

@@ -120,6 +120,9 @@ struct ConditionGenerator {
         let path = rng.pick(candidates)
         if rng.chance(0.06) { return path.text + rng.pick([" is empty", " is not empty", " is null", " is not null"]) }
         if path.byRelation { return relationPredicate(path, &rng) }
+        if path.type.isTextual, rng.chance(0.04) {
+            return path.text + rng.pick([" is valid ", " is not valid "]) + rng.pick(["email", "phone"])
+        }
         switch path.type {
         case .text, .email: return textPredicate(path, &rng)
         case .enumeration(let values): return enumPredicate(path, values, &rng)

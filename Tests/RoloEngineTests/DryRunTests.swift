@@ -29,6 +29,7 @@ struct DryRunTests {
         "create role regional_manager like sales_manager",
         "allow data_analyst update deals scope all",
         "deny support_rep read deals.amount",
+        "rule contacts require title",
     ]
 
     @Test(arguments: commands)

@@ -362,7 +362,7 @@ struct FrontEndPipeline {
                 deepest = max(deepest, level + depth(a), level + 1 + (items.map(depth).max() ?? 0))
             case .between(let a, let b, let c, _):
                 deepest = max(deepest, level + depth(a), level + depth(b), level + depth(c))
-            case .isEmpty(let a, _):
+            case .isEmpty(let a, _), .isValid(let a, _, _):
                 deepest = max(deepest, level + depth(a))
             case .exists(let related, _):
                 deepest = max(deepest, level + (related.since.map(depth) ?? 0))

@@ -189,6 +189,8 @@ struct PermissionMatrixTests {
 
     /// Beyond the matrix (docs/roles.md: "also: grant * (all)" for admin only).
     static let grantRoles: Set<String> = ["admin"]
+    /// Beyond the matrix (docs/roles.md: "also: … manage_rules * (all)" for admin only).
+    static let manageRulesRoles: Set<String> = ["admin"]
 
     static let roles = documentedMatrix.map(\.role)
 
@@ -538,6 +540,16 @@ struct PermissionMatrixTests {
         report.check(
             Self.grantRoles.contains(role) ? grant.error == nil : [.permissionDenied, .escalation].contains(grant.error?.code),
             "\(who): grant \(role) to \(teammate ?? "?") → \(Self.describe(grant))")
+
+        // manage_rules: creating a validation rule only with that right (admin); listing for everyone.
+        report.cases += 1
+        let rule = run(engine, "rule contacts.email must be valid email --dry-run")
+        report.check(
+            Self.manageRulesRoles.contains(role) ? rule.error == nil : rule.error?.code == .permissionDenied,
+            "\(who): rule contacts.email must be valid email → \(Self.describe(rule))")
+        report.cases += 1
+        let rules = run(engine, "rules")
+        report.check(rules.error == nil, "\(who): rules → \(Self.describe(rules))")
 
         print("PermissionMatrix[\(who)]: \(report.cases) cases, \(report.checks) checks, \(report.failures.count) failed")
         if !report.failures.isEmpty {

@@ -69,15 +69,22 @@ struct StoreOpeningTests {
         let path = try folder() + "/v1.db"
         let store = try CRMStore.open(path: path, mode: .createIfMissing)
         try store.dbQueue.writeWithoutTransaction { db in
+            // Version 4 added the validation rules table and the manage_rules action (admin's rule).
+            try db.execute(sql: "DELETE FROM role_permissions WHERE action = 'manage_rules'")
+            try db.execute(sql: "DROP TABLE validation_rules")
             try db.execute(sql: "PRAGMA writable_schema = ON")
-            for entity in CRMSchema.entities {
+            for entity in CRMSchema.entities where entity.name != "validation_rules" {
                 var sql = try #require(
                     try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name]))
                 for field in entity.fields {
                     if case .enumeration(let values) = field.type {
                         // Version 1 shipped four audit outcomes; `rolled_back` came with version 3.
+                        // and version 1 shipped ten actions; `manage_rules` came with version 4.
                         let shipped =
-                            entity.name == "audit_log" && field.name == "outcome" ? ["ok", "refused", "error", "dry_run"] : values
+                            entity.name == "audit_log" && field.name == "outcome"
+                            ? ["ok", "refused", "error", "dry_run"]
+                            : entity.name == "role_permissions" && field.name == "action"
+                                ? PermissionAction.shippedV1.map(\.rawValue) : values
                         sql = sql.replacingOccurrences(
                             of: SchemaSQL.enumCheck(field.name, values), with: SchemaSQL.enumCheckV1(field.name, shipped))
                     }
@@ -87,7 +94,8 @@ struct StoreOpeningTests {
             let cookie = try #require(try Int.fetchOne(db, sql: "PRAGMA schema_version"))
             try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)")
             try db.execute(sql: "PRAGMA writable_schema = OFF")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-enum-checks', 'v3-audit-rolled-back')")
+            try db.execute(
+                sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-enum-checks', 'v3-audit-rolled-back', 'v4-validation-rules')")
             try db.execute(sql: "PRAGMA user_version = 1")
             try db.execute(sql: "UPDATE rolo_meta SET value = '1' WHERE key = 'schema_version'")
             try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('x', 'X', 'now', 'now')")
@@ -108,10 +116,17 @@ struct StoreOpeningTests {
         #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 1))
         let upgraded = try CRMStore.open(path: path)
         // The new version is in the file's header, where an older Rolo looks before opening it.
-        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 3))
+        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 4))
         try upgraded.dbQueue.read { db in
-            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 3)
-            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "3")
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 4)
+            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "4")
+            // Version 4: admin holds manage_rules, and nobody else does.
+            #expect(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT r.name FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.action = 'manage_rules'")
+                    == ["admin"])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM validation_rules") == 0)
             let audit = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'")!
             #expect(
                 audit.contains(

@@ -150,3 +150,69 @@ struct DiagnosticTests {
         #expect(Suggestions.editDistance("ab", "ba") == 1)
     }
 }
+
+/// `rule …` in its three forms: the text kept and the condition every record must meet.
+@Suite("Parsing rules")
+struct RuleParserTests {
+    @Test(arguments: [
+        ("rule contacts.email must be valid email", "contacts.email must be valid email", "email is empty or email is valid email"),
+        ("rule contacts.phone must match phone \"x\"", "contacts.phone must match phone", "phone is empty or phone is valid phone"),
+        (
+            "rule leads.source must be in (web, referral)", "leads.source must be in (web, referral)",
+            "source is empty or source in (web, referral)"
+        ),
+        ("rule deals.amount must >= $0", "deals.amount must >= $0", "amount is empty or amount >= $0"),
+        ("rule deals.name must not be empty", "deals.name must not be empty", "name is not empty"),
+        (
+            "rule contacts.title must not contains \"intern\"", "contacts.title must not contains \"intern\"",
+            "title is empty or title not contains \"intern\""
+        ),
+        (
+            "rule deals require close_date when stage >= proposal", "deals require close_date when stage >= proposal",
+            "close_date is not empty or not (stage >= proposal)"
+        ),
+        ("rule tickets require contact", "tickets require contact", "contact is not empty"),
+        (
+            "rule deals must close_date is empty or close_date >= created_at",
+            "deals must close_date is empty or close_date >= created_at", "close_date is empty or close_date >= created_at"
+        ),
+    ])
+    func ruleTextAndCondition(source: String, text: String, condition: String) throws {
+        let statement = try Parser.parseStatement(source)
+        guard case .create(let rule) = (statement.command as? RuleCommand)?.action else {
+            Issue.record("expected a rule")
+            return
+        }
+        #expect(rule.text == text)
+        #expect(rule.condition == condition)
+        // What is stored parses back as a condition.
+        _ = try Parser.parseCondition(rule.condition)
+    }
+
+    @Test func theOtherFormsAndDropDispatch() throws {
+        #expect((try Parser.parseStatement("rules").command as? RuleCommand)?.action == .list(entity: nil))
+        #expect((try Parser.parseStatement("drop rule 3").command as? RuleCommand)?.action.isDrop == true)
+        #expect(try Parser.parseStatement("drop role x").command is RoleCommand)
+        #expect((try Parser.parseStatement("check rules deals").command as? RuleCommand) != nil)
+        #expect(throws: Diagnostic.self) { try Parser.parseStatement("drop rule x") }
+        #expect(throws: Diagnostic.self) { try Parser.parseStatement("rule contacts.email should be valid email") }
+    }
+
+    @Test func isValidIsAPredicate() throws {
+        let condition = try Parser.parseCondition("phone is not valid phone and email is valid email")
+        guard case .and(let left, let right) = condition.kind, case .isValid(_, .phone, negated: true) = left.kind,
+            case .isValid(_, .email, negated: false) = right.kind
+        else {
+            Issue.record("expected two validity tests: \(condition.kind)")
+            return
+        }
+        #expect(throws: Diagnostic.self) { try Parser.parseCondition("email is valid postcode") }
+    }
+}
+
+extension RuleCommand.Action {
+    fileprivate var isDrop: Bool {
+        if case .drop = self { return true }
+        return false
+    }
+}

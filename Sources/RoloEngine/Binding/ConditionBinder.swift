@@ -120,6 +120,23 @@ extension ExpressionBinder {
                 empty = Sql.isNull(sql)
             }
             return negated ? Sql.not(empty) : empty
+        case .isValid(let value, let format, let negated):
+            let v = try bind(value)
+            let (sql, type) = try valueSQL(v, at: value.range)
+            guard let type, type.isTextual else {
+                throw Diagnostic(
+                    .typeMismatch,
+                    "'is valid \(format.rawValue)' checks text, and \(Self.fieldText(value)) is \(type?.displayName ?? "not a field")",
+                    at: value.range, help: "use it on a text or email field, e.g. email is valid email")
+            }
+            let valid: SQLFragment
+            switch format {
+            case .email: valid = AssignmentBinder.validEmailSQL(sql)
+            case .phone: valid = Sql.validPhone(sql)
+            }
+            // An empty value is neither valid nor invalid: it matches neither form of the test.
+            let test = Sql.all([Sql.not(Sql.isBlank(sql)), negated ? Sql.not(valid) : valid])
+            return test
         }
     }
 

@@ -21,6 +21,8 @@ struct ChangeOutcome {
     var report: [String] = []
     /// Singular and plural nouns when the entity's are not right ("record", "records").
     var noun: (String, String)? = nil
+    /// Per-record diffs after the summary (a rule's note and report say it better).
+    var showsDiffs = true
 
     var nounText: String {
         let (one, many) = noun ?? (entity.singular, entity.name)
@@ -72,6 +74,8 @@ extension Engine {
                 }
                 return .rollback
             }
+            // Validation rules hold for every record a change leaves behind; undo is never blocked.
+            if !isUndo { try enforceRules(db, recorder: recorder, at: statement.range) }
             let summary = "\(outcome.verb) \(outcome.records) \(noun)"
             try recorder.finish(
                 records: outcome.records,
@@ -93,7 +97,7 @@ extension Engine {
             }
             if let note = outcome.note { output.line(note) }
             for line in outcome.report { output.line(line) }
-            if !statement.hasOption("quiet") {
+            if !statement.hasOption("quiet"), outcome.showsDiffs {
                 // Undo (a change set's records, of any entity) lists them all alike.
                 try recorder.printDiffs(
                     output: output, total: outcome.records, primary: outcome.entity.kind == .system ? nil : outcome.entity.name)

@@ -281,6 +281,14 @@ final class ChangeRecorder {
         }
     }
 
+    /// The records of `entity` this statement created or changed (its own history rows; a
+    /// joined change set's earlier statements excluded): a subquery of ids, for rule checks.
+    func touchedIDs(of entity: EntityDefinition) -> SQLFragment? {
+        guard let changeSetID = openedID else { return nil }
+        return history(changeSetID, ["record_id"]).where(Sql.equals(Sql.name("entity"), Sql.value(entity.name)))
+            .where(Sql.compare(Sql.name("op"), .notEqual, Sql.value(HistoryOp.delete.rawValue))).sql
+    }
+
     /// This statement's history rows of the change set: `columns` (or `1`) of field_history.
     private func history(_ changeSetID: Int64, _ columns: [String]) -> Select {
         Select(columns.isEmpty ? [Sql.true] : Select.columns(columns), from: "field_history")

@@ -28,6 +28,7 @@ public enum CommandRegistry {
         UserCommand.self,
         GrantCommand.self,
         RoleCommand.self,
+        RuleCommand.self,
         CanCommand.self,
         AsCommand.self,
         VerifyCommand.self,

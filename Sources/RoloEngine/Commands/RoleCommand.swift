@@ -43,7 +43,9 @@ struct RoleCommand: Command {
         }
         + [
             form("drop") { parser, _ throws(Diagnostic) in
-                guard parser.acceptWord("role") else { throw parser.failure(expected: "'role', e.g. drop role regional_manager") }
+                guard parser.acceptWord("role") else {
+                    throw parser.failure(expected: "'role' or 'rule', e.g. drop role regional_manager, drop rule 2")
+                }
                 return RoleCommand(action: .drop(name: try parser.parseName("a role")))
             }
         ]

@@ -38,6 +38,10 @@ extension DiagnosticCode {
     public static let interrupted = DiagnosticCode("E509")
     public static let auditBroken = DiagnosticCode("E510")
     public static let queryTooLarge = DiagnosticCode("E512")
+    // Validation rules (E520–E529)
+    public static let ruleBroken = DiagnosticCode("E520")
+    public static let invalidRule = DiagnosticCode("E521")
+    public static let unknownRule = DiagnosticCode("E522")
     // Files: the audit key file (and, in the launcher, a script) that cannot be read
     public static let fileUnreadable = DiagnosticCode("E603")
     // Files an export writes: one that exists (without --force), one that cannot be written
@@ -52,6 +56,7 @@ extension DiagnosticCode {
         .unknownValue, .unknownFunction, .unknownParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .queryTooLarge, .fileUnreadable, .fileExists, .fileUnwritable, .usage,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .queryTooLarge, .ruleBroken, .invalidRule, .unknownRule,
+        .fileUnreadable, .fileExists, .fileUnwritable, .usage,
     ]
 }

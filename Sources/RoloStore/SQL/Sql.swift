@@ -167,6 +167,17 @@ public enum Sql {
         value + " LIKE " + SQLFragment.value(pattern)
     }
 
+    /// A phone number's form (`phone is valid phone`): 7 to 30 characters, only digits, spaces and
+    /// `+ ( ) . -`, starting with a digit, `+` or `(` and ending with a digit. The patterns are
+    /// bound; `GLOB` is case-sensitive and needs no escapes for these classes.
+    public static func validPhone(_ value: SQLFragment) -> SQLFragment {
+        all([
+            compare(length(value), .greaterEqual, Sql.value(7)), compare(length(value), .lessEqual, Sql.value(30)),
+            not(value + " GLOB " + SQLFragment.value("*[^0-9 +().-]*")), value + " GLOB " + SQLFragment.value("[0-9+(]*"),
+            value + " GLOB " + SQLFragment.value("*[0-9]"),
+        ])
+    }
+
     /// `pattern` escaped for `like`, so it matches itself.
     public static func likeEscaped(_ text: String) -> String {
         let escape = dialect.likeEscape

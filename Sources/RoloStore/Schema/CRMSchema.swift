@@ -4,7 +4,7 @@
 public enum CRMSchema {
     /// The schema version this build writes and understands. A database with a higher
     /// version was written by a newer Rolo and is refused.
-    public static let version = 3
+    public static let version = 4
 
     /// SQLite's `application_id` for Rolo databases ("ROLO" in ASCII).
     public static let applicationID: Int32 = 0x524F_4C4F
@@ -403,12 +403,34 @@ public enum CRMSchema {
         kind: .system
     )
 
+    /// Validation rules (`rule …`): stored as Rolo source text and bound when enforced.
+    public static let validationRules = EntityDefinition(
+        name: "validation_rules", singular: "validation_rule",
+        fields: [
+            id,
+            FieldDefinition("entity", .text, required: true),
+            /// The field a `must` or `require` rule is about; NULL for a rule on the whole record.
+            FieldDefinition("field", .text),
+            FieldDefinition("kind", .enumeration(RuleKind.allCases.map(\.rawValue)), required: true),
+            /// The rule as written after `rule` (without its message): `contacts.email must be valid email`.
+            FieldDefinition("rule", .text, required: true),
+            /// The condition every record of the entity must meet, in Rolo's condition language.
+            FieldDefinition("condition", .text, required: true),
+            FieldDefinition("message", .text),
+            FieldDefinition("created_by", .reference("users")),
+            createdAt,
+        ],
+        naturalKey: [], listFields: ["id", "entity", "rule", "message"], titleSQL: "$.rule",
+        indexes: [IndexDefinition(["entity"])],
+        kind: .system
+    )
+
     /// Every table, in creation order (referenced tables first, except the users ↔ teams cycle,
     /// which SQLite allows because foreign keys are checked on write, not on CREATE).
     public static let entities: [EntityDefinition] = [
         teams, users, roles, rolePermissions, userRoles,
         accounts, contacts, campaigns, leads, deals, tickets, activities, tasks, campaignMembers,
-        changeSets, fieldHistory, auditLog, savedScripts,
+        changeSets, fieldHistory, auditLog, savedScripts, validationRules,
     ]
 
     /// Looks up an entity by plural or singular name.

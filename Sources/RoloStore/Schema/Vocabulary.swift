@@ -7,10 +7,17 @@ public enum PermissionAction: String, CaseIterable, Sendable, DatabaseValueConve
     case `import`
     case grant
     case manageScripts = "manage_scripts"
+    /// Creating and dropping validation rules (`rule …`, `drop rule N`); added in schema version 4.
+    case manageRules = "manage_rules"
 
-    /// The actions on records, one column each in `role` and `can`; `grant` and `manage_scripts` are
-    /// on the CRM as a whole.
+    /// The actions on records, one column each in `role` and `can`; `grant`, `manage_scripts` and
+    /// `manage_rules` are on the CRM as a whole.
     public static let onRecords: [PermissionAction] = [.read, .create, .update, .delete, .assign, .merge, .export, .import]
+
+    /// The actions schema version 1 shipped (role_permissions' CHECK until the v4 migration).
+    public static let shippedV1: [PermissionAction] = [
+        .read, .create, .update, .delete, .assign, .merge, .export, .import, .grant, .manageScripts,
+    ]
 }
 
 /// How a command ended, as `audit_log.outcome` keeps it.
@@ -22,6 +29,13 @@ public enum AuditOutcome: String, CaseIterable, Sendable, Codable, DatabaseValue
     case dryRun = "dry_run"
     /// Ran in a transaction that was rolled back afterwards.
     case rolledBack = "rolled_back"
+}
+
+/// What kind of validation rule a row of `validation_rules` holds: `rule contacts.email must …`
+/// (a field's values must meet a condition) or `rule deals require close_date …` (a field must be filled).
+public enum RuleKind: String, CaseIterable, Sendable, DatabaseValueConvertible, CustomStringConvertible {
+    case must, require
+    public var description: String { rawValue }
 }
 
 /// What a row of `field_history` records.

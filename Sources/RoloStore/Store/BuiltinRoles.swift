@@ -213,19 +213,31 @@ public enum BuiltinRoles {
         ),
     ]
 
-    /// Inserts the built-in roles and their rules.
-    static func install(in db: Database) throws {
+    /// Inserts the built-in roles' rules for `actions`, and the roles themselves unless
+    /// `rolesExist` (a later migration adding the rules of a new action to the shipped roles).
+    static func install(in db: Database, actions: [PermissionAction], rolesExist: Bool) throws {
         for role in all {
-            try db.execute(
-                Insert(
-                    into: "roles",
-                    [
-                        ("name", role.name.databaseValue), ("description", role.description.databaseValue), ("builtin", 1.databaseValue),
-                        ("created_at", "2026-01-01T00:00:00Z".databaseValue),
-                    ]
-                ).sql)
-            let roleID = db.lastInsertedRowID
-            for rule in role.rules {
+            let roleID: Int64
+            if rolesExist {
+                guard
+                    let id = try Int64.fetchOne(
+                        db,
+                        Select(Sql.name("id"), from: "roles").where(Sql.equals(Sql.name("name"), Sql.value(role.name)))
+                            .where(Sql.equals(Sql.name("builtin"), Sql.value(1))).sql)
+                else { continue }
+                roleID = id
+            } else {
+                try db.execute(
+                    Insert(
+                        into: "roles",
+                        [
+                            ("name", role.name.databaseValue), ("description", role.description.databaseValue),
+                            ("builtin", 1.databaseValue), ("created_at", "2026-01-01T00:00:00Z".databaseValue),
+                        ]
+                    ).sql)
+                roleID = db.lastInsertedRowID
+            }
+            for rule in role.rules where actions.contains(rule.action) {
                 try db.execute(
                     sql: Insert.prepared(
                         into: "role_permissions",

@@ -18,7 +18,7 @@ enum Migrations {
             }
         }
         migrator.registerMigration("v1-builtin-roles") { db in
-            try BuiltinRoles.install(in: db)
+            try BuiltinRoles.install(in: db, actions: PermissionAction.shippedV1, rolesExist: false)
         }
         // Immediate foreign-key checks: the rewrite touches no rows, and the deferred default would
         // end with a whole-database foreign_key_check (20 s on a million-contact file).
@@ -36,6 +36,15 @@ enum Migrations {
                 ],
                 with: SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomes))
             try setVersion(db, 3)
+        }
+        // Validation rules: their table, the `manage_rules` action, and admin's rule granting it.
+        migrator.registerMigration("v4-validation-rules", foreignKeyChecks: .immediate) { db in
+            try rewriteCheck(db, table: "role_permissions", replacing: FrozenSchemaV4.actionCheckV3, with: FrozenSchemaV4.actionCheckV4)
+            for statement in FrozenSchemaV4.statements {
+                try db.execute(sql: statement)
+            }
+            try BuiltinRoles.install(in: db, actions: [.manageRules], rolesExist: true)
+            try setVersion(db, 4)
         }
         return migrator
     }()

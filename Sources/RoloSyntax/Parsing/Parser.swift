@@ -21,7 +21,7 @@
 ///                          | ['not'] 'contains' value | ['not'] ('starts'|'ends') 'with' value
 ///                          | ['not'] 'in' '(' value { ',' value } ')' | ['not'] 'in' period
 ///                          | ['not'] 'between' value 'and' value
-///                          | 'is' ['not'] ('empty' | 'null') )
+///                          | 'is' ['not'] ('empty' | 'null' | 'valid' ('email'|'phone')) )
 ///     value       := term { ('+'|'-') term }
 ///     term        := unary { ('*'|'/') unary }
 ///     unary       := '-' unary | primary
@@ -80,6 +80,17 @@ public struct Parser {
             throw Diagnostic(.unexpectedEnd, "empty command", at: nil)
         }
         return first
+    }
+
+    /// Parses `source` as one whole condition (a stored validation rule's, bound when enforced).
+    public static func parseCondition(_ source: String) throws(Diagnostic) -> Condition {
+        let tokens = try Lexer.tokenize(source)
+        var parser = Parser(tokens: tokens, source: source, grammar: Grammar([]))
+        let condition = try parser.parseCondition()
+        guard parser.current.kind == .end else {
+            throw Diagnostic(.unexpectedToken, "unexpected \(parser.current.display) after the condition", at: parser.current.range)
+        }
+        return condition
     }
 
     // MARK: - Token access
@@ -456,7 +467,12 @@ public struct Parser {
     }
 
     private mutating func parsePredicate() throws(Diagnostic) -> Condition {
-        let left = try parseValue()
+        try parsePredicate(after: try parseValue())
+    }
+
+    /// The rest of a predicate after its left-hand value (`> 0`, `in (a, b)`, `is valid email`…):
+    /// `rule ENTITY.FIELD must …` reads it with the field as the value.
+    public mutating func parsePredicate(after left: Expression) throws(Diagnostic) -> Condition {
         let operatorStart = current.range
         func made(_ kind: Condition.Kind, _ last: SourceRange) -> Condition {
             Condition(kind, left.range.union(last))
@@ -526,8 +542,15 @@ public struct Parser {
         case "is":
             _ = advance()
             let not = acceptWord("not")
+            if acceptWord("valid") {
+                guard let word = current.word, let format = ValueFormat(rawValue: word.lowercased()) else {
+                    throw failure(expected: "'email' or 'phone' after 'valid'")
+                }
+                _ = advance()
+                return made(.isValid(left, format, negated: not), previous?.range ?? operatorStart)
+            }
             guard acceptWord("empty") || acceptWord("null") || acceptWord("blank") else {
-                throw failure(expected: "'empty' after 'is\(not ? " not" : "")'")
+                throw failure(expected: "'empty' or 'valid email' after 'is\(not ? " not" : "")'")
             }
             return made(.isEmpty(left, negated: not), previous?.range ?? operatorStart)
         default:

@@ -56,6 +56,12 @@ public enum TimeUnit: String, Sendable, CaseIterable {
     }
 }
 
+/// The forms `is valid` checks: an email address (one @, a dot in the domain, no spaces) or a
+/// phone number (at least 7 characters, only digits, spaces and + ( ) . -, starting with a digit, + or ().
+public enum ValueFormat: String, Sendable, Equatable, CaseIterable {
+    case email, phone
+}
+
 /// A filter condition.
 public struct Condition: Sendable, Equatable {
     public indirect enum Kind: Sendable, Equatable {
@@ -73,6 +79,8 @@ public struct Condition: Sendable, Equatable {
         case isEmpty(Expression, negated: Bool)
         /// `has open tickets`, `no activities since 1 year ago`: whether any related record exists.
         case exists(RelatedRecords, negated: Bool)
+        /// `email is valid email`, `phone is not valid phone`: whether a text has the form of one.
+        case isValid(Expression, ValueFormat, negated: Bool)
     }
 
     public let kind: Kind
