@@ -4,7 +4,7 @@
 public enum CRMSchema {
     /// The schema version this build writes and understands. A database with a higher
     /// version was written by a newer Rolo and is refused.
-    public static let version = 3
+    public static let version = 4
 
     /// SQLite's `application_id` for Rolo databases ("ROLO" in ASCII).
     public static let applicationID: Int32 = 0x524F_4C4F
@@ -36,6 +36,10 @@ public enum CRMSchema {
     public static let auditOutcomes = AuditOutcome.allCases.map(\.rawValue)
     /// The outcomes schema versions 1 and 2 allowed (the v3 migration adds `rolled_back`).
     static let auditOutcomesV2 = ["ok", "refused", "error", "dry_run"]
+    /// The actions schema versions 1 to 3 allowed (the v4 migration adds `set_audit_fields`).
+    static let permissionActionsV3 = [
+        "read", "create", "update", "delete", "assign", "merge", "export", "import", "grant", "manage_scripts",
+    ]
 
     // MARK: - Common fields
 

@@ -7,9 +7,11 @@ public enum PermissionAction: String, CaseIterable, Sendable, DatabaseValueConve
     case `import`
     case grant
     case manageScripts = "manage_scripts"
+    /// Keep `created_at` and `updated_at` from an imported file (Salesforce's "Set Audit Fields").
+    case setAuditFields = "set_audit_fields"
 
-    /// The actions on records, one column each in `role` and `can`; `grant` and `manage_scripts` are
-    /// on the CRM as a whole.
+    /// The actions on records, one column each in `role` and `can`; `grant`, `manage_scripts` and
+    /// `set_audit_fields` are on the CRM as a whole.
     public static let onRecords: [PermissionAction] = [.read, .create, .update, .delete, .assign, .merge, .export, .import]
 }
 

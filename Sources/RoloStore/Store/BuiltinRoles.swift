@@ -38,6 +38,32 @@ public enum BuiltinRoles {
     static let salesEntities = ["accounts", "contacts", "deals", "activities", "tasks"]
     static let directory = ["users", "teams", "roles"]
 
+    /// Rules added by schema version 4 (`Migrations`), with the actions they came with: sales managers
+    /// import contacts and accounts (lists from events, a rep's spreadsheet); what an import may change
+    /// is still each row's create, update and assign rights.
+    static let salesManagerImports = [
+        PermissionRule(.allow, .import, "contacts", "team", reason: "managers load event lists and their reps' spreadsheets"),
+        PermissionRule(.allow, .import, "accounts", "team", reason: "managers load event lists and their reps' spreadsheets"),
+    ]
+    static let adminAuditFields = PermissionRule(
+        .allow, .setAuditFields, "*", "all", reason: "the administrator owns the CRM: data governance, processes, training")
+
+    /// Inserts `rule` into the built-in role `role` if the database has that role (the v4 migration).
+    static func add(_ rule: PermissionRule, to role: String, in db: Database) throws {
+        let roleID = Select(Sql.name("id"), from: "roles").where(Sql.equals(Sql.name("name"), Sql.value(role)))
+            .where(Sql.equals(Sql.name("builtin"), Sql.value(1)))
+        let values = Select(
+            [
+                Sql.subquery(roleID), Sql.value(rule.effect.rawValue), Sql.value(rule.action.rawValue), Sql.value(rule.entity),
+                Sql.value(rule.scope), Sql.null, Sql.value(rule.reason), Sql.value("2026-01-01T00:00:00Z"),
+            ], fromQuery: roleID)
+        try db.execute(
+            Insert(
+                into: "role_permissions", columns: ["role_id", "effect", "action", "entity", "scope", "fields", "reason", "created_at"],
+                select: values
+            ).sql)
+    }
+
     /// Read access to the directory (users, teams, roles) that every role gets.
     static func directoryRules() -> [PermissionRule] {
         directory.map { PermissionRule(.allow, .read, $0, "all", reason: "everyone may see who is who and which roles exist") }
@@ -84,7 +110,7 @@ public enum BuiltinRoles {
                 PermissionRule(.allow, .export, "deals", "team", reason: "team reports"),
                 PermissionRule(.allow, .export, "accounts", "team", reason: "team reports"),
                 PermissionRule(.allow, .export, "contacts", "team", reason: "team call lists"),
-            ]
+            ] + salesManagerImports
         ),
         Role(
             name: "sales_rep",
@@ -213,7 +239,13 @@ public enum BuiltinRoles {
         ),
     ]
 
-    /// Inserts the built-in roles and their rules.
+    /// Whether a rule came with schema version 4, which adds it (`add`) to a database `install` made.
+    static func isV4(_ rule: PermissionRule) -> Bool {
+        rule.action == .setAuditFields || salesManagerImports.contains(rule)
+    }
+
+    /// Inserts the built-in roles and their rules as schema version 1 had them (its CHECK on
+    /// `action` predates `set_audit_fields`); the v4 migration adds the rest.
     static func install(in db: Database) throws {
         for role in all {
             try db.execute(
@@ -225,7 +257,7 @@ public enum BuiltinRoles {
                     ]
                 ).sql)
             let roleID = db.lastInsertedRowID
-            for rule in role.rules {
+            for rule in role.rules where !isV4(rule) {
                 try db.execute(
                     sql: Insert.prepared(
                         into: "role_permissions",

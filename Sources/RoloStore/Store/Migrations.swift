@@ -37,6 +37,20 @@ enum Migrations {
                 with: SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomes))
             try setVersion(db, 3)
         }
+        // Imports: the `set_audit_fields` action (admins keep a migrated CRM's dates) and sales
+        // managers' import rights on contacts and accounts.
+        migrator.registerMigration("v4-import-rights", foreignKeyChecks: .immediate) { db in
+            try rewriteCheck(
+                db, table: "role_permissions",
+                replacing: [
+                    SchemaSQL.enumCheck("action", CRMSchema.permissionActionsV3),
+                    SchemaSQL.enumCheckV1("action", CRMSchema.permissionActionsV3),
+                ],
+                with: SchemaSQL.enumCheck("action", CRMSchema.permissionActions))
+            try BuiltinRoles.add(BuiltinRoles.adminAuditFields, to: "admin", in: db)
+            for rule in BuiltinRoles.salesManagerImports { try BuiltinRoles.add(rule, to: "sales_manager", in: db) }
+            try setVersion(db, 4)
+        }
         return migrator
     }()
 
