@@ -86,6 +86,8 @@ public final class Engine {
     public var parameters: [String: String] = [:]
     /// Asks the person at the terminal to confirm a large change; nil never asks (scripts, -c, pipes).
     public var confirm: ((String) -> Bool)? = nil
+    /// Where long work draws its progress line (standard error on a terminal; nil otherwise).
+    public var progressLine: ((String) -> Void)? = nil
     /// An explicit transaction is open (`begin`, or a running script).
     public private(set) var inTransaction = false
     /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
@@ -311,6 +313,16 @@ public final class Engine {
     /// Ctrl-C seen while a command works in Swift between statements (an import reading its file),
     /// where SQLite's interrupt would find nothing running; cleared as each command starts.
     let interruption = InterruptFlag()
+
+    /// What Ctrl-C calls, from the signal handler's thread: stops the running statement and the
+    /// work between statements.
+    public var interrupter: @Sendable () -> Void {
+        let (flag, store) = (interruption, store)
+        return {
+            flag.request()
+            store.dbQueue.interrupt()
+        }
+    }
 
     /// `as USER COMMAND`: refusals of the `as` itself are audited here; the inner command audits
     /// itself, naming both users.

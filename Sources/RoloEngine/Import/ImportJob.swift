@@ -229,11 +229,18 @@ struct ImportJob {
                 sql: Insert.prepared(into: Self.staging, columns: [Self.lineColumn] + fields.map(\.name)).sql))
         var rows = 0
         var values = [DatabaseValue](repeating: .null, count: columns.count + 1)
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+        let meter = engine.progressLine.map { ProgressMeter(draw: $0) }
+        defer { meter?.finish() }
         rowLoop: while let record = try read(reader) {
             if record.fields.count == 1, record.fields[0].isEmpty, header.count > 1 { continue }  // a blank line
             rows += 1
-            if rows & 4095 == 0, engine.interruption.isRequested {
-                throw Diagnostic(.interrupted, "interrupted at row \(record.line) of \(file); nothing was imported", at: command.path.range)
+            if rows & 4095 == 0 {
+                if engine.interruption.isRequested {
+                    throw Diagnostic(
+                        .interrupted, "interrupted at row \(record.line) of \(file); nothing was imported", at: command.path.range)
+                }
+                meter?.update(rows: rows, fraction: size.map { Double(reader.bytesRead) / Double(max($0, 1)) })
             }
             guard record.fields.count == header.count else {
                 try problems.add(
@@ -285,7 +292,7 @@ struct ImportJob {
         var perField: [(String, Int)] = []
         if keyField != nil, duplicates == .update, matched > 0 {
             try requireUpdateScope(rights)
-            (updated, perField) = try updateRecords(columns: columns)
+            (updated, perField) = try updateRecords(columns: columns, keyField: keyField)
         }
         try db.execute(SchemaSQL.dropTemporaryTable(Self.staging))
 
@@ -654,8 +661,9 @@ struct ImportJob {
 
     /// The matched records' fields that the file gives and that differ, with their history as
     /// `update` writes it (old → new, before the change); empty cells leave a field alone.
-    private func updateRecords(columns: [Column]) throws -> (Int, [(String, Int)]) {
-        let updatable = columns.filter { !$0.field.system && $0.field.name != "id" && $0.field.name != "created_at" }
+    /// The key is left as the record has it: it matched (for text, whatever its case).
+    private func updateRecords(columns: [Column], keyField: FieldDefinition?) throws -> (Int, [(String, Int)]) {
+        let updatable = columns.filter { !$0.field.system && $0.field !== keyField }
         let staged = { (field: FieldDefinition) in Sql.column("s", field.name) }
         let joined = Sql.innerJoin(Self.staging, as: "s", on: Sql.equals(Sql.column("s", Self.targetColumn), Sql.id("t0")))
         let before = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: "field_history").sql) ?? 0
