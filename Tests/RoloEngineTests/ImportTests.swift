@@ -266,6 +266,19 @@ struct ImportTests {
         }
     }
 
+    /// An empty cell of a field with a default takes the default, as a missing column does; enum
+    /// cells match whatever their case and spaces.
+    @Test func emptyCellTakesTheDefault() throws {
+        let engine = try SampleDatabase.engine()
+        let path = try Self.write("last_name,email,status,source\nA,a@lead.io,,Cold Call\nB,b@lead.io,Qualified,web\n")
+        let result = run(engine, "import leads from \"\(path)\"")
+        #expect(result.error == nil, "\(result.error?.message ?? "")")
+        #expect(try Self.scalar(engine, "SELECT status || ' ' || source FROM leads WHERE email = 'a@lead.io'") == "new cold_call")
+        #expect(try Self.scalar(engine, "SELECT status FROM leads WHERE email = 'b@lead.io'") == "qualified")
+        let bad = try Self.write("last_name,email,status\nC,c@lead.io,hot\n")
+        #expect(run(engine, "import leads from \"\(bad)\"").error?.message.contains("is not one of new, contacted") == true)
+    }
+
     @Test func cellValues() {
         #expect(CellConverter.cents("1234.56") == 123_456)
         #expect(CellConverter.cents("$1,234.56") == 123_456)

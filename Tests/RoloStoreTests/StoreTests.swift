@@ -75,9 +75,14 @@ struct StoreOpeningTests {
                     try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name]))
                 for field in entity.fields {
                     if case .enumeration(let values) = field.type {
-                        // Version 1 shipped four audit outcomes; `rolled_back` came with version 3.
+                        // Version 1 shipped four audit outcomes (`rolled_back` came with version 3) and
+                        // ten actions (`set_audit_fields` came with version 4).
                         let shipped =
-                            entity.name == "audit_log" && field.name == "outcome" ? ["ok", "refused", "error", "dry_run"] : values
+                            entity.name == "audit_log" && field.name == "outcome"
+                            ? ["ok", "refused", "error", "dry_run"]
+                            : entity.name == "role_permissions" && field.name == "action"
+                                ? ["read", "create", "update", "delete", "assign", "merge", "export", "import", "grant", "manage_scripts"]
+                                : values
                         sql = sql.replacingOccurrences(
                             of: SchemaSQL.enumCheck(field.name, values), with: SchemaSQL.enumCheckV1(field.name, shipped))
                     }
@@ -87,7 +92,14 @@ struct StoreOpeningTests {
             let cookie = try #require(try Int.fetchOne(db, sql: "PRAGMA schema_version"))
             try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)")
             try db.execute(sql: "PRAGMA writable_schema = OFF")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-enum-checks', 'v3-audit-rolled-back')")
+            try db.execute(
+                sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-enum-checks', 'v3-audit-rolled-back', 'v4-import-rights')")
+            // The rules version 4 added.
+            try db.execute(
+                sql: """
+                    DELETE FROM role_permissions WHERE action = 'set_audit_fields'
+                       OR (action = 'import' AND role_id = (SELECT id FROM roles WHERE name = 'sales_manager'))
+                    """)
             try db.execute(sql: "PRAGMA user_version = 1")
             try db.execute(sql: "UPDATE rolo_meta SET value = '1' WHERE key = 'schema_version'")
             try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('x', 'X', 'now', 'now')")
@@ -108,10 +120,19 @@ struct StoreOpeningTests {
         #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 1))
         let upgraded = try CRMStore.open(path: path)
         // The new version is in the file's header, where an older Rolo looks before opening it.
-        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 3))
+        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 4))
         try upgraded.dbQueue.read { db in
-            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 3)
-            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "3")
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 4)
+            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "4")
+            // Version 4's rules: admins keep imported dates, sales managers import contacts and accounts.
+            let added = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT r.name || ' ' || p.action || ' ' || p.entity || ' ' || p.scope FROM role_permissions p
+                    JOIN roles r ON r.id = p.role_id WHERE p.action = 'set_audit_fields' OR (p.action = 'import' AND r.name = 'sales_manager')
+                    ORDER BY p.id
+                    """)
+            #expect(added == ["admin set_audit_fields * all", "sales_manager import contacts team", "sales_manager import accounts team"])
             let audit = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'")!
             #expect(
                 audit.contains(

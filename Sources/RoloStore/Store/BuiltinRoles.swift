@@ -48,10 +48,17 @@ public enum BuiltinRoles {
     static let adminAuditFields = PermissionRule(
         .allow, .setAuditFields, "*", "all", reason: "the administrator owns the CRM: data governance, processes, training")
 
-    /// Inserts `rule` into the built-in role `role` if the database has that role (the v4 migration).
+    /// Inserts `rule` into the built-in role `role` if the database has that role and the role
+    /// has no such rule yet (the v4 migration).
     static func add(_ rule: PermissionRule, to role: String, in db: Database) throws {
         let roleID = Select(Sql.name("id"), from: "roles").where(Sql.equals(Sql.name("name"), Sql.value(role)))
             .where(Sql.equals(Sql.name("builtin"), Sql.value(1)))
+        let existing = Select(Sql.countAll, from: "role_permissions").where(Sql.in(Sql.name("role_id"), roleID))
+            .where(Sql.equals(Sql.name("action"), Sql.value(rule.action.rawValue))).where(
+                Sql.equals(Sql.name("entity"), Sql.value(rule.entity))
+            )
+            .where(Sql.equals(Sql.name("effect"), Sql.value(rule.effect.rawValue)))
+        guard try Int.fetchOne(db, existing.sql) == 0 else { return }
         let values = Select(
             [
                 Sql.subquery(roleID), Sql.value(rule.effect.rawValue), Sql.value(rule.action.rawValue), Sql.value(rule.entity),

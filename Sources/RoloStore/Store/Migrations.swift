@@ -28,25 +28,14 @@ enum Migrations {
         }
         // A statement of a transaction that was rolled back is audited as `rolled_back`.
         migrator.registerMigration("v3-audit-rolled-back", foreignKeyChecks: .immediate) { db in
-            try rewriteCheck(
-                db, table: "audit_log",
-                replacing: [
-                    SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomesV2),
-                    SchemaSQL.enumCheckV1("outcome", CRMSchema.auditOutcomesV2),
-                ],
-                with: SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomes))
+            try widenEnumCheck(db, table: "audit_log", column: "outcome", from: CRMSchema.auditOutcomesV2, to: CRMSchema.auditOutcomes)
             try setVersion(db, 3)
         }
         // Imports: the `set_audit_fields` action (admins keep a migrated CRM's dates) and sales
         // managers' import rights on contacts and accounts.
         migrator.registerMigration("v4-import-rights", foreignKeyChecks: .immediate) { db in
-            try rewriteCheck(
-                db, table: "role_permissions",
-                replacing: [
-                    SchemaSQL.enumCheck("action", CRMSchema.permissionActionsV3),
-                    SchemaSQL.enumCheckV1("action", CRMSchema.permissionActionsV3),
-                ],
-                with: SchemaSQL.enumCheck("action", CRMSchema.permissionActions))
+            try widenEnumCheck(
+                db, table: "role_permissions", column: "action", from: CRMSchema.permissionActionsV3, to: CRMSchema.permissionActions)
             try BuiltinRoles.add(BuiltinRoles.adminAuditFields, to: "admin", in: db)
             for rule in BuiltinRoles.salesManagerImports { try BuiltinRoles.add(rule, to: "sales_manager", in: db) }
             try setVersion(db, 4)
@@ -60,6 +49,14 @@ enum Migrations {
         try db.execute(
             Update("rolo_meta", set: [("value", Sql.value(String(version)))])
                 .where(Sql.equals(Sql.name("key"), Sql.value("schema_version"))).sql)
+    }
+
+    /// Lets an enum column take more values: its CHECK over `old` (in either form: version 1's IN
+    /// list, or the OR of equalities v2 wrote) becomes one over `new`.
+    static func widenEnumCheck(_ db: Database, table: String, column: String, from old: [String], to new: [String]) throws {
+        try rewriteCheck(
+            db, table: table, replacing: [SchemaSQL.enumCheck(column, old), SchemaSQL.enumCheckV1(column, old)],
+            with: SchemaSQL.enumCheck(column, new))
     }
 
     /// Replaces one CHECK's text in a table's stored CREATE TABLE (the writable_schema procedure
