@@ -329,10 +329,14 @@ struct ImportProgressTests {
         meter.update(rows: 201_000, fraction: 0.2, now: start.addingTimeInterval(2.05))
         #expect(drawn.count == 1)
         #expect(drawn[0].hasSuffix("[####----------------]  20%  200,000 rows  100,000 rows/s  ETA 8 s"))
+        meter.phase("1,000,000 rows read; matching and writing…", now: start.addingTimeInterval(3))
+        #expect(drawn.last == "\r\u{1B}[K1,000,000 rows read; matching and writing…")
         meter.finish()
-        #expect(drawn.count == 2 && drawn[1] == "\r\u{1B}[K")
-        let quiet = ProgressMeter(draw: { drawn.append($0) }, start: start)
-        quiet.finish()
-        #expect(drawn.count == 2)
+        #expect(drawn.count == 3 && drawn[2] == "\r\u{1B}[K")
+        // Work done within a second draws nothing at all.
+        let quick = ProgressMeter(draw: { drawn.append($0) }, start: start)
+        quick.phase("done reading", now: start.addingTimeInterval(0.5))
+        quick.finish()
+        #expect(drawn.count == 3)
     }
 }

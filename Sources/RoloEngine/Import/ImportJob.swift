@@ -271,6 +271,7 @@ struct ImportJob {
             _ = try insert.step()
         }
         insert.finish()
+        meter?.phase("\(rows.formatted()) rows read; matching and writing…")
         guard rows > 0 else {
             throw diagnostic(
                 .importFileMalformed, "\(file) has a header but no rows; nothing was imported",

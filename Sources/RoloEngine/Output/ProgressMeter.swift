@@ -25,6 +25,14 @@ final class ProgressMeter {
         draw("\r\u{1B}[K" + Self.line(rows: rows, fraction: fraction, elapsed: elapsed))
     }
 
+    /// Replaces the line with what happens next (the import's set-based writing, which has no
+    /// rows to count), once the work has taken more than a second.
+    func phase(_ text: String, now: Date = Date()) {
+        guard drawn || now.timeIntervalSince(start) > 1 else { return }
+        drawn = true
+        draw("\r\u{1B}[K" + text)
+    }
+
     /// Erases the line, if one was drawn.
     func finish() {
         if drawn { draw("\r\u{1B}[K") }
