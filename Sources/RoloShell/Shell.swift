@@ -115,7 +115,7 @@ public final class Shell {
         // Ctrl-C while a command runs interrupts it (while editing, libedit sees it as a key).
         signal(SIGINT, SIG_IGN)
         let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupts.setEventHandler { [store = engine.store] in store.dbQueue.interrupt() }
+        interrupts.setEventHandler(handler: engine.interrupter)
         interrupts.resume()
         // A pager quit before the end of the output closes its pipe: writes then fail (EPIPE)
         // rather than end the shell.

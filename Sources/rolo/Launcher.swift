@@ -39,6 +39,7 @@ enum Launcher {
                 FileHandle.standardError.write(Data("waiting for another writer…\n".utf8))
             }
         }
+        let progressOnTerminal = isatty(STDERR_FILENO) == 1
         let environment = ProcessInfo.processInfo.environment
         if let admins = try? Engine.activeAdmins(in: store), admins.isEmpty {
             errors.line("rolo: warning: \(path) has no active admin; recover with `rolo init \(path) --admin HANDLE`")
@@ -73,6 +74,9 @@ enum Launcher {
             errors.line("rolo: warning: " + warning)
         }
         engine.settings.dryRun = session.dryRun
+        if progressOnTerminal {
+            engine.progressLine = { text in FileHandle.standardError.write(Data(text.utf8)) }
+        }
         if let format = session.format {
             guard let value = OutputFormat(rawValue: format.lowercased()), value != .bars else {
                 return fail(

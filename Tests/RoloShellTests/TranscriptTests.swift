@@ -20,8 +20,13 @@ struct TranscriptTests {
         #expect(Self.names.count >= 10)
     }
 
+    /// The package root: transcripts name their fixture files relative to it
+    /// (`Tests/Transcripts/fixtures/…`), so they run there whatever directory the tests started in.
+    static let packageRoot = folder.deletingLastPathComponent().deletingLastPathComponent()
+
     @Test(arguments: names)
     func transcript(_ name: String) throws {
+        #expect(FileManager.default.changeCurrentDirectoryPath(Self.packageRoot.path))
         let script = try String(contentsOf: Self.folder.appendingPathComponent(name + ".rolo"), encoding: .utf8)
         let expectedURL = Self.folder.appendingPathComponent(name + ".out")
         let actual = try TranscriptRunner().run(script, databasePath: try SampleDatabase.freshCopy())

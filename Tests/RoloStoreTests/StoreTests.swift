@@ -69,7 +69,8 @@ struct StoreOpeningTests {
         let path = try folder() + "/v1.db"
         let store = try CRMStore.open(path: path, mode: .createIfMissing)
         try store.dbQueue.writeWithoutTransaction { db in
-            // Version 4 added the validation rules table and the manage_rules action (admin's rule).
+            // Version 4 added the validation rules table and the manage_rules action (admin's rule);
+            // version 5 the set_audit_fields action (deleted below with sales managers' imports).
             try db.execute(sql: "DELETE FROM role_permissions WHERE action = 'manage_rules'")
             try db.execute(sql: "DROP TABLE validation_rules")
             try db.execute(sql: "PRAGMA writable_schema = ON")
@@ -78,8 +79,8 @@ struct StoreOpeningTests {
                     try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [entity.name]))
                 for field in entity.fields {
                     if case .enumeration(let values) = field.type {
-                        // Version 1 shipped four audit outcomes; `rolled_back` came with version 3.
-                        // and version 1 shipped ten actions; `manage_rules` came with version 4.
+                        // Version 1 shipped four audit outcomes (`rolled_back` came with version 3) and
+                        // ten actions (`manage_rules` came with version 4, `set_audit_fields` with 5).
                         let shipped =
                             entity.name == "audit_log" && field.name == "outcome"
                             ? ["ok", "refused", "error", "dry_run"]
@@ -95,7 +96,15 @@ struct StoreOpeningTests {
             try db.execute(sql: "PRAGMA schema_version = \(cookie + 1)")
             try db.execute(sql: "PRAGMA writable_schema = OFF")
             try db.execute(
-                sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-enum-checks', 'v3-audit-rolled-back', 'v4-validation-rules')")
+                sql:
+                    "DELETE FROM grdb_migrations WHERE identifier IN ('v2-enum-checks', 'v3-audit-rolled-back', 'v4-validation-rules', 'v5-import-rights')"
+            )
+            // The rules version 5 added (version 4's are deleted above).
+            try db.execute(
+                sql: """
+                    DELETE FROM role_permissions WHERE action = 'set_audit_fields'
+                       OR (action = 'import' AND role_id = (SELECT id FROM roles WHERE name = 'sales_manager'))
+                    """)
             try db.execute(sql: "PRAGMA user_version = 1")
             try db.execute(sql: "UPDATE rolo_meta SET value = '1' WHERE key = 'schema_version'")
             try db.execute(sql: "INSERT INTO users (handle, name, created_at, updated_at) VALUES ('x', 'X', 'now', 'now')")
@@ -116,10 +125,10 @@ struct StoreOpeningTests {
         #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 1))
         let upgraded = try CRMStore.open(path: path)
         // The new version is in the file's header, where an older Rolo looks before opening it.
-        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 4))
+        #expect(DatabaseFileCheck.inspect(path: path) == .rolo(schemaVersion: 5))
         try upgraded.dbQueue.read { db in
-            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 4)
-            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "4")
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 5)
+            #expect(try String.fetchOne(db, sql: "SELECT value FROM rolo_meta WHERE key = 'schema_version'") == "5")
             // Version 4: admin holds manage_rules, and nobody else does.
             #expect(
                 try String.fetchAll(
@@ -127,6 +136,15 @@ struct StoreOpeningTests {
                     sql: "SELECT r.name FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE p.action = 'manage_rules'")
                     == ["admin"])
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM validation_rules") == 0)
+            // Version 5's rules: admins keep imported dates, sales managers import contacts and accounts.
+            let added = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT r.name || ' ' || p.action || ' ' || p.entity || ' ' || p.scope FROM role_permissions p
+                    JOIN roles r ON r.id = p.role_id WHERE p.action = 'set_audit_fields' OR (p.action = 'import' AND r.name = 'sales_manager')
+                    ORDER BY p.id
+                    """)
+            #expect(added == ["admin set_audit_fields * all", "sales_manager import contacts team", "sales_manager import accounts team"])
             let audit = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'audit_log'")!
             #expect(
                 audit.contains(

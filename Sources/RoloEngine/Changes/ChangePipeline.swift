@@ -4,7 +4,7 @@ import RoloSyntax
 
 /// What a changing command did to its records, as its summary says it: `updated 3 contacts`.
 enum ChangeVerb: String, Sendable {
-    case updated, created, deleted, assigned, merged, logged, reverted
+    case updated, created, deleted, assigned, merged, logged, reverted, imported
     case granted, revoked, added, dropped, moved, activated, deactivated
 }
 
@@ -19,6 +19,8 @@ struct ChangeOutcome {
     var unchangedMatches = 0
     /// Lines printed after the summary (a grant's reach).
     var report: [String] = []
+    /// Lines printed instead of "no … matched" when nothing changed (an import's summary).
+    var nothingNote: [String]? = nil
     /// Singular and plural nouns when the entity's are not right ("record", "records").
     var noun: (String, String)? = nil
     /// Per-record diffs after the summary (a rule's note and report say it better).
@@ -64,7 +66,10 @@ extension Engine {
             let outcome = try body(db, recorder)
             let noun = outcome.nounText
             if outcome.records == 0 {
-                if outcome.unchangedMatches > 0 {
+                if let lines = outcome.nothingNote {
+                    for line in lines { output.line(line) }
+                    output.line("nothing changed")
+                } else if outcome.unchangedMatches > 0 {
                     let n = outcome.unchangedMatches
                     output.line(
                         "\(n) \(n == 1 ? outcome.entity.singular : outcome.entity.name) matched but already had those values; nothing changed"

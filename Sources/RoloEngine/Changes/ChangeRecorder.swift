@@ -64,13 +64,13 @@ final class ChangeRecorder {
         "campaign_members.lead_id", "campaign_members.contact_id", "campaign_members.campaign_id",
     ]
 
-    private static let historyColumns = [
+    static let historyColumns = [
         "change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at",
     ]
 
     /// `INSERT INTO field_history … SELECT` one row per record of `entity` (alias t0) matching
     /// `conditions`: the bulk path, one statement for any number of records.
-    private func recordHistory(
+    func recordHistory(
         _ entity: EntityDefinition, op: String, field: FieldDefinition, old: SQLFragment, new: SQLFragment, conditions: [SQLFragment]
     ) throws {
         var rows = Select(

@@ -11,6 +11,7 @@ public enum CommandRegistry {
         HistoryCommand.self,
         ExplainCommand.self,
         ExportCommand.self,
+        ImportCommand.self,
         CreateCommand.self,
         UpdateCommand.self,
         DeleteCommand.self,

@@ -47,6 +47,11 @@ extension DiagnosticCode {
     // Files an export writes: one that exists (without --force), one that cannot be written
     public static let fileExists = DiagnosticCode("E608")
     public static let fileUnwritable = DiagnosticCode("E609")
+    // Files an import reads: malformed CSV (empty, header only, an unclosed quote, not UTF-8, a row
+    // with the wrong number of columns), a column that matches no field, a row repeating another's key
+    public static let importFileMalformed = DiagnosticCode("E610")
+    public static let unmappedColumn = DiagnosticCode("E611")
+    public static let duplicateRow = DiagnosticCode("E612")
     // Usage
     public static let usage = DiagnosticCode("E701")
 
@@ -57,6 +62,6 @@ extension DiagnosticCode {
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
         .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .queryTooLarge, .ruleBroken, .invalidRule, .unknownRule,
-        .fileUnreadable, .fileExists, .fileUnwritable, .usage,
+        .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .usage,
     ]
 }

@@ -31,6 +31,8 @@ public struct CommandResult: Sendable {
     public var dryRunChanges = false
     /// The command was a previewed change.
     public var wasDryRun = false
+    /// What the audit entry's message says of a command that succeeded (an import's file, counts and digest).
+    public var auditNote: String? = nil
 
     public init() {}
 }
@@ -84,6 +86,8 @@ public final class Engine {
     public var parameters: [String: String] = [:]
     /// Asks the person at the terminal to confirm a large change; nil never asks (scripts, -c, pipes).
     public var confirm: ((String) -> Bool)? = nil
+    /// Where long work draws its progress line (standard error on a terminal; nil otherwise).
+    public var progressLine: ((String) -> Void)? = nil
     /// An explicit transaction is open (`begin`, or a running script).
     public private(set) var inTransaction = false
     /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
@@ -163,6 +167,7 @@ public final class Engine {
             return try executeAs(statement, output: output)
         }
         lookupRefused = false
+        interruption.clear()
         // Prepared statements are cached for repeated commands; a long session of distinct ones
         // would grow the cache (and slow every lookup in it) without bound, so it is emptied now
         // and then (every 500 commands: a repeated command is prepared again once in 500).
@@ -188,7 +193,7 @@ public final class Engine {
             let result = try dispatch(statement, output: output)
             if command.isAudited, !command.endsTransaction {
                 let entry = entry(
-                    statement, outcome: result.wasDryRun ? .dryRun : .ok, rows: result.rows, message: nil,
+                    statement, outcome: result.wasDryRun ? .dryRun : .ok, rows: result.rows, message: result.auditNote,
                     changeSet: result.changeSetID)
                 if implicit && dryRunOwnsTransaction {
                     // Nothing of a dry-run is kept: roll it all back, then record it like a read.
@@ -308,7 +313,22 @@ public final class Engine {
 
     /// Stops the running command at its next step (Ctrl-C during a long command).
     public func interrupt() {
+        interruption.request()
         store.dbQueue.interrupt()
+    }
+
+    /// Ctrl-C seen while a command works in Swift between statements (an import reading its file),
+    /// where SQLite's interrupt would find nothing running; cleared as each command starts.
+    let interruption = InterruptFlag()
+
+    /// What Ctrl-C calls, from the signal handler's thread: stops the running statement and the
+    /// work between statements.
+    public var interrupter: @Sendable () -> Void {
+        let (flag, store) = (interruption, store)
+        return {
+            flag.request()
+            store.dbQueue.interrupt()
+        }
     }
 
     /// `as USER COMMAND`: refusals of the `as` itself are audited here; the inner command audits
@@ -763,4 +783,14 @@ extension Engine {
         }
         return vocabulary
     }
+}
+
+/// A flag one thread raises (the Ctrl-C handler) and another polls.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+
+    var isRequested: Bool { lock.withLock { raised } }
+    func request() { lock.withLock { raised = true } }
+    func clear() { lock.withLock { raised = false } }
 }

@@ -107,6 +107,27 @@ public enum SchemaSQL {
         }
     }
 
+    /// A temporary table of the connection, its columns without types (values keep the types they
+    /// are bound with) after an integer key `key`: a staging table for set-based work (import).
+    public static func createTemporaryTable(_ table: String, key: String, columns: [String]) -> SQLFragment {
+        SQLFragment(
+            "CREATE TEMP TABLE " + quote(table) + " ("
+                + ([quote(key) + " INTEGER PRIMARY KEY"] + columns.map(quote)).joined(separator: ", ")
+                + ")")
+    }
+
+    /// Drops a temporary table if it is there.
+    public static func dropTemporaryTable(_ table: String) -> SQLFragment {
+        SQLFragment("DROP TABLE IF EXISTS temp." + quote(table))
+    }
+
+    /// An index on a temporary table's column, case-insensitive for text when `noCase`.
+    public static func createTemporaryIndex(_ table: String, column: String, noCase: Bool) -> SQLFragment {
+        SQLFragment(
+            "CREATE INDEX temp." + quote("idx_\(table)_\(column)") + " ON " + quote(table) + "(" + quote(column)
+                + (noCase ? " COLLATE NOCASE" : "") + ")")
+    }
+
     /// Drops an index if it is there (the generator builds indexes after loading).
     public static func dropIndex(_ name: String) -> String { "DROP INDEX IF EXISTS " + quote(name) }
 

@@ -345,6 +345,12 @@ public enum Sql {
         " JOIN " + dialect.quote(table) + " AS " + alias + " ON " + condition
     }
 
+    /// ` CROSS JOIN "table" AS alias`: every pair, the left table's rows outermost (SQLite keeps
+    /// that loop order), so rows come out grouped by the left row.
+    public static func crossJoin(_ table: String, as alias: String) -> SQLFragment {
+        SQLFragment(" CROSS JOIN " + dialect.quote(table) + " AS " + alias)
+    }
+
     // MARK: - Transactions and settings
 
     /// Begins a transaction holding the write lock from the start.

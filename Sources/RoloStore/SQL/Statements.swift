@@ -153,12 +153,14 @@ public struct Insert: Sendable {
     }
 }
 
-/// `UPDATE table AS alias SET a = …, b = … WHERE …`.
+/// `UPDATE table AS alias SET a = …, b = … [FROM other AS o] WHERE …`.
 public struct Update: SQLFiltered, Sendable {
     let table: String
     let alias: String?
     let assignments: [(column: String, value: SQLFragment)]
     public var conditions: [SQLFragment] = []
+    /// Another table the new values and conditions may read (`UPDATE … FROM`), joined by the conditions.
+    var source: SQLFragment? = nil
 
     public init(_ table: String, as alias: String? = nil, set assignments: [(column: String, value: SQLFragment)]) {
         self.table = table
@@ -169,7 +171,15 @@ public struct Update: SQLFiltered, Sendable {
     public var sql: SQLFragment {
         var sql = SQLFragment("UPDATE " + Sql.quote(table) + (alias.map { " AS " + $0 } ?? "") + " SET ")
         sql = sql + SQLFragment.joined(assignments.map { Sql.quote($0.column) + " = " + $0.value }, separator: ", ")
+        if let source { sql = sql + " FROM " + source }
         return sql + whereClause
+    }
+
+    /// This update reading rows of `table` (aliased) too: a set-based update from a staging table.
+    public func from(_ table: String, as alias: String) -> Update {
+        var copy = self
+        copy.source = SQLFragment(Sql.quote(table) + " AS " + alias)
+        return copy
     }
 }
 

@@ -4,7 +4,7 @@
 public enum CRMSchema {
     /// The schema version this build writes and understands. A database with a higher
     /// version was written by a newer Rolo and is refused.
-    public static let version = 4
+    public static let version = 5
 
     /// SQLite's `application_id` for Rolo databases ("ROLO" in ASCII).
     public static let applicationID: Int32 = 0x524F_4C4F

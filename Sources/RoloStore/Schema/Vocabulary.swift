@@ -9,9 +9,12 @@ public enum PermissionAction: String, CaseIterable, Sendable, DatabaseValueConve
     case manageScripts = "manage_scripts"
     /// Creating and dropping validation rules (`rule …`, `drop rule N`); added in schema version 4.
     case manageRules = "manage_rules"
+    /// Keep `created_at` and `updated_at` from an imported file (Salesforce's "Set Audit Fields");
+    /// added in schema version 5.
+    case setAuditFields = "set_audit_fields"
 
-    /// The actions on records, one column each in `role` and `can`; `grant`, `manage_scripts` and
-    /// `manage_rules` are on the CRM as a whole.
+    /// The actions on records, one column each in `role` and `can`; `grant`, `manage_scripts`,
+    /// `manage_rules` and `set_audit_fields` are on the CRM as a whole.
     public static let onRecords: [PermissionAction] = [.read, .create, .update, .delete, .assign, .merge, .export, .import]
 
     /// The actions schema version 1 shipped (role_permissions' CHECK until the v4 migration).

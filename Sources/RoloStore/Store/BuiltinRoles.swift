@@ -38,6 +38,16 @@ public enum BuiltinRoles {
     static let salesEntities = ["accounts", "contacts", "deals", "activities", "tasks"]
     static let directory = ["users", "teams", "roles"]
 
+    /// Rules added by schema version 5 (`Migrations`), with the actions they came with: sales managers
+    /// import contacts and accounts (lists from events, a rep's spreadsheet); what an import may change
+    /// is still each row's create, update and assign rights.
+    static let salesManagerImports = [
+        PermissionRule(.allow, .import, "contacts", "team", reason: "managers load event lists and their reps' spreadsheets"),
+        PermissionRule(.allow, .import, "accounts", "team", reason: "managers load event lists and their reps' spreadsheets"),
+    ]
+    static let adminAuditFields = PermissionRule(
+        .allow, .setAuditFields, "*", "all", reason: "the administrator owns the CRM: data governance, processes, training")
+
     /// Read access to the directory (users, teams, roles) that every role gets.
     static func directoryRules() -> [PermissionRule] {
         directory.map { PermissionRule(.allow, .read, $0, "all", reason: "everyone may see who is who and which roles exist") }
@@ -84,7 +94,7 @@ public enum BuiltinRoles {
                 PermissionRule(.allow, .export, "deals", "team", reason: "team reports"),
                 PermissionRule(.allow, .export, "accounts", "team", reason: "team reports"),
                 PermissionRule(.allow, .export, "contacts", "team", reason: "team call lists"),
-            ]
+            ] + salesManagerImports
         ),
         Role(
             name: "sales_rep",
@@ -213,9 +223,18 @@ public enum BuiltinRoles {
         ),
     ]
 
-    /// Inserts the built-in roles' rules for `actions`, and the roles themselves unless
-    /// `rolesExist` (a later migration adding the rules of a new action to the shipped roles).
-    static func install(in db: Database, actions: [PermissionAction], rolesExist: Bool) throws {
+    /// The schema version that brought a built-in rule: `manage_rules` came with 4, admin's
+    /// `set_audit_fields` and sales managers' imports with 5, everything else with 1. Each
+    /// migration installs its version's rules, so a new file and an upgraded one hold the same.
+    static func version(of rule: PermissionRule) -> Int {
+        if rule.action == .manageRules { return 4 }
+        if rule.action == .setAuditFields || salesManagerImports.contains(rule) { return 5 }
+        return 1
+    }
+
+    /// Inserts the built-in roles' rules of schema `version`, and the roles themselves unless
+    /// `rolesExist` (a later migration adding rules to the shipped roles).
+    static func install(in db: Database, version: Int, rolesExist: Bool) throws {
         for role in all {
             let roleID: Int64
             if rolesExist {
@@ -237,7 +256,7 @@ public enum BuiltinRoles {
                     ).sql)
                 roleID = db.lastInsertedRowID
             }
-            for rule in role.rules where actions.contains(rule.action) {
+            for rule in role.rules where Self.version(of: rule) == version {
                 try db.execute(
                     sql: Insert.prepared(
                         into: "role_permissions",

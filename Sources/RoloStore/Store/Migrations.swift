@@ -18,7 +18,7 @@ enum Migrations {
             }
         }
         migrator.registerMigration("v1-builtin-roles") { db in
-            try BuiltinRoles.install(in: db, actions: PermissionAction.shippedV1, rolesExist: false)
+            try BuiltinRoles.install(in: db, version: 1, rolesExist: false)
         }
         // Immediate foreign-key checks: the rewrite touches no rows, and the deferred default would
         // end with a whole-database foreign_key_check (20 s on a million-contact file).
@@ -28,13 +28,7 @@ enum Migrations {
         }
         // A statement of a transaction that was rolled back is audited as `rolled_back`.
         migrator.registerMigration("v3-audit-rolled-back", foreignKeyChecks: .immediate) { db in
-            try rewriteCheck(
-                db, table: "audit_log",
-                replacing: [
-                    SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomesV2),
-                    SchemaSQL.enumCheckV1("outcome", CRMSchema.auditOutcomesV2),
-                ],
-                with: SchemaSQL.enumCheck("outcome", CRMSchema.auditOutcomes))
+            try widenEnumCheck(db, table: "audit_log", column: "outcome", from: CRMSchema.auditOutcomesV2, to: CRMSchema.auditOutcomes)
             try setVersion(db, 3)
         }
         // Validation rules: their table, the `manage_rules` action, and admin's rule granting it.
@@ -43,8 +37,15 @@ enum Migrations {
             for statement in FrozenSchemaV4.statements {
                 try db.execute(sql: statement)
             }
-            try BuiltinRoles.install(in: db, actions: [.manageRules], rolesExist: true)
+            try BuiltinRoles.install(in: db, version: 4, rolesExist: true)
             try setVersion(db, 4)
+        }
+        // Imports: the `set_audit_fields` action (admins keep a migrated CRM's dates) and sales
+        // managers' import rights on contacts and accounts.
+        migrator.registerMigration("v5-import-rights", foreignKeyChecks: .immediate) { db in
+            try rewriteCheck(db, table: "role_permissions", replacing: [FrozenSchemaV5.actionCheckV4], with: FrozenSchemaV5.actionCheckV5)
+            try BuiltinRoles.install(in: db, version: 5, rolesExist: true)
+            try setVersion(db, 5)
         }
         return migrator
     }()
@@ -55,6 +56,14 @@ enum Migrations {
         try db.execute(
             Update("rolo_meta", set: [("value", Sql.value(String(version)))])
                 .where(Sql.equals(Sql.name("key"), Sql.value("schema_version"))).sql)
+    }
+
+    /// Lets an enum column take more values: its CHECK over `old` (in either form: version 1's IN
+    /// list, or the OR of equalities v2 wrote) becomes one over `new`.
+    static func widenEnumCheck(_ db: Database, table: String, column: String, from old: [String], to new: [String]) throws {
+        try rewriteCheck(
+            db, table: table, replacing: [SchemaSQL.enumCheck(column, old), SchemaSQL.enumCheckV1(column, old)],
+            with: SchemaSQL.enumCheck(column, new))
     }
 
     /// Replaces one CHECK's text in a table's stored CREATE TABLE (the writable_schema procedure

@@ -54,8 +54,8 @@ public struct Parser {
         }
     }
 
-    /// Options a command may end with; --format and --anchor take a value.
-    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom"]
+    /// Options a command may end with; --format, --anchor and --skip-bad take a value.
+    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom", "skip-bad"]
 
     /// Words that begin a clause of find/count, ending a field list.
     public static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
@@ -225,6 +225,19 @@ public struct Parser {
                     throw failure(expected: "an anchor after --anchor: \"N:HASH\" as `audit anchor` prints it, or a file holding one")
                 }
                 value = Located(word, advance().range)
+            } else if name == "skip-bad" {
+                // A file: a string, or the tokens that touch each other (rejects.csv, out/bad-rows.csv).
+                if let text = stringValue(current) {
+                    value = Located(text, advance().range)
+                } else {
+                    guard !atStatementEnd else {
+                        throw failure(expected: "a file for the rejected rows after --skip-bad, e.g. --skip-bad \"rejects.csv\"")
+                    }
+                    let first = advance().range
+                    var last = first
+                    while !atStatementEnd, current.range.start.offset == last.end.offset { last = advance().range }
+                    value = Located(text(of: first.union(last)), first.union(last))
+                }
             }
             options.append(CommandOption(name: Located(name, nameToken.range), value: value))
         }

@@ -1,0 +1,342 @@
+import Crypto
+import Foundation
+import GRDB
+import RoloStore
+import RoloSyntax
+import RoloTestSupport
+import Testing
+
+@testable import RoloEngine
+
+/// `import ENTITY from FILE`: rows validated as create and update validate them, one change set,
+/// all or nothing (or the good rows with --skip-bad), the dry-run's summary the real run's.
+@Suite("Import")
+struct ImportTests {
+    static func write(_ text: String, name: String = "in.csv") throws -> String {
+        let folder = try SampleDatabase.temporaryFolder()
+        let path = folder + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Every contact's fields but updated_at (undo, of an update as of an import, stamps it anew).
+    static func contacts(_ store: CRMStore) throws -> String {
+        let columns = CRMSchema.contacts.fields.map(\.name).filter { $0 != "updated_at" }.joined(separator: ", ")
+        return try store.dbQueue.inDatabase { db in
+            try Row.fetchAll(db, sql: "SELECT \(columns) FROM contacts ORDER BY id").map(\.description).joined(separator: "\n")
+        }
+    }
+
+    static func scalar<T: DatabaseValueConvertible>(_ engine: Engine, _ sql: String) throws -> T? {
+        try engine.store.dbQueue.inDatabase { try T.fetchOne($0, sql: sql) }
+    }
+
+    /// The summary lines: what the dry-run says it would do is what the real run then reports.
+    @Test func dryRunSummaryIsTheRealRunsSummary() throws {
+        let engine = try SampleDatabase.engine()
+        let existing: String = try #require(try Self.scalar(engine, "SELECT email FROM contacts WHERE id = 10"))
+        let path = try Self.write(
+            """
+            First Name,Last Name,E-mail,Job Title
+            Ana,Ruiz,ana@new.io,CTO
+            Ben,Okafor,not-an-email,
+            ,Stone,\(existing),Chief Everything
+            Dora,Lind,dora@new.io,
+            """)
+        let before = try snapshot(engine.store)
+        let preview = run(engine, "import contacts from \"\(path)\" key email --skip-bad \"\(path).rejects.csv\" --dry-run")
+        #expect(preview.error == nil, "\(preview.error?.message ?? "")")
+        #expect(try snapshot(engine.store) == before)
+        #expect(!FileManager.default.fileExists(atPath: path + ".rejects.csv"))
+        let real = run(engine, "import contacts from \"\(path)\" key email --skip-bad \"\(path).rejects.csv\"")
+        #expect(real.error == nil, "\(real.error?.message ?? "")")
+        let summary = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("create") || $0.hasPrefix("would create") } }
+        #expect(summary(preview.output) == ["would create 2, update 1 (last_name 1, title 1), skip 0, reject 1 of 4 rows in \(path)"])
+        #expect(summary(real.output) == ["create 2, update 1 (last_name 1, title 1), skip 0, reject 1 of 4 rows in \(path)"])
+        #expect(real.output.hasPrefix("imported 3 contacts (change "))
+        let rejects = try String(contentsOfFile: path + ".rejects.csv", encoding: .utf8)
+        #expect(
+            rejects == """
+                First Name,Last Name,E-mail,Job Title,error
+                Ben,Okafor,not-an-email,,"column ""E-mail"": ""not-an-email"" is not an email address"
+
+                """)
+        // The row's first name was empty: the matched record keeps its own.
+        #expect(try Self.scalar(engine, "SELECT first_name FROM contacts WHERE id = 10") as String? != nil)
+        #expect(try Self.scalar(engine, "SELECT title FROM contacts WHERE id = 10") == "Chief Everything")
+    }
+
+    /// One bad row among 10,000 (line 7) stops the import: one line naming file, row, column and
+    /// value, and nothing is written.
+    @Test func badRowAtLine7Of10000ImportsNothing() throws {
+        let engine = try SampleDatabase.engine()
+        var text = "first_name,last_name,email\n"
+        for i in 1...10_000 { text += "F\(i),L\(i),\(i == 6 ? "broken@" : "p\(i)@bulk.io")\n" }
+        let path = try Self.write(text)
+        let before = try snapshot(engine.store)
+        let result = run(engine, "import contacts from \"\(path)\"")
+        #expect(result.error?.code == .invalidValue)
+        #expect(result.error?.message == "\(path):7: column \"email\": \"broken@\" is not an email address; nothing was imported")
+        #expect(try snapshot(engine.store) == before)
+        // The same file without the bad row imports all of it.
+        let good = try Self.write(text.replacingOccurrences(of: "broken@", with: "fixed@bulk.io"))
+        let imported = run(engine, "import contacts from \"\(good)\" --quiet")
+        #expect(imported.error == nil)
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM contacts WHERE email LIKE '%@bulk.io'") == 10_000)
+        let history: Int? = try Self.scalar(
+            engine, "SELECT count(*) FROM field_history WHERE op = 'create' AND entity = 'contacts' AND field = 'email'")
+        #expect(history == 10_000)
+    }
+
+    /// An upsert writes only the fields that differ: 3 of the file's 5, one history row each, old → new.
+    @Test func upsertTouchesThreeOfFiveFields() throws {
+        let engine = try SampleDatabase.engine()
+        let row = try #require(
+            try engine.store.dbQueue.inDatabase { db in
+                try Row.fetchOne(db, sql: "SELECT first_name, last_name, email, city FROM contacts WHERE id = 7")
+            })
+        let first: String = row["first_name"], last: String = row["last_name"], email: String = row["email"]
+        let path = try Self.write(
+            "first_name,last_name,email,title,phone\n\(first),\(last)-Smith,\(email.uppercased()),Head of Ops,+49 30 1234\n")
+        let result = run(engine, "import contacts from \"\(path)\" key email")
+        #expect(result.error == nil, "\(result.error?.message ?? "")")
+        let fields: [String] = try engine.store.dbQueue.inDatabase { db in
+            try String.fetchAll(
+                db, sql: "SELECT field FROM field_history WHERE record_id = 7 AND entity = 'contacts' AND op = 'update' ORDER BY field")
+        }
+        // The key matched case-insensitively and stays as the record has it.
+        #expect(fields == ["last_name", "phone", "title"])
+        #expect(try Self.scalar(engine, "SELECT email FROM contacts WHERE id = 7") == email)
+        let phone: String? = try Self.scalar(engine, "SELECT phone FROM contacts WHERE id = 7")
+        #expect(phone == "+49 30 1234")
+        #expect(try Self.scalar(engine, "SELECT city FROM contacts WHERE id = 7") == (row["city"] as String?))
+        #expect(result.output.contains("update 1 ("))
+    }
+
+    /// Undo removes the created records and puts the updated fields back.
+    @Test func anImportUndone() throws {
+        let engine = try SampleDatabase.engine()
+        let email: String = try #require(try Self.scalar(engine, "SELECT email FROM contacts WHERE id = 12"))
+        let path = try Self.write("last_name,email,title,account\nNew,new1@x.io,A,Globex\nOther,\(email),Changed,\n")
+        let before = try Self.contacts(engine.store)
+        let accounts: Int? = try Self.scalar(engine, "SELECT count(*) FROM accounts")
+        let result = run(engine, "import contacts from \"\(path)\" key email create missing accounts")
+        #expect(result.error == nil, "\(result.error?.message ?? "")")
+        #expect(try Self.contacts(engine.store) != before)
+        #expect(run(engine, "changes").output.contains("import contacts from"))
+        let undo = run(engine, "undo")
+        #expect(undo.error == nil, "\(undo.error?.message ?? "")")
+        #expect(try Self.contacts(engine.store) == before)
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM accounts") == accounts)
+    }
+
+    /// The sample company's own export, imported into a company without contacts, exports the same
+    /// file — but for the rows `create` would refuse too: the sample's planted invalid emails
+    /// ("liam.jordan.at.starklabs.com"), which --skip-bad sets aside with their reason.
+    @Test func roundTripOfTheSampleCompanysExport() throws {
+        let engine = try SampleDatabase.engine()
+        let folder = try SampleDatabase.temporaryFolder()
+        let fields =
+            "first_name, last_name, email, phone, title, job_function, company, account, city, country, last_verified_at, owner, created_at, updated_at"
+        #expect(run(engine, "export contacts \(fields) order by id to \"\(folder)/out.csv\"").error == nil)
+        let invalid = try engine.store.dbQueue.inDatabase { db in
+            try String.fetchAll(db, sql: "SELECT email FROM contacts WHERE email IS NOT NULL ORDER BY id")
+        }.filter { !AssignmentBinder.isValidEmail($0) }
+        #expect(invalid.count > 5)
+        try engine.store.dbQueue.inDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "DELETE FROM contacts")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let imported = run(engine, "import contacts from \"\(folder)/out.csv\" --skip-bad \"\(folder)/rejects.csv\" --quiet")
+        #expect(imported.error == nil, "\(imported.error?.message ?? "")")
+        #expect(imported.output.contains("create \(3000 - invalid.count), update 0, skip 0, reject \(invalid.count) of 3000 rows"))
+        #expect(run(engine, "export contacts \(fields) order by id to \"\(folder)/again.csv\"").error == nil)
+        let first = try String(contentsOfFile: folder + "/out.csv", encoding: .utf8).split(separator: "\n")
+        let again = try String(contentsOfFile: folder + "/again.csv", encoding: .utf8).split(separator: "\n")
+        let rejected = try String(contentsOfFile: folder + "/rejects.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        // Each rejected row is an original row plus its reason, and names one of the invalid emails.
+        #expect(rejected.count == invalid.count)
+        for (row, email) in zip(rejected, invalid) {
+            #expect(row.contains(email) && row.hasSuffix("is not an email address\""))
+        }
+        #expect(first.filter { line in !invalid.contains { line.contains("," + $0 + ",") } } == again)
+        // Neutralised cells (phones starting with +) came back without their apostrophe.
+        #expect(first.contains { $0.contains(",'+") })
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM contacts WHERE phone LIKE '''%'") == 0)
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM contacts WHERE phone LIKE '+%'") ?? 0 > 100)
+    }
+
+    /// The audit entry names the file, its counts and its SHA-256.
+    @Test func auditedWithFileCountsAndDigest() throws {
+        let engine = try SampleDatabase.engine()
+        let text = "last_name,email\nA,a@digest.io\nB,b@digest.io\n"
+        let path = try Self.write(text)
+        #expect(run(engine, "import contacts from \"\(path)\"").error == nil)
+        let message: String? = try Self.scalar(engine, "SELECT message FROM audit_log WHERE command LIKE 'import%' ORDER BY id DESC")
+        let digest = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(message == "\(path): 2 rows, created 2, updated 0, skipped 0, rejected 0; sha256 \(digest)")
+    }
+
+    /// Rights: the import right, create for new rows, assign for other owners, update within its
+    /// scope for matched rows, set_audit_fields for created_at/updated_at.
+    @Test func permissions() throws {
+        // A sales rep has no import right.
+        let bob = try SampleDatabase.engine(user: "bob")
+        let path = try Self.write("last_name,email\nA,a@rights.io\n")
+        #expect(run(bob, "import contacts from \"\(path)\"").error?.code == .permissionDenied)
+        // An analyst neither.
+        #expect(try run(SampleDatabase.engine(user: "olivia"), "import contacts from \"\(path)\"").error?.code == .permissionDenied)
+        // A sales manager imports contacts; an owner outside the team is a bad row.
+        let sam = try SampleDatabase.engine(user: "sam")
+        #expect(run(sam, "import contacts from \"\(path)\"").error == nil)
+        let team: Int64? = try Self.scalar(sam, "SELECT team_id FROM users WHERE handle = 'sam'")
+        let outsider: String = try #require(
+            try Self.scalar(sam, "SELECT handle FROM users WHERE team_id IS NOT \(team ?? 0) AND active = 1"))
+        let insider: String = try #require(
+            try Self.scalar(sam, "SELECT handle FROM users WHERE team_id = \(team ?? 0) AND handle != 'sam'"))
+        let owners = try Self.write("last_name,email,owner\nB,b@rights.io,\(insider)\nC,c@rights.io,\(outsider)\n")
+        let refused = run(sam, "import contacts from \"\(owners)\"")
+        #expect(refused.error?.code == .invalidValue)
+        #expect(refused.error?.message.contains(":3: column \"owner\"") == true)
+        // Updating a contact outside the team is refused as a whole, naming it.
+        let foreign: String = try #require(
+            try Self.scalar(
+                sam,
+                "SELECT c.email FROM contacts c JOIN users u ON u.id = c.owner_id WHERE u.team_id IS NOT \(team ?? 0) AND c.email IS NOT NULL AND (SELECT count(*) FROM contacts d WHERE d.email = c.email COLLATE NOCASE) = 1"
+            ))
+        let update = try Self.write("email,title\n\(foreign),Changed\n")
+        let outside = run(sam, "import contacts from \"\(update)\" key email")
+        #expect(outside.error?.code == .permissionDenied)
+        // created_at is kept for an admin, ignored (and said so) for a manager.
+        let dated = try Self.write("last_name,email,created_at\nD,d@rights.io,2019-03-04T05:06:07Z\n")
+        let manager = run(sam, "import contacts from \"\(dated)\"")
+        #expect(manager.output.contains("ignored columns: \"created_at\""))
+        #expect(try Self.scalar(sam, "SELECT created_at FROM contacts WHERE email = 'd@rights.io'") != "2019-03-04T05:06:07Z")
+        let admin = try SampleDatabase.engine()
+        let kept = try Self.write("last_name,email,Created Date\nE,e@rights.io,04.03.2019 05:06\n")
+        #expect(run(admin, "import contacts from \"\(kept)\"").error == nil)
+        #expect(try Self.scalar(admin, "SELECT created_at FROM contacts WHERE email = 'e@rights.io'") == "2019-03-04T05:06:00Z")
+    }
+
+    /// Rows repeating an earlier row's key, and a key that is not unique enough.
+    @Test func duplicatesInTheFile() throws {
+        let engine = try SampleDatabase.engine()
+        let path = try Self.write("last_name,email\nA,dup@x.io\nB,other@x.io\nC,DUP@x.io\n")
+        let result = run(engine, "import contacts from \"\(path)\" key email")
+        #expect(result.error?.code == .duplicateRow)
+        #expect(result.error?.message == "\(path):4: column \"email\": \"DUP@x.io\" repeats row 2's email; nothing was imported")
+        let error = run(engine, "import contacts from \"\(path)\" key email on duplicate error --skip-bad \"\(path).bad\"")
+        #expect(error.error == nil)
+        #expect(error.output.contains("create 2, update 0, skip 0, reject 1 of 3 rows"))
+    }
+
+    @Test func separatorsBOMAndEmbeddedNewlines() throws {
+        let engine = try SampleDatabase.engine()
+        let semi = try Self.write("\u{FEFF}Nachname;E-Mail;Position\n\"Müller; Sohn\";m@semi.io;\"Leiter\nEinkauf\"\n", name: "semi.csv")
+        let result = run(engine, "import contacts from \"\(semi)\" map \"Nachname\" = last_name")
+        #expect(result.error == nil, "\(result.error?.message ?? "")")
+        #expect(try Self.scalar(engine, "SELECT title FROM contacts WHERE email = 'm@semi.io'") == "Leiter\nEinkauf")
+        #expect(try Self.scalar(engine, "SELECT last_name FROM contacts WHERE email = 'm@semi.io'") == "Müller; Sohn")
+        let tabs = try Self.write("last_name\temail\nT\tt@tab.io\n", name: "tabs.tsv")
+        #expect(run(engine, "import contacts from \"\(tabs)\"").error == nil)
+        // A comma given for a semicolon file: one column named by the whole header line.
+        let wrong = run(engine, "import contacts from \"\(semi)\" separator comma")
+        #expect(wrong.error?.code == .unmappedColumn)
+        #expect(wrong.error?.help?.contains("separator \";\"") == true)
+    }
+
+    @Test func badFiles() throws {
+        let engine = try SampleDatabase.engine()
+        let folder = try SampleDatabase.temporaryFolder()
+        #expect(run(engine, "import contacts from \"\(folder)/none.csv\"").error?.code == .fileUnreadable)
+        let cases: [(String, DiagnosticCode, String)] = [
+            ("", .importFileMalformed, "is empty"),
+            ("last_name,email\n", .importFileMalformed, "has a header but no rows"),
+            ("last_name,emial\nA,a@x.io\n", .unmappedColumn, "column \"emial\" matches no field"),
+            ("last_name,email\nA,a@x.io,extra\n", .importFileMalformed, ":2: the row has 3 columns; the header has 2"),
+            ("last_name,email\n\"A,a@x.io\n", .importFileMalformed, ":2: a quoted field is never closed"),
+            ("email\na@x.io\n", .requiredField, "needs last_name, and the file has no column for it"),
+        ]
+        for (text, code, message) in cases {
+            let path = try Self.write(text)
+            let result = run(engine, "import contacts from \"\(path)\"")
+            #expect(result.error?.code == code, "\(text): \(result.error?.message ?? "no error")")
+            #expect(result.error?.message.contains(message) == true, "\(text): \(result.error?.message ?? "no error")")
+        }
+    }
+
+    /// An empty cell of a field with a default takes the default, as a missing column does; enum
+    /// cells match whatever their case and spaces.
+    @Test func emptyCellTakesTheDefault() throws {
+        let engine = try SampleDatabase.engine()
+        let path = try Self.write("last_name,email,status,source\nA,a@lead.io,,Cold Call\nB,b@lead.io,Qualified,web\n")
+        let result = run(engine, "import leads from \"\(path)\"")
+        #expect(result.error == nil, "\(result.error?.message ?? "")")
+        #expect(try Self.scalar(engine, "SELECT status || ' ' || source FROM leads WHERE email = 'a@lead.io'") == "new cold_call")
+        #expect(try Self.scalar(engine, "SELECT status FROM leads WHERE email = 'b@lead.io'") == "qualified")
+        let bad = try Self.write("last_name,email,status\nC,c@lead.io,hot\n")
+        #expect(run(engine, "import leads from \"\(bad)\"").error?.message.contains("is not one of new, contacted") == true)
+    }
+
+    @Test func cellValues() {
+        #expect(CellConverter.cents("1234.56") == 123_456)
+        #expect(CellConverter.cents("$1,234.56") == 123_456)
+        #expect(CellConverter.cents("1.234,56 €") == 123_456)
+        #expect(CellConverter.cents("-12.5") == -1250)
+        #expect(CellConverter.cents("1,234") == 123_400)
+        #expect(CellConverter.cents("12.345") == 1_234_500)
+        #expect(CellConverter.cents("12.3.4") == nil)
+        #expect(CellConverter.cents("abc") == nil)
+        #expect(CellConverter.integer("1,234") == 1234)
+        #expect(CellConverter.integer("1,23") == nil)
+        func moment(_ text: String, _ order: CellConverter.DateOrder? = nil) -> String? {
+            CellConverter.moment(text, order: order).map { CellConverter.timestamp($0.0, $0.1) }
+        }
+        #expect(moment("2026-11-22") == "2026-11-22T00:00:00Z")
+        #expect(moment("2026-11-22T10:00:00Z") == "2026-11-22T10:00:00Z")
+        #expect(moment("2026-11-22T01:30:00+02:00") == "2026-11-21T23:30:00Z")
+        #expect(moment("2026-11-22 10:00") == "2026-11-22T10:00:00Z")
+        #expect(moment("22.11.2026") == "2026-11-22T00:00:00Z")
+        #expect(moment("11/22/2026") == "2026-11-22T00:00:00Z")
+        #expect(moment("22/11/2026") == "2026-11-22T00:00:00Z")
+        #expect(moment("03/04/2026") == nil)
+        #expect(moment("03/04/2026", .dmy) == "2026-04-03T00:00:00Z")
+        #expect(moment("03/04/2026", .mdy) == "2026-03-04T00:00:00Z")
+        #expect(moment("2026-02-30") == nil)
+        #expect(CellConverter.unneutralized("'+1 555") == "+1 555")
+        #expect(CellConverter.unneutralized("''+1") == "''+1")
+        #expect(CellConverter.unneutralized("'hello") == "'hello")
+        #expect(HeaderMatching.normalized(" E-Mail Address ") == "e_mail_address")
+        #expect(HeaderMatching.field(for: "Company Name", in: CRMSchema.contacts)?.name == "company")
+        #expect(HeaderMatching.field(for: "Company Name", in: CRMSchema.accounts)?.name == "name")
+        #expect(HeaderMatching.field(for: "Mobile", in: CRMSchema.contacts)?.name == "phone")
+        #expect(HeaderMatching.field(for: "Job Title", in: CRMSchema.contacts)?.name == "title")
+        #expect(HeaderMatching.field(for: "Account", in: CRMSchema.contacts)?.name == "account_id")
+    }
+}
+
+@Suite("Import progress")
+struct ImportProgressTests {
+    /// Nothing for the first second, then at most ten redraws a second, erased at the end.
+    @Test func drawsOnlyAfterASecondAndErases() {
+        var drawn: [String] = []
+        let start = Date(timeIntervalSince1970: 1000)
+        let meter = ProgressMeter(draw: { drawn.append($0) }, start: start)
+        meter.update(rows: 100_000, fraction: 0.1, now: start.addingTimeInterval(0.5))
+        #expect(drawn.isEmpty)
+        meter.update(rows: 200_000, fraction: 0.2, now: start.addingTimeInterval(2))
+        meter.update(rows: 201_000, fraction: 0.2, now: start.addingTimeInterval(2.05))
+        #expect(drawn.count == 1)
+        #expect(drawn[0].hasSuffix("[####----------------]  20%  200,000 rows  100,000 rows/s  ETA 8 s"))
+        meter.phase("1,000,000 rows read; matching and writing…", now: start.addingTimeInterval(3))
+        #expect(drawn.last == "\r\u{1B}[K1,000,000 rows read; matching and writing…")
+        meter.finish()
+        #expect(drawn.count == 3 && drawn[2] == "\r\u{1B}[K")
+        // Work done within a second draws nothing at all.
+        let quick = ProgressMeter(draw: { drawn.append($0) }, start: start)
+        quick.phase("done reading", now: start.addingTimeInterval(0.5))
+        quick.finish()
+        #expect(drawn.count == 3)
+    }
+}
