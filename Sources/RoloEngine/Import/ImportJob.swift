@@ -279,10 +279,11 @@ struct ImportJob {
         }
         let matched = try match(keyField: keyField)
         try checkNewRows(columns: columns, keyField: keyField)
-        // The seam for validation rules (`rule ENTITY.FIELD must …`, issue 14 part 2, not built):
-        // they would be checked here over the staged rows (each a record as it will be: the
-        // staged values over the matched record's), adding a Problem per failing row, before
-        // dropRejected takes the bad rows out and anything is written.
+        // Validation rules are enforced after the writes by `engine.performChange`, like every
+        // change: an import whose records break a rule is refused whole (E520, the rule's message
+        // and the records). Not yet here: checking them per row over the staged rows (each a
+        // record as it will be: the staged values over the matched record's), so that a Problem
+        // names the file's row and `--skip-bad` rejects just those rows, before dropRejected.
         try dropRejected()
         var skipped = 0
         if keyField != nil, duplicates == .skip {
