@@ -130,6 +130,23 @@ struct ImportTests {
         #expect(try Self.scalar(engine, "SELECT count(*) FROM accounts") == accounts)
     }
 
+    /// Validation rules hold for imports as for every change: an import whose new or updated
+    /// records break a rule is refused with the rule's message and keeps nothing; the same file
+    /// without the offending row imports.
+    @Test func validationRulesHoldForImports() throws {
+        let engine = try SampleDatabase.engine()
+        #expect(run(engine, #"rule contacts require phone "every contact needs a phone""#).error == nil)
+        let before = try Self.contacts(engine.store)
+        let bad = try Self.write("last_name,email,phone\nRuiz,ruiz@x.io,+1 555 000 1111\nLi,li@x.io,\n")
+        let refused = run(engine, "import contacts from \"\(bad)\"")
+        #expect(refused.error?.code == .ruleBroken)
+        #expect(refused.error?.message.contains("every contact needs a phone") == true)
+        #expect(try Self.contacts(engine.store) == before)
+        let good = try Self.write("last_name,email,phone\nRuiz,ruiz@x.io,+1 555 000 1111\n", name: "good.csv")
+        #expect(run(engine, "import contacts from \"\(good)\"").error == nil)
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM contacts WHERE email = 'ruiz@x.io'") == 1)
+    }
+
     /// The sample company's own export, imported into a company without contacts, exports the same
     /// file — but for the rows `create` would refuse too: the sample's planted invalid emails
     /// ("liam.jordan.at.starklabs.com"), which --skip-bad sets aside with their reason.
