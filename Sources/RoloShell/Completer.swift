@@ -60,7 +60,7 @@ public struct Completer: Sendable {
     /// argument after the command's words (`find <Tab>`, `grant <Tab>`, `create role <Tab>`).
     static func argumentHint(_ words: [String]) -> ArgumentHint? {
         guard let (command, taken) = CommandRegistry.command(startingWith: words), words.count == taken else { return nil }
-        return command.arguments.first
+        return command.arguments(after: Array(words.prefix(taken))).first
     }
 
     /// After `stage =` or `status in (`, the field's values (enum words, or user handles).

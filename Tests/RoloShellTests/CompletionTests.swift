@@ -25,6 +25,10 @@ struct CompletionTests {
         #expect(completer.candidates(for: "find deals where owner = c") == ["carol"])
         #expect(completer.candidates(for: "grant sa") == ["sales_rep"])
         #expect(completer.candidates(for: "help upd") == ["update"])
+        // Hints follow the form: `rules` takes an entity, `drop rule` a number, `drop` a role's word.
+        #expect(completer.candidates(for: "rules con") == ["contacts"])
+        #expect(completer.candidates(for: "check rules de") == ["deals"])
+        #expect(!completer.candidates(for: "drop rule c").contains("contacts"))
         // Enum values and users through relation paths.
         #expect(completer.candidates(for: "find contacts where account.industry = so") == ["software"])
         #expect(completer.candidates(for: "count activities where deal.stage = neg") == ["negotiation"])

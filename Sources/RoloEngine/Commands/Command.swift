@@ -26,6 +26,9 @@ public protocol Command: CommandSyntax, Equatable {
     static var actions: [PermissionAction] { get }
     /// What Tab offers for each argument after the command's words, in order.
     static var arguments: [ArgumentHint] { get }
+    /// What Tab offers after one of its forms' words (`drop rule` takes a number, `rules` an
+    /// entity); by default `arguments`, whatever the form.
+    static func arguments(after words: [String]) -> [ArgumentHint]
     /// Whether it draws `as bars` (grouped counts and sums).
     static var drawsBars: Bool { get }
 
@@ -47,6 +50,7 @@ extension Command {
     public static var helpWords: [String] { [] }
     public static var actions: [PermissionAction] { [] }
     public static var arguments: [ArgumentHint] { [] }
+    public static func arguments(after words: [String]) -> [ArgumentHint] { arguments }
     public static var drawsBars: Bool { false }
     public var changesData: Bool { false }
     public var isAudited: Bool { true }

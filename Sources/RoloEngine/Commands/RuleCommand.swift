@@ -65,6 +65,8 @@ struct RuleCommand: Command {
     static let helpWords = ["rules", "check"]
     static let actions: [PermissionAction] = [.manageRules, .read]
     static let arguments: [ArgumentHint] = [.entities(singular: false)]
+    /// `drop rule N` takes a rule's number: nothing to complete.
+    static func arguments(after words: [String]) -> [ArgumentHint] { words == ["drop", "rule"] ? [] : arguments }
 
     var changesData: Bool {
         switch action {
