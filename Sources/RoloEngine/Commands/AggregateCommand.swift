@@ -86,17 +86,7 @@ extension Parser {
         }
         while !atStatementEnd {
             guard let word = current.word else { throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'") }
-            switch word {
-            case "where":
-                query.filter = try parseWhere(after: query.filter)
-            case "order":
-                try rejectRepeat(!query.order.isEmpty)
-                query.order = try parseOrder()
-            case "limit":
-                try rejectRepeat(query.limit != nil)
-                _ = advance()
-                query.limit = try parseInteger(what: "a number after 'limit'")
-            case "by":
+            if word == "by" {
                 try rejectRepeat(!query.groupBy.isEmpty)
                 _ = advance()
                 repeat {
@@ -105,13 +95,14 @@ extension Parser {
                     let isCount = current.word?.lowercased() == "count" && peek().isSymbol(.leftParen)
                     query.groupBy.append(isCount ? try parseValue() : try parsePath())
                 } while acceptSymbol(.comma)
-            case "as":
-                try rejectRepeat(query.format != nil)
-                _ = advance()
-                query.format = try parseFormat()
-            default:
-                throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'")
+                continue
             }
+            var noOffset: Located<Int>? = nil
+            guard
+                try parseReadClause(
+                    word, filter: &query.filter, order: &query.order, limit: &query.limit, offset: &noOffset,
+                    allowsOffset: false, format: &query.format)
+            else { throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'") }
         }
         return query
     }

@@ -55,28 +55,45 @@ extension Parser {
         while !atStatementEnd {
             guard let word = current.word else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
             if stopWords.contains(word) { break }
-            switch word {
-            case "where":
-                query.filter = try parseWhere(after: query.filter)
-            case "order":
-                try rejectRepeat(!query.order.isEmpty)
-                query.order = try parseOrder()
-            case "limit":
-                try rejectRepeat(query.limit != nil)
-                _ = advance()
-                query.limit = try parseInteger(what: "a number after 'limit'")
-                if acceptWord("offset") {
-                    query.offset = try parseInteger(what: "a number after 'offset'")
-                }
-            case "as":
-                try rejectRepeat(query.format != nil)
-                _ = advance()
-                query.format = try parseFormat()
-            default:
-                throw failure(expected: "'where', 'order by', 'limit' or 'as'")
-            }
+            guard
+                try parseReadClause(
+                    word, filter: &query.filter, order: &query.order, limit: &query.limit, offset: &query.offset,
+                    allowsOffset: true, format: &query.format)
+            else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
         }
         return query
+    }
+}
+
+extension Parser {
+    /// The clauses find and the aggregates share, each at most once: `where CONDITION`,
+    /// `order by …`, `limit N` (and `offset M` where `allowsOffset`), `as FORMAT`. False when
+    /// `word` starts none of them.
+    mutating func parseReadClause(
+        _ word: String, filter: inout Condition?, order: inout [OrderItem], limit: inout Located<Int>?,
+        offset: inout Located<Int>?, allowsOffset: Bool, format: inout Located<OutputFormat>?
+    ) throws(Diagnostic) -> Bool {
+        switch word {
+        case "where":
+            filter = try parseWhere(after: filter)
+        case "order":
+            try rejectRepeat(!order.isEmpty)
+            order = try parseOrder()
+        case "limit":
+            try rejectRepeat(limit != nil)
+            _ = advance()
+            limit = try parseInteger(what: "a number after 'limit'")
+            if allowsOffset, acceptWord("offset") {
+                offset = try parseInteger(what: "a number after 'offset'")
+            }
+        case "as":
+            try rejectRepeat(format != nil)
+            _ = advance()
+            format = try parseFormat()
+        default:
+            return false
+        }
+        return true
     }
 }
 
