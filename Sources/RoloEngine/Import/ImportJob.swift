@@ -279,12 +279,11 @@ struct ImportJob {
         }
         let matched = try match(keyField: keyField)
         try checkNewRows(columns: columns, keyField: keyField)
-        // Validation rules are enforced after the writes by `engine.performChange`, like every
-        // change: an import whose records break a rule is refused whole (E520, the rule's message
-        // and the records). Not yet here: checking them per row over the staged rows (each a
-        // record as it will be: the staged values over the matched record's), so that a Problem
-        // names the file's row and `--skip-bad` rejects just those rows, before dropRejected.
         try dropRejected()
+        // Validation rules, row by row: a row whose record would break one is a bad row like any
+        // other (named by its line; set aside with --skip-bad). `engine.performChange` checks the
+        // rules again after the real writes, as for every change.
+        try rejectRowsBreakingRules(columns: columns, keyField: keyField, matched: matched)
         var skipped = 0
         if keyField != nil, duplicates == .skip {
             skipped = try count(Sql.isNotNull(Sql.name(Self.targetColumn)))
@@ -605,6 +604,67 @@ struct ImportJob {
                     file: file, at: command.path.range)
             }
         }
+    }
+
+    /// Writes the staged rows inside a savepoint, finds the records that would break a
+    /// validation rule, rolls the writes back, and logs each such record's row as a problem
+    /// (thrown at once unless collecting), then takes those rows out of the staging table. New
+    /// records are numbered past the highest in file order, so the k-th new number is the k-th
+    /// new row; a matched record's row is the one that names it.
+    private mutating func rejectRowsBreakingRules(columns: [Column], keyField: FieldDefinition?, matched: Int) throws {
+        let rules = try ValidationRule.load(db, entity: entity)
+        guard !rules.isEmpty else { return }
+        _ = try recorder.changeSetID  // opened outside the savepoint, so it outlives the trial
+        let highest = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
+        let trial = "rolo_import_rules"
+        try db.execute(Sql.savepoint(trial))
+        var breaking: [(id: Int64, rule: ValidationRule)] = []
+        do {
+            _ = try createRecords(columns: columns)
+            if keyField != nil, duplicates == .update, matched > 0 {
+                _ = try updateRecords(columns: columns, keyField: keyField)
+            }
+            let fresh = Select(Sql.id("n"), from: entity.name, as: "n").where(Sql.compare(Sql.id("n"), .greater, Sql.value(highest)))
+            let targets = Select(Sql.name(Self.targetColumn), from: Self.staging).where(Sql.isNotNull(Sql.name(Self.targetColumn)))
+            let scope = engine.ruleScope(entity)
+            for rule in rules {
+                for within in [fresh.sql, targets.sql] {
+                    let ids = try Int64.fetchAll(db, try engine.recordsBreaking(rule, db: db, scope: scope, within: within).sql)
+                    breaking += ids.map { ($0, rule) }
+                }
+            }
+        } catch {
+            try? db.execute(Sql.rollback(to: trial))
+            try? db.execute(Sql.release(trial))
+            throw error
+        }
+        try db.execute(Sql.rollback(to: trial))
+        try db.execute(Sql.release(trial))
+        guard !breaking.isEmpty else { return }
+        let freshLines = try Int.fetchAll(
+            db,
+            Select(Sql.name(Self.lineColumn), from: Self.staging).where(Sql.isNull(Sql.name(Self.targetColumn)))
+                .ordered(by: Sql.name(Self.lineColumn)).sql)
+        for (id, rule) in breaking.sorted(by: { $0.id < $1.id }) {
+            let line: Int?
+            if id > highest {
+                let index = Int(id - highest) - 1
+                line = index < freshLines.count ? freshLines[index] : nil
+            } else {
+                line = try Int.fetchOne(
+                    db,
+                    Select(Sql.name(Self.lineColumn), from: Self.staging).where(Sql.equals(Sql.name(Self.targetColumn), Sql.value(id)))
+                        .sql)
+            }
+            guard let line else { continue }
+            let column = rule.field.flatMap { entity.field(named: $0) }.map { header(of: $0) }
+            try problems.add(
+                Problem(
+                    line: line, column: column, value: nil, code: .ruleBroken,
+                    reason: "breaks rule \(rule.id): \(rule.message ?? rule.text)"),
+                file: file, at: command.path.range)
+        }
+        try dropRejected()
     }
 
     /// Removes rows found bad by the set-based checks from the staging table.
