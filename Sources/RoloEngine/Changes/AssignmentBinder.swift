@@ -150,12 +150,33 @@ struct AssignmentBinder {
     }
 
     /// A pragmatic email check: one @, a dot in the domain, no spaces.
+    /// One `@` with something before it, a domain holding a dot but not starting or ending with
+    /// one, and no space: the rule `validEmailSQL` states in SQL. One pass over the UTF-8 bytes
+    /// (`@`, `.` and space are ASCII, never inside a longer character's bytes): an import checks
+    /// a million of them, and Foundation's substring search cost 6% of its time.
     static func isValidEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-            !text.contains(" ")
-        else { return false }
-        return true
+        var ats = 0
+        var local = 0
+        var domainFirst: UInt8? = nil
+        var domainLast: UInt8 = 0
+        var domainDot = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: " "): return false
+            case UInt8(ascii: "@"):
+                ats += 1
+                if ats > 1 { return false }
+            default:
+                if ats == 0 {
+                    local += 1
+                } else {
+                    if domainFirst == nil { domainFirst = byte }
+                    domainLast = byte
+                    if byte == UInt8(ascii: ".") { domainDot = true }
+                }
+            }
+        }
+        return ats == 1 && local > 0 && domainDot && domainFirst != UInt8(ascii: ".") && domainLast != UInt8(ascii: ".")
     }
 
     /// SQL true when `value` is a valid email (for bulk checks that run inside the database).
