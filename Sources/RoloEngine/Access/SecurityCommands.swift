@@ -307,3 +307,17 @@ extension ChangeOutcome {
         return copy
     }
 }
+
+extension Engine {
+    /// A change to users, teams, roles or grants, on the one change path; the acting user's rules
+    /// are reloaded afterwards when the change may have altered them (grants and rules).
+    func performSecurityChange(
+        _ context: CommandContext, reloadingPolicy: Bool = false, body: (SecurityCommands) throws -> ChangeOutcome
+    ) throws -> CommandResult {
+        let result = try performChange(context.statement, output: context.output) { db, recorder in
+            try body(SecurityCommands(engine: self, db: db, recorder: recorder))
+        }
+        if reloadingPolicy { try reloadPolicy() }
+        return result
+    }
+}

@@ -31,13 +31,9 @@ struct GrantCommand: Command {
     var changesData: Bool { true }
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        let engine = context.engine
-        let result = try engine.performChange(context.statement, output: context.output) { db, recorder in
-            let security = SecurityCommands(engine: engine, db: db, recorder: recorder)
-            return grants ? try security.grant(role, to: user) : try security.revoke(role, from: user)
+        try context.engine.performSecurityChange(context, reloadingPolicy: true) { security in
+            grants ? try security.grant(role, to: user) : try security.revoke(role, from: user)
         }
-        try engine.reloadPolicy()
-        return result
     }
 }
 

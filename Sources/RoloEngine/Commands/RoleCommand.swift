@@ -61,9 +61,9 @@ struct RoleCommand: Command {
     var changesData: Bool { true }
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        let engine = context.engine
-        let result = try engine.performChange(context.statement, output: context.output) { db, recorder in
-            let security = SecurityCommands(engine: engine, db: db, recorder: recorder)
+        let changesRules: Bool
+        if case .rule = action { changesRules = true } else { changesRules = false }
+        return try context.engine.performSecurityChange(context, reloadingPolicy: changesRules) { security in
             switch action {
             case .create(let name, let like): return try security.createRole(name, like: like)
             case .drop(let name): return try security.dropRole(name)
@@ -71,7 +71,5 @@ struct RoleCommand: Command {
                 return try security.rule(effect: effect, role: role, action: action, entity: entity, fields: fields, scope: scope)
             }
         }
-        if case .rule = action { try engine.reloadPolicy() }
-        return result
     }
 }

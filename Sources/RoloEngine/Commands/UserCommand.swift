@@ -49,9 +49,7 @@ struct UserCommand: Command {
     var changesData: Bool { true }
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        let engine = context.engine
-        return try engine.performChange(context.statement, output: context.output) { db, recorder in
-            let security = SecurityCommands(engine: engine, db: db, recorder: recorder)
+        try context.engine.performSecurityChange(context) { security in
             switch action {
             case .createUser(let handle, let assignments): return try security.createUser(handle, assignments)
             case .createTeam(let name, let assignments): return try security.createTeam(name, assignments)

@@ -190,7 +190,7 @@ public final class Engine {
             }
         }
         do {
-            let result = try dispatch(statement, output: output)
+            let result = try dispatch(command, statement, output: output)
             if command.isAudited, !command.endsTransaction {
                 let entry = entry(
                     statement, outcome: result.wasDryRun ? .dryRun : .ok, rows: result.rows, message: result.auditNote,
@@ -224,6 +224,28 @@ public final class Engine {
         return diagnostic.code == .permissionDenied || diagnostic.code == .escalation ? .refused : .error
     }
 
+    /// SQLite's messages that mean one of Rolo's limits was passed, in Rolo's words.
+    static let databaseLimits: [(messages: [String], code: DiagnosticCode, text: String, help: String)] = [
+        (
+            ["parser stack overflow", "Expression tree is too large"], .nestingTooDeep, "this command nests too deeply for the database",
+            "nest fewer brackets, `not`s and functions"
+        ),
+        // SQLite's planner gives up on some very long conditions over related records (found by
+        // the front-end fuzzer: about 2,000 `and`ed terms on deals' account and owner).
+        (
+            ["no query solution"], .queryTooLarge, "this condition is too large for the database to plan; nothing was changed",
+            "split it into smaller commands, or drop repeated terms (a and a is a)"
+        ),
+        (
+            ["amount of money out of range"], .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed",
+            "amounts go up to $92,233,720,368,547,758.07"
+        ),
+        (
+            ["integer overflow"], .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed",
+            "whole numbers go up to 9,223,372,036,854,775,807"
+        ),
+    ]
+
     /// A database error as the user should read it.
     static func diagnostic(for error: DatabaseError, _ statement: ParsedStatement) -> Diagnostic {
         switch error.resultCode {
@@ -242,27 +264,8 @@ public final class Engine {
             return constraintDiagnostic(error.message ?? "", statement)
         default:
             let message = error.message ?? ""
-            if message.contains("parser stack overflow") || message.contains("Expression tree is too large") {
-                return Diagnostic(
-                    .nestingTooDeep, "this command nests too deeply for the database", at: statement.range,
-                    help: "nest fewer brackets, `not`s and functions")
-            }
-            if message.contains("no query solution") {
-                // SQLite's planner gives up on some very long conditions over related records
-                // (found by the front-end fuzzer: about 2,000 `and`ed terms on deals' account and owner).
-                return Diagnostic(
-                    .queryTooLarge, "this condition is too large for the database to plan; nothing was changed", at: statement.range,
-                    help: "split it into smaller commands, or drop repeated terms (a and a is a)")
-            }
-            if message.contains("amount of money out of range") {
-                return Diagnostic(
-                    .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed", at: statement.range,
-                    help: "amounts go up to $92,233,720,368,547,758.07")
-            }
-            if message.contains("integer overflow") {
-                return Diagnostic(
-                    .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed", at: statement.range,
-                    help: "whole numbers go up to 9,223,372,036,854,775,807")
+            if let limit = Self.databaseLimits.first(where: { limit in limit.messages.contains { message.contains($0) } }) {
+                return Diagnostic(limit.code, limit.text, at: statement.range, help: limit.help)
             }
             return Diagnostic(
                 .constraintViolated, "the database refused this: \(error.message ?? error.description)", at: statement.range)
@@ -350,9 +353,9 @@ public final class Engine {
     }
 
     /// Runs the command: every command's own `run` (see `CommandRegistry`).
-    private func dispatch(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
-        let format = try outputFormat(statement, output: output)
-        return try statement.unit.run(CommandContext(engine: self, statement: statement, output: output, format: format))
+    private func dispatch(_ command: any Command, _ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
+        let format = try outputFormat(command, statement, output: output)
+        return try command.run(CommandContext(engine: self, statement: statement, output: output, format: format))
     }
 
     // MARK: - Acting users
@@ -524,7 +527,7 @@ public final class Engine {
         }
     }
 
-    private func outputFormat(_ statement: ParsedStatement, output: OutputSink) throws -> OutputFormat {
+    private func outputFormat(_ command: any Command, _ statement: ParsedStatement, output: OutputSink) throws -> OutputFormat {
         if let option = statement.option("format"), let value = option.value {
             guard let format = OutputFormat(rawValue: value.value) else {
                 throw Diagnostic(
@@ -532,7 +535,7 @@ public final class Engine {
                     help: "formats are table, csv and json (and bars for count … by)")
             }
             if format == .bars {
-                guard type(of: statement.unit).drawsBars else {
+                guard type(of: command).drawsBars else {
                     throw Diagnostic(
                         .usage, "bars draws the groups of a count or sum, not this command", at: value.range,
                         help: "formats here are table, csv and json")
