@@ -161,6 +161,13 @@ struct ImportTests {
         let refusedUpdate = run(engine, "import contacts from \"\(update)\" key email")
         #expect(refusedUpdate.error?.code == .ruleBroken)
         #expect(refusedUpdate.error?.message.contains("update.csv:2") == true)
+        // A matched record the import leaves alone (skipped, or its cells equal to what it has)
+        // is not changed, so a rule it already breaks does not refuse its row.
+        #expect(run(engine, "import contacts from \"\(update)\" key email on duplicate skip").error == nil)
+        let title: String? = try Self.scalar(engine, "SELECT title FROM contacts WHERE email = '\(email)'")
+        let same = try Self.write("email,title\n\(email),\(title ?? "")\n", name: "same.csv")
+        let unchanged = run(engine, "import contacts from \"\(same)\" key email")
+        #expect(unchanged.error == nil, "\(unchanged.error?.message ?? "")")
     }
 
     /// The sample company's own export, imported into a company without contacts, exports the same

@@ -92,20 +92,7 @@ struct ExportCommand: Command {
     }
 
     private func diagnostic(_ error: ExportFileError) -> Diagnostic {
-        switch error {
-        case .exists:
-            return Diagnostic(
-                .fileExists, "\(path.value) already exists; nothing was written", at: path.range,
-                help: "add --force to replace it, or choose another name")
-        case .isFolder:
-            return Diagnostic(
-                .fileUnwritable, "\(path.value) is a folder", at: path.range,
-                help: "give a file name, e.g. \"\(path.value)/\(query.entity.value).csv\"")
-        case .noFolder(let folder):
-            return Diagnostic(.fileUnwritable, "there is no folder \(folder) to write \(path.value) in", at: path.range)
-        case .cannotWrite(let reason):
-            return Diagnostic(.fileUnwritable, "cannot write \(path.value): \(reason); nothing was kept", at: path.range)
-        }
+        error.diagnostic(path, outcome: "nothing was written", example: "\(query.entity.value).csv")
     }
 
     static func size(_ bytes: Int) -> String {

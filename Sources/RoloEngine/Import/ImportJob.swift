@@ -606,57 +606,56 @@ struct ImportJob {
         }
     }
 
-    /// Writes the staged rows inside a savepoint, finds the records that would break a
-    /// validation rule, rolls the writes back, and logs each such record's row as a problem
-    /// (thrown at once unless collecting), then takes those rows out of the staging table. New
-    /// records are numbered past the highest in file order, so the k-th new number is the k-th
-    /// new row; a matched record's row is the one that names it.
+    /// Writes the staged rows inside a savepoint, finds the records this import would create or
+    /// change that break a validation rule (the records the change path checks: those with
+    /// history in this statement, so a skipped or unchanged record is not one), rolls the writes
+    /// back, and logs each such record's row as a problem, in file order (thrown at once unless
+    /// collecting); then takes those rows out of the staging table. New records are numbered past
+    /// the highest in file order, so the k-th new number is the k-th new row; a matched record's
+    /// row is the one that names it.
     private mutating func rejectRowsBreakingRules(columns: [Column], keyField: FieldDefinition?, matched: Int) throws {
         let rules = try ValidationRule.load(db, entity: entity)
         guard !rules.isEmpty else { return }
         _ = try recorder.changeSetID  // opened outside the savepoint, so it outlives the trial
         let highest = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
-        let trial = "rolo_import_rules"
-        try db.execute(Sql.savepoint(trial))
         var breaking: [(id: Int64, rule: ValidationRule)] = []
-        do {
+        try db.inSavepoint {
             _ = try createRecords(columns: columns)
             if keyField != nil, duplicates == .update, matched > 0 {
                 _ = try updateRecords(columns: columns, keyField: keyField)
             }
-            let fresh = Select(Sql.id("n"), from: entity.name, as: "n").where(Sql.compare(Sql.id("n"), .greater, Sql.value(highest)))
-            let targets = Select(Sql.name(Self.targetColumn), from: Self.staging).where(Sql.isNotNull(Sql.name(Self.targetColumn)))
-            let scope = engine.ruleScope(entity)
-            for rule in rules {
-                for within in [fresh.sql, targets.sql] {
-                    let ids = try Int64.fetchAll(db, try engine.recordsBreaking(rule, db: db, scope: scope, within: within).sql)
+            if let touched = recorder.touchedIDs(of: entity) {
+                let scope = engine.ruleScope(entity)
+                for rule in rules {
+                    let ids = try Int64.fetchAll(db, try engine.recordsBreaking(rule, db: db, scope: scope, within: touched).sql)
                     breaking += ids.map { ($0, rule) }
                 }
             }
-        } catch {
-            try? db.execute(Sql.rollback(to: trial))
-            try? db.execute(Sql.release(trial))
-            throw error
+            return .rollback
         }
-        try db.execute(Sql.rollback(to: trial))
-        try db.execute(Sql.release(trial))
         guard !breaking.isEmpty else { return }
         let freshLines = try Int.fetchAll(
             db,
             Select(Sql.name(Self.lineColumn), from: Self.staging).where(Sql.isNull(Sql.name(Self.targetColumn)))
                 .ordered(by: Sql.name(Self.lineColumn)).sql)
-        for (id, rule) in breaking.sorted(by: { $0.id < $1.id }) {
-            let line: Int?
+        let matchedIDs = breaking.map(\.id).filter { $0 <= highest }
+        var matchedLines: [Int64: Int] = [:]
+        for chunk in stride(from: 0, to: matchedIDs.count, by: 500) {
+            let part = matchedIDs[chunk..<min(chunk + 500, matchedIDs.count)]
+            let rows = try Row.fetchAll(
+                db,
+                Select(Select.columns([Self.targetColumn, Self.lineColumn]), from: Self.staging)
+                    .where(Sql.in(Sql.name(Self.targetColumn), part.map { Sql.value($0) })).sql)
+            for row in rows { matchedLines[row[0]] = row[1] }
+        }
+        let found: [(line: Int, rule: ValidationRule)] = breaking.compactMap { id, rule in
             if id > highest {
                 let index = Int(id - highest) - 1
-                line = index < freshLines.count ? freshLines[index] : nil
-            } else {
-                line = try Int.fetchOne(
-                    db,
-                    Select(Sql.name(Self.lineColumn), from: Self.staging).where(Sql.equals(Sql.name(Self.targetColumn), Sql.value(id)))
-                        .sql)
+                return index < freshLines.count ? (freshLines[index], rule) : nil
             }
-            guard let line else { continue }
+            return matchedLines[id].map { ($0, rule) }
+        }
+        for (line, rule) in found.sorted(by: { ($0.line, $0.rule.id) < ($1.line, $1.rule.id) }) {
             let column = rule.field.flatMap { entity.field(named: $0) }.map { header(of: $0) }
             try problems.add(
                 Problem(
@@ -805,19 +804,11 @@ struct ImportJob {
         let out: ExportFile
         do {
             out = try ExportFile(path: path.value, overwrite: overwrite)
-        } catch .exists {
-            throw Diagnostic(
-                .fileExists, "\(path.value) already exists; nothing was imported", at: path.range,
-                help: "add --force to replace it, or choose another name")
         } catch {
-            throw Diagnostic(.fileUnwritable, "cannot write \(path.value); nothing was imported", at: path.range)
+            throw error.diagnostic(path, outcome: "nothing was imported", example: "rejects.csv")
         }
-        let sep = String(UnicodeScalar(separator))
         func line(_ fields: [String]) -> String {
-            fields.map { field in
-                field.contains(where: { $0 == "\"" || $0 == "\n" || $0 == "\r" || String($0) == sep })
-                    ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-            }.joined(separator: sep) + "\n"
+            fields.map { ValueFormatter.csvField($0, separator: separator) }.joined(separator: String(UnicodeScalar(separator))) + "\n"
         }
         do {
             out.write(line(header + ["error"]))
@@ -827,9 +818,11 @@ struct ImportJob {
                 if let reason = problems.reasons[record.line] { out.write(line(record.fields + [reason])) }
             }
             try out.commit(overwrite: overwrite)
+        } catch let error as ExportFileError {
+            throw error.diagnostic(path, outcome: "nothing was imported", example: "rejects.csv")
         } catch {
             out.abandon()
-            throw Diagnostic(.fileUnwritable, "cannot write \(path.value): \(error); nothing was imported", at: path.range)
+            throw error
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RoloSyntax
 
 /// An export's file, written whole or not at all: rows go to a temporary file beside the target,
 /// which takes the target's name only when every row is written and synced. A failure, Ctrl-C or
@@ -112,4 +113,25 @@ enum ExportFileError: Error {
     case isFolder
     case exists
     case cannotWrite(String)
+}
+
+extension ExportFileError {
+    /// The error in the user's words, pointing at the file's name; `outcome` says what was kept
+    /// ("nothing was written", "nothing was imported"), `example` names a file for the help.
+    func diagnostic(_ path: Located<String>, outcome: String, example: String) -> Diagnostic {
+        switch self {
+        case .exists:
+            return Diagnostic(
+                .fileExists, "\(path.value) already exists; \(outcome)", at: path.range,
+                help: "add --force to replace it, or choose another name")
+        case .isFolder:
+            return Diagnostic(
+                .fileUnwritable, "\(path.value) is a folder; \(outcome)", at: path.range,
+                help: "give a file name, e.g. \"\(path.value)/\(example)\"")
+        case .noFolder(let folder):
+            return Diagnostic(.fileUnwritable, "there is no folder \(folder) to write \(path.value) in; \(outcome)", at: path.range)
+        case .cannotWrite(let reason):
+            return Diagnostic(.fileUnwritable, "cannot write \(path.value): \(reason); \(outcome)", at: path.range)
+        }
+    }
 }

@@ -111,9 +111,9 @@ public enum ValueFormatter {
     }
 
     /// Quotes a CSV field when it needs it (RFC 4180).
-    public static func csvField(_ s: String) -> String {
+    public static func csvField(_ s: String, separator: UInt8 = 0x2C) -> String {
         var needsQuotes = false
-        for byte in s.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+        for byte in s.utf8 where byte == separator || byte == 0x22 || byte == 0x0A || byte == 0x0D {
             needsQuotes = true
             break
         }
