@@ -170,6 +170,19 @@ struct ImportTests {
         #expect(unchanged.error == nil, "\(unchanged.error?.message ?? "")")
     }
 
+    /// An import refused after its rows were read (here by a rule on the accounts it would
+    /// create) keeps nothing, not even the rejects file --skip-bad names.
+    @Test func aRefusedImportLeavesNoRejectsFile() throws {
+        let engine = try SampleDatabase.engine()
+        #expect(run(engine, "rule accounts require city").error == nil)
+        let path = try Self.write("last_name,email,account\nNew,new1@x.io,Brand New Co\nBad,not-an-email,\n")
+        let rejects = try SampleDatabase.temporaryFolder() + "/rejects.csv"
+        let result = run(engine, "import contacts from \"\(path)\" create missing accounts --skip-bad \"\(rejects)\"")
+        #expect(result.error?.code == .ruleBroken)
+        #expect(!FileManager.default.fileExists(atPath: rejects))
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM contacts WHERE email = 'new1@x.io'") == 0)
+    }
+
     /// The sample company's own export, imported into a company without contacts, exports the same
     /// file — but for the rows `create` would refuse too: the sample's planted invalid emails
     /// ("liam.jordan.at.starklabs.com"), which --skip-bad sets aside with their reason.

@@ -100,11 +100,37 @@ struct ImportCommand: Command {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         var note: String? = nil
-        var result = try context.engine.performChange(context.statement, output: context.output) { db, recorder in
-            var job = try ImportJob(command: self, engine: context.engine, db: db, recorder: recorder, statement: context.statement)
-            let outcome = try job.run(output: context.output)
-            note = job.auditNote
-            return outcome
+        var rejects: (file: ExportFile, path: Located<String>, overwrite: Bool)? = nil
+        var records = 0
+        var result: CommandResult
+        do {
+            result = try context.engine.performChange(context.statement, output: context.output) { db, recorder in
+                var job = try ImportJob(command: self, engine: context.engine, db: db, recorder: recorder, statement: context.statement)
+                let outcome = try job.run(output: context.output)
+                note = job.auditNote
+                rejects = job.pendingRejects
+                records = outcome.records
+                return outcome
+            }
+        } catch {
+            rejects?.file.abandon()
+            throw error
+        }
+        // The rejected rows take their file's name only once every check has passed, just before
+        // the change's transaction commits (a declined confirmation or a refusal keeps nothing,
+        // and leaves no rejects file either); if the file cannot take its name, the command
+        // fails and its transaction is rolled back.
+        if let rejects {
+            guard result.changeSetID != nil || records == 0 else {
+                rejects.file.abandon()
+                return result
+            }
+            do {
+                try rejects.file.commit(overwrite: rejects.overwrite)
+            } catch {
+                throw error.diagnostic(
+                    rejects.path, outcome: "nothing was imported", example: "rejects.csv")
+            }
         }
         result.auditNote = note
         return result

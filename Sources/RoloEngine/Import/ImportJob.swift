@@ -21,6 +21,9 @@ struct ImportJob {
     let rejectsPath: Located<String>?
     /// What the audit entry says of the import (file, counts, digest).
     private(set) var auditNote: String? = nil
+    /// The rejects file, written but not yet in place: `ImportCommand` puts it there once the
+    /// import is kept, and drops it otherwise (a refusal after the rows, a declined confirmation).
+    private(set) var pendingRejects: (file: ExportFile, path: Located<String>, overwrite: Bool)? = nil
 
     static let staging = "rolo_import"
     /// The fields a new record's history names, one row each (`ord`, `name`).
@@ -301,7 +304,7 @@ struct ImportJob {
         let digest = reader.digest
         let rejected = problems.rejected
         if let rejectsPath, rejected > 0, !dryRun {
-            try writeRejects(to: rejectsPath, header: headerRecord.fields, separator: reader.separator)
+            pendingRejects = try writeRejects(to: rejectsPath, header: headerRecord.fields, separator: reader.separator)
         }
         // The summary, as the dry-run would say it and the real run then does.
         var details = perField.map { "\($0.0) \($0.1)" }
@@ -799,7 +802,10 @@ struct ImportJob {
     }
 
     /// The rejected rows, as they were, each with an `error` column: fixed, the file imports again.
-    private func writeRejects(to path: Located<String>, header: [String], separator: UInt8) throws {
+    /// Written to a temporary file that takes its name only when the import is kept.
+    private func writeRejects(
+        to path: Located<String>, header: [String], separator: UInt8
+    ) throws -> (file: ExportFile, path: Located<String>, overwrite: Bool) {
         let overwrite = statement.hasOption("force")
         let out: ExportFile
         do {
@@ -817,13 +823,11 @@ struct ImportJob {
             while let record = try again.next() {
                 if let reason = problems.reasons[record.line] { out.write(line(record.fields + [reason])) }
             }
-            try out.commit(overwrite: overwrite)
-        } catch let error as ExportFileError {
-            throw error.diagnostic(path, outcome: "nothing was imported", example: "rejects.csv")
         } catch {
             out.abandon()
             throw error
         }
+        return (out, path, overwrite)
     }
 }
 
