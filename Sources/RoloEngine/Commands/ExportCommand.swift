@@ -47,8 +47,7 @@ struct ExportCommand: Command {
     func run(_ context: CommandContext) throws -> CommandResult {
         let (engine, statement, output) = (context.engine, context.statement, context.output)
         let fileName = URL(fileURLWithPath: path.value).lastPathComponent
-        let suffix = fileName.split(separator: ".").count > 1 ? String(fileName.split(separator: ".").last!).lowercased() : ""
-        guard let format = FileFormat(rawValue: suffix) else {
+        guard let format = FileFormat(rawValue: URL(fileURLWithPath: path.value).pathExtension.lowercased()) else {
             throw Diagnostic(
                 .usage, "export writes .csv, .json or .jsonl files, not '\(fileName)'", at: path.range,
                 help: "name the file with one of those endings, e.g. \"\(query.entity.value).csv\"")

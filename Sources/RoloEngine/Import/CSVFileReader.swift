@@ -39,8 +39,6 @@ final class CSVFileReader {
     private var line = 1
     private(set) var hasher = SHA256()
     private(set) var bytesRead = 0
-    /// Whether the file started with a UTF-8 byte order mark (skipped).
-    private(set) var hadBOM = false
     private static let chunk = 1 << 20
 
     static let comma = UInt8(ascii: ","), semicolon = UInt8(ascii: ";"), tab = UInt8(ascii: "\t")
@@ -54,16 +52,12 @@ final class CSVFileReader {
         try fill()
         if buffer.starts(with: [0xEF, 0xBB, 0xBF]) {
             position = 3
-            hadBOM = true
         }
         let detected = Self.detectSeparator(buffer[position...])
         self.separator = separator ?? detected
     }
 
     deinit { try? handle.close() }
-
-    /// True when the file holds nothing but perhaps a byte order mark.
-    var isEmpty: Bool { atEnd && position >= buffer.count }
 
     /// The hex SHA-256 of every byte read so far (the whole file once `next` returned nil).
     var digest: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
@@ -212,8 +206,8 @@ final class CSVFileReader {
         }
     }
 
-    /// Fields per record, from the first one (capacity for the next).
-    private var fieldCount = 16
+    /// Room for a record's fields, reserved once per record.
+    private let fieldCount = 16
 
     private static func string(_ buf: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String? {
         if start == end { return "" }

@@ -80,7 +80,7 @@ struct ImportJob {
     }
 
     /// Maps the header to columns: by name and synonym, `map` first; refuses unknown and repeated ones.
-    private func plan(header: [String], reader: CSVFileReader) throws -> (columns: [Column], ignored: [String]) {
+    private func plan(header: [String]) throws -> (columns: [Column], ignored: [String]) {
         var mapped: [String: String] = [:]  // normalized header → field or "skip"
         for mapping in command.mappings {
             guard header.contains(where: { $0 == mapping.header.value }) else {
@@ -215,7 +215,7 @@ struct ImportJob {
                 help: "the first line names the columns, e.g. first_name,last_name,email")
         }
         let header = headerRecord.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-        let (columns, ignored) = try plan(header: header, reader: reader)
+        let (columns, ignored) = try plan(header: header)
         let fields = columns.map(\.field)
         for column in columns { headers[column.field.name] = column.header }
         let keyField = try keyField(columns)
