@@ -213,8 +213,7 @@ struct CompiledSQLTests {
             statements == [
                 #"INSERT INTO "teams" ("name", "created_at") VALUES ('Research', '2026-11-22T10:00:00Z')"#,
                 #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'create team Research', 0, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") VALUES (1, 'teams', 7, 'create', 'name', NULL, 'Research', 1, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") VALUES (1, 'teams', 7, 'create', 'created_at', NULL, '2026-11-22T10:00:00Z', 1, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'teams', t0.id, 'create', '*', NULL, json_object('name', t0."name", 'created_at', t0."created_at"), 1, '2026-11-22T10:00:00Z' FROM "teams" AS t0 WHERE t0.id = 7"#,
                 #"UPDATE "change_sets" SET "records" = 1, "summary" = 'created 1 team' WHERE "id" = 1"#,
             ])
     }

@@ -51,17 +51,9 @@ extension Engine {
             let actor = Actor(id: id, handle: handle, name: name ?? handle, teamID: nil)
             let command = "init --admin \(handle)"
             let recorder = try ChangeRecorder(db: db, actor: actor, impersonator: nil, command: command, now: now)
-            if creating {
-                try db.execute(
-                    Insert(
-                        into: "field_history",
-                        [
-                            ("change_set_id", try recorder.changeSetID.databaseValue), ("entity", "users".databaseValue),
-                            ("record_id", id.databaseValue), ("op", "create".databaseValue), ("field", "handle".databaseValue),
-                            ("old_value", .null), ("new_value", handle.databaseValue), ("user_id", id.databaseValue),
-                            ("changed_at", now.databaseValue),
-                        ]
-                    ).sql)
+            if creating, let users = CRMSchema.entity(named: "users") {
+                try recorder.recordCreation(
+                    users, fields: ["handle", "name", "active", "created_at", "updated_at"], conditions: [Sql.idEquals("t0", id)])
             } else if let users = CRMSchema.entity(named: "users"), let active = users.field(named: "active") {
                 _ = try recorder.update(users, filter: Sql.idEquals("t0", id), set: [(active, .value(1))])
             }

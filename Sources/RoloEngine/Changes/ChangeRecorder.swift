@@ -102,7 +102,7 @@ final class ChangeRecorder {
         return db.changesCount
     }
 
-    /// Inserts one record, recording each non-empty field as created.
+    /// Inserts one record, recording it as created with its non-empty fields.
     func insert(_ entity: EntityDefinition, values: [(field: String, value: DatabaseValue)]) throws -> Int64 {
         var values = values
         for system in ["created_at", "updated_at"]
@@ -111,18 +111,22 @@ final class ChangeRecorder {
         }
         try db.execute(Insert(into: entity.name, values.map { (column: $0.field, value: $0.value) }).sql)
         let id = db.lastInsertedRowID
-        let changeSetID = try self.changeSetID
-        for (field, value) in values where !value.isNull {
-            try db.execute(
-                Insert(
-                    into: "field_history", columns: Self.historyColumns,
-                    values: [
-                        Sql.value(changeSetID), Sql.value(entity.name), Sql.value(id), Sql.value("create"), Sql.value(field), Sql.null,
-                        Sql.value(value), Sql.value(userID), Sql.value(now),
-                    ]
-                ).sql)
-        }
+        try recordCreation(entity, fields: values.filter { !$0.value.isNull }.map(\.field), conditions: [Sql.idEquals("t0", id)])
         return id
+    }
+
+    /// `INSERT INTO field_history … SELECT` one creation row per record of `entity` (alias t0)
+    /// matching `conditions`: `field` is `*` and `new_value` the record's `fields` as stored, as
+    /// one JSON object in that order (`HistoryRows` spreads it back into fields for readers).
+    func recordCreation(_ entity: EntityDefinition, fields: [String], conditions: [SQLFragment]) throws {
+        let snapshot = Sql.jsonObject(fields.map { (key: $0, value: Sql.column("t0", $0)) })
+        var rows = Select(
+            [
+                Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(HistoryOp.create.rawValue),
+                Sql.value(HistoryRows.wholeRecord), Sql.null, snapshot, Sql.value(userID), Sql.value(now),
+            ], from: entity.name, as: "t0")
+        rows.conditions = conditions
+        try db.execute(Insert(into: "field_history", columns: Self.historyColumns, select: rows).sql)
     }
 
     /// Deletes the records matching `filter`, keeping every field's old value so undo can restore them.
@@ -216,11 +220,16 @@ final class ChangeRecorder {
             let entityName = record.entity
             let id = record.id
             guard let entity = CRMSchema.entity(named: entityName) else { continue }
+            let rows = HistoryRows()
             let changes = try Row.fetchAll(
                 db,
-                history(changeSetID, ["op", "field", "old_value", "new_value"])
-                    .where(Sql.equals(Sql.name("entity"), Sql.value(entityName))).where(Sql.equals(Sql.name("record_id"), Sql.value(id)))
-                    .ordered(by: Sql.name("id")).sql)
+                rows.select([
+                    rows.column("op"), Sql.named(rows.field, "field"), rows.column("old_value"), Sql.named(rows.newValue, "new_value"),
+                ])
+                .where(Sql.equals(rows.column("change_set_id"), Sql.value(changeSetID)))
+                .where(Sql.compare(Sql.id(rows.alias), .greater, Sql.value(historyFloor)))
+                .where(Sql.equals(rows.column("entity"), Sql.value(entityName))).where(Sql.equals(rows.column("record_id"), Sql.value(id)))
+                .ordered(by: rows.order).sql)
             // A record changed and then deleted in one change set (an undo, a script) shows as deleted.
             let ops = changes.map { $0["op"] as HistoryOp }
             let op: HistoryOp = ops.contains(.delete) ? .delete : ops.first ?? .update

@@ -192,16 +192,23 @@ struct UndoRunner {
         }
     }
 
-    /// A record conflicts when a field this change set wrote was changed again afterwards.
+    /// A record conflicts when a field this change set wrote was changed again afterwards, or,
+    /// for a record it created (which undo deletes), when anything about the record changed since.
     private func checkConflicts(_ target: Int64, range: SourceRange) throws {
         let h = { Sql.column("h", $0) }
         let later = { Sql.column("later", $0) }
         let laterChange = Sql.and(
             Sql.equals(later("entity"), h("entity")), Sql.equals(later("record_id"), h("record_id")),
-            Sql.any(Sql.equals(later("field"), h("field")), Sql.equals(later("op"), Sql.value("delete"))),
+            Sql.any(
+                Sql.equals(later("field"), h("field")), Sql.equals(later("op"), Sql.value(HistoryOp.delete.rawValue)),
+                Sql.equals(h("op"), Sql.value(HistoryOp.create.rawValue))),
             Sql.compare(later("change_set_id"), .greater, h("change_set_id")))
         let query = Select(
-            [h("entity"), h("record_id"), h("field"), Sql.named(later("change_set_id"), "later_change"), Sql.column("u", "handle")],
+            [
+                h("entity"), h("record_id"),
+                Sql.named(Sql.coalesce([Sql.nullIf(h("field"), Sql.value(HistoryRows.wholeRecord)), later("field")]), "field"),
+                Sql.named(later("change_set_id"), "later_change"), Sql.column("u", "handle"),
+            ],
             from: "field_history", as: "h"
         )
         .joining(Sql.innerJoin("field_history", as: "later", on: laterChange))

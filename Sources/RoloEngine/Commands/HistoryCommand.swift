@@ -51,15 +51,15 @@ struct HistoryRunner {
         }
         _ = decision
         let hidden = Array(engine.readVisibility(entity).hiddenFields)
-        let h = { Sql.column("h", $0) }
-        var query = Select(
-            [h("changed_at"), Sql.column("u", "handle")] + ["change_set_id", "op", "field", "old_value", "new_value"].map(h),
-            from: "field_history", as: "h"
+        let rows = HistoryRows()
+        let h = rows.column
+        var query = rows.select(
+            [h("changed_at"), Sql.column("u", "handle"), h("change_set_id"), h("op"), rows.field, h("old_value"), rows.newValue]
         )
         .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), h("user_id"))))
         .where(Sql.equals(h("entity"), Sql.value(entity.name))).where(Sql.equals(h("record_id"), Sql.value(id)))
-        if !hidden.isEmpty { query = query.where(Sql.notIn(h("field"), hidden.map { Sql.value($0) })) }
-        let sql = query.ordered(by: h("changed_at"), Sql.id("h")).sql
+        if !hidden.isEmpty { query = query.where(Sql.notIn(rows.field, hidden.map { Sql.value($0) })) }
+        let sql = query.ordered(by: [h("changed_at")] + rows.order).sql
         let columns = [
             ResultColumn("when", .timestamp), ResultColumn("who", .text), ResultColumn("change", .integer),
             ResultColumn("op", .text), ResultColumn("field", .text), ResultColumn("old", .text), ResultColumn("new", .text),

@@ -26,8 +26,8 @@ struct ImportJob {
     private(set) var pendingRejects: (file: ExportFile, path: Located<String>, overwrite: Bool)? = nil
 
     static let staging = "rolo_import"
-    /// The fields a new record's history names, one row each (`ord`, `name`).
-    static let historyFields = "rolo_import_fields"
+    /// The fields an update may change, one row each (`ord`, `name`), for its history.
+    static let fieldList = "rolo_import_fields"
     /// The staging table's key (the row's line in the file) and the record a row matched.
     static let lineColumn = "line"
     static let targetColumn = "target"
@@ -229,6 +229,8 @@ struct ImportJob {
                 sql: Insert.prepared(into: Self.staging, columns: [Self.lineColumn] + fields.map(\.name)).sql))
         var rows = 0
         var values = [DatabaseValue](repeating: .null, count: columns.count + 1)
+        let keyOffset = keyField.flatMap { key in columns.firstIndex { $0.field === key } }
+        var repeatedKeys = RepeatedKeys(foldsCase: keyField?.type.isTextual ?? false)
         let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
         let meter = engine.progressLine.map { ProgressMeter(draw: $0) }
         defer { meter?.finish() }
@@ -270,6 +272,7 @@ struct ImportJob {
                     continue rowLoop
                 }
             }
+            if let keyOffset { repeatedKeys.note(values[keyOffset + 1], line: record.line) }
             try insert.bind(values)
             _ = try insert.step()
         }
@@ -280,7 +283,7 @@ struct ImportJob {
                 .importFileMalformed, "\(file) has a header but no rows; nothing was imported",
                 help: "add rows under the header line")
         }
-        let matched = try match(keyField: keyField)
+        let matched = try match(keyField: keyField, candidates: repeatedKeys.candidates)
         try checkNewRows(columns: columns, keyField: keyField)
         try dropRejected()
         // Validation rules, row by row: a row whose record would break one is a bad row like any
@@ -508,8 +511,9 @@ struct ImportJob {
     private var line: SQLFragment { Sql.column(Self.staging, Self.lineColumn) }
 
     /// Matches rows to records by the key (case-insensitively for text): the record's number, or
-    /// minus the count when several records match. Reports rows whose key an earlier row has.
-    private mutating func match(keyField: FieldDefinition?) throws -> Int {
+    /// minus the count when several records match. Reports rows whose key an earlier row has,
+    /// looking only at the `candidates` (`RepeatedKeys`: no other row can repeat a key).
+    private mutating func match(keyField: FieldDefinition?, candidates: [Int]) throws -> Int {
         guard let keyField else { return 0 }
         let keyHeader = command.key?.value ?? keyField.name
         let stagedKey = Sql.column(Self.staging, keyField.name)
@@ -528,40 +532,46 @@ struct ImportJob {
             Update(Self.staging, set: [(Self.targetColumn, Sql.subquery(matches))]).where(Sql.isNotNull(stagedKey)).sql)
         // Several records with that key.
         let ambiguous = Select(line, stagedKey, Sql.negate(target), from: Self.staging).where(Sql.compare(target, .less, Sql.value(0)))
-        for row in try Row.fetchAll(db, ambiguous.ordered(by: line).sql) {
-            try problems.add(
-                Problem(
-                    line: row[0], column: header(of: keyField), value: row[1], code: .invalidValue,
-                    reason: "matches \(row[2] as Int) \(entity.name); the key must pick one"),
-                file: file, at: command.path.range)
+        try reportKeyProblems(ambiguous.ordered(by: line), keyField, .invalidValue) { [entity] row in
+            "matches \(row[2] as Int) \(entity.name); the key must pick one"
         }
-        // Rows repeating an earlier row's key.
-        try db.execute(SchemaSQL.createTemporaryIndex(Self.staging, column: keyField.name, noCase: textual))
-        let earlierKey =
-            textual
-            ? Sql.caseInsensitiveEquals(Sql.column("s2", keyField.name), stagedKey) : Sql.equals(Sql.column("s2", keyField.name), stagedKey)
-        let earlier = Select(Sql.aggregate(.min, Sql.column("s2", Self.lineColumn)), from: Self.staging, as: "s2")
-            .where(earlierKey).where(Sql.compare(Sql.column("s2", Self.lineColumn), .less, line))
-        let repeated = Select(line, stagedKey, Sql.subquery(earlier), from: Self.staging).where(Sql.isNotNull(stagedKey))
-            .where(Sql.isNotNull(Sql.subquery(earlier)))
-        for row in try Row.fetchAll(db, repeated.ordered(by: line).sql) {
-            try problems.add(
-                Problem(
-                    line: row[0], column: header(of: keyField), value: row[1], code: .duplicateRow,
-                    reason: "repeats row \(row[2] as Int)'s \(keyHeader)"),
-                file: file, at: command.path.range)
+        // Rows repeating an earlier row's key: of the candidates, those with an earlier line
+        // holding an equal key.
+        if !candidates.isEmpty {
+            try db.execute(SchemaSQL.createTemporaryIndex(Self.staging, column: keyField.name, noCase: textual))
+            let earlierKey =
+                textual
+                ? Sql.caseInsensitiveEquals(Sql.column("s2", keyField.name), stagedKey)
+                : Sql.equals(Sql.column("s2", keyField.name), stagedKey)
+            let earlier = Select(Sql.aggregate(.min, Sql.column("s2", Self.lineColumn)), from: Self.staging, as: "s2")
+                .where(earlierKey).where(Sql.compare(Sql.column("s2", Self.lineColumn), .less, line))
+            for start in stride(from: 0, to: candidates.count, by: 500) {
+                let part = candidates[start..<min(start + 500, candidates.count)]
+                let repeated = Select(line, stagedKey, Sql.subquery(earlier), from: Self.staging)
+                    .where(Sql.in(line, part.map { Sql.value($0) })).where(Sql.isNotNull(Sql.subquery(earlier)))
+                try reportKeyProblems(repeated.ordered(by: line), keyField, .duplicateRow) { row in
+                    "repeats row \(row[2] as Int)'s \(keyHeader)"
+                }
+            }
         }
         if duplicates == .error {
             let existing = Select(line, stagedKey, target, from: Self.staging).where(Sql.compare(target, .greater, Sql.value(0)))
-            for row in try Row.fetchAll(db, existing.ordered(by: line).sql) {
-                try problems.add(
-                    Problem(
-                        line: row[0], column: header(of: keyField), value: row[1], code: .duplicateRow,
-                        reason: "is already \(entity.singular) \(row[2] as Int64)'s (on duplicate error)"),
-                    file: file, at: command.path.range)
+            try reportKeyProblems(existing.ordered(by: line), keyField, .duplicateRow) { [entity] row in
+                "is already \(entity.singular) \(row[2] as Int64)'s (on duplicate error)"
             }
         }
         return try count(Sql.compare(target, .greater, Sql.value(0)))
+    }
+
+    /// Logs a problem with the key for each row of `query` (line, key, detail), in its order.
+    private mutating func reportKeyProblems(
+        _ query: Select, _ keyField: FieldDefinition, _ code: DiagnosticCode, reason: (Row) -> String
+    ) throws {
+        for row in try Row.fetchAll(db, query.sql) {
+            try problems.add(
+                Problem(line: row[0], column: header(of: keyField), value: row[1], code: code, reason: reason(row)),
+                file: file, at: command.path.range)
+        }
     }
 
     private var headers: [String: String] = [:]
@@ -681,7 +691,7 @@ struct ImportJob {
 
     // MARK: - Writing
 
-    /// The new records, in file order, with one history row per non-empty field as `create` writes.
+    /// The new records, in file order, each recorded as created as `create` records it.
     private func createRecords(columns: [Column]) throws -> Int {
         let fresh = Sql.isNull(Sql.column("s", Self.targetColumn))
         let now = Sql.value(recorder.now)
@@ -718,28 +728,11 @@ struct ImportJob {
         try db.execute(Insert(into: entity.name, columns: names, select: newRows).sql)
         let created = db.changesCount
         guard created > 0 else { return 0 }
-        // Under the write lock, the new records are exactly those numbered past the old highest.
-        // One history row per non-empty field, record by record as `create` writes them, in one
-        // statement: the new records crossed with the list of fields (2.3 times faster than a
-        // statement per field, which inserts into the history's index out of order).
-        let fields = names.filter { entity.field(named: $0) != nil }
-        try db.execute(SchemaSQL.dropTemporaryTable(Self.historyFields))
-        try db.execute(SchemaSQL.createTemporaryTable(Self.historyFields, key: "ord", columns: ["name"]))
-        for (index, name) in fields.enumerated() {
-            try db.execute(Insert(into: Self.historyFields, [("ord", (index + 1).databaseValue), ("name", name.databaseValue)]).sql)
-        }
-        let value = Sql.when(
-            fields.enumerated().map { index, name in (Sql.equals(Sql.column("f", "ord"), Sql.value(index + 1)), Sql.column("t0", name)) },
-            else: Sql.null)
-        var rows = Select(
-            [
-                Sql.value(try recorder.changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(HistoryOp.create.rawValue),
-                Sql.column("f", "name"), Sql.null, value, Sql.value(recorder.userID), Sql.value(recorder.now),
-            ], from: entity.name, as: "t0"
-        ).joining(Sql.crossJoin(Self.historyFields, as: "f"))
-        rows.conditions = [Sql.compare(Sql.id("t0"), .greater, Sql.value(before)), Sql.isNotNull(value)]
-        try db.execute(Insert(into: "field_history", columns: ChangeRecorder.historyColumns, select: rows).sql)
-        try db.execute(SchemaSQL.dropTemporaryTable(Self.historyFields))
+        // Under the write lock, the new records are exactly those numbered past the old highest:
+        // one creation row each, with the fields the import wrote (`HistoryRows`).
+        try recorder.recordCreation(
+            entity, fields: names.filter { entity.field(named: $0) != nil },
+            conditions: [Sql.compare(Sql.id("t0"), .greater, Sql.value(before))])
         return created
     }
 
@@ -755,30 +748,47 @@ struct ImportJob {
     /// The matched records' fields that the file gives and that differ, with their history as
     /// `update` writes it (old → new, before the change); empty cells leave a field alone.
     /// The key is left as the record has it: it matched (for text, whatever its case).
+    ///
+    /// The history is one pass over the matched rows crossed with the file's fields, record by
+    /// record; the `UPDATE … FROM` then sets only the fields that changed somewhere (a field set
+    /// to itself would still rewrite each index on it).
     private func updateRecords(columns: [Column], keyField: FieldDefinition?) throws -> (Int, [(String, Int)]) {
-        let updatable = columns.filter { !$0.field.system && $0.field !== keyField }
+        let updatable = columns.filter { !$0.field.system && $0.field !== keyField }.map(\.field)
+        guard !updatable.isEmpty else { return (0, []) }
         let staged = { (field: FieldDefinition) in Sql.column("s", field.name) }
+        let current = { (field: FieldDefinition) in Sql.column("t0", field.name) }
+        let differs = { (field: FieldDefinition) in Sql.all([Sql.isNotNull(staged(field)), Sql.isDistinct(staged(field), current(field))]) }
         let joined = Sql.innerJoin(Self.staging, as: "s", on: Sql.equals(Sql.column("s", Self.targetColumn), Sql.id("t0")))
         let before = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: "field_history").sql) ?? 0
-        var differs: [SQLFragment] = []
-        for column in updatable {
-            let field = column.field
-            let current = Sql.column("t0", field.name)
-            let change = Sql.all([Sql.isNotNull(staged(field)), Sql.isDistinct(staged(field), current)])
-            differs.append(change)
-            var rows = Select(
-                [
-                    Sql.value(try recorder.changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(HistoryOp.update.rawValue),
-                    Sql.value(field.name), current, staged(field), Sql.value(recorder.userID), Sql.value(recorder.now),
-                ], from: entity.name, as: "t0"
-            ).joining(joined)
-            rows.conditions = [change]
-            try db.execute(Insert(into: "field_history", columns: ChangeRecorder.historyColumns, select: rows).sql)
+        try db.execute(SchemaSQL.dropTemporaryTable(Self.fieldList))
+        try db.execute(SchemaSQL.createTemporaryTable(Self.fieldList, key: "ord", columns: ["name"]))
+        for (index, field) in updatable.enumerated() {
+            try db.execute(Insert(into: Self.fieldList, [("ord", (index + 1).databaseValue), ("name", field.name.databaseValue)]).sql)
         }
-        guard !differs.isEmpty else { return (0, []) }
-        var sets = updatable.map { column in
-            (column: column.field.name, value: Sql.coalesce([staged(column.field), Sql.column("t0", column.field.name)]))
+        let byField = { (make: (FieldDefinition) -> SQLFragment) in
+            Sql.when(
+                updatable.enumerated().map { index, field in (Sql.equals(Sql.column("f", "ord"), Sql.value(index + 1)), make(field)) },
+                else: Sql.null)
         }
+        var rows = Select(
+            [
+                Sql.value(try recorder.changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(HistoryOp.update.rawValue),
+                Sql.column("f", "name"), byField(current), byField(staged), Sql.value(recorder.userID), Sql.value(recorder.now),
+            ], from: entity.name, as: "t0"
+        ).joining(joined).joining(Sql.crossJoin(Self.fieldList, as: "f"))
+        rows.conditions = [byField(differs)]
+        try db.execute(Insert(into: "field_history", columns: ChangeRecorder.historyColumns, select: rows).sql)
+        try db.execute(SchemaSQL.dropTemporaryTable(Self.fieldList))
+        let counts = try Row.fetchAll(
+            db,
+            Select(Sql.name("field"), Sql.countAll, from: "field_history")
+                .where(Sql.equals(Sql.name("change_set_id"), Sql.value(try recorder.changeSetID)))
+                .where(Sql.compare(Sql.name("id"), .greater, Sql.value(before)))
+                .grouped(by: [Sql.name("field")]).ordered(by: Sql.descending(Sql.countAll), Sql.name("field")).sql
+        ).map { row -> (field: String, count: Int) in (row[0], row[1]) }
+        let changed = updatable.filter { field in counts.contains { $0.field == field.name } }
+        guard !changed.isEmpty else { return (0, []) }
+        var sets = changed.map { field in (column: field.name, value: Sql.coalesce([staged(field), current(field)])) }
         if entity.hasUpdatedAt {
             let kept = columns.contains { $0.field.name == "updated_at" }
             sets.append(
@@ -786,19 +796,9 @@ struct ImportJob {
         }
         try db.execute(
             Update(entity.name, as: "t0", set: sets).from(Self.staging, as: "s")
-                .where(Sql.equals(Sql.column("s", Self.targetColumn), Sql.id("t0"))).where(Sql.any(differs)).sql)
+                .where(Sql.equals(Sql.column("s", Self.targetColumn), Sql.id("t0"))).where(Sql.any(changed.map(differs))).sql)
         let updated = db.changesCount
-        let counts = try Row.fetchAll(
-            db,
-            Select(Sql.name("field"), Sql.countAll, from: "field_history")
-                .where(Sql.equals(Sql.name("change_set_id"), Sql.value(try recorder.changeSetID)))
-                .where(Sql.compare(Sql.name("id"), .greater, Sql.value(before)))
-                .grouped(by: [Sql.name("field")]).ordered(by: Sql.descending(Sql.countAll), Sql.name("field")).sql
-        ).map { row -> (String, Int) in
-            let field: String = row[0]
-            return (entity.field(named: field)?.relationName ?? field, row[1])
-        }
-        return (updated, counts)
+        return (updated, counts.map { (entity.field(named: $0.field)?.relationName ?? $0.field, $0.count) })
     }
 
     /// The rejected rows, as they were, each with an `error` column: fixed, the file imports again.

@@ -60,6 +60,21 @@ public protocol SQLDialect: Sendable {
     var insertOrReplace: String { get }
     /// How the database words a broken constraint, so it can be told in the user's terms.
     var constraintMessages: SQLConstraintMessages { get }
+    /// One JSON object of the pairs, in order (keys bound; a NULL value is JSON null).
+    func jsonObject(_ pairs: [(key: String, value: SQLFragment)]) -> SQLFragment
+    /// A left join spreading the JSON object `document` into one row per key, in the object's
+    /// order (no row when `document` is NULL; the left row is kept).
+    func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries
+}
+
+/// The rows of a JSON object as a joined table: the join, and each entry's key, value (as the
+/// database stores it: text, integer…), whether it is JSON null, and its place in the object.
+public struct SQLJSONEntries: Sendable {
+    public let join: SQLFragment
+    public let key: SQLFragment
+    public let value: SQLFragment
+    public let isNull: SQLFragment
+    public let order: SQLFragment
 }
 
 /// The start of the database's message for each kind of broken constraint.
@@ -152,5 +167,15 @@ public struct SQLiteDialect: SQLDialect {
         SQLConstraintMessages(
             unique: "UNIQUE constraint failed: ", check: "CHECK constraint failed", foreignKey: "FOREIGN KEY constraint failed",
             notNull: "NOT NULL constraint failed")
+    }
+
+    public func jsonObject(_ pairs: [(key: String, value: SQLFragment)]) -> SQLFragment {
+        "json_object(" + SQLFragment.joined(pairs.map { SQLFragment.value($0.key) + ", " + $0.value }, separator: ", ") + ")"
+    }
+
+    public func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries {
+        SQLJSONEntries(
+            join: " LEFT JOIN json_each(" + document + ") AS " + alias + " ON 1", key: SQLFragment(alias + ".key"),
+            value: SQLFragment(alias + ".value"), isNull: SQLFragment(alias + ".type = 'null'"), order: SQLFragment(alias + ".id"))
     }
 }

@@ -253,9 +253,20 @@ public enum Sql {
         dialect.stringAggregate(value, separator: SQLFragment.value(separator))
     }
 
+    /// NULL when `a` equals `b`, otherwise `a`.
+    public static func nullIf(_ a: SQLFragment, _ b: SQLFragment) -> SQLFragment { "nullif(" + a + ", " + b + ")" }
+
     /// The first of the values that is not NULL.
     public static func coalesce(_ values: [SQLFragment]) -> SQLFragment {
         "coalesce(" + SQLFragment.joined(values, separator: ", ") + ")"
+    }
+
+    /// One JSON object of the pairs, in order.
+    public static func jsonObject(_ pairs: [(key: String, value: SQLFragment)]) -> SQLFragment { dialect.jsonObject(pairs) }
+
+    /// The entries of a JSON object as a left-joined table (see `SQLDialect.jsonEntries`).
+    public static func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries {
+        dialect.jsonEntries(of: document, as: alias)
     }
 
     /// Texts joined, an empty value counting as empty text.

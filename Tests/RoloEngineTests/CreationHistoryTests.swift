@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import RoloEngine
+import RoloStore
+import RoloSyntax
+import RoloTestSupport
+import Testing
+
+/// A creation is stored as one history row per record (`field` `*`, the fields as one JSON
+/// object) and read back as one row per field: `history`, hidden fields and undo's conflicts
+/// must see it as they saw the per-field rows.
+@Suite("Creation history")
+struct CreationHistoryTests {
+    static func created(_ engine: Engine, _ command: String) throws -> Int64 {
+        let result = run(engine, command)
+        try #require(result.error == nil, "\(command): \(result.error?.message ?? "")")
+        return try #require(try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM contacts") })
+    }
+
+    /// The fields `history` lists for a record's creation are exactly its non-empty columns, by
+    /// an SQL query over the contacts table; and the creation is one stored row, not one per field.
+    @Test func historyListsEveryNonEmptyFieldOfACreatedRecord() throws {
+        let engine = try SampleDatabase.engine()
+        let folder = try SampleDatabase.temporaryFolder()
+        let path = folder + "/new.csv"
+        try "first_name,last_name,email,title,city\nAna,Ruiz,ana@x.io,,Lyon\nBen,Lee,,CTO,\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let result = run(engine, "import contacts from \"\(path)\" --quiet")
+        try #require(result.error == nil, "\(result.error?.message ?? "")")
+        let changeSet = try #require(
+            try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM change_sets") })
+        let stored = try engine.store.dbQueue.inDatabase {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM field_history WHERE change_set_id = ?", arguments: [changeSet])
+        }
+        #expect(stored == 2)
+        let ids = try engine.store.dbQueue.inDatabase {
+            try Int64.fetchAll($0, sql: "SELECT record_id FROM field_history WHERE change_set_id = ? ORDER BY id", arguments: [changeSet])
+        }
+        for id in ids {
+            let nonEmpty: Set<String> = try engine.store.dbQueue.inDatabase { db in
+                let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]))
+                return Set(row.filter { name, value in name != "id" && !value.isNull }.map(\.0))
+            }
+            let history = run(engine, "history contact \(id) --format csv")
+            try #require(history.error == nil)
+            let lines = history.output.split(separator: "\n").dropFirst()
+            let fields = Set(lines.map { String($0.split(separator: ",", omittingEmptySubsequences: false)[4]) })
+            #expect(fields == nonEmpty, "contact \(id)")
+            #expect(lines.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[3] == "create" })
+        }
+    }
+
+    /// A field the reader may not see stays out of a creation's history, as it does of an update's.
+    @Test func aCreationsHistoryHidesFieldsTheReaderMayNotRead() throws {
+        let path = try SampleDatabase.freshCopy()
+        let store = try CRMStore.open(path: path)
+        let admin = try Engine(store: store, clock: SampleDatabase.clock, user: "admin")
+        let id = try Self.created(
+            admin, "create contact first_name=\"Zed\" last_name=\"Quist\" email=\"zed.quist@hidden.example\" phone=\"+1 555 0199\"")
+        let quinn = try Engine(store: store, clock: SampleDatabase.clock, user: "quinn")
+        let history = run(quinn, "history contact \(id)")
+        try #require(history.error == nil, "\(history.error?.message ?? "")")
+        #expect(history.output.contains("Quist"))
+        #expect(!history.output.contains("zed.quist@hidden.example"))
+        #expect(!history.output.contains("555 0199"))
+        #expect(history.output.contains("(changes to email, phone hidden)"))
+    }
+
+    /// Undo deletes a record it created, so any later change to that record is a conflict, even
+    /// to a field the creation left empty (before, only fields the creation wrote counted, and
+    /// undo deleted the record with the later change in it).
+    @Test func undoingACreationConflictsWithAnyLaterChangeToTheRecord() throws {
+        let engine = try SampleDatabase.engine()
+        let id = try Self.created(engine, "create contact first_name=\"Una\" last_name=\"Doe\"")
+        let creation = try #require(
+            try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM change_sets") })
+        let update = run(engine, "update contact \(id) set title = \"CFO\"")
+        try #require(update.error == nil, "\(update.error?.message ?? "")")
+        let undo = run(engine, "undo change \(creation)")
+        #expect(undo.error?.code == .undoConflict)
+        #expect(undo.error?.message.contains("contact \(id) title was changed again in change \(creation + 1)") == true)
+        #expect(
+            try engine.store.dbQueue.inDatabase { try Int.fetchOne($0, sql: "SELECT count(*) FROM contacts WHERE id = ?", arguments: [id]) }
+                == 1)
+        let forced = run(engine, "undo change \(creation) --force")
+        #expect(forced.error == nil, "\(forced.error?.message ?? "")")
+        #expect(
+            try engine.store.dbQueue.inDatabase { try Int.fetchOne($0, sql: "SELECT count(*) FROM contacts WHERE id = ?", arguments: [id]) }
+                == 0)
+    }
+}
