@@ -176,17 +176,51 @@ struct ImportTests {
         #expect(unchanged.error == nil, "\(unchanged.error?.message ?? "")")
     }
 
-    /// An import refused after its rows were read (here by a rule on the accounts it would
-    /// create) keeps nothing, not even the rejects file --skip-bad names.
-    @Test func aRefusedImportLeavesNoRejectsFile() throws {
+    /// An import called off after its rows were read (here at the confirmation prompt) keeps
+    /// nothing, not even the rejects file --skip-bad names.
+    @Test func aCancelledImportLeavesNoRejectsFile() throws {
         let engine = try SampleDatabase.engine()
-        #expect(run(engine, "rule accounts require city").error == nil)
-        let path = try Self.write("last_name,email,account\nNew,new1@x.io,Brand New Co\nBad,not-an-email,\n")
+        engine.settings.confirmThreshold = 1
+        var asked: [String] = []
+        engine.confirm = { question in
+            asked.append(question)
+            return false
+        }
+        let path = try Self.write("last_name,email\nNew,new1@x.io\nNewer,new2@x.io\nBad,not-an-email\n")
         let rejects = try SampleDatabase.temporaryFolder() + "/rejects.csv"
-        let result = run(engine, "import contacts from \"\(path)\" create missing accounts --skip-bad \"\(rejects)\"")
-        #expect(result.error?.code == .ruleBroken)
+        let before = try snapshot(engine.store)
+        let result = run(engine, "import contacts from \"\(path)\" --skip-bad \"\(rejects)\"")
+        #expect(result.error == nil)
+        #expect(asked == ["import 2 contacts?"])
+        #expect(result.output.contains("cancelled; nothing changed"))
         #expect(!FileManager.default.fileExists(atPath: rejects))
-        #expect(try Self.scalar(engine, "SELECT count(*) FROM contacts WHERE email = 'new1@x.io'") == 0)
+        #expect(try snapshot(engine.store) == before)
+    }
+
+    /// `create missing accounts` under a rule on accounts: a row whose new account would break
+    /// the rule is a bad row like any other (before, the whole import was refused naming only
+    /// the account), and no such account is created.
+    @Test func aMissingAccountThatWouldBreakARuleIsABadRow() throws {
+        let engine = try SampleDatabase.engine()
+        #expect(run(engine, #"rule accounts require city "an account needs a city""#).error == nil)
+        let existing: String = try #require(try Self.scalar(engine, "SELECT name FROM accounts WHERE city IS NOT NULL ORDER BY id"))
+        let path = try Self.write(
+            "last_name,email,account\nOld,old1@x.io,\(existing)\nNew,new1@x.io,Brand New Co\nAgain,new2@x.io,brand new co\n")
+        let accounts: Int? = try Self.scalar(engine, "SELECT count(*) FROM accounts")
+        let refused = run(engine, "import contacts from \"\(path)\" create missing accounts")
+        #expect(
+            refused.error?.message
+                == "\(path):3: column \"account\": \"Brand New Co\" would be a new account breaking rule 1: an account needs a city; nothing was imported"
+        )
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM accounts") == accounts)
+        let rejects = try SampleDatabase.temporaryFolder() + "/rejects.csv"
+        let skipped = run(engine, "import contacts from \"\(path)\" create missing accounts --skip-bad \"\(rejects)\"")
+        #expect(skipped.error == nil, "\(skipped.error?.message ?? "")")
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM accounts") == accounts)
+        #expect(try Self.scalar(engine, "SELECT count(*) FROM contacts WHERE email IN ('old1@x.io', 'new1@x.io', 'new2@x.io')") == 1)
+        let written = try String(contentsOfFile: rejects, encoding: .utf8)
+        #expect(written.split(separator: "\n").count == 3)
+        #expect(written.contains("\"\"brand new co\"\" would be a new account breaking rule 1"))
     }
 
     /// The sample company's own export, imported into a company without contacts, exports the same
@@ -258,15 +292,38 @@ struct ImportTests {
         let refused = run(sam, "import contacts from \"\(owners)\"")
         #expect(refused.error?.code == .invalidValue)
         #expect(refused.error?.message.contains(":3: column \"owner\"") == true)
-        // Updating a contact outside the team is refused as a whole, naming it.
-        let foreign: String = try #require(
+        // A row matching a contact outside the team is a bad row, naming the row and the owner;
+        // with --skip-bad the rest is imported.
+        let unique = "c.email IS NOT NULL AND (SELECT count(*) FROM contacts d WHERE d.email = c.email COLLATE NOCASE) = 1"
+        let foreign: Row = try #require(
+            try sam.store.dbQueue.inDatabase { db in
+                try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT c.id, c.email, u.handle FROM contacts c JOIN users u ON u.id = c.owner_id WHERE u.team_id IS NOT \(team ?? 0) AND \(unique) ORDER BY c.id"
+                )
+            })
+        let own: String = try #require(
             try Self.scalar(
                 sam,
-                "SELECT c.email FROM contacts c JOIN users u ON u.id = c.owner_id WHERE u.team_id IS NOT \(team ?? 0) AND c.email IS NOT NULL AND (SELECT count(*) FROM contacts d WHERE d.email = c.email COLLATE NOCASE) = 1"
+                "SELECT c.email FROM contacts c JOIN users u ON u.id = c.owner_id WHERE u.team_id = \(team ?? 0) AND \(unique) ORDER BY c.id"
             ))
-        let update = try Self.write("email,title\n\(foreign),Changed\n")
+        let foreignEmail: String = foreign["email"], foreignOwner: String = foreign["handle"], foreignID: Int64 = foreign["id"]
+        let update = try Self.write("email,title\n\(own),Changed\n\(foreignEmail),Changed\n")
+        let before = try snapshot(sam.store)
         let outside = run(sam, "import contacts from \"\(update)\" key email")
         #expect(outside.error?.code == .permissionDenied)
+        #expect(
+            outside.error?.message
+                == "\(update):3: column \"email\": \"\(foreignEmail)\" matches contact \(foreignID), which belongs to \(foreignOwner), outside sam's team scope for updates; nothing was imported"
+        )
+        #expect(try snapshot(sam.store) == before)
+        let skipped = run(sam, "import contacts from \"\(update)\" key email --skip-bad \"\(update).rejects.csv\"")
+        #expect(skipped.error == nil, "\(skipped.error?.message ?? "")")
+        #expect(try Self.scalar(sam, "SELECT title FROM contacts WHERE email = '\(own)'") == "Changed")
+        #expect(try Self.scalar(sam, "SELECT title FROM contacts WHERE id = \(foreignID)") != "Changed")
+        let rejects = try String(contentsOfFile: update + ".rejects.csv", encoding: .utf8)
+        #expect(rejects.split(separator: "\n").count == 2 && rejects.contains(foreignEmail))
         // created_at is kept for an admin, ignored (and said so) for a manager.
         let dated = try Self.write("last_name,email,created_at\nD,d@rights.io,2019-03-04T05:06:07Z\n")
         let manager = run(sam, "import contacts from \"\(dated)\"")
@@ -390,12 +447,66 @@ struct ImportProgressTests {
         #expect(drawn[0].hasSuffix("[####----------------]  20%  200,000 rows  100,000 rows/s  ETA 8 s"))
         meter.phase("1,000,000 rows read; matching and writing…", now: start.addingTimeInterval(3))
         #expect(drawn.last == "\r\u{1B}[K1,000,000 rows read; matching and writing…")
+        // The writing stage: its own label, rate and time left, counted from its start.
+        meter.stage("writing", now: start.addingTimeInterval(4))
+        meter.update(rows: 250_000, fraction: 0.25, now: start.addingTimeInterval(5))
+        #expect(drawn.last == "\r\u{1B}[Kwriting [#####---------------]  25%  250,000 rows  250,000 rows/s  ETA 3 s")
         meter.finish()
-        #expect(drawn.count == 3 && drawn[2] == "\r\u{1B}[K")
+        #expect(drawn.count == 4 && drawn[3] == "\r\u{1B}[K")
         // Work done within a second draws nothing at all.
         let quick = ProgressMeter(draw: { drawn.append($0) }, start: start)
         quick.phase("done reading", now: start.addingTimeInterval(0.5))
         quick.finish()
-        #expect(drawn.count == 3)
+        #expect(drawn.count == 4)
+    }
+}
+
+/// Writes go in chunks of `WriteProgress.chunkLines` lines: a file of several chunks, with bad
+/// rows at a chunk's edges, imports as one.
+@Suite("Import in chunks")
+struct ImportChunkTests {
+    @Test func aFileOfSeveralChunksImportsAsOne() throws {
+        let engine = try SampleDatabase.engine()
+        let chunk = WriteProgress.chunkLines
+        let rows = chunk * 2 + 100
+        // Line n (the header is line 1) is person n - 1; bad emails on the first and last line
+        // of the second chunk.
+        let badLines: Set<Int> = [chunk + 1, chunk + 2, 2 * chunk + 1]
+        var text = "last_name,email,title\n"
+        for line in 2...(rows + 1) {
+            text += "P\(line),\(badLines.contains(line) ? "bad-\(line)" : "p\(line)@chunks.io"),T\n"
+        }
+        let path = try ImportTests.write(text)
+        let rejects = try SampleDatabase.temporaryFolder() + "/rejects.csv"
+        let first = run(engine, "import contacts from \"\(path)\" key email --skip-bad \"\(rejects)\" --quiet")
+        #expect(first.error == nil, "\(first.error?.message ?? "")")
+        let created = rows - badLines.count
+        #expect(try ImportTests.scalar(engine, "SELECT count(*) FROM contacts WHERE email LIKE '%@chunks.io'") == created)
+        // Numbered in file order, one creation row each.
+        #expect(
+            try ImportTests.scalar(
+                engine,
+                "SELECT count(*) FROM (SELECT id, row_number() OVER (ORDER BY id) AS k, CAST(substr(last_name, 2) AS INTEGER) AS line, row_number() OVER (ORDER BY CAST(substr(last_name, 2) AS INTEGER)) AS m FROM contacts WHERE email LIKE '%@chunks.io') WHERE k != m"
+            ) == 0)
+        let changeSet: Int64 = try #require(try ImportTests.scalar(engine, "SELECT max(id) FROM change_sets"))
+        #expect(try ImportTests.scalar(engine, "SELECT count(*) FROM field_history WHERE change_set_id = \(changeSet)") == created)
+        #expect(try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").count == badLines.count + 1)
+
+        // Every other row changes its title, across all chunks; the bad rows are fixed and new.
+        var changed = "last_name,email,title\n"
+        for line in 2...(rows + 1) {
+            changed += "P\(line),p\(line)@chunks.io,\(line % 2 == 0 ? "U" : "T")\n"
+        }
+        let path2 = try ImportTests.write(changed, name: "changed.csv")
+        let second = run(engine, "import contacts from \"\(path2)\" key email --quiet")
+        #expect(second.error == nil, "\(second.error?.message ?? "")")
+        let updates = (2...(rows + 1)).filter { $0 % 2 == 0 && !badLines.contains($0) }.count
+        #expect(second.output.contains("create \(badLines.count), update \(updates) (title \(updates), \(created - updates) unchanged)"))
+        #expect(
+            try ImportTests.scalar(engine, "SELECT count(*) FROM contacts WHERE email LIKE '%@chunks.io' AND title = 'U'") == updates + 1)
+        #expect(try ImportTests.scalar(engine, "SELECT count(*) FROM contacts WHERE email LIKE '%@chunks.io'") == rows)
+        #expect(run(engine, "undo --yes").error == nil)
+        #expect(try ImportTests.scalar(engine, "SELECT count(*) FROM contacts WHERE email LIKE '%@chunks.io' AND title = 'U'") == 0)
+        #expect(try ImportTests.scalar(engine, "SELECT count(*) FROM contacts WHERE email LIKE '%@chunks.io'") == created)
     }
 }

@@ -69,6 +69,10 @@ struct ImportJob {
         /// `create missing accounts`: unknown names become new records.
         var createsMissing = false
         var created = 0
+        /// The entity's validation rules, read at the first record to create.
+        var rules: [ValidationRule]? = nil
+        /// Names whose record could not be created (lower-cased), and why.
+        var refused: [String: String] = [:]
         /// users only: each user's team, for the assign scope.
         var teams: [Int64: Int64] = [:]
 
@@ -285,23 +289,18 @@ struct ImportJob {
         }
         let matched = try match(keyField: keyField, candidates: repeatedKeys.candidates)
         try checkNewRows(columns: columns, keyField: keyField)
+        let updating = keyField != nil && duplicates == .update && matched > 0
+        if updating, let keyField { try checkUpdateScope(rights, keyField: keyField) }
         try dropRejected()
-        // Validation rules, row by row: a row whose record would break one is a bad row like any
-        // other (named by its line; set aside with --skip-bad). `engine.performChange` checks the
-        // rules again after the real writes, as for every change.
-        try rejectRowsBreakingRules(columns: columns, keyField: keyField, matched: matched)
         var skipped = 0
         if keyField != nil, duplicates == .skip {
             skipped = try count(Sql.isNotNull(Sql.name(Self.targetColumn)))
             try db.execute(Delete(from: Self.staging).where(Sql.isNotNull(Sql.name(Self.targetColumn))).sql)
         }
-        let created = try createRecords(columns: columns)
-        var updated = 0
-        var perField: [(String, Int)] = []
-        if keyField != nil, duplicates == .update, matched > 0 {
-            try requireUpdateScope(rights)
-            (updated, perField) = try updateRecords(columns: columns, keyField: keyField)
-        }
+        // Every row left is within the update scope (checkUpdateScope); this is the change path's
+        // own check over the records, as every update makes it.
+        if updating { try requireUpdateScope(rights) }
+        let (created, updated, perField) = try write(columns: columns, keyField: keyField, updating: updating, meter: meter)
         try db.execute(SchemaSQL.dropTemporaryTable(Self.staging))
 
         let digest = reader.digest
@@ -402,6 +401,13 @@ struct ImportJob {
         }
     }
 
+    /// Ctrl-C between two statements of the writes (SQLite's interrupt stops one that runs).
+    private func stopIfInterrupted() throws {
+        if engine.interruption.isRequested {
+            throw Diagnostic(.interrupted, "interrupted while writing \(file); nothing was imported", at: command.path.range)
+        }
+    }
+
     // MARK: - Rights
 
     struct Rights {
@@ -467,9 +473,8 @@ struct ImportJob {
                 let readable = engine.readFilter(table.entity) == nil ? "" : " that \(engine.actor.handle) may read"
                 return .invalid("names no \(table.entity.singular)\(readable) (by \(key))")
             }
-            let owner = engine.actor.id
-            let newID = try recorder.insert(
-                table.entity, values: [(table.entity.naturalKey[0], text.databaseValue), ("owner_id", owner.databaseValue)])
+            if let refusal = table.refused[folded] { return .invalid(refusal) }
+            guard let newID = try createMissing(text, in: table) else { return .invalid(table.refused[folded] ?? "") }
             table.byKey[folded] = newID
             table.ids.insert(newID)
             table.created += 1
@@ -491,6 +496,54 @@ struct ImportJob {
             }
         }
         return .value(id.databaseValue)
+    }
+
+    /// Rows matching a record outside the user's update scope are bad rows, named by line (and
+    /// the record's owner, where it has one), not a refusal of the whole file.
+    private mutating func checkUpdateScope(_ rights: Rights, keyField: FieldDefinition) throws {
+        guard rights.updateLevel != .all, let scoped = engine.policy.scopeFilter(rights.updateLevel, on: entity, alias: "t0") else {
+            return
+        }
+        var columns = [line, Sql.column(Self.staging, keyField.name), Sql.id("t0")]
+        var query = Select(columns, from: Self.staging)
+            .joining(Sql.innerJoin(entity.name, as: "t0", on: Sql.equals(Sql.id("t0"), target)))
+        if entity.hasOwner {
+            columns.append(Sql.column("u", "handle"))
+            query = Select(columns, from: Self.staging)
+                .joining(Sql.innerJoin(entity.name, as: "t0", on: Sql.equals(Sql.id("t0"), target)))
+                .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("t0", "owner_id"))))
+        }
+        let (actor, level) = (engine.actor.handle, rights.updateLevel.name)
+        try reportKeyProblems(query.where(Sql.notTrue(scoped)).ordered(by: line), keyField, .permissionDenied) { [entity] row in
+            let owner = entity.hasOwner ? (row[3] as String?).map { "belongs to \($0), " } ?? "" : ""
+            return "matches \(entity.singular) \(row[2] as Int64), which \(owner)outside \(actor)'s \(level) scope for updates"
+        }
+    }
+
+    /// `create missing`: a new record named `name`, owned by the importer — unless it would break
+    /// one of its entity's validation rules; then nothing is created, and this row and every
+    /// other naming it are bad rows saying which rule (nil).
+    private func createMissing(_ name: String, in table: ReferenceTable) throws -> Int64? {
+        if table.rules == nil { table.rules = try ValidationRule.load(db, entity: table.entity) }
+        let rules = table.rules ?? []
+        _ = try recorder.changeSetID  // opened outside the savepoint, so it outlives a refused record
+        var created: Int64? = nil
+        try db.inSavepoint {
+            let id = try recorder.insert(
+                table.entity, values: [(table.entity.naturalKey[0], name.databaseValue), ("owner_id", engine.actor.id.databaseValue)])
+            for rule in rules {
+                let breaking = try engine.recordsBreaking(
+                    rule, db: db, scope: engine.ruleScope(table.entity), within: Select(value: Sql.value(id)).sql)
+                if try Bool.fetchOne(db, breaking.limited(1).sql) != nil {
+                    table.refused[name.lowercased()] =
+                        "would be a new \(table.entity.singular) breaking rule \(rule.id): \(rule.message ?? rule.text)"
+                    return .rollback
+                }
+            }
+            created = id
+            return .commit
+        }
+        return created
     }
 
     private func requireUpdateScope(_ rights: Rights) throws {
@@ -619,34 +672,56 @@ struct ImportJob {
         }
     }
 
-    /// Writes the staged rows inside a savepoint, finds the records this import would create or
-    /// change that break a validation rule (the records the change path checks: those with
-    /// history in this statement, so a skipped or unchanged record is not one), rolls the writes
-    /// back, and logs each such record's row as a problem, in file order (thrown at once unless
-    /// collecting); then takes those rows out of the staging table. New records are numbered past
-    /// the highest in file order, so the k-th new number is the k-th new row; a matched record's
-    /// row is the one that names it.
-    private mutating func rejectRowsBreakingRules(columns: [Column], keyField: FieldDefinition?, matched: Int) throws {
+    /// Writes the staged rows: the new records, then the matched records' changes, in chunks of
+    /// lines (`WriteProgress`).
+    ///
+    /// With validation rules on the entity the writes go into a savepoint and the records they
+    /// leave are checked (the records the change path checks: those with history in this
+    /// statement, so a skipped or unchanged record is not one). Clean, they are kept; otherwise
+    /// each breaking record's row is logged as a problem, in file order (thrown at once unless
+    /// collecting), the writes are rolled back, those rows taken out, and the rest written again.
+    /// New records are numbered past the highest in file order, so the k-th new number is the
+    /// k-th new row; a matched record's row is the one that names it. `engine.performChange`
+    /// checks the rules again after, as for every change.
+    private mutating func write(
+        columns: [Column], keyField: FieldDefinition?, updating: Bool, meter: ProgressMeter?
+    ) throws -> (created: Int, updated: Int, perField: [(String, Int)]) {
         let rules = try ValidationRule.load(db, entity: entity)
-        guard !rules.isEmpty else { return }
-        _ = try recorder.changeSetID  // opened outside the savepoint, so it outlives the trial
-        let highest = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
-        var breaking: [(id: Int64, rule: ValidationRule)] = []
-        try db.inSavepoint {
-            _ = try createRecords(columns: columns)
-            if keyField != nil, duplicates == .update, matched > 0 {
-                _ = try updateRecords(columns: columns, keyField: keyField)
-            }
-            if let touched = recorder.touchedIDs(of: entity) {
-                let scope = engine.ruleScope(entity)
-                for rule in rules {
-                    let ids = try Int64.fetchAll(db, try engine.recordsBreaking(rule, db: db, scope: scope, within: touched).sql)
-                    breaking += ids.map { ($0, rule) }
-                }
-            }
-            return .rollback
+        let write = { [self] () throws -> (created: Int, updated: Int, perField: [(String, Int)]) in
+            let progress = try WriteProgress(db: db, meter: meter, passes: updating ? 3 : 1, stop: stopIfInterrupted)
+            let created = try createRecords(columns: columns, progress: progress)
+            guard updating else { return (created, 0, []) }
+            let (updated, perField) = try updateRecords(columns: columns, keyField: keyField, progress: progress)
+            return (created, updated, perField)
         }
-        guard !breaking.isEmpty else { return }
+        guard !rules.isEmpty else { return try write() }
+        _ = try recorder.changeSetID  // opened outside the savepoint, so it outlives a rolled-back try
+        while true {
+            let highest = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
+            var written = (created: 0, updated: 0, perField: [(String, Int)]())
+            var breaking: [(id: Int64, rule: ValidationRule)] = []
+            try db.inSavepoint {
+                written = try write()
+                if let touched = recorder.touchedIDs(of: entity) {
+                    let scope = engine.ruleScope(entity)
+                    for rule in rules {
+                        let ids = try Int64.fetchAll(db, try engine.recordsBreaking(rule, db: db, scope: scope, within: touched).sql)
+                        breaking += ids.map { ($0, rule) }
+                    }
+                }
+                return breaking.isEmpty ? .commit : .rollback
+            }
+            if breaking.isEmpty { return written }
+            let rejected = problems.rejected
+            try logRowsBreakingRules(breaking, highest: highest)
+            // A record no row can be blamed for: written as it is, the change path's own check refuses it.
+            if problems.rejected == rejected { return try write() }
+            try dropRejected()
+        }
+    }
+
+    /// Logs each record that breaks a rule as a problem of its row.
+    private mutating func logRowsBreakingRules(_ breaking: [(id: Int64, rule: ValidationRule)], highest: Int64) throws {
         let freshLines = try Int.fetchAll(
             db,
             Select(Sql.name(Self.lineColumn), from: Self.staging).where(Sql.isNull(Sql.name(Self.targetColumn)))
@@ -676,7 +751,6 @@ struct ImportJob {
                     reason: "breaks rule \(rule.id): \(rule.message ?? rule.text)"),
                 file: file, at: command.path.range)
         }
-        try dropRejected()
     }
 
     /// Removes rows found bad by the set-based checks from the staging table.
@@ -692,7 +766,7 @@ struct ImportJob {
     // MARK: - Writing
 
     /// The new records, in file order, each recorded as created as `create` records it.
-    private func createRecords(columns: [Column]) throws -> Int {
+    private func createRecords(columns: [Column], progress: WriteProgress) throws -> Int {
         let fresh = Sql.isNull(Sql.column("s", Self.targetColumn))
         let now = Sql.value(recorder.now)
         var names: [String] = []
@@ -723,16 +797,19 @@ struct ImportJob {
             names.append(name)
             values.append(value)
         }
-        let before = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
-        let newRows = Select(values, from: Self.staging, as: "s").where(fresh).ordered(by: Sql.column("s", Self.lineColumn))
-        try db.execute(Insert(into: entity.name, columns: names, select: newRows).sql)
-        let created = db.changesCount
-        guard created > 0 else { return 0 }
-        // Under the write lock, the new records are exactly those numbered past the old highest:
-        // one creation row each, with the fields the import wrote (`HistoryRows`).
-        try recorder.recordCreation(
-            entity, fields: names.filter { entity.field(named: $0) != nil },
-            conditions: [Sql.compare(Sql.id("t0"), .greater, Sql.value(before))])
+        let fields = names.filter { entity.field(named: $0) != nil }
+        var created = 0
+        try progress.pass { lines in
+            let before = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
+            let newRows = Select(values, from: Self.staging, as: "s").where(fresh).where(lines(Sql.column("s", Self.lineColumn)))
+                .ordered(by: Sql.column("s", Self.lineColumn))
+            try db.execute(Insert(into: entity.name, columns: names, select: newRows).sql)
+            guard db.changesCount > 0 else { return }
+            created += db.changesCount
+            // Under the write lock, the new records are exactly those numbered past the old
+            // highest: one creation row each, with the fields the import wrote (`HistoryRows`).
+            try recorder.recordCreation(entity, fields: fields, conditions: [Sql.compare(Sql.id("t0"), .greater, Sql.value(before))])
+        }
         return created
     }
 
@@ -752,9 +829,12 @@ struct ImportJob {
     /// The history is one pass over the matched rows crossed with the file's fields, record by
     /// record; the `UPDATE … FROM` then sets only the fields that changed somewhere (a field set
     /// to itself would still rewrite each index on it).
-    private func updateRecords(columns: [Column], keyField: FieldDefinition?) throws -> (Int, [(String, Int)]) {
+    private func updateRecords(columns: [Column], keyField: FieldDefinition?, progress: WriteProgress) throws -> (Int, [(String, Int)]) {
         let updatable = columns.filter { !$0.field.system && $0.field !== keyField }.map(\.field)
-        guard !updatable.isEmpty else { return (0, []) }
+        guard !updatable.isEmpty else {
+            progress.skipPass(2)
+            return (0, [])
+        }
         let staged = { (field: FieldDefinition) in Sql.column("s", field.name) }
         let current = { (field: FieldDefinition) in Sql.column("t0", field.name) }
         let differs = { (field: FieldDefinition) in Sql.all([Sql.isNotNull(staged(field)), Sql.isDistinct(staged(field), current(field))]) }
@@ -776,8 +856,10 @@ struct ImportJob {
                 Sql.column("f", "name"), byField(current), byField(staged), Sql.value(recorder.userID), Sql.value(recorder.now),
             ], from: entity.name, as: "t0"
         ).joining(joined).joining(Sql.crossJoin(Self.fieldList, as: "f"))
-        rows.conditions = [byField(differs)]
-        try db.execute(Insert(into: "field_history", columns: ChangeRecorder.historyColumns, select: rows).sql)
+        try progress.pass { lines in
+            rows.conditions = [lines(Sql.column("s", Self.lineColumn)), byField(differs)]
+            try db.execute(Insert(into: "field_history", columns: ChangeRecorder.historyColumns, select: rows).sql)
+        }
         try db.execute(SchemaSQL.dropTemporaryTable(Self.fieldList))
         let counts = try Row.fetchAll(
             db,
@@ -787,17 +869,24 @@ struct ImportJob {
                 .grouped(by: [Sql.name("field")]).ordered(by: Sql.descending(Sql.countAll), Sql.name("field")).sql
         ).map { row -> (field: String, count: Int) in (row[0], row[1]) }
         let changed = updatable.filter { field in counts.contains { $0.field == field.name } }
-        guard !changed.isEmpty else { return (0, []) }
+        guard !changed.isEmpty else {
+            progress.skipPass()
+            return (0, [])
+        }
         var sets = changed.map { field in (column: field.name, value: Sql.coalesce([staged(field), current(field)])) }
         if entity.hasUpdatedAt {
             let kept = columns.contains { $0.field.name == "updated_at" }
             sets.append(
                 ("updated_at", kept ? Sql.coalesce([Sql.column("s", "updated_at"), Sql.value(recorder.now)]) : Sql.value(recorder.now)))
         }
-        try db.execute(
-            Update(entity.name, as: "t0", set: sets).from(Self.staging, as: "s")
-                .where(Sql.equals(Sql.column("s", Self.targetColumn), Sql.id("t0"))).where(Sql.any(changed.map(differs))).sql)
-        let updated = db.changesCount
+        var updated = 0
+        try progress.pass { lines in
+            try db.execute(
+                Update(entity.name, as: "t0", set: sets).from(Self.staging, as: "s")
+                    .where(Sql.equals(Sql.column("s", Self.targetColumn), Sql.id("t0"))).where(lines(Sql.column("s", Self.lineColumn)))
+                    .where(Sql.any(changed.map(differs))).sql)
+            updated += db.changesCount
+        }
         return (updated, counts.map { (entity.field(named: $0.field)?.relationName ?? $0.field, $0.count) })
     }
 

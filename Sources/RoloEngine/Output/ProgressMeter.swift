@@ -8,21 +8,32 @@ import Foundation
 final class ProgressMeter {
     private let draw: (String) -> Void
     private let start: Date
+    /// The start of the current stage (reading, then writing): rates and time left count from it.
+    private var stageStart: Date
+    private var label = ""
     private var lastDraw: TimeInterval = 0
     private var drawn = false
 
     init(draw: @escaping (String) -> Void, start: Date = Date()) {
         self.draw = draw
         self.start = start
+        self.stageStart = start
     }
 
-    /// `rows` done, `fraction` (0…1) of the whole, if known.
+    /// `rows` done, `fraction` (0…1) of the stage, if known.
     func update(rows: Int, fraction: Double?, now: Date = Date()) {
         let elapsed = now.timeIntervalSince(start)
         guard elapsed > 1, elapsed - lastDraw >= 0.1 else { return }
         lastDraw = elapsed
         drawn = true
-        draw("\r\u{1B}[K" + Self.line(rows: rows, fraction: fraction, elapsed: elapsed))
+        draw("\r\u{1B}[K" + label + Self.line(rows: rows, fraction: fraction, elapsed: now.timeIntervalSince(stageStart)))
+    }
+
+    /// Starts a new stage of the work, named before its bar (`writing [###…`); its rate and time
+    /// left count from now. The line on screen stays until the stage's first update.
+    func stage(_ name: String, now: Date = Date()) {
+        label = name + " "
+        stageStart = now
     }
 
     /// Replaces the line with what happens next (the import's set-based writing, which has no
