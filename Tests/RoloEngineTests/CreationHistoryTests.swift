@@ -88,4 +88,25 @@ struct CreationHistoryTests {
             try engine.store.dbQueue.inDatabase { try Int.fetchOne($0, sql: "SELECT count(*) FROM contacts WHERE id = ?", arguments: [id]) }
                 == 0)
     }
+
+    /// A deleted record's number given to a new record: undoing the delete would need that number
+    /// back, so it conflicts (named as such) instead of failing on the unique number.
+    @Test func undoingADeleteWhoseNumberWasReusedConflicts() throws {
+        let engine = try SampleDatabase.engine()
+        let id = try Self.created(engine, "create contact first_name=\"Old\" last_name=\"One\"")
+        #expect(run(engine, "delete contact \(id) --yes").error == nil)
+        let deletion = try #require(
+            try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM change_sets") })
+        let reused = try Self.created(engine, "create contact first_name=\"New\" last_name=\"Two\"")
+        try #require(reused == id, "SQLite gives the highest number again once it is free")
+        let undo = run(engine, "undo change \(deletion)")
+        #expect(undo.error?.code == .undoConflict)
+        #expect(
+            undo.error?.message
+                == "cannot undo change \(deletion): contact \(id)'s number was given to a new record in change \(deletion + 1) by admin")
+        #expect(
+            try engine.store.dbQueue.inDatabase {
+                try String.fetchOne($0, sql: "SELECT last_name FROM contacts WHERE id = ?", arguments: [id])
+            } == "Two")
+    }
 }

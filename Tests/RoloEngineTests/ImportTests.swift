@@ -320,6 +320,8 @@ struct ImportTests {
         #expect(try snapshot(sam.store) == before)
         let skipped = run(sam, "import contacts from \"\(update)\" key email --skip-bad \"\(update).rejects.csv\"")
         #expect(skipped.error == nil, "\(skipped.error?.message ?? "")")
+        // The rejected row is not counted as matched and unchanged.
+        #expect(skipped.output.contains("create 0, update 1 (title 1), skip 0, reject 1 of 2 rows"))
         #expect(try Self.scalar(sam, "SELECT title FROM contacts WHERE email = '\(own)'") == "Changed")
         #expect(try Self.scalar(sam, "SELECT title FROM contacts WHERE id = \(foreignID)") != "Changed")
         let rejects = try String(contentsOfFile: update + ".rejects.csv", encoding: .utf8)

@@ -3,7 +3,8 @@ import RoloStore
 import RoloSyntax
 
 /// Records one change set: every changing command writes through this, so each change gets a
-/// field-history row per changed field (old → new), one change set and, after it, one audit entry.
+/// field-history row per changed field (old → new; a new record one row with all its fields,
+/// `recordCreation`), one change set and, after it, one audit entry.
 ///
 /// History rows are written *before* the data changes, from the same filter, so they hold the
 /// old values; the per-record diffs a command prints are read back from them — for a dry-run too.

@@ -192,22 +192,22 @@ struct UndoRunner {
         }
     }
 
-    /// A record conflicts when a field this change set wrote was changed again afterwards, or,
-    /// for a record it created (which undo deletes), when anything about the record changed since.
+    /// A record conflicts when a field this change set wrote was changed again afterwards, when
+    /// it was deleted or its number given to a new record since, or, for a record this change set
+    /// created (which undo deletes), when anything about it changed since.
     private func checkConflicts(_ target: Int64, range: SourceRange) throws {
         let h = { Sql.column("h", $0) }
         let later = { Sql.column("later", $0) }
+        let isOp = { (column: SQLFragment, op: HistoryOp) in Sql.equals(column, Sql.value(op.rawValue)) }
         let laterChange = Sql.and(
             Sql.equals(later("entity"), h("entity")), Sql.equals(later("record_id"), h("record_id")),
             Sql.any(
-                Sql.equals(later("field"), h("field")), Sql.equals(later("op"), Sql.value(HistoryOp.delete.rawValue)),
-                Sql.equals(h("op"), Sql.value(HistoryOp.create.rawValue))),
+                Sql.equals(later("field"), h("field")), isOp(later("op"), .delete), isOp(later("op"), .create), isOp(h("op"), .create)),
             Sql.compare(later("change_set_id"), .greater, h("change_set_id")))
-        let query = Select(
+        let conflicts = Select(
             [
-                h("entity"), h("record_id"),
-                Sql.named(Sql.coalesce([Sql.nullIf(h("field"), Sql.value(HistoryRows.wholeRecord)), later("field")]), "field"),
-                Sql.named(later("change_set_id"), "later_change"), Sql.column("u", "handle"),
+                h("entity"), h("record_id"), Sql.named(Sql.when([(isOp(h("op"), .create), later("field"))], else: h("field")), "field"),
+                Sql.named(later("op"), "later_op"), Sql.named(later("change_set_id"), "later_change"), Sql.column("u", "handle"),
             ],
             from: "field_history", as: "h"
         )
@@ -215,16 +215,23 @@ struct UndoRunner {
         .joining(Sql.leftJoin("change_sets", as: "cs", on: Sql.equals(Sql.id("cs"), later("change_set_id"))))
         .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("cs", "user_id"))))
         .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.isNull(Sql.column("cs", "undone_by_id")))
-        .ordered(by: h("record_id")).limited(6)
-        let conflicts = try Row.fetchAll(db, query.sql)
-        guard let first = conflicts.first else { return }
+        guard let first = try Row.fetchOne(db, conflicts.ordered(by: h("record_id"), Sql.id("later")).limited(1).sql) else { return }
+        let records = Select([Sql.name("record_id")], fromQuery: conflicts)
+        let sample = try Int64.fetchAll(db, records.distinctRows().ordered(by: Sql.name("record_id")).limited(6).sql)
         let entityName: String = first["entity"]
         let singular = CRMSchema.entity(named: entityName)?.singular ?? entityName
-        let records = Set(conflicts.map { "\(($0["record_id"] as Int64))" }).sorted()
+        let record = "\(singular) \(first["record_id"] as Int64)"
+        let when = "in change \(first["later_change"] as Int64) by \(first["handle"] as String? ?? "someone")"
+        let what: String
+        switch first["later_op"] as HistoryOp {
+        case .delete: what = "\(record) was deleted \(when)"
+        case .create: what = "\(record)'s number was given to a new record \(when)"
+        case .update: what = "\(record) \(first["field"] as String) was changed again \(when)"
+        }
         throw Diagnostic(
             .undoConflict,
-            "cannot undo change \(target): \(singular) \(first["record_id"] as Int64) \(first["field"] as String) was changed again in change \(first["later_change"] as Int64) by \(first["handle"] as String? ?? "someone")"
-                + (records.count > 1 ? " (records in conflict include \(records.joined(separator: ", ")))" : ""),
+            "cannot undo change \(target): \(what)"
+                + (sample.count > 1 ? " (records in conflict include \(sample.map(String.init).joined(separator: ", ")))" : ""),
             at: range, help: "undo the later change first, or add --force to overwrite it")
     }
 

@@ -301,6 +301,8 @@ struct ImportJob {
         // own check over the records, as every update makes it.
         if updating { try requireUpdateScope(rights) }
         let (created, updated, perField) = try write(columns: columns, keyField: keyField, updating: updating, meter: meter)
+        // Matched rows still staged (none rejected since matching): those not updated were unchanged.
+        let unchanged = updating ? try count(Sql.compare(Sql.name(Self.targetColumn), .greater, Sql.value(0))) - updated : 0
         try db.execute(SchemaSQL.dropTemporaryTable(Self.staging))
 
         let digest = reader.digest
@@ -310,7 +312,7 @@ struct ImportJob {
         }
         // The summary, as the dry-run would say it and the real run then does.
         var details = perField.map { "\($0.0) \($0.1)" }
-        if matched > updated, duplicates == .update { details.append("\(matched - updated) unchanged") }
+        if unchanged > 0 { details.append("\(unchanged) unchanged") }
         let would = dryRun ? "would " : ""
         var report = [
             "\(would)create \(created), update \(updated)" + (details.isEmpty ? "" : " (" + details.joined(separator: ", ") + ")")
@@ -515,7 +517,7 @@ struct ImportJob {
         }
         let (actor, level) = (engine.actor.handle, rights.updateLevel.name)
         try reportKeyProblems(query.where(Sql.notTrue(scoped)).ordered(by: line), keyField, .permissionDenied) { [entity] row in
-            let owner = entity.hasOwner ? (row[3] as String?).map { "belongs to \($0), " } ?? "" : ""
+            let owner = entity.hasOwner ? (row[3] as String?).map { "belongs to \($0), " } ?? "is " : "is "
             return "matches \(entity.singular) \(row[2] as Int64), which \(owner)outside \(actor)'s \(level) scope for updates"
         }
     }

@@ -18,7 +18,8 @@ extension CSVWriter {
             for column in 0..<width {
                 if column > 0 { line.append(UInt8(ascii: ",")) }
                 let index = Int32(column)
-                switch sqlite3_column_type(handle, index) {
+                let type = sqlite3_column_type(handle, index)
+                switch type {
                 case SQLITE_NULL:
                     break
                 case SQLITE_INTEGER where money[column]:
@@ -30,8 +31,8 @@ extension CSVWriter {
                     let cents = Int64(sqlite3_column_double(handle, index).rounded())
                     line.append(contentsOf: ValueFormatter.raw(cents.databaseValue, .money).utf8)
                 default:
-                    // Asked before reading the text: reading may convert the value.
-                    let isText = neutralizesFormulas && sqlite3_column_type(handle, index) == SQLITE_TEXT
+                    // The type as stored, asked before reading the text (reading may convert it).
+                    let isText = neutralizesFormulas && type == SQLITE_TEXT
                     guard let text = sqlite3_column_text(handle, index) else { break }
                     let length = Int(sqlite3_column_bytes(handle, index))
                     let bytes = UnsafeBufferPointer(start: text, count: length)
