@@ -51,7 +51,7 @@ let package = Package(
             dependencies: ["RoloShell", "RoloEngine", "RoloStore"]
         ),
         .testTarget(name: "RoloSyntaxTests", dependencies: ["RoloSyntax", "RoloEngine"]),
-        .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore"]),
+        .testTarget(name: "RoloStoreTests", dependencies: ["RoloStore", "RoloTestSupport"]),
         .testTarget(
             name: "RoloEngineTests",
             dependencies: ["RoloEngine", "RoloShell", "RoloTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

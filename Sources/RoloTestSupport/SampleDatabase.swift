@@ -26,8 +26,9 @@ public enum SampleDatabase {
         return try Engine(store: store, clock: clock, user: user)
     }
 
+    /// A new empty folder for one test's files, inside the test process's own folder.
     public static func temporaryFolder() throws -> String {
-        let folder = NSTemporaryDirectory() + "rolo-tests-" + UUID().uuidString
+        let folder = TestFolders.run + "/" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         return folder
     }

@@ -10,11 +10,7 @@ import Testing
 /// all, never over an existing file without --force, formulas neutralised.
 @Suite("Export")
 struct ExportTests {
-    static func folder() throws -> String {
-        let path = NSTemporaryDirectory() + "rolo-export-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func folder() throws -> String { try SampleDatabase.temporaryFolder() }
 
     static func contents(_ folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()

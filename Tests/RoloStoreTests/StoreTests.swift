@@ -1,16 +1,13 @@
 import Foundation
 import GRDB
+import RoloTestSupport
 import Testing
 
 @testable import RoloStore
 
 @Suite("Opening databases")
 struct StoreOpeningTests {
-    func folder() throws -> String {
-        let path = NSTemporaryDirectory() + "rolo-store-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    func folder() throws -> String { try SampleDatabase.temporaryFolder() }
 
     @Test func createsAndReopensARoloDatabase() throws {
         let path = try folder() + "/crm.db"
