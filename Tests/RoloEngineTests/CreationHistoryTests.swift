@@ -6,10 +6,10 @@ import RoloSyntax
 import RoloTestSupport
 import Testing
 
-/// A creation is stored as one history row per record (`field` `*`, the fields as one JSON
-/// object) and read back as one row per field: `history`, hidden fields and undo's conflicts
-/// must see it as they saw the per-field rows.
-@Suite("Creation history")
+/// A creation or a deletion is stored as one history row per record (`field` `*`, the fields as
+/// one JSON object) and read back as one row per field: `history`, hidden fields, undo and its
+/// conflicts must see it as they saw the per-field rows.
+@Suite("Whole-record history")
 struct CreationHistoryTests {
     static func created(_ engine: Engine, _ command: String) throws -> Int64 {
         let result = run(engine, command)
@@ -108,5 +108,51 @@ struct CreationHistoryTests {
             try engine.store.dbQueue.inDatabase {
                 try String.fetchOne($0, sql: "SELECT last_name FROM contacts WHERE id = ?", arguments: [id])
             } == "Two")
+    }
+
+    /// A deleted record's history lists each non-empty field with the value it had (read by SQL
+    /// before the delete), hides what the reader may not read, and undo brings every column back.
+    @Test func aDeletionsHistoryHoldsEveryFieldAndUndoRestoresThem() throws {
+        let path = try SampleDatabase.freshCopy()
+        let store = try CRMStore.open(path: path)
+        let admin = try Engine(store: store, clock: SampleDatabase.clock, user: "admin")
+        let id = try #require(
+            try store.dbQueue.inDatabase {
+                try Int64.fetchOne(
+                    $0, sql: "SELECT id FROM contacts WHERE email IS NOT NULL AND phone IS NOT NULL AND title IS NOT NULL ORDER BY id DESC")
+            })
+        let before = try #require(
+            try store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) })
+        let deleted = run(admin, "delete contact \(id) --yes")
+        try #require(deleted.error == nil, "\(deleted.error?.message ?? "")")
+        let change = try #require(try store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM change_sets") })
+        #expect(
+            try store.dbQueue.inDatabase {
+                try Int.fetchOne(
+                    $0, sql: "SELECT count(*) FROM field_history WHERE change_set_id = ? AND entity = 'contacts'", arguments: [change])
+            } == 1)
+        let history = run(admin, "history contact \(id) --format csv")
+        try #require(history.error == nil, "\(history.error?.message ?? "")")
+        var shown: [String: String] = [:]
+        for line in history.output.split(separator: "\n").dropFirst() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if cells[3] == "delete" { shown[cells[4]] = cells[5] }
+        }
+        let expected = Dictionary(
+            uniqueKeysWithValues: before.filter { !$0.1.isNull }.map { name, value in
+                (name, String(describing: value).trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+            })
+        #expect(Set(shown.keys) == Set(expected.keys))
+        #expect(shown["email"] == expected["email"] && shown["last_name"] == expected["last_name"])
+        let quinn = try Engine(store: store, clock: SampleDatabase.clock, user: "quinn")
+        let hidden = run(quinn, "history contact \(id)")
+        try #require(hidden.error == nil, "\(hidden.error?.message ?? "")")
+        #expect(!hidden.output.contains(expected["email"] ?? "?"))
+        #expect(hidden.output.contains(expected["last_name"] ?? "?"))
+        #expect(hidden.output.contains("(changes to email, phone hidden)"))
+        let undo = run(admin, "undo")
+        #expect(undo.error == nil, "\(undo.error?.message ?? "")")
+        let after = try store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) }
+        #expect(after == before)
     }
 }

@@ -52,8 +52,8 @@ extension Engine {
             let command = "init --admin \(handle)"
             let recorder = try ChangeRecorder(db: db, actor: actor, impersonator: nil, command: command, now: now)
             if creating, let users = CRMSchema.entity(named: "users") {
-                try recorder.recordCreation(
-                    users, fields: ["handle", "name", "active", "created_at", "updated_at"], conditions: [Sql.idEquals("t0", id)])
+                try recorder.recordSnapshot(
+                    users, .create, fields: ["handle", "name", "active", "created_at", "updated_at"], conditions: [Sql.idEquals("t0", id)])
             } else if let users = CRMSchema.entity(named: "users"), let active = users.field(named: "active") {
                 _ = try recorder.update(users, filter: Sql.idEquals("t0", id), set: [(active, .value(1))])
             }

@@ -3,8 +3,8 @@ import RoloStore
 import RoloSyntax
 
 /// Records one change set: every changing command writes through this, so each change gets a
-/// field-history row per changed field (old → new; a new record one row with all its fields,
-/// `recordCreation`), one change set and, after it, one audit entry.
+/// field-history row per changed field (old → new; a new or deleted record one row with all its
+/// fields, `recordSnapshot`), one change set and, after it, one audit entry.
 ///
 /// History rows are written *before* the data changes, from the same filter, so they hold the
 /// old values; the per-record diffs a command prints are read back from them — for a dry-run too.
@@ -112,25 +112,29 @@ final class ChangeRecorder {
         }
         try db.execute(Insert(into: entity.name, values.map { (column: $0.field, value: $0.value) }).sql)
         let id = db.lastInsertedRowID
-        try recordCreation(entity, fields: values.filter { !$0.value.isNull }.map(\.field), conditions: [Sql.idEquals("t0", id)])
+        try recordSnapshot(
+            entity, .create, fields: values.filter { !$0.value.isNull }.map(\.field), conditions: [Sql.idEquals("t0", id)])
         return id
     }
 
-    /// `INSERT INTO field_history … SELECT` one creation row per record of `entity` (alias t0)
-    /// matching `conditions`: `field` is `*` and `new_value` the record's `fields` as stored, as
+    /// `INSERT INTO field_history … SELECT` one row per record of `entity` (alias t0) matching
+    /// `conditions`, created (after the insert) or about to be deleted: `field` is `*` and the new
+    /// value of a creation, or the old value of a deletion, is the record's `fields` as stored, as
     /// one JSON object in that order (`HistoryRows` spreads it back into fields for readers).
-    func recordCreation(_ entity: EntityDefinition, fields: [String], conditions: [SQLFragment]) throws {
+    func recordSnapshot(_ entity: EntityDefinition, _ op: HistoryOp, fields: [String], conditions: [SQLFragment]) throws {
         let snapshot = Sql.jsonObject(fields.map { (key: $0, value: Sql.column("t0", $0)) })
         var rows = Select(
             [
-                Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(HistoryOp.create.rawValue),
-                Sql.value(HistoryRows.wholeRecord), Sql.null, snapshot, Sql.value(userID), Sql.value(now),
+                Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(op.rawValue),
+                Sql.value(HistoryRows.wholeRecord), op == .delete ? snapshot : Sql.null, op == .delete ? Sql.null : snapshot,
+                Sql.value(userID), Sql.value(now),
             ], from: entity.name, as: "t0")
         rows.conditions = conditions
         try db.execute(Insert(into: "field_history", columns: Self.historyColumns, select: rows).sql)
     }
 
-    /// Deletes the records matching `filter`, keeping every field's old value so undo can restore them.
+    /// Deletes the records matching `filter`, keeping every field's old value (one row per record)
+    /// so undo can restore them.
     /// References to them from other records are cleared first, through history too.
     func delete(_ entity: EntityDefinition, filter: SQLFragment) throws -> Int {
         // Clear nullable references to the doomed records (recorded, so undo restores them).
@@ -163,10 +167,7 @@ final class ChangeRecorder {
                 }
             }
         }
-        for field in entity.fields {
-            let column = Sql.column("t0", field.name)
-            try recordHistory(entity, op: "delete", field: field, old: column, new: Sql.null, conditions: [filter, Sql.isNotNull(column)])
-        }
+        try recordSnapshot(entity, .delete, fields: entity.fields.map(\.name), conditions: [filter])
         try db.execute(Delete(from: entity.name, as: "t0").where(filter).sql)
         return db.changesCount
     }
@@ -225,7 +226,8 @@ final class ChangeRecorder {
             let changes = try Row.fetchAll(
                 db,
                 rows.select([
-                    rows.column("op"), Sql.named(rows.field, "field"), rows.column("old_value"), Sql.named(rows.newValue, "new_value"),
+                    rows.column("op"), Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old_value"),
+                    Sql.named(rows.newValue, "new_value"),
                 ])
                 .where(Sql.equals(rows.column("change_set_id"), Sql.value(changeSetID)))
                 .where(Sql.compare(Sql.id(rows.alias), .greater, Sql.value(historyFloor)))

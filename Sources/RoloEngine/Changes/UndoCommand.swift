@@ -82,15 +82,7 @@ struct UndoRunner {
         for op in deletes {
             let name: String = op["entity"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
-            let ids = try Int64.fetchAll(
-                db,
-                Self.history(target, ["record_id"], ["entity": name, "op": "delete"]).distinctRows().ordered(by: Sql.name("record_id")).sql)
-            for id in ids {
-                let fields = try Row.fetchAll(
-                    db, Self.history(target, ["field", "old_value"], ["entity": name, "record_id": id, "op": "delete"]).sql)
-                _ = try recorder.insert(entity, values: fields.map { ($0["field"], $0["old_value"]) })
-                touched += 1
-            }
+            touched += try restoreDeleted(entity, target: target)
         }
         // 2. Put changed fields back.
         let updates = try Row.fetchAll(db, Self.history(target, ["entity", "field"], ["op": HistoryOp.update]).distinctRows().sql)
@@ -131,6 +123,30 @@ struct UndoRunner {
             note: "change \(target) is undone: \(row?["command"] as String? ?? "")")
         outcome.noun = ("record", "records")
         return outcome
+    }
+
+    /// The records of `entity` change set `target` deleted, inserted again as they were, in one
+    /// statement: each record's fields pivoted out of its history rows (one row per record, or
+    /// one per field as older versions wrote them; `HistoryRows` reads both), then recorded as
+    /// created. One statement, so a record and one it refers to come back together.
+    private func restoreDeleted(_ entity: EntityDefinition, target: Int64) throws -> Int {
+        let rows = HistoryRows()
+        let deleted = rows.select([
+            Sql.named(rows.column("record_id"), "record_id"), Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old"),
+        ])
+        .where(Sql.equals(rows.column("change_set_id"), Sql.value(target))).where(Sql.equals(rows.column("entity"), Sql.value(entity.name)))
+        .where(Sql.equals(rows.column("op"), Sql.value(HistoryOp.delete.rawValue)))
+        let fields = entity.fields.map(\.name)
+        let pivot = Select(
+            fields.map { field in
+                Sql.aggregate(.max, Sql.when([(Sql.equals(Sql.name("field"), Sql.value(field)), Sql.name("old"))], else: Sql.null))
+            }, fromQuery: deleted
+        ).grouped(by: [Sql.name("record_id")]).ordered(by: Sql.name("record_id"))
+        try db.execute(Insert(into: entity.name, columns: fields, select: pivot).sql)
+        let restored = db.changesCount
+        let ids = Self.history(target, ["record_id"], ["entity": entity.name, "op": HistoryOp.delete]).sql
+        try recorder.recordSnapshot(entity, .create, fields: fields, conditions: [Sql.in(Sql.id("t0"), ids)])
+        return restored
     }
 
     private func findTarget(_ requested: Located<Int>?, range: SourceRange) throws -> Int64 {
@@ -206,7 +222,9 @@ struct UndoRunner {
             Sql.compare(later("change_set_id"), .greater, h("change_set_id")))
         let conflicts = Select(
             [
-                h("entity"), h("record_id"), Sql.named(Sql.when([(isOp(h("op"), .create), later("field"))], else: h("field")), "field"),
+                h("entity"), h("record_id"),
+                Sql.named(
+                    Sql.when([(Sql.equals(h("field"), Sql.value(HistoryRows.wholeRecord)), later("field"))], else: h("field")), "field"),
                 Sql.named(later("op"), "later_op"), Sql.named(later("change_set_id"), "later_change"), Sql.column("u", "handle"),
             ],
             from: "field_history", as: "h"

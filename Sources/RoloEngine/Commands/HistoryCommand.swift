@@ -54,7 +54,7 @@ struct HistoryRunner {
         let rows = HistoryRows()
         let h = rows.column
         var query = rows.select(
-            [h("changed_at"), Sql.column("u", "handle"), h("change_set_id"), h("op"), rows.field, h("old_value"), rows.newValue]
+            [h("changed_at"), Sql.column("u", "handle"), h("change_set_id"), h("op"), rows.field, rows.oldValue, rows.newValue]
         )
         .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), h("user_id"))))
         .where(Sql.equals(h("entity"), Sql.value(entity.name))).where(Sql.equals(h("record_id"), Sql.value(id)))

@@ -810,7 +810,8 @@ struct ImportJob {
             created += db.changesCount
             // Under the write lock, the new records are exactly those numbered past the old
             // highest: one creation row each, with the fields the import wrote (`HistoryRows`).
-            try recorder.recordCreation(entity, fields: fields, conditions: [Sql.compare(Sql.id("t0"), .greater, Sql.value(before))])
+            try recorder.recordSnapshot(
+                entity, .create, fields: fields, conditions: [Sql.compare(Sql.id("t0"), .greater, Sql.value(before))])
         }
         return created
     }
