@@ -10,7 +10,7 @@ import Testing
 /// one JSON object) and read back as one row per field: `history`, hidden fields, undo and its
 /// conflicts must see it as they saw the per-field rows.
 @Suite("Whole-record history")
-struct CreationHistoryTests {
+struct WholeRecordHistoryTests {
     static func created(_ engine: Engine, _ command: String) throws -> Int64 {
         let result = run(engine, command)
         try #require(result.error == nil, "\(command): \(result.error?.message ?? "")")
