@@ -12,7 +12,8 @@ import RoloSyntax
 /// command ends (a line, plus continuation lines while the parser says the input is unfinished) is
 /// decided by the shell, not here. Comment lines are echoed. A line `# @user HANDLE` switches the
 /// acting user for what follows; `# @read-only HANDLE` does too, on the same file opened read-only:
-/// each ends the loop's input there, and the runner starts it again on a new engine. As in a script,
+/// each ends the loop's input there, and the runner starts it again on a new engine. A line
+/// `# @file PATH` shows a file a command wrote, line by line after `| `. As in a script,
 /// large changes are not confirmed, and a file that ends inside a command reports it.
 public struct TranscriptRunner {
     public init() {}
@@ -114,6 +115,10 @@ public final class TranscriptReader: LineReader {
             if trimmed.hasPrefix("# @read-only ") {
                 return end(line, .readOnly(String(trimmed.dropFirst("# @read-only ".count))))
             }
+            if trimmed.hasPrefix("# @file ") {
+                transcript += line + "\n" + Self.fileText(String(trimmed.dropFirst("# @file ".count))) + "\n"
+                continue
+            }
             if trimmed.hasPrefix("#") {
                 transcript += line + "\n"
                 continue
@@ -123,6 +128,23 @@ public final class TranscriptReader: LineReader {
             return .line(line)
         }
         return .endOfInput
+    }
+
+    /// A file a command wrote, shown in the transcript (`# @file PATH`): each line after `| `,
+    /// so its last line's end and an empty file show too.
+    static func fileText(_ path: String) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "(no file \(path))\n" }
+        let bom = data.starts(with: [0xEF, 0xBB, 0xBF])
+        guard let text = String(data: bom ? data.dropFirst(3) : data, encoding: .utf8) else {
+            return "(not UTF-8: \(data.count) bytes)\n"
+        }
+        var shown = bom ? "(a byte order mark)\n" : ""
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let endsWithNewline = lines.last == ""
+        if endsWithNewline { lines.removeLast() }
+        for line in lines { shown += "| " + line + "\n" }
+        if !endsWithNewline { shown += "(no line end after the last line)\n" }
+        return shown
     }
 
     private func end(_ line: String, _ next: Directive) -> LineInput {
