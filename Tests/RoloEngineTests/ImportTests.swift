@@ -223,6 +223,20 @@ struct ImportTests {
         #expect(written.contains("\"\"brand new co\"\" would be a new account breaking rule 1"))
     }
 
+    /// `create missing` gives a new record a name and an owner only: an entity that needs more
+    /// (a campaign's channel and status) is refused before anything is read, saying what it needs.
+    @Test func missingRecordsNeedingMoreThanANameAreRefused() throws {
+        let engine = try SampleDatabase.engine()
+        let email: String = try #require(try Self.scalar(engine, "SELECT email FROM contacts WHERE id = 12"))
+        let path = try Self.write("campaign,contact\nBrand New Campaign,\(email)\n")
+        let before = try snapshot(engine.store)
+        let result = run(engine, "import campaign_members from \"\(path)\" create missing campaigns")
+        #expect(result.error?.code == .invalidValue)
+        #expect(
+            result.error?.message == "missing campaigns cannot be created from a name alone: a new campaign needs channel and status")
+        #expect(try snapshot(engine.store) == before)
+    }
+
     /// The sample company's own export, imported into a company without contacts, exports the same
     /// file — but for the rows `create` would refuse too: the sample's planted invalid emails
     /// ("liam.jordan.at.starklabs.com"), which --skip-bad sets aside with their reason.

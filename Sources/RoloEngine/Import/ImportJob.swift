@@ -180,6 +180,18 @@ struct ImportJob {
             else {
                 throw Diagnostic(.invalidValue, "missing \(target.name) cannot be created from a name", at: missing.range)
             }
+            // A name and an owner are all a created record gets: an entity needing more (a
+            // campaign's channel, a deal's stage) is imported first, on its own.
+            let needed = target.fields.filter {
+                $0.required && !$0.system && $0.sqlDefault == nil && $0.name != target.naturalKey[0] && $0.name != "owner_id"
+            }
+            if !needed.isEmpty {
+                throw Diagnostic(
+                    .invalidValue,
+                    "missing \(target.name) cannot be created from a name alone: a new \(target.singular) needs "
+                        + needed.map { $0.relationName ?? $0.name }.joined(separator: " and "), at: missing.range,
+                    help: "import the \(target.name) first (import \(target.name) from FILE), then this file")
+            }
             _ = try engine.require(.create, target, at: missing.range)
             table.createsMissing = true
         }
