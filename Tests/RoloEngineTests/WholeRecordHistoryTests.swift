@@ -155,4 +155,60 @@ struct WholeRecordHistoryTests {
         let after = try store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) }
         #expect(after == before)
     }
+
+    /// A number freed by a delete and reused within the same change set (`begin … commit`): undo
+    /// brings the first record back as it was, and the one that took its number goes.
+    @Test(arguments: [false, true]) func undoWhenANumberWasReusedWithinTheChangeSet(deletedAgain: Bool) throws {
+        let engine = try SampleDatabase.engine()
+        let id = try Self.created(engine, "create contact first_name=\"First\" last_name=\"Holder\" title=\"CFO\"")
+        let row = { () throws -> Row? in
+            try engine.store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) }
+        }
+        let before = try row()
+        var commands = ["begin", "delete contact \(id) --yes", "create contact first_name=\"Second\" last_name=\"Taker\""]
+        if deletedAgain { commands.append("delete contact \(id) --yes") }
+        for command in commands + ["commit"] {
+            let result = run(engine, command)
+            try #require(result.error == nil, "\(command): \(result.error?.message ?? "")")
+        }
+        #expect(try row()?["last_name"] as String? == (deletedAgain ? nil : "Taker"))
+        let change = try #require(try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM change_sets") })
+        let undo = run(engine, "undo change \(change)")
+        #expect(undo.error == nil, "\(undo.error?.message ?? "")")
+        #expect(try row() == before)
+        #expect(
+            try engine.store.dbQueue.inDatabase { try Int.fetchOne($0, sql: "SELECT count(*) FROM contacts WHERE last_name = 'Taker'") }
+                == 0)
+    }
+
+    /// A deletion written by an earlier version, one history row per field, comes back the same way.
+    @Test func undoOfAnOlderPerFieldDeletion() throws {
+        let engine = try SampleDatabase.engine()
+        let id: Int64 = 42
+        let before = try engine.store.dbQueue.inDatabase {
+            try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id])
+        }
+        let admin = try #require(
+            try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT id FROM users WHERE handle = 'admin'") })
+        try engine.store.dbQueue.inDatabase { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO change_sets (user_id, command, records, created_at) VALUES (?, 'delete contact 42', 1, '2026-11-22T10:00:00Z')",
+                arguments: [admin])
+            let change = db.lastInsertedRowID
+            for name in CRMSchema.contacts.fields.map(\.name) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at)
+                        SELECT ?, 'contacts', id, 'delete', ?, "\(name)", NULL, ?, '2026-11-22T10:00:00Z' FROM contacts WHERE id = ? AND "\(name)" IS NOT NULL
+                        """, arguments: [change, name, admin, id])
+            }
+            try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [id])
+        }
+        let undo = run(engine, "undo")
+        #expect(undo.error == nil, "\(undo.error?.message ?? "")")
+        #expect(
+            try engine.store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) }
+                == before)
+    }
 }

@@ -73,6 +73,15 @@ struct UndoRunner {
         opsQuery.columns.append(Sql.named(Sql.countDistinct(Sql.name("record_id")), "n"))
         let ops = try Row.fetchAll(db, opsQuery.sql)
         var touched = 0
+        let creates = ops.filter { ($0["op"] as HistoryOp) == .create }.compactMap { CRMSchema.entity(named: $0["entity"]) }
+        let created = { (entity: EntityDefinition) in
+            Sql.in(Sql.id("t0"), Self.history(target, ["record_id"], ["entity": entity.name, "op": HistoryOp.create]).sql)
+        }
+        // 0. A record number the change set freed by a delete and gave to a record it created:
+        // that record goes first, so the deleted one can have its number back.
+        for entity in creates {
+            touched += try recorder.delete(entity, filter: Sql.and(created(entity), Sql.in(Sql.id("t0"), restoredIDs(entity, target))))
+        }
         // 1. Bring deleted records back, with their old numbers — referenced tables first (the
         // schema declares them first), so a campaign member comes back after its lead.
         let order = Dictionary(uniqueKeysWithValues: CRMSchema.entities.enumerated().map { ($1.name, $0) })
@@ -105,13 +114,9 @@ struct UndoRunner {
             for id in ids { updatedRecords.insert("\(name):\(id)") }
         }
         touched += updatedRecords.count
-        // 3. Remove records the change created.
-        for op in ops where (op["op"] as HistoryOp) == .create {
-            let name: String = op["entity"]
-            guard let entity = CRMSchema.entity(named: name) else { continue }
-            touched += try recorder.delete(
-                entity,
-                filter: Sql.in(Sql.id("t0"), Self.history(target, ["record_id"], ["entity": name, "op": "create"]).sql))
+        // 3. Remove the other records the change created (those it also deleted are gone already).
+        for entity in creates {
+            touched += try recorder.delete(entity, filter: Sql.and(created(entity), Sql.notIn(Sql.id("t0"), restoredIDs(entity, target))))
         }
         let undoID = try recorder.changeSetID
         for (set, value, id) in [("undone_by_id", undoID, target), ("undoes_id", target, undoID)] {
@@ -125,28 +130,55 @@ struct UndoRunner {
         return outcome
     }
 
-    /// The records of `entity` change set `target` deleted, inserted again as they were, in one
-    /// statement: each record's fields pivoted out of its history rows (one row per record, or
-    /// one per field as older versions wrote them; `HistoryRows` reads both), then recorded as
-    /// created. One statement, so a record and one it refers to come back together.
+    /// The records of `entity` change set `target` deleted, inserted again as they were before
+    /// it, in one statement: each record's fields pivoted out of its first deletion's history
+    /// (one row per record, or one per field as older versions wrote them; `HistoryRows` reads
+    /// both), then recorded as created. One statement, so a record and one it refers to come
+    /// back together.
     private func restoreDeleted(_ entity: EntityDefinition, target: Int64) throws -> Int {
         let rows = HistoryRows()
         let deleted = rows.select([
             Sql.named(rows.column("record_id"), "record_id"), Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old"),
         ])
-        .where(Sql.equals(rows.column("change_set_id"), Sql.value(target))).where(Sql.equals(rows.column("entity"), Sql.value(entity.name)))
-        .where(Sql.equals(rows.column("op"), Sql.value(HistoryOp.delete.rawValue)))
         let fields = entity.fields.map(\.name)
+        var firsts = deleted
+        firsts.conditions += Self.firstDeletions(entity, target, alias: rows.alias)
         let pivot = Select(
             fields.map { field in
                 Sql.aggregate(.max, Sql.when([(Sql.equals(Sql.name("field"), Sql.value(field)), Sql.name("old"))], else: Sql.null))
-            }, fromQuery: deleted
+            }, fromQuery: firsts
         ).grouped(by: [Sql.name("record_id")]).ordered(by: Sql.name("record_id"))
         try db.execute(Insert(into: entity.name, columns: fields, select: pivot).sql)
         let restored = db.changesCount
-        let ids = Self.history(target, ["record_id"], ["entity": entity.name, "op": HistoryOp.delete]).sql
-        try recorder.recordSnapshot(entity, .create, fields: fields, conditions: [Sql.in(Sql.id("t0"), ids)])
+        try recorder.recordSnapshot(entity, .create, fields: fields, conditions: [Sql.in(Sql.id("t0"), restoredIDs(entity, target))])
         return restored
+    }
+
+    /// The numbers of the records `restoreDeleted` brings back: those whose first deletion in the
+    /// change set came before any creation of that number in it (they existed before it).
+    private func restoredIDs(_ entity: EntityDefinition, _ target: Int64) -> SQLFragment {
+        var query = Select([Sql.column("h", "record_id")], from: "field_history", as: "h").distinctRows()
+        query.conditions = Self.firstDeletions(entity, target, alias: "h")
+        return query.sql
+    }
+
+    /// Conditions keeping, of the history rows (alias `h`), the deletions of `entity` in `target`
+    /// that are a record's first (per field, for older per-field rows; a number can be freed,
+    /// reused and deleted again within one change set) and that no creation of it precedes.
+    static func firstDeletions(_ entity: EntityDefinition, _ target: Int64, alias h: String) -> [SQLFragment] {
+        let column = { Sql.column(h, $0) }
+        let other = { Sql.column("h2", $0) }
+        let sameRecord = { (op: HistoryOp) in
+            Select(Sql.aggregate(.min, Sql.id("h2")), from: "field_history", as: "h2")
+                .where(Sql.equals(other("change_set_id"), Sql.value(target))).where(Sql.equals(other("entity"), Sql.value(entity.name)))
+                .where(Sql.equals(other("record_id"), column("record_id"))).where(Sql.equals(other("op"), Sql.value(op.rawValue)))
+        }
+        return [
+            Sql.equals(column("change_set_id"), Sql.value(target)), Sql.equals(column("entity"), Sql.value(entity.name)),
+            Sql.equals(column("op"), Sql.value(HistoryOp.delete.rawValue)),
+            Sql.equals(Sql.id(h), Sql.subquery(sameRecord(.delete).where(Sql.equals(other("field"), column("field"))))),
+            Sql.notTrue(Sql.compare(Sql.subquery(sameRecord(.create)), .less, Sql.id(h))),
+        ]
     }
 
     private func findTarget(_ requested: Located<Int>?, range: SourceRange) throws -> Int64 {

@@ -63,15 +63,15 @@ final class ExportFile: OutputSink {
         #if os(Linux)
             // Start writing the file to disk as it grows, so the fsync before the rename waits
             // only for the last few megabytes (POSIX_FADV_DONTNEED begins write-back on Linux).
-            if bytesWritten - syncedUpTo >= 8 << 20 {
-                _ = posix_fadvise(descriptor, off_t(syncedUpTo), off_t(bytesWritten - syncedUpTo), POSIX_FADV_DONTNEED)
-                syncedUpTo = bytesWritten
+            if bytesWritten - writeBackFrom >= 8 << 20 {
+                _ = posix_fadvise(descriptor, off_t(writeBackFrom), off_t(bytesWritten - writeBackFrom), POSIX_FADV_DONTNEED)
+                writeBackFrom = bytesWritten
             }
         #endif
     }
 
-    /// How much of the file has been handed to the disk's write-back (`flush`).
-    private var syncedUpTo = 0
+    /// Where the part of the file not yet handed to the disk's write-back begins (`flush`).
+    private var writeBackFrom = 0
 
     /// Syncs the temporary file and gives it the target's name. With `overwrite` false the name is
     /// taken only if still free (link, then unlink): a file that appeared meanwhile is kept.
