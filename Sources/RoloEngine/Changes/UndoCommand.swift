@@ -165,19 +165,31 @@ struct UndoRunner {
     /// Conditions keeping, of the history rows (alias `h`), the deletions of `entity` in `target`
     /// that are a record's first (per field, for older per-field rows; a number can be freed,
     /// reused and deleted again within one change set) and that no creation of it precedes.
+    /// Each subquery is computed once from the change set's rows (correlated ones were planned
+    /// on the change-set index and read the whole change set once per row).
     static func firstDeletions(_ entity: EntityDefinition, _ target: Int64, alias h: String) -> [SQLFragment] {
-        let column = { Sql.column(h, $0) }
-        let other = { Sql.column("h2", $0) }
-        let sameRecord = { (op: HistoryOp) in
-            Select(Sql.aggregate(.min, Sql.id("h2")), from: "field_history", as: "h2")
-                .where(Sql.equals(other("change_set_id"), Sql.value(target))).where(Sql.equals(other("entity"), Sql.value(entity.name)))
-                .where(Sql.equals(other("record_id"), column("record_id"))).where(Sql.equals(other("op"), Sql.value(op.rawValue)))
+        let inChangeSet = { (op: HistoryOp) in
+            Select([Sql.name("record_id"), Sql.named(Sql.aggregate(.min, Sql.name("id")), "first")], from: "field_history")
+                .where(Sql.equals(Sql.name("change_set_id"), Sql.value(target))).where(
+                    Sql.equals(Sql.name("entity"), Sql.value(entity.name))
+                )
+                .where(Sql.equals(Sql.name("op"), Sql.value(op.rawValue)))
         }
+        var firstPerField = inChangeSet(.delete).grouped(by: [Sql.name("record_id"), Sql.name("field")])
+        firstPerField.columns = [Sql.aggregate(.min, Sql.name("id"))]
+        let createdFirst = Select(
+            [Sql.column("c", "record_id")], fromQuery: inChangeSet(.create).grouped(by: [Sql.name("record_id")]), as: "c"
+        )
+        .joining(
+            Sql.innerJoin(
+                query: inChangeSet(.delete).grouped(by: [Sql.name("record_id")]), as: "d",
+                on: Sql.equals(Sql.column("d", "record_id"), Sql.column("c", "record_id")))
+        )
+        .where(Sql.compare(Sql.column("c", "first"), .less, Sql.column("d", "first")))
         return [
-            Sql.equals(column("change_set_id"), Sql.value(target)), Sql.equals(column("entity"), Sql.value(entity.name)),
-            Sql.equals(column("op"), Sql.value(HistoryOp.delete.rawValue)),
-            Sql.equals(Sql.id(h), Sql.subquery(sameRecord(.delete).where(Sql.equals(other("field"), column("field"))))),
-            Sql.notTrue(Sql.compare(Sql.subquery(sameRecord(.create)), .less, Sql.id(h))),
+            Sql.equals(Sql.column(h, "change_set_id"), Sql.value(target)), Sql.equals(Sql.column(h, "entity"), Sql.value(entity.name)),
+            Sql.equals(Sql.column(h, "op"), Sql.value(HistoryOp.delete.rawValue)),
+            Sql.in(Sql.id(h), firstPerField.sql), Sql.notIn(Sql.column(h, "record_id"), createdFirst.sql),
         ]
     }
 

@@ -356,6 +356,11 @@ public enum Sql {
         " JOIN " + dialect.quote(table) + " AS " + alias + " ON " + condition
     }
 
+    /// ` JOIN (query) AS alias ON condition`.
+    public static func innerJoin(query: Select, as alias: String, on condition: SQLFragment) -> SQLFragment {
+        " JOIN (" + query.sql + ") AS " + alias + " ON " + condition
+    }
+
     /// ` CROSS JOIN "table" AS alias`: every pair, the left table's rows outermost (SQLite keeps
     /// that loop order), so rows come out grouped by the left row.
     public static func crossJoin(_ table: String, as alias: String) -> SQLFragment {

@@ -28,9 +28,9 @@ public struct Select: SQLFiltered, Sendable {
     }
 
     /// From a subquery.
-    public init(_ columns: [SQLFragment], fromQuery query: Select) {
+    public init(_ columns: [SQLFragment], fromQuery query: Select, as alias: String? = nil) {
         self.columns = columns
-        self.from = "(" + query.sql + ")"
+        self.from = "(" + query.sql + ")" + (alias.map { " AS " + $0 } ?? "")
     }
 
     /// Without a FROM clause: `SELECT value`.
