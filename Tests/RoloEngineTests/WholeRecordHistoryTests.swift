@@ -104,10 +104,17 @@ struct WholeRecordHistoryTests {
         #expect(
             undo.error?.message
                 == "cannot undo change \(deletion): contact \(id)'s number was given to a new record in change \(deletion + 1) by admin")
-        #expect(
+        let lastName = {
             try engine.store.dbQueue.inDatabase {
                 try String.fetchOne($0, sql: "SELECT last_name FROM contacts WHERE id = ?", arguments: [id])
-            } == "Two")
+            }
+        }
+        #expect(try lastName() == "Two")
+        // --force overwrites later values, never a later record: still refused, in words.
+        let forced = run(engine, "undo change \(deletion) --force")
+        #expect(forced.error?.code == .undoConflict)
+        #expect(forced.error?.message.contains("contact \(id)'s number now belongs to a record a later change created") == true)
+        #expect(try lastName() == "Two")
     }
 
     /// A deleted record's history lists each non-empty field with the value it had (read by SQL

@@ -141,6 +141,15 @@ struct UndoRunner {
             Sql.named(rows.column("record_id"), "record_id"), Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old"),
         ])
         let fields = entity.fields.map(\.name)
+        // A number a later change gave to a new record (found as a conflict, unless --force,
+        // which overwrites later values but never a later record).
+        let taken = Select(Sql.id("t0"), from: entity.name, as: "t0").where(Sql.in(Sql.id("t0"), restoredIDs(entity, target)))
+        if let id = try Int64.fetchOne(db, taken.ordered(by: Sql.id("t0")).limited(1).sql) {
+            throw Diagnostic(
+                .undoConflict,
+                "cannot undo change \(target): \(entity.singular) \(id)'s number now belongs to a record a later change created; nothing was changed",
+                help: "undo that later change first (`history \(entity.singular) \(id)` shows it)")
+        }
         var firsts = deleted
         firsts.conditions += Self.firstDeletions(entity, target, alias: rows.alias)
         let pivot = Select(
