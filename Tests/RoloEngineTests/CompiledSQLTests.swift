@@ -193,12 +193,14 @@ struct CompiledSQLTests {
     @Test func deleteWritesHistoryThenDeletes() throws {
         let engine = try SampleDatabase.engine()
         let statements = try Self.traced(engine, "delete task 1")
-        // The change set, one history row holding every field's old value, the delete, the summary.
+        // The doomed records' numbers, found once; the change set, one history row holding every
+        // field's old value, the delete, the summary.
         #expect(
             statements == [
+                #"INSERT INTO "rolo_doomed_1" ("id") SELECT t0.id FROM "tasks" AS t0 WHERE t0.id = 1"#,
                 #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'delete task 1', 0, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'tasks', t0.id, 'delete', '*', json_object('id', t0."id", 'title', t0."title", 'status', t0."status", 'due_date', t0."due_date", 'assignee_id', t0."assignee_id", 'contact_id', t0."contact_id", 'account_id', t0."account_id", 'lead_id', t0."lead_id", 'deal_id', t0."deal_id", 'ticket_id', t0."ticket_id", 'completed_at', t0."completed_at", 'owner_id', t0."owner_id", 'created_at', t0."created_at", 'updated_at', t0."updated_at"), NULL, 1, '2026-11-22T10:00:00Z' FROM "tasks" AS t0 WHERE t0.id = 1"#,
-                #"DELETE FROM "tasks" AS t0 WHERE t0.id = 1"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'tasks', t0.id, 'delete', '*', json_object('id', t0."id", 'title', t0."title", 'status', t0."status", 'due_date', t0."due_date", 'assignee_id', t0."assignee_id", 'contact_id', t0."contact_id", 'account_id', t0."account_id", 'lead_id', t0."lead_id", 'deal_id', t0."deal_id", 'ticket_id', t0."ticket_id", 'completed_at', t0."completed_at", 'owner_id', t0."owner_id", 'created_at', t0."created_at", 'updated_at', t0."updated_at"), NULL, 1, '2026-11-22T10:00:00Z' FROM "tasks" AS t0 WHERE t0.id IN (SELECT "id" FROM "rolo_doomed_1")"#,
+                #"DELETE FROM "tasks" AS t0 WHERE t0.id IN (SELECT "id" FROM "rolo_doomed_1")"#,
                 #"UPDATE "change_sets" SET "records" = 1, "summary" = 'deleted 1 task' WHERE "id" = 1"#,
             ])
     }

@@ -24,6 +24,8 @@ final class ChangeRecorder {
     private(set) var joined = false
     /// History rows of this statement have ids above this (a joined change set holds earlier ones).
     private var historyFloor: Int64 = 0
+    /// Deletes so far (nested ones for dependent records included), naming each one's TEMP table.
+    private var deletions = 0
 
     /// With `joining`, the statement's changes go into that change set: a script or a
     /// `begin … commit` is one change set, undone as one.
@@ -137,8 +139,17 @@ final class ChangeRecorder {
     /// so undo can restore them.
     /// References to them from other records are cleared first, through history too.
     func delete(_ entity: EntityDefinition, filter: SQLFragment) throws -> Int {
+        // The doomed records' numbers, found once (a TEMP table), so each step below reads them
+        // instead of evaluating the filter again, and clearing references cannot change the set.
+        deletions += 1
+        let table = "rolo_doomed_\(deletions)"
+        try db.execute(SchemaSQL.dropTemporaryTable(table))
+        try db.execute(SchemaSQL.createTemporaryTable(table, key: "id", columns: []))
+        defer { try? db.execute(SchemaSQL.dropTemporaryTable(table)) }
+        try db.execute(Insert(into: table, columns: ["id"], select: Select(Sql.id("t0"), from: entity.name, as: "t0").where(filter)).sql)
+        let doomed = Select(Sql.name("id"), from: table).sql
+        let filter = Sql.in(Sql.id("t0"), doomed)
         // Clear nullable references to the doomed records (recorded, so undo restores them).
-        let doomed = Select(Sql.id("t0"), from: entity.name, as: "t0").where(filter).sql
         for other in CRMSchema.entities where other.kind != .system {
             // Records that must point at a doomed one (an owner, a role's rules) block the delete.
             for field in other.fields
