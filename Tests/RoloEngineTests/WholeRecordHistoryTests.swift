@@ -11,6 +11,29 @@ import Testing
 /// conflicts must see it as they saw the per-field rows.
 @Suite("Whole-record history")
 struct WholeRecordHistoryTests {
+    /// A contact's row as stored, or nil.
+    static func contact(_ engine: Engine, _ id: Int64) throws -> Row? {
+        try engine.store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) }
+    }
+
+    /// `undo` succeeds and the contact is again as it was.
+    static func expectUndoRestores(
+        _ engine: Engine, _ id: Int64, _ before: Row?, sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) throws {
+        let undo = run(engine, "undo")
+        #expect(undo.error == nil, "\(undo.error?.message ?? "")", sourceLocation: sourceLocation)
+        #expect(try contact(engine, id) == before, sourceLocation: sourceLocation)
+    }
+
+    /// A change set written by hand as earlier versions wrote one (its history added by the caller).
+    static func legacyChangeSet(_ db: Database, command: String) throws -> (change: Int64, admin: Int64) {
+        let admin = try #require(try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE handle = 'admin'"))
+        try db.execute(
+            sql: "INSERT INTO change_sets (user_id, command, records, created_at) VALUES (?, ?, 1, '2026-11-22T10:00:00Z')",
+            arguments: [admin, command])
+        return (db.lastInsertedRowID, admin)
+    }
+
     static func created(_ engine: Engine, _ command: String) throws -> Int64 {
         let result = run(engine, command)
         try #require(result.error == nil, "\(command): \(result.error?.message ?? "")")
@@ -164,21 +187,23 @@ struct WholeRecordHistoryTests {
     }
 
     /// A number freed by a delete and reused within the same change set (`begin … commit`): undo
-    /// brings the first record back as it was, and the one that took its number goes.
-    @Test(arguments: [false, true]) func undoWhenANumberWasReusedWithinTheChangeSet(deletedAgain: Bool) throws {
+    /// brings the first record back as it was, and the one that took its number goes — whether
+    /// the new one is kept, deleted again, or changed (its change is not the old record's).
+    @Test(arguments: ["kept", "deleted again", "updated"]) func undoWhenANumberWasReusedWithinTheChangeSet(then: String) throws {
         let engine = try SampleDatabase.engine()
         let id = try Self.created(engine, "create contact first_name=\"First\" last_name=\"Holder\" title=\"CFO\"")
         let row = { () throws -> Row? in
-            try engine.store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) }
+            try Self.contact(engine, id)
         }
         let before = try row()
         var commands = ["begin", "delete contact \(id) --yes", "create contact first_name=\"Second\" last_name=\"Taker\""]
-        if deletedAgain { commands.append("delete contact \(id) --yes") }
+        if then == "deleted again" { commands.append("delete contact \(id) --yes") }
+        if then == "updated" { commands.append("update contact \(id) set title = \"Intern\"") }
         for command in commands + ["commit"] {
             let result = run(engine, command)
             try #require(result.error == nil, "\(command): \(result.error?.message ?? "")")
         }
-        #expect(try row()?["last_name"] as String? == (deletedAgain ? nil : "Taker"))
+        #expect(try row()?["last_name"] as String? == (then == "deleted again" ? nil : "Taker"))
         let change = try #require(try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM change_sets") })
         let undo = run(engine, "undo change \(change)")
         #expect(undo.error == nil, "\(undo.error?.message ?? "")")
@@ -186,23 +211,53 @@ struct WholeRecordHistoryTests {
         #expect(
             try engine.store.dbQueue.inDatabase { try Int.fetchOne($0, sql: "SELECT count(*) FROM contacts WHERE last_name = 'Taker'") }
                 == 0)
+        // The first record back, and the second gone unless the change set deleted it already.
+        #expect(undo.output.hasPrefix(then == "deleted again" ? "reverted 1 record " : "reverted 2 records "), "\(undo.output)")
+    }
+
+    /// The same with history as earlier versions wrote it, one row per non-empty field: the first
+    /// record had no title, the one that took its number did, and was deleted too. The title is
+    /// not the first record's.
+    @Test func undoOfOlderPerFieldRowsWithANumberReused() throws {
+        let engine = try SampleDatabase.engine()
+        let id = try #require(
+            try engine.store.dbQueue.inDatabase {
+                try Int64.fetchOne(
+                    $0,
+                    sql:
+                        "SELECT id FROM contacts WHERE title IS NULL AND id NOT IN (SELECT contact_id FROM campaign_members WHERE contact_id IS NOT NULL) ORDER BY id"
+                )
+            })
+        let before = try Self.contact(engine, id)
+        try engine.store.dbQueue.inDatabase { db in
+            let (change, admin) = try Self.legacyChangeSet(db, command: "a script")
+            let write = { (op: String, field: String, value: DatabaseValue) in
+                try db.execute(
+                    sql: """
+                        INSERT INTO field_history (change_set_id, entity, record_id, op, field, old_value, new_value, user_id, changed_at)
+                        VALUES (?, 'contacts', ?, ?, ?, ?, ?, ?, '2026-11-22T10:00:00Z')
+                        """,
+                    arguments: [change, id, op, field, op == "delete" ? value : .null, op == "create" ? value : .null, admin])
+            }
+            for (name, value) in before! where !value.isNull { try write("delete", name, value) }
+            let second: [(String, DatabaseValue)] = [
+                ("id", id.databaseValue), ("last_name", "Taker".databaseValue), ("title", "Intern".databaseValue),
+                ("owner_id", admin.databaseValue), ("created_at", "2026-11-22T10:00:00Z".databaseValue),
+            ]
+            for (name, value) in second { try write("create", name, value) }
+            for (name, value) in second { try write("delete", name, value) }
+            try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [id])
+        }
+        try Self.expectUndoRestores(engine, id, before)
     }
 
     /// A deletion written by an earlier version, one history row per field, comes back the same way.
     @Test func undoOfAnOlderPerFieldDeletion() throws {
         let engine = try SampleDatabase.engine()
         let id: Int64 = 42
-        let before = try engine.store.dbQueue.inDatabase {
-            try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id])
-        }
-        let admin = try #require(
-            try engine.store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT id FROM users WHERE handle = 'admin'") })
+        let before = try Self.contact(engine, id)
         try engine.store.dbQueue.inDatabase { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO change_sets (user_id, command, records, created_at) VALUES (?, 'delete contact 42', 1, '2026-11-22T10:00:00Z')",
-                arguments: [admin])
-            let change = db.lastInsertedRowID
+            let (change, admin) = try Self.legacyChangeSet(db, command: "delete contact 42")
             for name in CRMSchema.contacts.fields.map(\.name) {
                 try db.execute(
                     sql: """
@@ -212,10 +267,6 @@ struct WholeRecordHistoryTests {
             }
             try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [id])
         }
-        let undo = run(engine, "undo")
-        #expect(undo.error == nil, "\(undo.error?.message ?? "")")
-        #expect(
-            try engine.store.dbQueue.inDatabase { try Row.fetchOne($0, sql: "SELECT * FROM contacts WHERE id = ?", arguments: [id]) }
-                == before)
+        try Self.expectUndoRestores(engine, id, before)
     }
 }

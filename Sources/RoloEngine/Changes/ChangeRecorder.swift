@@ -145,9 +145,22 @@ final class ChangeRecorder {
         let table = "rolo_doomed_\(deletions)"
         try db.execute(SchemaSQL.dropTemporaryTable(table))
         try db.execute(SchemaSQL.createTemporaryTable(table, key: "id", columns: []))
-        defer { try? db.execute(SchemaSQL.dropTemporaryTable(table)) }
-        try db.execute(Insert(into: table, columns: ["id"], select: Select(Sql.id("t0"), from: entity.name, as: "t0").where(filter)).sql)
-        let doomed = Select(Sql.name("id"), from: table).sql
+        let deleted: Int
+        do {
+            try db.execute(
+                Insert(into: table, columns: ["id"], select: Select(Sql.id("t0"), from: entity.name, as: "t0").where(filter)).sql)
+            deleted = try delete(entity, doomed: Select(Sql.name("id"), from: table).sql)
+        } catch {
+            try? db.execute(SchemaSQL.dropTemporaryTable(table))  // the failure is what is reported
+            throw error
+        }
+        // Not `try?`: Ctrl-C landing on this statement must still stop the command.
+        try db.execute(SchemaSQL.dropTemporaryTable(table))
+        return deleted
+    }
+
+    /// `delete` once the doomed records' numbers are in a table (`doomed` selects them).
+    private func delete(_ entity: EntityDefinition, doomed: SQLFragment) throws -> Int {
         let filter = Sql.in(Sql.id("t0"), doomed)
         // Clear nullable references to the doomed records (recorded, so undo restores them).
         for other in CRMSchema.entities where other.kind != .system {

@@ -91,17 +91,18 @@ struct UndoRunner {
         for op in deletes {
             let name: String = op["entity"]
             guard let entity = CRMSchema.entity(named: name) else { continue }
-            touched += try restoreDeleted(entity, target: target)
+            touched += try restoreDeleted(entity, target: target, range: range)
         }
-        // 2. Put changed fields back.
+        // 2. Put changed fields back: the first value each field had in the change set, of records
+        // that existed before it (an update after a creation is the new record's own business).
         let updates = try Row.fetchAll(db, Self.history(target, ["entity", "field"], ["op": HistoryOp.update]).distinctRows().sql)
         var updatedRecords = Set<String>()
         for update in updates {
             let name: String = update["entity"]
             let fieldName: String = update["field"]
             guard let entity = CRMSchema.entity(named: name), let field = entity.field(named: fieldName) else { continue }
-            let filter = Sql.in(
-                Sql.id("t0"), Self.history(target, ["record_id"], ["entity": name, "field": fieldName, "op": HistoryOp.update]).sql)
+            let revertible = Self.beforeCreation(entity, target, op: .update, field: fieldName)
+            let filter = Sql.in(Sql.id("t0"), Select([Sql.column("h", "record_id")], fromQuery: revertible, as: "h").sql)
             let h = { Sql.column("h", $0) }
             let oldValue = Sql.subquery(
                 Select(h("old_value"), from: "field_history", as: "h").where(Sql.equals(h("entity"), Sql.value(name)))
@@ -109,9 +110,10 @@ struct UndoRunner {
                     .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.equals(h("op"), Sql.value("update")))
                     .ordered(by: Sql.id("h")).limited(1))
             _ = try recorder.update(entity, filter: filter, set: [(field, oldValue)])
-            let ids = try Int64.fetchAll(
-                db, Self.history(target, ["record_id"], ["entity": name, "op": HistoryOp.update]).distinctRows().sql)
-            for id in ids { updatedRecords.insert("\(name):\(id)") }
+            // Counted once: not again when step 1 brought the record back.
+            let counted = Select([Sql.column("h", "record_id")], fromQuery: revertible, as: "h")
+                .where(Sql.notIn(Sql.column("h", "record_id"), restoredIDs(entity, target))).distinctRows()
+            for id in try Int64.fetchAll(db, counted.sql) { updatedRecords.insert("\(name):\(id)") }
         }
         touched += updatedRecords.count
         // 3. Remove the other records the change created (those it also deleted are gone already).
@@ -135,7 +137,7 @@ struct UndoRunner {
     /// (one row per record, or one per field as older versions wrote them; `HistoryRows` reads
     /// both), then recorded as created. One statement, so a record and one it refers to come
     /// back together.
-    private func restoreDeleted(_ entity: EntityDefinition, target: Int64) throws -> Int {
+    private func restoreDeleted(_ entity: EntityDefinition, target: Int64, range: SourceRange) throws -> Int {
         let rows = HistoryRows()
         let deleted = rows.select([
             Sql.named(rows.column("record_id"), "record_id"), Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old"),
@@ -148,7 +150,7 @@ struct UndoRunner {
             throw Diagnostic(
                 .undoConflict,
                 "cannot undo change \(target): \(entity.singular) \(id)'s number now belongs to a record a later change created; nothing was changed",
-                help: "undo that later change first (`history \(entity.singular) \(id)` shows it)")
+                at: range, help: "undo that later change first (`history \(entity.singular) \(id)` shows it)")
         }
         var firsts = deleted
         firsts.conditions += Self.firstDeletions(entity, target, alias: rows.alias)
@@ -174,32 +176,42 @@ struct UndoRunner {
     /// Conditions keeping, of the history rows (alias `h`), the deletions of `entity` in `target`
     /// that are a record's first (per field, for older per-field rows; a number can be freed,
     /// reused and deleted again within one change set) and that no creation of it precedes.
-    /// Each subquery is computed once from the change set's rows (correlated ones were planned
+    /// The subquery is computed once from the change set's rows (correlated ones were planned
     /// on the change-set index and read the whole change set once per row).
     static func firstDeletions(_ entity: EntityDefinition, _ target: Int64, alias h: String) -> [SQLFragment] {
-        let inChangeSet = { (op: HistoryOp) in
-            Select([Sql.name("record_id"), Sql.named(Sql.aggregate(.min, Sql.name("id")), "first")], from: "field_history")
-                .where(Sql.equals(Sql.name("change_set_id"), Sql.value(target))).where(
-                    Sql.equals(Sql.name("entity"), Sql.value(entity.name))
-                )
-                .where(Sql.equals(Sql.name("op"), Sql.value(op.rawValue)))
-        }
-        var firstPerField = inChangeSet(.delete).grouped(by: [Sql.name("record_id"), Sql.name("field")])
-        firstPerField.columns = [Sql.aggregate(.min, Sql.name("id"))]
-        let createdFirst = Select(
-            [Sql.column("c", "record_id")], fromQuery: inChangeSet(.create).grouped(by: [Sql.name("record_id")]), as: "c"
+        let firstPerField = Select(
+            [Sql.aggregate(.min, Sql.column("d", "id"))], fromQuery: beforeCreation(entity, target, op: .delete), as: "d"
         )
-        .joining(
-            Sql.innerJoin(
-                query: inChangeSet(.delete).grouped(by: [Sql.name("record_id")]), as: "d",
-                on: Sql.equals(Sql.column("d", "record_id"), Sql.column("c", "record_id")))
-        )
-        .where(Sql.compare(Sql.column("c", "first"), .less, Sql.column("d", "first")))
+        .grouped(by: [Sql.column("d", "record_id"), Sql.column("d", "field")])
         return [
             Sql.equals(Sql.column(h, "change_set_id"), Sql.value(target)), Sql.equals(Sql.column(h, "entity"), Sql.value(entity.name)),
-            Sql.equals(Sql.column(h, "op"), Sql.value(HistoryOp.delete.rawValue)),
-            Sql.in(Sql.id(h), firstPerField.sql), Sql.notIn(Sql.column(h, "record_id"), createdFirst.sql),
+            Sql.equals(Sql.column(h, "op"), Sql.value(HistoryOp.delete.rawValue)), Sql.in(Sql.id(h), firstPerField.sql),
         ]
+    }
+
+    /// The `op` rows of `entity` in `target` (`id`, `record_id`, `field`, `old_value`) written
+    /// before the change set first created that record number, if it did: what they say is
+    /// about the record that was there before the change set.
+    static func beforeCreation(_ entity: EntityDefinition, _ target: Int64, op: HistoryOp, field: String? = nil) -> Select {
+        let inChangeSet = { (alias: String, op: HistoryOp) in
+            [
+                Sql.equals(Sql.column(alias, "change_set_id"), Sql.value(target)),
+                Sql.equals(Sql.column(alias, "entity"), Sql.value(entity.name)),
+                Sql.equals(Sql.column(alias, "op"), Sql.value(op.rawValue)),
+            ]
+        }
+        var creations = Select(
+            [Sql.column("c", "record_id"), Sql.named(Sql.aggregate(.min, Sql.id("c")), "first")], from: "field_history", as: "c"
+        ).grouped(by: [Sql.column("c", "record_id")])
+        creations.conditions = inChangeSet("c", .create)
+        var rows = Select(Select.columns(["id", "record_id", "field", "old_value"], of: "r"), from: "field_history", as: "r")
+            .joining(Sql.leftJoin(query: creations, as: "f", on: Sql.equals(Sql.column("f", "record_id"), Sql.column("r", "record_id"))))
+        rows.conditions =
+            inChangeSet("r", op) + [
+                Sql.any(Sql.isNull(Sql.column("f", "first")), Sql.compare(Sql.id("r"), .less, Sql.column("f", "first")))
+            ]
+        if let field { rows.conditions.append(Sql.equals(Sql.column("r", "field"), Sql.value(field))) }
+        return rows
     }
 
     private func findTarget(_ requested: Located<Int>?, range: SourceRange) throws -> Int64 {

@@ -356,9 +356,9 @@ public enum Sql {
         " JOIN " + dialect.quote(table) + " AS " + alias + " ON " + condition
     }
 
-    /// ` JOIN (query) AS alias ON condition`.
-    public static func innerJoin(query: Select, as alias: String, on condition: SQLFragment) -> SQLFragment {
-        " JOIN (" + query.sql + ") AS " + alias + " ON " + condition
+    /// ` LEFT JOIN (query) AS alias ON condition`.
+    public static func leftJoin(query: Select, as alias: String, on condition: SQLFragment) -> SQLFragment {
+        " LEFT JOIN (" + query.sql + ") AS " + alias + " ON " + condition
     }
 
     /// ` CROSS JOIN "table" AS alias`: every pair, the left table's rows outermost (SQLite keeps
