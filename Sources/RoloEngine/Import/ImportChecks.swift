@@ -127,18 +127,16 @@ extension ImportJob {
         guard rights.updateLevel != .all, let scoped = engine.policy.scopeFilter(rights.updateLevel, on: entity, alias: "t0") else {
             return
         }
-        var columns = [line, Sql.column(Self.staging, keyField.name), Sql.id("t0")]
-        var query = Select(columns, from: Self.staging)
+        // The owner's handle, where the entity has owners (NULL otherwise).
+        let owner = entity.hasOwner ? Sql.column("u", "handle") : Sql.null
+        var query = Select([line, Sql.column(Self.staging, keyField.name), Sql.id("t0"), owner], from: Self.staging)
             .joining(Sql.innerJoin(entity.name, as: "t0", on: Sql.equals(Sql.id("t0"), target)))
         if entity.hasOwner {
-            columns.append(Sql.column("u", "handle"))
-            query = Select(columns, from: Self.staging)
-                .joining(Sql.innerJoin(entity.name, as: "t0", on: Sql.equals(Sql.id("t0"), target)))
-                .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("t0", "owner_id"))))
+            query = query.joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("t0", "owner_id"))))
         }
         let (actor, level) = (engine.actor.handle, rights.updateLevel.name)
         try reportKeyProblems(query.where(Sql.notTrue(scoped)).ordered(by: line), keyField, .permissionDenied) { [entity] row in
-            let owner = entity.hasOwner ? (row[3] as String?).map { "belongs to \($0), " } ?? "is " : "is "
+            let owner = (row[3] as String?).map { "belongs to \($0), " } ?? "is "
             return "matches \(entity.singular) \(row[2] as Int64), which \(owner)outside \(actor)'s \(level) scope for updates"
         }
     }
