@@ -358,7 +358,7 @@ struct ImportTests {
         let result = run(engine, "import contacts from \"\(path)\" key email")
         #expect(result.error?.code == .duplicateRow)
         #expect(result.error?.message == "\(path):4: column \"email\": \"DUP@x.io\" repeats row 2's email; nothing was imported")
-        let error = run(engine, "import contacts from \"\(path)\" key email on duplicate error --skip-bad \"\(path).bad\"")
+        let error = run(engine, "import contacts from \"\(path)\" key email on duplicate error --skip-bad \"\(path).bad.csv\"")
         #expect(error.error == nil)
         #expect(error.output.contains("create 2, update 0, skip 0, reject 1 of 3 rows"))
     }

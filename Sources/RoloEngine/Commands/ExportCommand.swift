@@ -56,9 +56,9 @@ struct ExportCommand: Command {
         _ = try engine.require(.export, entity, at: query.entity.range)
         if entity === CRMSchema.auditLog { try engine.writeTransactionAudit() }
         let overwrite = statement.hasOption("force")
-        let file: ExportFile
+        let file: OutputFile
         do {
-            file = try ExportFile(path: path.value, overwrite: overwrite)
+            file = try OutputFile(path: path.value, kind: .export, overwrite: overwrite, protected: engine.protectedFiles)
         } catch {
             throw diagnostic(error)
         }
@@ -77,7 +77,7 @@ struct ExportCommand: Command {
                 return try stream(compiled, into: &writer, db: db)
             }
             try file.commit(overwrite: overwrite)
-        } catch let error as ExportFileError {
+        } catch let error as OutputFileError {
             throw diagnostic(error)
         } catch {
             file.abandon()
@@ -90,7 +90,7 @@ struct ExportCommand: Command {
         return result
     }
 
-    private func diagnostic(_ error: ExportFileError) -> Diagnostic {
+    private func diagnostic(_ error: OutputFileError) -> Diagnostic {
         error.diagnostic(path, outcome: "nothing was written", example: "\(query.entity.value).csv")
     }
 

@@ -100,7 +100,7 @@ struct ImportCommand: Command {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         var note: String? = nil
-        var rejects: (file: ExportFile, path: Located<String>, overwrite: Bool)? = nil
+        var rejects: (file: OutputFile, path: Located<String>, overwrite: Bool)? = nil
         var records = 0
         var result: CommandResult
         do {

@@ -23,13 +23,24 @@ final class CSVFileReader {
         /// Bytes that are not UTF-8.
         case notUTF8(line: Int)
         case unreadable(String)
+        /// A FIFO, a device, a folder: what it is (`/dev/zero` would never end).
+        case notRegular(String)
+        /// The first line runs past `maximumHeader` bytes.
+        case headerTooLong
     }
 
     /// One record: its fields and the file line it starts on (1 is the first line).
     struct Record {
         var fields: [String]
         var line: Int
+        /// The first field holding a NUL byte, which no path of Rolo stores (E111).
+        var nulField: Int? = nil
     }
+
+    /// The longest header line read: a header is a few hundred bytes; a megabyte of one is an
+    /// attack or the wrong file, refused before it is read whole.
+    static let maximumHeader = 1 << 20
+    private var recordsRead = 0
 
     private(set) var separator: UInt8 = CSVFileReader.comma
     private let handle: FileHandle
@@ -47,8 +58,23 @@ final class CSVFileReader {
     /// Opens `path`; with no `separator`, the one of `,` `;` and tab found most often outside
     /// quotes in the first line is used (comma when none is).
     init(path: String, separator: UInt8?) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure.unreadable("cannot be opened") }
-        self.handle = handle
+        // Opened without waiting (a FIFO would block until a writer came), then held to be a
+        // regular file: a device or a FIFO may never end.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure.unreadable(String(cString: strerror(errno))) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            let kind = info.st_mode & S_IFMT
+            close(descriptor)
+            switch kind {
+            case S_IFDIR: throw Failure.notRegular("a folder")
+            case S_IFIFO: throw Failure.notRegular("a FIFO")
+            case S_IFCHR, S_IFBLK: throw Failure.notRegular("a device")
+            default: throw Failure.notRegular("not a regular file")
+            }
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         try fill()
         if buffer.starts(with: [0xEF, 0xBB, 0xBF]) {
             position = 3
@@ -111,12 +137,15 @@ final class CSVFileReader {
             let final = atEnd
             let scanned = buffer.withUnsafeBufferPointer { scan($0, from: position, final: final) }
             switch scanned {
-            case .record(let fields, let lines, let end):
-                let record = Record(fields: fields, line: line)
+            case .record(let fields, let lines, let end, let nulField):
+                if recordsRead == 0, end - position > Self.maximumHeader { throw Failure.headerTooLong }
+                let record = Record(fields: fields, line: line, nulField: nulField)
                 line += lines
                 position = end
+                recordsRead += 1
                 return record
             case .incomplete:
+                if recordsRead == 0, buffer.count - position > Self.maximumHeader { throw Failure.headerTooLong }
                 // The record runs past what is read: read more and scan it again from its start.
                 try fill()
             case .failure(let failure):
@@ -126,7 +155,7 @@ final class CSVFileReader {
     }
 
     private enum Scan {
-        case record([String], lines: Int, end: Int)
+        case record([String], lines: Int, end: Int, nulField: Int?)
         case incomplete
         case failure(Failure)
     }
@@ -138,18 +167,25 @@ final class CSVFileReader {
         fields.reserveCapacity(fieldCount)
         var i = start
         var lines = 0
+        var nulField: Int? = nil
         /// The record ends at `at` (a line end or the file's end); `end` is past its line end.
         func lineEnd(_ at: Int) -> Scan {
-            if at >= buf.count { return final ? .record(fields, lines: lines, end: at) : .incomplete }
-            if buf[at] == lf { return .record(fields, lines: lines + 1, end: at + 1) }
-            if at + 1 < buf.count { return .record(fields, lines: lines + 1, end: buf[at + 1] == lf ? at + 2 : at + 1) }
-            return final ? .record(fields, lines: lines + 1, end: at + 1) : .incomplete
+            if at >= buf.count { return final ? .record(fields, lines: lines, end: at, nulField: nulField) : .incomplete }
+            if buf[at] == lf { return .record(fields, lines: lines + 1, end: at + 1, nulField: nulField) }
+            if at + 1 < buf.count {
+                return .record(fields, lines: lines + 1, end: buf[at + 1] == lf ? at + 2 : at + 1, nulField: nulField)
+            }
+            return final ? .record(fields, lines: lines + 1, end: at + 1, nulField: nulField) : .incomplete
+        }
+        /// Notes the field about to be appended if its bytes hold a NUL.
+        func checkNUL(_ from: Int, _ to: Int) {
+            if nulField == nil, to > from, memchr(buf.baseAddress! + from, 0, to - from) != nil { nulField = fields.count }
         }
         while true {
             if i >= buf.count {
                 guard final else { return .incomplete }
                 fields.append("")
-                return .record(fields, lines: lines, end: i)
+                return .record(fields, lines: lines, end: i, nulField: nulField)
             }
             if buf[i] == quote {
                 i += 1
@@ -179,6 +215,7 @@ final class CSVFileReader {
                 }
                 guard closed else { return final ? .failure(.unclosedQuote(line: line)) : .incomplete }
                 guard var value = Self.string(buf, fieldStart, i) else { return .failure(.notUTF8(line: line + lines)) }
+                checkNUL(fieldStart, i)
                 if escaped { value = value.replacingOccurrences(of: "\"\"", with: "\"") }
                 fields.append(value)
                 i += 1
@@ -197,6 +234,7 @@ final class CSVFileReader {
             }
             if i >= buf.count, !final { return .incomplete }
             guard let value = Self.string(buf, fieldStart, i) else { return .failure(.notUTF8(line: line + lines)) }
+            checkNUL(fieldStart, i)
             fields.append(value)
             if i < buf.count, buf[i] == sep {
                 i += 1

@@ -36,7 +36,7 @@ extension ImportJob {
         // Several records with that key.
         let ambiguous = Select(line, stagedKey, Sql.negate(target), from: Self.staging).where(Sql.compare(target, .less, Sql.value(0)))
         try reportKeyProblems(ambiguous.ordered(by: line), keyField, .invalidValue) { [entity] row in
-            "matches \(row[2] as Int) \(entity.name); the key must pick one"
+            "matches \(try row.decode(Int.self, atIndex: 2)) \(entity.name); the key must pick one"
         }
         // Rows repeating an earlier row's key: of the candidates, those with an earlier line
         // holding an equal key.
@@ -53,14 +53,14 @@ extension ImportJob {
                 let repeated = Select(line, stagedKey, Sql.subquery(earlier), from: Self.staging)
                     .where(Sql.in(line, part.map { Sql.value($0) })).where(Sql.isNotNull(Sql.subquery(earlier)))
                 try reportKeyProblems(repeated.ordered(by: line), keyField, .duplicateRow) { row in
-                    "repeats row \(row[2] as Int)'s \(keyHeader)"
+                    "repeats row \(try row.decode(Int.self, atIndex: 2))'s \(keyHeader)"
                 }
             }
         }
         if duplicates == .error {
             let existing = Select(line, stagedKey, target, from: Self.staging).where(Sql.compare(target, .greater, Sql.value(0)))
             try reportKeyProblems(existing.ordered(by: line), keyField, .duplicateRow) { [entity] row in
-                "is already \(entity.singular) \(row[2] as Int64)'s (on duplicate error)"
+                "is already \(entity.singular) \(try row.decode(Int64.self, atIndex: 2))'s (on duplicate error)"
             }
         }
         return try count(Sql.compare(target, .greater, Sql.value(0)))
@@ -68,13 +68,27 @@ extension ImportJob {
 
     /// Logs a problem with the key for each row of `query` (line, key, detail), in its order.
     mutating func reportKeyProblems(
-        _ query: Select, _ keyField: FieldDefinition, _ code: DiagnosticCode, reason: (Row) -> String
+        _ query: Select, _ keyField: FieldDefinition, _ code: DiagnosticCode, reason: (Row) throws -> String
     ) throws {
         for row in try Row.fetchAll(db, query.sql) {
             try problems.add(
-                Problem(line: row[0], column: header(of: keyField), value: row[1], code: code, reason: reason(row)),
+                Problem(
+                    line: try row.decode(atIndex: 0), column: header(of: keyField), value: try keyText(row.decode(atIndex: 1), keyField), code: code,
+                    reason: try reason(row)),
                 file: file, at: command.path.range)
         }
+    }
+
+    /// A staged key as the file gave it: a related record by its title (the cell named it so, or
+    /// by number), other values as export writes them.
+    func keyText(_ value: DatabaseValue, _ field: FieldDefinition) throws -> String? {
+        if value.isNull { return nil }
+        if let target = field.referencedEntity.flatMap(CRMSchema.entity(named:)),
+            let title = try String.fetchOne(db, RecordLookup.titleQuery(target, id: value).sql)
+        {
+            return title
+        }
+        return ValueFormatter.raw(value, field.type)
     }
 
     func header(of field: FieldDefinition) -> String { headers[field.name] ?? field.relationName ?? field.name }
@@ -88,7 +102,8 @@ extension ImportJob {
             for row in try Row.fetchAll(db, unknown.ordered(by: line).sql) {
                 try problems.add(
                     Problem(
-                        line: row[0], column: header(of: keyField), value: (row[1] as Int64?).map(String.init), code: .unknownRecord,
+                        line: try row.decode(atIndex: 0), column: header(of: keyField), value: try keyText(row.decode(atIndex: 1), keyField),
+                        code: .unknownRecord,
                         reason: "is no \(entity.singular)'s number"),
                     file: file, at: command.path.range)
             }
@@ -114,7 +129,7 @@ extension ImportJob {
             for row in try Row.fetchAll(db, empty.ordered(by: line).sql) {
                 try problems.add(
                     Problem(
-                        line: row[0], column: column.header, value: nil, code: .requiredField,
+                        line: try row.decode(atIndex: 0), column: column.header, value: nil, code: .requiredField,
                         reason: "is empty, and a new \(entity.singular) needs \(name)"),
                     file: file, at: command.path.range)
             }
@@ -136,8 +151,8 @@ extension ImportJob {
         }
         let (actor, level) = (engine.actor.handle, rights.updateLevel.name)
         try reportKeyProblems(query.where(Sql.notTrue(scoped)).ordered(by: line), keyField, .permissionDenied) { [entity] row in
-            let owner = (row[3] as String?).map { "belongs to \($0), " } ?? "is "
-            return "matches \(entity.singular) \(row[2] as Int64), which \(owner)outside \(actor)'s \(level) scope for updates"
+            let owner = try row.decode(String?.self, atIndex: 3).map { "belongs to \($0), " } ?? "is "
+            return "matches \(entity.singular) \(try row.decode(Int64.self, atIndex: 2)), which \(owner)outside \(actor)'s \(level) scope for updates"
         }
     }
 
@@ -163,7 +178,7 @@ extension ImportJob {
                 db,
                 Select(Select.columns([Self.targetColumn, Self.lineColumn]), from: Self.staging)
                     .where(Sql.in(Sql.name(Self.targetColumn), part.map { Sql.value($0) })).sql)
-            for row in rows { matchedLines[row[0]] = row[1] }
+            for row in rows { matchedLines[try row.decode(atIndex: 0)] = try row.decode(Int.self, atIndex: 1) }
         }
         let found: [(line: Int, rule: ValidationRule)] = breaking.compactMap { id, rule in
             if id > highest {

@@ -23,7 +23,7 @@ struct ImportJob {
     private(set) var auditNote: String? = nil
     /// The rejects file, written but not yet in place: `ImportCommand` puts it there once the
     /// import is kept, and drops it otherwise (a refusal after the rows, a declined confirmation).
-    private(set) var pendingRejects: (file: ExportFile, path: Located<String>, overwrite: Bool)? = nil
+    private(set) var pendingRejects: (file: OutputFile, path: Located<String>, overwrite: Bool)? = nil
 
     static let staging = "rolo_import"
     /// The fields an update may change, one row each (`ord`, `name`), for its history.
@@ -124,28 +124,28 @@ struct ImportJob {
                 }
                 let near = Suggestions.nearest(to: HeaderMatching.normalized(header), in: Catalog.fieldNames(of: entity))
                 var help =
-                    near.map { "did you mean \($0)? add map \"\(header)\" = \($0)" }
-                    ?? "add map \"\(header)\" = FIELD, or map \"\(header)\" = skip"
+                    near.map { "did you mean \($0)? add map \"\(header.clippedForMessage)\" = \($0)" }
+                    ?? "add map \"\(header.clippedForMessage)\" = FIELD, or map \"\(header.clippedForMessage)\" = skip"
                 if header.contains(";") || header.contains("\t") {
                     let named = header.contains(";") ? "\";\"" : "tab"
                     help = "the file looks separated by \(named == "tab" ? "tabs" : "semicolons"): add separator \(named)"
                 }
                 throw Diagnostic(
-                    .unmappedColumn, "\(file):1: column \"\(header)\" matches no field of \(entity.name)", at: command.path.range,
+                    .unmappedColumn, "\(file):1: column \"\(header.clippedForMessage)\" matches no field of \(entity.name)", at: command.path.range,
                     help: help)
             }
             if let earlier = columns.first(where: { $0.field === field }) {
                 throw diagnostic(
                     .unmappedColumn,
-                    "\(file):1: columns \"\(earlier.header)\" and \"\(header)\" both mean \(field.relationName ?? field.name)",
-                    help: "map one of them to skip: map \"\(header)\" = skip")
+                    "\(file):1: columns \"\(earlier.header.clippedForMessage)\" and \"\(header.clippedForMessage)\" both mean \(field.relationName ?? field.name)",
+                    help: "map one of them to skip: map \"\(header.clippedForMessage)\" = skip")
             }
             if field.system {
                 // Rolo's own fields: the number only to match by (`key id`), the dates with set_audit_fields.
                 let isID = field.name == "id"
                 guard isID ? command.key?.value == "id" : (field.name == "created_at" || field.name == "updated_at") && auditFields else {
                     ignored.append(
-                        "\"\(header)\" "
+                        "\"\(header.clippedForMessage)\" "
                             + (isID
                                 ? "(record numbers are Rolo's; key id matches by number)"
                                 : "(\(field.name) is set by Rolo; keeping it needs set_audit_fields)"))
@@ -210,13 +210,13 @@ struct ImportJob {
         let query = Select(columns, from: target.name, as: "t0").where(engine.readFilter(target))
         let cursor = try Row.fetchCursor(db, query.sql)
         while let row = try cursor.next() {
-            let id: Int64 = row[0]
+            let id: Int64 = try row.decode(atIndex: 0)
             table.ids.insert(id)
-            if key != nil, let name: String = row[1] {
+            if key != nil, let name: String = try row.decode(atIndex: 1) {
                 let folded = name.lowercased()
                 if table.byKey.updateValue(id, forKey: folded) != nil { table.ambiguous.insert(folded) }
             }
-            if target.name == "users", let team: Int64 = row[2] { table.teams[id] = team }
+            if target.name == "users", let team: Int64 = try row.decode(atIndex: 2) { table.teams[id] = team }
         }
         return table
     }
@@ -226,11 +226,25 @@ struct ImportJob {
     mutating func run(output: OutputSink) throws -> ChangeOutcome {
         try ChangeCommands(engine: engine, db: db, recorder: recorder).requireWritable(entity, at: command.entity.range)
         _ = try engine.require(.import, entity, at: command.entity.range)
+        if let rejectsPath {
+            // Before any row is read: the rejects file is written last, and may not be written at all.
+            do {
+                try OutputFile.check(
+                    path: rejectsPath.value, kind: .rejects, overwrite: statement.hasOption("force"), protected: engine.protectedFiles)
+            } catch {
+                throw error.diagnostic(rejectsPath, outcome: "nothing was imported", example: "rejects.csv")
+            }
+        }
         let reader = try openReader()
         guard let headerRecord = try read(reader) else {
             throw diagnostic(
                 .importFileMalformed, "\(file) is empty; nothing was imported",
                 help: "the first line names the columns, e.g. first_name,last_name,email")
+        }
+        if let field = headerRecord.nulField {
+            throw diagnostic(
+                .nulCharacter, "\(file):1: the header's column \(field + 1) holds a NUL character (\\0); nothing was imported",
+                help: "NUL characters are never stored: save the file again as CSV UTF-8")
         }
         let header = headerRecord.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         let (columns, ignored) = try plan(header: header)
@@ -268,6 +282,16 @@ struct ImportJob {
                         line: record.line, column: nil, value: nil, code: .importFileMalformed,
                         reason:
                             "has \(record.fields.count) \(record.fields.count == 1 ? "column" : "columns"); the header has \(header.count)"),
+                    file: file, at: command.path.range)
+                continue
+            }
+            if let field = record.nulField {
+                // Every other path refuses NUL (E111): a value cut at it would hide its rest.
+                let column = columns.first { $0.index == field }?.header ?? header[field]
+                try problems.add(
+                    Problem(
+                        line: record.line, column: column, value: nil, code: .nulCharacter,
+                        reason: "holds a NUL character (\\0), which Rolo never stores"),
                     file: file, at: command.path.range)
                 continue
             }
@@ -372,7 +396,7 @@ struct ImportJob {
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else {
             throw diagnostic(.fileUnreadable, "there is no file \(file); nothing was imported")
         }
-        if isFolder.boolValue { throw diagnostic(.fileUnreadable, "\(file) is a folder, not a CSV file") }
+        if isFolder.boolValue { throw diagnostic(.fileUnreadable, "\(file) is a folder, not a CSV file; nothing was imported") }
         var separator: UInt8? = nil
         if let given = command.separator {
             switch given.value {
@@ -413,7 +437,16 @@ struct ImportJob {
                 .importFileMalformed, "\(file):\(line): the file is not UTF-8; nothing was imported",
                 help: "save it as CSV UTF-8 from the spreadsheet program")
         case .unreadable(let reason):
-            return diagnostic(.fileUnreadable, "cannot read \(file): \(reason)")
+            return diagnostic(.fileUnreadable, "cannot read \(file): \(reason); nothing was imported")
+        case .headerTooLong:
+            return diagnostic(
+                .importFileMalformed,
+                "\(file):1: the header line runs past \(CSVFileReader.maximumHeader / (1 << 20)) MB; nothing was imported",
+                help: "the first line names the columns, e.g. first_name,last_name,email: is this the right file?")
+        case .notRegular(let what):
+            return diagnostic(
+                .fileUnreadable, "\(file) is \(what), not a CSV file; nothing was imported",
+                help: "import reads regular files only: save the data to a file first")
         }
     }
 
@@ -446,6 +479,13 @@ struct ImportJob {
             let near = Suggestions.nearest(to: key.value, in: Catalog.fieldNames(of: entity))
             throw Diagnostic(
                 .unknownField, "unknown field '\(key.value)' on \(entity.name)", at: key.range, help: near.map { "did you mean '\($0)'?" })
+        }
+        // Matching by a field tells which record holds a value: like a filter, the key is a field
+        // the user may read.
+        if engine.readVisibility(entity).hiddenFields.contains(field.name) {
+            throw Diagnostic(
+                .permissionDenied, "\(engine.actor.handle) may not read \(entity.name).\(key.value), so it cannot be the key",
+                at: key.range, help: "match by a field \(engine.actor.handle) may read, e.g. key id")
         }
         guard columns.contains(where: { $0.field === field }) || field.name == "id" && columns.contains(where: { $0.field.name == "id" })
         else {

@@ -10,13 +10,13 @@ struct Problem {
 
     /// `column "Email": "not-an-email" is not an email address`.
     var text: String {
-        var text = column.map { "column \"\($0)\": " } ?? "the row "
+        var text = column.map { "column \"\($0.clippedForMessage)\": " } ?? "the row "
         if let value { text += ChangeRecorder.quoted(value) + " " }
         return text + reason
     }
 
     /// What problems of one kind share: the column and the reason, without the value.
-    var kind: String { (column.map { "column \"\($0)\": " } ?? "row ") + reason }
+    var kind: String { (column.map { "column \"\($0.clippedForMessage)\": " } ?? "row ") + reason }
 
     func diagnostic(file: String, at range: SourceRange, more: Int = 0, listed: Bool = false) -> Diagnostic {
         let others = "\(more.formatted()) more \(more == 1 ? "row has" : "rows have") problems"
@@ -74,5 +74,13 @@ struct ProblemLog {
             lines.append("  \(tally.count.formatted())× \(tally.kind) (e.g. \(examples))")
         }
         return lines
+    }
+}
+
+extension String {
+    /// The text as a message quotes it: cut to about 80 characters, so a five-megabyte header
+    /// cell is not echoed whole (ChangeRecorder.quoted cuts values shorter still).
+    var clippedForMessage: String {
+        count > 80 ? String(prefix(79)) + "…" : self
     }
 }

@@ -156,7 +156,7 @@ extension ImportJob {
                 .where(Sql.equals(Sql.name("change_set_id"), Sql.value(try recorder.changeSetID)))
                 .where(Sql.compare(Sql.name("id"), .greater, Sql.value(before)))
                 .grouped(by: [Sql.name("field")]).ordered(by: Sql.descending(Sql.countAll), Sql.name("field")).sql
-        ).map { row -> (field: String, count: Int) in (row[0], row[1]) }
+        ).map { row -> (field: String, count: Int) in (try row.decode(atIndex: 0), try row.decode(atIndex: 1)) }
         let changed = updatable.filter { field in counts.contains { $0.field == field.name } }
         guard !changed.isEmpty else {
             progress.skipPass()
@@ -183,23 +183,38 @@ extension ImportJob {
     /// Written to a temporary file that takes its name only when the import is kept.
     func writeRejects(
         to path: Located<String>, header: [String], separator: UInt8
-    ) throws -> (file: ExportFile, path: Located<String>, overwrite: Bool) {
+    ) throws -> (file: OutputFile, path: Located<String>, overwrite: Bool) {
         let overwrite = statement.hasOption("force")
-        let out: ExportFile
+        let out: OutputFile
         do {
-            out = try ExportFile(path: path.value, overwrite: overwrite)
+            out = try OutputFile(path: path.value, kind: .rejects, overwrite: overwrite, protected: engine.protectedFiles)
         } catch {
             throw error.diagnostic(path, outcome: "nothing was imported", example: "rejects.csv")
         }
+        // People open it in a spreadsheet: cells that would run as formulas are neutralised as
+        // export neutralises them (import takes the apostrophe off again).
         func line(_ fields: [String]) -> String {
-            fields.map { ValueFormatter.csvField($0, separator: separator) }.joined(separator: String(UnicodeScalar(separator))) + "\n"
+            fields.map { field in
+                let cell = CSVWriter.startsFormula(field.utf8.first) ? "'" + field : field
+                return ValueFormatter.csvField(cell, separator: separator)
+            }.joined(separator: String(UnicodeScalar(separator))) + "\n"
         }
         do {
             out.write(line(header + ["error"]))
             let again = try CSVFileReader(path: file, separator: separator)
             _ = try again.next()
             while let record = try again.next() {
-                if let reason = problems.reasons[record.line] { out.write(line(record.fields + [reason])) }
+                guard var reason = problems.reasons[record.line] else { continue }
+                // The error stays in its column: a short row is padded, a long row's extra cells
+                // are named in the error instead of pushing it right.
+                var cells = record.fields
+                if cells.count < header.count {
+                    cells += Array(repeating: "", count: header.count - cells.count)
+                } else if cells.count > header.count {
+                    reason += " (the extra cells: " + cells[header.count...].map(ChangeRecorder.quoted).joined(separator: ", ") + ")"
+                    cells.removeLast(cells.count - header.count)
+                }
+                out.write(line(cells + [reason]))
             }
         } catch {
             out.abandon()

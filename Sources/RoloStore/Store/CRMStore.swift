@@ -8,6 +8,10 @@ import GRDB
 public final class CRMStore: Sendable {
     public let path: String
     public let dbQueue: DatabaseQueue
+    /// The files SQLite keeps beside the database while it is open, by the ending added to its
+    /// path: the write-ahead log, its shared-memory index, and the rollback journal.
+    public static let companionSuffixes = ["-wal", "-shm", "-journal"]
+
     /// How writes wait for another process's write lock.
     public let busy: BusyPolicy
     /// The file could not be written: reads work, changes are refused, nothing is audited.

@@ -3,15 +3,19 @@ public enum Suggestions {
     /// The candidate closest to `word`, if it is close enough to be a plausible typo.
     public static func nearest(to word: String, in candidates: some Sequence<String>) -> String? {
         let lower = word.lowercased()
+        let length = lower.unicodeScalars.count
+        let limit = max(1, min(3, lower.count / 3 + 1))
         var best: (String, Int)?
         for candidate in candidates {
-            let distance = editDistance(lower, candidate.lowercased())
+            // The distance is at least the difference in length: a far longer or shorter word
+            // (a megabyte-long CSV header) is never measured, only skipped.
+            let folded = candidate.lowercased()
+            if abs(folded.unicodeScalars.count - length) > limit { continue }
+            let distance = editDistance(lower, folded)
             if let current = best, current.1 <= distance { continue }
             best = (candidate, distance)
         }
-        guard let (name, distance) = best else { return nil }
-        let limit = max(1, min(3, lower.count / 3 + 1))
-        if distance <= limit { return name }
+        if let (name, distance) = best, distance <= limit { return name }
         // A prefix is a good hint too: "contac" → "contacts".
         if lower.count >= 3, let prefixed = candidates.first(where: { $0.lowercased().hasPrefix(lower) }) {
             return prefixed
