@@ -59,8 +59,13 @@ struct CorrectAnswerTests {
         ] {
             #expect(run(engine, command).error == nil, "\(command)")
         }
-        #expect(run(engine, #"count contacts where first_name contains "ZOË""#).output == "3\n")
-        #expect(run(engine, #"count contacts where first_name = "Zoë" or first_name starts with "zoë""#).output == "3\n")
+        // Accents aside too: the sample company's Zoes match as well, so the three are picked out.
+        let three = #"last_name in ("Composed", "Decomposed", "Capital")"#
+        #expect(run(engine, #"count contacts where first_name contains "ZOË" and "# + three).output == "3\n")
+        #expect(run(engine, #"count contacts where (first_name = "Zoë" or first_name starts with "zoë") and "# + three).output == "3\n")
+        #expect(
+            run(engine, #"count contacts where first_name contains "ZOË""#).output
+                == "\(try int(engine, "SELECT count(*) FROM contacts WHERE lower(first_name) IN ('zoe', 'zoë') OR last_name IN ('Composed', 'Decomposed', 'Capital')"))\n")
         #expect(run(engine, #"count contacts where title contains "директор""#).output == "1\n")
         #expect(run(engine, #"count contacts where title ends with "ПРОДАЖАМ""#).output == "1\n")
         #expect(run(engine, #"count contacts where title contains "strasse""#).output == "2\n")

@@ -33,8 +33,9 @@ extension ExpressionBinder {
         case .exists(let related, let negated):
             return Sql.group(Sql.compare(try relatedCount(related), negated ? .equal : .greater, Sql.literal(0)))
         case .text(let left, let op, let right, let negated):
-            // Folded on both sides (Unicode normalisation and case folding, `rolo_fold`), so matching
-            // ignores case in every script; the needle is folded once, here.
+            // Folded on both sides (Unicode normalisation, case folding and accents aside,
+            // `TextFolding.matchKey`), so matching ignores case and accents in every script; a
+            // constant needle is folded once, here.
             let l = try bind(left)
             let (lsql, _) = try valueSQL(l, at: left.range)
             let r = try bind(right, expecting: .text)
@@ -46,9 +47,9 @@ extension ExpressionBinder {
             }
             let needle: SQLFragment
             if case .constant(let value, _) = r, let text = String.fromDatabaseValue(value) {
-                needle = SQLFragment.value(TextFolding.fold(text))
+                needle = SQLFragment.value(TextFolding.matchKey(text))
             } else {
-                needle = Sql.fold((try valueSQL(r, at: right.range)).0)
+                needle = Sql.matchKey((try valueSQL(r, at: right.range)).0)
             }
             let test = Sql.match(lsql, needle, mode: Sql.value(mode.rawValue))
             return negated ? Sql.notTrue(test) : test

@@ -63,7 +63,8 @@ struct ExpressionBinder {
             }
             return .column(try scope.resolve(parts))
         case .string(let s):
-            return try bindText(s, at: expression.range, expecting: expected)
+            // In NFC, as text is stored: a decomposed `Zoe\u{308}` typed at the prompt is `Zoë`.
+            return try bindText(TextFolding.stored(s), at: expression.range, expecting: expected)
         case .number(let text):
             if expected == .money {
                 if let cents = Self.cents(fromDecimal: text) { return .constant(cents.databaseValue, .money) }

@@ -88,11 +88,12 @@ struct CellConverter {
         if text.isEmpty { return .value(.null) }
         switch field.type {
         case .text:
+            let text = TextFolding.stored(text)
             if let problem = Self.tooLong(text, field) { return .invalid(problem) }
             return .value(text.databaseValue)
         case .email:
             // Not trimmed: `create` refuses an email with spaces, and so does its import.
-            let email = text
+            let email = TextFolding.stored(text)
             guard AssignmentBinder.isValidEmail(email) else { return .invalid("is not an email address") }
             if let problem = Self.tooLong(email, field) { return .invalid(problem) }
             return .value(email.databaseValue)

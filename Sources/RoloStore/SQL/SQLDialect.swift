@@ -9,7 +9,9 @@ public enum SQLCalendarUnit: String, Sendable {
 public enum SQLFunction: Sendable {
     /// Unicode and case folding for matching, grouping and ordering (`TextFolding`).
     case fold
-    /// `contains`/`starts with`/`ends with` over folded text (`TextFolding.MatchMode`).
+    /// Text in the form `contains` compares: folded, accents aside (`TextFolding.matchKey`).
+    case matchKey
+    /// `contains`/`starts with`/`ends with` over match keys (`TextFolding.MatchMode`).
     case match
     /// Money × number and money ÷ number, in decimal, rounded half-even (`MoneyFunctions`).
     case moneyMultiply, moneyDivide
@@ -118,6 +120,7 @@ public struct SQLiteDialect: SQLDialect {
         let name: String
         switch function {
         case .fold: name = "rolo_fold("
+        case .matchKey: name = "rolo_match_key("
         case .match: name = "rolo_match("
         case .moneyMultiply: name = "rolo_money_mul("
         case .moneyDivide: name = "rolo_money_div("

@@ -225,7 +225,10 @@ public enum Sql {
     /// Text folded for matching (Unicode normalisation and case folding).
     public static func fold(_ text: SQLFragment) -> SQLFragment { dialect.call(.fold, [text]) }
 
-    /// `text` contains, starts or ends with an already folded needle (`TextFolding.MatchMode`).
+    /// Text in its match key: folded, accents aside (`TextFolding.matchKey`).
+    public static func matchKey(_ text: SQLFragment) -> SQLFragment { dialect.call(.matchKey, [text]) }
+
+    /// `text` contains, starts or ends with a needle already in its match key (`TextFolding.MatchMode`).
     public static func match(_ text: SQLFragment, _ needle: SQLFragment, mode: SQLFragment) -> SQLFragment {
         dialect.call(.match, [text, needle, mode])
     }

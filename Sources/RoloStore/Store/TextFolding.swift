@@ -19,6 +19,37 @@ public enum TextFolding {
             .precomposedStringWithCompatibilityMapping
     }
 
+    /// The form `contains`, `starts with` and `ends with` compare: folded, then without accents
+    /// and other marks (`Ångström` → `angstrom`, `Société` → `societe`), with the letters that
+    /// carry their mark inside them spelled plainly (`ø` → `o`, `ł` → `l`, `æ` → `ae`). ASCII
+    /// text is only lower-cased.
+    public static func matchKey(_ text: String) -> String {
+        if isASCII(text) { return fold(text) }
+        let plain = text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        var out = ""
+        out.reserveCapacity(plain.utf8.count)
+        for scalar in plain.precomposedStringWithCompatibilityMapping.decomposedStringWithCanonicalMapping.unicodeScalars {
+            if let spelled = plainLetters[scalar] {
+                out += spelled
+            } else if scalar.properties.generalCategory != .nonspacingMark {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out.precomposedStringWithCompatibilityMapping
+    }
+
+    /// Letters whose mark is part of the letter, so no decomposition removes it.
+    private static let plainLetters: [Unicode.Scalar: String] = [
+        "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ħ": "h", "Ħ": "h", "ı": "i", "æ": "ae", "Æ": "ae",
+        "œ": "oe", "Œ": "oe", "ŧ": "t", "Ŧ": "t", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th",
+    ]
+
+    /// Text as Rolo stores it: in NFC, so a decomposed `Zoe\u{308}` typed or imported is the same
+    /// bytes as the composed `Zoë` already stored (`=` compares bytes). ASCII is returned as it is.
+    public static func stored(_ text: String) -> String {
+        isASCII(text) ? text : text.precomposedStringWithCanonicalMapping
+    }
+
     /// Whether `text` folds to itself byte for byte when lower-cased as ASCII (no normalisation needed).
     public static func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }
 
@@ -26,6 +57,7 @@ public enum TextFolding {
         let flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS
         sqlite3_create_function_v2(db.sqliteConnection, "rolo_fold", 1, flags, nil, foldFunction, nil, nil, nil)
         sqlite3_create_function_v2(db.sqliteConnection, "rolo_match", 3, flags, nil, matchFunction, nil, nil, nil)
+        sqlite3_create_function_v2(db.sqliteConnection, "rolo_match_key", 1, flags, nil, matchKeyFunction, nil, nil, nil)
     }
 
     /// How `rolo_match(text, folded needle, mode)` matches.
@@ -33,8 +65,9 @@ public enum TextFolding {
         case contains = 0, startsWith = 1, endsWith = 2
     }
 
-    /// Whether `haystack`, folded, contains (starts with, ends with) `needle`, already folded.
-    /// ASCII text is compared byte by byte, lower-casing as it goes: no string is built.
+    /// Whether `haystack` contains (starts with, ends with) `needle`, both in their match keys
+    /// (`matchKey`: case and accents aside); the needle comes folded. ASCII text is compared byte
+    /// by byte, lower-casing as it goes: no string is built.
     static func matches(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, _ mode: MatchMode) -> Bool {
         var ascii = true
         for byte in haystack where byte >= 0x80 {
@@ -42,7 +75,7 @@ public enum TextFolding {
             break
         }
         if !ascii {
-            let folded = fold(String(decoding: haystack, as: UTF8.self))
+            let folded = matchKey(String(decoding: haystack, as: UTF8.self))
             let target = String(decoding: needle, as: UTF8.self)
             switch mode {
             case .contains: return folded.contains(target) || target.isEmpty
@@ -50,6 +83,8 @@ public enum TextFolding {
             case .endsWith: return folded.hasSuffix(target)
             }
         }
+        // An ASCII text's key is ASCII: it cannot hold a needle whose key is not.
+        for byte in needle where byte >= 0x80 { return false }
         let n = needle.count
         let h = haystack.count
         if n == 0 { return true }
@@ -111,6 +146,19 @@ private func foldFunction(_ context: OpaquePointer?, _ count: Int32, _ arguments
     let folded = TextFolding.fold(String(decoding: bytes, as: UTF8.self))
     var copy = folded
     copy.withUTF8 { utf8 in
+        utf8.withMemoryRebound(to: CChar.self) { pointer in
+            sqlite3_result_text(context, pointer.baseAddress, Int32(pointer.count), transientDestructor)
+        }
+    }
+}
+
+/// `rolo_match_key(x)`: NULL for NULL; else the text's match key (a needle from a field).
+private func matchKeyFunction(_ context: OpaquePointer?, _ count: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>?) {
+    guard let argument = arguments?[0], sqlite3_value_type(argument) != SQLITE_NULL, let raw = sqlite3_value_text(argument) else {
+        return sqlite3_result_null(context)
+    }
+    var key = TextFolding.matchKey(String(decoding: UnsafeBufferPointer(start: raw, count: Int(sqlite3_value_bytes(argument))), as: UTF8.self))
+    key.withUTF8 { utf8 in
         utf8.withMemoryRebound(to: CChar.self) { pointer in
             sqlite3_result_text(context, pointer.baseAddress, Int32(pointer.count), transientDestructor)
         }
