@@ -372,7 +372,7 @@ public final class Engine {
         guard decision.deniedBy == nil, decision.scope == .all else {
             throw Diagnostic(
                 .escalation, "\(actor.handle) may not act as another user", at: target.range,
-                help: "`\(command)` is for admins; ask one, or start rolo with --user \(target.value)")
+                help: "`\(command)` is for admins: ask an admin")
         }
     }
 
