@@ -22,6 +22,8 @@ public final class Shell {
     /// Told, after each command line of the interactive loop, the status a script of that line would
     /// end with (the transcript runner records it; the shell itself shows none).
     public var onCommandLineEnd: ((ExitStatus) -> Void)?
+    /// Tab completion's names, read again after each command line of the interactive loop.
+    public var completer: LiveCompleter?
 
     public init(engine: Engine, output: OutputSink, errors: OutputSink) {
         self.engine = engine
@@ -192,7 +194,11 @@ public final class Shell {
                 let source = buffer
                 buffer = ""
                 var status = ExitStatus.success
-                defer { onCommandLineEnd?(status) }
+                defer {
+                    // A user, role or team the line created is offered by the next Tab.
+                    completer?.update(engine.vocabulary())
+                    onCommandLineEnd?(status)
+                }
                 let lineOutput = startPagedOutput() ?? output
                 defer { finishPagedOutput() }
                 for statement in statements {

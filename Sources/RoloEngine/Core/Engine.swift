@@ -776,10 +776,11 @@ public struct Vocabulary: Sendable {
 }
 
 extension Engine {
-    /// Reads the names worth completing (a handful of small queries).
+    /// Reads the names worth completing (a handful of small queries), on the session's own
+    /// connection: inside an open transaction, what it created so far is offered too.
     public func vocabulary() -> Vocabulary {
         var vocabulary = Vocabulary()
-        try? store.dbQueue.read { db in
+        try? store.dbQueue.inDatabase { db in
             vocabulary.users = try String.fetchAll(db, RecordLookup.names("users", column: "handle").sql)
             vocabulary.roles = try String.fetchAll(db, RecordLookup.names("roles").sql)
             vocabulary.teams = try String.fetchAll(db, RecordLookup.names("teams").sql)

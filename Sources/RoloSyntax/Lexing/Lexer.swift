@@ -8,6 +8,11 @@ public struct Lexer {
     private var line = 1
     private var column = 1
     private let source: String
+    /// Set after an option that takes a value (`--anchor`, `--skip-bad`): the next token, unless
+    /// quoted, is read as one bare value up to a space (`5:9f86…`, `anc.txt`, `out/bad-rows.csv`).
+    private var bareValueNext = false
+    /// Options whose value is read bare: an anchor or a file name, not Rolo words and symbols.
+    public static let bareValueOptions: Set<String> = ["anchor", "skip-bad"]
 
     public init(_ source: String) {
         self.source = source
@@ -54,6 +59,10 @@ public struct Lexer {
         skipSpaceAndComments()
         let start = location
         guard let byte = peek() else { return Token(.end, SourceRange(start, start)) }
+        if bareValueNext {
+            bareValueNext = false
+            if let value = try lexBareValue(start: start) { return value }
+        }
         switch byte {
         case 0:
             throw Diagnostic(
@@ -72,7 +81,9 @@ public struct Lexer {
             advance()
             advance()
             while let b = peek(), isWordByte(b) || b == UInt8(ascii: "-") { advance() }
-            return Token(.option(String(text(from: start).dropFirst(2)).lowercased()), SourceRange(start, location))
+            let name = String(text(from: start).dropFirst(2)).lowercased()
+            bareValueNext = Lexer.bareValueOptions.contains(name)
+            return Token(.option(name), SourceRange(start, location))
         default:
             if isWordStart(byte) {
                 while let b = peek(), isWordByte(b) { advance() }
@@ -80,6 +91,29 @@ public struct Lexer {
             }
             return try lexSymbol(start: start)
         }
+    }
+
+    /// An option's value written without quotes, as a string token: everything up to a space, a
+    /// tab, the end of the line or a `;` (`5:9f86…`, `anc.txt`). Nil, with nothing read, where the
+    /// value is quoted or missing (a new line, `;`, another `--option`): the parser says so.
+    private mutating func lexBareValue(start: SourceLocation) throws(Diagnostic) -> Token? {
+        func ends(_ byte: UInt8?) -> Bool {
+            guard let byte else { return true }
+            return byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+                || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: ";")
+        }
+        guard let first = peek(), !ends(first), first != UInt8(ascii: "\""), first != UInt8(ascii: "'"),
+            !(first == UInt8(ascii: "-") && peek(1) == UInt8(ascii: "-"))
+        else { return nil }
+        while !ends(peek()) {
+            if peek() == 0 {
+                throw Diagnostic(
+                    .nulCharacter, "a NUL character (\\0) cannot be part of a command", at: SourceRange(location, location),
+                    help: "remove it")
+            }
+            advance()
+        }
+        return Token(.string(text(from: start)), SourceRange(start, location))
     }
 
     private mutating func skipSpaceAndComments() {

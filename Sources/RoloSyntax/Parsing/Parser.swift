@@ -4,7 +4,8 @@
 ///
 ///     script      := { statement (NEWLINE | ';') }
 ///     statement   := command { option }
-///     option      := '--' NAME [ VALUE ]           (only --format takes a value)
+///     option      := '--' NAME [ VALUE ]           (--format, --anchor and --skip-bad take a value;
+///                                                   the lexer reads the last two's bare up to a space)
 ///     command     := the commands' own rules: each command's type in RoloEngine's Commands/
 ///                    holds its rule (as a comment and as its parse function), and the
 ///                    registry's `Grammar` maps verbs to them; `dry-run` is one verb
@@ -222,22 +223,15 @@ public struct Parser {
                 value = Located(word, advance().range)
             } else if name == "anchor" {
                 guard let word = stringValue(current) ?? current.word else {
-                    throw failure(expected: "an anchor after --anchor: \"N:HASH\" as `audit anchor` prints it, or a file holding one")
+                    throw failure(expected: "an anchor after --anchor: N:HASH as `audit anchor` prints it, or a file holding one")
                 }
                 value = Located(word, advance().range)
             } else if name == "skip-bad" {
-                // A file: a string, or the tokens that touch each other (rejects.csv, out/bad-rows.csv).
-                if let text = stringValue(current) {
-                    value = Located(text, advance().range)
-                } else {
-                    guard !atStatementEnd else {
-                        throw failure(expected: "a file for the rejected rows after --skip-bad, e.g. --skip-bad \"rejects.csv\"")
-                    }
-                    let first = advance().range
-                    var last = first
-                    while !atStatementEnd, current.range.start.offset == last.end.offset { last = advance().range }
-                    value = Located(text(of: first.union(last)), first.union(last))
+                // A file: quoted, or bare up to a space (the lexer reads rejects.csv, out/bad-rows.csv whole).
+                guard let text = stringValue(current) else {
+                    throw failure(expected: "a file for the rejected rows after --skip-bad, e.g. --skip-bad rejects.csv")
                 }
+                value = Located(text, advance().range)
             }
             options.append(CommandOption(name: Located(name, nameToken.range), value: value))
         }
