@@ -145,6 +145,13 @@ enum AuditLog {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether the chain's last entry is keyed (an HMAC with ROLO_AUDIT_KEY): then every later
+    /// entry must be too.
+    static func headIsKeyed(db: Database) throws -> Bool {
+        let hash: String? = try Row.fetchOne(db.cachedStatement(sql: headSQL))?["hash"]
+        return hash?.hasPrefix(keyedPrefix) ?? false
+    }
+
     /// The head of the chain: the last entry's number and hash, to keep outside the database.
     static func anchor(db: Database) throws -> (id: Int64, hash: String)? {
         guard let row = try Row.fetchOne(db, sql: headSQL) else { return nil }
@@ -154,7 +161,12 @@ enum AuditLog {
     /// Walks the whole chain and reports the first broken link and every later one; with an
     /// anchor (an entry number and hash kept outside the database) it also detects a log cut
     /// short after the anchor was taken, or a chain recomputed from scratch.
-    static func verify(db: Database, key: AuditKey?, anchor: (id: Int64, hash: String)?, output: OutputSink) throws -> CommandResult {
+    /// `spool` holds breaks and notes about the audit spool (`AuditSpool.inspect`): lines kept
+    /// aside, or waiting, that are not to join the chain.
+    static func verify(
+        db: Database, key: AuditKey?, anchor: (id: Int64, hash: String)?, spool: (problems: [String], notes: [String]) = ([], []),
+        output: OutputSink
+    ) throws -> CommandResult {
         let cursor = try Row.fetchCursor(db, Select(Sql.all, from: "audit_log").ordered(by: Sql.name("id")).sql)
         var previous = genesis
         var expectedID: Int64 = 1
@@ -210,11 +222,16 @@ enum AuditLog {
                 problems.append("audit entry \(anchor.id), which the anchor names, is missing")
             }
         }
+        let chainIntact = problems.isEmpty
+        problems += spool.problems
         if let first = problems.first {
             for problem in problems { output.line("break: " + problem) }
+            for note in spool.notes { output.line(note) }
             throw Diagnostic(
                 .auditBroken, problems.count == 1 ? first : "\(problems.count) breaks in the audit log; the first: \(first)",
-                help: "the audit log has been tampered with; restore it from a backup and investigate")
+                help: chainIntact
+                    ? "the chain itself is intact; each line kept aside says why it was not appended: investigate, then remove the file"
+                    : "the audit log has been tampered with; restore it from a backup and investigate")
         }
         var line = "audit log verified: \(count) entries, the chain is intact"
         if let anchor { line += " and holds the anchor (entry \(anchor.id))" }
@@ -222,6 +239,7 @@ enum AuditLog {
         if let unverifiable {
             output.line("entries from \(unverifiable) on are keyed: set ROLO_AUDIT_KEY to the key file to check their hashes")
         }
+        for note in spool.notes { output.line(note) }
         var result = CommandResult()
         result.rows = count
         return result
