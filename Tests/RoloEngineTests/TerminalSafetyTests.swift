@@ -117,6 +117,14 @@ struct TerminalSafetyTests {
                 """)
     }
 
+    /// A script with CRLF line ends shows only the line in error (its CR is no character to show).
+    @Test func aCRLFScriptShowsOneSourceLine() {
+        let source = "count contacts\r\nfind contacts where emial = 1\r\ncount deals\r\n"
+        let range = SourceRange(SourceLocation(offset: 36, line: 2, column: 21), SourceLocation(offset: 41, line: 2, column: 26))
+        let shown = ErrorPresenter().present(Diagnostic(.unknownField, "unknown field 'emial' on contacts", at: range), source: source)
+        #expect(shown.text.contains("\n2 | find contacts where emial = 1\n  |                     ^^^^^"), "\(shown.text)")
+    }
+
     @Test func aDiagnosticsMessageAndHelpAreSanitisedButColoured() {
         let diagnostic = Diagnostic(.unknownRecord, "there is no account '\u{1B}]0;x\u{07}'", help: "did you mean '\u{9B}2J'?")
         let plain = ErrorPresenter().present(diagnostic).text

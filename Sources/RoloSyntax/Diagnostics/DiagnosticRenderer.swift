@@ -33,7 +33,9 @@ public struct DiagnosticRenderer: Sendable {
         let file = file.map { TerminalText.safe($0) }
         guard let range = diagnostic.range, let source else { return renderPlain(diagnostic, file: file) }
         var out = heading(diagnostic)
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character: a CRLF script's lines end there too (else its whole text is
+        // "the line", each line break a space once sanitised).
+        let lines = source.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         let lineIndex = min(range.start.line - 1, max(lines.count - 1, 0))
         // Controls one column wide (`�`), tabs one space: the caret's column stays the character's.
         let lineText = lines.isEmpty ? "" : TerminalText.safe(String(lines[lineIndex]))
