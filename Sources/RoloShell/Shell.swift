@@ -269,7 +269,8 @@ public final class Shell {
     func report(_ error: any Error, source: String?, file: String?) -> ExitStatus {
         flush()
         let presentation = ErrorPresenter(colors: colorsForErrors).present(error, source: source, file: file)
-        errors.line(presentation.text)
+        // `write`, not `line`: the renderer has sanitised the text, and its colour codes are Rolo's.
+        errors.write(presentation.text + "\n")
         if let file = errors as? FileOutput { file.flush() }
         return presentation.status
     }

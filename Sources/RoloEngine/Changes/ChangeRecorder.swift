@@ -260,7 +260,7 @@ final class ChangeRecorder {
             // A record changed and then deleted in one change set (an undo, a script) shows as deleted.
             let ops = changes.map { $0["op"] as HistoryOp }
             let op: HistoryOp = ops.contains(.delete) ? .delete : ops.first ?? .update
-            var title = try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? ""
+            var title = ValueFormatter.display(try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? "")
             if op == .delete, title.isEmpty { title = "deleted" }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
             switch op {
@@ -310,7 +310,7 @@ final class ChangeRecorder {
             let exists = try Bool.fetchOne(db, RecordLookup.record(entity, id: value).sql) == true
             return exists ? Visibility.hiddenMarker : "\(ValueFormatter.display(value, .integer)) (deleted)"
         }
-        let title = (row[0] as String?) ?? ""
+        let title = ValueFormatter.display((row[0] as String?) ?? "")
         switch entity.name {
         case "users", "teams", "roles": return title.isEmpty ? ValueFormatter.display(value, .integer) : title
         default: return Self.quoted(title.isEmpty ? "\(entity.singular) \(ValueFormatter.display(value, .integer))" : title)
@@ -341,9 +341,11 @@ final class ChangeRecorder {
         }
     }
 
-    /// Text in quotes as Rolo writes strings: `"` and `\\` escaped, so a value can't pass for the end of one.
+    /// Text in quotes as Rolo writes strings: `"` and `\\` escaped, so a value can't pass for the end of one,
+    /// and sanitised as display text (an import's problems quote the file's cells with it).
     static func quoted(_ text: String) -> String {
-        let clipped = text.count > 40 ? String(text.prefix(39)) + "…" : text
+        let safe = ValueFormatter.display(text)
+        let clipped = safe.count > 40 ? String(safe.prefix(39)) + "…" : safe
         var escaped = ""
         for character in clipped {
             if character == "\"" || character == "\\" { escaped.append("\\") }
