@@ -137,7 +137,7 @@ struct CompiledSQLTests {
             engine, "find tickets subject where priority >= high and opened_at + 3 days < today order by priority desc limit 3 offset 1")
         #expect(
             sql
-                == #"SELECT t0."subject" FROM "tickets" AS t0 WHERE ((CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) >= ? AND strftime('%Y-%m-%dT%H:%M:%SZ', t0."opened_at", ?) < ?) ORDER BY (CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) DESC LIMIT ? OFFSET ?"#
+                == #"SELECT t0."subject" FROM "tickets" AS t0 WHERE ((CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) >= ? AND rolo_date(t0."opened_at", strftime('%Y-%m-%dT%H:%M:%SZ', t0."opened_at", ?)) < ?) ORDER BY (CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) DESC LIMIT ? OFFSET ?"#
         )
         #expect(
             values == [

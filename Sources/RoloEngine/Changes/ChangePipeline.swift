@@ -63,6 +63,7 @@ extension Engine {
                 db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description,
                 joining: joining)
             recorder.readFilter = { [unowned self] entity in self.readFilter(entity) }
+            if !isUndo { recorder.baseline = try RuleBaseline(engine: self, db: db, at: statement.range) }
             let outcome = try body(db, recorder)
             let noun = outcome.nounText
             if outcome.records == 0 {

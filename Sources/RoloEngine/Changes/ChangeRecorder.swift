@@ -26,6 +26,8 @@ final class ChangeRecorder {
     private var historyFloor: Int64 = 0
     /// Deletes so far (nested ones for dependent records included), naming each one's TEMP table.
     private var deletions = 0
+    /// Notes which records broke a validation rule before this statement touched them (not for undo).
+    var baseline: RuleBaseline? = nil
 
     /// With `joining`, the statement's changes go into that change set: a script or a
     /// `begin … commit` is one change set, undone as one.
@@ -90,6 +92,7 @@ final class ChangeRecorder {
     func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws
         -> Int
     {
+        try baseline?.beforeUpdate(entity, filter: filter)
         for (field, value) in assignments {
             let column = Sql.column("t0", field.name)
             try recordHistory(
@@ -114,6 +117,7 @@ final class ChangeRecorder {
         }
         try db.execute(Insert(into: entity.name, values.map { (column: $0.field, value: $0.value) }).sql)
         let id = db.lastInsertedRowID
+        try baseline?.created(entity, id: id)
         try recordSnapshot(
             entity, .create, fields: values.filter { !$0.value.isNull }.map(\.field), conditions: [Sql.idEquals("t0", id)])
         return id

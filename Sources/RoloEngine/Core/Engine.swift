@@ -258,6 +258,10 @@ public final class Engine {
             "amounts go up to $92,233,720,368,547,758.07"
         ),
         (
+            ["date out of range"], .valueOutOfRange, "a date comes out outside 0001-01-01 … 9999-12-31; nothing was changed",
+            "dates run from 0001-01-01 to 9999-12-31"
+        ),
+        (
             ["integer overflow"], .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed",
             "whole numbers go up to 9,223,372,036,854,775,807"
         ),

@@ -148,6 +148,7 @@ public final class CRMStore: Sendable {
                 try db.execute(Sql.set("synchronous", "NORMAL"))
             }
             MoneyFunctions.install(in: db)
+            DateFunctions.install(in: db)
             TextFolding.install(in: db)
             // Case-insensitive LIKE is SQLite's default; `contains` relies on it.
             try db.execute(Sql.set("case_sensitive_like", "OFF"))
