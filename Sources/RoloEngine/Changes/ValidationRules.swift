@@ -199,9 +199,6 @@ final class RuleBaseline {
         }
     }
 
-    /// The rules as they were when the change began.
-    var loaded: [ValidationRule] { rules ?? [] }
-
     private func rules(of entity: EntityDefinition) throws -> [ValidationRule] {
         rules?.filter { $0.entity === entity && tables[$0.id] != nil } ?? []
     }

@@ -284,6 +284,7 @@ struct CellConverter {
                 return nil
             }
         }
+        // Year 0 is read, so `convert` refuses it as outside the calendar (E308), as ISO 0000-01-01 is.
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year), (0...9999).contains(year) else {
             return nil
         }
