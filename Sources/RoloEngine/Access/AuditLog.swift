@@ -22,8 +22,8 @@ enum AuditLog {
     static func append(_ entries: [Engine.AuditEntry], db: Database, key: AuditKey? = nil) throws {
         guard !entries.isEmpty else { return }
         let last = try Row.fetchOne(db.cachedStatement(sql: headSQL))
-        var previous: String = last?["hash"] ?? genesis
-        var id: Int64 = last?["id"] ?? 0
+        var previous: String = try last?.decode(forColumn: "hash") ?? genesis
+        var id: Int64 = try last?.decode(forColumn: "id") ?? 0
         let insert = DirectStatement(
             statement: try db.cachedStatement(sql: insertSQL))
         defer { insert.finish() }
@@ -155,7 +155,7 @@ enum AuditLog {
     /// The head of the chain: the last entry's number and hash, to keep outside the database.
     static func anchor(db: Database) throws -> (id: Int64, hash: String)? {
         guard let row = try Row.fetchOne(db, sql: headSQL) else { return nil }
-        return (row["id"], row["hash"] ?? "")
+        return (try row.decode(forColumn: "id"), try row.decode(forColumn: "hash") ?? "")
     }
 
     /// Walks the whole chain and reports the first broken link and every later one; with an
@@ -176,12 +176,12 @@ enum AuditLog {
         var unverifiable: Int64? = nil
         var anchorHash: String? = nil
         while let row = try cursor.next() {
-            let id: Int64 = row["id"]
+            let id: Int64 = try row.decode(forColumn: "id")
             if id != expectedID {
                 problems.append("audit entries \(expectedID)\(id - 1 > expectedID ? "–\(id - 1)" : "") are missing")
             }
-            let stored: String = row["hash"] ?? ""
-            let prev: String? = row["prev_hash"]
+            let stored: String = try row.decode(forColumn: "hash") ?? ""
+            let prev: String? = try row.decode(forColumn: "prev_hash")
             let keyed = stored.hasPrefix(keyedPrefix)
             if id == anchor?.id { anchorHash = stored }
             if prev != previous, id == expectedID {
@@ -196,8 +196,8 @@ enum AuditLog {
                 unverifiable = unverifiable ?? id
             } else {
                 let recomputed = digest(
-                    id: id, at: row["at"], user: row["user_id"], impersonator: row["impersonator_id"], command: row["command"],
-                    outcome: row["outcome"], rows: row["rows"], message: row["message"], changeSet: row["change_set_id"],
+                    id: id, at: try row.decode(forColumn: "at"), user: try row.decode(forColumn: "user_id"), impersonator: try row.decode(forColumn: "impersonator_id"), command: try row.decode(forColumn: "command"),
+                    outcome: try row.decode(forColumn: "outcome"), rows: try row.decode(forColumn: "rows"), message: try row.decode(forColumn: "message"), changeSet: try row.decode(forColumn: "change_set_id"),
                     previous: prev ?? genesis, key: keyed ? key : nil)
                 if stored != recomputed {
                     problems.append(

@@ -24,10 +24,10 @@ struct ValidationRule {
             Select.columns(["id", "entity", "field", "kind", "rule", "condition", "message"]), from: CRMSchema.validationRules.name)
         if let entity { query = query.where(Sql.equals(Sql.name("entity"), Sql.value(entity.name))) }
         return try Row.fetchAll(db, query.ordered(by: Sql.name("id")).sql).compactMap { row in
-            guard let entity = CRMSchema.entity(named: row["entity"]), let kind = RuleKind(rawValue: row["kind"]) else { return nil }
+            guard let entity = CRMSchema.entity(named: try row.decode(forColumn: "entity")), let kind = RuleKind(rawValue: try row.decode(forColumn: "kind")) else { return nil }
             return ValidationRule(
-                id: row["id"], entity: entity, field: row["field"], kind: kind, text: row["rule"], condition: row["condition"],
-                message: row["message"])
+                id: try row.decode(forColumn: "id"), entity: entity, field: try row.decode(forColumn: "field"), kind: kind, text: try row.decode(forColumn: "rule"), condition: try row.decode(forColumn: "condition"),
+                message: try row.decode(forColumn: "message"))
         }
     }
 }

@@ -83,7 +83,7 @@ struct ShowRunner {
                 // A related record the user may not read shows as hidden, title and number alike.
                 let lookup = RecordLookup.titleQuery(targetEntity, id: value).where(engine.readFilter(targetEntity))
                 if let row = try Row.fetchOne(db, lookup.sql) {
-                    text = ValueFormatter.display((row[0] as String?) ?? "?") + " (\(targetEntity.singular) \(text))"
+                    text = ValueFormatter.display((try row.decode(String?.self, atIndex: 0)) ?? "?") + " (\(targetEntity.singular) \(text))"
                 } else {
                     text = Visibility.hiddenMarker
                 }

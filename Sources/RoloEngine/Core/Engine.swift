@@ -149,8 +149,8 @@ public final class Engine {
                 ?? (handles.isEmpty ? "this database has no users yet" : "users are " + handles.prefix(12).joined(separator: ", "))
             throw Diagnostic(.unknownUser, "unknown user '\(handle)'", help: help)
         }
-        let actor = Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
-        return (actor, (row["active"] as Int?) == 1)
+        let actor = Actor(id: try row.decode(forColumn: "id"), handle: try row.decode(forColumn: "handle"), name: try row.decode(forColumn: "name"), teamID: try row.decode(forColumn: "team_id"))
+        return (actor, (try row.decode(Int?.self, forColumn: "active")) == 1)
     }
 
     /// Parses and runs every statement in `source`, stopping at the first error.
