@@ -42,8 +42,64 @@ struct UndoRunner {
     let db: Database
     let recorder: ChangeRecorder
 
+    /// The TEMP table of the change sets after the target that cancel out (`cancelledPairs`).
+    static let cancelledTable = "rolo_undo_cancelled"
+
     func run(_ requested: Located<Int>?, force: Bool, range: SourceRange) throws -> ChangeOutcome {
         let target = try findTarget(requested, range: range)
+        try db.execute(SchemaSQL.dropTemporaryTable(Self.cancelledTable))
+        try db.execute(SchemaSQL.createTemporaryTable(Self.cancelledTable, key: "id", columns: []))
+        let outcome: ChangeOutcome
+        do {
+            for id in try cancelledPairs(after: target) {
+                try db.execute(Insert(into: Self.cancelledTable, [("id", id.databaseValue)]).sql)
+            }
+            outcome = try run(target, requested, force: force, range: range)
+        } catch {
+            try? db.execute(SchemaSQL.dropTemporaryTable(Self.cancelledTable))  // the failure is what is reported
+            throw error
+        }
+        try db.execute(SchemaSQL.dropTemporaryTable(Self.cancelledTable))
+        return outcome
+    }
+
+    /// The change sets after `target` that cancel out, so its undo can ignore them: a change set
+    /// and its undo, both after it. Undoing an undo redoes the change, so along a chain (M, the
+    /// undo of M, the undo of that…) members pair off from the first after `target`; with an odd
+    /// count the last, which does what the first did, stays in force. A chain that starts with
+    /// the undo of a change set before `target` pairs the same way: that undo's own undo cancels
+    /// it. Nothing else cancels: a later change that happens to write the value back is a change.
+    private func cancelledPairs(after target: Int64) throws -> [Int64] {
+        let undos = try Row.fetchAll(
+            db,
+            Select(Select.columns(["id", "undoes_id"]), from: "change_sets")
+                .where(Sql.compare(Sql.name("id"), .greater, Sql.value(target))).where(Sql.isNotNull(Sql.name("undoes_id"))).sql)
+        var undoes: [Int64: Int64] = [:]
+        var undoneBy: [Int64: Int64] = [:]
+        for row in undos {
+            let (undo, undone): (Int64, Int64) = (row["id"], row["undoes_id"])
+            undoes[undo] = undone
+            undoneBy[undone] = undo
+        }
+        let members = Set(undoes.keys).union(undoes.values.filter { $0 > target })
+        var cancelled: [Int64] = []
+        for start in members.sorted() where (undoes[start].map { $0 <= target } ?? true) {
+            var chain = [start]
+            while let next = undoneBy[chain[chain.count - 1]] { chain.append(next) }
+            cancelled += chain.prefix(chain.count - chain.count % 2)
+        }
+        return cancelled
+    }
+
+    /// The change sets after the target that are in force: not cancelled, and not this undo.
+    private func inForce(_ changeSet: SQLFragment, target: Int64) -> SQLFragment {
+        Sql.and(
+            Sql.compare(changeSet, .greater, Sql.value(target)),
+            Sql.notIn(changeSet, Select(Sql.name("id"), from: Self.cancelledTable).sql),
+            Sql.isDistinct(changeSet, Sql.value(recorder.existingChangeSetID.databaseValue)))
+    }
+
+    private func run(_ target: Int64, _ requested: Located<Int>?, force: Bool, range: SourceRange) throws -> ChangeOutcome {
         let row = try Row.fetchOne(
             db,
             Select(Select.columns(["user_id", "undone_by_id", "command"]), from: "change_sets")
@@ -275,7 +331,8 @@ struct UndoRunner {
 
     /// A record conflicts when a field this change set wrote was changed again afterwards, when
     /// it was deleted or its number given to a new record since, or, for a record this change set
-    /// created (which undo deletes), when anything about it changed since.
+    /// created (which undo deletes), when anything about it changed since — by a change set still
+    /// in force: a later change set and its undo cancel out (`cancelledPairs`).
     private func checkConflicts(_ target: Int64, range: SourceRange) throws {
         let h = { Sql.column("h", $0) }
         let later = { Sql.column("later", $0) }
@@ -284,7 +341,7 @@ struct UndoRunner {
             Sql.equals(later("entity"), h("entity")), Sql.equals(later("record_id"), h("record_id")),
             Sql.any(
                 Sql.equals(later("field"), h("field")), isOp(later("op"), .delete), isOp(later("op"), .create), isOp(h("op"), .create)),
-            Sql.compare(later("change_set_id"), .greater, h("change_set_id")))
+            inForce(later("change_set_id"), target: target))
         let conflicts = Select(
             [
                 h("entity"), h("record_id"),
@@ -297,7 +354,7 @@ struct UndoRunner {
         .joining(Sql.innerJoin("field_history", as: "later", on: laterChange))
         .joining(Sql.leftJoin("change_sets", as: "cs", on: Sql.equals(Sql.id("cs"), later("change_set_id"))))
         .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("cs", "user_id"))))
-        .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.isNull(Sql.column("cs", "undone_by_id")))
+        .where(Sql.equals(h("change_set_id"), Sql.value(target)))
         guard let first = try Row.fetchOne(db, conflicts.ordered(by: h("record_id"), Sql.id("later")).limited(1).sql) else { return }
         let records = Select([Sql.name("record_id")], fromQuery: conflicts)
         let sample = try Int64.fetchAll(db, records.distinctRows().ordered(by: Sql.name("record_id")).limited(6).sql)
