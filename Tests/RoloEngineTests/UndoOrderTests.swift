@@ -193,8 +193,9 @@ struct UndoOrderTests {
         try store.dbQueue.inDatabase { try Int64.fetchOne($0, sql: "SELECT max(id) FROM change_sets") }
     }
 
-    /// Every row of every data table, by raw SQL: all but the audit log and undo's bookkeeping.
-    static func dataTables(_ store: CRMStore, keepUpdatedAt: Bool = false) throws -> String {
+    /// Every row of every data table, by raw SQL: all but the audit log and undo's bookkeeping;
+    /// `updated_at` too, which undo puts back (the clock is fixed, so every change writes the same).
+    static func dataTables(_ store: CRMStore, keepUpdatedAt: Bool = true) throws -> String {
         try store.dbQueue.inDatabase { db in
             var text = ""
             let tables = try String.fetchAll(

@@ -68,8 +68,13 @@ final class ChangeRecorder {
     ]
 
     static let historyColumns = [
-        "change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at",
+        "change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at",
     ]
+
+    /// An update row's `old_updated_at`: the record's `updated_at` before the change, for undo.
+    static func oldUpdatedAt(_ entity: EntityDefinition, op: String) -> SQLFragment {
+        entity.hasUpdatedAt && op == HistoryOp.update.rawValue ? Sql.column("t0", "updated_at") : Sql.null
+    }
 
     /// `INSERT INTO field_history … SELECT` one row per record of `entity` (alias t0) matching
     /// `conditions`: the bulk path, one statement for any number of records.
@@ -79,17 +84,20 @@ final class ChangeRecorder {
         var rows = Select(
             [
                 Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(op), Sql.value(field.name), old, new,
-                Sql.value(userID), Sql.value(now),
+                Sql.value(userID), Sql.value(now), Self.oldUpdatedAt(entity, op: op),
             ], from: entity.name, as: "t0")
         rows.conditions = conditions
         try db.execute(Insert(into: "field_history", columns: Self.historyColumns, select: rows).sql)
     }
 
     /// Updates the records matching `filter` (over alias t0), recording each changed field.
+    /// `updatedAt` is what the records' `updated_at` becomes (now, unless given: undo puts back
+    /// what it was).
     /// - Returns: how many records changed (records whose new values equal the old are left alone).
-    func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws
-        -> Int
-    {
+    func update(
+        _ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)],
+        updatedAt: SQLFragment? = nil
+    ) throws -> Int {
         for (field, value) in assignments {
             let column = Sql.column("t0", field.name)
             try recordHistory(
@@ -99,7 +107,7 @@ final class ChangeRecorder {
         let changed = Sql.any(assignments.map { Sql.isDistinct($0.value, Sql.column("t0", $0.field.name)) })
         var sets = assignments.map { (column: $0.field.name, value: $0.value) }
         if entity.hasUpdatedAt, !assignments.contains(where: { $0.field.name == "updated_at" }) {
-            sets.append(("updated_at", Sql.value(now)))
+            sets.append(("updated_at", updatedAt ?? Sql.value(now)))
         }
         try db.execute(Update(entity.name, as: "t0", set: sets).where(changed).where(filter).sql)
         return db.changesCount
@@ -129,7 +137,7 @@ final class ChangeRecorder {
             [
                 Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(op.rawValue),
                 Sql.value(HistoryRows.wholeRecord), op == .delete ? snapshot : Sql.null, op == .delete ? Sql.null : snapshot,
-                Sql.value(userID), Sql.value(now),
+                Sql.value(userID), Sql.value(now), Sql.null,
             ], from: entity.name, as: "t0")
         rows.conditions = conditions
         try db.execute(Insert(into: "field_history", columns: Self.historyColumns, select: rows).sql)

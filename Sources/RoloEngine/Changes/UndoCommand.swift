@@ -44,22 +44,27 @@ struct UndoRunner {
 
     /// The TEMP table of the change sets after the target that cancel out (`cancelledPairs`).
     static let cancelledTable = "rolo_undo_cancelled"
+    /// The TEMP table of every change set that cancels out with another, before the target too.
+    static let deadTable = "rolo_undo_dead"
 
     func run(_ requested: Located<Int>?, force: Bool, range: SourceRange) throws -> ChangeOutcome {
         let target = try findTarget(requested, range: range)
-        try db.execute(SchemaSQL.dropTemporaryTable(Self.cancelledTable))
-        try db.execute(SchemaSQL.createTemporaryTable(Self.cancelledTable, key: "id", columns: []))
+        let tables = [(Self.cancelledTable, target), (Self.deadTable, 0)]
         let outcome: ChangeOutcome
         do {
-            for id in try cancelledPairs(after: target) {
-                try db.execute(Insert(into: Self.cancelledTable, [("id", id.databaseValue)]).sql)
+            for (table, after) in tables {
+                try db.execute(SchemaSQL.dropTemporaryTable(table))
+                try db.execute(SchemaSQL.createTemporaryTable(table, key: "id", columns: []))
+                for id in try cancelledPairs(after: after) {
+                    try db.execute(Insert(into: table, [("id", id.databaseValue)]).sql)
+                }
             }
             outcome = try run(target, requested, force: force, range: range)
         } catch {
-            try? db.execute(SchemaSQL.dropTemporaryTable(Self.cancelledTable))  // the failure is what is reported
+            for (table, _) in tables { try? db.execute(SchemaSQL.dropTemporaryTable(table)) }  // the failure is what is reported
             throw error
         }
-        try db.execute(SchemaSQL.dropTemporaryTable(Self.cancelledTable))
+        for (table, _) in tables { try db.execute(SchemaSQL.dropTemporaryTable(table)) }
         return outcome
     }
 
@@ -97,6 +102,37 @@ struct UndoRunner {
             Sql.compare(changeSet, .greater, Sql.value(target)),
             Sql.notIn(changeSet, Select(Sql.name("id"), from: Self.cancelledTable).sql),
             Sql.isDistinct(changeSet, Sql.value(recorder.existingChangeSetID.databaseValue)))
+    }
+
+    /// What a reverted record's `updated_at` becomes: what it was before the change sets about
+    /// it that no longer count — the target and, around it, those that cancel out with another
+    /// (`deadTable`, undone out of order too) — back to the last one that counts: the first
+    /// `old_updated_at` of the record's update rows after that one. A later change set that still
+    /// counts keeps the record's time. Rows written before schema version 6 kept no
+    /// `updated_at`: then it is now, as it was. Undo's own history rows say when it ran.
+    private func restoredUpdatedAt(_ entity: EntityDefinition, _ target: Int64, undo: Int64) -> SQLFragment {
+        let ofRecord = { (alias: String) in
+            [
+                Sql.equals(Sql.column(alias, "entity"), Sql.value(entity.name)), Sql.equals(Sql.column(alias, "record_id"), Sql.id("t0")),
+            ]
+        }
+        let dead = Select(Sql.name("id"), from: Self.deadTable).sql
+        var lastCounting = Select(Sql.aggregate(.max, Sql.column("x", "change_set_id")), from: "field_history", as: "x")
+        lastCounting.conditions = ofRecord("x") + [
+            Sql.compare(Sql.column("x", "change_set_id"), .less, Sql.value(target)), Sql.notIn(Sql.column("x", "change_set_id"), dead),
+        ]
+        var before = Select(Sql.column("h", "old_updated_at"), from: "field_history", as: "h").ordered(by: Sql.id("h")).limited(1)
+        before.conditions = ofRecord("h") + [
+            Sql.equals(Sql.column("h", "op"), Sql.value(HistoryOp.update.rawValue)),
+            Sql.compare(Sql.column("h", "change_set_id"), .greater, Sql.coalesce([Sql.subquery(lastCounting), Sql.value(0)])),
+        ]
+        var later = Select(Sql.true, from: "field_history", as: "l")
+        later.conditions = ofRecord("l") + [
+            Sql.compare(Sql.column("l", "change_set_id"), .greater, Sql.value(target)), Sql.notIn(Sql.column("l", "change_set_id"), dead),
+            Sql.isDistinct(Sql.column("l", "change_set_id"), Sql.value(undo)),
+        ]
+        return Sql.when(
+            [(Sql.exists(later), Sql.column("t0", "updated_at"))], else: Sql.coalesce([Sql.subquery(before), Sql.value(recorder.now)]))
     }
 
     private func run(_ target: Int64, _ requested: Located<Int>?, force: Bool, range: SourceRange) throws -> ChangeOutcome {
@@ -153,6 +189,7 @@ struct UndoRunner {
         // that existed before it (an update after a creation is the new record's own business).
         let updates = try Row.fetchAll(db, Self.history(target, ["entity", "field"], ["op": HistoryOp.update]).distinctRows().sql)
         var updatedRecords = Set<String>()
+        let undoID = try recorder.changeSetID
         for update in updates {
             let name: String = update["entity"]
             let fieldName: String = update["field"]
@@ -165,7 +202,8 @@ struct UndoRunner {
                     .where(Sql.equals(h("record_id"), Sql.id("t0"))).where(Sql.equals(h("field"), Sql.value(fieldName)))
                     .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.equals(h("op"), Sql.value("update")))
                     .ordered(by: Sql.id("h")).limited(1))
-            _ = try recorder.update(entity, filter: filter, set: [(field, oldValue)])
+            let updatedAt = entity.hasUpdatedAt ? restoredUpdatedAt(entity, target, undo: undoID) : nil
+            _ = try recorder.update(entity, filter: filter, set: [(field, oldValue)], updatedAt: updatedAt)
             // Counted once: not again when step 1 brought the record back.
             let counted = Select([Sql.column("h", "record_id")], fromQuery: revertible, as: "h")
                 .where(Sql.notIn(Sql.column("h", "record_id"), restoredIDs(entity, target))).distinctRows()
@@ -176,7 +214,6 @@ struct UndoRunner {
         for entity in creates {
             touched += try recorder.delete(entity, filter: Sql.and(created(entity), Sql.notIn(Sql.id("t0"), restoredIDs(entity, target))))
         }
-        let undoID = try recorder.changeSetID
         for (set, value, id) in [("undone_by_id", undoID, target), ("undoes_id", target, undoID)] {
             try db.execute(
                 Update("change_sets", set: [(set, Sql.value(value))]).where(Sql.equals(Sql.name("id"), Sql.value(id))).sql)
