@@ -269,7 +269,11 @@ final class ChangeRecorder {
             let ops = changes.map { $0["op"] as HistoryOp }
             let op: HistoryOp = ops.contains(.delete) ? .delete : ops.first ?? .update
             var title = try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? ""
-            if op == .delete, title.isEmpty { title = "deleted" }
+            // A deleted record by the name its deletion's history holds: `contact 3007 (Ana Ruiz, deleted)`.
+            if op == .delete {
+                let name = try String.fetchOne(db, RecordLookup.deletedTitleQuery(entity, id: id.databaseValue).sql) ?? ""
+                title = name.isEmpty ? "deleted" : name + ", deleted"
+            }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
             switch op {
             case .create:
@@ -281,7 +285,7 @@ final class ChangeRecorder {
                 }
                 output.line(header + ": created with " + fields.joined(separator: ", "))
             case .delete:
-                output.line(header + ": deleted")
+                output.line(header)
             case .update:
                 let parts = try changes.map { row -> String in
                     let field: String = row["field"]
@@ -316,7 +320,14 @@ final class ChangeRecorder {
         let lookup = RecordLookup.titleQuery(entity, id: value).where(readFilter?(entity) ?? nil)
         guard let row = try Row.fetchOne(db, lookup.sql) else {
             let exists = try Bool.fetchOne(db, RecordLookup.record(entity, id: value).sql) == true
-            return exists ? Visibility.hiddenMarker : "\(ValueFormatter.display(value, .integer)) (deleted)"
+            if exists { return Visibility.hiddenMarker }
+            // Named from its deletion's history for those who read every record (as `history` of a
+            // deleted record is): `contact 43 (Victor Turner, deleted)`.
+            let number = ValueFormatter.display(value, .integer)
+            guard readFilter?(entity) == nil,
+                let name = try String.fetchOne(db, RecordLookup.deletedTitleQuery(entity, id: value).sql), !name.isEmpty
+            else { return "\(number) (deleted)" }
+            return "\(number) (\(name), deleted)"
         }
         let title = (row[0] as String?) ?? ""
         switch entity.name {
