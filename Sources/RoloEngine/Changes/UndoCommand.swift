@@ -428,7 +428,7 @@ struct ChangesRunner {
     let engine: Engine
     let db: Database
 
-    func run(limit: Int?, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+    func run(limit: Int?, by: Located<String>? = nil, format: OutputFormat, output: OutputSink) throws -> CommandResult {
         try engine.requireExport(CRMSchema.changeSets, format: format, at: nil)
         let c = { Sql.column("c", $0) }
         let status = Sql.when(
@@ -437,9 +437,14 @@ struct ChangesRunner {
                 (Sql.isNotNull(c("undoes_id")), Sql.join([Sql.value("undoes "), c("undoes_id")])),
             ], else: Sql.value(""))
         var query = Select(
-            [Sql.id("c"), c("created_at"), Sql.column("u", "handle"), c("records"), c("command"), status], from: "change_sets", as: "c"
+            [Sql.id("c"), c("created_at"), HistoryRows.who(user: "u", impersonator: "i"), c("records"), c("command"), status],
+            from: "change_sets", as: "c"
         )
         .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), c("user_id"))))
+        .joining(Sql.leftJoin("users", as: "i", on: Sql.equals(Sql.id("i"), c("impersonator_id"))))
+        if let by {
+            query = query.where(HistoryRows.madeBy(try RecordLookup.userID(handle: by.value, at: by.range, db: db), changeSet: "c"))
+        }
         if !engine.decide(.read, on: "change_sets").isAllowed {
             query = query.where(Sql.equals(c("user_id"), Sql.value(engine.actor.id)))
         }
