@@ -63,7 +63,9 @@ public final class Shell {
         let wrap = !managesTransactions && !engine.inTransaction && statements.count > 1
         var status = ExitStatus.success
         do {
-            if wrap { try engine.beginTransaction() }
+            // A script's change set is listed under its file, not its first statement.
+            let label = file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
+            if wrap { try engine.beginTransaction(label: label) }
         } catch {
             return report(error, source: source, file: file)
         }

@@ -63,6 +63,9 @@ public final class Engine {
         var changeSet: Int64? = nil
         var changes = 0
         var firstSummary: String? = nil
+        /// What the change set is listed under instead of its first statement: `script FILE` for
+        /// a script run from a file.
+        var label: String? = nil
         /// Opened in dry-run mode: changes are kept until its end, then all rolled back.
         var dryRun = false
         var dryRunRecords = 0
@@ -430,7 +433,9 @@ public final class Engine {
     /// Opens an explicit transaction (`begin`, and around every script). It takes the write lock
     /// at once (`BEGIN IMMEDIATE`): every statement in it may write, and its audit entries are
     /// appended under that lock at commit.
-    public func beginTransaction(at range: SourceRange? = nil) throws {
+    /// `label` names the change set in `changes` and `history` (a script's file) instead of the
+    /// transaction's first change.
+    public func beginTransaction(at range: SourceRange? = nil, label: String? = nil) throws {
         if inTransaction {
             throw Diagnostic(.transactionOpen, "a transaction is already open", at: range, help: "commit or rollback it first")
         }
@@ -461,6 +466,7 @@ public final class Engine {
         }
         inTransaction = true
         transaction = TransactionState()
+        transaction.label = label
         transaction.dryRun = settings.dryRun
         transactionNote = nil
     }
