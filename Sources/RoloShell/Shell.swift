@@ -63,7 +63,9 @@ public final class Shell {
         let wrap = !managesTransactions && !engine.inTransaction && statements.count > 1
         var status = ExitStatus.success
         do {
-            if wrap { try engine.beginTransaction() }
+            // A script's change set is listed under its file, not its first statement.
+            let label = file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
+            if wrap { try engine.beginTransaction(label: label) }
         } catch {
             return report(error, source: source, file: file)
         }
@@ -269,7 +271,8 @@ public final class Shell {
     func report(_ error: any Error, source: String?, file: String?) -> ExitStatus {
         flush()
         let presentation = ErrorPresenter(colors: colorsForErrors).present(error, source: source, file: file)
-        errors.line(presentation.text)
+        // `write`, not `line`: the renderer has sanitised the text, and its colour codes are Rolo's.
+        errors.write(presentation.text + "\n")
         if let file = errors as? FileOutput { file.flush() }
         return presentation.status
     }

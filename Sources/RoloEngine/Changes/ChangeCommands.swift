@@ -192,8 +192,8 @@ struct ChangeCommands {
                 .where(Sql.isTrue(AssignmentBinder.validEmailSQL(column)))
                 .where(Sql.not(Sql.trueUnlessFalse(AssignmentBinder.validEmailSQL(item.value)))).limited(1)
             if let row = try Row.fetchOne(db, broken.sql) {
-                let id: Int64 = row[0]
-                let value: String? = row[1]
+                let id: Int64 = try row.decode(atIndex: 0)
+                let value: String? = try row.decode(atIndex: 1)
                 throw Diagnostic(
                     .invalidValue, "this would make \(entity.singular) \(id)'s email invalid (\"\(value ?? "")\")",
                     at: item.range, help: "narrow the where clause, or fix that record first")
@@ -208,8 +208,8 @@ struct ChangeCommands {
             let long = Select(Sql.id("t0"), Sql.length(item.value), from: entity.name, as: "t0").where(filter.map(Sql.group))
                 .where(Sql.compare(Sql.length(item.value), .greater, Sql.value(max))).limited(1)
             if let row = try Row.fetchOne(db, long.sql) {
-                let id: Int64 = row[0]
-                let count: Int = row[1]
+                let id: Int64 = try row.decode(atIndex: 0)
+                let count: Int = try row.decode(atIndex: 1)
                 throw AssignmentBinder.tooLong(
                     "\(entity.singular) \(id)'s \(item.field.relationName ?? item.field.name)", count: count, max: max, at: item.range)
             }

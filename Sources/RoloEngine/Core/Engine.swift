@@ -63,6 +63,9 @@ public final class Engine {
         var changeSet: Int64? = nil
         var changes = 0
         var firstSummary: String? = nil
+        /// What the change set is listed under instead of its first statement: `script FILE` for
+        /// a script run from a file.
+        var label: String? = nil
         /// Opened in dry-run mode: changes are kept until its end, then all rolled back.
         var dryRun = false
         var dryRunRecords = 0
@@ -101,12 +104,24 @@ public final class Engine {
     private var pendingReads: [AuditEntry] = []
     /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
     let auditKey: AuditKey?
+    /// Set once this session, which has no key, has found the log keyed: it may read, but it
+    /// writes nothing (see `keyRefusal`), and its read entries are spooled unsealed.
+    private var keylessOnKeyedLog = false
+    /// The database's spool secret, once a committed write has seen it (`AuditSpoolSecret`).
+    private var spoolSecret: [UInt8]? = nil
+    /// The secret read or created by the write under way, kept once it commits.
+    private var uncommittedSpoolSecret: [UInt8]? = nil
 
     /// Opens a session as `handle`; refuses unknown and deactivated users.
-    public init(store: CRMStore, clock: any CRMClock = SystemClock(), user handle: String) throws {
+    public convenience init(store: CRMStore, clock: any CRMClock = SystemClock(), user handle: String) throws {
+        try self.init(store: store, clock: clock, user: handle, auditKey: try AuditKey.fromEnvironment())
+    }
+
+    /// A session with the audit key given rather than named by ROLO_AUDIT_KEY (tests).
+    init(store: CRMStore, clock: any CRMClock, user handle: String, auditKey: AuditKey?) throws {
         self.store = store
         self.clock = clock
-        self.auditKey = try AuditKey.fromEnvironment()
+        self.auditKey = auditKey
         (actor, policy) = try store.dbQueue.read { db in
             let actor = try Engine.loadActor(handle: handle, db: db)
             return (actor, try AccessPolicy.load(for: actor, in: db))
@@ -137,8 +152,8 @@ public final class Engine {
                 ?? (handles.isEmpty ? "this database has no users yet" : "users are " + handles.prefix(12).joined(separator: ", "))
             throw Diagnostic(.unknownUser, "unknown user '\(handle)'", help: help)
         }
-        let actor = Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
-        return (actor, (row["active"] as Int?) == 1)
+        let actor = Actor(id: try row.decode(forColumn: "id"), handle: try row.decode(forColumn: "handle"), name: try row.decode(forColumn: "name"), teamID: try row.decode(forColumn: "team_id"))
+        return (actor, (try row.decode(Int?.self, forColumn: "active")) == 1)
     }
 
     /// Parses and runs every statement in `source`, stopping at the first error.
@@ -162,6 +177,11 @@ public final class Engine {
         let command = statement.unit
         if store.isReadOnly, command.changesData {
             throw readOnlyRefusal("changes are refused", at: statement.range)
+        }
+        if command.changesData, let refusal = keyRefusal(at: statement.range) {
+            // Recorded like any refusal; without the key it can only be spooled, unsealed.
+            record(entry(statement, outcome: .refused, rows: nil, message: refusal.message))
+            throw refusal
         }
         if let asUser = command as? AsCommand, asUser.statement != nil {
             return try executeAs(statement, output: output)
@@ -239,6 +259,10 @@ public final class Engine {
         (
             ["amount of money out of range"], .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed",
             "amounts go up to $92,233,720,368,547,758.07"
+        ),
+        (
+            ["date out of range"], .valueOutOfRange, "a date comes out outside 0001-01-01 … 9999-12-31; nothing was changed",
+            "dates run from 0001-01-01 to 9999-12-31"
         ),
         (
             ["integer overflow"], .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed",
@@ -409,26 +433,40 @@ public final class Engine {
     /// Opens an explicit transaction (`begin`, and around every script). It takes the write lock
     /// at once (`BEGIN IMMEDIATE`): every statement in it may write, and its audit entries are
     /// appended under that lock at commit.
-    public func beginTransaction(at range: SourceRange? = nil) throws {
+    /// `label` names the change set in `changes` and `history` (a script's file) instead of the
+    /// transaction's first change.
+    public func beginTransaction(at range: SourceRange? = nil, label: String? = nil) throws {
         if inTransaction {
             throw Diagnostic(.transactionOpen, "a transaction is already open", at: range, help: "commit or rollback it first")
         }
         if store.isReadOnly {
             throw readOnlyRefusal("transactions cannot be opened", at: range)
         }
+        if let refusal = keyRefusal(at: range) { throw refusal }
         do {
             try store.dbQueue.inDatabase { db in
                 try db.execute(Sql.beginImmediate)
                 // Spooled and waiting read entries go first, inside the transaction.
-                try appendAudit([], db: db, lockHeld: true)
+                do {
+                    try appendAudit([], db: db, lockHeld: true)
+                } catch {
+                    try? db.execute(Sql.rollback)
+                    throw error
+                }
             }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-            throw Diagnostic(
-                .databaseUnavailable, "another session is writing to this database and did not finish in time", at: range,
-                help: "try again, or wait longer with `set busy_timeout SECONDS`")
+        } catch {
+            auditRestore()
+            if let error = error as? DatabaseError, error.resultCode == .SQLITE_BUSY {
+                throw Diagnostic(
+                    .databaseUnavailable, "another session is writing to this database and did not finish in time", at: range,
+                    help: "try again, or wait longer with `set busy_timeout SECONDS`")
+            }
+            if let diagnostic = error as? Diagnostic, diagnostic.code == .auditKeyRequired { throw Self.keyRequired(at: range) }
+            throw error
         }
         inTransaction = true
         transaction = TransactionState()
+        transaction.label = label
         transaction.dryRun = settings.dryRun
         transactionNote = nil
     }
@@ -498,13 +536,47 @@ public final class Engine {
         }
         flushReads(waiting: false)
         if !pendingReads.isEmpty {
-            if (try? AuditSpool(databasePath: store.path).spool(pendingReads)) != nil {
+            if (try? spoolPendingReads()) != nil {
                 pendingReads = []
             } else {
                 flushReads(waiting: true)
             }
         }
         return wasOpen
+    }
+
+    /// Writes the waiting read entries to the spool, sealed with the key this session would write
+    /// with; a session without the key of a keyed log cannot seal them, and they will be kept
+    /// aside, not appended. Fails (and the caller waits for the lock) when the database has no
+    /// spool secret yet or the spool is not safe to write.
+    private func spoolPendingReads() throws {
+        let seal: AuditSpool.Seal
+        if auditKey == nil, try keylessOnKeyedLog || store.dbQueue.inDatabase({ db in try AuditLog.headIsKeyed(db: db) }) {
+            seal = .none
+        } else {
+            guard let secret = try spoolSecret ?? store.dbQueue.inDatabase({ db in try AuditSpoolSecret.read(db) }) else {
+                throw AuditSpool.Unsafe(description: "this database has no spool secret yet")
+            }
+            seal = AuditSpool.Seal(secret: secret, auditKey: auditKey)
+        }
+        try AuditSpool(databasePath: store.path).spool(pendingReads, seal: seal)
+    }
+
+    /// A keyed audit log takes entries only from a session with its key: one without it may
+    /// read, but its changes are refused before anything is written (an unkeyed entry after
+    /// keyed ones would break the chain for good). Nil when this session may write.
+    func keyRefusal(at range: SourceRange?) -> Diagnostic? {
+        guard auditKey == nil, !store.isReadOnly else { return nil }
+        if !keylessOnKeyedLog {
+            keylessOnKeyedLog = (try? store.dbQueue.inDatabase { db in try AuditLog.headIsKeyed(db: db) }) ?? false
+        }
+        return keylessOnKeyedLog ? Self.keyRequired(at: range) : nil
+    }
+
+    static func keyRequired(at range: SourceRange?) -> Diagnostic {
+        Diagnostic(
+            .auditKeyRequired, "this database's audit log is keyed and this session has no audit key: changes are refused; nothing was written",
+            at: range, help: "set ROLO_AUDIT_KEY to the audit key file to write; reads work without it")
     }
 
     private func commitImplicit(with entry: AuditEntry) throws {
@@ -716,7 +788,7 @@ public final class Engine {
     /// Writes waiting read entries if the write lock can be had — at once, or (`waiting`) within
     /// the busy timeout. A read never fails because its audit entry has to wait.
     func flushReads(waiting: Bool) {
-        guard !pendingReads.isEmpty, !inTransaction, !store.isReadOnly else { return }
+        guard !pendingReads.isEmpty, !inTransaction, !store.isReadOnly, !keylessOnKeyedLog else { return }
         let write = {
             try self.store.dbQueue.inDatabase { db in
                 try db.execute(Sql.beginImmediate)
@@ -743,16 +815,33 @@ public final class Engine {
 
     /// Appends spooled entries, waiting reads, then `entries`, in that order. Outside a held
     /// lock (`lockHeld` false) it only drains when there is something to write.
+    /// Spooled lines are judged first (`AuditSpool`): those not appended are noted in the chain
+    /// by an entry of their own, and kept aside once the write commits.
     private func appendAudit(_ entries: [AuditEntry], db: Database, lockHeld: Bool) throws {
         guard lockHeld else { return }
+        if auditKey == nil, try AuditLog.headIsKeyed(db: db) {
+            keylessOnKeyedLog = true
+            throw Self.keyRequired(at: nil)
+        }
+        let secret = try spoolSecret ?? AuditSpoolSecret.ensure(db)
+        uncommittedSpoolSecret = secret
         let spool = AuditSpool(databasePath: store.path)
-        drainedSpool = try spool.drain()
+        drainedSpool = try spool.drain(seal: AuditSpool.Seal(secret: secret, auditKey: auditKey), db: db, now: clock.now())
         appendedReads = pendingReads.count
-        try AuditLog.append((drainedSpool?.entries ?? []) + pendingReads + entries, db: db, key: auditKey)
+        var spooled = drainedSpool?.entries ?? []
+        if let drainedSpool, let note = drainedSpool.rejectionNote {
+            spooled.append(
+                AuditEntry(
+                    at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: "(audit spool)",
+                    outcome: .refused, rows: drainedSpool.review.rejected.count, message: note, changeSetID: nil))
+        }
+        try AuditLog.append(spooled + pendingReads + entries, db: db, key: auditKey)
     }
 
     /// After a commit: the spooled and waiting entries are in the log.
     private func auditCommitted() {
+        if let uncommittedSpoolSecret { spoolSecret = uncommittedSpoolSecret }
+        uncommittedSpoolSecret = nil
         drainedSpool?.discard()
         drainedSpool = nil
         pendingReads.removeFirst(min(appendedReads, pendingReads.count))
@@ -761,6 +850,7 @@ public final class Engine {
 
     /// After a failed write: spooled entries go back to the spool, waiting reads keep waiting.
     private func auditRestore() {
+        uncommittedSpoolSecret = nil
         drainedSpool?.restore()
         drainedSpool = nil
         appendedReads = 0

@@ -307,9 +307,11 @@ struct ImportJob {
                 switch converted {
                 case .value(let value):
                     values[offset + 1] = value
-                case .invalid(let reason):
+                case .invalid(let reason), .outOfRange(let reason):
+                    let code: DiagnosticCode
+                    if case .outOfRange = converted { code = .valueOutOfRange } else { code = .invalidValue }
                     try problems.add(
-                        Problem(line: record.line, column: column.header, value: raw, code: .invalidValue, reason: reason),
+                        Problem(line: record.line, column: column.header, value: raw, code: code, reason: reason),
                         file: file, at: command.path.range)
                     continue rowLoop
                 }
@@ -436,6 +438,10 @@ struct ImportJob {
             return diagnostic(
                 .importFileMalformed, "\(file):\(line): the file is not UTF-8; nothing was imported",
                 help: "save it as CSV UTF-8 from the spreadsheet program")
+        case .utf16(let encoding):
+            return diagnostic(
+                .importFileMalformed, "\(file): the file is not UTF-8: it looks like \(encoding); nothing was imported",
+                help: "convert it, e.g. iconv -f \(encoding) -t UTF-8 \(file) > utf8.csv, or save it as CSV UTF-8 from the spreadsheet program")
         case .unreadable(let reason):
             return diagnostic(.fileUnreadable, "cannot read \(file): \(reason); nothing was imported")
         case .headerTooLong:

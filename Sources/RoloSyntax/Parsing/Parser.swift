@@ -631,6 +631,13 @@ public struct Parser {
     private mutating func parseUnary() throws(Diagnostic) -> Expression {
         let start = current.range
         if acceptSymbol(.minus) {
+            // `--5` is not a sign written twice: one minus makes an amount negative, as in an
+            // import cell or a quoted value (`-(-5)`, or `- -5` spaced, negates twice).
+            if current.isSymbol(.minus), current.range.start.offset == start.end.offset {
+                throw Diagnostic(
+                    .invalidNumber, "two minus signs in a row", at: start.union(current.range),
+                    help: "a negative number or amount has one: -5, -$5")
+            }
             nesting += 1
             defer { nesting -= 1 }
             guard nesting <= Parser.maxNesting else {
