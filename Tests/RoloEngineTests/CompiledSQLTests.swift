@@ -262,8 +262,8 @@ struct CompiledQueryLanguageSQLTests {
         #expect(
             statements == [
                 #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'update contacts where id = 1 set company = account.name', 0, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'contacts', t0.id, 'update', 'company', t0."company", "#
-                    + value + #", 1, '2026-11-22T10:00:00Z' FROM "contacts" AS t0 WHERE ("# + value
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at") SELECT 1, 'contacts', t0.id, 'update', 'company', t0."company", "#
+                    + value + #", 1, '2026-11-22T10:00:00Z', t0."updated_at" FROM "contacts" AS t0 WHERE ("# + value
                     + #" IS NOT t0."company") AND t0."id" = 1"#,
                 #"UPDATE "contacts" AS t0 SET "company" = "# + value + #", "updated_at" = '2026-11-22T10:00:00Z' WHERE ("# + value
                     + #" IS NOT t0."company") AND t0."id" = 1"#,
