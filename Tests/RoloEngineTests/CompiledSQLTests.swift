@@ -232,3 +232,42 @@ struct CompiledSQLTests {
             ])
     }
 }
+
+/// Issue 20's forms: having, an expression in a field list, a related field in set.
+@Suite("Compiled SQL of the query-language forms")
+struct CompiledQueryLanguageSQLTests {
+    @Test func having() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try CompiledSQLTests.explained(engine, "sum deals.amount by stage having sum > $100,000 and count > 1")
+        #expect(
+            sql
+                == #"SELECT t0."stage", total(t0."amount") FROM "deals" AS t0 GROUP BY t0."stage" HAVING (total(t0."amount") > ? AND count(*) > ?) ORDER BY 2 DESC, 1"#
+        )
+        #expect(values == [#"?1 = 10000000"#, #"?2 = 1"#])
+    }
+
+    @Test func anExpressionInAFieldList() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try CompiledSQLTests.explained(engine, #"find contacts id, coalesce(phone, "none") where id < 3"#)
+        #expect(sql == #"SELECT t0."id", coalesce(t0."phone", ?) FROM "contacts" AS t0 WHERE t0."id" < ? ORDER BY t0.rowid"#)
+        #expect(values == [#"?1 = "none""#, #"?2 = 3"#])
+    }
+
+    @Test func aRelatedFieldInSet() throws {
+        let engine = try SampleDatabase.engine()
+        let statements = try CompiledSQLTests.traced(engine, "update contacts where id = 1 set company = account.name")
+        // The value is a subquery over the scope's joins, correlated with the row: the history
+        // reads it before the UPDATE writes it.
+        let value = #"(SELECT t1."name" FROM (SELECT 1) LEFT JOIN "accounts" AS t1 ON t1.id = t0."account_id")"#
+        #expect(
+            statements == [
+                #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'update contacts where id = 1 set company = account.name', 0, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at") SELECT 1, 'contacts', t0.id, 'update', 'company', t0."company", "#
+                    + value + #", 1, '2026-11-22T10:00:00Z', t0."updated_at" FROM "contacts" AS t0 WHERE ("# + value
+                    + #" IS NOT t0."company") AND t0."id" = 1"#,
+                #"UPDATE "contacts" AS t0 SET "company" = "# + value + #", "updated_at" = '2026-11-22T10:00:00Z' WHERE ("# + value
+                    + #" IS NOT t0."company") AND t0."id" = 1"#,
+                #"UPDATE "change_sets" SET "records" = 1, "summary" = 'updated 1 contact' WHERE "id" = 1"#,
+            ])
+    }
+}

@@ -52,6 +52,9 @@ struct ExpressionBinder {
     let temporal: TemporalResolver
     let actor: Actor
     let parameters: [String: String]
+    /// In a `having` condition: the groups' figures by name (`count`, the command's own `sum`…),
+    /// the only names it may use; nil elsewhere.
+    var figures: [(name: String, sql: SQLFragment, type: FieldType)]? = nil
     /// Set while a validation rule is bound: words meaning the acting user are refused, and the
     /// records it names are collected with their numbers.
     var rule: RuleBinding? = nil
@@ -61,6 +64,7 @@ struct ExpressionBinder {
     func bind(_ expression: Expression, expecting expected: FieldType? = nil) throws -> BoundExpression {
         switch expression.kind {
         case .path(let parts):
+            if let figures { return try bindFigure(parts, expecting: expected, figures: figures) }
             if parts.count == 1 {
                 if let word = try bindWord(parts[0], expecting: expected) { return word }
             }
@@ -153,8 +157,43 @@ struct ExpressionBinder {
         case .call(let name, let arguments):
             return try bindCall(name, arguments, expecting: expected, range: expression.range)
         case .related(let related):
+            if let figures {
+                throw Diagnostic(
+                    .invalidAggregate, "having compares the groups' figures, not related records", at: expression.range,
+                    help: "having takes " + figures.map(\.name).joined(separator: " or ") + "; count related records in where or by")
+            }
             return .computed(try relatedCount(related), .integer)
         }
+    }
+
+    /// A name in `having`: one of the groups' figures, or a value word (`today`); a field is refused,
+    /// since a group has no single value of it.
+    private func bindFigure(
+        _ parts: [Located<String>], expecting expected: FieldType?, figures: [(name: String, sql: SQLFragment, type: FieldType)]
+    ) throws -> BoundExpression {
+        let names = figures.map(\.name)
+        let range = SourceRange(parts[0].range.start, parts[parts.count - 1].range.end)
+        let written = parts.map(\.value).joined(separator: ".")
+        if parts.count == 1, let figure = figures.first(where: { $0.name == parts[0].value }) {
+            return .computed(figure.sql, figure.type)
+        }
+        let isField = parts.count > 1 || scope.root.field(named: written) != nil || scope.root.relation(named: written) != nil
+        if parts.count == 1, !isField, let word = try bindWord(parts[0], expecting: expected) { return word }
+        let list = names.joined(separator: " or ")
+        if AggregateFunction(rawValue: written) != nil {
+            throw Diagnostic(
+                .unknownField, "'\(written)' is not a figure of these groups: having compares their \(list)", at: range,
+                help: "for the \(written) of a field, run \(written) \(scope.root.name).FIELD by … having \(written) > …")
+        }
+        if isField {
+            throw Diagnostic(
+                .unknownField, "'\(written)' is a field: having compares the groups' \(list)", at: range,
+                help: "filter records with where, e.g. where \(written) …; having keeps groups, e.g. having \(names[0]) > 1")
+        }
+        throw Diagnostic(
+            .unknownField, "unknown figure '\(written)' in having", at: range,
+            help: Suggestions.nearest(to: written, in: names).map { "did you mean '\($0)'? having compares \(list)" }
+                ?? "having compares the groups' \(list), e.g. having \(names[0]) > 1")
     }
 
     /// Resolves a bare word that is a value rather than a field, or returns nil to treat it as a field.

@@ -10,7 +10,8 @@
 ///                    registry's `Grammar` maps verbs to them; `dry-run` is one verb
 ///     clause      := 'where' condition | 'by' path { ',' path } | 'order' 'by' order { ',' order }
 ///                  | 'limit' NUMBER [ 'offset' NUMBER ] | 'as' ('table'|'csv'|'json')
-///     fields      := path { ',' path }
+///                  | 'having' condition         (count, sum, avg, min, max with 'by')
+///     fields      := value { ',' value }       (find and export: fields or expressions)
 ///     order       := path [ 'asc' | 'desc' ]
 ///     key         := NUMBER | STRING | WORD
 ///     assignment  := WORD '=' value
@@ -175,7 +176,7 @@ public struct Parser {
                 .minus, .star, .slash, .dot,
             ].contains(s)
         case .word(let w):
-            return ["where", "and", "or", "not", "set", "contains", "between", "in", "with", "by", "is"]
+            return ["where", "and", "or", "not", "set", "contains", "between", "in", "with", "by", "is", "having"]
                 .contains(w.lowercased())
         default:
             return false
