@@ -96,8 +96,17 @@ public final class Engine {
     /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
     private var pendingAudit: [AuditEntry] = []
     /// How many of `pendingAudit` are inserted; the rest go in one batch (one read of the chain's
-    /// head) at commit, or before a command reads the audit log inside the transaction.
+    /// head) at commit, before a command reads the audit log inside the transaction, or once
+    /// `auditBatch` of them wait.
     private var writtenAudit = 0
+    /// Inserted entries of the open transaction older than `pendingAudit`'s, kept out of memory
+    /// for a rollback once more than `auditKeptInMemory` are held.
+    private let auditSpill = AuditSpill()
+    /// (Tests make these small.)
+    var auditBatch = 1_000
+    var auditKeptInMemory = 20_000
+    /// Entries of the open transaction held in memory (for tests).
+    var heldAuditEntries: Int { pendingAudit.count }
     /// `readVisibility` per entity, kept until the policy changes (every query asks).
     private var visibilities: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
     /// Entries of reads waiting for the write lock (see `flushReads`).
@@ -495,21 +504,31 @@ public final class Engine {
         let unwritten = Array(pendingAudit[writtenAudit...]) + (closing.map { [$0] } ?? [])
         pendingAudit = []
         writtenAudit = 0
+        /// After a rollback: every entry of the transaction is written again, as rolled back —
+        /// the spilled ones first, a batch at a time, then those in memory.
+        func recordRolledBack() {
+            auditSpill.drain(batch: auditBatch * 10) { batch in
+                pendingReads.append(contentsOf: batch.map { $0.rolledBack() })
+                flushReads(waiting: true)
+            }
+            if let closing { entries.append(closing) }
+            pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
+            flushReads(waiting: true)
+        }
         if commit {
             do {
                 try store.dbQueue.inDatabase { db in
                     try AuditLog.append(unwritten, db: db, key: auditKey)
                     try db.execute(Sql.commit)
                 }
+                auditSpill.reset()
                 auditCommitted()
                 return
             } catch {
                 // Nothing was committed: roll back, and record what was tried as rolled back.
                 try? store.dbQueue.inDatabase { db in if db.isInsideTransaction { try db.execute(Sql.rollback) } }
                 auditRestore()
-                if let closing { entries.append(closing) }
-                pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
-                flushReads(waiting: true)
+                recordRolledBack()
                 throw error
             }
         }
@@ -517,9 +536,7 @@ public final class Engine {
             if db.isInsideTransaction { try db.execute(Sql.rollback) }
         }
         auditRestore()
-        if let closing { entries.append(closing) }
-        pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
-        flushReads(waiting: true)
+        recordRolledBack()
     }
 
     /// Ends a session: an open transaction is rolled back (and audited so), and read entries
@@ -770,6 +787,18 @@ public final class Engine {
             // Inserted under the transaction's write lock, at the latest with its COMMIT: the
             // commit keeps the entries with the changes.
             pendingAudit.append(entry)
+            // A long transaction (a generated script) inserts its entries as it goes and keeps the
+            // inserted ones for a rollback out of memory: memory does not grow with its length.
+            // A failed insert is retried at commit, where a failure fails the transaction.
+            if pendingAudit.count - writtenAudit >= auditBatch {
+                do {
+                    try writeTransactionAudit()
+                    if writtenAudit > auditKeptInMemory, auditSpill.append(pendingAudit[..<writtenAudit]) {
+                        pendingAudit.removeFirst(writtenAudit)
+                        writtenAudit = 0
+                    }
+                } catch {}
+            }
         } else {
             pendingReads.append(entry)
             flushReads(waiting: false)
