@@ -26,12 +26,12 @@ struct LongScriptAuditTests {
     /// (every column but the id, as text) and the most entries held in memory along the way.
     static func run(_ source: String, batch: Int?, kept: Int?) throws -> (log: [String], held: Int, failed: Bool, verified: Bool) {
         let engine = try SampleDatabase.engine()
-        if let batch { engine.auditBatch = batch }
-        if let kept { engine.auditKeptInMemory = kept }
+        if let batch { engine.audit.batch = batch }
+        if let kept { engine.audit.keptInMemory = kept }
         let output = StringOutput()
         let runner = ScriptRunner(engine: engine) { _ in }
         var held = 0
-        runner.didRun = { _, _ in held = max(held, engine.heldAuditEntries) }
+        runner.didRun = { _, _ in held = max(held, engine.audit.held) }
         let outcome = runner.run(try Script(source, file: "long.rolo"), mode: .whole(exitCodeForDryRun: false), output: output, errors: output)
         let log = try engine.store.dbQueue.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id").map { row in
