@@ -148,7 +148,8 @@ enum Launcher {
     /// - Returns: the exit status it means.
     static func fail(_ error: any Error, errors: FileOutput = FileOutput(descriptor: STDERR_FILENO)) -> ExitStatus {
         let presentation = ErrorPresenter(colors: errors.colors).present(error)
-        errors.line(presentation.text)
+        // `write`, not `line`: the renderer has sanitised the text, and its colour codes are Rolo's.
+        errors.write(presentation.text + "\n")
         errors.flush()
         return presentation.status
     }

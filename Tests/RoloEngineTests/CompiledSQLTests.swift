@@ -137,7 +137,7 @@ struct CompiledSQLTests {
             engine, "find tickets subject where priority >= high and opened_at + 3 days < today order by priority desc limit 3 offset 1")
         #expect(
             sql
-                == #"SELECT t0."subject" FROM "tickets" AS t0 WHERE ((CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) >= ? AND strftime('%Y-%m-%dT%H:%M:%SZ', t0."opened_at", ?) < ?) ORDER BY (CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) DESC LIMIT ? OFFSET ?"#
+                == #"SELECT t0."subject" FROM "tickets" AS t0 WHERE ((CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) >= ? AND rolo_date(t0."opened_at", strftime('%Y-%m-%dT%H:%M:%SZ', t0."opened_at", ?)) < ?) ORDER BY (CASE t0."priority" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) DESC LIMIT ? OFFSET ?"#
         )
         #expect(
             values == [
@@ -185,7 +185,7 @@ struct CompiledSQLTests {
         #expect(
             statements == [
                 #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'update deals where stage = prospecting and amount < 1000 set stage = lost', 0, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'deals', t0.id, 'update', 'stage', t0."stage", 'lost', 1, '2026-11-22T10:00:00Z' FROM "deals" AS t0 WHERE ('lost' IS NOT t0."stage") AND (t0."stage" = 'prospecting' AND t0."amount" < 100000)"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at") SELECT 1, 'deals', t0.id, 'update', 'stage', t0."stage", 'lost', 1, '2026-11-22T10:00:00Z', t0."updated_at" FROM "deals" AS t0 WHERE ('lost' IS NOT t0."stage") AND (t0."stage" = 'prospecting' AND t0."amount" < 100000)"#,
                 #"UPDATE "deals" AS t0 SET "stage" = 'lost', "updated_at" = '2026-11-22T10:00:00Z' WHERE ('lost' IS NOT t0."stage") AND (t0."stage" = 'prospecting' AND t0."amount" < 100000)"#,
             ])
     }
@@ -199,7 +199,7 @@ struct CompiledSQLTests {
             statements == [
                 #"INSERT INTO "rolo_doomed_1" ("id") SELECT t0.id FROM "tasks" AS t0 WHERE t0.id = 1"#,
                 #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'delete task 1', 0, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'tasks', t0.id, 'delete', '*', json_object('id', t0."id", 'title', t0."title", 'status', t0."status", 'due_date', t0."due_date", 'assignee_id', t0."assignee_id", 'contact_id', t0."contact_id", 'account_id', t0."account_id", 'lead_id', t0."lead_id", 'deal_id', t0."deal_id", 'ticket_id', t0."ticket_id", 'completed_at', t0."completed_at", 'owner_id', t0."owner_id", 'created_at', t0."created_at", 'updated_at', t0."updated_at"), NULL, 1, '2026-11-22T10:00:00Z' FROM "tasks" AS t0 WHERE t0.id IN (SELECT "id" FROM "rolo_doomed_1")"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at") SELECT 1, 'tasks', t0.id, 'delete', '*', json_object('id', t0."id", 'title', t0."title", 'status', t0."status", 'due_date', t0."due_date", 'assignee_id', t0."assignee_id", 'contact_id', t0."contact_id", 'account_id', t0."account_id", 'lead_id', t0."lead_id", 'deal_id', t0."deal_id", 'ticket_id', t0."ticket_id", 'completed_at', t0."completed_at", 'owner_id', t0."owner_id", 'created_at', t0."created_at", 'updated_at', t0."updated_at"), NULL, 1, '2026-11-22T10:00:00Z', NULL FROM "tasks" AS t0 WHERE t0.id IN (SELECT "id" FROM "rolo_doomed_1")"#,
                 #"DELETE FROM "tasks" AS t0 WHERE t0.id IN (SELECT "id" FROM "rolo_doomed_1")"#,
                 #"UPDATE "change_sets" SET "records" = 1, "summary" = 'deleted 1 task' WHERE "id" = 1"#,
             ])
@@ -212,7 +212,7 @@ struct CompiledSQLTests {
             statements == [
                 #"INSERT INTO "teams" ("name", "created_at") VALUES ('Research', '2026-11-22T10:00:00Z')"#,
                 #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'create team Research', 0, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 1, 'teams', t0.id, 'create', '*', NULL, json_object('name', t0."name", 'created_at', t0."created_at"), 1, '2026-11-22T10:00:00Z' FROM "teams" AS t0 WHERE t0.id = 7"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at") SELECT 1, 'teams', t0.id, 'create', '*', NULL, json_object('name', t0."name", 'created_at', t0."created_at"), 1, '2026-11-22T10:00:00Z', NULL FROM "teams" AS t0 WHERE t0.id = 7"#,
                 #"UPDATE "change_sets" SET "records" = 1, "summary" = 'created 1 team' WHERE "id" = 1"#,
             ])
     }
@@ -224,11 +224,50 @@ struct CompiledSQLTests {
         #expect(
             statements == [
                 #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'undo', 0, '2026-11-22T10:00:00Z')"#,
-                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at") SELECT 2, 'contacts', t0.id, 'update', 'title', t0."title", (SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1), 1, '2026-11-22T10:00:00Z' FROM "contacts" AS t0 WHERE ((SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1) IS NOT t0."title") AND t0.id IN (SELECT h."record_id" FROM (SELECT r."id", r."record_id", r."field", r."old_value" FROM "field_history" AS r LEFT JOIN (SELECT c."record_id", min(c.id) AS "first" FROM "field_history" AS c WHERE c."change_set_id" = 1 AND c."entity" = 'contacts' AND c."op" = 'create' GROUP BY c."record_id") AS f ON f."record_id" = r."record_id" WHERE r."change_set_id" = 1 AND r."entity" = 'contacts' AND r."op" = 'update' AND (f."first" IS NULL OR r.id < f."first") AND r."field" = 'title') AS h)"#,
-                #"UPDATE "contacts" AS t0 SET "title" = (SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1), "updated_at" = '2026-11-22T10:00:00Z' WHERE ((SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1) IS NOT t0."title") AND t0.id IN (SELECT h."record_id" FROM (SELECT r."id", r."record_id", r."field", r."old_value" FROM "field_history" AS r LEFT JOIN (SELECT c."record_id", min(c.id) AS "first" FROM "field_history" AS c WHERE c."change_set_id" = 1 AND c."entity" = 'contacts' AND c."op" = 'create' GROUP BY c."record_id") AS f ON f."record_id" = r."record_id" WHERE r."change_set_id" = 1 AND r."entity" = 'contacts' AND r."op" = 'update' AND (f."first" IS NULL OR r.id < f."first") AND r."field" = 'title') AS h)"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at") SELECT 2, 'contacts', t0.id, 'update', 'title', t0."title", (SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1), 1, '2026-11-22T10:00:00Z', t0."updated_at" FROM "contacts" AS t0 WHERE ((SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1) IS NOT t0."title") AND t0.id IN (SELECT h."record_id" FROM (SELECT r."id", r."record_id", r."field", r."old_value" FROM "field_history" AS r LEFT JOIN (SELECT c."record_id", min(c.id) AS "first" FROM "field_history" AS c WHERE c."change_set_id" = 1 AND c."entity" = 'contacts' AND c."op" = 'create' GROUP BY c."record_id") AS f ON f."record_id" = r."record_id" WHERE r."change_set_id" = 1 AND r."entity" = 'contacts' AND r."op" = 'update' AND (f."first" IS NULL OR r.id < f."first") AND r."field" = 'title') AS h)"#,
+                #"UPDATE "contacts" AS t0 SET "title" = (SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1), "updated_at" = (CASE WHEN EXISTS (SELECT 1 FROM "field_history" AS l WHERE l."entity" = 'contacts' AND l."record_id" = t0.id AND l."change_set_id" > 1 AND l."change_set_id" NOT IN (SELECT "id" FROM "rolo_undo_dead") AND l."change_set_id" IS NOT 2) THEN t0."updated_at" ELSE coalesce((SELECT h."old_updated_at" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."op" = 'update' AND h."change_set_id" > coalesce((SELECT max(x."change_set_id") FROM "field_history" AS x WHERE x."entity" = 'contacts' AND x."record_id" = t0.id AND x."change_set_id" < 1 AND x."change_set_id" NOT IN (SELECT "id" FROM "rolo_undo_dead")), 0) ORDER BY h.id LIMIT 1), '2026-11-22T10:00:00Z') END) WHERE ((SELECT h."old_value" FROM "field_history" AS h WHERE h."entity" = 'contacts' AND h."record_id" = t0.id AND h."field" = 'title' AND h."change_set_id" = 1 AND h."op" = 'update' ORDER BY h.id LIMIT 1) IS NOT t0."title") AND t0.id IN (SELECT h."record_id" FROM (SELECT r."id", r."record_id", r."field", r."old_value" FROM "field_history" AS r LEFT JOIN (SELECT c."record_id", min(c.id) AS "first" FROM "field_history" AS c WHERE c."change_set_id" = 1 AND c."entity" = 'contacts' AND c."op" = 'create' GROUP BY c."record_id") AS f ON f."record_id" = r."record_id" WHERE r."change_set_id" = 1 AND r."entity" = 'contacts' AND r."op" = 'update' AND (f."first" IS NULL OR r.id < f."first") AND r."field" = 'title') AS h)"#,
                 #"UPDATE "change_sets" SET "undone_by_id" = 2 WHERE "id" = 1"#,
                 #"UPDATE "change_sets" SET "undoes_id" = 1 WHERE "id" = 2"#,
                 #"UPDATE "change_sets" SET "records" = 1, "summary" = 'reverted 1 record' WHERE "id" = 2"#,
+            ])
+    }
+}
+
+/// Issue 20's forms: having, an expression in a field list, a related field in set.
+@Suite("Compiled SQL of the query-language forms")
+struct CompiledQueryLanguageSQLTests {
+    @Test func having() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try CompiledSQLTests.explained(engine, "sum deals.amount by stage having sum > $100,000 and count > 1")
+        #expect(
+            sql
+                == #"SELECT t0."stage", total(t0."amount") FROM "deals" AS t0 GROUP BY t0."stage" HAVING (total(t0."amount") > ? AND count(*) > ?) ORDER BY 2 DESC, 1"#
+        )
+        #expect(values == [#"?1 = 10000000"#, #"?2 = 1"#])
+    }
+
+    @Test func anExpressionInAFieldList() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try CompiledSQLTests.explained(engine, #"find contacts id, coalesce(phone, "none") where id < 3"#)
+        #expect(sql == #"SELECT t0."id", coalesce(t0."phone", ?) FROM "contacts" AS t0 WHERE t0."id" < ? ORDER BY t0.rowid"#)
+        #expect(values == [#"?1 = "none""#, #"?2 = 3"#])
+    }
+
+    @Test func aRelatedFieldInSet() throws {
+        let engine = try SampleDatabase.engine()
+        let statements = try CompiledSQLTests.traced(engine, "update contacts where id = 1 set company = account.name")
+        // The value is a subquery over the scope's joins, correlated with the row: the history
+        // reads it before the UPDATE writes it.
+        let value = #"(SELECT t1."name" FROM (SELECT 1) LEFT JOIN "accounts" AS t1 ON t1.id = t0."account_id")"#
+        #expect(
+            statements == [
+                #"INSERT INTO "change_sets" ("user_id", "impersonator_id", "command", "records", "created_at") VALUES (1, NULL, 'update contacts where id = 1 set company = account.name', 0, '2026-11-22T10:00:00Z')"#,
+                #"INSERT INTO "field_history" ("change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at") SELECT 1, 'contacts', t0.id, 'update', 'company', t0."company", "#
+                    + value + #", 1, '2026-11-22T10:00:00Z', t0."updated_at" FROM "contacts" AS t0 WHERE ("# + value
+                    + #" IS NOT t0."company") AND t0."id" = 1"#,
+                #"UPDATE "contacts" AS t0 SET "company" = "# + value + #", "updated_at" = '2026-11-22T10:00:00Z' WHERE ("# + value
+                    + #" IS NOT t0."company") AND t0."id" = 1"#,
+                #"UPDATE "change_sets" SET "records" = 1, "summary" = 'updated 1 contact' WHERE "id" = 1"#,
             ])
     }
 }

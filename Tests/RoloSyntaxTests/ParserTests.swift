@@ -216,3 +216,94 @@ extension RuleCommand.Action {
         return false
     }
 }
+
+/// Issue 20's query-language forms: `having`, expressions in a field list.
+@Suite("Parsing having and field expressions")
+struct QueryLanguageParserTests {
+    @Test(arguments: [
+        "count contacts by email having count > 1",
+        "sum deals.amount by stage having sum > $100,000",
+        "avg deals.amount by owner having avg >= 5000 and count > 2",
+        "count deals by stage having not (count < 3) or count = 10 order by count desc limit 3",
+        "count contacts having count > 1 by email",
+    ])
+    func havingParses(source: String) throws {
+        let statement = try Parser.parseStatement(source)
+        let query = (statement.command as? CountCommand)?.query ?? (statement.command as? SumCommand)?.query
+        #expect(query?.having != nil, "\(source)")
+        #expect(query?.groupBy.isEmpty == false)
+    }
+
+    @Test func havingBuildsAComparisonOfTheFigure() throws {
+        let statement = try Parser.parseStatement("count contacts by email having count > 1")
+        guard let query = (statement.command as? CountCommand)?.query,
+            case .compare(let left, .greater, let right) = query.having?.kind
+        else {
+            Issue.record("expected a comparison in having")
+            return
+        }
+        #expect(left.kind == .path([Located("count", left.range)]))
+        #expect(right.kind == .number("1"))
+        #expect(query.filter == nil)
+    }
+
+    /// `having` with no groups is refused where it is written, with an example in the help.
+    @Test func havingNeedsBy() {
+        do {
+            _ = try Parser.parseStatement("count contacts where country = \"US\" having count > 1")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalidAggregate)
+            #expect(error.range?.start.column == 37)
+            #expect(error.help?.contains("by FIELD") == true)
+        }
+    }
+
+    @Test(arguments: [
+        ("count contacts by email having", true),
+        ("count contacts by email having count >", true),
+        ("count contacts by email having count > 1 and", true),
+        ("count contacts by email having (count > 1", true),
+        ("count contacts by email having count", false),
+        ("count contacts by email having count > 1 having count < 5", false),
+        ("find contacts id, coalesce(phone,", true),
+        ("find deals name, amount *", true),
+        ("find contacts id,", true),
+        ("find deals name, (amount * 2", true),
+    ])
+    func unfinishedOrWrong(source: String, unfinished: Bool) {
+        do {
+            _ = try Parser.parse(source)
+            Issue.record("expected an error for \(source)")
+        } catch {
+            #expect(error.isUnfinished == unfinished, "\(source): \(error.message)")
+        }
+    }
+
+    @Test func fieldListTakesExpressionsWithTheirTextAsHeader() throws {
+        let statement = try Parser.parseStatement(
+            "find contacts id, coalesce(phone, \"none\"), account.name, amount * (2 +\n    1) where id < 5")
+        guard let query = (statement.command as? FindCommand)?.query else {
+            Issue.record("expected find")
+            return
+        }
+        #expect(query.fields.count == 4)
+        #expect(query.fieldLabels == ["id", #"coalesce(phone, "none")"#, "account.name", "amount * (2 + 1)"])
+        guard case .call(let name, let arguments) = query.fields[1].kind else {
+            Issue.record("expected a call")
+            return
+        }
+        #expect(name.value == "coalesce")
+        #expect(arguments.count == 2)
+        #expect(query.filter != nil)
+    }
+
+    @Test func exportTakesExpressionsToo() throws {
+        let statement = try Parser.parseStatement(#"export deals name, amount * 2 where id < 5 to "d.csv""#)
+        guard let command = statement.command as? ExportCommand else {
+            Issue.record("expected export")
+            return
+        }
+        #expect(command.query.fieldLabels == ["name", "amount * 2"])
+    }
+}

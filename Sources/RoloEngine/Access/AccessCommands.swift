@@ -86,7 +86,7 @@ struct AccessCommands {
             )
             .limited(1)
         let rows = try Row.fetchAll(db, query.sql)
-        return rows.first.map(AccessPolicy.rule(from:))
+        return try rows.first.map(AccessPolicy.rule(from:))
     }
 
     /// A role's permission matrix: entities down, actions across, each cell the scope (or `-`).
@@ -96,7 +96,7 @@ struct AccessCommands {
         guard let row = try Row.fetchOne(db, role.sql) else {
             throw Diagnostic(.unknownRole, "unknown role '\(name.value)'", at: name.range)
         }
-        let roleName: String = row["name"]
+        let roleName: String = try row.decode(forColumn: "name")
         let rules = try AccessPolicy.rules(ofRole: id, db: db)
         let holders = try String.fetchAll(db, RecordLookup.holders(role: id).sql)
         output.line("role \(roleName): \(row["description"] as String? ?? "")")

@@ -83,7 +83,7 @@ public struct AccessPolicy: Sendable {
             .joining(Sql.innerJoin("user_roles", as: "ur", on: Sql.equals(Sql.column("ur", "role_id"), Sql.id("r"))))
             .where(Sql.equals(Sql.column("ur", "user_id"), Sql.value(actor.id))).ordered(by: Sql.column("r", "name"), Sql.id("p"))
         let rows = try Row.fetchAll(db, query.sql)
-        return AccessPolicy(actor: actor, rules: rows.map(rule(from:)))
+        return AccessPolicy(actor: actor, rules: try rows.map(rule(from:)))
     }
 
     /// The rules of one role, in the order they were added.
@@ -102,14 +102,14 @@ public struct AccessPolicy: Sendable {
     }
 
     /// A rule from a row with id, role, effect, action, entity, scope, fields and reason.
-    static func rule(from row: Row) -> GrantedRule {
+    static func rule(from row: Row) throws -> GrantedRule {
         GrantedRule(
-            id: row["id"], role: row["role"],
-            effect: PermissionRule.Effect(rawValue: row["effect"]) ?? .deny,
-            action: row["action"], entity: row["entity"],
-            scope: GrantedRule.Scope(name: row["scope"]) ?? .own,
-            fields: (row["fields"] as String?)?.split(separator: ",").map(String.init) ?? [],
-            reason: row["reason"])
+            id: try row.decode(forColumn: "id"), role: try row.decode(forColumn: "role"),
+            effect: PermissionRule.Effect(rawValue: try row.decode(forColumn: "effect")) ?? .deny,
+            action: try row.decode(forColumn: "action"), entity: try row.decode(forColumn: "entity"),
+            scope: GrantedRule.Scope(name: try row.decode(forColumn: "scope")) ?? .own,
+            fields: (try row.decode(String?.self, forColumn: "fields"))?.split(separator: ",").map(String.init) ?? [],
+            reason: try row.decode(forColumn: "reason"))
     }
 
     /// The outcome of asking whether an action on an entity is allowed. A class: decisions are

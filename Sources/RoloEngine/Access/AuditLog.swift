@@ -22,8 +22,8 @@ enum AuditLog {
     static func append(_ entries: [Engine.AuditEntry], db: Database, key: AuditKey? = nil) throws {
         guard !entries.isEmpty else { return }
         let last = try Row.fetchOne(db.cachedStatement(sql: headSQL))
-        var previous: String = last?["hash"] ?? genesis
-        var id: Int64 = last?["id"] ?? 0
+        var previous: String = try last?.decode(forColumn: "hash") ?? genesis
+        var id: Int64 = try last?.decode(forColumn: "id") ?? 0
         let insert = DirectStatement(
             statement: try db.cachedStatement(sql: insertSQL))
         defer { insert.finish() }
@@ -145,16 +145,28 @@ enum AuditLog {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether the chain's last entry is keyed (an HMAC with ROLO_AUDIT_KEY): then every later
+    /// entry must be too.
+    static func headIsKeyed(db: Database) throws -> Bool {
+        let hash: String? = try Row.fetchOne(db.cachedStatement(sql: headSQL))?["hash"]
+        return hash?.hasPrefix(keyedPrefix) ?? false
+    }
+
     /// The head of the chain: the last entry's number and hash, to keep outside the database.
     static func anchor(db: Database) throws -> (id: Int64, hash: String)? {
         guard let row = try Row.fetchOne(db, sql: headSQL) else { return nil }
-        return (row["id"], row["hash"] ?? "")
+        return (try row.decode(forColumn: "id"), try row.decode(forColumn: "hash") ?? "")
     }
 
     /// Walks the whole chain and reports the first broken link and every later one; with an
     /// anchor (an entry number and hash kept outside the database) it also detects a log cut
     /// short after the anchor was taken, or a chain recomputed from scratch.
-    static func verify(db: Database, key: AuditKey?, anchor: (id: Int64, hash: String)?, output: OutputSink) throws -> CommandResult {
+    /// `spool` holds breaks and notes about the audit spool (`AuditSpool.inspect`): lines kept
+    /// aside, or waiting, that are not to join the chain.
+    static func verify(
+        db: Database, key: AuditKey?, anchor: (id: Int64, hash: String)?, spool: (problems: [String], notes: [String]) = ([], []),
+        output: OutputSink
+    ) throws -> CommandResult {
         let cursor = try Row.fetchCursor(db, Select(Sql.all, from: "audit_log").ordered(by: Sql.name("id")).sql)
         var previous = genesis
         var expectedID: Int64 = 1
@@ -164,12 +176,12 @@ enum AuditLog {
         var unverifiable: Int64? = nil
         var anchorHash: String? = nil
         while let row = try cursor.next() {
-            let id: Int64 = row["id"]
+            let id: Int64 = try row.decode(forColumn: "id")
             if id != expectedID {
                 problems.append("audit entries \(expectedID)\(id - 1 > expectedID ? "–\(id - 1)" : "") are missing")
             }
-            let stored: String = row["hash"] ?? ""
-            let prev: String? = row["prev_hash"]
+            let stored: String = try row.decode(forColumn: "hash") ?? ""
+            let prev: String? = try row.decode(forColumn: "prev_hash")
             let keyed = stored.hasPrefix(keyedPrefix)
             if id == anchor?.id { anchorHash = stored }
             if prev != previous, id == expectedID {
@@ -184,8 +196,8 @@ enum AuditLog {
                 unverifiable = unverifiable ?? id
             } else {
                 let recomputed = digest(
-                    id: id, at: row["at"], user: row["user_id"], impersonator: row["impersonator_id"], command: row["command"],
-                    outcome: row["outcome"], rows: row["rows"], message: row["message"], changeSet: row["change_set_id"],
+                    id: id, at: try row.decode(forColumn: "at"), user: try row.decode(forColumn: "user_id"), impersonator: try row.decode(forColumn: "impersonator_id"), command: try row.decode(forColumn: "command"),
+                    outcome: try row.decode(forColumn: "outcome"), rows: try row.decode(forColumn: "rows"), message: try row.decode(forColumn: "message"), changeSet: try row.decode(forColumn: "change_set_id"),
                     previous: prev ?? genesis, key: keyed ? key : nil)
                 if stored != recomputed {
                     problems.append(
@@ -210,11 +222,16 @@ enum AuditLog {
                 problems.append("audit entry \(anchor.id), which the anchor names, is missing")
             }
         }
+        let chainIntact = problems.isEmpty
+        problems += spool.problems
         if let first = problems.first {
             for problem in problems { output.line("break: " + problem) }
+            for note in spool.notes { output.line(note) }
             throw Diagnostic(
                 .auditBroken, problems.count == 1 ? first : "\(problems.count) breaks in the audit log; the first: \(first)",
-                help: "the audit log has been tampered with; restore it from a backup and investigate")
+                help: chainIntact
+                    ? "the chain itself is intact; each line kept aside says why it was not appended: investigate, then remove the file"
+                    : "the audit log has been tampered with; restore it from a backup and investigate")
         }
         var line = "audit log verified: \(count) entries, the chain is intact"
         if let anchor { line += " and holds the anchor (entry \(anchor.id))" }
@@ -222,6 +239,7 @@ enum AuditLog {
         if let unverifiable {
             output.line("entries from \(unverifiable) on are keyed: set ROLO_AUDIT_KEY to the key file to check their hashes")
         }
+        for note in spool.notes { output.line(note) }
         var result = CommandResult()
         result.rows = count
         return result

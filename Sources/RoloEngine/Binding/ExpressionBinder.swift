@@ -52,12 +52,19 @@ struct ExpressionBinder {
     let temporal: TemporalResolver
     let actor: Actor
     let parameters: [String: String]
+    /// In a `having` condition: the groups' figures by name (`count`, the command's own `sum`…),
+    /// the only names it may use; nil elsewhere.
+    var figures: [(name: String, sql: SQLFragment, type: FieldType)]? = nil
+    /// Set while a validation rule is bound: words meaning the acting user are refused, and the
+    /// records it names are collected with their numbers.
+    var rule: RuleBinding? = nil
 
     // MARK: - Values
 
     func bind(_ expression: Expression, expecting expected: FieldType? = nil) throws -> BoundExpression {
         switch expression.kind {
         case .path(let parts):
+            if let figures { return try bindFigure(parts, expecting: expected, figures: figures) }
             if parts.count == 1 {
                 if let word = try bindWord(parts[0], expecting: expected) { return word }
             }
@@ -66,6 +73,9 @@ struct ExpressionBinder {
             // In NFC, as text is stored: a decomposed `Zoe\u{308}` typed at the prompt is `Zoë`.
             return try bindText(TextFolding.stored(s), at: expression.range, expecting: expected)
         case .number(let text):
+            if let rule, case .reference(let target) = expected, let id = Int64(text), let entity = CRMSchema.entity(named: target) {
+                rule.references.append(.init(range: expression.range, id: id, entity: entity))
+            }
             if expected == .money {
                 if let cents = Self.cents(fromDecimal: text) { return .constant(cents.databaseValue, .money) }
                 if Self.isDecimal(text) { throw Self.moneyOutOfRange(text, at: expression.range) }
@@ -82,6 +92,9 @@ struct ExpressionBinder {
             return .constant(Int64(cents).databaseValue, .money)
         case .date(let text) where text.count > 10:
             // A moment: 2026-11-22T10:00:00Z (or 2026-11-22 10:00, as tables print it).
+            if let moment = Timestamp(text), !(1...9999).contains(moment.date.year) {
+                throw Self.dateOutOfRange(at: expression.range)
+            }
             guard let moment = Timestamp(text), (1...9999).contains(moment.date.year) else {
                 throw Diagnostic(
                     .invalidDate, "'\(text.replacingOccurrences(of: "T", with: " ").dropLast())' is not a time of the calendar",
@@ -89,6 +102,7 @@ struct ExpressionBinder {
             }
             return .temporal(TemporalValue(kind: .instant(moment)))
         case .date(let text):
+            if let date = CivilDate(text), !(1...9999).contains(date.year) { throw Self.dateOutOfRange(at: expression.range) }
             guard let date = CivilDate(text), (1...9999).contains(date.year) else {
                 throw Diagnostic(
                     .invalidDate, "'\(text)' is not a date of the calendar", at: expression.range,
@@ -96,6 +110,10 @@ struct ExpressionBinder {
             }
             return .temporal(TemporalValue(kind: .day(date)))
         case .variable(let name):
+            if rule != nil {
+                throw RuleBinding.refusal(
+                    "$\(name)", "is a script's parameter", at: expression.range, help: "write the value itself in the rule")
+            }
             guard let value = parameters[name] else {
                 throw Diagnostic(
                     .unknownParameter, "no value for parameter $\(name)", at: expression.range,
@@ -113,6 +131,11 @@ struct ExpressionBinder {
         case .duration(let amount, let unit):
             return .duration(amount, unit)
         case .myTeam:
+            if rule != nil {
+                throw RuleBinding.refusal(
+                    "'my team'", "means the acting user's team", at: expression.range,
+                    help: "name the team instead, e.g. owner.team = \"Sales\"")
+            }
             guard let team = actor.teamID else {
                 throw Diagnostic(
                     .unknownTeam, "\(actor.handle) is in no team, so 'my team' means nobody",
@@ -134,8 +157,43 @@ struct ExpressionBinder {
         case .call(let name, let arguments):
             return try bindCall(name, arguments, expecting: expected, range: expression.range)
         case .related(let related):
+            if let figures {
+                throw Diagnostic(
+                    .invalidAggregate, "having compares the groups' figures, not related records", at: expression.range,
+                    help: "having takes " + figures.map(\.name).joined(separator: " or ") + "; count related records in where or by")
+            }
             return .computed(try relatedCount(related), .integer)
         }
+    }
+
+    /// A name in `having`: one of the groups' figures, or a value word (`today`); a field is refused,
+    /// since a group has no single value of it.
+    private func bindFigure(
+        _ parts: [Located<String>], expecting expected: FieldType?, figures: [(name: String, sql: SQLFragment, type: FieldType)]
+    ) throws -> BoundExpression {
+        let names = figures.map(\.name)
+        let range = SourceRange(parts[0].range.start, parts[parts.count - 1].range.end)
+        let written = parts.map(\.value).joined(separator: ".")
+        if parts.count == 1, let figure = figures.first(where: { $0.name == parts[0].value }) {
+            return .computed(figure.sql, figure.type)
+        }
+        let isField = parts.count > 1 || scope.root.field(named: written) != nil || scope.root.relation(named: written) != nil
+        if parts.count == 1, !isField, let word = try bindWord(parts[0], expecting: expected) { return word }
+        let list = names.joined(separator: " or ")
+        if AggregateFunction(rawValue: written) != nil {
+            throw Diagnostic(
+                .unknownField, "'\(written)' is not a figure of these groups: having compares their \(list)", at: range,
+                help: "for the \(written) of a field, run \(written) \(scope.root.name).FIELD by … having \(written) > …")
+        }
+        if isField {
+            throw Diagnostic(
+                .unknownField, "'\(written)' is a field: having compares the groups' \(list)", at: range,
+                help: "filter records with where, e.g. where \(written) …; having keeps groups, e.g. having \(names[0]) > 1")
+        }
+        throw Diagnostic(
+            .unknownField, "unknown figure '\(written)' in having", at: range,
+            help: Suggestions.nearest(to: written, in: names).map { "did you mean '\($0)'? having compares \(list)" }
+                ?? "having compares the groups' \(list), e.g. having \(names[0]) > 1")
     }
 
     /// Resolves a bare word that is a value rather than a field, or returns nil to treat it as a field.
@@ -157,8 +215,13 @@ struct ExpressionBinder {
         case .reference(let target):
             if isField { return nil }
             if target == "users" {
-                if w == "me" { return .constant(actor.id.databaseValue, expected) }
-                return .constant(try userID(handle: w, at: word.range).databaseValue, expected)
+                if w == "me" {
+                    if rule != nil { throw RuleBinding.refusingMe(at: word.range) }
+                    return .constant(actor.id.databaseValue, expected)
+                }
+                let id = try userID(handle: w, at: word.range)
+                rule?.note(word.range, id, target)
+                return .constant(id.databaseValue, expected)
             }
             return try bindText(w, at: word.range, expecting: expected)
         case .boolean:
@@ -170,7 +233,10 @@ struct ExpressionBinder {
             break
         }
         if let value = temporal.word(w), !isField { return .temporal(value) }
-        if w == "me", !isField { return .constant(actor.id.databaseValue, .reference("users")) }
+        if w == "me", !isField {
+            if rule != nil { throw RuleBinding.refusingMe(at: word.range) }
+            return .constant(actor.id.databaseValue, .reference("users"))
+        }
         if isField { return nil }
         if let type = expected, type.isTextual {
             var help = "put text in quotes: \"\(w)\""
@@ -190,8 +256,8 @@ struct ExpressionBinder {
     private func bindText(_ text: String, at range: SourceRange, expecting expected: FieldType?) throws -> BoundExpression {
         switch expected {
         case .date, .timestamp:
-            if let date = CivilDate(text) { return .temporal(TemporalValue(kind: .day(date))) }
-            if let time = Timestamp(text) { return .temporal(TemporalValue(kind: .instant(time))) }
+            if let date = CivilDate(text) { return .temporal(try Self.checkDate(TemporalValue(kind: .day(date)), at: range)) }
+            if let time = Timestamp(text) { return .temporal(try Self.checkDate(TemporalValue(kind: .instant(time)), at: range)) }
             if let word = temporal.word(text.lowercased()) { return .temporal(word) }
             throw Diagnostic(
                 .typeMismatch, "expected a date, got \"\(text)\"", at: range,
@@ -224,11 +290,39 @@ struct ExpressionBinder {
                 help: near.map { "did you mean '\($0)'?" } ?? "expected one of \(values.joined(separator: ", "))")
         case .reference(let target):
             guard let entity = CRMSchema.entity(named: target) else { return .constant(text.databaseValue, .text) }
-            if let id = Int64(text) { return .constant(id.databaseValue, expected) }
+            if let id = Int64(text) {
+                rule?.note(range, id, target)
+                return .constant(id.databaseValue, expected)
+            }
             guard !entity.naturalKey.isEmpty else {
                 throw Diagnostic(.typeMismatch, "\(entity.name) are named by number, got \"\(text)\"", at: range)
             }
-            if target == "users" { return .constant(try userID(handle: text, at: range).databaseValue, expected) }
+            if target == "users" {
+                let id = try userID(handle: text, at: range)
+                rule?.note(range, id, target)
+                return .constant(id.databaseValue, expected)
+            }
+            if let rule {
+                // A rule names one record, by its number from now on, so a rename does not undo it.
+                let key = entity.naturalKey[0]
+                let ids = try Int64.fetchAll(
+                    db,
+                    Select(Sql.id("r"), from: entity.name, as: "r")
+                        .where(Sql.caseInsensitiveEquals(Sql.column("r", key), Sql.value(text))).ordered(by: Sql.id("r")).limited(6).sql)
+                guard ids.count == 1 else {
+                    throw Diagnostic(
+                        .unknownRecord,
+                        ids.isEmpty
+                            ? "no \(entity.singular) has the \(key) \"\(text)\""
+                            : "several \(entity.name) have the \(key) \"\(text)\": " + ids.prefix(5).map(String.init).joined(separator: ", "),
+                        at: range,
+                        help: ids.isEmpty
+                            ? "find \(entity.name) where \(key) contains \"…\" lists candidates"
+                            : "name the one the rule means by its number, e.g. \(ids[0])")
+                }
+                rule.note(range, ids[0], target)
+                return .constant(ids[0].databaseValue, expected)
+            }
             // Only records the acting user may read can be named: a condition on another record's
             // name would tell which records relate to it.
             let lookup = Select(Sql.id("r"), from: entity.name, as: "r")
@@ -241,9 +335,14 @@ struct ExpressionBinder {
     }
 
     /// Cents of a decimal amount ("5000.50"); nil when it is not one, or past what cents can hold.
+    /// One leading `-` at most, never `+` (the sign rule import cells follow too, `CellConverter.cents`).
     static func cents(fromDecimal text: String) -> Int64? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = Int64(parts[0].isEmpty ? "0" : parts[0]) else { return nil }
+        let negative = text.hasPrefix("-")
+        let parts = text.dropFirst(negative ? 1 : 0).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
+            !parts[0].isEmpty || (parts.count == 2 && !parts[1].isEmpty),
+            let whole = Int64(parts[0].isEmpty ? "0" : parts[0])
+        else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
             let digits = parts[1]
@@ -252,8 +351,8 @@ struct ExpressionBinder {
         }
         let (scaled, overflow) = whole.multipliedReportingOverflow(by: 100)
         guard !overflow else { return nil }
-        let (total, overflow2) = scaled.addingReportingOverflow(whole < 0 ? -fraction : fraction)
-        return overflow2 ? nil : total
+        let (total, overflow2) = scaled.addingReportingOverflow(fraction)
+        return overflow2 ? nil : negative ? -total : total
     }
 
     /// Digits, optionally a point and up to two more: an amount in form, whatever its size.
@@ -287,6 +386,12 @@ struct ExpressionBinder {
                 .valueOutOfRange, "\(amount) \(unit.rawValue)s is past the calendar Rolo keeps", at: range,
                 help: "dates run from 0001-01-01 to 9999-12-31")
         }
+    }
+
+    static func dateOutOfRange(at range: SourceRange) -> Diagnostic {
+        Diagnostic(
+            .valueOutOfRange, "that date is outside 0001-01-01 … 9999-12-31", at: range,
+            help: "dates run from 0001-01-01 to 9999-12-31")
     }
 
     /// Dates run from 0001-01-01 to 9999-12-31.
@@ -329,7 +434,7 @@ struct ExpressionBinder {
                     ? "no records refer to \(parent.name)" : "\(parent.name) are referred to by " + referring.joined(separator: ", "))
         }
         let inner = scope.child(root: child)
-        let binder = ExpressionBinder(db: db, scope: inner, temporal: temporal, actor: actor, parameters: parameters)
+        let binder = ExpressionBinder(db: db, scope: inner, temporal: temporal, actor: actor, parameters: parameters, rule: rule)
         var conditions = [Sql.equals(Sql.column(inner.rootAlias, link.name), Sql.id(scope.rootAlias))]
         if related.open {
             guard let filter = ShowRunner.openFilter(child.name, alias: inner.rootAlias) else {
@@ -560,5 +665,32 @@ extension TimeUnit {
         case .quarter: return .quarter
         case .year: return .year
         }
+    }
+}
+
+/// What binding a validation rule collects and refuses. A rule holds alike whoever acts, so words
+/// that mean the acting user (`me`, `my team`) and a script's parameters are refused; a record it
+/// names (`account != "Acme"`, `owner = bob`) is bound to its number, kept in `references`.
+final class RuleBinding {
+    struct Reference {
+        let range: SourceRange
+        let id: Int64
+        let entity: EntityDefinition
+    }
+
+    var references: [Reference] = []
+
+    func note(_ range: SourceRange, _ id: Int64, _ target: String) {
+        if let entity = CRMSchema.entity(named: target) { references.append(Reference(range: range, id: id, entity: entity)) }
+    }
+
+    static func refusal(_ word: String, _ meaning: String, at range: SourceRange, help: String) -> Diagnostic {
+        Diagnostic(
+            .invalidRule, "a rule cannot use \(word): it \(meaning), and a rule holds the same whoever changes a record",
+            at: range, help: help)
+    }
+
+    static func refusingMe(at range: SourceRange) -> Diagnostic {
+        refusal("'me'", "means the acting user", at: range, help: "name the user instead, e.g. owner = bob")
     }
 }

@@ -20,11 +20,15 @@ final class ColumnReference {
     let hiddenSQL: String?
     /// For a path ending at a relation: the alias of the related record's (visibility-filtered) join.
     let targetAlias: String?
+    /// The acting user may not read this field, or a relation on the way to it: it is NULL on
+    /// every row (a hidden record, by contrast, hides it on some rows only).
+    let denied: Bool
 
     init(
         sql: String, field: FieldDefinition, entity: EntityDefinition, path: String, alias: String, hiddenSQL: String? = nil,
-        targetAlias: String? = nil
+        targetAlias: String? = nil, denied: Bool = false
     ) {
+        self.denied = denied
         self.sql = sql
         self.field = field
         self.entity = entity
@@ -166,6 +170,8 @@ final class QueryScope {
         var walked: [String] = []
         // True where the record at `alias` is hidden (some hop on the way was out of scope).
         var hidden: String? = nil
+        // A hop went through a relation the user may not read.
+        var throughDenied = false
         for (index, part) in parts.enumerated() {
             let isLast = index == parts.count - 1
             let name = part.value
@@ -173,7 +179,8 @@ final class QueryScope {
                 if let field = entity.field(named: name) ?? entity.relation(named: name) {
                     var path = name
                     if !walked.isEmpty { path = walked.joined(separator: ".") + "." + name }
-                    let column = finalColumn(field, of: entity, alias: alias, hidden: hidden, walked: walked, path: path)
+                    let column = finalColumn(
+                        field, of: entity, alias: alias, hidden: hidden, walked: walked, path: path, throughDenied: throughDenied)
                     let first = parts[0].range
                     referenced.append(ReferencedColumn(column: column, range: SourceRange(first.start, part.range.end)))
                     if column.hiddenSQL != nil, !hiddenPaths.contains(path) { hiddenPaths.append(path) }
@@ -184,6 +191,7 @@ final class QueryScope {
             {
                 walked.append(relation.relationName ?? name)
                 let fkHidden = rule(entity).hiddenFields.contains(relation.name)
+                if fkHidden { throughDenied = true }
                 let joined = join(
                     path: walked.joined(separator: "."), from: alias, via: relation, to: targetEntity, blocked: fkHidden)
                 if let hides = joined.hides {
@@ -201,11 +209,20 @@ final class QueryScope {
     /// The column at the end of a path: a denied field reads as NULL; a relation whose target
     /// is out of scope reads as the (filtered) join's id, so it is empty where hidden.
     private func finalColumn(
-        _ field: FieldDefinition, of entity: EntityDefinition, alias: String, hidden: String?, walked: [String], path: String
+        _ field: FieldDefinition, of entity: EntityDefinition, alias: String, hidden: String?, walked: [String], path: String,
+        throughDenied: Bool
     ) -> ColumnReference {
         if rule(entity).hiddenFields.contains(field.name) {
             return ColumnReference(
-                sql: Sql.null.sql, field: field, entity: entity, path: path, alias: alias, hiddenSQL: Self.or(hidden, exists(alias)))
+                sql: Sql.null.sql, field: field, entity: entity, path: path, alias: alias, hiddenSQL: Self.or(hidden, exists(alias)),
+                denied: true)
+        }
+        if throughDenied {
+            // Every record's value is hidden (the join is blocked); said so for set, which refuses it.
+            let column = finalColumn(field, of: entity, alias: alias, hidden: hidden, walked: walked, path: path, throughDenied: false)
+            return ColumnReference(
+                sql: column.sql, field: field, entity: entity, path: path, alias: alias, hiddenSQL: column.hiddenSQL,
+                targetAlias: column.targetAlias, denied: true)
         }
         if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target) {
             if case .all = rule(targetEntity).records {

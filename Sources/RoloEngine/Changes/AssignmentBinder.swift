@@ -36,6 +36,7 @@ struct AssignmentBinder {
         let field = try self.field(assignment.field)
         let label = field.relationName ?? field.name
         let bound: BoundExpression
+        let columnsBefore = binder.scope.referenced.count
         do {
             bound = try binder.bind(assignment.value, expecting: field.type)
         } catch let diagnostic as Diagnostic where diagnostic.code == .typeMismatch && diagnostic.message.hasPrefix("expected ") {
@@ -95,7 +96,7 @@ struct AssignmentBinder {
         }
         var constant: DatabaseValue? = nil
         if case .column = bound {
-        } else if scopeFree(bound) {
+        } else if binder.scope.referenced.count == columnsBefore, scopeFree(bound) {
             constant = try DatabaseValue.fetchOne(db, Select(value: sql).sql) ?? .null
             if field.required, constant?.isNull == true {
                 throw Diagnostic(.requiredField, "\(label) is required on \(entity.name) and cannot be empty", at: assignment.value.range)

@@ -83,17 +83,30 @@ struct ChangeCommands {
         let binder = engine.binder(db, scope: scope)
         let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
         var bound: [AssignmentBinder.Bound] = []
+        /// Related records' fields the values read, which some records may hide.
+        var relatedReads: [QueryScope.ReferencedColumn] = []
         for assignment in assignments {
-            let item = try assignmentBinder.bind(assignment)
+            let before = scope.referenced.count
+            var item = try assignmentBinder.bind(assignment)
             if bound.contains(where: { $0.field.name == item.field.name }) {
                 throw Diagnostic(.invalidValue, "\(item.field.name) is set twice", at: assignment.field.range)
             }
+            let reads = scope.referenced[before...]
+            // A value computed from a field the user may not read would be computed from an empty
+            // one: refused rather than written (a fix that blanks data it cannot see).
+            if let denied = reads.first(where: { $0.column.denied }) {
+                throw Diagnostic(
+                    .permissionDenied, "\(engine.actor.handle) may not read \(denied.column.path), so set cannot copy it", at: denied.range,
+                    help: "set reads only fields \(engine.actor.handle) may read")
+            }
+            // Related records' fields (`set company = account.name`) are read through the scope's
+            // joins, which carry the read scope: the value becomes a subquery of the record's own row.
+            if reads.contains(where: { $0.column.alias != scope.rootAlias || $0.column.targetAlias != nil }) {
+                item = AssignmentBinder.Bound(
+                    field: item.field, value: Sql.throughJoins(item.value, scope.joinSQL), range: item.range, constant: nil)
+                relatedReads += reads.filter { $0.column.hiddenSQL != nil }
+            }
             bound.append(item)
-        }
-        if scope.hasJoins || scope.referenced.contains(where: { $0.column.alias != scope.rootAlias }) {
-            throw Diagnostic(
-                .invalidValue, "set takes the record's own fields; related records' fields cannot be copied yet",
-                at: (scope.referenced.first(where: { $0.column.alias != scope.rootAlias }) ?? scope.referenced.first)?.range)
         }
         let plain = bound.filter { !Self.assignmentFields.contains($0.field.name) }
         let owners = bound.filter { Self.assignmentFields.contains($0.field.name) }
@@ -106,13 +119,23 @@ struct ChangeCommands {
             let (assignLevel, assignRule, _) = try allowedScope(
                 .assign, entity, fields: owners.map { ($0.field, $0.range) }, at: entityName.range)
             if assignLevel < level { (level, rule) = (assignLevel, assignRule) }
-            for owner in owners { try requireTargetInScope(owner, level: assignLevel) }
+            for owner in owners {
+                if owner.constant == nil, assignLevel != .all {
+                    // Read from the records (set owner = account.owner): who gets them cannot be checked first.
+                    throw Diagnostic(
+                        .permissionDenied,
+                        "\(engine.actor.handle) may give records only to \(assignLevel == .own ? "themselves" : "members of their team"), so \(owner.field.relationName ?? owner.field.name) takes a user's handle here",
+                        at: owner.range, help: "e.g. set \(owner.field.relationName ?? owner.field.name) = \(engine.actor.handle)")
+                }
+                try requireTargetInScope(owner, level: assignLevel)
+            }
         }
         let selectionScope = engine.queryScope(entity)
         let selectionBinder = engine.binder(db, scope: selectionScope)
         let filter = try self.filter(
             for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: .update,
             decision: engine.decide(.update, on: entity.name), level: level, rule: rule, range: entityName.range)
+        try refuseHiddenReads(entity, relatedReads, scope: scope, filter: filter)
         try validateEmails(entity, bound, filter: filter)
         try validateLengths(entity, bound, filter: filter)
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
@@ -140,6 +163,27 @@ struct ChangeCommands {
         }
     }
 
+    /// Refuses an update whose value reads a related record the user may not read on one of the
+    /// records it matches (it would read as empty there), naming the record.
+    private func refuseHiddenReads(
+        _ entity: EntityDefinition, _ reads: [QueryScope.ReferencedColumn], scope: QueryScope, filter: SQLFragment?
+    ) throws {
+        for read in reads {
+            guard let hidden = read.column.hiddenSQL else { continue }
+            let probe = Select(Sql.id("t0"), from: entity.name, as: "t0").joining(scope.joinSQL).where(filter.map(Sql.group))
+                .where(Sql.group(SQLFragment(hidden))).limited(1)
+            if let id = try Int64.fetchOne(db, probe.sql) {
+                let hop = read.column.path.split(separator: ".").first.map(String.init) ?? read.column.path
+                throw Diagnostic(
+                    .permissionDenied,
+                    "\(entity.singular) \(id)'s \(read.column.path) is hidden from \(engine.actor.handle): the related record is outside what they may read",
+                    at: read.range,
+                    help:
+                        "set reads only what \(engine.actor.handle) may read; narrow the where clause to records whose \(hop) they can see")
+            }
+        }
+    }
+
     /// Refuses a bulk change that would turn valid emails invalid, naming a record.
     private func validateEmails(_ entity: EntityDefinition, _ bound: [AssignmentBinder.Bound], filter: SQLFragment?) throws {
         for item in bound where item.field.type == .email && item.constant == nil {
@@ -148,8 +192,8 @@ struct ChangeCommands {
                 .where(Sql.isTrue(AssignmentBinder.validEmailSQL(column)))
                 .where(Sql.not(Sql.trueUnlessFalse(AssignmentBinder.validEmailSQL(item.value)))).limited(1)
             if let row = try Row.fetchOne(db, broken.sql) {
-                let id: Int64 = row[0]
-                let value: String? = row[1]
+                let id: Int64 = try row.decode(atIndex: 0)
+                let value: String? = try row.decode(atIndex: 1)
                 throw Diagnostic(
                     .invalidValue, "this would make \(entity.singular) \(id)'s email invalid (\"\(value ?? "")\")",
                     at: item.range, help: "narrow the where clause, or fix that record first")
@@ -164,8 +208,8 @@ struct ChangeCommands {
             let long = Select(Sql.id("t0"), Sql.length(item.value), from: entity.name, as: "t0").where(filter.map(Sql.group))
                 .where(Sql.compare(Sql.length(item.value), .greater, Sql.value(max))).limited(1)
             if let row = try Row.fetchOne(db, long.sql) {
-                let id: Int64 = row[0]
-                let count: Int = row[1]
+                let id: Int64 = try row.decode(atIndex: 0)
+                let count: Int = try row.decode(atIndex: 1)
                 throw AssignmentBinder.tooLong(
                     "\(entity.singular) \(id)'s \(item.field.relationName ?? item.field.name)", count: count, max: max, at: item.range)
             }

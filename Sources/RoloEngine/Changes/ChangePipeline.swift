@@ -60,9 +60,11 @@ extension Engine {
         var completed: (changeSet: Int64?, summary: String, records: Int)? = nil
         func work(_ db: Database) throws -> Database.TransactionCompletion {
             let recorder = try ChangeRecorder(
-                db: db, actor: actor, impersonator: impersonator, command: statement.text, now: clock.now().description,
+                db: db, actor: actor, impersonator: impersonator,
+                command: inTransaction && !isUndo ? (transaction.label ?? statement.text) : statement.text, now: clock.now().description,
                 joining: joining)
             recorder.readFilter = { [unowned self] entity in self.readFilter(entity) }
+            if !isUndo { recorder.baseline = try RuleBaseline(engine: self, db: db, at: statement.range) }
             let outcome = try body(db, recorder)
             let noun = outcome.nounText
             if outcome.records == 0 {

@@ -26,6 +26,8 @@ final class ChangeRecorder {
     private var historyFloor: Int64 = 0
     /// Deletes so far (nested ones for dependent records included), naming each one's TEMP table.
     private var deletions = 0
+    /// Notes which records broke a validation rule before this statement touched them (not for undo).
+    var baseline: RuleBaseline? = nil
 
     /// With `joining`, the statement's changes go into that change set: a script or a
     /// `begin … commit` is one change set, undone as one.
@@ -68,8 +70,13 @@ final class ChangeRecorder {
     ]
 
     static let historyColumns = [
-        "change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at",
+        "change_set_id", "entity", "record_id", "op", "field", "old_value", "new_value", "user_id", "changed_at", "old_updated_at",
     ]
+
+    /// An update row's `old_updated_at`: the record's `updated_at` before the change, for undo.
+    static func oldUpdatedAt(_ entity: EntityDefinition, op: String) -> SQLFragment {
+        entity.hasUpdatedAt && op == HistoryOp.update.rawValue ? Sql.column("t0", "updated_at") : Sql.null
+    }
 
     /// `INSERT INTO field_history … SELECT` one row per record of `entity` (alias t0) matching
     /// `conditions`: the bulk path, one statement for any number of records.
@@ -79,17 +86,21 @@ final class ChangeRecorder {
         var rows = Select(
             [
                 Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(op), Sql.value(field.name), old, new,
-                Sql.value(userID), Sql.value(now),
+                Sql.value(userID), Sql.value(now), Self.oldUpdatedAt(entity, op: op),
             ], from: entity.name, as: "t0")
         rows.conditions = conditions
         try db.execute(Insert(into: "field_history", columns: Self.historyColumns, select: rows).sql)
     }
 
     /// Updates the records matching `filter` (over alias t0), recording each changed field.
+    /// `updatedAt` is what the records' `updated_at` becomes (now, unless given: undo puts back
+    /// what it was).
     /// - Returns: how many records changed (records whose new values equal the old are left alone).
-    func update(_ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)]) throws
-        -> Int
-    {
+    func update(
+        _ entity: EntityDefinition, filter: SQLFragment?, set assignments: [(field: FieldDefinition, value: SQLFragment)],
+        updatedAt: SQLFragment? = nil
+    ) throws -> Int {
+        try baseline?.beforeUpdate(entity, filter: filter)
         for (field, value) in assignments {
             let column = Sql.column("t0", field.name)
             try recordHistory(
@@ -99,7 +110,7 @@ final class ChangeRecorder {
         let changed = Sql.any(assignments.map { Sql.isDistinct($0.value, Sql.column("t0", $0.field.name)) })
         var sets = assignments.map { (column: $0.field.name, value: $0.value) }
         if entity.hasUpdatedAt, !assignments.contains(where: { $0.field.name == "updated_at" }) {
-            sets.append(("updated_at", Sql.value(now)))
+            sets.append(("updated_at", updatedAt ?? Sql.value(now)))
         }
         try db.execute(Update(entity.name, as: "t0", set: sets).where(changed).where(filter).sql)
         return db.changesCount
@@ -114,6 +125,7 @@ final class ChangeRecorder {
         }
         try db.execute(Insert(into: entity.name, values.map { (column: $0.field, value: $0.value) }).sql)
         let id = db.lastInsertedRowID
+        try baseline?.created(entity, id: id)
         try recordSnapshot(
             entity, .create, fields: values.filter { !$0.value.isNull }.map(\.field), conditions: [Sql.idEquals("t0", id)])
         return id
@@ -129,7 +141,7 @@ final class ChangeRecorder {
             [
                 Sql.value(try changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(op.rawValue),
                 Sql.value(HistoryRows.wholeRecord), op == .delete ? snapshot : Sql.null, op == .delete ? Sql.null : snapshot,
-                Sql.value(userID), Sql.value(now),
+                Sql.value(userID), Sql.value(now), Sql.null,
             ], from: entity.name, as: "t0")
         rows.conditions = conditions
         try db.execute(Insert(into: "field_history", columns: Self.historyColumns, select: rows).sql)
@@ -224,8 +236,8 @@ final class ChangeRecorder {
             }
             let cursor = try Row.fetchCursor(db, query.ordered(by: Sql.name("id")).sql)
             while let row = try cursor.next() {
-                let entity: String = row[0]
-                let id: Int64 = row[1]
+                let entity: String = try row.decode(atIndex: 0)
+                let id: Int64 = try row.decode(atIndex: 1)
                 guard seen.insert("\(entity):\(id)").inserted else { continue }
                 if records.count == limit {
                     hasMore = true
@@ -258,28 +270,32 @@ final class ChangeRecorder {
                 .where(Sql.equals(rows.column("entity"), Sql.value(entityName))).where(Sql.equals(rows.column("record_id"), Sql.value(id)))
                 .ordered(by: rows.order).sql)
             // A record changed and then deleted in one change set (an undo, a script) shows as deleted.
-            let ops = changes.map { $0["op"] as HistoryOp }
+            let ops = try changes.map { try $0.decode(HistoryOp.self, forColumn: "op") }
             let op: HistoryOp = ops.contains(.delete) ? .delete : ops.first ?? .update
-            var title = try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? ""
-            if op == .delete, title.isEmpty { title = "deleted" }
+            var title = ValueFormatter.display(try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? "")
+            // A deleted record by the name its deletion's history holds: `contact 3007 (Ana Ruiz, deleted)`.
+            if op == .delete {
+                let name = ValueFormatter.display(try String.fetchOne(db, RecordLookup.deletedTitleQuery(entity, id: id.databaseValue).sql) ?? "")
+                title = name.isEmpty ? "deleted" : name + ", deleted"
+            }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
             switch op {
             case .create:
                 let fields = try changes.compactMap { row -> String? in
-                    let field: String = row["field"]
+                    let field: String = try row.decode(forColumn: "field")
                     guard field != "created_at", field != "updated_at" else { return nil }
                     let definition = entity.field(named: field)
-                    return "\(definition?.relationName ?? field) = " + (try describe(row["new_value"], definition))
+                    return "\(definition?.relationName ?? field) = " + (try describe(try row.decode(DatabaseValue.self, forColumn: "new_value"), definition))
                 }
                 output.line(header + ": created with " + fields.joined(separator: ", "))
             case .delete:
-                output.line(header + ": deleted")
+                output.line(header)
             case .update:
                 let parts = try changes.map { row -> String in
-                    let field: String = row["field"]
+                    let field: String = try row.decode(forColumn: "field")
                     let definition = entity.field(named: field)
-                    return "\(definition?.relationName ?? field) " + (try describe(row["old_value"], definition)) + " → "
-                        + (try describe(row["new_value"], definition))
+                    return "\(definition?.relationName ?? field) " + (try describe(try row.decode(DatabaseValue.self, forColumn: "old_value"), definition)) + " → "
+                        + (try describe(try row.decode(DatabaseValue.self, forColumn: "new_value"), definition))
                 }
                 output.line(header + ": " + parts.joined(separator: ", "))
             }
@@ -308,9 +324,16 @@ final class ChangeRecorder {
         let lookup = RecordLookup.titleQuery(entity, id: value).where(readFilter?(entity) ?? nil)
         guard let row = try Row.fetchOne(db, lookup.sql) else {
             let exists = try Bool.fetchOne(db, RecordLookup.record(entity, id: value).sql) == true
-            return exists ? Visibility.hiddenMarker : "\(ValueFormatter.display(value, .integer)) (deleted)"
+            if exists { return Visibility.hiddenMarker }
+            // Named from its deletion's history for those who read every record (as `history` of a
+            // deleted record is): `contact 43 (Victor Turner, deleted)`.
+            let number = ValueFormatter.display(value, .integer)
+            guard readFilter?(entity) == nil,
+                let name = try String.fetchOne(db, RecordLookup.deletedTitleQuery(entity, id: value).sql), !name.isEmpty
+            else { return "\(number) (deleted)" }
+            return "\(number) (\(ValueFormatter.display(name)), deleted)"
         }
-        let title = (row[0] as String?) ?? ""
+        let title = ValueFormatter.display((try row.decode(String?.self, atIndex: 0)) ?? "")
         switch entity.name {
         case "users", "teams", "roles": return title.isEmpty ? ValueFormatter.display(value, .integer) : title
         default: return Self.quoted(title.isEmpty ? "\(entity.singular) \(ValueFormatter.display(value, .integer))" : title)
@@ -341,9 +364,11 @@ final class ChangeRecorder {
         }
     }
 
-    /// Text in quotes as Rolo writes strings: `"` and `\\` escaped, so a value can't pass for the end of one.
+    /// Text in quotes as Rolo writes strings: `"` and `\\` escaped, so a value can't pass for the end of one,
+    /// and sanitised as display text (an import's problems quote the file's cells with it).
     static func quoted(_ text: String) -> String {
-        let clipped = text.count > 40 ? String(text.prefix(39)) + "…" : text
+        let safe = ValueFormatter.display(text)
+        let clipped = safe.count > 40 ? String(safe.prefix(39)) + "…" : safe
         var escaped = ""
         for character in clipped {
             if character == "\"" || character == "\\" { escaped.append("\\") }

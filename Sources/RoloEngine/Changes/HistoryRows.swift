@@ -46,6 +46,26 @@ struct HistoryRows {
     /// The order rows were written in: by row, then by field within a whole-record row.
     var order: [SQLFragment] { [Sql.id(alias), entries.order] }
 
+    /// Who made a change, from the users joined as `user` and `impersonator` (the change set's
+    /// `user_id` and `impersonator_id`): `ivan`, or `admin as ivan` when an admin acted as ivan.
+    static func who(user: String, impersonator: String) -> SQLFragment {
+        Sql.when(
+            [
+                (
+                    Sql.isNotNull(Sql.column(impersonator, "handle")),
+                    Sql.join([Sql.column(impersonator, "handle"), Sql.value(" as "), Sql.column(user, "handle")])
+                )
+            ], else: Sql.column(user, "handle"))
+    }
+
+    /// Change sets (alias `changeSet`) a user made: as themselves, as someone else (an admin's
+    /// `as`), or that an admin made as them.
+    static func madeBy(_ user: Int64, changeSet: String) -> SQLFragment {
+        Sql.any([
+            Sql.equals(Sql.column(changeSet, "user_id"), Sql.value(user)), Sql.equals(Sql.column(changeSet, "impersonator_id"), Sql.value(user)),
+        ])
+    }
+
     /// `SELECT columns FROM field_history AS alias` with whole-record rows spread into their
     /// fields (empty fields left out, as they were never written per field); refer to the
     /// spread columns through `field`, `oldValue` and `newValue`.

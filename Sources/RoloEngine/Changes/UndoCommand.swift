@@ -42,18 +42,110 @@ struct UndoRunner {
     let db: Database
     let recorder: ChangeRecorder
 
+    /// The TEMP table of the change sets after the target that cancel out (`cancelledPairs`).
+    static let cancelledTable = "rolo_undo_cancelled"
+    /// The TEMP table of every change set that cancels out with another, before the target too.
+    static let deadTable = "rolo_undo_dead"
+
     func run(_ requested: Located<Int>?, force: Bool, range: SourceRange) throws -> ChangeOutcome {
         let target = try findTarget(requested, range: range)
+        let tables = [(Self.cancelledTable, target), (Self.deadTable, 0)]
+        let outcome: ChangeOutcome
+        do {
+            for (table, after) in tables {
+                try db.execute(SchemaSQL.dropTemporaryTable(table))
+                try db.execute(SchemaSQL.createTemporaryTable(table, key: "id", columns: []))
+                for id in try cancelledPairs(after: after) {
+                    try db.execute(Insert(into: table, [("id", id.databaseValue)]).sql)
+                }
+            }
+            outcome = try run(target, requested, force: force, range: range)
+        } catch {
+            for (table, _) in tables { try? db.execute(SchemaSQL.dropTemporaryTable(table)) }  // the failure is what is reported
+            throw error
+        }
+        for (table, _) in tables { try db.execute(SchemaSQL.dropTemporaryTable(table)) }
+        return outcome
+    }
+
+    /// The change sets after `target` that cancel out, so its undo can ignore them: a change set
+    /// and its undo, both after it. Undoing an undo redoes the change, so along a chain (M, the
+    /// undo of M, the undo of that…) members pair off from the first after `target`; with an odd
+    /// count the last, which does what the first did, stays in force. A chain that starts with
+    /// the undo of a change set before `target` pairs the same way: that undo's own undo cancels
+    /// it. Nothing else cancels: a later change that happens to write the value back is a change.
+    private func cancelledPairs(after target: Int64) throws -> [Int64] {
+        let undos = try Row.fetchAll(
+            db,
+            Select(Select.columns(["id", "undoes_id"]), from: "change_sets")
+                .where(Sql.compare(Sql.name("id"), .greater, Sql.value(target))).where(Sql.isNotNull(Sql.name("undoes_id"))).sql)
+        var undoes: [Int64: Int64] = [:]
+        var undoneBy: [Int64: Int64] = [:]
+        for row in undos {
+            let (undo, undone): (Int64, Int64) = (try row.decode(forColumn: "id"), try row.decode(forColumn: "undoes_id"))
+            undoes[undo] = undone
+            undoneBy[undone] = undo
+        }
+        let members = Set(undoes.keys).union(undoes.values.filter { $0 > target })
+        var cancelled: [Int64] = []
+        for start in members.sorted() where (undoes[start].map { $0 <= target } ?? true) {
+            var chain = [start]
+            while let next = undoneBy[chain[chain.count - 1]] { chain.append(next) }
+            cancelled += chain.prefix(chain.count - chain.count % 2)
+        }
+        return cancelled
+    }
+
+    /// The change sets after the target that are in force: not cancelled, and not this undo.
+    private func inForce(_ changeSet: SQLFragment, target: Int64) -> SQLFragment {
+        Sql.and(
+            Sql.compare(changeSet, .greater, Sql.value(target)),
+            Sql.notIn(changeSet, Select(Sql.name("id"), from: Self.cancelledTable).sql),
+            Sql.isDistinct(changeSet, Sql.value(recorder.existingChangeSetID.databaseValue)))
+    }
+
+    /// What a reverted record's `updated_at` becomes: what it was before the change sets about
+    /// it that no longer count — the target and, around it, those that cancel out with another
+    /// (`deadTable`, undone out of order too) — back to the last one that counts: the first
+    /// `old_updated_at` of the record's update rows after that one. A later change set that still
+    /// counts keeps the record's time. Rows written before schema version 6 kept no
+    /// `updated_at`: then it is now, as it was. Undo's own history rows say when it ran.
+    private func restoredUpdatedAt(_ entity: EntityDefinition, _ target: Int64, undo: Int64) -> SQLFragment {
+        let ofRecord = { (alias: String) in
+            [
+                Sql.equals(Sql.column(alias, "entity"), Sql.value(entity.name)), Sql.equals(Sql.column(alias, "record_id"), Sql.id("t0")),
+            ]
+        }
+        let dead = Select(Sql.name("id"), from: Self.deadTable).sql
+        var lastCounting = Select(Sql.aggregate(.max, Sql.column("x", "change_set_id")), from: "field_history", as: "x")
+        lastCounting.conditions = ofRecord("x") + [
+            Sql.compare(Sql.column("x", "change_set_id"), .less, Sql.value(target)), Sql.notIn(Sql.column("x", "change_set_id"), dead),
+        ]
+        var before = Select(Sql.column("h", "old_updated_at"), from: "field_history", as: "h").ordered(by: Sql.id("h")).limited(1)
+        before.conditions = ofRecord("h") + [
+            Sql.equals(Sql.column("h", "op"), Sql.value(HistoryOp.update.rawValue)),
+            Sql.compare(Sql.column("h", "change_set_id"), .greater, Sql.coalesce([Sql.subquery(lastCounting), Sql.value(0)])),
+        ]
+        var later = Select(Sql.true, from: "field_history", as: "l")
+        later.conditions = ofRecord("l") + [
+            Sql.compare(Sql.column("l", "change_set_id"), .greater, Sql.value(target)), Sql.notIn(Sql.column("l", "change_set_id"), dead),
+            Sql.isDistinct(Sql.column("l", "change_set_id"), Sql.value(undo)),
+        ]
+        return Sql.when(
+            [(Sql.exists(later), Sql.column("t0", "updated_at"))], else: Sql.coalesce([Sql.subquery(before), Sql.value(recorder.now)]))
+    }
+
+    private func run(_ target: Int64, _ requested: Located<Int>?, force: Bool, range: SourceRange) throws -> ChangeOutcome {
         let row = try Row.fetchOne(
             db,
             Select(Select.columns(["user_id", "undone_by_id", "command"]), from: "change_sets")
                 .where(Sql.equals(Sql.name("id"), Sql.value(target))).sql)
-        if let undoneBy: Int64 = row?["undone_by_id"] {
+        if let undoneBy = try row?.decode(Int64?.self, forColumn: "undone_by_id") {
             throw Diagnostic(
                 .alreadyUndone, "change \(target) was already undone by change \(undoneBy)", at: requested?.range ?? range,
                 help: "`undo change \(undoneBy)` would redo it")
         }
-        let author: Int64 = row?["user_id"] ?? 0
+        let author: Int64 = try row?.decode(Int64?.self, forColumn: "user_id") ?? 0
         let entities = try String.fetchAll(db, Self.history(target, ["entity"]).distinctRows().sql)
         if author != engine.actor.id {
             for name in entities {
@@ -71,9 +163,11 @@ struct UndoRunner {
 
         var opsQuery = Self.history(target, ["entity", "op"]).grouped(by: Select.columns(["entity", "op"]))
         opsQuery.columns.append(Sql.named(Sql.countDistinct(Sql.name("record_id")), "n"))
-        let ops = try Row.fetchAll(db, opsQuery.sql)
+        let ops = try Row.fetchAll(db, opsQuery.sql).map {
+            (entity: try $0.decode(String.self, forColumn: "entity"), op: try $0.decode(HistoryOp.self, forColumn: "op"))
+        }
         var touched = 0
-        let creates = ops.filter { ($0["op"] as HistoryOp) == .create }.compactMap { CRMSchema.entity(named: $0["entity"]) }
+        let creates = ops.filter { $0.op == .create }.compactMap { CRMSchema.entity(named: $0.entity) }
         let created = { (entity: EntityDefinition) in
             Sql.in(Sql.id("t0"), Self.history(target, ["record_id"], ["entity": entity.name, "op": HistoryOp.create]).sql)
         }
@@ -85,11 +179,9 @@ struct UndoRunner {
         // 1. Bring deleted records back, with their old numbers — referenced tables first (the
         // schema declares them first), so a campaign member comes back after its lead.
         let order = Dictionary(uniqueKeysWithValues: CRMSchema.entities.enumerated().map { ($1.name, $0) })
-        let deletes = ops.filter { ($0["op"] as HistoryOp) == .delete }.sorted {
-            (order[$0["entity"] as String] ?? 0) < (order[$1["entity"] as String] ?? 0)
-        }
+        let deletes = ops.filter { $0.op == .delete }.sorted { (order[$0.entity] ?? 0) < (order[$1.entity] ?? 0) }
         for op in deletes {
-            let name: String = op["entity"]
+            let name = op.entity
             guard let entity = CRMSchema.entity(named: name) else { continue }
             touched += try restoreDeleted(entity, target: target, range: range)
         }
@@ -97,9 +189,10 @@ struct UndoRunner {
         // that existed before it (an update after a creation is the new record's own business).
         let updates = try Row.fetchAll(db, Self.history(target, ["entity", "field"], ["op": HistoryOp.update]).distinctRows().sql)
         var updatedRecords = Set<String>()
+        let undoID = try recorder.changeSetID
         for update in updates {
-            let name: String = update["entity"]
-            let fieldName: String = update["field"]
+            let name: String = try update.decode(forColumn: "entity")
+            let fieldName: String = try update.decode(forColumn: "field")
             guard let entity = CRMSchema.entity(named: name), let field = entity.field(named: fieldName) else { continue }
             let revertible = Self.beforeCreation(entity, target, op: .update, field: fieldName)
             let filter = Sql.in(Sql.id("t0"), Select([Sql.column("h", "record_id")], fromQuery: revertible, as: "h").sql)
@@ -109,7 +202,8 @@ struct UndoRunner {
                     .where(Sql.equals(h("record_id"), Sql.id("t0"))).where(Sql.equals(h("field"), Sql.value(fieldName)))
                     .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.equals(h("op"), Sql.value("update")))
                     .ordered(by: Sql.id("h")).limited(1))
-            _ = try recorder.update(entity, filter: filter, set: [(field, oldValue)])
+            let updatedAt = entity.hasUpdatedAt ? restoredUpdatedAt(entity, target, undo: undoID) : nil
+            _ = try recorder.update(entity, filter: filter, set: [(field, oldValue)], updatedAt: updatedAt)
             // Counted once: not again when step 1 brought the record back.
             let counted = Select([Sql.column("h", "record_id")], fromQuery: revertible, as: "h")
                 .where(Sql.notIn(Sql.column("h", "record_id"), restoredIDs(entity, target))).distinctRows()
@@ -120,7 +214,6 @@ struct UndoRunner {
         for entity in creates {
             touched += try recorder.delete(entity, filter: Sql.and(created(entity), Sql.notIn(Sql.id("t0"), restoredIDs(entity, target))))
         }
-        let undoID = try recorder.changeSetID
         for (set, value, id) in [("undone_by_id", undoID, target), ("undoes_id", target, undoID)] {
             try db.execute(
                 Update("change_sets", set: [(set, Sql.value(value))]).where(Sql.equals(Sql.name("id"), Sql.value(id))).sql)
@@ -243,8 +336,8 @@ struct UndoRunner {
         let ops = try Row.fetchAll(
             db, Self.history(target, ["entity", "op"]).distinctRows().ordered(by: Select.columns(["entity", "op"])).sql)
         for row in ops {
-            let name: String = row["entity"]
-            let op: HistoryOp = row["op"]
+            let name: String = try row.decode(forColumn: "entity")
+            let op: HistoryOp = try row.decode(forColumn: "op")
             guard let entity = CRMSchema.entity(named: name) else { continue }
             func records(_ op: HistoryOp, field: String? = nil) -> SQLFragment {
                 var equal: KeyValuePairs<String, any DatabaseValueConvertible> = ["entity": name, "op": op]
@@ -275,7 +368,8 @@ struct UndoRunner {
 
     /// A record conflicts when a field this change set wrote was changed again afterwards, when
     /// it was deleted or its number given to a new record since, or, for a record this change set
-    /// created (which undo deletes), when anything about it changed since.
+    /// created (which undo deletes), when anything about it changed since — by a change set still
+    /// in force: a later change set and its undo cancel out (`cancelledPairs`).
     private func checkConflicts(_ target: Int64, range: SourceRange) throws {
         let h = { Sql.column("h", $0) }
         let later = { Sql.column("later", $0) }
@@ -284,7 +378,7 @@ struct UndoRunner {
             Sql.equals(later("entity"), h("entity")), Sql.equals(later("record_id"), h("record_id")),
             Sql.any(
                 Sql.equals(later("field"), h("field")), isOp(later("op"), .delete), isOp(later("op"), .create), isOp(h("op"), .create)),
-            Sql.compare(later("change_set_id"), .greater, h("change_set_id")))
+            inForce(later("change_set_id"), target: target))
         let conflicts = Select(
             [
                 h("entity"), h("record_id"),
@@ -297,19 +391,20 @@ struct UndoRunner {
         .joining(Sql.innerJoin("field_history", as: "later", on: laterChange))
         .joining(Sql.leftJoin("change_sets", as: "cs", on: Sql.equals(Sql.id("cs"), later("change_set_id"))))
         .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("cs", "user_id"))))
-        .where(Sql.equals(h("change_set_id"), Sql.value(target))).where(Sql.isNull(Sql.column("cs", "undone_by_id")))
+        .where(Sql.equals(h("change_set_id"), Sql.value(target)))
         guard let first = try Row.fetchOne(db, conflicts.ordered(by: h("record_id"), Sql.id("later")).limited(1).sql) else { return }
         let records = Select([Sql.name("record_id")], fromQuery: conflicts)
         let sample = try Int64.fetchAll(db, records.distinctRows().ordered(by: Sql.name("record_id")).limited(6).sql)
-        let entityName: String = first["entity"]
+        let entityName: String = try first.decode(forColumn: "entity")
         let singular = CRMSchema.entity(named: entityName)?.singular ?? entityName
-        let record = "\(singular) \(first["record_id"] as Int64)"
-        let when = "in change \(first["later_change"] as Int64) by \(first["handle"] as String? ?? "someone")"
+        let record = "\(singular) \(try first.decode(Int64.self, forColumn: "record_id"))"
+        let laterSet = try first.decode(Int64.self, forColumn: "later_change")
+        let when = "in change \(laterSet) by \(try first.decode(String?.self, forColumn: "handle") ?? "someone")"
         let what: String
-        switch first["later_op"] as HistoryOp {
+        switch try first.decode(HistoryOp.self, forColumn: "later_op") {
         case .delete: what = "\(record) was deleted \(when)"
         case .create: what = "\(record)'s number was given to a new record \(when)"
-        case .update: what = "\(record) \(first["field"] as String) was changed again \(when)"
+        case .update: what = "\(record) \(try first.decode(String.self, forColumn: "field")) was changed again \(when)"
         }
         throw Diagnostic(
             .undoConflict,
@@ -334,7 +429,7 @@ struct ChangesRunner {
     let engine: Engine
     let db: Database
 
-    func run(limit: Int?, format: OutputFormat, output: OutputSink) throws -> CommandResult {
+    func run(limit: Int?, by: Located<String>? = nil, format: OutputFormat, output: OutputSink) throws -> CommandResult {
         try engine.requireExport(CRMSchema.changeSets, format: format, at: nil)
         let c = { Sql.column("c", $0) }
         let status = Sql.when(
@@ -343,9 +438,14 @@ struct ChangesRunner {
                 (Sql.isNotNull(c("undoes_id")), Sql.join([Sql.value("undoes "), c("undoes_id")])),
             ], else: Sql.value(""))
         var query = Select(
-            [Sql.id("c"), c("created_at"), Sql.column("u", "handle"), c("records"), c("command"), status], from: "change_sets", as: "c"
+            [Sql.id("c"), c("created_at"), HistoryRows.who(user: "u", impersonator: "i"), c("records"), c("command"), status],
+            from: "change_sets", as: "c"
         )
         .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), c("user_id"))))
+        .joining(Sql.leftJoin("users", as: "i", on: Sql.equals(Sql.id("i"), c("impersonator_id"))))
+        if let by {
+            query = query.where(HistoryRows.madeBy(try RecordLookup.userID(handle: by.value, at: by.range, db: db), changeSet: "c"))
+        }
         if !engine.decide(.read, on: "change_sets").isAllowed {
             query = query.where(Sql.equals(c("user_id"), Sql.value(engine.actor.id)))
         }

@@ -20,7 +20,7 @@ extension AggregateRunner {
         }
         var writer: any ResultWriter = BarsWriter(output: output)
         var result = CommandResult()
-        result.rows = try stream(compiled, into: &writer, db: db)
+        result.rows = try stream(try withTieNote(compiled, query), into: &writer, db: db)
         return result
     }
 }

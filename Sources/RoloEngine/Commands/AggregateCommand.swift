@@ -6,7 +6,7 @@ import RoloSyntax
 ///
 ///     count := 'count' entity { aggregate-clause }
 ///     aggregate-clause := 'where' condition | 'by' group { ',' group } | 'order' 'by' order { ',' order }
-///                       | 'limit' NUMBER | 'as' ('table'|'csv'|'json'|'bars')
+///                       | 'having' condition | 'limit' NUMBER | 'as' ('table'|'csv'|'json'|'bars')
 ///     group := path | 'count' '(' related ')'
 struct CountCommand: Command, AggregateQueryCommand {
     var query: AggregateQuery
@@ -15,11 +15,11 @@ struct CountCommand: Command, AggregateQueryCommand {
     static let forms = [
         form("count") { parser, _ throws(Diagnostic) in CountCommand(query: try parser.parseAggregateQuery(.count)) }
     ]
-    static let synopsis = "count ENTITY [by FIELD, …] [where CONDITION] [as table|csv|json|bars]"
+    static let synopsis = "count ENTITY [by FIELD, …] [where CONDITION] [having CONDITION] [as table|csv|json|bars]"
     static let summary = "Count records, optionally per group (biggest groups first)."
     static let examples = [
         "count contacts", "count leads by source where created_at >= 30 days ago", "count deals by stage, owner",
-        "count deals by stage as bars",
+        "count deals by stage as bars", "count contacts by email having count > 1 limit 5",
     ]
 }
 
@@ -35,12 +35,13 @@ struct SumCommand: Command, AggregateQueryCommand {
             SumCommand(query: try parser.parseAggregateQuery(AggregateFunction(rawValue: verb) ?? .sum))
         }
     }
-    static let synopsis = "sum|avg|min|max ENTITY.FIELD [by FIELD, …] [where CONDITION] [as table|csv|json|bars]"
+    static let synopsis =
+        "sum|avg|min|max ENTITY.FIELD [by FIELD, …] [where CONDITION] [having CONDITION] [as table|csv|json|bars]"
     static let summary = "Total, average, smallest or largest value of a field, optionally per group."
     static let examples = [
         "sum deals.amount by owner where stage = won and close_date in this quarter",
         "avg deals.amount where stage = won", "max tickets.opened_at",
-        "sum deals.amount by stage where stage != lost as bars",
+        "sum deals.amount by stage where stage != lost as bars", "sum deals.amount by stage having sum > $6,500,000",
     ]
 }
 
@@ -84,8 +85,9 @@ extension Parser {
             let field = current.isSymbol(.leftParen) ? try parseValue() : try parsePath()
             query = AggregateQuery(function: function, entity: entity, field: field)
         }
+        var havingWord: SourceRange? = nil
         while !atStatementEnd {
-            guard let word = current.word else { throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'") }
+            guard let word = current.word else { throw failure(expected: "'by', 'where', 'having', 'order by', 'limit' or 'as'") }
             if word == "by" {
                 try rejectRepeat(!query.groupBy.isEmpty)
                 _ = advance()
@@ -97,12 +99,29 @@ extension Parser {
                 } while acceptSymbol(.comma)
                 continue
             }
+            if word == "having" {
+                // Which groups to keep, by their figures: having count > 1, having sum > $100,000.
+                try rejectRepeat(query.having != nil)
+                havingWord = advance().range
+                skipNewlines()
+                query.having = try parseCondition()
+                continue
+            }
             var noOffset: Located<Int>? = nil
             guard
                 try parseReadClause(
                     word, filter: &query.filter, order: &query.order, limit: &query.limit, offset: &noOffset,
                     allowsOffset: false, format: &query.format)
-            else { throw failure(expected: "'by', 'where', 'order by', 'limit' or 'as'") }
+            else { throw failure(expected: "'by', 'where', 'having', 'order by', 'limit' or 'as'") }
+        }
+        if let havingWord, query.groupBy.isEmpty {
+            let example =
+                function == .count
+                ? "count \(query.entity.value) by FIELD having count > 1"
+                : "\(function.rawValue) \(query.entity.value).\(query.field.map { text(of: $0.range) } ?? "FIELD") by FIELD having \(function.rawValue) > 100"
+            throw Diagnostic(
+                .invalidAggregate, "having keeps some groups; this \(function.rawValue) has none", at: havingWord,
+                help: "add by FIELD, e.g. \(example); to filter records, use where")
         }
         return query
     }
@@ -131,7 +150,7 @@ struct AggregateRunner {
         }
         var writer = ResultWriters.make(format, output: output)
         if format == .table { writer = NoneLabels(base: writer, groups: query.groupBy.count) }
-        result.rows = try stream(compiled, into: &writer, db: db)
+        result.rows = try stream(format == .table ? try withTieNote(compiled, query) : compiled, into: &writer, db: db)
         return result
     }
 
@@ -227,7 +246,13 @@ struct AggregateRunner {
         columns.append(aggregateColumn)
 
         var conditions: [SQLFragment] = extra
-        if let filter = query.filter { conditions.append(try binder.condition(filter)) }
+        if let filter = query.filter {
+            do {
+                conditions.append(try binder.condition(filter))
+            } catch let diagnostic as Diagnostic where diagnostic.code == .unknownField {
+                throw Self.figureInWhere(diagnostic, query, entity: entity)
+            }
+        }
         if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
         var select = Select(groupSelect + [aggregateSQL], from: entity.name, as: scope.rootAlias).joining(scope.joinSQL)
         select.conditions = conditions
@@ -238,6 +263,16 @@ struct AggregateRunner {
         }
         if !groupKeys.isEmpty {
             select.groupBy = groupKeys
+            if let having = query.having {
+                // The groups' figures by name: count (the group's size) and the command's own.
+                var figures: [(name: String, sql: SQLFragment, type: FieldType)] = [("count", Sql.countAll, .integer)]
+                if query.function != .count {
+                    figures.insert((query.function.rawValue, aggregateSQL, aggregateColumn.type ?? .integer), at: 0)
+                }
+                var havingBinder = binder
+                havingBinder.figures = figures
+                select.having = [try havingBinder.condition(having)]
+            }
             var keys: [SQLFragment] = []
             for item in query.order {
                 let written = Self.text(of: item.field)
@@ -255,9 +290,59 @@ struct AggregateRunner {
             // By default biggest groups first; ties in key order, so output is stable.
             if keys.isEmpty { keys = [Sql.descending(Sql.position(groupSelect.count + 1))] }
             select.orderBy = keys + (1...groupSelect.count).map(Sql.position)
-            if let limit = query.limit { select = select.limited(limit.value) }
+            var tieProbe: SQLFragment? = nil
+            if let limit = query.limit {
+                // Sorted by the figure (the default, or order by count/sum… first): the groups from
+                // the last one shown on tell whether the limit cut a tie.
+                let byFigure = query.order.first.map { ["count", query.function.rawValue].contains(Self.text(of: $0.field)) } ?? true
+                if byFigure, limit.value > 0 { tieProbe = select.limited(-1, offset: limit.value - 1).sql }
+                select = select.limited(limit.value)
+            }
+            return CompiledQuery(
+                sql: select.sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths), tieProbe: tieProbe)
         }
         return CompiledQuery(sql: select.sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths))
+    }
+
+    /// `where count > 1` names a group's figure where records are picked: the same error, with help
+    /// that points to `having` (rather than to a field that happens to be spelled alike, `country`).
+    static func figureInWhere(_ diagnostic: Diagnostic, _ query: AggregateQuery, entity: EntityDefinition) -> Diagnostic {
+        let function = query.function.rawValue
+        guard
+            let figure = Set(["count", function]).first(where: {
+                diagnostic.message == "unknown field '\($0)' on \(entity.name)"
+            })
+        else { return diagnostic }
+        let command =
+            query.function == .count
+            ? "count \(query.entity.value) by \(query.groupBy.first.map(text(of:)) ?? "FIELD")"
+            : "\(function) \(query.entity.value).\(query.field.map(text(of:)) ?? "FIELD") by \(query.groupBy.first.map(text(of:)) ?? "FIELD")"
+        return Diagnostic(
+            diagnostic.code, diagnostic.message, at: diagnostic.range,
+            help: "\(figure) is a figure of groups: where picks records, having picks groups, e.g. \(command) having \(figure) > 1")
+    }
+
+    /// The compiled query with the tie note (if the limit cut a tie) before its other notes; for
+    /// tables and bars, which are for people (CSV and JSON carry no notes).
+    func withTieNote(_ compiled: CompiledQuery, _ query: AggregateQuery) throws -> CompiledQuery {
+        guard let limit = query.limit?.value, let note = try tieNote(compiled, limit: limit) else { return compiled }
+        var shown = compiled
+        shown.hiddenNote = [note, compiled.hiddenNote].compactMap { $0 }.joined(separator: "\n")
+        return shown
+    }
+
+    /// `(limit 3 cut a tie: 2 more groups have 41)` when the groups after the limit's last one
+    /// have its figure too; nil when the limit cut no tie.
+    func tieNote(_ compiled: CompiledQuery, limit: Int) throws -> String? {
+        guard let probe = compiled.tieProbe, let column = compiled.columns.last else { return nil }
+        let rows = try Row.fetchCursor(db, probe)
+        guard let last = try rows.next() else { return nil }
+        let figure: DatabaseValue = last[last.count - 1]
+        var tied = 0
+        while let row = try rows.next(), (row[row.count - 1] as DatabaseValue) == figure { tied += 1 }
+        guard tied > 0 else { return nil }
+        let shown = ValueFormatter.display(figure, column.type)
+        return "(limit \(limit) cut a tie: \(tied) more group\(tied == 1 ? " has" : "s have") \(shown.isEmpty ? "none" : shown))"
     }
 }
 

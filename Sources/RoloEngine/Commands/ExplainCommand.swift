@@ -54,11 +54,11 @@ struct ExplainRunner {
         let rows = try Row.fetchAll(db, Sql.explainPlan(compiled.sql))
         var depth: [Int: Int] = [0: 0]
         for row in rows {
-            let id: Int = row["id"]
-            let parent: Int = row["parent"]
+            let id: Int = try row.decode(forColumn: "id")
+            let parent: Int = try row.decode(forColumn: "parent")
             let level = (depth[parent] ?? 0) + 1
             depth[id] = level
-            output.line(String(repeating: "  ", count: level) + (row["detail"] as String? ?? ""))
+            output.line(String(repeating: "  ", count: level) + (try row.decode(String?.self, forColumn: "detail") ?? ""))
         }
         return CommandResult()
     }

@@ -4,7 +4,7 @@ import RoloSyntax
 
 /// `find`: list records.
 ///
-///     find := 'find' entity [ path { ',' path } ] { 'where' condition | 'order' 'by' order { ',' order }
+///     find := 'find' entity [ value { ',' value } ] { 'where' condition | 'order' 'by' order { ',' order }
 ///             | 'limit' NUMBER [ 'offset' NUMBER ] | 'as' ('table'|'csv'|'json') }
 struct FindCommand: Command {
     var query: FindQuery
@@ -12,7 +12,7 @@ struct FindCommand: Command {
     static let name = "find"
     static let forms = [form("find") { parser, _ throws(Diagnostic) in FindCommand(query: try parser.parseFindQuery()) }]
     static let synopsis =
-        "find ENTITY [FIELD, …] [where CONDITION] [order by FIELD [asc|desc], …] [limit N [offset M]] [as table|csv|json]"
+        "find ENTITY [FIELD|EXPRESSION, …] [where CONDITION] [order by FIELD [asc|desc], …] [limit N [offset M]] [as table|csv|json]"
     static let summary = "List records. Fields follow relations with dots (account.name)."
     static let examples = [
         "find contacts where account.name = \"Acme\" and title contains \"VP\" order by last_name limit 20",
@@ -20,6 +20,7 @@ struct FindCommand: Command {
         "find tickets where status != closed and opened_at < 5 hours ago order by priority desc",
         "find contacts first_name, last_name, email where email is empty or updated_at < 1 year ago limit 10",
         "find contacts where company starts with \"Acme\" limit 5 as csv",
+        "find deals name, amount * 2, close_date + 30 days where stage = negotiation limit 3",
     ]
     static let actions: [PermissionAction] = [.read, .export]
     static let arguments: [ArgumentHint] = [.entities(singular: false)]
@@ -44,13 +45,25 @@ extension Parser {
     /// `export … to FILE`).
     mutating func parseFindQuery(stopWords: Set<String> = []) throws(Diagnostic) -> FindQuery {
         var query = FindQuery(entity: try parseEntity())
-        // An optional field list before the clauses.
-        if let word = current.word, !Parser.clauseWords.contains(word), !stopWords.contains(word) {
-            query.fields = [try parsePath()]
-            while acceptSymbol(.comma) {
+        // An optional field list before the clauses: fields, or expressions (`amount * 2`,
+        // `coalesce(phone, "none")`), each headed by its text as written.
+        let startsField: Bool
+        switch current.kind {
+        case .word(let word): startsField = !Parser.clauseWords.contains(word) && !stopWords.contains(word)
+        case .string, .number, .money, .date, .variable, .symbol(.leftParen), .symbol(.minus): startsField = true
+        default: startsField = false
+        }
+        if startsField {
+            repeat {
                 skipNewlines()
-                query.fields.append(try parsePath())
-            }
+                let field = try parseValue()
+                query.fields.append(field)
+                // As written; an expression running over lines is one line (breaks and indents one space).
+                query.fieldLabels.append(
+                    text(of: field.range).split(whereSeparator: \.isNewline)
+                        .map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
+                        .joined(separator: " "))
+            } while acceptSymbol(.comma)
         }
         while !atStatementEnd {
             guard let word = current.word else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
@@ -102,7 +115,10 @@ struct CompiledQuery {
     let sql: SQLFragment
     let columns: [ResultColumn]
     /// Fields left out because the user may not read them.
-    let hiddenNote: String?
+    var hiddenNote: String?
+    /// For grouped figures cut by a limit: the groups from the last one shown on, in order, so a
+    /// tie the limit cut can be told (`AggregateRunner.tieNote`).
+    var tieProbe: SQLFragment? = nil
 }
 
 /// `find ENTITY [fields] [where …] [order by …] [limit N [offset M]] [as FORMAT]`
@@ -140,8 +156,12 @@ struct FindRunner {
                 selected.append(try selection(for: field, in: scope, binder: binder))
             }
         } else {
-            for expression in query.fields {
-                guard case .path(let parts) = expression.kind else { continue }
+            for (index, expression) in query.fields.enumerated() {
+                guard case .path(let parts) = expression.kind else {
+                    let label = index < query.fieldLabels.count ? query.fieldLabels[index] : AggregateRunner.text(of: expression)
+                    selected.append(try computed(expression, label: label, scope: scope, binder: binder))
+                    continue
+                }
                 let column = try scope.resolve(parts)
                 selected.append(display(column, scope: scope))
             }
@@ -189,6 +209,21 @@ struct FindRunner {
     ) {
         let column = try scope.resolve([Located(field.relationName ?? field.name, SourceRange(.start, .start))])
         return display(column, scope: scope)
+    }
+
+    /// An expression in the field list (`amount * 2`, `coalesce(phone, "none")`), headed by its
+    /// text. Where a value it reads is hidden from the user the cell shows `(hidden)`, as the
+    /// field itself would, rather than what the expression makes of an empty value.
+    private func computed(_ expression: Expression, label: String, scope: QueryScope, binder: ExpressionBinder) throws -> (
+        sql: SQLFragment, column: ResultColumn
+    ) {
+        let before = scope.referenced.count
+        let bound = try binder.bind(expression)
+        let (sql, type) = try binder.valueSQL(bound, at: expression.range)
+        let hidden = scope.referenced[before...].compactMap { $0.column.hiddenSQL.map { SQLFragment($0) } }
+        guard !hidden.isEmpty else { return (sql, ResultColumn(label, type ?? .text)) }
+        let anyHidden = hidden.count == 1 ? hidden[0] : Sql.any(hidden)
+        return (Sql.when([(anyHidden, Sql.value(Visibility.hiddenMarker))], else: sql), ResultColumn(label, type ?? .text))
     }
 
     /// How a column is shown: a relation by its target's title (owner → alice), others as stored.

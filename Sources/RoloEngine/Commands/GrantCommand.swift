@@ -95,7 +95,7 @@ extension SecurityCommands {
         guard let row = try Row.fetchOne(db, user.sql) else {
             throw Diagnostic(.unknownUser, "there is no user \(id)")
         }
-        return Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
+        return Actor(id: try row.decode(forColumn: "id"), handle: try row.decode(forColumn: "handle"), name: try row.decode(forColumn: "name"), teamID: try row.decode(forColumn: "team_id"))
     }
 
     /// What a grant or revoke changes: rules gained or lost, and per entity how many records the

@@ -34,9 +34,47 @@ struct RuleCommand: Command {
         var checks: [Condition]
         /// The rule as written, without its message.
         var text: String
-        /// The condition every record must meet, as stored.
+        /// The condition every record must meet, as written (names of records as written).
         var condition: String
         var message: Located<String>?
+        /// The line the rule was read from, and where in it the rule's text and its condition's
+        /// pieces are, so the text can be written again with records named by number.
+        var source: String = ""
+        var textRange: SourceRange? = nil
+        var conditionParts: [ConditionPart] = []
+
+        /// A piece of the stored condition: words Rolo adds (`FIELD is empty or `) or a part of the line.
+        enum ConditionPart: Equatable, Sendable {
+            case words(String)
+            case source(SourceRange)
+        }
+
+        /// The rule's text and condition with the given ranges of the line replaced (a record's
+        /// name by its number when stored; its number by its current name when shown).
+        func written(replacing replacements: [(range: SourceRange, text: String)]) -> (text: String, condition: String) {
+            guard let textRange, !replacements.isEmpty else { return (text, condition) }
+            let bytes = Array(source.utf8)
+            let sorted = replacements.sorted { $0.range.start.offset < $1.range.start.offset }
+            func render(_ range: SourceRange) -> String {
+                var out: [UInt8] = []
+                var at = range.start.offset
+                for replacement in sorted
+                where replacement.range.start.offset >= at && replacement.range.end.offset <= range.end.offset {
+                    out += bytes[at..<replacement.range.start.offset]
+                    out += Array(replacement.text.utf8)
+                    at = replacement.range.end.offset
+                }
+                out += bytes[at..<range.end.offset]
+                return String(decoding: out, as: UTF8.self)
+            }
+            let condition = conditionParts.map { part -> String in
+                switch part {
+                case .words(let words): return words
+                case .source(let range): return render(range)
+                }
+            }.joined()
+            return (render(textRange), condition)
+        }
     }
 
     static let name = "rule"
@@ -97,7 +135,8 @@ struct RuleCommand: Command {
                 ])
                 for rule in rules {
                     writer.row([
-                        rule.id.databaseValue, rule.entity.name.databaseValue, rule.text.databaseValue, rule.message.databaseValue,
+                        rule.id.databaseValue, rule.entity.name.databaseValue, engine.shownText(of: rule, db: db).databaseValue,
+                        rule.message.databaseValue,
                     ])
                 }
                 writer.end(note: rules.isEmpty ? "no validation rules yet; an admin adds one with `rule …` (help rule)" : nil)
@@ -115,17 +154,17 @@ struct RuleCommand: Command {
                     // Counted within what the user may read, so the count is what the find lists.
                     if case .none = engine.readVisibility(rule.entity).records {
                         context.output.line(
-                            "rule \(rule.id) (\(rule.text)): not counted; \(engine.actor.handle) may not read \(rule.entity.name)")
+                            "rule \(rule.id) (\(engine.shownText(of: rule, db: db))): not counted; \(engine.actor.handle) may not read \(rule.entity.name)")
                         continue
                     }
                     let scope = engine.queryScope(rule.entity)
                     let breaking = try engine.recordsBreaking(rule, db: db, scope: scope)
                         .where(engine.readFilter(rule.entity))
-                    let count = try Int.fetchOne(db, breaking.counted) ?? 0
+                    let count = try engine.overflowNamingRule(rule) { try Int.fetchOne(db, breaking.counted) ?? 0 }
                     if count > 0 { broken += 1 }
                     let noun = count == 1 ? rule.entity.singular : rule.entity.name
                     context.output.line(
-                        "rule \(rule.id) (\(rule.text)): " + (count == 0 ? "no \(rule.entity.name) break it" : "\(count) \(noun) break it"))
+                        "rule \(rule.id) (\(engine.shownText(of: rule, db: db))): " + (count == 0 ? "no \(rule.entity.name) break it" : "\(count) \(noun) break it"))
                     if count > 0 { context.output.line("  " + rule.offendersFind) }
                 }
                 var result = CommandResult()
@@ -145,6 +184,7 @@ extension Parser {
         let kind: RuleKind
         var checks: [Condition] = []
         let condition: String
+        var parts: [RuleCommand.RuleDefinition.ConditionPart] = []
         if acceptSymbol(.dot) {
             let name = try parseName("a field, e.g. rule contacts.email must be valid email")
             field = name
@@ -175,7 +215,9 @@ extension Parser {
                 let tailStart = current.range
                 test = try parsePredicate(after: value)
                 testText = name.value + " " + text(of: SourceRange(tailStart.start, test.range.end))
+                parts = [.words(name.value + " "), .source(SourceRange(tailStart.start, test.range.end))]
             }
+            if parts.isEmpty { parts = [.words(testText)] }
             checks = [test]
             // A test of a field's values passes an empty field (`require` asks for a value),
             // unless the test is itself about emptiness.
@@ -183,6 +225,7 @@ extension Parser {
                 condition = testText
             } else {
                 condition = "\(name.value) is empty or \(testText)"
+                parts.insert(.words("\(name.value) is empty or "), at: 0)
             }
         } else if acceptWord("require") {
             kind = .require
@@ -193,14 +236,17 @@ extension Parser {
                 let when = try parseCondition()
                 checks.append(when)
                 condition = "\(name.value) is not empty or not (\(text(of: when.range)))"
+                parts = [.words("\(name.value) is not empty or not ("), .source(when.range), .words(")")]
             } else {
                 condition = "\(name.value) is not empty"
+                parts = [.words(condition)]
             }
         } else if acceptWord("must") {
             kind = .must
             let whole = try parseCondition()
             checks = [whole]
             condition = text(of: whole.range)
+            parts = [.source(whole.range)]
         } else {
             throw failure(
                 expected: "'.FIELD must', 'require FIELD' or 'must CONDITION', e.g. rule \(entity.value).email must be valid email")
@@ -212,7 +258,8 @@ extension Parser {
             message = Located(text, advance().range)
         }
         return RuleCommand.RuleDefinition(
-            entity: entity, field: field, kind: kind, checks: checks, text: ruleText, condition: condition, message: message)
+            entity: entity, field: field, kind: kind, checks: checks, text: ruleText, condition: condition, message: message,
+            source: text(of: SourceRange(.start, current.range.end)), textRange: start.union(end), conditionParts: parts)
     }
 }
 
@@ -254,28 +301,36 @@ struct RuleWriter {
             fieldName = definition?.name ?? field.value
         }
         // Bound as written, so a wrong name, value or type points into the line.
+        // Words meaning the acting user are refused, and records named by their key are bound to
+        // their numbers: the rule is stored naming them by number, and shown by their current names.
         let scope = engine.ruleScope(entity)
-        let binder = engine.binder(db, scope: scope)
+        var binder = engine.binder(db, scope: scope)
+        let binding = RuleBinding()
+        binder.rule = binding
         for check in rule.checks { _ = try binder.condition(check) }
+        let (text, condition) = rule.written(
+            replacing: binding.references.map { (range: $0.range, text: String($0.id)) })
         if try Int64.fetchOne(
             db,
             Select(Sql.name("id"), from: CRMSchema.validationRules.name).where(Sql.equals(Sql.name("entity"), Sql.value(entity.name)))
-                .where(Sql.equals(Sql.name("condition"), Sql.value(rule.condition))).sql) != nil
+                .where(Sql.equals(Sql.name("condition"), Sql.value(condition))).sql) != nil
         {
             throw Diagnostic(.invalidRule, "there is already a rule saying that", at: rule.entity.range, help: "rules \(entity.name)")
         }
         let values: [(field: String, value: DatabaseValue)] = [
             ("entity", entity.name.databaseValue), ("field", fieldName?.databaseValue ?? .null),
-            ("kind", rule.kind.rawValue.databaseValue), ("rule", rule.text.databaseValue),
-            ("condition", rule.condition.databaseValue), ("message", rule.message?.value.databaseValue ?? .null),
+            ("kind", rule.kind.rawValue.databaseValue), ("rule", text.databaseValue),
+            ("condition", condition.databaseValue), ("message", rule.message?.value.databaseValue ?? .null),
             ("created_by", engine.actor.id.databaseValue),
         ]
         let id = try recorder.insert(CRMSchema.validationRules, values: values)
         let stored = ValidationRule(
-            id: id, entity: entity, field: fieldName, kind: rule.kind, text: rule.text, condition: rule.condition,
+            id: id, entity: entity, field: fieldName, kind: rule.kind, text: text, condition: condition,
             message: rule.message?.value)
         // Records that already break it: the rule holds from now on, for records a change touches.
-        let count = try Int.fetchOne(db, try engine.recordsBreaking(stored, db: db, scope: scope).counted) ?? 0
+        let count = try engine.overflowNamingRule(stored, db: db, at: rule.entity.range.union(rule.textRange ?? rule.entity.range)) {
+            try Int.fetchOne(db, try engine.recordsBreaking(stored, db: db, scope: scope).counted) ?? 0
+        }
         var outcome = ChangeOutcome(records: 1, verb: .created, entity: CRMSchema.validationRules)
         outcome.noun = ("rule", "rules")
         outcome.showsDiffs = false
@@ -284,7 +339,7 @@ struct RuleWriter {
             outcome.report = ["no \(entity.name) break it now; it holds for every change from now on"]
         } else {
             outcome.report = [
-                "\(count) \(count == 1 ? entity.singular : entity.name) already break it; a change to one is refused until it fixes it. They are:",
+                "\(count) \(count == 1 ? entity.singular : entity.name) already \(count == 1 ? "breaks" : "break") it; a change is refused only where it newly breaks it. They are:",
                 "  " + stored.offendersFind,
             ]
         }

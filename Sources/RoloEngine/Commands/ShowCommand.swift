@@ -67,7 +67,7 @@ struct ShowRunner {
         else {
             throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: reference.key.range)
         }
-        let title = try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? ""
+        let title = ValueFormatter.display(try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? "")
         output.line("\(entity.singular) \(id)" + (title.isEmpty ? "" : ": \(title)"))
         let fields = entity.fields.filter { $0.name != "id" }
         let width = (fields.map { ($0.relationName ?? $0.name).count }.max() ?? 10) + 2
@@ -83,7 +83,7 @@ struct ShowRunner {
                 // A related record the user may not read shows as hidden, title and number alike.
                 let lookup = RecordLookup.titleQuery(targetEntity, id: value).where(engine.readFilter(targetEntity))
                 if let row = try Row.fetchOne(db, lookup.sql) {
-                    text = ((row[0] as String?) ?? "?") + " (\(targetEntity.singular) \(text))"
+                    text = ValueFormatter.display((try row.decode(String?.self, atIndex: 0)) ?? "?") + " (\(targetEntity.singular) \(text))"
                 } else {
                     text = Visibility.hiddenMarker
                 }

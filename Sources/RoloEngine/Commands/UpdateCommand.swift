@@ -26,6 +26,7 @@ struct UpdateCommand: Command {
         #"update contact 42 set email = "ana.ruiz@acme.io""#,
         #"update contacts where company = "Acme Inc" set company = "Acme, Inc." --dry-run"#,
         "update contacts where email is not empty set email = lower(trim(email)) --quiet",
+        "update contacts where company != account.name set company = account.name --dry-run --quiet",
     ]
     static let actions: [PermissionAction] = [.update]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]

@@ -33,7 +33,10 @@ struct VerifyCommand: Command {
         guard anchor else {
             let anchor = try statement.option("anchor")?.value.map { try AuditLog.parseAnchor($0.value, at: $0.range) }
             return try engine.store.dbQueue.inDatabase { db in
-                try AuditLog.verify(db: db, key: engine.auditKey, anchor: anchor, output: output)
+                // The spool beside the database: lines kept aside, and lines the next write would not append.
+                let seal = try AuditSpoolSecret.read(db).map { AuditSpool.Seal(secret: $0, auditKey: engine.auditKey) }
+                let spool = try AuditSpool(databasePath: engine.store.path).inspect(seal: seal, db: db, now: engine.clock.now())
+                return try AuditLog.verify(db: db, key: engine.auditKey, anchor: anchor, spool: spool, output: output)
             }
         }
         guard let head = try engine.store.dbQueue.inDatabase({ db in try AuditLog.anchor(db: db) }) else {

@@ -45,6 +45,8 @@ public final class Engine {
     public let store: CRMStore
     public let clock: any CRMClock
     public private(set) var actor: Actor
+    /// The session's audit entries on their way into the chain.
+    let audit: AuditTrail
     public private(set) var policy: AccessPolicy {
         didSet {
             decisions.removeAll(keepingCapacity: true)
@@ -63,6 +65,9 @@ public final class Engine {
         var changeSet: Int64? = nil
         var changes = 0
         var firstSummary: String? = nil
+        /// What the change set is listed under instead of its first statement: `script FILE` for
+        /// a script run from a file.
+        var label: String? = nil
         /// Opened in dry-run mode: changes are kept until its end, then all rolled back.
         var dryRun = false
         var dryRunRecords = 0
@@ -90,28 +95,42 @@ public final class Engine {
     public var progressLine: ((String) -> Void)? = nil
     /// An explicit transaction is open (`begin`, or a running script).
     public private(set) var inTransaction = false
-    /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
-    private var pendingAudit: [AuditEntry] = []
-    /// How many of `pendingAudit` are inserted; the rest go in one batch (one read of the chain's
-    /// head) at commit, or before a command reads the audit log inside the transaction.
-    private var writtenAudit = 0
     /// `readVisibility` per entity, kept until the policy changes (every query asks).
     private var visibilities: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
-    /// Entries of reads waiting for the write lock (see `flushReads`).
-    private var pendingReads: [AuditEntry] = []
-    /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
-    let auditKey: AuditKey?
 
     /// Opens a session as `handle`; refuses unknown and deactivated users.
-    public init(store: CRMStore, clock: any CRMClock = SystemClock(), user handle: String) throws {
+    public convenience init(store: CRMStore, clock: any CRMClock = SystemClock(), user handle: String) throws {
+        try self.init(store: store, clock: clock, user: handle, auditKey: try AuditKey.fromEnvironment())
+    }
+
+    /// A session with the audit key given rather than named by ROLO_AUDIT_KEY (tests).
+    init(store: CRMStore, clock: any CRMClock, user handle: String, auditKey: AuditKey?) throws {
         self.store = store
         self.clock = clock
-        self.auditKey = try AuditKey.fromEnvironment()
+        audit = AuditTrail(store: store, clock: clock, key: auditKey, actor: { (0, nil) })
         (actor, policy) = try store.dbQueue.read { db in
             let actor = try Engine.loadActor(handle: handle, db: db)
             return (actor, try AccessPolicy.load(for: actor, in: db))
         }
+        audit.actor = { [unowned self] in (actor.id, impersonator) }
     }
+
+    /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
+    var auditKey: AuditKey? { audit.key }
+
+    /// Keeps an entry: with the open transaction, or with the reads waiting for the write lock.
+    private func record(_ entry: AuditEntry) { audit.record(entry, inTransaction: inTransaction) }
+
+    /// Inserts the open transaction's entries so far, so a command reading the audit log inside
+    /// the transaction sees them.
+    func writeTransactionAudit() throws {
+        guard inTransaction else { return }
+        try audit.writeTransactionEntries()
+    }
+
+    func flushReads(waiting: Bool) { audit.flushReads(waiting: waiting, inTransaction: inTransaction) }
+
+    func keyRefusal(at range: SourceRange?) -> Diagnostic? { audit.keyRefusal(at: range) }
 
     static func loadActor(handle: String, db: Database) throws -> Actor {
         let (actor, active) = try loadActor(handle: handle, db: db, allowInactive: true)
@@ -137,8 +156,8 @@ public final class Engine {
                 ?? (handles.isEmpty ? "this database has no users yet" : "users are " + handles.prefix(12).joined(separator: ", "))
             throw Diagnostic(.unknownUser, "unknown user '\(handle)'", help: help)
         }
-        let actor = Actor(id: row["id"], handle: row["handle"], name: row["name"], teamID: row["team_id"])
-        return (actor, (row["active"] as Int?) == 1)
+        let actor = Actor(id: try row.decode(forColumn: "id"), handle: try row.decode(forColumn: "handle"), name: try row.decode(forColumn: "name"), teamID: try row.decode(forColumn: "team_id"))
+        return (actor, (try row.decode(Int?.self, forColumn: "active")) == 1)
     }
 
     /// Parses and runs every statement in `source`, stopping at the first error.
@@ -162,6 +181,11 @@ public final class Engine {
         let command = statement.unit
         if store.isReadOnly, command.changesData {
             throw readOnlyRefusal("changes are refused", at: statement.range)
+        }
+        if command.changesData, let refusal = keyRefusal(at: statement.range) {
+            // Recorded like any refusal; without the key it can only be spooled, unsealed.
+            record(entry(statement, outcome: .refused, rows: nil, message: refusal.message))
+            throw refusal
         }
         if let asUser = command as? AsCommand, asUser.statement != nil {
             return try executeAs(statement, output: output)
@@ -239,6 +263,10 @@ public final class Engine {
         (
             ["amount of money out of range"], .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed",
             "amounts go up to $92,233,720,368,547,758.07"
+        ),
+        (
+            ["date out of range"], .valueOutOfRange, "a date comes out outside 0001-01-01 … 9999-12-31; nothing was changed",
+            "dates run from 0001-01-01 to 9999-12-31"
         ),
         (
             ["integer overflow"], .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed",
@@ -409,26 +437,40 @@ public final class Engine {
     /// Opens an explicit transaction (`begin`, and around every script). It takes the write lock
     /// at once (`BEGIN IMMEDIATE`): every statement in it may write, and its audit entries are
     /// appended under that lock at commit.
-    public func beginTransaction(at range: SourceRange? = nil) throws {
+    /// `label` names the change set in `changes` and `history` (a script's file) instead of the
+    /// transaction's first change.
+    public func beginTransaction(at range: SourceRange? = nil, label: String? = nil) throws {
         if inTransaction {
             throw Diagnostic(.transactionOpen, "a transaction is already open", at: range, help: "commit or rollback it first")
         }
         if store.isReadOnly {
             throw readOnlyRefusal("transactions cannot be opened", at: range)
         }
+        if let refusal = keyRefusal(at: range) { throw refusal }
         do {
             try store.dbQueue.inDatabase { db in
                 try db.execute(Sql.beginImmediate)
                 // Spooled and waiting read entries go first, inside the transaction.
-                try appendAudit([], db: db, lockHeld: true)
+                do {
+                    try audit.append([], db: db, lockHeld: true)
+                } catch {
+                    try? db.execute(Sql.rollback)
+                    throw error
+                }
             }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-            throw Diagnostic(
-                .databaseUnavailable, "another session is writing to this database and did not finish in time", at: range,
-                help: "try again, or wait longer with `set busy_timeout SECONDS`")
+        } catch {
+            audit.restore()
+            if let error = error as? DatabaseError, error.resultCode == .SQLITE_BUSY {
+                throw Diagnostic(
+                    .databaseUnavailable, "another session is writing to this database and did not finish in time", at: range,
+                    help: "try again, or wait longer with `set busy_timeout SECONDS`")
+            }
+            if let diagnostic = error as? Diagnostic, diagnostic.code == .auditKeyRequired { throw AuditTrail.keyRequired(at: range) }
+            throw error
         }
         inTransaction = true
         transaction = TransactionState()
+        transaction.label = label
         transaction.dryRun = settings.dryRun
         transactionNote = nil
     }
@@ -453,35 +495,25 @@ public final class Engine {
             transactionNote = nil
         }
         let commit = commit && !ended.dryRun
-        var entries = pendingAudit
-        let unwritten = Array(pendingAudit[writtenAudit...]) + (closing.map { [$0] } ?? [])
-        pendingAudit = []
-        writtenAudit = 0
         if commit {
             do {
                 try store.dbQueue.inDatabase { db in
-                    try AuditLog.append(unwritten, db: db, key: auditKey)
+                    try audit.appendAtCommit(closing: closing, db: db)
                     try db.execute(Sql.commit)
                 }
-                auditCommitted()
+                audit.transactionEnded(committed: true, closing: nil)
                 return
             } catch {
                 // Nothing was committed: roll back, and record what was tried as rolled back.
                 try? store.dbQueue.inDatabase { db in if db.isInsideTransaction { try db.execute(Sql.rollback) } }
-                auditRestore()
-                if let closing { entries.append(closing) }
-                pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
-                flushReads(waiting: true)
+                audit.transactionEnded(committed: false, closing: closing)
                 throw error
             }
         }
         try store.dbQueue.inDatabase { db in
             if db.isInsideTransaction { try db.execute(Sql.rollback) }
         }
-        auditRestore()
-        if let closing { entries.append(closing) }
-        pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
-        flushReads(waiting: true)
+        audit.transactionEnded(committed: false, closing: closing)
     }
 
     /// Ends a session: an open transaction is rolled back (and audited so), and read entries
@@ -496,27 +528,20 @@ public final class Engine {
                 rows: nil, message: "the transaction was left open and rolled back", changeSetID: nil)
             try? endTransaction(commit: false, closing: closingEntry)
         }
-        flushReads(waiting: false)
-        if !pendingReads.isEmpty {
-            if (try? AuditSpool(databasePath: store.path).spool(pendingReads)) != nil {
-                pendingReads = []
-            } else {
-                flushReads(waiting: true)
-            }
-        }
+        audit.finishSession()
         return wasOpen
     }
 
     private func commitImplicit(with entry: AuditEntry) throws {
         do {
             try store.dbQueue.inDatabase { db in
-                try appendAudit([entry], db: db, lockHeld: true)
+                try audit.append([entry], db: db, lockHeld: true)
                 try db.execute(Sql.commit)
             }
-            auditCommitted()
+            audit.committed()
         } catch {
             rollbackImplicit()
-            auditRestore()
+            audit.restore()
             throw error
         }
     }
@@ -689,81 +714,6 @@ public final class Engine {
         AuditEntry(
             at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text, outcome: outcome,
             rows: rows, message: message, changeSetID: changeSet)
-    }
-
-    /// Keeps an entry: with the open transaction, or with the reads waiting for the write lock.
-    private func record(_ entry: AuditEntry) {
-        if store.isReadOnly { return }  // said at open: reads on a read-only file are not audited
-        if inTransaction {
-            // Inserted under the transaction's write lock, at the latest with its COMMIT: the
-            // commit keeps the entries with the changes.
-            pendingAudit.append(entry)
-        } else {
-            pendingReads.append(entry)
-            flushReads(waiting: false)
-        }
-    }
-
-    /// Inserts the open transaction's entries so far, so a command reading the audit log inside
-    /// the transaction sees them.
-    func writeTransactionAudit() throws {
-        guard inTransaction, writtenAudit < pendingAudit.count else { return }
-        let entries = Array(pendingAudit[writtenAudit...])
-        try store.dbQueue.inDatabase { db in try AuditLog.append(entries, db: db, key: auditKey) }
-        writtenAudit = pendingAudit.count
-    }
-
-    /// Writes waiting read entries if the write lock can be had — at once, or (`waiting`) within
-    /// the busy timeout. A read never fails because its audit entry has to wait.
-    func flushReads(waiting: Bool) {
-        guard !pendingReads.isEmpty, !inTransaction, !store.isReadOnly else { return }
-        let write = {
-            try self.store.dbQueue.inDatabase { db in
-                try db.execute(Sql.beginImmediate)
-                do {
-                    try self.appendAudit([], db: db, lockHeld: true)
-                    try db.execute(Sql.commit)
-                } catch {
-                    try? db.execute(Sql.rollback)
-                    throw error
-                }
-            }
-        }
-        do {
-            if waiting { try write() } else { try store.busy.withoutWaiting(write) }
-            auditCommitted()
-        } catch {
-            auditRestore()
-        }
-    }
-
-    /// Entries spooled by sessions that ended while the lock was taken, drained by this write.
-    private var drainedSpool: AuditSpool.Drained? = nil
-    private var appendedReads = 0
-
-    /// Appends spooled entries, waiting reads, then `entries`, in that order. Outside a held
-    /// lock (`lockHeld` false) it only drains when there is something to write.
-    private func appendAudit(_ entries: [AuditEntry], db: Database, lockHeld: Bool) throws {
-        guard lockHeld else { return }
-        let spool = AuditSpool(databasePath: store.path)
-        drainedSpool = try spool.drain()
-        appendedReads = pendingReads.count
-        try AuditLog.append((drainedSpool?.entries ?? []) + pendingReads + entries, db: db, key: auditKey)
-    }
-
-    /// After a commit: the spooled and waiting entries are in the log.
-    private func auditCommitted() {
-        drainedSpool?.discard()
-        drainedSpool = nil
-        pendingReads.removeFirst(min(appendedReads, pendingReads.count))
-        appendedReads = 0
-    }
-
-    /// After a failed write: spooled entries go back to the spool, waiting reads keep waiting.
-    private func auditRestore() {
-        drainedSpool?.restore()
-        drainedSpool = nil
-        appendedReads = 0
     }
 }
 

@@ -116,6 +116,27 @@ enum RecordLookup {
         record(entity, id: id, columns: [SQLFragment(entity.title(alias: "t0"))])
     }
 
+    /// A deleted record's title, from its latest deletion's history (its fields pivoted out of the
+    /// deletion row, `HistoryRows`, then titled as a stored record is); NULL if there is none.
+    static func deletedTitleQuery(_ entity: EntityDefinition, id: DatabaseValue) -> Select {
+        let x = { Sql.column("x", $0) }
+        let latest = Select(Sql.aggregate(.max, x("change_set_id")), from: "field_history", as: "x")
+            .where(Sql.equals(x("entity"), Sql.value(entity.name))).where(Sql.equals(x("record_id"), Sql.value(id)))
+            .where(Sql.equals(x("op"), Sql.value(HistoryOp.delete.rawValue)))
+        let rows = HistoryRows(alias: "d")
+        let fields = rows.select([Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old")])
+            .where(Sql.equals(rows.column("entity"), Sql.value(entity.name))).where(Sql.equals(rows.column("record_id"), Sql.value(id)))
+            .where(Sql.equals(rows.column("op"), Sql.value(HistoryOp.delete.rawValue)))
+            .where(Sql.equals(rows.column("change_set_id"), Sql.subquery(latest)))
+        let pivot = Select(
+            entity.fields.map { field in
+                Sql.named(
+                    Sql.aggregate(.max, Sql.when([(Sql.equals(Sql.name("field"), Sql.value(field.name)), Sql.name("old"))], else: Sql.null)),
+                    field.name)
+            }, fromQuery: fields, as: "p")
+        return Select([SQLFragment(entity.title(alias: "t0"))], fromQuery: pivot, as: "t0")
+    }
+
     /// The id of the record of `table` whose `column` is `name`, ignoring case.
     static func named(_ table: String, _ name: String, column: String = "name") -> Select {
         Select(Sql.name("id"), from: table).where(Sql.caseInsensitiveEquals(Sql.name(column), Sql.value(name)))

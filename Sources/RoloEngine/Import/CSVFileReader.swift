@@ -22,6 +22,8 @@ final class CSVFileReader {
         case textAfterQuote(line: Int)
         /// Bytes that are not UTF-8.
         case notUTF8(line: Int)
+        /// UTF-16 (a byte order mark, or NUL bytes in every other place of the first bytes).
+        case utf16(encoding: String)
         case unreadable(String)
         /// A FIFO, a device, a folder: what it is (`/dev/zero` would never end).
         case notRegular(String)
@@ -76,6 +78,7 @@ final class CSVFileReader {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         try fill()
+        if let encoding = Self.utf16Encoding(buffer.prefix(64)) { throw Failure.utf16(encoding: encoding) }
         if buffer.starts(with: [0xEF, 0xBB, 0xBF]) {
             position = 3
         }
@@ -84,6 +87,20 @@ final class CSVFileReader {
     }
 
     deinit { try? handle.close() }
+
+    /// A UTF-16 byte order mark (`UTF-16`), or text whose first bytes have NULs in alternate places
+    /// (ASCII in UTF-16: `UTF-16LE` with them second, `UTF-16BE` first) and none in the others;
+    /// iconv's name of the encoding, or nil.
+    static func utf16Encoding(_ bytes: ArraySlice<UInt8>) -> String? {
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) { return "UTF-16" }
+        guard bytes.count >= 4 else { return nil }
+        var nuls = [0, 0]
+        for (index, byte) in bytes.enumerated() where byte == 0 { nuls[index % 2] += 1 }
+        let pairs = bytes.count / 2
+        if nuls[0] == 0, nuls[1] * 2 >= pairs { return "UTF-16LE" }
+        if nuls[1] == 0, nuls[0] * 2 >= pairs { return "UTF-16BE" }
+        return nil
+    }
 
     /// The hex SHA-256 of every byte read so far (the whole file once `next` returned nil).
     var digest: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }

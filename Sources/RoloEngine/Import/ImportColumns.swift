@@ -58,6 +58,8 @@ enum CellValue {
     /// The reason, and where it names something of this cell (its length, the nearest enum value),
     /// the kind of problem the import's summary counts it under.
     case invalid(String, kind: String? = nil)
+    /// A value in form but past what Rolo holds (E308): a date outside 0001 … 9999, a huge amount.
+    case outOfRange(String)
 }
 
 /// Turns cells of text into stored values, as `create` and `update` would accept them: types,
@@ -103,7 +105,12 @@ struct CellConverter {
             guard let number = Self.integer(text) else { return .invalid("is not a whole number") }
             return .value(number.databaseValue)
         case .money:
-            guard let cents = Self.cents(text) else { return .invalid("is not an amount of money (e.g. 1234.56)") }
+            guard let cents = Self.cents(text) else {
+                if Self.cents(text, unbounded: true) != nil {
+                    return .outOfRange("is past the largest amount, $92,233,720,368,547,758.07")
+                }
+                return .invalid("is not an amount of money (e.g. 1234.56)")
+            }
             return .value(cents.databaseValue)
         case .boolean:
             switch text.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -119,9 +126,11 @@ struct CellConverter {
             return .invalid(kind + (near.map { "; perhaps \($0)" } ?? ""), kind: kind)
         case .date:
             guard let (date, _) = Self.moment(text, order: dateOrder) else { return .invalid(dateProblem(text)) }
+            guard (1...9999).contains(date.year) else { return .outOfRange(Self.outsideCalendar) }
             return .value(date.description.databaseValue)
         case .timestamp:
             guard let (date, seconds) = Self.moment(text, order: dateOrder) else { return .invalid(dateProblem(text)) }
+            guard (1...9999).contains(date.year) else { return .outOfRange(Self.outsideCalendar) }
             return .value(Self.timestamp(date, seconds).databaseValue)
         case .reference, .duration:
             return .invalid("cannot be imported")
@@ -135,6 +144,8 @@ struct CellConverter {
         let count = text.count
         return count > max ? .invalid("is \(count) characters; it takes at most \(max)", kind: "is longer than \(max) characters") : nil
     }
+
+    static let outsideCalendar = "is outside 0001-01-01 … 9999-12-31"
 
     private func dateProblem(_ text: String) -> String {
         if dateOrder == nil, Self.isAmbiguousDate(text) {
@@ -154,8 +165,9 @@ struct CellConverter {
         return Int64(grouped.joined())
     }
 
-    /// Money as integer cents: `1234.56`, `$1,234.56`, `1.234,56 €`, `-12.5`, `(12.50)` is refused.
-    static func cents(_ text: String) -> Int64? {
+    /// Money as integer cents: `1234.56`, `$1,234.56`, `1.234,56 €`, `-12.5`, `$-5`; `(12.50)`,
+    /// `+5` and `--5` are refused. Nil too past the largest amount (`isPastLimit` tells which).
+    static func cents(_ text: String, unbounded: Bool = false) -> Int64? {
         var body = text.trimmingCharacters(in: .whitespaces)
         var negative = false
         if body.hasPrefix("-") {
@@ -163,8 +175,10 @@ struct CellConverter {
             body.removeFirst()
         }
         body = String(body.filter { !"$€£¥ \u{00A0}".contains($0) })
+        // One minus, before or after the currency sign (`-$5`, `$-5`); `--5` is refused, as `+5` is.
         if body.hasPrefix("-") {
-            negative.toggle()
+            guard !negative else { return nil }
+            negative = true
             body.removeFirst()
         }
         guard !body.isEmpty, body.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == ",") }) else { return nil }
@@ -186,6 +200,7 @@ struct CellConverter {
             }
             whole = groups.joined()
         }
+        if unbounded { return fraction.count <= 2 && whole.allSatisfy(\.isNumber) ? 0 : nil }
         guard fraction.count <= 2, let units = Int64(whole.isEmpty ? "0" : whole) else { return nil }
         let centsPart = Int64(fraction.padding(toLength: 2, withPad: "0", startingAt: 0)) ?? 0
         let (scaled, overflow) = units.multipliedReportingOverflow(by: 100)
@@ -272,7 +287,8 @@ struct CellConverter {
                 return nil
             }
         }
-        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year), (1...9999).contains(year) else {
+        // Year 0 is read, so `convert` refuses it as outside the calendar (E308), as ISO 0000-01-01 is.
+        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year), (0...9999).contains(year) else {
             return nil
         }
         return CivilDate(year: year, month: month, day: day)

@@ -315,6 +315,11 @@ struct ImportJob {
                             kindReason: kind),
                         file: file, at: command.path.range)
                     continue rowLoop
+                case .outOfRange(let reason):
+                    try problems.add(
+                        Problem(line: record.line, column: column.header, value: raw, code: .valueOutOfRange, reason: reason),
+                        file: file, at: command.path.range)
+                    continue rowLoop
                 }
             }
             if let keyOffset { repeatedKeys.note(values[keyOffset + 1], line: record.line) }
@@ -444,6 +449,10 @@ struct ImportJob {
             return diagnostic(
                 .importFileMalformed, "\(file):\(line): the file is not UTF-8; nothing was imported",
                 help: "save it as CSV UTF-8 from the spreadsheet program")
+        case .utf16(let encoding):
+            return diagnostic(
+                .importFileMalformed, "\(file): the file is not UTF-8: it looks like \(encoding); nothing was imported",
+                help: "convert it, e.g. iconv -f \(encoding) -t UTF-8 \(file) > utf8.csv, or save it as CSV UTF-8 from the spreadsheet program")
         case .unreadable(let reason):
             return diagnostic(.fileUnreadable, "cannot read \(file): \(reason); nothing was imported")
         case .headerTooLong:

@@ -143,6 +143,7 @@ extension ImportJob {
             [
                 Sql.value(try recorder.changeSetID), Sql.value(entity.name), Sql.id("t0"), Sql.value(HistoryOp.update.rawValue),
                 Sql.column("f", "name"), byField(current), byField(staged), Sql.value(recorder.userID), Sql.value(recorder.now),
+                ChangeRecorder.oldUpdatedAt(entity, op: HistoryOp.update.rawValue),
             ], from: entity.name, as: "t0"
         ).joining(joined).joining(Sql.crossJoin(Self.fieldList, as: "f"))
         try progress.pass { lines in

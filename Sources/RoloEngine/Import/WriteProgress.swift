@@ -23,8 +23,11 @@ final class WriteProgress {
         let line = Sql.name(ImportJob.lineColumn)
         let row = try Row.fetchOne(
             db, Select(Sql.aggregate(.min, line), Sql.aggregate(.max, line), Sql.countAll, from: ImportJob.staging).sql)
-        if let low: Int = row?[0], let high: Int = row?[1] { lines = low...high } else { lines = nil }
-        rows = row?[2] ?? 0
+        // NULL when nothing is staged: no range.
+        let low = try row?.decode(Int?.self, atIndex: 0) ?? nil
+        let high = try row?.decode(Int?.self, atIndex: 1) ?? nil
+        if let low, let high { lines = low...high } else { lines = nil }
+        rows = try row?.decode(atIndex: 2) ?? 0
         self.passes = passes
         self.meter = meter
         self.stop = stop

@@ -1,5 +1,6 @@
 import GRDB
 import RoloStore
+import RoloSyntax
 
 /// `as bars`: a grouped count or sum as horizontal bars, one per group, scaled so the longest
 /// bar fills the line (the terminal's width, 80 columns when not on a terminal), the value
@@ -32,14 +33,14 @@ public struct BarsWriter: ResultWriter {
     }
 
     public mutating func begin(_ columns: [ResultColumn]) {
-        self.columns = columns
+        self.columns = columns.map { ResultColumn(TerminalText.safe($0.header), $0.type) }
     }
 
     public mutating func row(_ values: [DatabaseValue]) {
         guard let last = values.last, let column = columns.last else { return }
         let label = zip(values.dropLast(), columns.dropLast())
             .map { value, column in
-                let text = TableWriter.clean(ValueFormatter.display(value, column.type))
+                let text = ValueFormatter.display(value, column.type)
                 return text.isEmpty ? "(none)" : text
             }
             .joined(separator: " · ")

@@ -1,6 +1,12 @@
 import Foundation
+import RoloSyntax
 
 /// Where command output goes: standard output, or a string in tests and transcripts.
+///
+/// `line` is for text a person reads and passes it through the terminal sanitiser
+/// (`TerminalText.safe`, line breaks kept), so stored text a command prints cannot act on the
+/// terminal; `write` is raw, for what is already display text (tables' cells from
+/// `ValueFormatter.display`, a rendered diagnostic with Rolo's colours) and for CSV and JSON.
 public protocol OutputSink: AnyObject {
     func write(_ text: String)
     /// Raw UTF-8 bytes (the CSV export path writes these without building strings).
@@ -14,7 +20,8 @@ public protocol OutputSink: AnyObject {
 }
 
 extension OutputSink {
-    public func line(_ text: String = "") { write(text + "\n") }
+    /// One or more lines of text for a person, sanitised (see the protocol's comment).
+    public func line(_ text: String = "") { write(TerminalText.safe(text, keepingLineBreaks: true) + "\n") }
 
     public func write(bytes: UnsafeRawBufferPointer) {
         write(String(decoding: bytes, as: UTF8.self))

@@ -72,8 +72,8 @@ public struct TableWriter: ResultWriter {
     }
 
     public mutating func begin(_ columns: [ResultColumn]) {
-        self.columns = columns
-        widths = columns.map { DisplayWidth.of($0.header) }
+        self.columns = columns.map { ResultColumn(TerminalText.safe($0.header), $0.type) }
+        widths = self.columns.map { DisplayWidth.of($0.header) }
         numeric = columns.map { $0.type == .money || $0.type == .integer }
         fixed = columns.map { $0.numbersOf != nil }
         if terminalWidth == nil { widths = widths.map { min(Self.maxWidth, $0) } }
@@ -81,7 +81,9 @@ public struct TableWriter: ResultWriter {
 
     public mutating func row(_ values: [DatabaseValue]) {
         count += 1
-        let cells = zip(values, columns).map { Self.clean(ValueFormatter.display($0, $1.type)) }
+        // Display text is already sanitised (controls `�`, line breaks and tabs spaces), so a
+        // value cannot break a row or move the terminal's cursor.
+        let cells = zip(values, columns).map { ValueFormatter.display($0, $1.type) }
         if flushed {
             output.write(render(cells))
             return
@@ -177,31 +179,6 @@ public struct TableWriter: ResultWriter {
             widths[index] = cap + (leftover > 0 ? 1 : 0)
             if leftover > 0 { leftover -= 1 }
         }
-    }
-
-    /// Line breaks and tabs become spaces and other control characters `�`, so a value cannot
-    /// break a row or move the terminal's cursor.
-    static func clean(_ s: String) -> String {
-        var previous: UInt8 = 0
-        var found = false
-        for byte in s.utf8 {
-            // C0 controls and DEL; C1 controls are C2 80 … C2 9F in UTF-8.
-            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte <= 0x9F) {
-                found = true
-                break
-            }
-            previous = byte
-        }
-        guard found else { return s }
-        var result = String.UnicodeScalarView()
-        for scalar in s.unicodeScalars {
-            switch scalar.value {
-            case 0x0A, 0x09, 0x0D: result.append(" ")
-            case 0..<0x20, 0x7F...0x9F: result.append("\u{FFFD}")
-            default: result.append(scalar)
-            }
-        }
-        return String(result)
     }
 }
 

@@ -1,9 +1,12 @@
 import GRDB
 import RoloStore
+import RoloSyntax
 
 /// Turns stored values into text: formatted for people in tables, raw in CSV and JSON.
 public enum ValueFormatter {
-    /// For tables: money as `$1,234.56`, timestamps as `2026-11-22 10:00`, booleans as yes/no.
+    /// For tables: money as `$1,234.56`, timestamps as `2026-11-22 10:00`, booleans as yes/no;
+    /// text through the terminal sanitiser (`TerminalText.safe`: controls as `�`, tabs and line
+    /// breaks as spaces), so a value shown to a person cannot act on the terminal or leave its line.
     public static func display(_ value: DatabaseValue, _ type: FieldType?) -> String {
         switch value.storage {
         case .null: return ""
@@ -21,12 +24,16 @@ public enum ValueFormatter {
         case .string(let s):
             if type == .timestamp, s.count == 20, s.hasSuffix("Z") {
                 // 2026-11-22T10:00:00Z → 2026-11-22 10:00
-                return String(s.prefix(10)) + " " + String(s.dropFirst(11).prefix(5))
+                return TerminalText.safe(String(s.prefix(10)) + " " + String(s.dropFirst(11).prefix(5)))
             }
-            return s
+            return TerminalText.safe(s)
         case .blob(let data): return "<\(data.count) bytes>"
         }
     }
+
+    /// Stored text that is not a field's value (a record's title) as display text: sanitised as
+    /// `display` sanitises text.
+    public static func display(_ text: String) -> String { TerminalText.safe(text) }
 
     /// For CSV: money as a plain decimal (1234.56), everything else as stored.
     public static func raw(_ value: DatabaseValue, _ type: FieldType?) -> String {
@@ -89,6 +96,9 @@ public enum ValueFormatter {
         return (cents < 0 ? "-" : "") + String(magnitude / 100) + "." + (fraction < 10 ? "0" : "") + String(fraction)
     }
 
+    /// A JSON string literal. Control characters (C0 and C1, DEL), the bidi overrides and the line
+    /// and paragraph separators are written as `\u` escapes: the same text to a JSON reader, and
+    /// inert on a terminal.
     public static func jsonString(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
@@ -99,7 +109,7 @@ public enum ValueFormatter {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
+                if TerminalText.isControl(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

@@ -137,7 +137,8 @@ public struct SQLiteDialect: SQLDialect {
         default: modifier = "\(amount) \(unit.rawValue)s"
         }
         let call = moment ? "strftime('%Y-%m-%dT%H:%M:%SZ', " : "date("
-        return call + value + ", " + SQLFragment.value(modifier) + ")"
+        // Kept within 0001-01-01 … 9999-12-31: outside, an error rather than SQLite's year 0 or NULL.
+        return "rolo_date(" + value + ", " + call + value + ", " + SQLFragment.value(modifier) + "))"
     }
 
     public func secondsBetween(_ a: SQLFragment, _ b: SQLFragment) -> SQLFragment {

@@ -193,6 +193,14 @@ public enum Sql {
     public static func subquery(_ query: Select) -> SQLFragment { "(" + query.sql + ")" }
     public static func subquery(_ query: SQLFragment) -> SQLFragment { "(" + query + ")" }
 
+    /// `(SELECT value FROM (SELECT 1) LEFT JOIN …)`: a value reading related records through
+    /// `joins` (whose ON clauses carry the read scope), correlated with the statement's own row, so
+    /// an UPDATE's SET and its history's INSERT … SELECT read it with no join of their own; NULL
+    /// where a join finds nothing.
+    public static func throughJoins(_ value: SQLFragment, _ joins: SQLFragment) -> SQLFragment {
+        subquery(Select([value], fromQuery: Select(value: literal(1))).joining(joins))
+    }
+
     /// The first value of a subquery: `(SELECT … LIMIT 1)`.
     public static func first(_ query: SQLFragment) -> SQLFragment { "(" + query + " LIMIT 1)" }
 

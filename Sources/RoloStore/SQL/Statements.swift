@@ -13,6 +13,8 @@ public struct Select: SQLFiltered, Sendable {
     public var joins = SQLFragment("")
     public var conditions: [SQLFragment] = []
     public var groupBy: [SQLFragment] = []
+    /// Conditions on the groups, over aggregate expressions (`count(*) > ?`), joined with AND.
+    public var having: [SQLFragment] = []
     public var orderBy: [SQLFragment] = []
     public var limit: SQLFragment?
     public var offset: SQLFragment?
@@ -88,6 +90,7 @@ public struct Select: SQLFiltered, Sendable {
         if !from.sql.isEmpty { sql = sql + " FROM " + from + joins }
         sql = sql + whereClause
         if !groupBy.isEmpty { sql = sql + " GROUP BY " + SQLFragment.joined(groupBy, separator: ", ") }
+        if !having.isEmpty { sql = sql + " HAVING " + SQLFragment.joined(having, separator: " AND ") }
         if !orderBy.isEmpty { sql = sql + " ORDER BY " + SQLFragment.joined(orderBy, separator: ", ") }
         if let limit {
             sql = sql + " LIMIT " + limit

@@ -4,7 +4,7 @@
 public enum CRMSchema {
     /// The schema version this build writes and understands. A database with a higher
     /// version was written by a newer Rolo and is refused.
-    public static let version = 5
+    public static let version = 6
 
     /// SQLite's `application_id` for Rolo databases ("ROLO" in ASCII).
     public static let applicationID: Int32 = 0x524F_4C4F
@@ -362,6 +362,8 @@ public enum CRMSchema {
             FieldDefinition("new_value", .text),
             FieldDefinition("user_id", .reference("users")),
             FieldDefinition("changed_at", .timestamp, required: true),
+            /// An update row's record's `updated_at` before the change (version 6), for undo.
+            FieldDefinition("old_updated_at", .timestamp),
         ],
         naturalKey: [], listFields: ["changed_at", "user_id", "entity", "record_id", "field", "old_value", "new_value"],
         titleSQL: "$.field",

@@ -75,6 +75,9 @@ public final class CRMStore: Sendable {
             let store = CRMStore(path: path, dbQueue: queue, busy: busy)
             try Migrations.migrator.migrate(queue)
             if verdict != .rolo(schemaVersion: CRMSchema.version) {
+                // A new or upgraded file gets its audit spool secret now (an older file of this
+                // version gets it with its first write).
+                _ = try queue.write { db in try AuditSpoolSecret.ensure(db) }
                 // New, upgraded, or its header still in the WAL: put the schema version in the
                 // file's header now, where an older Rolo looks to refuse a newer file.
                 try store.checkpoint()
@@ -97,6 +100,7 @@ public final class CRMStore: Sendable {
         let busy = BusyPolicy()
         let queue = try DatabaseQueue(configuration: configuration(busy: busy))
         try Migrations.migrator.migrate(queue)
+        _ = try queue.write { db in try AuditSpoolSecret.ensure(db) }
         return CRMStore(path: ":memory:", dbQueue: queue, busy: busy)
     }
 
@@ -144,6 +148,7 @@ public final class CRMStore: Sendable {
                 try db.execute(Sql.set("synchronous", "NORMAL"))
             }
             MoneyFunctions.install(in: db)
+            DateFunctions.install(in: db)
             TextFolding.install(in: db)
             // Case-insensitive LIKE is SQLite's default; `contains` relies on it.
             try db.execute(Sql.set("case_sensitive_like", "OFF"))

@@ -47,6 +47,13 @@ enum Migrations {
             try BuiltinRoles.install(in: db, version: 5, rolesExist: true)
             try setVersion(db, 5)
         }
+        // Field history keeps the record's updated_at before each update, so undo puts it back.
+        // ADD COLUMN touches no row; its text is then written as CRMSchema declares the table.
+        migrator.registerMigration("v6-history-updated-at", foreignKeyChecks: .immediate) { db in
+            try db.execute(sql: FrozenSchemaV6.addColumn)
+            try rewriteCheck(db, table: "field_history", replacing: [FrozenSchemaV6.addedText], with: FrozenSchemaV6.canonicalText)
+            try setVersion(db, 6)
+        }
         return migrator
     }()
 

@@ -12,7 +12,10 @@
 ///     rolo: error[E602]: no such script: fix.rolo
 ///       = help: …
 ///
-/// Plain text when piped; coloured when `colors` is on.
+/// Plain text when piped; coloured when `colors` is on. The message, the help, the file name and
+/// the source line pass through `TerminalText.safe` first (values quoted in them may be stored
+/// text, and a script may hold control characters), so only Rolo's own colour codes reach the
+/// terminal.
 public struct DiagnosticRenderer: Sendable {
     public var colors: Bool
 
@@ -27,11 +30,15 @@ public struct DiagnosticRenderer: Sendable {
     ///   - file: the script's name, or nil for interactive input.
     ///   - lineOffset: added to line numbers when `source` is part of a larger file.
     public func render(_ diagnostic: Diagnostic, source: String?, file: String?, lineOffset: Int = 0) -> String {
+        let file = file.map { TerminalText.safe($0) }
         guard let range = diagnostic.range, let source else { return renderPlain(diagnostic, file: file) }
         var out = heading(diagnostic)
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character: a CRLF script's lines end there too (else its whole text is
+        // "the line", each line break a space once sanitised).
+        let lines = source.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         let lineIndex = min(range.start.line - 1, max(lines.count - 1, 0))
-        let lineText = lines.isEmpty ? "" : String(lines[lineIndex]).replacingTabs()
+        // Controls one column wide (`�`), tabs one space: the caret's column stays the character's.
+        let lineText = lines.isEmpty ? "" : TerminalText.safe(String(lines[lineIndex]))
         let lineNumber = String(range.start.line + lineOffset)
         let gutter = String(repeating: " ", count: lineNumber.count)
         let location = "\(range.start.line + lineOffset):\(range.start.column)"
@@ -47,31 +54,23 @@ public struct DiagnosticRenderer: Sendable {
         }
         let caretLine = String(repeating: " ", count: max(0, range.start.column - 1)) + String(repeating: "^", count: width)
         out += "\n\(gutter) | " + paint(caretLine, "1;31")
-        if let help = diagnostic.help { out += "\n\(gutter) = " + paint("help", "1;36") + ": \(help)" }
+        if let help = diagnostic.help { out += "\n\(gutter) = " + paint("help", "1;36") + ": " + TerminalText.safe(help) }
         return out
     }
 
     /// The form without a caret: `rolo: error[CODE]: message`, the file if there is one, and help.
     public func renderPlain(_ diagnostic: Diagnostic, file: String? = nil) -> String {
         var out = "rolo: " + heading(diagnostic)
-        if let file { out += "\n --> \(file)" }
-        if let help = diagnostic.help { out += "\n  = " + paint("help", "1;36") + ": \(help)" }
+        if let file { out += "\n --> " + TerminalText.safe(file) }
+        if let help = diagnostic.help { out += "\n  = " + paint("help", "1;36") + ": " + TerminalText.safe(help) }
         return out
     }
 
     private func heading(_ diagnostic: Diagnostic) -> String {
-        paint("error[\(diagnostic.code.rawValue)]", "1;31") + paint(": \(diagnostic.message)", "1")
+        paint("error[\(diagnostic.code.rawValue)]", "1;31") + paint(": " + TerminalText.safe(diagnostic.message), "1")
     }
 
     private func paint(_ text: String, _ code: String) -> String {
         colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
-    }
-}
-
-extension String {
-    fileprivate func replacingTabs() -> String {
-        var result = ""
-        for character in self { result.append(character == "\t" ? " " : character) }
-        return result
     }
 }

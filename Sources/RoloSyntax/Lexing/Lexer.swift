@@ -7,7 +7,6 @@ public struct Lexer {
     private var index = 0
     private var line = 1
     private var column = 1
-    private let source: String
     /// Set after an option that takes a value (`--anchor`, `--skip-bad`): the next token, unless
     /// quoted, is read as one bare value up to a space (`5:9f86…`, `anc.txt`, `out/bad-rows.csv`).
     private var bareValueNext = false
@@ -15,8 +14,12 @@ public struct Lexer {
     public static let bareValueOptions: Set<String> = ["anchor", "skip-bad"]
 
     public init(_ source: String) {
-        self.source = source
         self.bytes = Array(source.utf8)
+    }
+
+    /// A lexer over the source's UTF-8 bytes, shared with the parser rather than copied.
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
     }
 
     /// Tokenizes all of the source, ending with `.end`.
@@ -31,6 +34,12 @@ public struct Lexer {
             tokens.append(token)
             if token.kind == .end { return tokens }
         }
+    }
+
+    /// Lexes all of `source` without keeping the tokens: its first lexing error, if any.
+    public static func check(_ source: String) throws(Diagnostic) {
+        var lexer = Lexer(source)
+        while try lexer.next().kind != .end {}
     }
 
     private var location: SourceLocation { SourceLocation(offset: index, line: line, column: column) }

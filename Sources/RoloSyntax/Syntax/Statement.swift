@@ -72,7 +72,10 @@ public struct OrderItem: Sendable, Equatable {
 
 public struct FindQuery: Sendable, Equatable {
     public var entity: EntityName
+    /// The field list: paths (`account.name`) or expressions (`coalesce(phone, "none")`).
     public var fields: [Expression] = []
+    /// Each field's header: the text as written, whitespace runs made one space.
+    public var fieldLabels: [String] = []
     public var filter: Condition?
     public var order: [OrderItem] = []
     public var limit: Located<Int>?
@@ -94,6 +97,8 @@ public struct AggregateQuery: Sendable, Equatable {
     public var field: Expression?
     public var groupBy: [Expression] = []
     public var filter: Condition?
+    /// `having CONDITION`: which groups to keep, by their figures (`count`, the command's own `sum`…).
+    public var having: Condition?
     public var format: Located<OutputFormat>?
     /// `order by` a grouped field or the aggregate itself (`count`, `sum`…); biggest first by default.
     public var order: [OrderItem] = []
