@@ -72,7 +72,11 @@ public struct TableWriter: ResultWriter {
     }
 
     public mutating func begin(_ columns: [ResultColumn]) {
-        self.columns = columns.map { ResultColumn(TerminalText.safe($0.header), $0.type) }
+        self.columns = columns.map {
+            var column = ResultColumn(TerminalText.safe($0.header), $0.type, numbersOf: $0.numbersOf)
+            column.numberWidth = $0.numberWidth
+            return column
+        }
         widths = self.columns.map { DisplayWidth.of($0.header) }
         numeric = columns.map { $0.type == .money || $0.type == .integer }
         fixed = columns.map { $0.numbersOf != nil }
