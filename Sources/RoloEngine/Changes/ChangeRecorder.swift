@@ -219,83 +219,38 @@ final class ChangeRecorder {
 
     // MARK: - Diffs
 
-    /// Prints per-record diffs from the history of this change set, abridged after `limit` records.
+    /// Prints per-record diffs from this statement's `plan`, abridged after `limit` records.
     /// Records of `primary` (the command's own entity) come first; records of other entities the
     /// change reached (links cleared by a delete, records moved by a merge) after them, counted.
     func printDiffs(output: OutputSink, total: Int, primary: String? = nil, limit: Int = 12) throws {
-        guard let changeSetID = openedID else { return }
-        // The first records in the order they were changed, read from the head of the history
-        // (an index range scan), not by grouping all of it: a million-row change prints at once.
-        var records: [(entity: String, id: Int64)] = []
-        var seen = Set<String>()
-        var hasMore = false
-        for pass in primary == nil ? [nil] : [true, false] as [Bool?] {
-            var query = history(changeSetID, ["entity", "record_id"])
-            if let pass, let primary {
-                query = query.where(Sql.compare(Sql.name("entity"), pass ? .equal : .notEqual, Sql.value(primary)))
-            }
-            let cursor = try Row.fetchCursor(db, query.ordered(by: Sql.name("id")).sql)
-            while let row = try cursor.next() {
-                let entity: String = try row.decode(atIndex: 0)
-                let id: Int64 = try row.decode(atIndex: 1)
-                guard seen.insert("\(entity):\(id)").inserted else { continue }
-                if records.count == limit {
-                    hasMore = true
-                    break
-                }
-                records.append((entity, id))
-            }
-            if hasMore { break }
-        }
-        var others = 0
-        if let primary {
-            let elsewhere = Sql.compare(Sql.name("entity"), .notEqual, Sql.value(primary))
-            if try Bool.fetchOne(db, history(changeSetID, []).where(elsewhere).limited(1).sql) == true {
-                others = try Int.fetchOne(db, history(changeSetID, ["entity", "record_id"]).where(elsewhere).distinctRows().counted) ?? 0
-            }
-        }
-        for record in records {
-            let entityName = record.entity
+        guard let plan else { return }
+        let (records, hasMore, others) = try plan.firstRecords(limit: limit, primary: primary)
+        for key in records {
+            guard let record = try plan.record(key.entity, key.id) else { continue }
+            let entity = record.entity
             let id = record.id
-            guard let entity = CRMSchema.entity(named: entityName) else { continue }
-            let rows = HistoryRows()
-            let changes = try Row.fetchAll(
-                db,
-                rows.select([
-                    rows.column("op"), Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old_value"),
-                    Sql.named(rows.newValue, "new_value"),
-                ])
-                .where(Sql.equals(rows.column("change_set_id"), Sql.value(changeSetID)))
-                .where(Sql.compare(Sql.id(rows.alias), .greater, Sql.value(historyFloor)))
-                .where(Sql.equals(rows.column("entity"), Sql.value(entityName))).where(Sql.equals(rows.column("record_id"), Sql.value(id)))
-                .ordered(by: rows.order).sql)
-            // A record changed and then deleted in one change set (an undo, a script) shows as deleted.
-            let ops = try changes.map { try $0.decode(HistoryOp.self, forColumn: "op") }
-            let op: HistoryOp = ops.contains(.delete) ? .delete : ops.first ?? .update
             var title = ValueFormatter.display(try String.fetchOne(db, RecordLookup.titleQuery(entity, id: id.databaseValue).sql) ?? "")
             // A deleted record by the name its deletion's history holds: `contact 3007 (Ana Ruiz, deleted)`.
-            if op == .delete {
+            if record.op == .delete {
                 let name = ValueFormatter.display(try String.fetchOne(db, RecordLookup.deletedTitleQuery(entity, id: id.databaseValue).sql) ?? "")
                 title = name.isEmpty ? "deleted" : name + ", deleted"
             }
             let header = "  \(entity.singular) \(id)" + (title.isEmpty ? "" : " (\(title))")
-            switch op {
+            switch record.op {
             case .create:
-                let fields = try changes.compactMap { row -> String? in
-                    let field: String = try row.decode(forColumn: "field")
-                    guard field != "created_at", field != "updated_at" else { return nil }
-                    let definition = entity.field(named: field)
-                    return "\(definition?.relationName ?? field) = " + (try describe(try row.decode(DatabaseValue.self, forColumn: "new_value"), definition))
+                let fields = try record.fields.compactMap { change -> String? in
+                    guard change.field != "created_at", change.field != "updated_at" else { return nil }
+                    let definition = entity.field(named: change.field)
+                    return "\(definition?.relationName ?? change.field) = " + (try describe(change.new, definition))
                 }
                 output.line(header + ": created with " + fields.joined(separator: ", "))
             case .delete:
                 output.line(header)
             case .update:
-                let parts = try changes.map { row -> String in
-                    let field: String = try row.decode(forColumn: "field")
-                    let definition = entity.field(named: field)
-                    return "\(definition?.relationName ?? field) " + (try describe(try row.decode(DatabaseValue.self, forColumn: "old_value"), definition)) + " → "
-                        + (try describe(try row.decode(DatabaseValue.self, forColumn: "new_value"), definition))
+                let parts = try record.fields.map { change -> String in
+                    let definition = entity.field(named: change.field)
+                    return "\(definition?.relationName ?? change.field) " + (try describe(change.old, definition)) + " → "
+                        + (try describe(change.new, definition))
                 }
                 output.line(header + ": " + parts.joined(separator: ", "))
             }
@@ -348,11 +303,13 @@ final class ChangeRecorder {
             .where(Sql.compare(Sql.name("op"), .notEqual, Sql.value(HistoryOp.delete.rawValue))).sql
     }
 
+    /// What this statement changed, as recorded: its history rows of the change set (nil before
+    /// anything was written).
+    var plan: ChangePlan? { openedID.map { ChangePlan(db: db, changeSetID: $0, floor: historyFloor) } }
+
     /// This statement's history rows of the change set: `columns` (or `1`) of field_history.
     private func history(_ changeSetID: Int64, _ columns: [String]) -> Select {
-        Select(columns.isEmpty ? [Sql.true] : Select.columns(columns), from: "field_history")
-            .where(Sql.equals(Sql.name("change_set_id"), Sql.value(changeSetID)))
-            .where(Sql.compare(Sql.name("id"), .greater, Sql.value(historyFloor)))
+        ChangePlan(db: db, changeSetID: changeSetID, floor: historyFloor).history(columns)
     }
 
     static func show(_ value: DatabaseValue, _ type: FieldType?) -> String {
