@@ -411,24 +411,28 @@ public struct Parser {
 
     // MARK: - Conditions
 
+    /// `a or b or …`: one `.or` node holding every term of the chain (one `.and` node for each
+    /// `and` chain under it), built with a loop, so a chain's length costs no depth.
     public mutating func parseCondition() throws(Diagnostic) -> Condition {
-        var left = try parseConjunct()
+        let first = try parseConjunct()
+        guard current.isWord("or") else { return first }
+        var terms = [first]
         while acceptWord("or") {
             skipNewlines()
-            let right = try parseConjunct()
-            left = Condition(.or(left, right), left.range.union(right.range))
+            terms.append(try parseConjunct())
         }
-        return left
+        return Condition(.or(terms), first.range.union(terms[terms.count - 1].range))
     }
 
     private mutating func parseConjunct() throws(Diagnostic) -> Condition {
-        var left = try parseNegation()
+        let first = try parseNegation()
+        guard current.isWord("and") else { return first }
+        var terms = [first]
         while acceptWord("and") {
             skipNewlines()
-            let right = try parseNegation()
-            left = Condition(.and(left, right), left.range.union(right.range))
+            terms.append(try parseNegation())
         }
-        return left
+        return Condition(.and(terms), first.range.union(terms[terms.count - 1].range))
     }
 
     private mutating func parseNegation() throws(Diagnostic) -> Condition {
