@@ -1,6 +1,26 @@
+import Foundation
 import RoloEngine
 import RoloStore
 import RoloSyntax
+
+/// The shell's Tab completion: a `Completer` whose names (users, roles, teams) the shell reads
+/// again after each command line, so a user created a moment ago is offered.
+public final class LiveCompleter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var completer: Completer
+
+    public init(vocabulary: Vocabulary) {
+        completer = Completer(vocabulary: vocabulary)
+    }
+
+    public func update(_ vocabulary: Vocabulary) {
+        lock.withLock { completer = Completer(vocabulary: vocabulary) }
+    }
+
+    public func candidates(for line: String) -> [String] {
+        lock.withLock { completer }.candidates(for: line)
+    }
+}
 
 /// Tab completion that knows commands, entities, fields (through relations), enum values,
 /// users and roles. Works on the text before the cursor; returns whole candidate words.

@@ -4,8 +4,6 @@ import RoloSyntax
 
 /// The codes the shell and the `rolo` launcher raise (docs/errors.md).
 extension DiagnosticCode {
-    /// A script, `-c` or standard input ended inside a `begin` that nothing committed.
-    public static let transactionLeftOpen = DiagnosticCode("E511")
     /// `rolo demo FILE --fresh` while another rolo process has the file open.
     public static let databaseInUse = DiagnosticCode("E604")
     /// The command line is wrong: an unknown flag, a missing or bad value, a script parameter.
@@ -16,7 +14,7 @@ extension DiagnosticCode {
     public static let noUser = DiagnosticCode("E704")
 
     /// The codes this module (and the launcher) raise.
-    public static let shell: [DiagnosticCode] = [.transactionLeftOpen, .databaseInUse, .commandLine, .noDatabase, .noUser]
+    public static let shell: [DiagnosticCode] = [.databaseInUse, .commandLine, .noDatabase, .noUser]
 
     /// Every code of every module, for the tests that keep them distinct and documented.
     public static let all: [DiagnosticCode] = language + store + engine + shell

@@ -22,6 +22,8 @@ public final class Shell {
     /// Told, after each command line of the interactive loop, the status a script of that line would
     /// end with (the transcript runner records it; the shell itself shows none).
     public var onCommandLineEnd: ((ExitStatus) -> Void)?
+    /// Tab completion's names, read again after each command line of the interactive loop.
+    public var completer: LiveCompleter?
 
     public init(engine: Engine, output: OutputSink, errors: OutputSink) {
         self.engine = engine
@@ -46,55 +48,21 @@ public final class Shell {
 
     // MARK: - Running input
 
-    /// Runs a whole source text (a `-c` command or a script), stopping at the first error.
+    /// Runs a whole source text (a `-c` command, piped input or a script file) through the
+    /// engine's `ScriptRunner`: one transaction, stopped and rolled back at the first error.
     /// - Returns: the exit status.
-    ///
-    /// Non-interactive input is all or nothing: it runs as one transaction, rolled back at the first
-    /// error — unless it manages transactions itself with begin, commit and rollback.
     @discardableResult
     public func runSource(_ source: String, file: String?, exitCodeForDryRun: Bool = false) -> ExitStatus {
-        let statements: [Statement]
+        let script: Script
         do {
-            statements = try Parser.parse(source)
+            script = try Script(source, file: file)
         } catch {
             return report(error, source: source, file: file)
         }
-        let managesTransactions = statements.contains { $0.unit.managesTransaction }
-        let wrap = !managesTransactions && !engine.inTransaction && statements.count > 1
         var status = ExitStatus.success
-        do {
-            // A script's change set is listed under its file, not its first statement.
-            let label = file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
-            if wrap { try engine.beginTransaction(label: label) }
-        } catch {
-            return report(error, source: source, file: file)
-        }
-        var dryRunChanges = false
-        for statement in statements {
-            do {
-                let result = try engine.execute(statement, output: output)
-                // `--exit-code` on the command line, or on the command itself.
-                if exitCodeForDryRun || statement.hasOption("exit-code") {
-                    dryRunChanges = dryRunChanges || result.dryRunChanges
-                }
-                if result.quit { break }
-            } catch {
-                status = report(error, source: source, file: file)
-                break
-            }
-        }
-        if wrap {
-            do {
-                try engine.endTransaction(commit: status == .success)
-                if status == .success, let note = engine.transactionNote { output.line(note) }
-            } catch {
-                status = report(error, source: source, file: file)
-            }
-            if status != .success, statements.count > 1 {
-                errors.line("nothing was changed: the script stopped at the error and was rolled back")
-            }
-        }
-        if status == .success, dryRunChanges { return .dryRunChanges }
+        let runner = ScriptRunner(engine: engine) { [unowned self] error in status = self.report(error, source: source, file: file) }
+        let outcome = runner.run(script, mode: .whole(exitCodeForDryRun: exitCodeForDryRun), output: output, errors: errors)
+        if !outcome.failed, outcome.dryRunChanges { return .dryRunChanges }
         return status
     }
 
@@ -103,13 +71,8 @@ public final class Shell {
     /// (psql's ON_ERROR_STOP habit); read entries still waiting for the lock are written or spooled.
     /// - Returns: the exit status to use instead, if the input failed here.
     public func finishNonInteractive(file: String? = nil) -> ExitStatus? {
-        guard engine.finish(closing: "rollback (end of input with the transaction still open)") else { return nil }
-        return report(
-            Diagnostic(
-                .transactionLeftOpen,
-                "the transaction opened with `begin` was never committed: it was rolled back and nothing of it was kept",
-                help: "end the transaction with commit (or rollback) before the input ends"),
-            source: nil, file: file)
+        guard let error = ScriptRunner.finishInput(engine) else { return nil }
+        return report(error, source: nil, file: file)
     }
 
     /// The interactive loop: read, continue unfinished input, run, repeat until quit or Ctrl-D.
@@ -143,12 +106,7 @@ public final class Shell {
                     commit = ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces))
                 }
                 do {
-                    try engine.endTransaction(
-                        commit: commit,
-                        closing: engine.sessionEntry(
-                            commit ? "commit (on leaving the shell)" : "rollback (on leaving the shell)",
-                            outcome: commit ? .ok : .rolledBack))
-                    output.line(commit ? "committed" : "rolled back")
+                    try ScriptRunner.leave(engine, commit: commit, output: output)
                 } catch {
                     report(error, source: nil, file: nil)
                 }
@@ -178,10 +136,10 @@ public final class Shell {
                     buffer = ""
                     continue
                 }
-                let statements: [Statement]
+                let script: Script
                 do {
-                    statements = try Parser.parse(buffer)
-                } catch  where error.isUnfinished {
+                    script = try Script(buffer, file: nil)
+                } catch where error.isUnfinished {
                     continue  // ask for a continuation line
                 } catch {
                     reader.addHistory(buffer)
@@ -194,26 +152,30 @@ public final class Shell {
                 let source = buffer
                 buffer = ""
                 var status = ExitStatus.success
-                defer { onCommandLineEnd?(status) }
+                defer {
+                    // A user, role or team the line created is offered by the next Tab.
+                    completer?.update(engine.vocabulary())
+                    onCommandLineEnd?(status)
+                }
                 let lineOutput = startPagedOutput() ?? output
                 defer { finishPagedOutput() }
-                for statement in statements {
+                let runner = ScriptRunner(engine: engine) { [unowned self] error in status = self.report(error, source: source, file: nil) }
+                runner.willRun = { [unowned self, engine] statement in
                     // A read still producing rows when the pager is quit stops there.
-                    paged?.onPagerGone = statement.isRead && !engine.inTransaction ? { [engine] in engine.interrupt() } : nil
-                    do {
-                        let result = try engine.execute(statement, output: lineOutput)
-                        if statement.hasOption("exit-code"), result.dryRunChanges { status = .dryRunChanges }
-                        if result.quit {
-                            flush()
-                            return
-                        }
-                        if let setting = statement.settingName { saveSetting(setting) }
-                    } catch let diagnostic as Diagnostic where diagnostic.code == .interrupted && paged?.pagerQuitEarly == true {
-                        break  // the user quit the pager: nothing more to say
-                    } catch {
-                        status = report(error, source: source, file: nil)
-                        break
-                    }
+                    self.paged?.onPagerGone = statement.isRead && !engine.inTransaction ? { [engine] in engine.interrupt() } : nil
+                }
+                runner.didRun = { [unowned self] statement, _ in
+                    if let setting = statement.settingName { self.saveSetting(setting) }
+                }
+                // The user quit the pager: nothing more to say.
+                runner.endsQuietly = { [unowned self] error in
+                    (error as? Diagnostic)?.code == .interrupted && self.paged?.pagerQuitEarly == true
+                }
+                let outcome = runner.run(script, mode: .line, output: lineOutput, errors: errors)
+                if !outcome.failed, outcome.dryRunChanges { status = .dryRunChanges }
+                if outcome.quit {
+                    flush()
+                    return
                 }
             }
         }

@@ -127,7 +127,8 @@ enum Launcher {
         if isatty(STDIN_FILENO) == 1 {
             let home = environment["HOME"] ?? "."
             let historyFile = environment["ROLO_HISTORY"] ?? home + "/.rolo_history"
-            let completer = Completer(vocabulary: engine.vocabulary())
+            let completer = LiveCompleter(vocabulary: engine.vocabulary())
+            shell.completer = completer
             let reader: LineReader =
                 EditLineReader(
                     programName: "rolo", historyFile: historyFile,

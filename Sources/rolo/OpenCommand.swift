@@ -67,7 +67,10 @@ struct DemoCommand: ParsableCommand {
               rolo demo --fresh --create-only      make rolo-demo.db anew, then exit
               rolo demo -c "count deals by stage"  one command on the sandbox
 
-            --fresh refuses while another rolo process has the file open.
+            The company is dated from today (10:00 UTC; --today DATE pins the day):
+            the same seed on a later day gives the same company, every date moved by
+            the days between. --fresh refuses while another rolo process has the file
+            open.
             """)
 
     @Argument(help: "The sandbox file.")
@@ -78,6 +81,12 @@ struct DemoCommand: ParsableCommand {
 
     @Option(name: .long, help: "Generator seed: the same seed gives the same company.")
     var seed: UInt64 = 42
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The company's today, YYYY-MM-DD: every date is set from it (default: today, or ROLO_NOW).", valueName: "date"))
+    var today: String?
 
     @Flag(name: .long, help: "Throw the existing sandbox away and generate it again.")
     var fresh = false
@@ -91,6 +100,27 @@ struct DemoCommand: ParsableCommand {
         guard contacts >= 100, contacts <= 5_000_000 else {
             throw ValidationError("--contacts must be between 100 and 5,000,000")
         }
+        if let today {
+            guard let date = CivilDate(today) else {
+                throw ValidationError("--today takes a date, YYYY-MM-DD (e.g. 2026-11-22), not '\(today)'")
+            }
+            // The company reaches six years back and a few months ahead.
+            guard (1900...9000).contains(date.year) else { throw ValidationError("--today must lie between the years 1900 and 9000") }
+        }
+    }
+
+    /// The generator's clock: 10:00 UTC of the company's today (`--today 2026-11-22` is the tests'
+    /// company). Without `--today`, the latest 10:00 UTC not after now (ROLO_NOW, else the real
+    /// time): the company never holds the future, and on any two days it is the same company
+    /// moved by whole days.
+    var clock: any CRMClock {
+        if let today, let date = CivilDate(today) { return FixedClock(Timestamp(date: date, hour: 10)) }
+        return FixedClock(Self.companyNow(Launcher.clockFromEnvironment().now()))
+    }
+
+    /// The latest 10:00 UTC that is not after `now`.
+    static func companyNow(_ now: Timestamp) -> Timestamp {
+        Timestamp(date: now.adding(seconds: -10 * 3600).date, hour: 10)
     }
 
     func run() throws {
@@ -134,6 +164,7 @@ struct DemoCommand: ParsableCommand {
         var options = SampleCompany.Options()
         options.contacts = contacts
         options.seed = seed
+        options.clock = clock
         _ = try SampleCompany.generate(into: store, options: options)
         try store.checkpoint()
     }

@@ -31,6 +31,11 @@ struct RoloCommand: ParsableCommand {
     /// `--version` print as argument-parser prints them. The commands show their own errors and
     /// throw only the `ExitCode` that `Launcher.fail` chose.
     static func main() {
+        // `rolo --help` is also the help of the default command, `rolo --db FILE …`: its options.
+        if [["--help"], ["-h"], ["help"]].contains(Array(CommandLine.arguments.dropFirst())) {
+            print(topHelp())
+            return
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -41,6 +46,21 @@ struct RoloCommand: ParsableCommand {
             if exitCode(for: error) == .success { exit(withError: error) }
             Foundation.exit(Launcher.fail(commandLineError(error)).rawValue)
         }
+    }
+
+    /// The root's help with the arguments and options of `rolo --db FILE …` (a hidden default
+    /// command, whose options argument-parser shows only under `rolo --db x --help`).
+    static func topHelp() -> String {
+        let root = helpMessage()
+        let open = helpMessage(for: OpenCommand.self)
+        guard let arguments = open.range(of: "\nARGUMENTS:"), let options = root.range(of: "\nOPTIONS:"),
+            let subcommands = root.range(of: "\nSUBCOMMANDS:")
+        else { return root }
+        var sections = String(open[arguments.lowerBound...])
+        while sections.last?.isNewline == true { sections.removeLast() }
+        let usage = "USAGE: rolo [--db <db>] [--user <user>] [-c <command>] [<options>] [<script> ...]\n       rolo <subcommand>"
+        return root[..<options.lowerBound].replacingOccurrences(of: "USAGE: rolo <subcommand>", with: usage) + sections + "\n"
+            + root[subcommands.lowerBound...]
     }
 
     /// argument-parser's message for a command line it refused, pointing at the help of the command

@@ -62,3 +62,34 @@ struct LexerTests {
         }
     }
 }
+
+@Suite("Bare option values")
+struct BareOptionValueTests {
+    private func kinds(_ source: String) throws -> [Token.Kind] {
+        try Lexer.tokenize(source).map(\.kind)
+    }
+
+    /// `--anchor` and `--skip-bad` take their value bare, up to a space, as `audit anchor` and
+    /// `help verify` print it: `5:9f86…` and `anc.txt` are one value, not a number and a `:`.
+    @Test func anAnchorOrAFileIsOneValue() throws {
+        #expect(
+            try kinds("verify audit --anchor 5:9f86d081884c --dry-run") == [
+                .word("verify"), .word("audit"), .option("anchor"), .string("5:9f86d081884c"), .option("dry-run"), .end,
+            ])
+        #expect(try kinds("verify audit --anchor anc.txt;count deals") == [
+            .word("verify"), .word("audit"), .option("anchor"), .string("anc.txt"), .symbol(.semicolon), .word("count"),
+            .word("deals"), .end,
+        ])
+        #expect(try kinds("--skip-bad out/bad-rows.csv\n") == [.option("skip-bad"), .string("out/bad-rows.csv"), .newline, .end])
+        #expect(try kinds(#"--anchor "5:ab" --format csv"#) == [.option("anchor"), .string("5:ab"), .option("format"), .word("csv"), .end])
+        // No value: the parser says what is missing.
+        #expect(try kinds("--anchor --dry-run") == [.option("anchor"), .option("dry-run"), .end])
+        #expect(try kinds("--anchor\ncount deals") == [.option("anchor"), .newline, .word("count"), .word("deals"), .end])
+        // Only those options: --format still reads words.
+        #expect(throws: Diagnostic.self) { try Lexer.tokenize("--format 5:x") }
+    }
+
+    @Test func aNulInABareValueIsRefused() throws {
+        #expect(throws: Diagnostic.self) { try Lexer.tokenize("verify audit --anchor 5:a\u{0}b") }
+    }
+}

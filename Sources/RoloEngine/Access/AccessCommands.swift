@@ -33,8 +33,17 @@ struct AccessCommands {
             output.line(
                 "no: none of \(who)'s roles (\(roles.isEmpty ? "no roles" : roles.joined(separator: ", "))) allows \(action.value) on \(entity.name)"
             )
-            output.line("  missing rule: allow \(action.value) \(entity.name)")
-            if let nearest = try nearestRule(action: permission.rawValue, entity: entity.name) {
+            // For one record, the narrowest scope that reaches it: `scope own` does not cover
+            // someone else's contact 42.
+            var needed = GrantedRule.Scope.own
+            if let key {
+                let id = try RecordLookup.id(of: key, in: entity, db: db, readableBy: engine)
+                needed =
+                    try GrantedRule.Scope.allCases.first { try RecordLookup.isInScope(id, of: entity, level: $0, policy: policy, db: db) }
+                    ?? .all
+            }
+            output.line("  missing rule: allow \(action.value) \(entity.name)" + (key == nil ? "" : " scope \(needed.name)"))
+            if let nearest = try nearestRule(action: permission.rawValue, entity: entity.name, covering: needed) {
                 output.line("  nearest rule that would: \(nearest.description) (grant \(nearest.role) to \(who))")
             }
             return result
@@ -61,10 +70,14 @@ struct AccessCommands {
         return result
     }
 
-    private func nearestRule(action: String, entity: String) throws -> GrantedRule? {
+    /// The rule some role holds that allows `action` on `entity` with at least the scope `covering`:
+    /// the entity's own before `*`, the narrowest scope first.
+    private func nearestRule(action: String, entity: String, covering: GrantedRule.Scope = .own) throws -> GrantedRule? {
         let p = { Sql.column("p", $0) }
         let everything = Sql.equals(p("entity"), Sql.value("*"))
+        let wideEnough = GrantedRule.Scope.allCases.filter { $0 >= covering }.map { Sql.value($0.name) }
         let query = AccessPolicy.ruleQuery.where(Sql.equals(p("effect"), Sql.value("allow")))
+            .where(Sql.in(p("scope"), wideEnough))
             .where(Sql.equals(p("action"), Sql.value(action))).where(Sql.any(Sql.equals(p("entity"), Sql.value(entity)), everything))
             .where(Sql.isNull(p("fields")))
             .ordered(

@@ -40,6 +40,14 @@ final class ColumnReference {
 
     var type: FieldType { field.type }
 
+    /// The table whose record numbers the column holds: its entity's for `id`, the related one's
+    /// for a relation's number (`account_id`); nil for other columns.
+    var numbersOf: String? {
+        if field.name == "id" { return entity.name }
+        if case .reference(let target) = field.type, path.hasSuffix("_id") { return target }
+        return nil
+    }
+
     /// SQL for showing `valueSQL` of this column: `(hidden)` where the user may not see it.
     func display(_ valueSQL: String) -> SQLFragment {
         guard let hiddenSQL else { return SQLFragment(valueSQL) }

@@ -317,7 +317,7 @@ final class ChangeRecorder {
 
     /// A value in a diff; a related record by its title (`owner bob → maria`), or `(hidden)` when
     /// the acting user may not read it.
-    private func describe(_ value: DatabaseValue, _ field: FieldDefinition?) throws -> String {
+    func describe(_ value: DatabaseValue, _ field: FieldDefinition?) throws -> String {
         guard let field, !value.isNull, let target = field.referencedEntity, let entity = CRMSchema.entity(named: target) else {
             return Self.show(value, field?.type)
         }

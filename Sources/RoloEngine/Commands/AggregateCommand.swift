@@ -149,6 +149,7 @@ struct AggregateRunner {
             return result
         }
         var writer = ResultWriters.make(format, output: output)
+        if format == .table { writer = NoneLabels(base: writer, groups: query.groupBy.count) }
         result.rows = try stream(format == .table ? try withTieNote(compiled, query) : compiled, into: &writer, db: db)
         return result
     }
@@ -239,7 +240,7 @@ struct AggregateRunner {
                 columns.append(ResultColumn(column.path, .text))
             } else {
                 groupSelect.append(SQLFragment(column.sql))
-                columns.append(ResultColumn(column.path, column.type))
+                columns.append(ResultColumn(column.path, column.type, numbersOf: column.numbersOf))
             }
         }
         columns.append(aggregateColumn)
@@ -343,4 +344,24 @@ struct AggregateRunner {
         let shown = ValueFormatter.display(figure, column.type)
         return "(limit \(limit) cut a tie: \(tied) more group\(tied == 1 ? " has" : "s have") \(shown.isEmpty ? "none" : shown))"
     }
+}
+
+/// A table of groups names the group of records with no value `(none)`, as bars do; CSV and JSON
+/// keep it empty.
+struct NoneLabels: ResultWriter {
+    var base: any ResultWriter
+    /// How many leading columns are groups.
+    let groups: Int
+
+    mutating func begin(_ columns: [ResultColumn]) { base.begin(columns) }
+
+    mutating func row(_ values: [DatabaseValue]) {
+        var values = values
+        for index in 0..<min(groups, values.count) {
+            if values[index].isNull || values[index] == "".databaseValue { values[index] = "(none)".databaseValue }
+        }
+        base.row(values)
+    }
+
+    mutating func end(note: String?) { base.end(note: note) }
 }

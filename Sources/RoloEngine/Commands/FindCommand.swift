@@ -232,13 +232,22 @@ struct FindRunner {
         if !column.path.hasSuffix("_id"), let (alias, target) = scope.joinForTitle(of: column) {
             return (column.display(target.title(alias: alias)), ResultColumn(column.path, .text))
         }
-        return (column.display(column.sql), ResultColumn(column.path, column.type))
+        return (column.display(column.sql), ResultColumn(column.path, column.type, numbersOf: column.numbersOf))
     }
 }
 
 /// Runs a compiled query and streams its rows into a writer.
 func stream(_ compiled: CompiledQuery, into writer: inout any ResultWriter, db: Database) throws -> Int {
-    writer.begin(compiled.columns)
+    var columns = compiled.columns
+    if !(writer is CSVWriter || writer is JSONWriter || writer is JSONLinesWriter) {
+        // Record numbers are never cut: their columns are sized for the table's largest number.
+        for index in columns.indices {
+            guard let table = columns[index].numbersOf else { continue }
+            let largest = try Int64.fetchOne(db, Select(Sql.aggregate(.max, Sql.name("id")), from: table).sql) ?? 0
+            columns[index].numberWidth = DisplayWidth.of(ValueFormatter.display(largest.databaseValue, columns[index].type))
+        }
+    }
+    writer.begin(columns)
     // Cached: a script or session repeating a query reuses the prepared statement.
     let statement = DirectStatement(statement: try db.cachedStatement(sql: compiled.sql.sql))
     try statement.bind(compiled.sql.arguments)

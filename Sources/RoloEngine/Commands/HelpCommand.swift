@@ -52,12 +52,18 @@ public struct HelpCommand: Command {
                 ([command.name] + command.verbs.filter { $0 != command.name }).joined(separator: ", ")
             }
             let width = (labels.map(\.count).max() ?? 8) + 2
+            let columns = output.width
+            // Summaries go on under their own column, unless that leaves them too little room.
+            let indent = columns.map { 2 + width <= $0 / 2 ? 2 + width : 4 } ?? 0
             for (help, label) in zip(topics, labels) {
-                output.line("  " + label + String(repeating: " ", count: width - label.count) + help.summary)
+                let lead = "  " + label + String(repeating: " ", count: width - label.count)
+                for line in wrap(help.summary, after: lead, indent: indent, width: columns) { output.line(line) }
             }
             output.line("")
-            output.line("Entities: " + Catalog.entities.filter { $0.kind == .domain }.map(\.name).joined(separator: ", "))
-            output.line("Values: \"text\", 42, $5,000, 2026-11-22, today, 3 days ago, in 2 weeks, this quarter, me, my team")
+            let entities = Catalog.entities.filter { $0.kind == .domain }.map(\.name).joined(separator: ", ")
+            for line in wrap(entities, after: "Entities: ", indent: 2, width: columns) { output.line(line) }
+            let values = "\"text\", 42, $5,000, 2026-11-22, today, 3 days ago, in 2 weeks, this quarter, me, my team"
+            for line in wrap(values, after: "Values: ", indent: 2, width: columns) { output.line(line) }
             return
         }
         guard let command = CommandRegistry.command(named: topic.value) else {
@@ -66,13 +72,41 @@ public struct HelpCommand: Command {
                 .unknownCommand, "no help for '\(topic.value)'", at: topic.range,
                 help: near.map { "did you mean 'help \($0)'?" } ?? "type 'help' to list the commands")
         }
-        output.line(command.synopsis)
+        let columns = output.width
+        for line in wrap(command.synopsis, after: "", indent: 4, width: columns) { output.line(line) }
         output.line("")
-        output.line("  " + command.summary)
+        for line in wrap(command.summary, after: "  ", indent: 2, width: columns) { output.line(line) }
         if !command.examples.isEmpty {
             output.line("")
             output.line("Examples:")
-            for example in command.examples { output.line("  " + example) }
+            for example in command.examples {
+                for line in wrap(example, after: "  ", indent: 4, width: columns) { output.line(line) }
+            }
         }
+    }
+
+    /// `text` after `lead`, broken at spaces into lines of at most `width` terminal columns, the
+    /// lines after the first indented by `indent` spaces; a word longer than a line stands alone.
+    /// Not broken when the width is unknown (piped output keeps each line whole).
+    static func wrap(_ text: String, after lead: String, indent: Int, width: Int?) -> [String] {
+        guard let width, DisplayWidth.of(lead + text) > width else { return [lead + text] }
+        var lines: [String] = []
+        var line = lead
+        var used = DisplayWidth.of(lead)
+        var empty = true
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            let size = DisplayWidth.of(String(word))
+            if !empty, used + 1 + size > width {
+                lines.append(line)
+                line = String(repeating: " ", count: indent) + word
+                used = indent + size
+            } else {
+                line += (empty ? "" : " ") + word
+                used += (empty ? 0 : 1) + size
+            }
+            empty = false
+        }
+        lines.append(line)
+        return lines
     }
 }

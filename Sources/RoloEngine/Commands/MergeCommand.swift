@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import RoloStore
 import RoloSyntax
@@ -28,7 +29,8 @@ struct MergeCommand: Command {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         try context.engine.performChange(context.statement, output: context.output) { db, recorder in
-            try ChangeCommands(engine: context.engine, db: db, recorder: recorder).merge(entityName: entity, from: from, into: into)
+            try ChangeCommands(engine: context.engine, db: db, recorder: recorder).merge(
+                entityName: entity, from: from, into: into, dryRun: context.engine.isDryRun(context.statement))
         }
     }
 }
@@ -37,7 +39,9 @@ struct MergeCommand: Command {
 extension ChangeCommands {
     // MARK: - merge
 
-    func merge(entityName: EntityName, from: Located<RecordKey>, into: Located<RecordKey>) throws -> ChangeOutcome {
+    func merge(entityName: EntityName, from: Located<RecordKey>, into: Located<RecordKey>, dryRun: Bool = false) throws
+        -> ChangeOutcome
+    {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
         let decision = try engine.require(.merge, entity, at: entityName.range)
@@ -50,6 +54,7 @@ extension ChangeCommands {
         try engine.requireAllInScope(
             entity, filter: Sql.in(Sql.id("t0"), [Sql.value(source), Sql.value(target)]),
             action: .merge, scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
+        let conflicts = try mergeConflicts(entity, source: source, target: target, dryRun: dryRun)
         // The kept record fills its empty fields from the merged one.
         var fills: [(FieldDefinition, SQLFragment)] = []
         for field in entity.fields where !field.system && field.name != "owner_id" {
@@ -68,8 +73,40 @@ extension ChangeCommands {
             }
         }
         _ = try recorder.delete(entity, filter: Sql.idEquals("t0", source))
-        return ChangeOutcome(
+        var outcome = ChangeOutcome(
             records: 1, verb: .merged, entity: entity,
-            note: "\(entity.singular) \(source) was merged into \(entity.singular) \(target) and removed")
+            note: "\(entity.singular) \(source) \(dryRun ? "would be" : "was") merged into \(entity.singular) \(target) and removed")
+        outcome.report = conflicts
+        return outcome
+    }
+
+    /// The fields both records fill with different values: the kept record keeps its own, and the
+    /// merged one's is dropped — said, so the person merging sees what goes. Fields the acting user
+    /// may not read are left out; a related record is named by its title, as in a diff.
+    private func mergeConflicts(_ entity: EntityDefinition, source: Int64, target: Int64, dryRun: Bool) throws -> [String] {
+        let hidden = engine.readVisibility(entity).hiddenFields
+        let fields = entity.fields.filter { !$0.system && $0.name != "owner_id" && !hidden.contains($0.name) }
+        guard !fields.isEmpty else { return [] }
+        func values(_ id: Int64) throws -> Row? {
+            try Row.fetchOne(db, Select(Select.columns(fields.map(\.name)), from: entity.name).where(Sql.equals(Sql.name("id"), Sql.value(id))).sql)
+        }
+        guard let kept = try values(target), let merged = try values(source) else { return [] }
+        func blank(_ value: DatabaseValue, _ field: FieldDefinition) -> Bool {
+            value.isNull || (field.type.isTextual && ValueFormatter.display(value, field.type).trimmingCharacters(in: .whitespaces).isEmpty)
+        }
+        var lines: [String] = []
+        for (index, field) in fields.enumerated() {
+            let (mine, theirs) = (kept[index] as DatabaseValue, merged[index] as DatabaseValue)
+            guard !blank(mine, field), !blank(theirs, field), mine != theirs else { continue }
+            if field.type == .email, ValueFormatter.display(mine, field.type).lowercased() == ValueFormatter.display(theirs, field.type).lowercased() {
+                continue
+            }
+            let would = dryRun ? "would be " : ""
+            lines.append(
+                "  \(field.relationName ?? field.name): \(try recorder.describe(mine, field)) \(would)kept, "
+                    + "\(try recorder.describe(theirs, field)) \(would)dropped")
+        }
+        guard !lines.isEmpty else { return [] }
+        return ["where both have a value, \(entity.singular) \(target) keeps its own:"] + lines
     }
 }

@@ -37,6 +37,8 @@ extension DiagnosticCode {
     public static let assertionFailed = DiagnosticCode("E508")
     public static let interrupted = DiagnosticCode("E509")
     public static let auditBroken = DiagnosticCode("E510")
+    /// A script, `-c` or standard input ended inside a `begin` that nothing committed.
+    public static let transactionLeftOpen = DiagnosticCode("E511")
     public static let queryTooLarge = DiagnosticCode("E512")
     /// A keyed audit log, and a session without the key: it may read, not write.
     public static let auditKeyRequired = DiagnosticCode("E513")
@@ -63,7 +65,7 @@ extension DiagnosticCode {
         .unknownValue, .unknownFunction, .unknownParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .queryTooLarge, .auditKeyRequired, .ruleBroken, .invalidRule, .unknownRule,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .ruleBroken, .invalidRule, .unknownRule,
         .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .usage,
     ]
 }

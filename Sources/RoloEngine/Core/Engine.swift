@@ -45,6 +45,8 @@ public final class Engine {
     public let store: CRMStore
     public let clock: any CRMClock
     public private(set) var actor: Actor
+    /// The session's audit entries on their way into the chain.
+    let audit: AuditTrail
     public private(set) var policy: AccessPolicy {
         didSet {
             decisions.removeAll(keepingCapacity: true)
@@ -93,24 +95,8 @@ public final class Engine {
     public var progressLine: ((String) -> Void)? = nil
     /// An explicit transaction is open (`begin`, or a running script).
     public private(set) var inTransaction = false
-    /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
-    private var pendingAudit: [AuditEntry] = []
-    /// How many of `pendingAudit` are inserted; the rest go in one batch (one read of the chain's
-    /// head) at commit, or before a command reads the audit log inside the transaction.
-    private var writtenAudit = 0
     /// `readVisibility` per entity, kept until the policy changes (every query asks).
     private var visibilities: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
-    /// Entries of reads waiting for the write lock (see `flushReads`).
-    private var pendingReads: [AuditEntry] = []
-    /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
-    let auditKey: AuditKey?
-    /// Set once this session, which has no key, has found the log keyed: it may read, but it
-    /// writes nothing (see `keyRefusal`), and its read entries are spooled unsealed.
-    private var keylessOnKeyedLog = false
-    /// The database's spool secret, once a committed write has seen it (`AuditSpoolSecret`).
-    private var spoolSecret: [UInt8]? = nil
-    /// The secret read or created by the write under way, kept once it commits.
-    private var uncommittedSpoolSecret: [UInt8]? = nil
 
     /// Opens a session as `handle`; refuses unknown and deactivated users.
     public convenience init(store: CRMStore, clock: any CRMClock = SystemClock(), user handle: String) throws {
@@ -121,12 +107,30 @@ public final class Engine {
     init(store: CRMStore, clock: any CRMClock, user handle: String, auditKey: AuditKey?) throws {
         self.store = store
         self.clock = clock
-        self.auditKey = auditKey
+        audit = AuditTrail(store: store, clock: clock, key: auditKey, actor: { (0, nil) })
         (actor, policy) = try store.dbQueue.read { db in
             let actor = try Engine.loadActor(handle: handle, db: db)
             return (actor, try AccessPolicy.load(for: actor, in: db))
         }
+        audit.actor = { [unowned self] in (actor.id, impersonator) }
     }
+
+    /// The audit key (ROLO_AUDIT_KEY), if one is set: entries are then HMAC-chained.
+    var auditKey: AuditKey? { audit.key }
+
+    /// Keeps an entry: with the open transaction, or with the reads waiting for the write lock.
+    private func record(_ entry: AuditEntry) { audit.record(entry, inTransaction: inTransaction) }
+
+    /// Inserts the open transaction's entries so far, so a command reading the audit log inside
+    /// the transaction sees them.
+    func writeTransactionAudit() throws {
+        guard inTransaction else { return }
+        try audit.writeTransactionEntries()
+    }
+
+    func flushReads(waiting: Bool) { audit.flushReads(waiting: waiting, inTransaction: inTransaction) }
+
+    func keyRefusal(at range: SourceRange?) -> Diagnostic? { audit.keyRefusal(at: range) }
 
     static func loadActor(handle: String, db: Database) throws -> Actor {
         let (actor, active) = try loadActor(handle: handle, db: db, allowInactive: true)
@@ -406,7 +410,7 @@ public final class Engine {
         guard decision.deniedBy == nil, decision.scope == .all else {
             throw Diagnostic(
                 .escalation, "\(actor.handle) may not act as another user", at: target.range,
-                help: "`\(command)` is for admins; ask one, or start rolo with --user \(target.value)")
+                help: "`\(command)` is for admins: ask an admin")
         }
     }
 
@@ -458,20 +462,20 @@ public final class Engine {
                 try db.execute(Sql.beginImmediate)
                 // Spooled and waiting read entries go first, inside the transaction.
                 do {
-                    try appendAudit([], db: db, lockHeld: true)
+                    try audit.append([], db: db, lockHeld: true)
                 } catch {
                     try? db.execute(Sql.rollback)
                     throw error
                 }
             }
         } catch {
-            auditRestore()
+            audit.restore()
             if let error = error as? DatabaseError, error.resultCode == .SQLITE_BUSY {
                 throw Diagnostic(
                     .databaseUnavailable, "another session is writing to this database and did not finish in time", at: range,
                     help: "try again, or wait longer with `set busy_timeout SECONDS`")
             }
-            if let diagnostic = error as? Diagnostic, diagnostic.code == .auditKeyRequired { throw Self.keyRequired(at: range) }
+            if let diagnostic = error as? Diagnostic, diagnostic.code == .auditKeyRequired { throw AuditTrail.keyRequired(at: range) }
             throw error
         }
         inTransaction = true
@@ -501,35 +505,25 @@ public final class Engine {
             transactionNote = nil
         }
         let commit = commit && !ended.dryRun
-        var entries = pendingAudit
-        let unwritten = Array(pendingAudit[writtenAudit...]) + (closing.map { [$0] } ?? [])
-        pendingAudit = []
-        writtenAudit = 0
         if commit {
             do {
                 try store.dbQueue.inDatabase { db in
-                    try AuditLog.append(unwritten, db: db, key: auditKey)
+                    try audit.appendAtCommit(closing: closing, db: db)
                     try db.execute(Sql.commit)
                 }
-                auditCommitted()
+                audit.transactionEnded(committed: true, closing: nil)
                 return
             } catch {
                 // Nothing was committed: roll back, and record what was tried as rolled back.
                 try? store.dbQueue.inDatabase { db in if db.isInsideTransaction { try db.execute(Sql.rollback) } }
-                auditRestore()
-                if let closing { entries.append(closing) }
-                pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
-                flushReads(waiting: true)
+                audit.transactionEnded(committed: false, closing: closing)
                 throw error
             }
         }
         try store.dbQueue.inDatabase { db in
             if db.isInsideTransaction { try db.execute(Sql.rollback) }
         }
-        auditRestore()
-        if let closing { entries.append(closing) }
-        pendingReads.append(contentsOf: entries.map { $0.rolledBack() })
-        flushReads(waiting: true)
+        audit.transactionEnded(committed: false, closing: closing)
     }
 
     /// Ends a session: an open transaction is rolled back (and audited so), and read entries
@@ -544,61 +538,20 @@ public final class Engine {
                 rows: nil, message: "the transaction was left open and rolled back", changeSetID: nil)
             try? endTransaction(commit: false, closing: closingEntry)
         }
-        flushReads(waiting: false)
-        if !pendingReads.isEmpty {
-            if (try? spoolPendingReads()) != nil {
-                pendingReads = []
-            } else {
-                flushReads(waiting: true)
-            }
-        }
+        audit.finishSession()
         return wasOpen
-    }
-
-    /// Writes the waiting read entries to the spool, sealed with the key this session would write
-    /// with; a session without the key of a keyed log cannot seal them, and they will be kept
-    /// aside, not appended. Fails (and the caller waits for the lock) when the database has no
-    /// spool secret yet or the spool is not safe to write.
-    private func spoolPendingReads() throws {
-        let seal: AuditSpool.Seal
-        if auditKey == nil, try keylessOnKeyedLog || store.dbQueue.inDatabase({ db in try AuditLog.headIsKeyed(db: db) }) {
-            seal = .none
-        } else {
-            guard let secret = try spoolSecret ?? store.dbQueue.inDatabase({ db in try AuditSpoolSecret.read(db) }) else {
-                throw AuditSpool.Unsafe(description: "this database has no spool secret yet")
-            }
-            seal = AuditSpool.Seal(secret: secret, auditKey: auditKey)
-        }
-        try AuditSpool(databasePath: store.path).spool(pendingReads, seal: seal)
-    }
-
-    /// A keyed audit log takes entries only from a session with its key: one without it may
-    /// read, but its changes are refused before anything is written (an unkeyed entry after
-    /// keyed ones would break the chain for good). Nil when this session may write.
-    func keyRefusal(at range: SourceRange?) -> Diagnostic? {
-        guard auditKey == nil, !store.isReadOnly else { return nil }
-        if !keylessOnKeyedLog {
-            keylessOnKeyedLog = (try? store.dbQueue.inDatabase { db in try AuditLog.headIsKeyed(db: db) }) ?? false
-        }
-        return keylessOnKeyedLog ? Self.keyRequired(at: range) : nil
-    }
-
-    static func keyRequired(at range: SourceRange?) -> Diagnostic {
-        Diagnostic(
-            .auditKeyRequired, "this database's audit log is keyed and this session has no audit key: changes are refused; nothing was written",
-            at: range, help: "set ROLO_AUDIT_KEY to the audit key file to write; reads work without it")
     }
 
     private func commitImplicit(with entry: AuditEntry) throws {
         do {
             try store.dbQueue.inDatabase { db in
-                try appendAudit([entry], db: db, lockHeld: true)
+                try audit.append([entry], db: db, lockHeld: true)
                 try db.execute(Sql.commit)
             }
-            auditCommitted()
+            audit.committed()
         } catch {
             rollbackImplicit()
-            auditRestore()
+            audit.restore()
             throw error
         }
     }
@@ -772,99 +725,6 @@ public final class Engine {
             at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: statement.text, outcome: outcome,
             rows: rows, message: message, changeSetID: changeSet)
     }
-
-    /// Keeps an entry: with the open transaction, or with the reads waiting for the write lock.
-    private func record(_ entry: AuditEntry) {
-        if store.isReadOnly { return }  // said at open: reads on a read-only file are not audited
-        if inTransaction {
-            // Inserted under the transaction's write lock, at the latest with its COMMIT: the
-            // commit keeps the entries with the changes.
-            pendingAudit.append(entry)
-        } else {
-            pendingReads.append(entry)
-            flushReads(waiting: false)
-        }
-    }
-
-    /// Inserts the open transaction's entries so far, so a command reading the audit log inside
-    /// the transaction sees them.
-    func writeTransactionAudit() throws {
-        guard inTransaction, writtenAudit < pendingAudit.count else { return }
-        let entries = Array(pendingAudit[writtenAudit...])
-        try store.dbQueue.inDatabase { db in try AuditLog.append(entries, db: db, key: auditKey) }
-        writtenAudit = pendingAudit.count
-    }
-
-    /// Writes waiting read entries if the write lock can be had — at once, or (`waiting`) within
-    /// the busy timeout. A read never fails because its audit entry has to wait.
-    func flushReads(waiting: Bool) {
-        guard !pendingReads.isEmpty, !inTransaction, !store.isReadOnly, !keylessOnKeyedLog else { return }
-        let write = {
-            try self.store.dbQueue.inDatabase { db in
-                try db.execute(Sql.beginImmediate)
-                do {
-                    try self.appendAudit([], db: db, lockHeld: true)
-                    try db.execute(Sql.commit)
-                } catch {
-                    try? db.execute(Sql.rollback)
-                    throw error
-                }
-            }
-        }
-        do {
-            if waiting { try write() } else { try store.busy.withoutWaiting(write) }
-            auditCommitted()
-        } catch {
-            auditRestore()
-        }
-    }
-
-    /// Entries spooled by sessions that ended while the lock was taken, drained by this write.
-    private var drainedSpool: AuditSpool.Drained? = nil
-    private var appendedReads = 0
-
-    /// Appends spooled entries, waiting reads, then `entries`, in that order. Outside a held
-    /// lock (`lockHeld` false) it only drains when there is something to write.
-    /// Spooled lines are judged first (`AuditSpool`): those not appended are noted in the chain
-    /// by an entry of their own, and kept aside once the write commits.
-    private func appendAudit(_ entries: [AuditEntry], db: Database, lockHeld: Bool) throws {
-        guard lockHeld else { return }
-        if auditKey == nil, try AuditLog.headIsKeyed(db: db) {
-            keylessOnKeyedLog = true
-            throw Self.keyRequired(at: nil)
-        }
-        let secret = try spoolSecret ?? AuditSpoolSecret.ensure(db)
-        uncommittedSpoolSecret = secret
-        let spool = AuditSpool(databasePath: store.path)
-        drainedSpool = try spool.drain(seal: AuditSpool.Seal(secret: secret, auditKey: auditKey), db: db, now: clock.now())
-        appendedReads = pendingReads.count
-        var spooled = drainedSpool?.entries ?? []
-        if let drainedSpool, let note = drainedSpool.rejectionNote {
-            spooled.append(
-                AuditEntry(
-                    at: clock.now().description, userID: actor.id, impersonatorID: impersonator, command: "(audit spool)",
-                    outcome: .refused, rows: drainedSpool.review.rejected.count, message: note, changeSetID: nil))
-        }
-        try AuditLog.append(spooled + pendingReads + entries, db: db, key: auditKey)
-    }
-
-    /// After a commit: the spooled and waiting entries are in the log.
-    private func auditCommitted() {
-        if let uncommittedSpoolSecret { spoolSecret = uncommittedSpoolSecret }
-        uncommittedSpoolSecret = nil
-        drainedSpool?.discard()
-        drainedSpool = nil
-        pendingReads.removeFirst(min(appendedReads, pendingReads.count))
-        appendedReads = 0
-    }
-
-    /// After a failed write: spooled entries go back to the spool, waiting reads keep waiting.
-    private func auditRestore() {
-        uncommittedSpoolSecret = nil
-        drainedSpool?.restore()
-        drainedSpool = nil
-        appendedReads = 0
-    }
 }
 
 /// Names the shell completes: users, roles and teams from the database.
@@ -876,10 +736,11 @@ public struct Vocabulary: Sendable {
 }
 
 extension Engine {
-    /// Reads the names worth completing (a handful of small queries).
+    /// Reads the names worth completing (a handful of small queries), on the session's own
+    /// connection: inside an open transaction, what it created so far is offered too.
     public func vocabulary() -> Vocabulary {
         var vocabulary = Vocabulary()
-        try? store.dbQueue.read { db in
+        try? store.dbQueue.inDatabase { db in
             vocabulary.users = try String.fetchAll(db, RecordLookup.names("users", column: "handle").sql)
             vocabulary.roles = try String.fetchAll(db, RecordLookup.names("roles").sql)
             vocabulary.teams = try String.fetchAll(db, RecordLookup.names("teams").sql)

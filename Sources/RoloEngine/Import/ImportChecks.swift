@@ -35,7 +35,9 @@ extension ImportJob {
             Update(Self.staging, set: [(Self.targetColumn, Sql.subquery(matches))]).where(Sql.isNotNull(stagedKey)).sql)
         // Several records with that key.
         let ambiguous = Select(line, stagedKey, Sql.negate(target), from: Self.staging).where(Sql.compare(target, .less, Sql.value(0)))
-        try reportKeyProblems(ambiguous.ordered(by: line), keyField, .invalidValue) { [entity] row in
+        try reportKeyProblems(
+            ambiguous.ordered(by: line), keyField, .invalidValue, kind: "matches several \(entity.name); the key must pick one"
+        ) { [entity] row in
             "matches \(try row.decode(Int.self, atIndex: 2)) \(entity.name); the key must pick one"
         }
         // Rows repeating an earlier row's key: of the candidates, those with an earlier line
@@ -52,29 +54,35 @@ extension ImportJob {
                 let part = candidates[start..<min(start + 500, candidates.count)]
                 let repeated = Select(line, stagedKey, Sql.subquery(earlier), from: Self.staging)
                     .where(Sql.in(line, part.map { Sql.value($0) })).where(Sql.isNotNull(Sql.subquery(earlier)))
-                try reportKeyProblems(repeated.ordered(by: line), keyField, .duplicateRow) { row in
+                try reportKeyProblems(
+                    repeated.ordered(by: line), keyField, .duplicateRow, kind: "repeats an earlier row's \(keyHeader)", earlier: true
+                ) { row in
                     "repeats row \(try row.decode(Int.self, atIndex: 2))'s \(keyHeader)"
                 }
             }
         }
         if duplicates == .error {
             let existing = Select(line, stagedKey, target, from: Self.staging).where(Sql.compare(target, .greater, Sql.value(0)))
-            try reportKeyProblems(existing.ordered(by: line), keyField, .duplicateRow) { [entity] row in
+            try reportKeyProblems(
+                existing.ordered(by: line), keyField, .duplicateRow, kind: "is already another \(entity.singular)'s (on duplicate error)"
+            ) { [entity] row in
                 "is already \(entity.singular) \(try row.decode(Int64.self, atIndex: 2))'s (on duplicate error)"
             }
         }
         return try count(Sql.compare(target, .greater, Sql.value(0)))
     }
 
-    /// Logs a problem with the key for each row of `query` (line, key, detail), in its order.
+    /// Logs a problem with the key for each row of `query` (line, key, detail), in its order;
+    /// `kind` is the reason the summary groups them by, `earlier` whether the detail is an earlier line.
     mutating func reportKeyProblems(
-        _ query: Select, _ keyField: FieldDefinition, _ code: DiagnosticCode, reason: (Row) throws -> String
+        _ query: Select, _ keyField: FieldDefinition, _ code: DiagnosticCode, kind: String, earlier: Bool = false,
+        reason: (Row) throws -> String
     ) throws {
         for row in try Row.fetchAll(db, query.sql) {
             try problems.add(
                 Problem(
                     line: try row.decode(atIndex: 0), column: header(of: keyField), value: try keyText(row.decode(atIndex: 1), keyField), code: code,
-                    reason: try reason(row)),
+                    reason: try reason(row), kindReason: kind, earlierLine: earlier ? try row.decode(Int.self, atIndex: 2) : nil),
                 file: file, at: command.path.range)
         }
     }
@@ -150,7 +158,10 @@ extension ImportJob {
             query = query.joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("t0", "owner_id"))))
         }
         let (actor, level) = (engine.actor.handle, rights.updateLevel.name)
-        try reportKeyProblems(query.where(Sql.notTrue(scoped)).ordered(by: line), keyField, .permissionDenied) { [entity] row in
+        try reportKeyProblems(
+            query.where(Sql.notTrue(scoped)).ordered(by: line), keyField, .permissionDenied,
+            kind: "matches a record outside \(actor)'s \(level) scope for updates"
+        ) { [entity] row in
             let owner = try row.decode(String?.self, atIndex: 3).map { "belongs to \($0), " } ?? "is "
             return "matches \(entity.singular) \(try row.decode(Int64.self, atIndex: 2)), which \(owner)outside \(actor)'s \(level) scope for updates"
         }

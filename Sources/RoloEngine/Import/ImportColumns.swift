@@ -55,7 +55,9 @@ enum HeaderMatching {
 /// The result of converting one cell: the value to store, or why it cannot be.
 enum CellValue {
     case value(DatabaseValue)
-    case invalid(String)
+    /// The reason, and where it names something of this cell (its length, the nearest enum value),
+    /// the kind of problem the import's summary counts it under.
+    case invalid(String, kind: String? = nil)
     /// A value in form but past what Rolo holds (E308): a date outside 0001 … 9999, a huge amount.
     case outOfRange(String)
 }
@@ -91,13 +93,13 @@ struct CellConverter {
         switch field.type {
         case .text:
             let text = TextFolding.stored(text)
-            if let problem = Self.tooLong(text, field) { return .invalid(problem) }
+            if let problem = Self.tooLong(text, field) { return problem }
             return .value(text.databaseValue)
         case .email:
             // Not trimmed: `create` refuses an email with spaces, and so does its import.
             let email = TextFolding.stored(text)
             guard AssignmentBinder.isValidEmail(email) else { return .invalid("is not an email address") }
-            if let problem = Self.tooLong(email, field) { return .invalid(problem) }
+            if let problem = Self.tooLong(email, field) { return problem }
             return .value(email.databaseValue)
         case .integer:
             guard let number = Self.integer(text) else { return .invalid("is not a whole number") }
@@ -120,7 +122,8 @@ struct CellConverter {
             let word = HeaderMatching.normalized(text)
             if values.contains(word) { return .value(word.databaseValue) }
             let near = Suggestions.nearest(to: word, in: values)
-            return .invalid("is not one of " + values.joined(separator: ", ") + (near.map { "; perhaps \($0)" } ?? ""))
+            let kind = "is not one of " + values.joined(separator: ", ")
+            return .invalid(kind + (near.map { "; perhaps \($0)" } ?? ""), kind: kind)
         case .date:
             guard let (date, _) = Self.moment(text, order: dateOrder) else { return .invalid(dateProblem(text)) }
             guard (1...9999).contains(date.year) else { return .outOfRange(Self.outsideCalendar) }
@@ -136,10 +139,10 @@ struct CellConverter {
 
     /// Past the field's limit in characters; counted only when the bytes could be (a character is
     /// at least one byte), since counting characters is the slow part of a row.
-    private static func tooLong(_ text: String, _ field: FieldDefinition) -> String? {
+    private static func tooLong(_ text: String, _ field: FieldDefinition) -> CellValue? {
         guard let max = field.maxLength, text.utf8.count > max else { return nil }
         let count = text.count
-        return count > max ? "is \(count) characters; it takes at most \(max)" : nil
+        return count > max ? .invalid("is \(count) characters; it takes at most \(max)", kind: "is longer than \(max) characters") : nil
     }
 
     static let outsideCalendar = "is outside 0001-01-01 … 9999-12-31"

@@ -281,7 +281,8 @@ struct ImportJob {
                     Problem(
                         line: record.line, column: nil, value: nil, code: .importFileMalformed,
                         reason:
-                            "has \(record.fields.count) \(record.fields.count == 1 ? "column" : "columns"); the header has \(header.count)"),
+                            "has \(record.fields.count) \(record.fields.count == 1 ? "column" : "columns"); the header has \(header.count)",
+                        kindReason: "has more or fewer columns than the header's \(header.count)"),
                     file: file, at: command.path.range)
                 continue
             }
@@ -307,11 +308,16 @@ struct ImportJob {
                 switch converted {
                 case .value(let value):
                     values[offset + 1] = value
-                case .invalid(let reason), .outOfRange(let reason):
-                    let code: DiagnosticCode
-                    if case .outOfRange = converted { code = .valueOutOfRange } else { code = .invalidValue }
+                case .invalid(let reason, let kind):
                     try problems.add(
-                        Problem(line: record.line, column: column.header, value: raw, code: code, reason: reason),
+                        Problem(
+                            line: record.line, column: column.header, value: raw, code: .invalidValue, reason: reason,
+                            kindReason: kind),
+                        file: file, at: command.path.range)
+                    continue rowLoop
+                case .outOfRange(let reason):
+                    try problems.add(
+                        Problem(line: record.line, column: column.header, value: raw, code: .valueOutOfRange, reason: reason),
                         file: file, at: command.path.range)
                     continue rowLoop
                 }
@@ -377,7 +383,12 @@ struct ImportJob {
         auditNote =
             "\(file): \(rows) rows, created \(created), updated \(updated), skipped \(skipped), rejected \(rejected); sha256 \(digest)"
         if rejected > 0, rejectsPath == nil, let first = problems.first {
-            // A dry-run without --skip-bad: the real import would fail at the first bad row.
+            // A dry-run without --skip-bad: the real import would fail at the first bad row, so it
+            // would import nothing; the counts of a run with --skip-bad are not what it would do.
+            let good = rows - rejected
+            report[0] =
+                "dry-run: \(rejected.formatted()) \(rejected == 1 ? "row has" : "rows have") problems; a run would import nothing"
+                + (good > 0 ? " (use --skip-bad FILE to import the \(good.formatted()) good \(good == 1 ? "row" : "rows"))" : "")
             for line in report { output.line(line) }
             throw first.diagnostic(file: file, at: command.path.range, more: rejected - 1, listed: true)
         }

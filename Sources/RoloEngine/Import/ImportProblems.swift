@@ -7,6 +7,11 @@ struct Problem {
     let value: String?
     let code: DiagnosticCode
     let reason: String
+    /// The reason as the summary groups it, where `reason` names something that varies from row to
+    /// row: "repeats an earlier row's email" for "repeats row 4's email".
+    var kindReason: String? = nil
+    /// The earlier row a repeated key first appeared on, for the summary's examples (`12/4`).
+    var earlierLine: Int? = nil
 
     /// `column "Email": "not-an-email" is not an email address`.
     var text: String {
@@ -16,7 +21,7 @@ struct Problem {
     }
 
     /// What problems of one kind share: the column and the reason, without the value.
-    var kind: String { (column.map { "column \"\($0.clippedForMessage)\": " } ?? "row ") + reason }
+    var kind: String { (column.map { "column \"\($0.clippedForMessage)\": " } ?? "row ") + (kindReason ?? reason) }
 
     func diagnostic(file: String, at range: SourceRange, more: Int = 0, listed: Bool = false) -> Diagnostic {
         let others = "\(more.formatted()) more \(more == 1 ? "row has" : "rows have") problems"
@@ -28,7 +33,8 @@ struct Problem {
         } else {
             help = "fix the row, or add --skip-bad FILE to import the other rows"
         }
-        return Diagnostic(code, "\(file):\(line): \(text); nothing was imported", at: range, help: help)
+        // Listed by a dry-run, which imports nothing anyway: the row and its problem.
+        return Diagnostic(code, "\(file):\(line): \(text)" + (listed ? "" : "; nothing was imported"), at: range, help: help)
     }
 }
 
@@ -62,14 +68,17 @@ struct ProblemLog {
         if tallies[index].examples.count < 3 { tallies[index].examples.append(problem) }
     }
 
-    /// The five commonest reasons, with example rows (ties in the order they were met).
+    /// The five commonest kinds of problem, biggest first, with example rows (ties in the order
+    /// they were met). Repeats name the row and the earlier one: `rows 12/4 "ana@x.io", 40/9 …`.
     func summary(file: String) -> [String] {
         guard !tallies.isEmpty else { return [] }
         let commonest = tallies.enumerated().sorted { ($0.element.count, -$0.offset) > ($1.element.count, -$1.offset) }.map(\.element)
         var lines = ["commonest reasons:"]
         for tally in commonest.prefix(5) {
-            let examples = tally.examples.map { problem in
-                "row \(problem.line)" + (problem.value.map { " " + ChangeRecorder.quoted($0) } ?? "")
+            let pairs = tally.examples.allSatisfy { $0.earlierLine != nil }
+            let examples = tally.examples.enumerated().map { index, problem in
+                let row = pairs ? (index == 0 ? "rows " : "") + "\(problem.line)/\(problem.earlierLine ?? 0)" : "row \(problem.line)"
+                return row + (problem.value.map { " " + ChangeRecorder.quoted($0) } ?? "")
             }.joined(separator: ", ")
             lines.append("  \(tally.count.formatted())× \(tally.kind) (e.g. \(examples))")
         }

@@ -6,9 +6,16 @@ import RoloSyntax
 public struct ResultColumn: Sendable {
     public let header: String
     public let type: FieldType?
-    public init(_ header: String, _ type: FieldType?) {
+    /// For a column of record numbers (`id`, `account_id`): the table whose numbers it holds. A
+    /// table sizes it for that table's largest number, so no number is ever cut.
+    public var numbersOf: String?
+    /// The width of the largest number such a column can show, found before the first row.
+    public var numberWidth: Int?
+
+    public init(_ header: String, _ type: FieldType?, numbersOf: String? = nil) {
         self.header = header
         self.type = type
+        self.numbersOf = numbersOf
     }
 }
 
@@ -35,7 +42,10 @@ public enum ResultWriters {
 /// Aligned columns with a header rule and `(N rows)`, psql style.
 ///
 /// Column widths come from the first 1,000 rows; later rows stream with those widths and
-/// longer values are cut with `…`, so even a million rows print without holding them all.
+/// longer values are cut with `…`, so even a million rows print without holding them all. Record
+/// numbers are never cut: past 1,000 rows their columns are as wide as their table's largest
+/// number (`ResultColumn.numberWidth`, found before the first row), and on a narrow terminal
+/// they keep their width while text gives way.
 /// Widths are display widths (`DisplayWidth`: CJK and emoji take two columns, combining marks
 /// none). On a terminal the table fits its width: the widest text columns are cut first, numbers
 /// last; piped, each column keeps up to 60 columns. `show` and `as csv` give whole values.
@@ -45,6 +55,8 @@ public struct TableWriter: ResultWriter {
     var pending: [[String]] = []
     var widths: [Int] = []
     var numeric: [Bool] = []
+    /// Record-number columns, never cut.
+    var fixed: [Bool] = []
     var flushed = false
     var count = 0
     /// The terminal's width, or nil when piped.
@@ -60,9 +72,14 @@ public struct TableWriter: ResultWriter {
     }
 
     public mutating func begin(_ columns: [ResultColumn]) {
-        self.columns = columns.map { ResultColumn(TerminalText.safe($0.header), $0.type) }
+        self.columns = columns.map {
+            var column = ResultColumn(TerminalText.safe($0.header), $0.type, numbersOf: $0.numbersOf)
+            column.numberWidth = $0.numberWidth
+            return column
+        }
         widths = self.columns.map { DisplayWidth.of($0.header) }
         numeric = columns.map { $0.type == .money || $0.type == .integer }
+        fixed = columns.map { $0.numbersOf != nil }
         if terminalWidth == nil { widths = widths.map { min(Self.maxWidth, $0) } }
     }
 
@@ -78,13 +95,18 @@ public struct TableWriter: ResultWriter {
         let cap = terminalWidth == nil ? Self.maxWidth : Int.max
         for (i, cell) in cells.enumerated() { widths[i] = min(cap, max(widths[i], DisplayWidth.of(cell))) }
         pending.append(cells)
-        if pending.count >= Self.sampleSize { flush() }
+        if pending.count >= Self.sampleSize {
+            // More rows may follow, with longer numbers than these: record numbers get room for
+            // their table's largest (a shorter result was measured whole).
+            for (i, column) in columns.enumerated() { widths[i] = max(widths[i], column.numberWidth ?? 0) }
+            flush()
+        }
     }
 
     mutating func flush() {
         guard !flushed else { return }
         flushed = true
-        if let terminalWidth { widths = Self.fit(widths, numeric: numeric, into: terminalWidth) }
+        if let terminalWidth { widths = Self.fit(widths, numeric: numeric, into: terminalWidth, fixed: fixed) }
         let header = columns.enumerated().map { DisplayWidth.pad($1.header, to: widths[$0]) }.joined(separator: " │ ")
         output.write(" " + header.trimmingTrailing() + "\n")
         output.write(widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: "┼") + "\n")
@@ -112,7 +134,17 @@ public struct TableWriter: ResultWriter {
     /// Text columns give way first, numbers only when text alone cannot make room: the widest
     /// columns are cut to a common width (the largest that fits), narrower ones keep theirs, and
     /// columns are cut no narrower than `minimumWidth` (then the table is wider than `total`).
-    public static func fit(_ widths: [Int], numeric: [Bool], into total: Int) -> [Int] {
+    /// `fixed` columns (record numbers) are never cut: the others share what they leave.
+    public static func fit(_ widths: [Int], numeric: [Bool], into total: Int, fixed: [Bool] = []) -> [Int] {
+        if fixed.contains(true) {
+            let kept = widths.indices.filter { fixed[$0] }
+            let rest = widths.indices.filter { !fixed[$0] }
+            let room = total - kept.reduce(0) { $0 + widths[$1] + 3 }
+            var result = widths
+            let fitted = fit(rest.map { widths[$0] }, numeric: rest.map { numeric[$0] }, into: room)
+            for (k, index) in rest.enumerated() { result[index] = fitted[k] }
+            return result
+        }
         let available = total - (3 * widths.count - 1)
         guard !widths.isEmpty, widths.reduce(0, +) > available else { return widths }
         let text = widths.indices.filter { !numeric[$0] }

@@ -7,11 +7,19 @@ public struct Lexer {
     private var index = 0
     private var line = 1
     private var column = 1
-    private let source: String
+    /// Set after an option that takes a value (`--anchor`, `--skip-bad`): the next token, unless
+    /// quoted, is read as one bare value up to a space (`5:9f86…`, `anc.txt`, `out/bad-rows.csv`).
+    private var bareValueNext = false
+    /// Options whose value is read bare: an anchor or a file name, not Rolo words and symbols.
+    public static let bareValueOptions: Set<String> = ["anchor", "skip-bad"]
 
     public init(_ source: String) {
-        self.source = source
         self.bytes = Array(source.utf8)
+    }
+
+    /// A lexer over the source's UTF-8 bytes, shared with the parser rather than copied.
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
     }
 
     /// Tokenizes all of the source, ending with `.end`.
@@ -26,6 +34,12 @@ public struct Lexer {
             tokens.append(token)
             if token.kind == .end { return tokens }
         }
+    }
+
+    /// Lexes all of `source` without keeping the tokens: its first lexing error, if any.
+    public static func check(_ source: String) throws(Diagnostic) {
+        var lexer = Lexer(source)
+        while try lexer.next().kind != .end {}
     }
 
     private var location: SourceLocation { SourceLocation(offset: index, line: line, column: column) }
@@ -54,6 +68,10 @@ public struct Lexer {
         skipSpaceAndComments()
         let start = location
         guard let byte = peek() else { return Token(.end, SourceRange(start, start)) }
+        if bareValueNext {
+            bareValueNext = false
+            if let value = try lexBareValue(start: start) { return value }
+        }
         switch byte {
         case 0:
             throw Diagnostic(
@@ -72,7 +90,9 @@ public struct Lexer {
             advance()
             advance()
             while let b = peek(), isWordByte(b) || b == UInt8(ascii: "-") { advance() }
-            return Token(.option(String(text(from: start).dropFirst(2)).lowercased()), SourceRange(start, location))
+            let name = String(text(from: start).dropFirst(2)).lowercased()
+            bareValueNext = Lexer.bareValueOptions.contains(name)
+            return Token(.option(name), SourceRange(start, location))
         default:
             if isWordStart(byte) {
                 while let b = peek(), isWordByte(b) { advance() }
@@ -80,6 +100,29 @@ public struct Lexer {
             }
             return try lexSymbol(start: start)
         }
+    }
+
+    /// An option's value written without quotes, as a string token: everything up to a space, a
+    /// tab, the end of the line or a `;` (`5:9f86…`, `anc.txt`). Nil, with nothing read, where the
+    /// value is quoted or missing (a new line, `;`, another `--option`): the parser says so.
+    private mutating func lexBareValue(start: SourceLocation) throws(Diagnostic) -> Token? {
+        func ends(_ byte: UInt8?) -> Bool {
+            guard let byte else { return true }
+            return byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+                || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: ";")
+        }
+        guard let first = peek(), !ends(first), first != UInt8(ascii: "\""), first != UInt8(ascii: "'"),
+            !(first == UInt8(ascii: "-") && peek(1) == UInt8(ascii: "-"))
+        else { return nil }
+        while !ends(peek()) {
+            if peek() == 0 {
+                throw Diagnostic(
+                    .nulCharacter, "a NUL character (\\0) cannot be part of a command", at: SourceRange(location, location),
+                    help: "remove it")
+            }
+            advance()
+        }
+        return Token(.string(text(from: start)), SourceRange(start, location))
     }
 
     private mutating func skipSpaceAndComments() {

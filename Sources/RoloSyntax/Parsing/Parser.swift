@@ -4,7 +4,8 @@
 ///
 ///     script      := { statement (NEWLINE | ';') }
 ///     statement   := command { option }
-///     option      := '--' NAME [ VALUE ]           (only --format takes a value)
+///     option      := '--' NAME [ VALUE ]           (--format, --anchor and --skip-bad take a value;
+///                                                   the lexer reads the last two's bare up to a space)
 ///     command     := the commands' own rules: each command's type in RoloEngine's Commands/
 ///                    holds its rule (as a comment and as its parse function), and the
 ///                    registry's `Grammar` maps verbs to them; `dry-run` is one verb
@@ -33,8 +34,9 @@
 ///     UNIT        := minute(s) | hour(s) | day(s) | week(s) | month(s) | quarter(s) | year(s)
 public struct Parser {
     private let grammar: Grammar
-    private let tokens: [Token]
-    private let sourceBytes: [UInt8]
+    /// Tokens, lexed as the parser reaches them; a script's statements are parsed one at a time,
+    /// and tokens before the statement being parsed are let go.
+    fileprivate let tokens: TokenStream
     private var position = 0
     private var depth = 0
     /// How deeply the parse has recursed: brackets, `not`, unary minus.
@@ -61,17 +63,45 @@ public struct Parser {
     /// Words that begin a clause of find/count, ending a field list.
     public static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
 
-    init(tokens: [Token], source: String, grammar: Grammar) {
+    init(source: String, grammar: Grammar) {
         self.grammar = grammar
-        self.tokens = tokens
-        self.sourceBytes = Array(source.utf8)
+        self.tokens = TokenStream(bytes: Array(source.utf8))
     }
 
     /// Parses every statement in `source` (a line, or a whole script).
     public static func parse(_ source: String, grammar: Grammar) throws(Diagnostic) -> [Statement] {
-        let tokens = try Lexer.tokenize(source)
-        var parser = Parser(tokens: tokens, source: source, grammar: grammar)
-        return try parser.parseScript()
+        try Lexer.check(source)
+        var statements = Statements(source, grammar: grammar)
+        var all: [Statement] = []
+        while let statement = try statements.next() { all.append(statement) }
+        return all
+    }
+
+    /// The statements of `source`, parsed one at a time as they are asked for: memory stays that
+    /// of one statement however long the script.
+    public struct Statements {
+        private var parser: Parser
+
+        public init(_ source: String, grammar: Grammar) {
+            parser = Parser(source: source, grammar: grammar)
+        }
+
+        /// Tokens held now: those of the statement being parsed and a few past it (for tests).
+        var heldTokens: Int { parser.tokens.held }
+
+        /// The next statement, or nil at the end of the source. A lexing error is thrown where
+        /// the parse reaches it (`Lexer.check` first finds it before any statement, as a whole
+        /// parse does).
+        public mutating func next() throws(Diagnostic) -> Statement? {
+            let statement: Statement?
+            do throws(Diagnostic) {
+                statement = try parser.nextScriptStatement()
+            } catch {
+                throw parser.tokens.error ?? error
+            }
+            if let error = parser.tokens.error { throw error }
+            return statement
+        }
     }
 
     /// Parses exactly one statement.
@@ -85,8 +115,8 @@ public struct Parser {
 
     /// Parses `source` as one whole condition (a stored validation rule's, bound when enforced).
     public static func parseCondition(_ source: String) throws(Diagnostic) -> Condition {
-        let tokens = try Lexer.tokenize(source)
-        var parser = Parser(tokens: tokens, source: source, grammar: Grammar([]))
+        try Lexer.check(source)
+        var parser = Parser(source: source, grammar: Grammar([]))
         let condition = try parser.parseCondition()
         guard parser.current.kind == .end else {
             throw Diagnostic(.unexpectedToken, "unexpected \(parser.current.display) after the condition", at: parser.current.range)
@@ -97,15 +127,15 @@ public struct Parser {
     // MARK: - Token access
 
     public var current: Token { tokens[position] }
-    public var previous: Token? { position > 0 ? tokens[position - 1] : nil }
+    public var previous: Token? { position > tokens.first ? tokens[position - 1] : nil }
 
     public func peek(_ ahead: Int = 1) -> Token {
-        tokens[min(position + ahead, tokens.count - 1)]
+        tokens[position + ahead]  // past the end: the end token
     }
 
     public mutating func advance() -> Token {
         let token = tokens[position]
-        if position < tokens.count - 1 { position += 1 }
+        if token.kind != .end { position += 1 }
         return token
     }
 
@@ -160,7 +190,7 @@ public struct Parser {
 
     private func lastSignificantToken() -> Token? {
         var index = position - 1
-        while index >= 0 {
+        while index >= tokens.first {
             if tokens[index].kind != .newline { return tokens[index] }
             index -= 1
         }
@@ -184,23 +214,23 @@ public struct Parser {
     }
 
     public func text(of range: SourceRange) -> String {
-        String(decoding: sourceBytes[range.start.offset..<range.end.offset], as: UTF8.self)
+        String(decoding: tokens.bytes[range.start.offset..<range.end.offset], as: UTF8.self)
     }
 
     // MARK: - Script and statement
 
-    mutating func parseScript() throws(Diagnostic) -> [Statement] {
-        var statements: [Statement] = []
-        while true {
-            while current.kind == .newline || current.isSymbol(.semicolon) { _ = advance() }
-            if current.kind == .end { return statements }
-            statements.append(try parseStatement())
-            guard current.kind == .newline || current.kind == .end || current.isSymbol(.semicolon) else {
-                throw Diagnostic(
-                    .unexpectedToken, "unexpected \(current.display) after the end of the command",
-                    at: current.range, help: "one command per line, or separate them with ';'")
-            }
+    /// The script's next statement (nil at its end); the tokens before it are let go.
+    mutating func nextScriptStatement() throws(Diagnostic) -> Statement? {
+        while current.kind == .newline || current.isSymbol(.semicolon) { _ = advance() }
+        if current.kind == .end { return nil }
+        tokens.forget(before: position)
+        let statement = try parseStatement()
+        guard current.kind == .newline || current.kind == .end || current.isSymbol(.semicolon) else {
+            throw Diagnostic(
+                .unexpectedToken, "unexpected \(current.display) after the end of the command",
+                at: current.range, help: "one command per line, or separate them with ';'")
         }
+        return statement
     }
 
     public mutating func parseStatement() throws(Diagnostic) -> Statement {
@@ -223,22 +253,15 @@ public struct Parser {
                 value = Located(word, advance().range)
             } else if name == "anchor" {
                 guard let word = stringValue(current) ?? current.word else {
-                    throw failure(expected: "an anchor after --anchor: \"N:HASH\" as `audit anchor` prints it, or a file holding one")
+                    throw failure(expected: "an anchor after --anchor: N:HASH as `audit anchor` prints it, or a file holding one")
                 }
                 value = Located(word, advance().range)
             } else if name == "skip-bad" {
-                // A file: a string, or the tokens that touch each other (rejects.csv, out/bad-rows.csv).
-                if let text = stringValue(current) {
-                    value = Located(text, advance().range)
-                } else {
-                    guard !atStatementEnd else {
-                        throw failure(expected: "a file for the rejected rows after --skip-bad, e.g. --skip-bad \"rejects.csv\"")
-                    }
-                    let first = advance().range
-                    var last = first
-                    while !atStatementEnd, current.range.start.offset == last.end.offset { last = advance().range }
-                    value = Located(text(of: first.union(last)), first.union(last))
+                // A file: quoted, or bare up to a space (the lexer reads rejects.csv, out/bad-rows.csv whole).
+                guard let text = stringValue(current) else {
+                    throw failure(expected: "a file for the rejected rows after --skip-bad, e.g. --skip-bad rejects.csv")
                 }
+                value = Located(text, advance().range)
             }
             options.append(CommandOption(name: Located(name, nameToken.range), value: value))
         }
