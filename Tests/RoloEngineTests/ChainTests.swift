@@ -27,6 +27,27 @@ struct ChainTests {
         return all.filter { wanted.contains($0) }.count
     }
 
+    /// A sum nests a level of the syntax tree per term: 10,000 `+`/`-` answer what the arithmetic
+    /// says, more are refused with E112 — a generated sum of 100,000 terms overflowed the stack.
+    @Test func longSumsAnswerOrAreRefusedNeverCrash() throws {
+        let engine = try SampleDatabase.engine()
+        nonisolated(unsafe) var problems: [String] = []
+        onMainSizedStack {
+            // 10,000 additions and subtractions: 1, then 5,021 ones added and 4,979 taken away, is 43.
+            let sum = Array(repeating: "1", count: 5_022).joined(separator: " + ") + String(repeating: " - 1", count: 4_979)
+            let answer = run(engine, "count contacts where id = \(sum)")
+            if answer.error != nil || answer.output != "1\n" { problems.append("10,000 terms: \(answer.error?.message ?? answer.output)") }
+            for n in [10_002, 100_000] {
+                let long = Array(repeating: "1", count: n).joined(separator: " + ")
+                let refused = run(engine, "count contacts where id = \(long)")
+                if refused.error?.code != .nestingTooDeep || refused.error?.message.contains("10000 additions") != true {
+                    problems.append("\(n) terms: \(refused.error?.message ?? refused.output)")
+                }
+            }
+        }
+        for problem in problems { Issue.record(Comment(rawValue: problem)) }
+    }
+
     @Test func hundredThousandTermOrChainCountsWhatTheTableHolds() throws {
         let engine = try SampleDatabase.engine()
         let chain = "count contacts where " + Self.ids.map { "id = \($0)" }.joined(separator: " or ")
