@@ -271,3 +271,61 @@ struct CompiledQueryLanguageSQLTests {
             ])
     }
 }
+
+/// Issue 21's chains: lists of values gathered, long lists as one JSON value, other chains a
+/// balanced tree whose depth grows with the logarithm of their length.
+@Suite("Compiled SQL of chains")
+struct CompiledChainSQLTests {
+    @Test func equalitiesOnOneFieldAreOneList() throws {
+        let engine = try SampleDatabase.engine()
+        let (sql, values) = try CompiledSQLTests.explained(
+            engine, #"count contacts where id = 1 or email = "A@x.io" or id = 2 or id in (3, 4) or email = "b@x.io" or id > 9"#)
+        #expect(
+            sql
+                == #"SELECT count(*) FROM "contacts" AS t0 WHERE (t0."id" IN (?, ?, ?, ?) OR t0."email" COLLATE NOCASE IN (?, ?) OR t0."id" > ?)"#
+        )
+        #expect(values == [#"?1 = 1"#, #"?2 = 2"#, #"?3 = 3"#, #"?4 = 4"#, #"?5 = "A@x.io""#, #"?6 = "b@x.io""#, #"?7 = 9"#])
+        // `!=` and `not in` under `and`: none of the values, empty values included.
+        let (nots, _) = try CompiledSQLTests.explained(engine, #"count contacts where company != "A" and company not in ("B") and id = 3"#)
+        #expect(nots == #"SELECT count(*) FROM "contacts" AS t0 WHERE (NOT coalesce(t0."company" IN (?, ?), 0) AND t0."id" = ?)"#)
+        // One term alone, and `=` under `and`, stay as written.
+        let (one, _) = try CompiledSQLTests.explained(engine, "count contacts where id = 1 and id = 2")
+        #expect(one == #"SELECT count(*) FROM "contacts" AS t0 WHERE (t0."id" = ? AND t0."id" = ?)"#)
+    }
+
+    @Test func aLongListIsOneJSONValue() throws {
+        let engine = try SampleDatabase.engine()
+        let n = Sql.longList + 1
+        let (sql, values) = try CompiledSQLTests.explained(
+            engine, "count contacts where " + (1...n).map { "id = \($0)" }.joined(separator: " or "))
+        #expect(sql == #"SELECT count(*) FROM "contacts" AS t0 WHERE (t0."id" IN (SELECT value FROM json_each(?)))"#)
+        #expect(values == [#"?1 = "[\#((1...n).map(String.init).joined(separator: ","))]""#])
+        // Texts as JSON strings, escaped; a list of exactly `longList` keeps one value each.
+        let names = (1...n).map { #"company = "Q\"\\\#($0)""# }.joined(separator: " or ")
+        let (_, texts) = try CompiledSQLTests.explained(engine, "count contacts where " + names)
+        #expect(texts.count == 1 && texts[0].hasPrefix(#"?1 = "[\"Q\\\"\\\\1\","#))
+        let (_, short) = try CompiledSQLTests.explained(
+            engine, "count contacts where id in (" + (1...Sql.longList).map(String.init).joined(separator: ", ") + ")")
+        #expect(short.count == Sql.longList)
+    }
+
+    /// 10,000 tests that are not lists: a balanced tree of brackets, depth log2(10,000 / 8) + 1,
+    /// with each test's values once, in order.
+    @Test func otherChainsAreBalancedTrees() throws {
+        let engine = try SampleDatabase.engine()
+        let n = 10_000
+        let (sql, values) = try CompiledSQLTests.explained(
+            engine, "count contacts where " + (0..<n).map { "title contains \"t\($0)\"" }.joined(separator: " or "))
+        var depth = 0
+        var deepest = 0
+        for character in sql.utf8 {
+            if character == UInt8(ascii: "(") { depth += 1; deepest = max(deepest, depth) }
+            if character == UInt8(ascii: ")") { depth -= 1 }
+        }
+        #expect(depth == 0)
+        // count( and rolo_match( add a level each to the tree's 12.
+        #expect(deepest <= 14, "\(deepest) deep")
+        #expect(values.count == 2 * n)
+        #expect(values[2] == #"?3 = "t1""#)
+    }
+}

@@ -351,9 +351,8 @@ struct FrontEndPipeline {
         var pending: [(Condition, Int)] = [(condition, 0)]
         while let (next, level) = pending.popLast() {
             switch next.kind {
-            case .and(let a, let b), .or(let a, let b):
-                pending.append((a, level))
-                pending.append((b, level))
+            case .and(let terms), .or(let terms):
+                for term in terms { pending.append((term, level)) }
             case .not(let inner):
                 pending.append((inner, level + 1))
             case .compare(let a, _, let b), .text(let a, _, let b, _), .inPeriod(let a, let b, _):

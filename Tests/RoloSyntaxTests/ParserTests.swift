@@ -53,7 +53,9 @@ struct ParserTests {
 
     @Test func andBindsTighterThanOr() throws {
         let statement = try Parser.parseStatement("find contacts where a = 1 or b = 2 and c = 3")
-        guard let query = (statement.command as? FindCommand)?.query, case .or(_, let right) = query.filter?.kind else {
+        guard let query = (statement.command as? FindCommand)?.query, case .or(let terms) = query.filter?.kind, terms.count == 2,
+            let right = terms.last
+        else {
             Issue.record("expected or at the top")
             return
         }
@@ -198,9 +200,61 @@ struct RuleParserTests {
         #expect(throws: Diagnostic.self) { try Parser.parseStatement("rule contacts.email should be valid email") }
     }
 
+    /// How deeply conditions nest in `condition` (a test alone is 1), counted with a loop.
+    static func depth(_ condition: Condition) -> Int {
+        var deepest = 0
+        var pending = [(condition, 1)]
+        while let (next, level) = pending.popLast() {
+            deepest = max(deepest, level)
+            switch next.kind {
+            case .and(let terms), .or(let terms): pending += terms.map { ($0, level + 1) }
+            case .not(let inner): pending.append((inner, level + 1))
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    /// A chain is one node however long (issue 21): 100,000 terms parse to one `or` of 100,000,
+    /// two levels deep, not a tree 100,000 deep (which took the stack to walk and to free).
+    @Test func chainsAreFlatNodes() throws {
+        let n = 100_000
+        let ors = (0..<n).map { "id = \($0)" }.joined(separator: " or ")
+        let condition = try Parser.parseCondition(ors)
+        guard case .or(let terms) = condition.kind else {
+            Issue.record("expected one or")
+            return
+        }
+        #expect(terms.count == n)
+        #expect(terms.allSatisfy { if case .compare = $0.kind { true } else { false } })
+        #expect(condition.range.start.offset == 0 && condition.range.end.offset == ors.utf8.count)
+        #expect(Self.depth(condition) == 2)
+        #expect(condition.testCount == n)
+        // `and` under `or`, brackets and `not`: each chain one node, the depth that of the brackets.
+        let mixed = (0..<n).map { $0 % 3 == 0 ? "a = \($0) and b = 1 and c = 2" : $0 % 3 == 1 ? "not (c = 1 or c = 2)" : "d = 1" }
+            .joined(separator: " or ")
+        let tree = try Parser.parseCondition(mixed)
+        guard case .or(let parts) = tree.kind, case .and(let first) = parts[0].kind, case .not(let inner) = parts[1].kind,
+            case .or(let bracketed) = inner.kind, case .compare = parts[2].kind
+        else {
+            Issue.record("expected or over and, not (or) and a test")
+            return
+        }
+        #expect(parts.count == n && first.count == 3 && bracketed.count == 2)
+        #expect(Self.depth(tree) == 4)
+        #expect(tree.testCount == (0..<n).reduce(0) { $0 + [3, 2, 1][$1 % 3] })
+        let ands = try Parser.parseCondition((0..<n).map { "id != \($0)" }.joined(separator: " and "))
+        guard case .and(let conjuncts) = ands.kind else {
+            Issue.record("expected one and")
+            return
+        }
+        #expect(conjuncts.count == n && Self.depth(ands) == 2)
+    }
+
     @Test func isValidIsAPredicate() throws {
         let condition = try Parser.parseCondition("phone is not valid phone and email is valid email")
-        guard case .and(let left, let right) = condition.kind, case .isValid(_, .phone, negated: true) = left.kind,
+        guard case .and(let terms) = condition.kind, terms.count == 2, let left = terms.first, let right = terms.last,
+            case .isValid(_, .phone, negated: true) = left.kind,
             case .isValid(_, .email, negated: false) = right.kind
         else {
             Issue.record("expected two validity tests: \(condition.kind)")

@@ -3,35 +3,118 @@ import RoloStore
 import RoloSyntax
 
 extension ExpressionBinder {
+    /// The most tests one condition may hold once its lists are gathered (a list of values for one
+    /// field — `id = 1 or id = 2 or …`, `id in (…)` — is one test). SQLite's time to prepare a
+    /// statement grows with the square of the constants in one expression (about 1.7 s at 10,000
+    /// tests, 6 s at 20,000): past this, a clear refusal rather than minutes of waiting.
+    static let maxTests = 10_000
+
     /// Compiles a condition to a SQL boolean expression with bound arguments.
     func condition(_ condition: Condition) throws -> SQLFragment {
-        switch condition.kind {
-        case .and, .or:
-            // A chain `a and b and c …` is a left-deep tree; it is walked with a loop, not recursion,
-            // and written as a balanced tree, so 10,000 terms neither exhaust the stack nor pass
-            // SQLite's expression-depth limit.
-            let isAnd: Bool
-            if case .and = condition.kind { isAnd = true } else { isAnd = false }
-            var operands: [Condition] = []
-            var pending: [Condition] = [condition]
-            while let next = pending.popLast() {
-                switch (next.kind, isAnd) {
-                case (.and(let a, let b), true), (.or(let a, let b), false):
-                    pending.append(b)
-                    pending.append(a)
-                default:
-                    operands.append(next)
-                }
+        var tests = 0
+        let sql = try compile(condition, tests: &tests)
+        guard tests <= Self.maxTests else { throw Self.tooManyTests(tests, at: condition.range) }
+        return sql
+    }
+
+    /// The refusal of a condition with more than `maxTests` tests (E512), pointing at all of it.
+    static func tooManyTests(_ tests: Int, at range: SourceRange) -> Diagnostic {
+        func grouped(_ n: Int) -> String {
+            var digits = String(n)
+            var index = digits.endIndex
+            while digits.distance(from: digits.startIndex, to: index) > 3 {
+                index = digits.index(index, offsetBy: -3)
+                digits.insert(",", at: index)
             }
-            let compiled = try operands.map { try self.condition($0) }
-            return Sql.balanced(compiled, isAnd ? .and : .or)
+            return digits
+        }
+        return Diagnostic(
+            .queryTooLarge, "this condition holds \(grouped(tests)) tests; Rolo takes at most \(grouped(maxTests)) in one condition",
+            at: range,
+            help:
+                "a list of values for one field counts as one test (id in (1, 2, …), or id = 1 or id = 2 or …); split the rest into several commands"
+        )
+    }
+
+    /// A condition's SQL, counting its tests into `tests`.
+    private func compile(_ condition: Condition, tests: inout Int) throws -> SQLFragment {
+        switch condition.kind {
+        case .and(let terms):
+            return try chain(terms, and: true, tests: &tests)
+        case .or(let terms):
+            return try chain(terms, and: false, tests: &tests)
         case .not(let inner):
             // NULL comparisons count as false, so `not` includes records with empty fields.
-            return Sql.notTrue(try self.condition(inner))
+            return Sql.notTrue(try compile(inner, tests: &tests))
+        default:
+            tests += 1
+            return try test(condition).sql
+        }
+    }
+
+    /// `a and b and …` (or `or`): the terms in one bracketed, balanced tree — depth log2(n) in
+    /// SQL, under SQLite's expression-depth limit — after gathering the terms that test one value
+    /// against constants into one list per value: `id = 1 or id = 2 or …` is `id IN (…)`, and
+    /// `id != 1 and id != 2 and …` is `NOT coalesce(id IN (…), 0)`, which SQLite prepares in linear
+    /// time where it takes the square of the terms' number for the terms one by one. Written-out
+    /// brackets of the same connective join the chain: `(a or b) or c` is `a or b or c`. Terms are
+    /// bound in the order written, so the first error is the first in the text.
+    private func chain(_ terms: [Condition], and isAnd: Bool, tests: inout Int) throws -> SQLFragment {
+        var operands: [Condition] = []
+        operands.reserveCapacity(terms.count)
+        var pending = Array(terms.reversed())
+        while let next = pending.popLast() {
+            switch (next.kind, isAnd) {
+            case (.and(let inner), true), (.or(let inner), false):
+                pending.append(contentsOf: inner.reversed())
+            default:
+                operands.append(next)
+            }
+        }
+        var parts: [SQLFragment] = []
+        parts.reserveCapacity(operands.count)
+        // Lists by their value and matching: where in `parts` each stands, and its values so far.
+        var lists: [ValueTest.Key: Int] = [:]
+        var gathered: [(part: Int, list: ValueTest, terms: Int)] = []
+        for operand in operands {
+            switch operand.kind {
+            case .compare, .inList:
+                let compiled = try test(operand)
+                // `or` gathers `=` and `in`, `and` gathers `!=` and `not in`.
+                guard let list = compiled.values, list.negated == isAnd else {
+                    tests += 1
+                    parts.append(compiled.sql)
+                    continue
+                }
+                if let index = lists[list.key] {
+                    gathered[index].list.values.append(contentsOf: list.values)
+                    gathered[index].terms += 1
+                } else {
+                    tests += 1
+                    lists[list.key] = gathered.count
+                    gathered.append((parts.count, list, 1))
+                    parts.append(compiled.sql)
+                }
+            default:
+                parts.append(try compile(operand, tests: &tests))
+            }
+        }
+        for entry in gathered where entry.terms > 1 {
+            parts[entry.part] = entry.list.sql
+        }
+        return Sql.balanced(parts, isAnd ? .and : .or)
+    }
+
+    /// One test (not a chain or a `not`): its SQL, and the constants it compares a value with
+    /// where it is such a test.
+    private func test(_ condition: Condition) throws -> CompiledTest {
+        switch condition.kind {
+        case .and, .or, .not:
+            return CompiledTest(try self.condition(condition))
         case .compare(let left, let op, let right):
             return try compare(left, op, right)
         case .exists(let related, let negated):
-            return Sql.group(Sql.compare(try relatedCount(related), negated ? .equal : .greater, Sql.literal(0)))
+            return CompiledTest(Sql.group(Sql.compare(try relatedCount(related), negated ? .equal : .greater, Sql.literal(0))))
         case .text(let left, let op, let right, let negated):
             // Folded on both sides (Unicode normalisation, case folding and accents aside,
             // `TextFolding.matchKey`), so matching ignores case and accents in every script; a
@@ -52,21 +135,25 @@ extension ExpressionBinder {
                 needle = Sql.matchKey((try valueSQL(r, at: right.range)).0)
             }
             let test = Sql.match(lsql, needle, mode: Sql.value(mode.rawValue))
-            return negated ? Sql.notTrue(test) : test
+            return CompiledTest(negated ? Sql.notTrue(test) : test)
         case .inList(let left, let items, let negated):
             let l = try bind(left)
             let (lsql, ltype) = try valueSQL(l, at: left.range)
             var alternatives: [SQLFragment] = []
             var plain: [SQLFragment] = []
+            // Whether every item is a constant (not null): then the list can join a chain's.
+            var constants = true
             for item in items {
                 let r = try bind(item, expecting: ltype)
                 switch r {
                 case .temporal, .ids:
                     alternatives.append(try comparison(lsql, ltype, .equal, r, at: item.range))
                 default:
+                    if case .constant(let value, _) = r, !value.isNull {} else { constants = false }
                     plain.append(try valueSQL(r, at: item.range, for: ltype).0)
                 }
             }
+            var list: ValueTest? = nil
             if !plain.isEmpty {
                 if ltype == .email {
                     // Case-insensitive like `=`: ASCII values by NOCASE, the rest folded.
@@ -83,16 +170,19 @@ extension ExpressionBinder {
                     }
                     if !folded.isEmpty {
                         alternatives.insert(Sql.in(Sql.fold(lsql), folded), at: 0)
+                        list = ValueTest(Sql.fold(lsql), ignoringCase: false, negated: negated, values: folded)
                     }
                     if !ascii.isEmpty {
                         alternatives.insert(Sql.inIgnoringCase(lsql, ascii), at: 0)
+                        list = ValueTest(lsql, ignoringCase: true, negated: negated, values: ascii)
                     }
                 } else {
                     alternatives.insert(Sql.in(lsql, plain), at: 0)
+                    list = ValueTest(lsql, ignoringCase: false, negated: negated, values: plain)
                 }
             }
             let any = alternatives.count == 1 ? alternatives[0] : Sql.any(alternatives)
-            return negated ? Sql.notTrue(any) : any
+            return CompiledTest(negated ? Sql.notTrue(any) : any, values: constants && alternatives.count == 1 ? list : nil)
         case .inPeriod(let left, let right, let negated):
             let l = try bind(left)
             let (lsql, ltype) = try valueSQL(l, at: left.range)
@@ -103,14 +193,14 @@ extension ExpressionBinder {
                     help: "write \(Self.fieldText(left)) in (a, b) or \(Self.fieldText(left)) in last month")
             }
             let test = try comparison(lsql, ltype, .equal, r, at: right.range)
-            return negated ? Sql.notTrue(test) : test
+            return CompiledTest(negated ? Sql.notTrue(test) : test)
         case .between(let value, let low, let high, let negated):
             let v = try bind(value)
             let (vsql, vtype) = try valueSQL(v, at: value.range)
             let lo = try comparison(vsql, vtype, .greaterEqual, try bind(low, expecting: vtype), at: low.range)
             let hi = try comparison(vsql, vtype, .lessEqual, try bind(high, expecting: vtype), at: high.range)
             let both = Sql.all([lo, hi])
-            return negated ? Sql.notTrue(both) : both
+            return CompiledTest(negated ? Sql.notTrue(both) : both)
         case .isEmpty(let value, let negated):
             let v = try bind(value)
             let (sql, type) = try valueSQL(v, at: value.range)
@@ -120,7 +210,7 @@ extension ExpressionBinder {
             } else {
                 empty = Sql.isNull(sql)
             }
-            return negated ? Sql.not(empty) : empty
+            return CompiledTest(negated ? Sql.not(empty) : empty)
         case .isValid(let value, let format, let negated):
             let v = try bind(value)
             let (sql, type) = try valueSQL(v, at: value.range)
@@ -136,8 +226,7 @@ extension ExpressionBinder {
             case .phone: valid = Sql.validPhone(sql)
             }
             // An empty value is neither valid nor invalid: it matches neither form of the test.
-            let test = Sql.all([Sql.not(Sql.isBlank(sql)), negated ? Sql.not(valid) : valid])
-            return test
+            return CompiledTest(Sql.all([Sql.not(Sql.isBlank(sql)), negated ? Sql.not(valid) : valid]))
         }
     }
 
@@ -146,7 +235,7 @@ extension ExpressionBinder {
         return "field"
     }
 
-    private func compare(_ left: Expression, _ op: ComparisonOperator, _ right: Expression) throws -> SQLFragment {
+    private func compare(_ left: Expression, _ op: ComparisonOperator, _ right: Expression) throws -> CompiledTest {
         let l = try bind(left)
         if case .null = l {
             throw Diagnostic(.invalidComparison, "compare a field with null using 'is empty'", at: left.range)
@@ -167,9 +256,9 @@ extension ExpressionBinder {
             case .constant(let value, _) = r, let text = String.fromDatabaseValue(value),
             case .enumeration(let values) = column.type, let rank = values.firstIndex(of: text)
         {
-            return Sql.compare(FindRunner.sortKey(column), op.sql, Sql.value(rank))
+            return CompiledTest(Sql.compare(FindRunner.sortKey(column), op.sql, Sql.value(rank)))
         }
-        return try comparison(lsql, ltype, op, r, at: right.range)
+        return try comparisonTest(lsql, ltype, op, r, at: right.range)
     }
 
     /// Refuses comparisons that cannot mean anything: a date with text, a number with a date.
@@ -194,48 +283,119 @@ extension ExpressionBinder {
         _ lsql: SQLFragment, _ ltype: FieldType?, _ op: ComparisonOperator, _ right: BoundExpression,
         at range: SourceRange
     ) throws -> SQLFragment {
+        try comparisonTest(lsql, ltype, op, right, at: range).sql
+    }
+
+    /// `comparison`, with the constant compared where it is `=` or `!=` with one (for a chain's list).
+    private func comparisonTest(
+        _ lsql: SQLFragment, _ ltype: FieldType?, _ op: ComparisonOperator, _ right: BoundExpression,
+        at range: SourceRange
+    ) throws -> CompiledTest {
         if case .null = right {
             switch op {
-            case .equal: return Sql.isNull(lsql)
-            case .notEqual: return Sql.isNotNull(lsql)
+            case .equal: return CompiledTest(Sql.isNull(lsql))
+            case .notEqual: return CompiledTest(Sql.isNotNull(lsql))
             default: throw Diagnostic(.invalidComparison, "only = and != compare with null", at: range)
             }
         }
         if case .ids(let subquery) = right {
             switch op {
-            case .equal: return Sql.in(lsql, subquery)
-            case .notEqual: return Sql.any(Sql.isNull(lsql), Sql.notIn(lsql, subquery))
+            case .equal: return CompiledTest(Sql.in(lsql, subquery))
+            case .notEqual: return CompiledTest(Sql.any(Sql.isNull(lsql), Sql.notIn(lsql, subquery)))
             default: throw Diagnostic(.invalidComparison, "records compare only with = and !=", at: range)
             }
         }
         if case .temporal(let value) = right, let end = value.end {
             let start = Sql.value(value.start)
             let stop = Sql.value(end)
+            let sql: SQLFragment
             switch op {
-            case .equal: return Sql.all([Sql.compare(lsql, .greaterEqual, start), Sql.compare(lsql, .less, stop)])
+            case .equal: sql = Sql.all([Sql.compare(lsql, .greaterEqual, start), Sql.compare(lsql, .less, stop)])
             case .notEqual:
-                return Sql.any(Sql.isNull(lsql), Sql.compare(lsql, .less, start), Sql.compare(lsql, .greaterEqual, stop))
-            case .less: return Sql.compare(lsql, .less, start)
-            case .lessEqual: return Sql.compare(lsql, .less, stop)
-            case .greater: return Sql.compare(lsql, .greaterEqual, stop)
-            case .greaterEqual: return Sql.compare(lsql, .greaterEqual, start)
+                sql = Sql.any(Sql.isNull(lsql), Sql.compare(lsql, .less, start), Sql.compare(lsql, .greaterEqual, stop))
+            case .less: sql = Sql.compare(lsql, .less, start)
+            case .lessEqual: sql = Sql.compare(lsql, .less, stop)
+            case .greater: sql = Sql.compare(lsql, .greaterEqual, stop)
+            case .greaterEqual: sql = Sql.compare(lsql, .greaterEqual, start)
             }
+            return CompiledTest(sql)
         }
         let (rsql, _) = try valueSQL(right, at: range, for: ltype)
+        // `=` and `!=` with a constant (not null): a value a chain may gather into a list.
+        var constant = false
+        if op == .equal || op == .notEqual, case .constant(let value, _) = right, !value.isNull { constant = true }
         // Emails compare without regard to case: ASCII values through the NOCASE index, others
         // folded on both sides (`rolo_fold`), as grouping and ordering fold them.
         if ltype == .email, case .constant(let value, _) = right, let text = String.fromDatabaseValue(value), !TextFolding.isASCII(text),
             op == .equal || op == .notEqual
         {
-            let test = Sql.equals(Sql.fold(lsql), Sql.value(TextFolding.fold(text)))
-            return op == .equal ? test : Sql.notTrue(test)
+            let folded = Sql.value(TextFolding.fold(text))
+            let test = Sql.equals(Sql.fold(lsql), folded)
+            return CompiledTest(
+                op == .equal ? test : Sql.notTrue(test),
+                values: ValueTest(Sql.fold(lsql), ignoringCase: false, negated: op == .notEqual, values: [folded]))
         }
+        let sql: SQLFragment
         switch (op, ltype == .email) {
-        case (.notEqual, true): return Sql.isDistinctIgnoringCase(lsql, rsql)
-        case (.notEqual, false): return Sql.isDistinct(lsql, rsql)
-        case (_, true): return Sql.caseInsensitive(lsql, op.sql, rsql)
-        case (_, false): return Sql.compare(lsql, op.sql, rsql)
+        case (.notEqual, true): sql = Sql.isDistinctIgnoringCase(lsql, rsql)
+        case (.notEqual, false): sql = Sql.isDistinct(lsql, rsql)
+        case (_, true): sql = Sql.caseInsensitive(lsql, op.sql, rsql)
+        case (_, false): sql = Sql.compare(lsql, op.sql, rsql)
         }
+        guard constant else { return CompiledTest(sql) }
+        return CompiledTest(sql, values: ValueTest(lsql, ignoringCase: ltype == .email, negated: op == .notEqual, values: [rsql]))
+    }
+}
+
+/// A compiled test, with the constants it compares one value with where it is such a test.
+struct CompiledTest {
+    /// The test as it stands alone.
+    let sql: SQLFragment
+    let values: ValueTest?
+
+    init(_ sql: SQLFragment, values: ValueTest? = nil) {
+        self.sql = sql
+        self.values = values
+    }
+}
+
+/// A test of one value against constants — `id = 5`, `id in (1, 2)`, `email != "a@b.io"`,
+/// `stage not in (won, lost)` — which a chain gathers with the others on the same value into one
+/// list: `value IN (…)`, negated `NOT coalesce(value IN (…), 0)`. The same as the terms one by one:
+/// `v = a OR v = b` is `v IN (a, b)` (SQLite defines IN so, with v's affinity and collation), and
+/// `v IS NOT a AND v IS NOT b` is true where v is NULL, as the coalesce makes the negated list.
+struct ValueTest {
+    /// The value tested (`t0."id"`, or `rolo_fold(t0."email")` for emails outside ASCII).
+    let subject: SQLFragment
+    /// Compared ignoring case (`COLLATE NOCASE`: emails).
+    let ignoringCase: Bool
+    /// `!=` / `not in`: none of the values.
+    let negated: Bool
+    var values: [SQLFragment]
+
+    init(_ subject: SQLFragment, ignoringCase: Bool, negated: Bool, values: [SQLFragment]) {
+        self.subject = subject
+        self.ignoringCase = ignoringCase
+        self.negated = negated
+        self.values = values
+    }
+
+    struct Key: Hashable {
+        let subject: String
+        let arguments: [DatabaseValue]
+        let ignoringCase: Bool
+        let negated: Bool
+    }
+
+    /// The list's identity: the same value (its SQL and bound values), matched the same way.
+    var key: Key {
+        Key(subject: subject.sql, arguments: subject.arguments, ignoringCase: ignoringCase, negated: negated)
+    }
+
+    /// The gathered test.
+    var sql: SQLFragment {
+        let any = ignoringCase ? Sql.inIgnoringCase(subject, values) : Sql.in(subject, values)
+        return negated ? Sql.notTrue(any) : any
     }
 }
 

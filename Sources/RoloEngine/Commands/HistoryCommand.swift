@@ -85,6 +85,9 @@ struct HistoryRunner {
         .joining(Sql.leftJoin("change_sets", as: "cs", on: Sql.equals(Sql.id("cs"), h("change_set_id"))))
         .joining(Sql.leftJoin("users", as: "i", on: Sql.equals(Sql.id("i"), Sql.column("cs", "impersonator_id"))))
         .where(Sql.equals(h("entity"), Sql.value(entity.name))).where(Sql.equals(h("record_id"), Sql.value(id)))
+        if let filter, filter.testCount > ExpressionBinder.maxTests {
+            throw ExpressionBinder.tooManyTests(filter.testCount, at: filter.range)
+        }
         if let filter { query = query.where(Sql.group(try fieldCondition(filter, entity: entity, field: rows.field))) }
         if let by {
             let user = try RecordLookup.userID(handle: by.value, at: by.range, db: db)
@@ -111,10 +114,10 @@ struct HistoryRunner {
     private func fieldCondition(_ condition: Condition, entity: EntityDefinition, field: SQLFragment) throws -> SQLFragment {
         func isField(_ expression: Expression) -> Bool { expression.bareWord?.lowercased() == "field" }
         switch condition.kind {
-        case .and(let a, let b):
-            return Sql.and(try fieldCondition(a, entity: entity, field: field), try fieldCondition(b, entity: entity, field: field))
-        case .or(let a, let b):
-            return Sql.any([try fieldCondition(a, entity: entity, field: field), try fieldCondition(b, entity: entity, field: field)])
+        case .and(let terms):
+            return Sql.balanced(try terms.map { try fieldCondition($0, entity: entity, field: field) }, .and)
+        case .or(let terms):
+            return Sql.balanced(try terms.map { try fieldCondition($0, entity: entity, field: field) }, .or)
         case .compare(let left, let op, let right) where isField(left) && (op == .equal || op == .notEqual):
             return Sql.compare(field, op == .equal ? .equal : .notEqual, Sql.value(try fieldName(right, of: entity)))
         case .inList(let left, let values, let negated) where isField(left):

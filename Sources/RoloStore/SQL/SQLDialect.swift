@@ -67,6 +67,8 @@ public protocol SQLDialect: Sendable {
     /// A left join spreading the JSON object `document` into one row per key, in the object's
     /// order (no row when `document` is NULL; the left row is kept).
     func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries
+    /// The elements of a JSON array as the rows of a one-column query, for `IN ( … )`.
+    func valuesOfJSONArray(_ document: SQLFragment) -> SQLFragment
 }
 
 /// The rows of a JSON object as a joined table: the join, and each entry's key, value (as the
@@ -175,6 +177,10 @@ public struct SQLiteDialect: SQLDialect {
 
     public func jsonObject(_ pairs: [(key: String, value: SQLFragment)]) -> SQLFragment {
         "json_object(" + SQLFragment.joined(pairs.map { SQLFragment.value($0.key) + ", " + $0.value }, separator: ", ") + ")"
+    }
+
+    public func valuesOfJSONArray(_ document: SQLFragment) -> SQLFragment {
+        "SELECT value FROM json_each(" + document + ")"
     }
 
     public func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries {

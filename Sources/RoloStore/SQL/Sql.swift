@@ -83,13 +83,37 @@ public enum Sql {
     public enum Connective: Sendable { case and, or }
 
     /// `a and b and …` as a balanced tree of brackets: depth log2(n), not n, under the database's
-    /// expression-depth limit.
+    /// expression-depth limit. Written into one string in one pass (linear in the text's length).
     public static func balanced(_ parts: [SQLFragment], _ connective: Connective) -> SQLFragment {
         let separator = connective == .and ? " AND " : " OR "
-        if parts.count <= 8 { return "(" + SQLFragment.joined(parts, separator: separator) + ")" }
-        let middle = parts.count / 2
-        return "(" + balanced(Array(parts[..<middle]), connective) + separator + balanced(Array(parts[middle...]), connective)
-            + ")"
+        var out = SQLFragment("")
+        var length = 0
+        var count = 0
+        for part in parts {
+            length += part.sql.utf8.count + separator.utf8.count + 2
+            count += part.arguments.count
+        }
+        out.sql.reserveCapacity(length + 2)
+        out.arguments.reserveCapacity(count)
+        // Recursion over halves: log2(n) deep.
+        func write(_ range: Range<Int>) {
+            out.sql += "("
+            if range.count <= 8 {
+                for index in range {
+                    if index > range.lowerBound { out.sql += separator }
+                    out.sql += parts[index].sql
+                    out.arguments += parts[index].arguments
+                }
+            } else {
+                let middle = range.lowerBound + range.count / 2
+                write(range.lowerBound..<middle)
+                out.sql += separator
+                write(middle..<range.upperBound)
+            }
+            out.sql += ")"
+        }
+        write(parts.indices)
+        return out
     }
 
     public static func not(_ condition: SQLFragment) -> SQLFragment { "NOT " + condition }
@@ -143,18 +167,62 @@ public enum Sql {
         "(" + value + " IS NULL OR trim(" + value + ") = '')"
     }
 
+    /// Lists longer than this go to the database as one JSON array (`valueList`).
+    public static let longList = 1_000
+
+    /// The inside of `IN ( … )`: `?, ?, …`, one bound value each; past `longList` values that are
+    /// all whole numbers or texts, one bound JSON array read back as rows (`SELECT value FROM
+    /// json_each(?)`), so a list of 100,000 ids binds one value, not more than SQLite takes (32,766
+    /// by default), and means the same: an IN list's values and a subquery's column both have no
+    /// affinity and take the tested value's affinity and collation.
+    public static func valueList(_ list: [SQLFragment]) -> SQLFragment {
+        if list.count > longList, let json = jsonArray(list) { return dialect.valuesOfJSONArray(SQLFragment.value(json)) }
+        return SQLFragment.joined(list, separator: ", ")
+    }
+
+    /// The values of single-placeholder fragments as a JSON array; nil if any is something else
+    /// (SQL of its own, a real number, a blob, NULL).
+    static func jsonArray(_ list: [SQLFragment]) -> String? {
+        var json = "["
+        json.reserveCapacity(list.count * 8)
+        for (index, item) in list.enumerated() {
+            guard item.sql == dialect.placeholder, item.arguments.count == 1 else { return nil }
+            if index > 0 { json += "," }
+            switch item.arguments[0].storage {
+            case .int64(let number):
+                json += String(number)
+            case .string(let text):
+                json += "\""
+                for scalar in text.unicodeScalars {
+                    switch scalar {
+                    case "\"": json += "\\\""
+                    case "\\": json += "\\\\"
+                    case let c where c.value < 0x20:
+                        let hex = String(c.value, radix: 16)
+                        json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    default: json.unicodeScalars.append(scalar)
+                    }
+                }
+                json += "\""
+            default:
+                return nil
+            }
+        }
+        return json + "]"
+    }
+
     /// `value IN (a, b, …)`.
     public static func `in`(_ value: SQLFragment, _ list: [SQLFragment]) -> SQLFragment {
-        value + " IN (" + SQLFragment.joined(list, separator: ", ") + ")"
+        value + " IN (" + valueList(list) + ")"
     }
 
     /// `value IN (a, b, …)` ignoring case.
     public static func inIgnoringCase(_ value: SQLFragment, _ list: [SQLFragment]) -> SQLFragment {
-        dialect.caseInsensitive(value) + " IN (" + SQLFragment.joined(list, separator: ", ") + ")"
+        dialect.caseInsensitive(value) + " IN (" + valueList(list) + ")"
     }
 
     public static func notIn(_ value: SQLFragment, _ list: [SQLFragment]) -> SQLFragment {
-        value + " NOT IN (" + SQLFragment.joined(list, separator: ", ") + ")"
+        value + " NOT IN (" + valueList(list) + ")"
     }
 
     /// `value IN (subquery)`.

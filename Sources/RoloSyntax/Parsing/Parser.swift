@@ -44,8 +44,11 @@ public struct Parser {
     /// Deeper input is refused with a clear error rather than risking the stack (and SQLite's
     /// own expression-depth limit); long flat chains (`a and b and …`) do not nest and are fine.
     public static let maxNesting = 20
-    /// Factors in one `*` / `/` chain (each nests a level in SQL); sums and and/or chains are unlimited.
+    /// Factors in one `*` / `/` chain (each nests a level in SQL); and/or chains are unlimited.
     public static let maxFactors = 20
+    /// `+` and `-` in one sum: each nests a level of the syntax tree (SQL gets it balanced), so a
+    /// generated sum of 100,000 terms is refused here rather than overflow the stack.
+    public static let maxAdditions = 10_000
 
     private mutating func enterNesting() throws(Diagnostic) {
         depth += 1
@@ -434,24 +437,28 @@ public struct Parser {
 
     // MARK: - Conditions
 
+    /// `a or b or …`: one `.or` node holding every term of the chain (one `.and` node for each
+    /// `and` chain under it), built with a loop, so a chain's length costs no depth.
     public mutating func parseCondition() throws(Diagnostic) -> Condition {
-        var left = try parseConjunct()
+        let first = try parseConjunct()
+        guard current.isWord("or") else { return first }
+        var terms = [first]
         while acceptWord("or") {
             skipNewlines()
-            let right = try parseConjunct()
-            left = Condition(.or(left, right), left.range.union(right.range))
+            terms.append(try parseConjunct())
         }
-        return left
+        return Condition(.or(terms), first.range.union(terms[terms.count - 1].range))
     }
 
     private mutating func parseConjunct() throws(Diagnostic) -> Condition {
-        var left = try parseNegation()
+        let first = try parseNegation()
+        guard current.isWord("and") else { return first }
+        var terms = [first]
         while acceptWord("and") {
             skipNewlines()
-            let right = try parseNegation()
-            left = Condition(.and(left, right), left.range.union(right.range))
+            terms.append(try parseNegation())
         }
-        return left
+        return Condition(.and(terms), first.range.union(terms[terms.count - 1].range))
     }
 
     private mutating func parseNegation() throws(Diagnostic) -> Condition {
@@ -635,13 +642,17 @@ public struct Parser {
         var left = try operand(&self)
         var operands = 1
         while case .symbol(let symbol) = current.kind, let op = operators(symbol) {
+            operands += 1
             if op == .multiply || op == .divide {
-                operands += 1
                 guard operands <= Parser.maxFactors else {
                     throw Diagnostic(
                         .nestingTooDeep, "more than \(Parser.maxFactors) factors in one product", at: current.range,
                         help: "multiply fewer terms at once")
                 }
+            } else if operands > Parser.maxAdditions + 1 {
+                throw Diagnostic(
+                    .nestingTooDeep, "more than \(Parser.maxAdditions) additions and subtractions in one sum", at: current.range,
+                    help: "add fewer terms at once: split the sum, or use sum over records")
             }
             _ = advance()
             skipNewlines()

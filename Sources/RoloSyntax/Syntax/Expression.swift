@@ -65,8 +65,11 @@ public enum ValueFormat: String, Sendable, Equatable, CaseIterable {
 /// A filter condition.
 public struct Condition: Sendable, Equatable {
     public indirect enum Kind: Sendable, Equatable {
-        case and(Condition, Condition)
-        case or(Condition, Condition)
+        /// `a and b and …`: a whole chain in one node, two terms or more, in the order written, so a
+        /// chain of 100,000 terms is one level deep (no deep recursion to walk or free it).
+        case and([Condition])
+        /// `a or b or …`, as `and`.
+        case or([Condition])
         case not(Condition)
         case compare(Expression, ComparisonOperator, Expression)
         /// contains / starts with / ends with, case-insensitive.
@@ -89,6 +92,21 @@ public struct Condition: Sendable, Equatable {
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range
+    }
+
+    /// How many tests (terms other than `and`, `or` and `not`) the condition holds, counted with a
+    /// loop.
+    public var testCount: Int {
+        var count = 0
+        var pending = [self]
+        while let next = pending.popLast() {
+            switch next.kind {
+            case .and(let terms), .or(let terms): pending.append(contentsOf: terms)
+            case .not(let inner): pending.append(inner)
+            default: count += 1
+            }
+        }
+        return count
     }
 }
 
