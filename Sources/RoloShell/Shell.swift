@@ -59,8 +59,28 @@ public final class Shell {
         } catch {
             return report(error, source: source, file: file)
         }
+        return run(script, exitCodeForDryRun: exitCodeForDryRun)
+    }
+
+    /// Runs a script file's bytes (a byte-order mark dropped, held once however long it is).
+    /// - Returns: the exit status.
+    @discardableResult
+    public func runScript(bytes: [UInt8], file: String?, exitCodeForDryRun: Bool = false) -> ExitStatus {
+        let script: Script
+        do {
+            script = try Script(bytes: bytes, file: file)
+        } catch {
+            return report(error, source: String(decoding: bytes, as: UTF8.self), file: file)
+        }
+        return run(script, exitCodeForDryRun: exitCodeForDryRun)
+    }
+
+    private func run(_ script: Script, exitCodeForDryRun: Bool) -> ExitStatus {
         var status = ExitStatus.success
-        let runner = ScriptRunner(engine: engine) { [unowned self] error in status = self.report(error, source: source, file: file) }
+        // The text for an error's caret line is made only when there is an error.
+        let runner = ScriptRunner(engine: engine) { [unowned self] error in
+            status = self.report(error, source: script.source, file: script.file)
+        }
         let outcome = runner.run(script, mode: .whole(exitCodeForDryRun: exitCodeForDryRun), output: output, errors: errors)
         if !outcome.failed, outcome.dryRunChanges { return .dryRunChanges }
         return status

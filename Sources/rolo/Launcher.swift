@@ -101,27 +101,25 @@ enum Launcher {
                 parameters[String(assignment[..<equal])] = String(assignment[assignment.index(after: equal)...])
             }
             engine.parameters = parameters
-            var source: String
+            let bytes: [UInt8]
             if scriptPath == "-" {
-                source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                bytes = Self.readAll(STDIN_FILENO) ?? []
             } else {
                 guard FileManager.default.fileExists(atPath: scriptPath) else {
                     return fail(Diagnostic(.fileNotFound, "no such script: \(scriptPath)"))
                 }
-                // Pipes (`/dev/stdin`, `<(generate-fixes)`) are read as a stream: FileManager
-                // reads only regular files.
-                guard
-                    let data = FileManager.default.contents(atPath: scriptPath)
-                        ?? FileHandle(forReadingAtPath: scriptPath).flatMap({ try? $0.readToEnd() ?? Data() })
-                else {
+                // Pipes (`/dev/stdin`, `<(generate-fixes)`) are read as a stream too.
+                let descriptor = open(scriptPath, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0, let read = Self.readAll(descriptor) else {
+                    if descriptor >= 0 { close(descriptor) }
                     return fail(Diagnostic(.fileUnreadable, "cannot read script: \(scriptPath)"))
                 }
-                source = String(decoding: data, as: UTF8.self)
+                close(descriptor)
+                bytes = read
             }
-            // A UTF-8 byte-order mark, as some editors write, is not part of the script.
-            if source.hasPrefix("\u{FEFF}") { source.removeFirst() }
             let file = scriptPath == "-" ? "<stdin>" : scriptPath
-            let status = shell.runSource(source, file: file, exitCodeForDryRun: session.exitCode)
+            // The bytes go to the script as they are: a long script is held once, not also as text.
+            let status = shell.runScript(bytes: bytes, file: file, exitCodeForDryRun: session.exitCode)
             return shell.finishNonInteractive(file: file) ?? status
         }
         if isatty(STDIN_FILENO) == 1 {
@@ -162,6 +160,24 @@ enum Launcher {
             return String(cString: name)
         }
         return [environment["LOGNAME"], environment["USER"]].compactMap { $0 }.first { !$0.isEmpty }
+    }
+
+    /// Everything `descriptor` holds, read into one buffer (sized once for a regular file); nil
+    /// on a read error.
+    static func readAll(_ descriptor: Int32) -> [UInt8]? {
+        var info = stat()
+        var capacity = 1 << 16
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { capacity = max(Int(info.st_size) + 1, 1) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
     }
 
     /// `ROLO_NOW=2026-11-22T10:00:00Z` fixes the clock (transcripts and demos).

@@ -60,3 +60,21 @@ struct StreamingParseTests {
         #expect(throws: Diagnostic.self) { try statements.next() }
     }
 }
+
+/// A script file's bytes are held as they are when they are UTF-8; a byte-order mark is dropped,
+/// and bytes that are not UTF-8 read as U+FFFD, as when the file was made a `String` first.
+@Suite("Script bytes")
+struct ScriptBytesTests {
+    @Test func aByteOrderMarkIsDroppedAndBadBytesReadAsReplacement() throws {
+        let text = "count contacts\ncount deals where stage = won\n"
+        let plain = try Script(text, file: "a.rolo")
+        let marked = try Script(bytes: [0xEF, 0xBB, 0xBF] + Array(text.utf8), file: "a.rolo")
+        #expect(marked.bytes == plain.bytes)
+        #expect(marked.statementCount == 2)
+        let bad: [UInt8] = Array("count contacts where last_name = \"".utf8) + [0xFF, 0xC3] + Array("\"\n".utf8)
+        let script = try Script(bytes: bad, file: "b.rolo")
+        #expect(script.source == String(decoding: bad, as: UTF8.self))
+        #expect(script.source.contains("\u{FFFD}"))
+        #expect(script.statementCount == 1)
+    }
+}

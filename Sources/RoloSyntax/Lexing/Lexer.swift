@@ -38,7 +38,12 @@ public struct Lexer {
 
     /// Lexes all of `source` without keeping the tokens: its first lexing error, if any.
     public static func check(_ source: String) throws(Diagnostic) {
-        var lexer = Lexer(source)
+        try check(bytes: Array(source.utf8))
+    }
+
+    /// `check` over UTF-8 bytes, shared rather than copied.
+    public static func check(bytes: [UInt8]) throws(Diagnostic) {
+        var lexer = Lexer(bytes: bytes)
         while try lexer.next().kind != .end {}
     }
 

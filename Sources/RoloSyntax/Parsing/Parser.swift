@@ -67,8 +67,13 @@ public struct Parser {
     public static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
 
     init(source: String, grammar: Grammar) {
+        self.init(bytes: Array(source.utf8), grammar: grammar)
+    }
+
+    /// A parser over UTF-8 bytes, shared rather than copied (a long script is held once).
+    init(bytes: [UInt8], grammar: Grammar) {
         self.grammar = grammar
-        self.tokens = TokenStream(bytes: Array(source.utf8))
+        self.tokens = TokenStream(bytes: bytes)
     }
 
     /// Parses every statement in `source` (a line, or a whole script).
@@ -87,6 +92,11 @@ public struct Parser {
 
         public init(_ source: String, grammar: Grammar) {
             parser = Parser(source: source, grammar: grammar)
+        }
+
+        /// The statements of valid UTF-8 `bytes` (shared with the caller, not copied).
+        public init(bytes: [UInt8], grammar: Grammar) {
+            parser = Parser(bytes: bytes, grammar: grammar)
         }
 
         /// Tokens held now: those of the statement being parsed and a few past it (for tests).
