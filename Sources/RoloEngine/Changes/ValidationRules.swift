@@ -154,9 +154,7 @@ extension Engine {
         do {
             return try body()
         } catch let error as DatabaseError {
-            let message = error.message ?? ""
-            guard let limit = Self.databaseLimits.first(where: { limit in limit.messages.contains { message.contains($0) } }),
-                limit.code == .valueOutOfRange
+            guard let limit = Engine.limit(of: error), limit.code == .valueOutOfRange
             else { throw error }
             let text = db.map { shownText(of: rule, db: $0) } ?? rule.text
             throw Diagnostic(

@@ -249,6 +249,21 @@ public final class Engine {
     }
 
     /// SQLite's messages that mean one of Rolo's limits was passed, in Rolo's words.
+    /// Limits of Rolo's own SQL functions, told apart by their result codes (`ResultCode.rolo…`).
+    static let functionLimits: [Int32: (code: DiagnosticCode, text: String, help: String)] = [
+        ResultCode.roloMoneyOutOfRange.rawValue: (
+            .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed", "amounts go up to $92,233,720,368,547,758.07"
+        ),
+        ResultCode.roloDateOutOfRange.rawValue: (
+            .valueOutOfRange, "a date comes out outside 0001-01-01 … 9999-12-31; nothing was changed", "dates run from 0001-01-01 to 9999-12-31"
+        ),
+        ResultCode.roloIntegerOverflow.rawValue: (
+            .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed", "whole numbers go up to 9,223,372,036,854,775,807"
+        ),
+    ]
+
+    /// Limits SQLite reports only as SQLITE_ERROR with a message (no code of their own): matched
+    /// by that text, and only for that code.
     static let databaseLimits: [(messages: [String], code: DiagnosticCode, text: String, help: String)] = [
         (
             ["parser stack overflow"], .nestingTooDeep, "this command nests too deeply for the database",
@@ -271,18 +286,18 @@ public final class Engine {
             "split it into smaller commands; a long list of values for one field is best written as field in (…)"
         ),
         (
-            ["amount of money out of range"], .valueOutOfRange, "an amount comes out past what Rolo holds; nothing was changed",
-            "amounts go up to $92,233,720,368,547,758.07"
-        ),
-        (
-            ["date out of range"], .valueOutOfRange, "a date comes out outside 0001-01-01 … 9999-12-31; nothing was changed",
-            "dates run from 0001-01-01 to 9999-12-31"
-        ),
-        (
             ["integer overflow"], .valueOutOfRange, "a number comes out past what Rolo holds; nothing was changed",
             "whole numbers go up to 9,223,372,036,854,775,807"
         ),
     ]
+
+    /// The limit a database error reports: one of Rolo's functions' by its code, or one SQLite
+    /// reports only in words (SQLITE_ERROR) by its message.
+    static func limit(of error: DatabaseError) -> (code: DiagnosticCode, text: String, help: String)? {
+        if let limit = functionLimits[error.extendedResultCode.rawValue] { return limit }
+        guard error.resultCode == .SQLITE_ERROR, let message = error.message else { return nil }
+        return databaseLimits.first { limit in limit.messages.contains { message.contains($0) } }.map { ($0.code, $0.text, $0.help) }
+    }
 
     /// A database error as the user should read it.
     static func diagnostic(for error: DatabaseError, _ statement: ParsedStatement) -> Diagnostic {
@@ -299,10 +314,9 @@ public final class Engine {
         case .SQLITE_READONLY:
             return Diagnostic(.databaseUnavailable, "the database cannot be written; nothing was changed", at: statement.range)
         case .SQLITE_CONSTRAINT:
-            return constraintDiagnostic(error.message ?? "", statement)
+            return constraintDiagnostic(error.extendedResultCode, error.message ?? "", statement)
         default:
-            let message = error.message ?? ""
-            if let limit = Self.databaseLimits.first(where: { limit in limit.messages.contains { message.contains($0) } }) {
+            if let limit = Self.limit(of: error) {
                 return Diagnostic(limit.code, limit.text, at: statement.range, help: limit.help)
             }
             return Diagnostic(
@@ -319,35 +333,41 @@ public final class Engine {
 
     /// A constraint the database enforces, in the user's terms: the field that would be duplicated
     /// or the rule that would break (never SQLite's own text).
-    static func constraintDiagnostic(_ message: String, _ statement: ParsedStatement) -> Diagnostic {
+    static func constraintDiagnostic(_ code: ResultCode, _ message: String, _ statement: ParsedStatement) -> Diagnostic {
+        // Which constraint failed is told by the extended code; SQLite names the columns or the
+        // rule only in its message, after a fixed prefix (the dialect's).
         let failed = Sql.dialect.constraintMessages
-        if let range = message.range(of: failed.unique) {
-            let columns = message[range.upperBound...].split(separator: ",").map {
+        func after(_ prefix: String) -> Substring {
+            message.range(of: prefix).map { message[$0.upperBound...] } ?? Substring(message)
+        }
+        switch code {
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
+            let detail = after(failed.unique)
+            let columns = detail.split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces).split(separator: ".").last.map(String.init) ?? ""
             }
-            let table = message[range.upperBound...].split(separator: ".").first.map(String.init) ?? "records"
+            let table = detail.split(separator: ".").first.map(String.init) ?? "records"
             let singular = CRMSchema.entity(named: table)?.singular ?? "record"
             return Diagnostic(
                 .constraintViolated, "another \(singular) already has that \(columns.joined(separator: " and ")); nothing was changed",
                 at: statement.range, help: "\(columns.joined(separator: ", ")) must be unique among \(table); choose another value")
-        }
-        if message.contains(failed.check) {
-            let rule = message.components(separatedBy: failed.check + ": ").last ?? ""
+        case .SQLITE_CONSTRAINT_CHECK:
+            let rule = String(after(failed.check + ": "))
             let help =
                 rule.contains(SchemaSQL.eitherSet("lead_id", "contact_id"))
                 ? "a campaign member is a lead or a contact: one of them must stay set"
                 : "the value is not one this field allows"
             return Diagnostic(
                 .constraintViolated, "that would break a rule of the data; nothing was changed", at: statement.range, help: help)
-        }
-        if message.contains(failed.foreignKey) {
+        case .SQLITE_CONSTRAINT_FOREIGNKEY:
             return Diagnostic(
                 .constraintViolated, "other records still refer to this one; nothing was changed", at: statement.range,
                 help: "reassign or delete those records first")
-        }
-        if message.contains(failed.notNull) {
+        case .SQLITE_CONSTRAINT_NOTNULL:
             let field = message.split(separator: ".").last.map(String.init) ?? "a field"
             return Diagnostic(.requiredField, "\(field) cannot be empty; nothing was changed", at: statement.range)
+        default:
+            break
         }
         return Diagnostic(.constraintViolated, "that would break a rule of the data; nothing was changed", at: statement.range)
     }

@@ -11,7 +11,7 @@ enum DateFunctions {
             return values.count == 2 ? values[1] : nil
         }
         guard let moved = String.fromDatabaseValue(values[1]), isDate(moved), !moved.hasPrefix("0000") else {
-            throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "rolo: date out of range")
+            throw DatabaseError(resultCode: .roloDateOutOfRange, message: "rolo: date out of range")
         }
         return moved
     }

@@ -24,7 +24,7 @@ enum MoneyFunctions {
         case .int64(let i): return i
         case .double(let d):
             guard d.isFinite, d.magnitude < 9.223_372_036_854_775_807e18 else {
-                throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "rolo: integer overflow")
+                throw DatabaseError(resultCode: .roloIntegerOverflow, message: "rolo: integer overflow")
             }
             return Int64(d.rounded(.toNearestOrEven))
         case .string(let s): return Int64(s)
@@ -46,7 +46,7 @@ enum MoneyFunctions {
         var rounded = Decimal()
         NSDecimalRound(&rounded, &result, 0, .bankers)
         guard rounded.magnitude <= Decimal(Int64.max) else {
-            throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "rolo: amount of money out of range")
+            throw DatabaseError(resultCode: .roloMoneyOutOfRange, message: "rolo: amount of money out of range")
         }
         return NSDecimalNumber(decimal: rounded).int64Value
     }
