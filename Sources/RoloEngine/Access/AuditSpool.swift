@@ -194,13 +194,16 @@ struct AuditSpool {
         // First the seals: each line is `TAG JSON`.
         var sealed: [(line: Data, parsed: Line)] = []
         let decoder = JSONDecoder()
+        /// A line with no seal at all: a bare entry someone wrote by hand, or not a spool line.
+        func unsealed(_ line: Data) -> Rejection {
+            let bare = line.first == UInt8(ascii: "{") && (try? decoder.decode(Engine.AuditEntry.self, from: line)) != nil
+            return bare
+                ? Rejection(summary: noMAC, detail: "an entry with no seal (not written by the spool)", line: text(line))
+                : Rejection(summary: unparseable, detail: "not a spool line", line: text(line))
+        }
         for line in lines {
             guard let space = line.firstIndex(of: UInt8(ascii: " ")) else {
-                let bare = line.first == UInt8(ascii: "{") && (try? decoder.decode(Engine.AuditEntry.self, from: line)) != nil
-                review.rejected.append(
-                    bare
-                        ? Rejection(summary: noMAC, detail: "an entry with no seal (not written by the spool)", line: text(line))
-                        : Rejection(summary: unparseable, detail: "not a spool line", line: text(line)))
+                review.rejected.append(unsealed(line))
                 continue
             }
             let tag = text(line[line.startIndex..<space])
@@ -211,11 +214,7 @@ struct AuditSpool {
                 continue
             }
             guard tag.hasPrefix("k:") || tag.hasPrefix("s:"), let mac = bytes(hex: tag.dropFirst(2)) else {
-                let bare = line.first == UInt8(ascii: "{") && (try? decoder.decode(Engine.AuditEntry.self, from: line)) != nil
-                review.rejected.append(
-                    bare
-                        ? Rejection(summary: noMAC, detail: "an entry with no seal (not written by the spool)", line: text(line))
-                        : Rejection(summary: unparseable, detail: "not a spool line", line: text(line)))
+                review.rejected.append(unsealed(line))
                 continue
             }
             let keyedTag = tag.hasPrefix("k:")
