@@ -93,12 +93,12 @@ enum Launcher {
             return shell.finishNonInteractive() ?? status
         }
         if let scriptPath = script.first {
-            var parameters: [String: String] = [:]
+            var parameters: [String: ScriptValue] = [:]
             for assignment in script.dropFirst() {
                 guard let equal = assignment.firstIndex(of: "=") else {
                     return fail(Diagnostic(.commandLine, "script parameters are NAME=VALUE, got '\(assignment)'"))
                 }
-                parameters[String(assignment[..<equal])] = String(assignment[assignment.index(after: equal)...])
+                parameters[String(assignment[..<equal])] = .text(String(assignment[assignment.index(after: equal)...]))
             }
             engine.parameters = parameters
             let bytes: [UInt8]

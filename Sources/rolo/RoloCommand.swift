@@ -36,6 +36,18 @@ struct RoloCommand: ParsableCommand {
             print(topHelp())
             return
         }
+        // `rolo FILE.rolo --help`: the script's own help (its parameters), as a program's would be.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains(where: { $0 == "--help" || $0 == "-h" }),
+            let script = arguments.first(where: { $0.hasSuffix(".rolo") && !$0.hasPrefix("-") })
+        {
+            do {
+                print(try Script.helpLines(forFile: script).joined(separator: "\n"))
+                return
+            } catch {
+                Foundation.exit(Launcher.fail(error).rawValue)
+            }
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -51,7 +51,7 @@ struct ExpressionBinder {
     let scope: QueryScope
     let temporal: TemporalResolver
     let actor: Actor
-    let parameters: [String: String]
+    let parameters: [String: ScriptValue]
     /// In a `having` condition: the groups' figures by name (`count`, the command's own `sum`…),
     /// the only names it may use; nil elsewhere.
     var figures: [(name: String, sql: SQLFragment, type: FieldType)]? = nil
@@ -114,12 +114,21 @@ struct ExpressionBinder {
                 throw RuleBinding.refusal(
                     "$\(name)", "is a script's parameter", at: expression.range, help: "write the value itself in the rule")
             }
-            guard let value = parameters[name] else {
+            switch parameters[name] {
+            case .text(let value)?:
+                return try bindText(value, at: expression.range, expecting: expected)
+            case .typed(let value, let type)?:
+                if value.isNull { return .null }
+                // A date a `let` found is a date here, as one written out would be.
+                if type == .date || type == .timestamp, let text = String.fromDatabaseValue(value) {
+                    return try bindText(text, at: expression.range, expecting: type)
+                }
+                return .constant(value, type ?? .text)
+            case nil:
                 throw Diagnostic(
                     .unknownParameter, "no value for parameter $\(name)", at: expression.range,
-                    help: "pass it as \(name)=\"…\" when running the script")
+                    help: "declare it with `param \(name)` and pass it as \(name)=\"…\" when running the script, or compute it with `let \(name) = count …`")
             }
-            return try bindText(value, at: expression.range, expecting: expected)
         case .null:
             return .null
         case .relative(let amount, let unit):

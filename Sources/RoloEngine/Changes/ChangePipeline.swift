@@ -68,6 +68,7 @@ extension Engine {
             let outcome = try body(db, recorder)
             let noun = outcome.nounText
             if outcome.records == 0 {
+                result.summary = "nothing would change (no \(outcome.entity.name) matched, or they had those values)"
                 if let lines = outcome.nothingNote {
                     for line in lines { output.line(line) }
                     output.line("nothing changed")
@@ -95,6 +96,7 @@ extension Engine {
             }
             result.rows = outcome.records
             if dryRun {
+                result.summary = "\(outcome.records) \(noun) would be \(outcome.verb)"
                 output.line("dry-run: \(outcome.records) \(noun) would be \(outcome.verb); nothing was written")
                 result.dryRunChanges = true
             } else {

@@ -72,7 +72,8 @@ extension AggregateQueryCommand {
 
 extension Parser {
     /// An aggregate's field and clauses, after its verb.
-    mutating func parseAggregateQuery(_ function: AggregateFunction) throws(Diagnostic) -> AggregateQuery {
+    /// - Parameter stopAtComparison: end before a comparison operator (`assert count … = 0`).
+    mutating func parseAggregateQuery(_ function: AggregateFunction, stopAtComparison: Bool = false) throws(Diagnostic) -> AggregateQuery {
         var query: AggregateQuery
         if function == .count {
             query = AggregateQuery(function: .count, entity: try parseEntity(), field: nil)
@@ -86,7 +87,7 @@ extension Parser {
             query = AggregateQuery(function: function, entity: entity, field: field)
         }
         var havingWord: SourceRange? = nil
-        while !atStatementEnd {
+        while !atStatementEnd, !(stopAtComparison && atComparison) {
             guard let word = current.word else { throw failure(expected: "'by', 'where', 'having', 'order by', 'limit' or 'as'") }
             if word == "by" {
                 try rejectRepeat(!query.groupBy.isEmpty)

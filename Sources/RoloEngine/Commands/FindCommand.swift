@@ -43,7 +43,7 @@ struct FindCommand: Command {
 extension Parser {
     /// A find's field list and clauses, after `find`; stops before any of `stopWords` (`to` in
     /// `export … to FILE`).
-    mutating func parseFindQuery(stopWords: Set<String> = []) throws(Diagnostic) -> FindQuery {
+    mutating func parseFindQuery(stopWords: Set<String> = [], stopAtComparison: Bool = false) throws(Diagnostic) -> FindQuery {
         var query = FindQuery(entity: try parseEntity())
         // An optional field list before the clauses: fields, or expressions (`amount * 2`,
         // `coalesce(phone, "none")`), each headed by its text as written.
@@ -65,7 +65,7 @@ extension Parser {
                         .joined(separator: " "))
             } while acceptSymbol(.comma)
         }
-        while !atStatementEnd {
+        while !atStatementEnd, !(stopAtComparison && atComparison) {
             guard let word = current.word else { throw failure(expected: "'where', 'order by', 'limit' or 'as'") }
             if stopWords.contains(word) { break }
             guard

@@ -13,6 +13,8 @@ public struct CommandHelp: Sendable {
 ///     help := 'help' [ WORD | STRING ]
 public struct HelpCommand: Command {
     var topic: Located<String>?
+    /// `help script FILE`: a script file's parameters.
+    var scriptFile: Located<String>? = nil
 
     public static let name = "help"
     public static let forms = [
@@ -20,6 +22,10 @@ public struct HelpCommand: Command {
             if parser.atStatementEnd { return HelpCommand(topic: nil) }
             let topic = parser.advance()
             let name = topic.word ?? parser.stringValue(topic) ?? topic.display
+            if name == "script", !parser.atStatementEnd {
+                let file = try parser.parseWordPath(what: "a script file, e.g. help script fix-acme.rolo")
+                return HelpCommand(topic: Located(name, topic.range), scriptFile: file)
+            }
             if name == "dry", parser.current.isSymbol(.minus), parser.peek().isWord("run") {
                 _ = parser.advance()
                 let last = parser.advance()
@@ -28,8 +34,8 @@ public struct HelpCommand: Command {
             return HelpCommand(topic: Located(name, topic.range))
         }
     ]
-    public static let synopsis = "help [COMMAND]"
-    public static let summary = "This list, or one command's syntax and examples."
+    public static let synopsis = "help [COMMAND] | help script FILE"
+    public static let summary = "This list, one command's syntax and examples, or a script file's parameters."
     public static let examples = ["help find"]
     public static let arguments: [ArgumentHint] = [.helpTopics]
     public var isAudited: Bool { false }
@@ -40,6 +46,11 @@ public struct HelpCommand: Command {
     }
 
     public func run(_ context: CommandContext) throws -> CommandResult {
+        if let scriptFile {
+            let script = try Script.load(scriptFile, from: nil, what: "script")
+            for line in script.helpLines(name: scriptFile.value) { context.output.line(line) }
+            return CommandResult()
+        }
         try Self.run(topic: topic, output: context.output)
         return CommandResult()
     }

@@ -14,6 +14,8 @@ extension DiagnosticCode {
     public static let unknownValue = DiagnosticCode("E208")
     public static let unknownFunction = DiagnosticCode("E209")
     public static let unknownParameter = DiagnosticCode("E210")
+    /// A script's `param` with no value given and no default.
+    public static let missingParameter = DiagnosticCode("E211")
     // Values and types (E308, past the limits, is the language's)
     public static let typeMismatch = DiagnosticCode("E301")
     public static let invalidComparison = DiagnosticCode("E302")
@@ -42,6 +44,8 @@ extension DiagnosticCode {
     public static let queryTooLarge = DiagnosticCode("E512")
     /// A keyed audit log, and a session without the key: it may read, not write.
     public static let auditKeyRequired = DiagnosticCode("E513")
+    /// A script file including itself, directly or through others.
+    public static let includeLoop = DiagnosticCode("E514")
     // Validation rules (E520–E529)
     public static let ruleBroken = DiagnosticCode("E520")
     public static let invalidRule = DiagnosticCode("E521")
@@ -62,10 +66,10 @@ extension DiagnosticCode {
     /// The codes this module raises.
     public static let engine: [DiagnosticCode] = [
         .unknownEntity, .unknownField, .unknownRelation, .unknownRecord, .unknownUser, .unknownRole, .unknownTeam,
-        .unknownValue, .unknownFunction, .unknownParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
+        .unknownValue, .unknownFunction, .unknownParameter, .missingParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .ruleBroken, .invalidRule, .unknownRule,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .includeLoop, .ruleBroken, .invalidRule, .unknownRule,
         .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .usage,
     ]
 }

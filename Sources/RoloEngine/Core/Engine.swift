@@ -33,6 +33,9 @@ public struct CommandResult: Sendable {
     public var wasDryRun = false
     /// What the audit entry's message says of a command that succeeded (an import's file, counts and digest).
     public var auditNote: String? = nil
+    /// A change's outcome in a few words (`52 contacts would be updated`): the line a whole
+    /// script's dry-run shows for it.
+    public var summary: String? = nil
 
     public init() {}
 }
@@ -87,14 +90,16 @@ public final class Engine {
     /// Set while the inner command of an `as` runs (it audits itself).
     private var innerCommandRan = false
     public var settings = SessionSettings()
-    /// Values for `$name` in scripts.
-    public var parameters: [String: String] = [:]
+    /// Values for `$NAME`: a script's parameters, and what its `let`s computed.
+    public var parameters: [String: ScriptValue] = [:]
     /// Asks the person at the terminal to confirm a large change; nil never asks (scripts, -c, pipes).
     public var confirm: ((String) -> Bool)? = nil
     /// Where long work draws its progress line (standard error on a terminal; nil otherwise).
     public var progressLine: ((String) -> Void)? = nil
     /// An explicit transaction is open (`begin`, or a running script).
     public private(set) var inTransaction = false
+    /// The open transaction is a dry-run: all of it is rolled back at its end.
+    public var transactionIsDryRun: Bool { inTransaction && transaction.dryRun }
     /// `readVisibility` per entity, kept until the policy changes (every query asks).
     private var visibilities: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
 

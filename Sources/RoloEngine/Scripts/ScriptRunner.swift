@@ -24,6 +24,8 @@ public final class ScriptRunner {
         public var dryRunChanges = false
         /// A statement asked to leave (`quit`).
         public var quit = false
+
+        public init() {}
     }
 
     let engine: Engine
@@ -42,57 +44,153 @@ public final class ScriptRunner {
     }
 
     public func run(_ script: Script, mode: Mode, output: OutputSink, errors: OutputSink) -> Outcome {
-        var outcome = Outcome()
-        var exitCodeForDryRun = false
+        var run = Run(output: output, errors: errors)
         var wrap = false
         if case .whole(let exitCode) = mode {
-            exitCodeForDryRun = exitCode
+            run.exitCodeForDryRun = exitCode
+            do {
+                // Every parameter has a value before anything runs; a misspelt one is an error.
+                engine.parameters = try script.parameterValues(given: engine.parameters)
+            } catch {
+                run.fail(error, report)
+                return run.outcome
+            }
             wrap = !script.managesTransactions && !engine.inTransaction && script.statementCount > 1
         }
-        func fail(_ error: any Error) {
+        if wrap {
+            // A script's change set is listed under its file, not its first statement.
+            let label = script.file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
+            _ = transaction(label: label, statements: script.statementCount, &run) { run in
+                runStatements(of: script, origin: nil, &run)
+            }
+        } else {
+            _ = runStatements(of: script, origin: nil, &run)
+        }
+        return run.outcome
+    }
+
+    /// One run's state: where output goes, what happened so far.
+    struct Run {
+        let output: OutputSink
+        let errors: OutputSink
+        var outcome = Outcome()
+        var exitCodeForDryRun = false
+        /// Inside a whole script run as a dry-run: each change says one line, not its records.
+        var summarising = false
+
+        mutating func fail(_ error: any Error, _ report: (any Error) -> Void) {
             outcome.failed = true
             report(error)
         }
-        if wrap {
-            do {
-                // A script's change set is listed under its file, not its first statement.
-                let label = script.file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
-                try engine.beginTransaction(label: label)
-            } catch {
-                fail(error)
-                return outcome
-            }
+    }
+
+    /// Runs `body` in one transaction, committed when it succeeds and rolled back when it fails.
+    /// - Returns: whether `body` succeeded.
+    private func transaction(label: String?, statements: Int, _ run: inout Run, body: (inout Run) -> Bool) -> Bool {
+        do {
+            try engine.beginTransaction(label: label)
+        } catch {
+            run.fail(error, report)
+            return false
         }
+        let wasSummarising = run.summarising
+        run.summarising = engine.transactionIsDryRun
+        let succeeded = body(&run)
+        run.summarising = wasSummarising
+        do {
+            try engine.endTransaction(commit: succeeded && !run.outcome.failed)
+            if succeeded, !run.outcome.failed, let note = engine.transactionNote { run.output.line(note) }
+        } catch {
+            run.fail(error, report)
+            return false
+        }
+        if !succeeded || run.outcome.failed, statements > 1 {
+            run.errors.line("nothing was changed: the script stopped at the error and was rolled back")
+        }
+        return succeeded && !run.outcome.failed
+    }
+
+    /// Runs a script's statements in order, an included file's where its `include` stands.
+    /// - Parameter origin: the file errors point into, when it is not the text being run.
+    /// - Returns: whether to go on (false after an error, or `quit`).
+    private func runStatements(of script: Script, origin: Diagnostic.Origin?, _ run: inout Run) -> Bool {
         var statements = script.statements()
         while true {
             do {
-                guard let statement = try statements.next() else { break }
+                guard let statement = try statements.next() else { return true }
+                if let include = statement.command as? IncludeCommand {
+                    // Checked when the script was made: the file is there and is no loop.
+                    guard let included = script.included(include.path.value) else { continue }
+                    guard runStatements(of: included, origin: included.origin, &run) else { return false }
+                    continue
+                }
+                if let file = statement.command as? RunCommand {
+                    guard try runFile(file, statement, from: origin?.file ?? script.file, &run) else { return false }
+                    continue
+                }
                 willRun?(statement)
-                let result = try engine.execute(statement, output: output)
+                let result: CommandResult
+                if run.summarising, statement.unit.changesData {
+                    // One line per change: where it is, and what it would do.
+                    let captured = StringOutput()
+                    result = try engine.execute(statement, output: captured)
+                    if let summary = result.summary {
+                        let place = "\((origin?.file ?? script.file).map { $0 + ":" } ?? "line ")\(statement.range.start.line)"
+                        run.output.line("\(place): \(summary) — \(Self.abridged(statement.text))")
+                    } else {
+                        run.output.write(captured.text)
+                    }
+                } else {
+                    result = try engine.execute(statement, output: run.output)
+                }
                 // `--exit-code` on the command line, or on the command itself.
-                if (exitCodeForDryRun || statement.hasOption("exit-code")), result.dryRunChanges { outcome.dryRunChanges = true }
+                if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.dryRunChanges { run.outcome.dryRunChanges = true }
                 didRun?(statement, result)
                 if result.quit {
-                    outcome.quit = true
-                    break
+                    run.outcome.quit = true
+                    return false
                 }
             } catch {
-                if endsQuietly?(error) != true { fail(error) }
-                break
+                if endsQuietly?(error) != true { run.fail(origin.map { error.located(in: $0) } ?? error, report) }
+                return false
             }
         }
-        if wrap {
-            do {
-                try engine.endTransaction(commit: !outcome.failed)
-                if !outcome.failed, let note = engine.transactionNote { output.line(note) }
-            } catch {
-                fail(error)
-            }
-            if outcome.failed, script.statementCount > 1 {
-                errors.line("nothing was changed: the script stopped at the error and was rolled back")
-            }
+    }
+
+    /// `run FILE [NAME=VALUE …] [--dry-run]`: the file's statements with its own parameters, in one
+    /// transaction of their own unless one is open.
+    /// - Returns: whether to go on.
+    private func runFile(_ command: RunCommand, _ statement: ParsedStatement, from including: String?, _ run: inout Run) throws -> Bool {
+        let script = try Script.load(command.path, from: including, what: "script")
+        // A name the script does not take points at where it was given.
+        let declared = script.parameters.map(\.declaration.name.value)
+        if !declared.isEmpty, let unknown = command.arguments.first(where: { !declared.contains($0.name.value) }) {
+            throw Diagnostic(
+                .unknownParameter, "\(command.path.value) has no parameter '\(unknown.name.value)'", at: unknown.name.range,
+                help: Suggestions.nearest(to: unknown.name.value, in: declared).map { "did you mean \($0)=…?" }
+                    ?? "its parameters: " + declared.joined(separator: ", "))
         }
-        return outcome
+        let saved = (engine.parameters, engine.settings.dryRun)
+        defer { (engine.parameters, engine.settings.dryRun) = saved }
+        do {
+            engine.parameters = try script.parameterValues(given: command.given)
+        } catch {
+            throw script.origin.map { error.located(in: $0) } ?? error
+        }
+        if statement.hasOption("dry-run") { engine.settings.dryRun = true }
+        if script.managesTransactions || engine.inTransaction {
+            return runStatements(of: script, origin: script.origin, &run)
+        }
+        return transaction(label: "script \(script.file ?? command.path.value)", statements: script.statementCount, &run) { run in
+            runStatements(of: script, origin: script.origin, &run)
+        }
+    }
+
+    /// A statement's first line, cut to a readable length.
+    static func abridged(_ text: String) -> String {
+        let line = text.prefix { $0 != "\n" }
+        let cut = line.count > 60 ? line.prefix(59) + "…" : line
+        return String(cut) + (line.count < text.count && line.count <= 60 ? " …" : "")
     }
 
     /// Leaving the interactive shell with a transaction open: commits or rolls it back as the

@@ -11,6 +11,20 @@ public struct Diagnostic: Error, Sendable, Equatable {
     public let help: String?
     /// The input ended where more was expected: the shell asks for a continuation line.
     public let isUnfinished: Bool
+    /// The file the range points into when it is not the text being run: an error inside an
+    /// included (or `run`) script file carries that file and its text, so its caret is drawn there.
+    public private(set) var origin: Origin?
+
+    /// A script file and its text.
+    public struct Origin: Sendable, Equatable {
+        public let file: String
+        public let source: String
+
+        public init(file: String, source: String) {
+            self.file = file
+            self.source = source
+        }
+    }
 
     public init(
         _ code: DiagnosticCode, _ message: String, at range: SourceRange? = nil, help: String? = nil,
@@ -21,6 +35,16 @@ public struct Diagnostic: Error, Sendable, Equatable {
         self.range = range
         self.help = help
         self.isUnfinished = unfinished
+        self.origin = nil
+    }
+
+    /// This diagnostic, pointing into `origin` — unless it already points into a file (an error
+    /// in a file included from an included file keeps the innermost).
+    public func located(in origin: Origin) -> Diagnostic {
+        guard self.origin == nil else { return self }
+        var copy = self
+        copy.origin = origin
+        return copy
     }
 }
 

@@ -30,7 +30,9 @@ public struct DiagnosticRenderer: Sendable {
     ///   - file: the script's name, or nil for interactive input.
     ///   - lineOffset: added to line numbers when `source` is part of a larger file.
     public func render(_ diagnostic: Diagnostic, source: String?, file: String?, lineOffset: Int = 0) -> String {
-        let file = file.map { TerminalText.safe($0) }
+        // An error inside an included file points into that file.
+        let source = diagnostic.origin?.source ?? source
+        let file = (diagnostic.origin?.file ?? file).map { TerminalText.safe($0) }
         guard let range = diagnostic.range, let source else { return renderPlain(diagnostic, file: file) }
         var out = heading(diagnostic)
         // "\r\n" is one Character: a CRLF script's lines end there too (else its whole text is

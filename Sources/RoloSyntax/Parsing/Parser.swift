@@ -172,6 +172,12 @@ public struct Parser {
         return false
     }
 
+    /// At `=`, `!=`, `<`, `<=`, `>` or `>=`.
+    public var atComparison: Bool {
+        if case .symbol(let symbol) = current.kind { return ComparisonOperator(rawValue: symbol.rawValue) != nil }
+        return false
+    }
+
     public var atStatementEnd: Bool {
         switch current.kind {
         case .newline, .end, .symbol(.semicolon), .option: return true
