@@ -61,6 +61,8 @@ struct ExampleRowsTests {
                 if let comment = line.range(of: "  ") { line = String(line[..<comment.lowerBound]) }
                 line = line.trimmingCharacters(in: .whitespaces)
                 let verb = line.split(separator: " ").first.map(String.init) ?? ""
+                // A script's lines with `$name` need the script's parameters: the transcripts run those.
+                guard line.range(of: #"\$[A-Za-z_]"#, options: .regularExpression) == nil else { continue }
                 guard ["find", "count", "sum", "avg", "min", "max", "update", "delete", "assign"].contains(verb),
                     (try? Parser.parse(line)) != nil
                 else { continue }

@@ -233,3 +233,81 @@ struct ScriptLanguageTests {
         #expect(run(engine, "assert $nobody > 0").error?.code == .assertionFailed)
     }
 }
+
+@Suite("Saved scripts")
+struct SavedScriptTests {
+    @Test func savingWithoutTheRightWritesNothing() throws {
+        let folder = try ScriptLanguageTests.folder(["t.rolo": "count contacts\n"])
+        let engine = try SampleDatabase.engine()
+        _ = run(engine, "login alice")
+        let before = try snapshot(engine.store)
+        let refused = run(engine, "save script t from \"\(folder)/t.rolo\"")
+        #expect(refused.error?.code == .permissionDenied, "\(refused)")
+        // Only the refusal's audit entry is written.
+        #expect(try snapshot(engine.store) == before)
+        let rows = try engine.store.dbQueue.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM saved_scripts) + (SELECT count(*) FROM script_versions) + (SELECT count(*) FROM script_events)")
+        }
+        #expect(rows == 0)
+    }
+
+    /// Every save keeps its version, byte for byte; the newest is what runs.
+    @Test func everyVersionIsKeptAndTheNewestRuns() throws {
+        let texts = (1...3).map { "# version \($0)\nupdate contact 7 set title = \"v\($0)\"\n" }
+        let folder = try ScriptLanguageTests.folder(Dictionary(uniqueKeysWithValues: texts.enumerated().map { ("v\($0.offset + 1).rolo", $0.element) }))
+        let engine = try SampleDatabase.engine()
+        for n in 1...3 { #expect(run(engine, "save script fix from \"\(folder)/v\(n).rolo\"").error == nil) }
+        let stored = try engine.store.dbQueue.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM script_versions ORDER BY version")
+        }
+        #expect(stored == texts)
+        #expect(run(engine, "run script fix").error == nil)
+        let title = try engine.store.dbQueue.read { db in try String.fetchOne(db, sql: "SELECT title FROM contacts WHERE id = 7") }
+        #expect(title == "v3")
+        let label = try engine.store.dbQueue.read { db in
+            try String.fetchOne(db, sql: "SELECT command FROM change_sets ORDER BY id DESC LIMIT 1")
+        }
+        #expect(label == "script fix version 3")
+    }
+
+    /// What `diff script` prints turns the old version into the new one (metamorphic: apply the
+    /// diff's `-` and `+` lines to the old text, with no line elided, and get the new text).
+    @Test func aDiffTurnsTheOldVersionIntoTheNew() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let pool = ["a", "b", "c", "d", "e", ""]
+            let old = (0..<Int.random(in: 0...12, using: &generator)).map { _ in pool.randomElement(using: &generator)! }
+            let new = (0..<Int.random(in: 0...12, using: &generator)).map { _ in pool.randomElement(using: &generator)! }
+            let lines = LineDiffProbe.lines(old.joined(separator: "\n"), new.joined(separator: "\n"))
+            let rebuiltOld = lines.filter { !$0.hasPrefix("+") }.map { String($0.dropFirst(2)) }
+            let rebuiltNew = lines.filter { !$0.hasPrefix("-") }.map { String($0.dropFirst(2)) }
+            #expect(rebuiltOld == old.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+            #expect(rebuiltNew == new.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        }
+    }
+
+    @Test func aScriptThatRunsItselfIsRefusedAndKeepsNothing() throws {
+        let folder = try ScriptLanguageTests.folder([
+            "self.rolo": "update contact 9 set title = \"again\"\nrun self.rolo\n",
+            "saved.rolo": "update contact 9 set title = \"saved\"\nrun script again\n",
+        ])
+        let engine = try SampleDatabase.engine()
+        let before = try snapshot(engine.store)
+        let file = ScriptLanguageTests.runFile(engine, file: folder + "/self.rolo")
+        #expect(file.error?.code == .includeLoop, "\(file.errors)")
+        #expect(try snapshot(engine.store) == before)
+        #expect(run(engine, "save script again from \"\(folder)/saved.rolo\"").error == nil)
+        let saved = try snapshot(engine.store)
+        let ran = ScriptLanguageTests.runFile(engine, file: folder + "/saved.rolo")
+        #expect(ran.error?.code == .includeLoop, "\(ran.errors)")
+        #expect(try snapshot(engine.store) == saved)
+    }
+}
+
+/// The diff `diff script` prints, without eliding unchanged lines.
+enum LineDiffProbe {
+    static func lines(_ old: String, _ new: String) -> [String] {
+        let engineLines = RoloEngine.scriptDiffLines(from: old, to: new)
+        return engineLines
+    }
+}

@@ -35,6 +35,8 @@ public enum CommandRegistry {
         VerifyCommand.self,
         DryRunCommand.self,
         RunCommand.self,
+        RunScriptCommand.self,
+        ScriptLibraryCommand.self,
         ParamCommand.self,
         LetCommand.self,
         AssertCommand.self,

@@ -126,6 +126,10 @@ public final class Engine {
     /// Keeps an entry: with the open transaction, or with the reads waiting for the write lock.
     private func record(_ entry: AuditEntry) { audit.record(entry, inTransaction: inTransaction) }
 
+    /// Keeps an entry the engine did not make running a command (a saved script's run, which the
+    /// `ScriptRunner` runs statement by statement).
+    func recordEntry(_ entry: AuditEntry) { record(entry) }
+
     /// Inserts the open transaction's entries so far, so a command reading the audit log inside
     /// the transaction sees them.
     func writeTransactionAudit() throws {
@@ -167,11 +171,15 @@ public final class Engine {
 
     /// Parses and runs every statement in `source`, stopping at the first error.
     public func run(_ source: String, output: OutputSink) throws -> CommandResult {
+        // Through the one runner, as a line typed at the prompt: each statement on its own,
+        // stopping at the first error, which is thrown.
+        let script = try Script(source, file: nil)
+        var failure: (any Error)? = nil
         var last = CommandResult()
-        for statement in try Parser.parse(source) {
-            last = try execute(statement, output: output)
-            if last.quit { break }
-        }
+        let runner = ScriptRunner(engine: self) { error in failure = failure ?? error }
+        runner.didRun = { _, result in last = result }
+        _ = runner.run(script, mode: .line, output: output, errors: StringOutput())
+        if let failure { throw failure }
         return last
     }
 

@@ -29,6 +29,8 @@ public final class ScriptRunner {
     }
 
     let engine: Engine
+    /// The scripts running now, outermost first (`run FILE`, `run script NAME`).
+    private var running: [String] = []
     /// Shows an error at once, after the output so far (the shell renders it with its caret).
     let report: (any Error) -> Void
     /// Told before each statement runs.
@@ -128,6 +130,10 @@ public final class ScriptRunner {
                     guard try runFile(file, statement, from: origin?.file ?? script.file, &run) else { return false }
                     continue
                 }
+                if let saved = statement.command as? RunScriptCommand {
+                    guard try runSaved(saved, statement, &run) else { return false }
+                    continue
+                }
                 willRun?(statement)
                 let result: CommandResult
                 if run.summarising, statement.unit.changesData {
@@ -162,28 +168,88 @@ public final class ScriptRunner {
     /// - Returns: whether to go on.
     private func runFile(_ command: RunCommand, _ statement: ParsedStatement, from including: String?, _ run: inout Run) throws -> Bool {
         let script = try Script.load(command.path, from: including, what: "script")
+        return try runNested(
+            script, arguments: command.arguments, statement, label: "script \(script.file ?? command.path.value)",
+            identity: "file " + (script.file ?? command.path.value), &run)
+    }
+
+    /// `run script NAME [NAME=VALUE …] [--dry-run]`: a saved script's newest version, its change set
+    /// labelled with its name and version, its run audited with them and, when kept, in its history.
+    private func runSaved(_ command: RunScriptCommand, _ statement: ParsedStatement, _ run: inout Run) throws -> Bool {
+        let saved = try engine.store.dbQueue.inDatabase { db in try ScriptLibrary(engine: engine, db: db).version(command.scriptName, nil) }
+        let title = "\(saved.name) version \(saved.version)"
+        let script: Script
+        do {
+            script = try Script(saved.body, file: title)
+        } catch {
+            throw error.located(in: Diagnostic.Origin(file: title, source: saved.body))
+        }
+        return try runNested(
+            script, arguments: command.arguments, statement, label: "script \(title)", identity: "saved " + saved.name.lowercased(), &run,
+            beforeEnd: { [engine] succeeded in
+                let dryRun = engine.transactionIsDryRun || engine.settings.dryRun
+                let changeSet = engine.transaction.changeSet
+                if succeeded, !dryRun {
+                    try engine.store.dbQueue.inDatabase { db in
+                        try ScriptLibrary(engine: engine, db: db).recordRun(scriptID: saved.scriptID, version: saved.version, changeSet: changeSet)
+                    }
+                }
+                engine.recordEntry(
+                    engine.entry(
+                        statement, outcome: !succeeded ? .error : dryRun ? .dryRun : .ok, rows: nil,
+                        message: "script \(saved.name) version \(saved.version) (sha256 \(saved.sha256.prefix(12)))", changeSet: changeSet))
+            })
+    }
+
+    /// Runs a script file or saved script with its own parameters (a name it does not declare is
+    /// refused where it was given), in one transaction of its own unless one is open, previewed
+    /// whole with `--dry-run`.
+    /// - Parameters:
+    ///   - identity: what names the script among those running, so a script that runs itself
+    ///     (directly or through others) is refused rather than run without end.
+    ///   - beforeEnd: told, inside the transaction and before it ends, whether the script succeeded.
+    private func runNested(
+        _ script: Script, arguments: [(name: Located<String>, value: String)], _ statement: ParsedStatement, label: String,
+        identity: String, _ run: inout Run, beforeEnd: ((Bool) throws -> Void)? = nil
+    ) throws -> Bool {
+        if running.contains(identity) || running.count >= 32 {
+            throw Diagnostic(
+                .includeLoop, "\(label.dropFirst("script ".count)) is already running: a script may not run itself, directly or through others",
+                at: statement.range)
+        }
         // A name the script does not take points at where it was given.
         let declared = script.parameters.map(\.declaration.name.value)
-        if !declared.isEmpty, let unknown = command.arguments.first(where: { !declared.contains($0.name.value) }) {
+        if !declared.isEmpty, let unknown = arguments.first(where: { !declared.contains($0.name.value) }) {
             throw Diagnostic(
-                .unknownParameter, "\(command.path.value) has no parameter '\(unknown.name.value)'", at: unknown.name.range,
+                .unknownParameter, "\(label.dropFirst("script ".count)) has no parameter '\(unknown.name.value)'", at: unknown.name.range,
                 help: Suggestions.nearest(to: unknown.name.value, in: declared).map { "did you mean \($0)=…?" }
                     ?? "its parameters: " + declared.joined(separator: ", "))
         }
+        let given = Dictionary(arguments.map { ($0.name.value, ScriptValue.text($0.value)) }, uniquingKeysWith: { _, last in last })
         let saved = (engine.parameters, engine.settings.dryRun)
-        defer { (engine.parameters, engine.settings.dryRun) = saved }
+        running.append(identity)
+        defer {
+            (engine.parameters, engine.settings.dryRun) = saved
+            running.removeLast()
+        }
         do {
-            engine.parameters = try script.parameterValues(given: command.given)
+            engine.parameters = try script.parameterValues(given: given)
         } catch {
             throw script.origin.map { error.located(in: $0) } ?? error
         }
         if statement.hasOption("dry-run") { engine.settings.dryRun = true }
-        if script.managesTransactions || engine.inTransaction {
-            return runStatements(of: script, origin: script.origin, &run)
+        func body(_ run: inout Run) -> Bool {
+            let succeeded = runStatements(of: script, origin: script.origin, &run)
+            do {
+                try beforeEnd?(succeeded && !run.outcome.failed)
+            } catch {
+                run.fail(error, report)
+                return false
+            }
+            return succeeded
         }
-        return transaction(label: "script \(script.file ?? command.path.value)", statements: script.statementCount, &run) { run in
-            runStatements(of: script, origin: script.origin, &run)
-        }
+        if script.managesTransactions || engine.inTransaction { return body(&run) }
+        return transaction(label: label, statements: script.statementCount, &run, body: body)
     }
 
     /// A statement's first line, cut to a readable length.

@@ -4,7 +4,7 @@
 public enum CRMSchema {
     /// The schema version this build writes and understands. A database with a higher
     /// version was written by a newer Rolo and is refused.
-    public static let version = 6
+    public static let version = 7
 
     /// SQLite's `application_id` for Rolo databases ("ROLO" in ASCII).
     public static let applicationID: Int32 = 0x524F_4C4F
@@ -405,6 +405,44 @@ public enum CRMSchema {
         kind: .system
     )
 
+    /// Every version of a saved script (`save script NAME from FILE`): saving again adds one and
+    /// keeps the others (schema version 7).
+    public static let scriptVersions = EntityDefinition(
+        name: "script_versions", singular: "script_version",
+        fields: [
+            id,
+            FieldDefinition("script_id", .reference("saved_scripts"), required: true),
+            FieldDefinition("version", .integer, required: true),
+            FieldDefinition("body", .text, required: true),
+            FieldDefinition("description", .text),
+            /// The body's SHA-256, hex: what a plan made from this version names.
+            FieldDefinition("sha256", .text, required: true),
+            FieldDefinition("saved_by", .reference("users")),
+            createdAt,
+        ],
+        naturalKey: [], listFields: ["id", "script_id", "version", "description", "saved_by", "created_at"], titleSQL: "$.version",
+        indexes: [IndexDefinition(["script_id", "version"], unique: true)],
+        kind: .system
+    )
+
+    /// What happened to a saved script, for `history script NAME`: saved, ran (a run that was
+    /// kept, with its change set) or dropped (schema version 7).
+    public static let scriptEvents = EntityDefinition(
+        name: "script_events", singular: "script_event",
+        fields: [
+            id,
+            FieldDefinition("script_id", .reference("saved_scripts"), required: true),
+            FieldDefinition("version", .integer),
+            FieldDefinition("action", .enumeration(["saved", "ran", "dropped"]), required: true),
+            FieldDefinition("user_id", .reference("users")),
+            FieldDefinition("change_set_id", .reference("change_sets")),
+            createdAt,
+        ],
+        naturalKey: [], listFields: ["id", "script_id", "version", "action", "user_id", "created_at"], titleSQL: "$.action",
+        indexes: [IndexDefinition(["script_id"])],
+        kind: .system
+    )
+
     /// Validation rules (`rule …`): stored as Rolo source text and bound when enforced.
     public static let validationRules = EntityDefinition(
         name: "validation_rules", singular: "validation_rule",
@@ -432,7 +470,7 @@ public enum CRMSchema {
     public static let entities: [EntityDefinition] = [
         teams, users, roles, rolePermissions, userRoles,
         accounts, contacts, campaigns, leads, deals, tickets, activities, tasks, campaignMembers,
-        changeSets, fieldHistory, auditLog, savedScripts, validationRules,
+        changeSets, fieldHistory, auditLog, savedScripts, validationRules, scriptVersions, scriptEvents,
     ]
 
     /// Looks up an entity by plural or singular name.

@@ -54,6 +54,13 @@ enum Migrations {
             try rewriteCheck(db, table: "field_history", replacing: [FrozenSchemaV6.addedText], with: FrozenSchemaV6.canonicalText)
             try setVersion(db, 6)
         }
+        // Saved scripts keep every version, and what happened to them (`history script NAME`).
+        migrator.registerMigration("v7-script-versions", foreignKeyChecks: .immediate) { db in
+            for statement in FrozenSchemaV7.statements {
+                try db.execute(sql: statement)
+            }
+            try setVersion(db, 7)
+        }
         return migrator
     }()
 
