@@ -83,6 +83,7 @@ public final class Shell {
         }
         let outcome = runner.run(script, mode: .whole(exitCodeForDryRun: exitCodeForDryRun), output: output, errors: errors)
         if !outcome.failed, outcome.dryRunChanges { return .dryRunChanges }
+        if !outcome.failed, outcome.applied { return .applied }
         return status
     }
 
@@ -193,6 +194,7 @@ public final class Shell {
                 }
                 let outcome = runner.run(script, mode: .line, output: lineOutput, errors: errors)
                 if !outcome.failed, outcome.dryRunChanges { status = .dryRunChanges }
+                if !outcome.failed, outcome.applied { status = .applied }
                 if outcome.quit {
                     flush()
                     return

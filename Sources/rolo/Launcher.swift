@@ -92,6 +92,23 @@ enum Launcher {
             let status = shell.runSource(command, file: nil, exitCodeForDryRun: session.exitCode)
             return shell.finishNonInteractive() ?? status
         }
+        // `rolo --db crm.db apply fix.plan --exit-code` (and plan, show plan): a command, not a script file.
+        if let first = script.first, ["apply", "plan", "show"].contains(first), !FileManager.default.fileExists(atPath: first) {
+            func quote(_ text: String) -> String {
+                "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            }
+            let quoted = script.enumerated().map { index, word -> String in
+                if index == 0 || (word.hasPrefix("--") && word.dropFirst(2).allSatisfy({ $0.isLetter || $0 == "-" })) { return word }
+                // NAME=VALUE: the value quoted, as typed at the prompt.
+                if let equal = word.firstIndex(of: "="), word[..<equal].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), equal != word.startIndex {
+                    return String(word[..<equal]) + "=" + quote(String(word[word.index(after: equal)...]))
+                }
+                return ["to", "plan"].contains(word) ? word : quote(word)
+            }
+            let flags = (session.skipDrifted ? ["--skip-drifted"] : []) + (session.force ? ["--force"] : [])
+            let status = shell.runSource((quoted + flags).joined(separator: " "), file: nil, exitCodeForDryRun: session.exitCode)
+            return shell.finishNonInteractive() ?? status
+        }
         if let scriptPath = script.first {
             var parameters: [String: ScriptValue] = [:]
             for assignment in script.dropFirst() {

@@ -29,6 +29,12 @@ struct SessionOptions: ParsableArguments {
 
     @Option(name: .long, help: "Seconds a change waits for another session's write (default 30).")
     var busyTimeout: Double?
+
+    @Flag(name: .long, help: "With apply FILE.plan: apply the records that did not drift, leave the drifted ones.")
+    var skipDrifted = false
+
+    @Flag(name: .long, help: "With apply FILE.plan: overwrite drifted records; with plan … to FILE.plan: replace the file.")
+    var force = false
 }
 
 /// The default: `rolo --db FILE [--user HANDLE] [-c COMMAND | SCRIPT]`.
@@ -41,7 +47,7 @@ struct OpenCommand: ParsableCommand {
 
     @OptionGroup var session: SessionOptions
 
-    @Argument(help: "A script to run (- for standard input), then NAME=VALUE parameters.")
+    @Argument(help: "A script to run (- for standard input), then NAME=VALUE parameters; or apply FILE.plan, plan FILE.rolo … to FILE.plan.")
     var script: [String] = []
 
     func run() throws {

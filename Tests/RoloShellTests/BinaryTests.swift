@@ -82,6 +82,33 @@ struct BinaryTests {
 
     /// A command line argument-parser refuses is a usage error in Rolo's one format, status 2 (not
     /// argument-parser's 64); help still prints to standard output with status 0.
+    /// `rolo FILE --help` lists a script's parameters; `rolo --db … plan … to F.plan` and
+    /// `apply F.plan --exit-code` run from the command line: 2 when it applied, 0 when nothing was
+    /// left to do, 1 (and nothing written) when the plan is refused.
+    @Test func scriptHelpPlanAndApplyFromTheCommandLine() throws {
+        let db = try SampleDatabase.freshCopy()
+        let folder = URL(fileURLWithPath: db).deletingLastPathComponent().path
+        let script = folder + "/retitle.rolo"
+        try "# Retitle a company's contacts.\nparam company \"the company\"\nparam title = Buyer\nupdate contacts where company = $company set title = $title\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        let help = try rolo([script, "--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("company  required — the company") && help.output.contains("title    default Buyer"), "\(help.output)")
+        let plan = folder + "/retitle.plan"
+        let made = try rolo(["--db", db, "--user", "admin", "plan", script, "company=Acme Inc", "to", plan])
+        #expect(made.status == 0, "\(made.errors)")
+        #expect(made.output.contains("plan written to \(plan): 51 records would change"), "\(made.output)")
+        let applied = try rolo(["--db", db, "--user", "admin", "apply", plan, "--exit-code"])
+        #expect(applied.status == 2, "\(applied.errors)")
+        let again = try rolo(["--db", db, "--user", "admin", "apply", plan, "--exit-code"])
+        #expect(again.status == 0, "\(again.errors)")
+        try "tampered".write(toFile: plan, atomically: true, encoding: .utf8)
+        let refused = try rolo(["--db", db, "--user", "admin", "apply", plan, "--exit-code"])
+        #expect(refused.status == 1 && refused.errors.contains("E613"), "\(refused.errors)")
+        let missing = try rolo(["--db", db, "--user", "admin", script])
+        #expect(missing.status == 1 && missing.errors.contains("missing parameter 'company'"), "\(missing.errors)")
+    }
+
     @Test func aWrongCommandLineIsAUsageError() throws {
         let bogus = try rolo(["--bogus", "-c", "count contacts"])
         #expect(bogus.status == 2)

@@ -60,6 +60,11 @@ extension DiagnosticCode {
     public static let importFileMalformed = DiagnosticCode("E610")
     public static let unmappedColumn = DiagnosticCode("E611")
     public static let duplicateRow = DiagnosticCode("E612")
+    /// A plan file `apply` will not use: edited or damaged (its SHA-256), made on another database,
+    /// with another schema, or its script changed since.
+    public static let planRefused = DiagnosticCode("E613")
+    /// Records a plan would change were changed since it was made (`apply` lists them).
+    public static let planDrifted = DiagnosticCode("E614")
     // Usage
     public static let usage = DiagnosticCode("E701")
 
@@ -70,6 +75,6 @@ extension DiagnosticCode {
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
         .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .includeLoop, .ruleBroken, .invalidRule, .unknownRule,
-        .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .usage,
+        .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .planRefused, .planDrifted, .usage,
     ]
 }

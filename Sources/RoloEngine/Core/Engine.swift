@@ -33,6 +33,8 @@ public struct CommandResult: Sendable {
     public var wasDryRun = false
     /// What the audit entry's message says of a command that succeeded (an import's file, counts and digest).
     public var auditNote: String? = nil
+    /// `apply` wrote a plan's changes (`--exit-code` ends with 2).
+    public var applied = false
     /// A change's outcome in a few words (`52 contacts would be updated`): the line a whole
     /// script's dry-run shows for it.
     public var summary: String? = nil

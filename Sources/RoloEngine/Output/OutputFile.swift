@@ -21,6 +21,7 @@ final class OutputFile: OutputSink {
 
         static let export = Kind(name: "an export", endings: ["csv", "json", "jsonl"])
         static let rejects = Kind(name: "a rejects file", endings: ["csv", "tsv", "txt"])
+        static let plan = Kind(name: "a plan file", endings: ["plan"])
     }
 
     /// Files no command may write: the open database and its companions.
@@ -226,7 +227,7 @@ extension OutputFileError {
         case .wrongEnding(let kind):
             let name = URL(fileURLWithPath: path.value).lastPathComponent
             let endings = kind.endings.map { "." + $0 }
-            let listed = endings.dropLast().joined(separator: ", ") + " or " + endings[endings.count - 1]
+            let listed = endings.count == 1 ? endings[0] : endings.dropLast().joined(separator: ", ") + " or " + endings[endings.count - 1]
             return Diagnostic(
                 .usage, "\(kind.name) is a \(listed) file, not '\(name)'; \(outcome)", at: path.range,
                 help: "name the file with one of those endings, e.g. \"\(example)\"")

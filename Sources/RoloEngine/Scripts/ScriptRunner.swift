@@ -1,3 +1,5 @@
+import Foundation
+import RoloStore
 import RoloSyntax
 
 /// Runs a `Script` through the engine: the one place that decides how input runs.
@@ -24,6 +26,8 @@ public final class ScriptRunner {
         public var dryRunChanges = false
         /// A statement asked to leave (`quit`).
         public var quit = false
+        /// `apply … --exit-code` applied a plan's changes.
+        public var applied = false
 
         public init() {}
     }
@@ -130,6 +134,10 @@ public final class ScriptRunner {
                     guard try runFile(file, statement, from: origin?.file ?? script.file, &run) else { return false }
                     continue
                 }
+                if let plan = statement.command as? PlanCommand {
+                    guard try runPlan(plan, statement, from: origin?.file ?? script.file, &run) else { return false }
+                    continue
+                }
                 if let saved = statement.command as? RunScriptCommand {
                     guard try runSaved(saved, statement, &run) else { return false }
                     continue
@@ -151,6 +159,7 @@ public final class ScriptRunner {
                 }
                 // `--exit-code` on the command line, or on the command itself.
                 if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.dryRunChanges { run.outcome.dryRunChanges = true }
+                if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.applied { run.outcome.applied = true }
                 didRun?(statement, result)
                 if result.quit {
                     run.outcome.quit = true
@@ -199,6 +208,57 @@ public final class ScriptRunner {
                         statement, outcome: !succeeded ? .error : dryRun ? .dryRun : .ok, rows: nil,
                         message: "script \(saved.name) version \(saved.version) (sha256 \(saved.sha256.prefix(12)))", changeSet: changeSet))
             })
+    }
+
+    /// `plan FILE.rolo [NAME=VALUE …] to FILE.plan`: the script as a whole dry-run, its change plan
+    /// written to the plan file before the rollback.
+    private func runPlan(_ command: PlanCommand, _ statement: ParsedStatement, from including: String?, _ run: inout Run) throws -> Bool {
+        if engine.inTransaction {
+            throw Diagnostic(
+                .transactionOpen, "plan runs a script in a transaction of its own: end the open one first", at: statement.range,
+                help: "commit or rollback, then plan")
+        }
+        let script = try Script.load(command.script, from: including, what: "script")
+        let scriptPath = script.file ?? command.script.value
+        let file: OutputFile
+        do {
+            file = try OutputFile(path: command.file.value, kind: .plan, overwrite: statement.hasOption("force"), protected: engine.protectedFiles)
+        } catch {
+            throw error.diagnostic(command.file, outcome: "nothing was written", example: "fix.plan")
+        }
+        // The database's identity comes from its secret, made now if this older file has none.
+        let identity = try engine.store.dbQueue.inDatabase { db -> String in
+            if let known = try PlanFile.databaseIdentity(db) { return known }
+            try db.inTransaction(.immediate) {
+                _ = try AuditSpoolSecret.ensure(db)
+                return .commit
+            }
+            return try PlanFile.databaseIdentity(db) ?? ""
+        }
+        let header = PlanFile.Header(
+            database: identity, schema: CRMSchema.version, script: scriptPath, scriptSHA256: PlanFile.sha256(Data(script.bytes)),
+            parameters: Dictionary(command.arguments.map { ($0.name.value, $0.value) }, uniquingKeysWith: { _, last in last }),
+            madeBy: engine.actor.handle, madeAt: engine.clock.now().description, records: 0, fields: 0)
+        var written: (records: Int, fields: Int)? = nil
+        let saved = engine.settings.dryRun
+        engine.settings.dryRun = true
+        defer { engine.settings.dryRun = saved }
+        let goOn = try runNested(
+            script, arguments: command.arguments, statement, label: "plan \(scriptPath)", identity: "file " + scriptPath, &run,
+            beforeEnd: { [engine] succeeded in
+                guard succeeded else { return }
+                let changeSet = engine.transaction.changeSet
+                written = try engine.store.dbQueue.inDatabase { db in try PlanFile.write(header: header, changeSet: changeSet, db: db, to: file) }
+                try file.commit(overwrite: statement.hasOption("force"))
+            })
+        guard let written else {
+            file.abandon()
+            return goOn
+        }
+        run.output.line(
+            "plan written to \(command.file.value): \(written.records) \(written.records == 1 ? "record" : "records") would change"
+                + " (show plan \(command.file.value) lists them; apply \(command.file.value) applies them)")
+        return goOn
     }
 
     /// Runs a script file or saved script with its own parameters (a name it does not declare is

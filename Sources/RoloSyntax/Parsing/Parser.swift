@@ -61,7 +61,7 @@ public struct Parser {
     }
 
     /// Options a command may end with; --format, --anchor and --skip-bad take a value.
-    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom", "skip-bad"]
+    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom", "skip-bad", "skip-drifted"]
 
     /// Words that begin a clause of find/count, ending a field list.
     public static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]

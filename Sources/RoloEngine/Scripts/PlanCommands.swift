@@ -1,0 +1,385 @@
+import Foundation
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// `plan FILE.rolo [NAME=VALUE …] to FILE.plan [--force]`: the script run as a dry-run, its change
+/// plan written to a plan file (run by the `ScriptRunner`).
+///
+///     plan := 'plan' (STRING | PATH) { NAME '=' literal } 'to' (STRING | PATH)
+struct PlanCommand: Command, RunByScriptRunner {
+    var script: Located<String>
+    var arguments: [(name: Located<String>, value: String)]
+    var file: Located<String>
+
+    static let name = "plan"
+    static let forms = [
+        form("plan") { parser, _ throws(Diagnostic) in
+            let script = try parser.parseWordPath(what: "a script to plan, e.g. plan fix-acme.rolo old=\"Acme Inc\" to fix.plan")
+            let arguments = try parser.parseParameterArguments(until: "to")
+            guard parser.acceptWord("to") else { throw parser.failure(expected: "'to' and the plan file, e.g. to fix.plan") }
+            let file = try parser.parseWordPath(what: "the plan file to write, e.g. fix.plan")
+            return PlanCommand(script: script, arguments: arguments, file: file)
+        }
+    ]
+    static let synopsis = "plan FILE.rolo [NAME=VALUE …] to FILE.plan [--force] | show plan FILE.plan | apply FILE.plan [--skip-drifted] [--force] [--exit-code]"
+    static let summary =
+        "A reviewed change: plan runs a script as a dry-run and writes every change it would make (each record's values before and after) to a plan file; show plan prints it; apply re-checks every record and applies it only if none changed since (--skip-drifted applies the rest, --force overwrites), listing what drifted and who changed it."
+    static let examples: [String] = []
+    static let helpWords = ["apply"]
+    var isAudited: Bool { false }
+
+    static func == (a: PlanCommand, b: PlanCommand) -> Bool {
+        a.script == b.script && a.file == b.file && a.arguments.map(\.name) == b.arguments.map(\.name)
+            && a.arguments.map(\.value) == b.arguments.map(\.value)
+    }
+}
+
+/// `show plan FILE.plan`: a plan's header and per-record diff.
+struct ShowPlanCommand: Command {
+    var file: Located<String>
+
+    static let name = "show plan"
+    static let forms = [
+        form("show", "plan") { parser, _ throws(Diagnostic) in
+            ShowPlanCommand(file: try parser.parseWordPath(what: "a plan file, e.g. show plan fix.plan"))
+        }
+    ]
+    static let synopsis = "show plan FILE.plan"
+    static let summary = "A plan file's script, parameters and every record it would change."
+    static let examples: [String] = []
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        let (header, records) = try PlanFile.read(file)
+        let output = context.output
+        let parameters = header.parameters.keys.sorted().map { "\($0)=\"\(header.parameters[$0] ?? "")\"" }.joined(separator: " ")
+        output.line("plan of \(header.script)\(parameters.isEmpty ? "" : " " + parameters), made by \(header.madeBy) on \(ScriptLibrary.minutes(header.madeAt))")
+        output.line("\(header.records) \(header.records == 1 ? "record" : "records"), \(header.fields) \(header.fields == 1 ? "field" : "fields"); apply \(file.value) applies it")
+        for record in records {
+            let entity = CRMSchema.entity(named: record.entity)
+            let label = "\(entity?.singular ?? record.entity) \(record.id)"
+            switch record.op {
+            case "create":
+                let values = record.fields.map { "\(PlanFile.shown($0[0]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))) = \(PlanFile.shown($0[2]))" }
+                output.line("  \(label): created with " + values.joined(separator: ", "))
+            case "delete":
+                output.line("  \(label): deleted")
+            default:
+                for field in record.fields {
+                    let name = PlanFile.shown(field[0]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    output.line("  \(label): \(name) \(PlanFile.shown(field[1])) → \(PlanFile.shown(field[2]))")
+                }
+            }
+        }
+        var result = CommandResult()
+        result.rows = records.count
+        return result
+    }
+}
+
+/// `apply FILE.plan [--skip-drifted] [--force] [--exit-code]`: the plan's changes, written through
+/// the change path as one change set, after every check.
+struct ApplyCommand: Command {
+    var file: Located<String>
+
+    static let name = "apply"
+    static let forms = [
+        form("apply") { parser, _ throws(Diagnostic) in ApplyCommand(file: try parser.parseWordPath(what: "a plan file, e.g. apply fix.plan")) }
+    ]
+    static let synopsis = "apply FILE.plan [--skip-drifted] [--force] [--exit-code]"
+    static let summary = "Apply a plan file made by plan: refused when it was edited, made on another database or schema, or its script changed; refused with the list of drifted records (and who changed them) when any changed since."
+    static let examples: [String] = []
+    var changesData: Bool { true }
+
+    func run(_ context: CommandContext) throws -> CommandResult {
+        let engine = context.engine
+        let statement = context.statement
+        let (header, records) = try PlanFile.read(file)
+        try PlanApplier.check(header, file: file, engine: engine)
+        var result = try engine.performChange(statement, output: context.output) { db, recorder in
+            try PlanApplier(engine: engine, db: db, recorder: recorder, file: file, records: records, statement: statement, output: context.output)
+                .apply()
+        }
+        // `--exit-code`: 0 when there was nothing to do, 2 when it applied changes.
+        result.applied = result.rows > 0 && !result.wasDryRun
+        return result
+    }
+}
+
+/// Checks a plan against the database, then writes it.
+struct PlanApplier {
+    let engine: Engine
+    let db: Database
+    let recorder: ChangeRecorder
+    let file: Located<String>
+    let records: [PlanFile.Record]
+    let statement: ParsedStatement
+    let output: OutputSink
+
+    static let table = "rolo_plan_rows"
+
+    /// Refuses a plan made on another database, with another schema, or whose script changed.
+    static func check(_ header: PlanFile.Header, file: Located<String>, engine: Engine) throws {
+        func refused(_ why: String, help: String? = nil) -> Diagnostic {
+            Diagnostic(
+                .planRefused, "\(file.value) is refused: \(why); nothing was changed", at: file.range,
+                help: help ?? "make the plan again: plan \(header.script) to \(file.value)")
+        }
+        let identity = try engine.store.dbQueue.inDatabase { db in try PlanFile.databaseIdentity(db) }
+        guard identity == header.database else {
+            throw refused("it was made on another database", help: "apply a plan on the database it was made on")
+        }
+        guard header.schema == CRMSchema.version else {
+            throw refused("it was made with schema version \(header.schema), and the database is at \(CRMSchema.version)")
+        }
+        if let data = FileManager.default.contents(atPath: header.script), PlanFile.sha256(data) != header.scriptSHA256 {
+            throw refused("its script \(header.script) has changed since the plan was made")
+        }
+    }
+
+    func apply() throws -> ChangeOutcome {
+        try db.execute(SchemaSQL.dropTemporaryTable(Self.table))
+        try db.execute(SchemaSQL.createTemporaryTable(Self.table, key: "seq", columns: ["entity", "record_id", "op", "field", "old", "new", "skip"]))
+        defer { try? db.execute(SchemaSQL.dropTemporaryTable(Self.table)) }
+        try db.execute(SchemaSQL.createTemporaryIndex(Self.table, column: "record_id", noCase: false))
+        let insert = try db.makeStatement(sql: Insert.prepared(into: Self.table, columns: ["entity", "record_id", "op", "field", "old", "new", "skip"]).sql)
+        var entities: [String] = []
+        for record in records {
+            guard let entity = CRMSchema.entity(named: record.entity), entity.kind != .system || entity === CRMSchema.savedScripts else {
+                throw Diagnostic(.planRefused, "\(file.value) is refused: it changes \(record.entity), which a plan may not", at: file.range)
+            }
+            if !entities.contains(entity.name) { entities.append(entity.name) }
+            for field in record.fields {
+                guard case .text(let name) = field[0], entity.field(named: name) != nil else {
+                    throw Diagnostic(.planRefused, "\(file.value) is refused: \(record.entity) has no field \(PlanFile.shown(field[0]))", at: file.range)
+                }
+                try insert.execute(arguments: [
+                    entity.name, record.id, record.op, name, field[1].databaseValue, field[2].databaseValue, 0,
+                ])
+            }
+            if record.fields.isEmpty {
+                try insert.execute(arguments: [entity.name, record.id, record.op, "id", DatabaseValue.null, DatabaseValue.null, 0])
+            }
+        }
+        try checkRights(entities)
+        let drifted = try drift(entities)
+        let force = statement.hasOption("force")
+        if !drifted.isEmpty, !force {
+            if statement.hasOption("skip-drifted") {
+                // The drifted records are left as they are now; the rest is applied.
+                for item in drifted {
+                    try db.execute(
+                        Update(Self.table, set: [("skip", Sql.value(1))]).where(Sql.equals(Sql.name("entity"), Sql.value(item.entity)))
+                            .where(Sql.equals(Sql.name("record_id"), Sql.value(item.id))).sql)
+                }
+            } else {
+                // What drifted, on the output; the error says how many.
+                output.line("drifted since the plan was made:")
+                for item in drifted.prefix(50) { output.line(item.line) }
+                if drifted.count > 50 { output.line("  … and \(drifted.count - 50) more") }
+                let records = Set(drifted.map { "\($0.entity):\($0.id)" }).count
+                throw Diagnostic(
+                    .planDrifted,
+                    "\(records) of the plan's \(self.records.count) records changed since it was made (listed above); nothing was changed",
+                    at: file.range,
+                    help: "--skip-drifted applies the rest and leaves these as they are; --force overwrites them; or make the plan again")
+            }
+        }
+        var changed = 0
+        // Records the plan creates, first: later changes may point at them.
+        var created: [String: [Int64: Int64]] = [:]
+        for record in records where record.op == "create" {
+            guard let entity = CRMSchema.entity(named: record.entity) else { continue }
+            var values: [(field: String, value: DatabaseValue)] = []
+            for field in record.fields {
+                guard case .text(let name) = field[0], !["id", "created_at", "updated_at"].contains(name) else { continue }
+                var value = field[2].databaseValue
+                if case .reference(let target) = entity.field(named: name)?.type, let planned = Int64.fromDatabaseValue(value),
+                    let now = created[target]?[planned]
+                {
+                    value = now.databaseValue
+                }
+                values.append((name, value))
+            }
+            let id = try recorder.insert(entity, values: values)
+            created[entity.name, default: [:]][record.id] = id
+            changed += 1
+        }
+        // Values that point at a record the plan created point at the record it now is.
+        for (target, ids) in created {
+            for (planned, now) in ids where planned != now {
+                for entity in CRMSchema.entities {
+                    for field in entity.fields where field.type == .reference(target) {
+                        try db.execute(
+                            Update(Self.table, set: [("new", Sql.value(now))]).where(Sql.equals(Sql.name("entity"), Sql.value(entity.name)))
+                                .where(Sql.equals(Sql.name("field"), Sql.value(field.name))).where(Sql.equals(Sql.name("new"), Sql.value(planned)))
+                                .where(Sql.equals(Sql.name("op"), Sql.value("update"))).sql)
+                    }
+                }
+            }
+        }
+        var touched = Set<String>()
+        for name in entities {
+            guard let entity = CRMSchema.entity(named: name) else { continue }
+            let fields = try String.fetchAll(
+                db,
+                Select(Sql.name("field"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
+                    .where(Sql.equals(Sql.name("op"), Sql.value("update"))).distinctRows().sql)
+            for fieldName in fields where fieldName != "updated_at" {
+                guard let field = entity.field(named: fieldName) else { continue }
+                let rows = planRows(name, op: "update", field: fieldName)
+                let value = Sql.subquery(
+                    Select(Sql.name("new"), from: Self.table, as: "p").where(Sql.equals(Sql.column("p", "entity"), Sql.value(name)))
+                        .where(Sql.equals(Sql.column("p", "field"), Sql.value(fieldName))).where(Sql.equals(Sql.column("p", "op"), Sql.value("update")))
+                        .where(Sql.equals(Sql.column("p", "record_id"), Sql.id("t0"))).limited(1))
+                _ = try recorder.update(entity, filter: Sql.in(Sql.id("t0"), rows), set: [(field, value)])
+            }
+            for id in try Int64.fetchAll(db, planRows(name, op: "update", field: nil).distinctRows().sql) { touched.insert("\(name):\(id)") }
+            let deleted = try recorder.delete(entity, filter: Sql.in(Sql.id("t0"), planRows(name, op: "delete", field: nil)))
+            changed += deleted
+        }
+        changed += touched.count
+        var outcome = ChangeOutcome(records: changed, verb: .applied, entity: CRMSchema.contacts)
+        outcome.noun = ("record", "records")
+        if !drifted.isEmpty {
+            outcome.report =
+                [
+                    force
+                        ? "overwrote \(drifted.count) drifted \(drifted.count == 1 ? "value" : "values") (--force):"
+                        : "left \(Set(drifted.map { "\($0.entity):\($0.id)" }).count) drifted of the plan's records as they are now (--skip-drifted):"
+                ]
+                + drifted.prefix(50).map(\.line)
+        }
+        if changed == 0 {
+            outcome.nothingNote =
+                [
+                    records.isEmpty
+                        ? "the plan holds no changes"
+                        : drifted.isEmpty
+                            ? "every record of the plan already has its planned values"
+                            : "the plan's other records already have their planned values"
+                ] + outcome.report
+        }
+        return outcome
+    }
+
+    /// The plan's record numbers of `entity` with `op` (and `field`), those not skipped.
+    private func planRows(_ entity: String, op: String, field: String?) -> Select {
+        var select = Select(Sql.name("record_id"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(entity)))
+            .where(Sql.equals(Sql.name("op"), Sql.value(op))).where(Sql.equals(Sql.name("skip"), Sql.value(0)))
+        if let field { select = select.where(Sql.equals(Sql.name("field"), Sql.value(field))) }
+        return select
+    }
+
+    /// The applier's rights: as typing the changes would need them, on every record the plan touches.
+    private func checkRights(_ entities: [String]) throws {
+        let commands = ChangeCommands(engine: engine, db: db, recorder: recorder)
+        for name in entities {
+            guard let entity = CRMSchema.entity(named: name) else { continue }
+            for (op, action) in [("update", PermissionAction.update), ("create", .create), ("delete", .delete)] {
+                let fieldNames = try String.fetchAll(
+                    db,
+                    Select(Sql.name("field"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
+                        .where(Sql.equals(Sql.name("op"), Sql.value(op))).distinctRows().sql)
+                guard !fieldNames.isEmpty else { continue }
+                let fields = op == "delete" ? [] : fieldNames.compactMap { entity.field(named: $0) }.filter { !$0.system }.map { ($0, file.range) }
+                let (level, rule, _) = try commands.allowedScope(action, entity, fields: fields, at: file.range)
+                if op != "create" {
+                    try engine.requireAllInScope(
+                        entity, filter: Sql.in(Sql.id("t0"), planRows(name, op: op, field: nil)), action: action, scope: level, rule: rule, db: db,
+                        at: file.range)
+                }
+            }
+        }
+    }
+
+    struct Drift {
+        let entity: String
+        let id: Int64
+        let line: String
+    }
+
+    /// Every field the plan changes whose value now is not the value the plan found, and every
+    /// record it updates or deletes that is gone: with who changed it last, and when.
+    private func drift(_ entities: [String]) throws -> [Drift] {
+        var found: [Drift] = []
+        for name in entities {
+            guard let entity = CRMSchema.entity(named: name) else { continue }
+            let fields = try String.fetchAll(
+                db,
+                Select(Sql.name("field"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
+                    .where(Sql.compare(Sql.name("op"), .notEqual, Sql.value("create"))).distinctRows().sql)
+            for fieldName in fields where fieldName != "updated_at" && entity.field(named: fieldName) != nil {
+                // Already as planned (the plan, or the same change, was applied since): nothing to do there.
+                let current = Sql.subquery(
+                    Select(Sql.column("t", fieldName), from: name, as: "t").where(Sql.equals(Sql.column("t", "id"), Sql.name("record_id"))))
+                let exists = Sql.subquery(Select(Sql.countAll, from: name, as: "t").where(Sql.equals(Sql.column("t", "id"), Sql.name("record_id"))))
+                try db.execute(
+                    Update(Self.table, set: [("skip", Sql.value(1))]).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
+                        .where(Sql.equals(Sql.name("field"), Sql.value(fieldName)))
+                        .where(
+                            Sql.any([
+                                Sql.all([Sql.equals(Sql.name("op"), Sql.value("update")), Sql.compare(exists, .greater, Sql.value(0)), Sql.not(Sql.group(Sql.isDistinct(current, Sql.name("new"))))]),
+                                Sql.all([Sql.equals(Sql.name("op"), Sql.value("delete")), Sql.equals(exists, Sql.value(0))]),
+                            ])
+                        ).sql)
+                let now = Sql.column("t", fieldName)
+                let query = Select(
+                    [Sql.column("p", "record_id"), Sql.column("p", "old"), now, Sql.isNull(Sql.column("t", "id"))], from: Self.table, as: "p"
+                )
+                .joining(Sql.leftJoin(name, as: "t", on: Sql.equals(Sql.column("t", "id"), Sql.column("p", "record_id"))))
+                .where(Sql.equals(Sql.column("p", "entity"), Sql.value(name))).where(Sql.equals(Sql.column("p", "field"), Sql.value(fieldName)))
+                .where(Sql.compare(Sql.column("p", "op"), .notEqual, Sql.value("create")))
+                .where(Sql.equals(Sql.column("p", "skip"), Sql.value(0)))
+                .where(Sql.any([Sql.isNull(Sql.column("t", "id")), Sql.isDistinct(now, Sql.column("p", "old"))]))
+                .ordered(by: Sql.column("p", "record_id"))
+                for row in try Row.fetchAll(db, query.sql) {
+                    let id: Int64 = try row.decode(atIndex: 0)
+                    let planned: DatabaseValue = try row.decode(atIndex: 1)
+                    let current: DatabaseValue = try row.decode(atIndex: 2)
+                    let gone: Bool = try row.decode(atIndex: 3)
+                    let who = try lastChange(name, id, fieldName)
+                    let label = "\(entity.singular) \(id)"
+                    let line =
+                        gone
+                        ? "  \(label): gone since the plan" + who
+                        : "  \(label): \(fieldName) was \(PlanFile.shown(.init(planned))) in the plan, is \(PlanFile.shown(.init(current))) now" + who
+                    if !found.contains(where: { $0.entity == name && $0.id == id && gone }) { found.append(Drift(entity: name, id: id, line: line)) }
+                }
+            }
+        }
+        return found
+    }
+
+    /// `— changed by bob on 2026-11-22 10:00 (change 5)`, from field history.
+    private func lastChange(_ entity: String, _ id: Int64, _ field: String) throws -> String {
+        let query = Select(
+            [Sql.column("u", "handle"), Sql.column("h", "changed_at"), Sql.column("h", "change_set_id")], from: "field_history", as: "h"
+        )
+        .joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.column("u", "id"), Sql.column("h", "user_id"))))
+        .where(Sql.equals(Sql.column("h", "entity"), Sql.value(entity))).where(Sql.equals(Sql.column("h", "record_id"), Sql.value(id)))
+        .where(Sql.any([Sql.equals(Sql.column("h", "field"), Sql.value(field)), Sql.equals(Sql.column("h", "field"), Sql.value(HistoryRows.wholeRecord))]))
+        .ordered(by: Sql.order(Sql.column("h", "id"), descending: true)).limited(1)
+        guard let row = try Row.fetchOne(db, query.sql) else { return " (no change recorded)" }
+        let who: String? = try row.decode(atIndex: 0)
+        let at: String = try row.decode(atIndex: 1)
+        let change: Int64? = try row.decode(atIndex: 2)
+        return " — changed by \(who ?? "a removed user") on \(ScriptLibrary.minutes(at))" + (change.map { " (change \($0))" } ?? "")
+    }
+}
+
+extension Parser {
+    /// `NAME=VALUE …` up to the end of the command, or to the word `stop`.
+    mutating func parseParameterArguments(until stop: String) throws(Diagnostic) -> [(name: Located<String>, value: String)] {
+        var arguments: [(name: Located<String>, value: String)] = []
+        while !atStatementEnd, !(current.isWord(stop) && !peek().isSymbol(.equal)) {
+            guard case .word(let word) = current.kind else {
+                throw failure(expected: "a parameter as NAME=VALUE, or '\(stop)'")
+            }
+            let name = Located(word, advance().range)
+            guard acceptSymbol(.equal) else { throw failure(expected: "'=' and a value after '\(word)'") }
+            arguments.append((name, try parseLiteralText(what: "a value for '\(word)'")))
+        }
+        return arguments
+    }
+}

@@ -1,0 +1,261 @@
+import Crypto
+import Foundation
+import GRDB
+import RoloStore
+import RoloSyntax
+
+/// A plan file (`plan FILE.rolo … to fix.plan`), terraform's plan/apply for a Rolo script: the
+/// change plan of the script's dry-run — every record it would create, update or delete, each
+/// touched field's value before and after — with what it was made from, sealed with SHA-256.
+///
+/// The file is JSON lines: a header (the database's identity, the schema version, the script's
+/// path and SHA-256, the parameters, who made it and when), one line per record, and a last line
+/// holding the SHA-256 of every byte before it. `apply` refuses a file whose seal does not match
+/// (it was edited or cut), made on another database, with another schema, or whose script has
+/// changed since; then re-checks every record's values before against the database.
+struct PlanFile {
+    struct Header: Codable, Equatable {
+        var plan = "rolo"
+        var format = 1
+        var database: String
+        var schema: Int
+        var script: String
+        var scriptSHA256: String
+        var parameters: [String: String]
+        var madeBy: String
+        var madeAt: String
+        var records: Int
+        var fields: Int
+    }
+
+    /// One value as JSON: SQLite's storage classes a plan can hold.
+    enum Value: Codable, Equatable {
+        case null
+        case integer(Int64)
+        case real(Double)
+        case text(String)
+
+        init(_ value: DatabaseValue) {
+            switch value.storage {
+            case .null: self = .null
+            case .int64(let n): self = .integer(n)
+            case .double(let d): self = .real(d)
+            case .string(let s): self = .text(s)
+            case .blob(let b): self = .text(b.base64EncodedString())
+            }
+        }
+
+        var databaseValue: DatabaseValue {
+            switch self {
+            case .null: return .null
+            case .integer(let n): return n.databaseValue
+            case .real(let d): return d.databaseValue
+            case .text(let s): return s.databaseValue
+            }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() {
+                self = .null
+            } else if let n = try? container.decode(Int64.self) {
+                self = .integer(n)
+            } else if let d = try? container.decode(Double.self) {
+                self = .real(d)
+            } else {
+                self = .text(try container.decode(String.self))
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .null: try container.encodeNil()
+            case .integer(let n): try container.encode(n)
+            case .real(let d): try container.encode(d)
+            case .text(let s): try container.encode(s)
+            }
+        }
+    }
+
+    /// One record's net change: created (its values), updated (each field's first old and last
+    /// new value) or deleted (its values before).
+    struct Record: Codable, Equatable {
+        var entity: String
+        var id: Int64
+        var op: String
+        /// `[field, old, new]`.
+        var fields: [[Value]]
+
+        enum CodingKeys: String, CodingKey {
+            case entity = "e", id, op, fields = "f"
+        }
+    }
+
+    struct Seal: Codable {
+        var sha256: String
+    }
+
+    // MARK: - Identity
+
+    /// The database's identity: derived from its per-database secret (never the secret itself).
+    static func databaseIdentity(_ db: Database) throws -> String? {
+        guard let secret = try AuditSpoolSecret.read(db) else { return nil }
+        let digest = SHA256.hash(data: Data("rolo database identity".utf8) + Data(secret))
+        return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+
+    // MARK: - Writing
+
+    /// Writes the change plan of change set `changeSet` (the open dry-run transaction's) to `file`.
+    /// - Returns: how many records and fields it holds.
+    static func write(
+        header: Header, changeSet: Int64?, db: Database, to file: OutputFile
+    ) throws -> (records: Int, fields: Int) {
+        // The records first, to count them for the header: kept as lines until written.
+        var lines: [Data] = []
+        var records = 0
+        var fields = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let changeSet {
+            try eachRecord(changeSet: changeSet, db: db) { record in
+                records += 1
+                fields += record.fields.count
+                lines.append(try encoder.encode(record))
+            }
+        }
+        var header = header
+        header.records = records
+        header.fields = fields
+        var hasher = SHA256()
+        func emit(_ line: Data) {
+            var line = line
+            line.append(UInt8(ascii: "\n"))
+            hasher.update(data: line)
+            line.withUnsafeBytes { file.write(bytes: $0) }
+        }
+        emit(try encoder.encode(header))
+        for line in lines { emit(line) }
+        let seal = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        var last = try encoder.encode(Seal(sha256: seal))
+        last.append(UInt8(ascii: "\n"))
+        last.withUnsafeBytes { file.write(bytes: $0) }
+        return (records, fields)
+    }
+
+    /// The change set's history, one net change per record, in the order records were first changed.
+    static func eachRecord(changeSet: Int64, db: Database, _ body: (Record) throws -> Void) throws {
+        let rows = HistoryRows()
+        let query = rows.select([
+            rows.column("entity"), rows.column("record_id"), rows.column("op"), Sql.named(rows.field, "field"),
+            Sql.named(rows.oldValue, "old_value"), Sql.named(rows.newValue, "new_value"),
+        ])
+        .where(Sql.equals(rows.column("change_set_id"), Sql.value(changeSet)))
+        .ordered(by: [rows.column("entity"), rows.column("record_id")] + rows.order)
+        let cursor = try Row.fetchCursor(db, query.sql)
+        var current: (entity: String, id: Int64, ops: Set<String>, fields: [(String, DatabaseValue, DatabaseValue)])? = nil
+        func flush() throws {
+            guard let done = current, let record = net(done.entity, done.id, done.ops, done.fields) else { return }
+            try body(record)
+        }
+        while let row = try cursor.next() {
+            let entity: String = try row.decode(atIndex: 0)
+            let id: Int64 = try row.decode(atIndex: 1)
+            let op: String = try row.decode(atIndex: 2)
+            let field: String = try row.decode(atIndex: 3)
+            let old: DatabaseValue = try row.decode(atIndex: 4)
+            let new: DatabaseValue = try row.decode(atIndex: 5)
+            if current?.entity != entity || current?.id != id {
+                try flush()
+                current = (entity, id, [], [])
+            }
+            current?.ops.insert(op)
+            current?.fields.append((field, old, new))
+        }
+        try flush()
+    }
+
+    /// A record's rows made one net change: created then deleted is nothing; a field changed twice
+    /// keeps its first old and last new value; a field that ends as it began is left out.
+    static func net(_ entity: String, _ id: Int64, _ ops: Set<String>, _ rows: [(String, DatabaseValue, DatabaseValue)]) -> Record? {
+        var order: [String] = []
+        var first: [String: DatabaseValue] = [:]
+        var last: [String: DatabaseValue] = [:]
+        for (field, old, new) in rows {
+            if first[field] == nil {
+                order.append(field)
+                first[field] = old
+            }
+            last[field] = new
+        }
+        let op: String
+        if ops.contains("create") {
+            if ops.contains("delete") { return nil }
+            op = "create"
+        } else if ops.contains("delete") {
+            op = "delete"
+        } else {
+            op = "update"
+        }
+        var fields: [[Value]] = []
+        for field in order {
+            let old = first[field] ?? .null
+            let new = op == "delete" ? DatabaseValue.null : last[field] ?? .null
+            if op == "update", old == new { continue }
+            if op == "create", new.isNull { continue }
+            fields.append([.text(field), Value(op == "create" ? .null : old), Value(new)])
+        }
+        guard op != "update" || !fields.isEmpty else { return nil }
+        return Record(entity: entity, id: id, op: op, fields: fields)
+    }
+
+    // MARK: - Reading
+
+    /// The header and records of the file at `path`, its seal checked.
+    static func read(_ path: Located<String>) throws -> (header: Header, records: [Record]) {
+        var info = stat()
+        guard stat(path.value, &info) == 0 else {
+            throw Diagnostic(.fileNotFound, "no such plan file: \(path.value)", at: path.range, help: "plan FILE.rolo to \(path.value) makes one")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG, let data = FileManager.default.contents(atPath: path.value) else {
+            throw Diagnostic(.fileUnreadable, "cannot read the plan file \(path.value)", at: path.range)
+        }
+        let decoder = JSONDecoder()
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        func refused(_ why: String) -> Diagnostic {
+            Diagnostic(.planRefused, "\(path.value) is refused: \(why); nothing was changed", at: path.range, help: "make the plan again: plan SCRIPT.rolo to \(path.value)")
+        }
+        guard let sealLine = lines.popLast(), let seal = try? decoder.decode(Seal.self, from: Data(sealLine)) else {
+            throw refused("it is not a Rolo plan file, or its end is missing")
+        }
+        let sealed = data.prefix(upTo: sealLine.startIndex)
+        guard sha256(Data(sealed)) == seal.sha256 else {
+            throw refused("its SHA-256 does not match its contents: it was edited or damaged since it was made")
+        }
+        guard let first = lines.first, let header = try? decoder.decode(Header.self, from: Data(first)), header.plan == "rolo" else {
+            throw refused("it is not a Rolo plan file")
+        }
+        guard header.format == 1 else { throw refused("it is of plan format \(header.format), which this Rolo does not read") }
+        var records: [Record] = []
+        records.reserveCapacity(header.records)
+        for line in lines.dropFirst() {
+            guard let record = try? decoder.decode(Record.self, from: Data(line)) else { throw refused("a record line cannot be read") }
+            records.append(record)
+        }
+        guard records.count == header.records else { throw refused("it holds \(records.count) records where its header says \(header.records)") }
+        return (header, records)
+    }
+
+    /// Shows a value as diffs do: text quoted, numbers as they are, null as (empty).
+    static func shown(_ value: Value) -> String {
+        switch value {
+        case .null: return "(empty)"
+        case .integer(let n): return String(n)
+        case .real(let d): return String(d)
+        case .text(let s): return "\"" + s + "\""
+        }
+    }
+}
