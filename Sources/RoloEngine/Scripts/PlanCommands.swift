@@ -369,12 +369,12 @@ struct PlanApplier {
 }
 
 extension Parser {
-    /// `NAME=VALUE …` up to the end of the command, or to the word `stop`.
-    mutating func parseParameterArguments(until stop: String) throws(Diagnostic) -> [(name: Located<String>, value: String)] {
+    /// `NAME=VALUE …` up to the end of the command, or to the word `stop` (`to` in `plan`).
+    mutating func parseParameterArguments(until stop: String?) throws(Diagnostic) -> [(name: Located<String>, value: String)] {
         var arguments: [(name: Located<String>, value: String)] = []
-        while !atStatementEnd, !(current.isWord(stop) && !peek().isSymbol(.equal)) {
+        while !atStatementEnd, !(stop.map { current.isWord($0) } == true && !peek().isSymbol(.equal)) {
             guard case .word(let word) = current.kind else {
-                throw failure(expected: "a parameter as NAME=VALUE, or '\(stop)'")
+                throw failure(expected: "a parameter as NAME=VALUE, e.g. old=\"Acme Inc\"" + (stop.map { ", or '\($0)'" } ?? ""))
             }
             let name = Located(word, advance().range)
             guard acceptSymbol(.equal) else { throw failure(expected: "'=' and a value after '\(word)'") }

@@ -75,15 +75,6 @@ extension Parser {
 
     /// `NAME=VALUE …` after a script to run, up to the end of the command or its options.
     mutating func parseParameterArguments() throws(Diagnostic) -> [(name: Located<String>, value: String)] {
-        var arguments: [(name: Located<String>, value: String)] = []
-        while !atStatementEnd {
-            guard case .word(let word) = current.kind else {
-                throw failure(expected: "a parameter as NAME=VALUE, e.g. old=\"Acme Inc\"")
-            }
-            let name = Located(word, advance().range)
-            guard acceptSymbol(.equal) else { throw failure(expected: "'=' and a value after '\(word)'") }
-            arguments.append((name, try parseLiteralText(what: "a value for '\(word)'")))
-        }
-        return arguments
+        try parseParameterArguments(until: nil)
     }
 }
