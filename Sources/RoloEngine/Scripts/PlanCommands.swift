@@ -94,10 +94,10 @@ struct ApplyCommand: Command {
     func run(_ context: CommandContext) throws -> CommandResult {
         let engine = context.engine
         let statement = context.statement
-        let (header, records) = try PlanFile.read(file)
+        let (header, lines) = try PlanFile.verify(file)
         try PlanApplier.check(header, file: file, engine: engine)
         var result = try engine.performChange(statement, output: context.output) { db, recorder in
-            try PlanApplier(engine: engine, db: db, recorder: recorder, file: file, records: records, statement: statement, output: context.output)
+            try PlanApplier(engine: engine, db: db, recorder: recorder, file: file, lines: lines, statement: statement, output: context.output)
                 .apply()
         }
         // `--exit-code`: 0 when there was nothing to do, 2 when it applied changes.
@@ -112,11 +112,13 @@ struct PlanApplier {
     let db: Database
     let recorder: ChangeRecorder
     let file: Located<String>
-    let records: [PlanFile.Record]
+    /// The plan's record lines, as JSON text (read by the database's JSON functions).
+    let lines: [Data.SubSequence]
     let statement: ParsedStatement
     let output: OutputSink
 
     static let table = "rolo_plan_rows"
+    static let linesTable = "rolo_plan_lines"
 
     /// Refuses a plan made on another database, with another schema, or whose script changed.
     static func check(_ header: PlanFile.Header, file: Located<String>, engine: Engine) throws {
@@ -138,28 +140,39 @@ struct PlanApplier {
     }
 
     func apply() throws -> ChangeOutcome {
-        try db.execute(SchemaSQL.dropTemporaryTable(Self.table))
+        var changed = 0
+        for table in [Self.table, Self.linesTable] { try db.execute(SchemaSQL.dropTemporaryTable(table)) }
+        try db.execute(SchemaSQL.createTemporaryTable(Self.linesTable, key: "seq", columns: ["line"]))
         try db.execute(SchemaSQL.createTemporaryTable(Self.table, key: "seq", columns: ["entity", "record_id", "op", "field", "old", "new", "skip"]))
-        defer { try? db.execute(SchemaSQL.dropTemporaryTable(Self.table)) }
+        defer { for table in [Self.table, Self.linesTable] { try? db.execute(SchemaSQL.dropTemporaryTable(table)) } }
+        // Each record's line as it is, bound; then spread into one row per field by the database.
+        let insert = try db.makeStatement(sql: Insert.prepared(into: Self.linesTable, columns: ["line"]).sql)
+        for line in lines { try insert.execute(arguments: [String(decoding: line, as: UTF8.self)]) }
+        let line = Sql.column("l", "line")
+        let fields = Sql.jsonEntries(of: Sql.jsonExtract(line, "$.f"), as: "f")
+        let spread = Select(
+            [
+                Sql.jsonExtract(line, "$.e"), Sql.jsonExtract(line, "$.id"), Sql.jsonExtract(line, "$.op"), Sql.jsonExtract(fields.value, "$[0]"),
+                Sql.jsonExtract(fields.value, "$[1]"), Sql.jsonExtract(fields.value, "$[2]"), Sql.value(0),
+            ], from: Self.linesTable, as: "l"
+        )
+        .joining(fields.join).ordered(by: [Sql.column("l", "seq"), fields.order])
+        try db.execute(Insert(into: Self.table, columns: ["entity", "record_id", "op", "field", "old", "new", "skip"], select: spread).sql)
         try db.execute(SchemaSQL.createTemporaryIndex(Self.table, column: "record_id", noCase: false))
-        let insert = try db.makeStatement(sql: Insert.prepared(into: Self.table, columns: ["entity", "record_id", "op", "field", "old", "new", "skip"]).sql)
+        // Only what a plan may hold: the CRM's records, their fields, and three operations.
         var entities: [String] = []
-        for record in records {
-            guard let entity = CRMSchema.entity(named: record.entity), entity.kind != .system || entity === CRMSchema.savedScripts else {
-                throw Diagnostic(.planRefused, "\(file.value) is refused: it changes \(record.entity), which a plan may not", at: file.range)
+        for row in try Row.fetchAll(db, Select(Select.columns(["entity", "field", "op"]), from: Self.table).distinctRows().sql) {
+            let name: String? = try row.decode(atIndex: 0)
+            let field: String? = try row.decode(atIndex: 1)
+            let op: String? = try row.decode(atIndex: 2)
+            guard let name, let entity = CRMSchema.entity(named: name), entity.kind == .domain else {
+                throw PlanFile.refused(file, "it changes \(name ?? "an unnamed table"), which a plan may not")
             }
-            if !entities.contains(entity.name) { entities.append(entity.name) }
-            for field in record.fields {
-                guard case .text(let name) = field[0], entity.field(named: name) != nil else {
-                    throw Diagnostic(.planRefused, "\(file.value) is refused: \(record.entity) has no field \(PlanFile.shown(field[0]))", at: file.range)
-                }
-                try insert.execute(arguments: [
-                    entity.name, record.id, record.op, name, field[1].databaseValue, field[2].databaseValue, 0,
-                ])
+            guard let field, entity.field(named: field) != nil else {
+                throw PlanFile.refused(file, "\(name) has no field \(field ?? "(none)")")
             }
-            if record.fields.isEmpty {
-                try insert.execute(arguments: [entity.name, record.id, record.op, "id", DatabaseValue.null, DatabaseValue.null, 0])
-            }
+            guard let op, ["create", "update", "delete"].contains(op) else { throw PlanFile.refused(file, "it holds an unknown change '\(op ?? "")'") }
+            if !entities.contains(name) { entities.append(name) }
         }
         try checkRights(entities)
         let drifted = try drift(entities)
@@ -180,31 +193,44 @@ struct PlanApplier {
                 let records = Set(drifted.map { "\($0.entity):\($0.id)" }).count
                 throw Diagnostic(
                     .planDrifted,
-                    "\(records) of the plan's \(self.records.count) records changed since it was made (listed above); nothing was changed",
+                    "\(records) of the plan's \(lines.count) records changed since it was made (listed above); nothing was changed",
                     at: file.range,
                     help: "--skip-drifted applies the rest and leaves these as they are; --force overwrites them; or make the plan again")
             }
         }
-        var changed = 0
         // Records the plan creates, first: later changes may point at them.
         var created: [String: [Int64: Int64]] = [:]
-        for record in records where record.op == "create" {
-            guard let entity = CRMSchema.entity(named: record.entity) else { continue }
-            var values: [(field: String, value: DatabaseValue)] = []
-            for field in record.fields {
-                guard case .text(let name) = field[0], !["id", "created_at", "updated_at"].contains(name) else { continue }
-                var value = field[2].databaseValue
-                if case .reference(let target) = entity.field(named: name)?.type, let planned = Int64.fromDatabaseValue(value),
-                    let now = created[target]?[planned]
-                {
-                    value = now.databaseValue
-                }
-                values.append((name, value))
-            }
-            let id = try recorder.insert(entity, values: values)
-            created[entity.name, default: [:]][record.id] = id
+        let creations = try Row.fetchAll(
+            db,
+            Select(Select.columns(["entity", "record_id", "field", "new"]), from: Self.table).where(Sql.equals(Sql.name("op"), Sql.value("create")))
+                .ordered(by: Sql.name("seq")).sql)
+        var pending: (entity: EntityDefinition, id: Int64, values: [(field: String, value: DatabaseValue)])? = nil
+        func create() throws {
+            guard let record = pending else { return }
+            let id = try recorder.insert(record.entity, values: record.values)
+            created[record.entity.name, default: [:]][record.id] = id
             changed += 1
+            pending = nil
         }
+        for row in creations {
+            let name: String = try row.decode(atIndex: 0)
+            let plannedID: Int64 = try row.decode(atIndex: 1)
+            let fieldName: String = try row.decode(atIndex: 2)
+            guard let entity = CRMSchema.entity(named: name) else { continue }
+            if pending?.entity !== entity || pending?.id != plannedID {
+                try create()
+                pending = (entity, plannedID, [])
+            }
+            guard !["id", "created_at", "updated_at"].contains(fieldName) else { continue }
+            var value: DatabaseValue = try row.decode(atIndex: 3)
+            if case .reference(let target) = entity.field(named: fieldName)?.type, let planned = Int64.fromDatabaseValue(value),
+                let now = created[target]?[planned]
+            {
+                value = now.databaseValue
+            }
+            pending?.values.append((fieldName, value))
+        }
+        try create()
         // Values that point at a record the plan created point at the record it now is.
         for (target, ids) in created {
             for (planned, now) in ids where planned != now {
@@ -253,7 +279,7 @@ struct PlanApplier {
         if changed == 0 {
             outcome.nothingNote =
                 [
-                    records.isEmpty
+                    lines.isEmpty
                         ? "the plan holds no changes"
                         : drifted.isEmpty
                             ? "every record of the plan already has its planned values"

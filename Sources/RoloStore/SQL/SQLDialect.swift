@@ -69,6 +69,9 @@ public protocol SQLDialect: Sendable {
     func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries
     /// The elements of a JSON array as the rows of a one-column query, for `IN ( … )`.
     func valuesOfJSONArray(_ document: SQLFragment) -> SQLFragment
+    /// The value at `path` (`$.e`, `$[1]`) of the JSON `document`, as the database stores it
+    /// (text, integer, real; NULL for JSON null); an object or array as its JSON text.
+    func jsonExtract(_ document: SQLFragment, _ path: String) -> SQLFragment
 }
 
 /// The rows of a JSON object as a joined table: the join, and each entry's key, value (as the
@@ -181,6 +184,10 @@ public struct SQLiteDialect: SQLDialect {
 
     public func valuesOfJSONArray(_ document: SQLFragment) -> SQLFragment {
         "SELECT value FROM json_each(" + document + ")"
+    }
+
+    public func jsonExtract(_ document: SQLFragment, _ path: String) -> SQLFragment {
+        "json_extract(" + document + ", " + SQLFragment.value(path) + ")"
     }
 
     public func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries {

@@ -343,6 +343,9 @@ public enum Sql {
     /// One JSON object of the pairs, in order.
     public static func jsonObject(_ pairs: [(key: String, value: SQLFragment)]) -> SQLFragment { dialect.jsonObject(pairs) }
 
+    /// The value at `path` of a JSON document (see `SQLDialect.jsonExtract`).
+    public static func jsonExtract(_ document: SQLFragment, _ path: String) -> SQLFragment { dialect.jsonExtract(document, path) }
+
     /// The entries of a JSON object as a left-joined table (see `SQLDialect.jsonEntries`).
     public static func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries {
         dialect.jsonEntries(of: document, as: alias)
