@@ -27,6 +27,12 @@ public struct Script: Sendable {
     let includes: [String: Script]
     /// The comment lines the file starts with (after a `#!` line): what `help script` shows.
     public let description: [String]
+    /// The statements as the check parsed them, kept for a script of up to `keptBytes` (most are):
+    /// running it then parses nothing again. A longer one is parsed again as it runs, a statement
+    /// at a time, so its memory does not grow with its length.
+    private let kept: [Statement]?
+    /// 256 KB of script: some 6,000 statements, a few megabytes of syntax trees at most.
+    static let keptBytes = 256 * 1024
 
     /// A parameter and the file that declares it (nil: this script's own text).
     public struct Declared: Sendable {
@@ -61,8 +67,11 @@ public struct Script: Sendable {
         var manages = false
         var parameters: [Declared] = []
         var includes: [String: Script] = [:]
+        let keeps = bytes.count <= Self.keptBytes
+        var kept: [Statement] = []
         while let statement = try statements.next() {
             count += 1
+            if keeps { kept.append(statement) }
             if !manages, statement.unit.managesTransaction { manages = true }
             if let param = statement.command as? ParamCommand {
                 parameters += param.declarations.map { Declared(declaration: $0, origin: nil) }
@@ -82,10 +91,34 @@ public struct Script: Sendable {
         self.parameters = parameters
         self.includes = includes
         self.description = Self.leadingComments(bytes)
+        self.kept = keeps ? kept : nil
     }
 
-    /// The statements, parsed as they are asked for.
-    func statements() -> Parser.Statements { Parser.Statements(bytes: bytes, grammar: CommandRegistry.grammar) }
+    /// The statements in order: those the check kept, or parsed again as they are asked for.
+    func statements() -> Statements {
+        if let kept { return .kept(kept[...]) }
+        return .streaming(Parser.Statements(bytes: bytes, grammar: CommandRegistry.grammar))
+    }
+
+    /// A script's statements, one at a time.
+    enum Statements {
+        case kept(ArraySlice<Statement>)
+        case streaming(Parser.Statements)
+
+        mutating func next() throws(Diagnostic) -> Statement? {
+            switch self {
+            case .kept(var rest):
+                guard let first = rest.popFirst() else { return nil }
+                self = .kept(rest)
+                return first
+            case .streaming(var parser):
+                // The case lets go of its copy first, so the parser's buffers are not copied.
+                self = .kept([])
+                defer { self = .streaming(parser) }
+                return try parser.next()
+            }
+        }
+    }
 
     /// The script an `include` names.
     func included(_ path: String) -> Script? { includes[path] }
