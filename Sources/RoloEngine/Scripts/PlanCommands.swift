@@ -119,6 +119,7 @@ struct PlanApplier {
 
     static let table = "rolo_plan_rows"
     static let linesTable = "rolo_plan_lines"
+    static let valuesTable = "rolo_plan_values"
 
     /// Refuses a plan made on another database, with another schema, or whose script changed.
     static func check(_ header: PlanFile.Header, file: Located<String>, engine: Engine) throws {
@@ -144,7 +145,7 @@ struct PlanApplier {
         for table in [Self.table, Self.linesTable] { try db.execute(SchemaSQL.dropTemporaryTable(table)) }
         try db.execute(SchemaSQL.createTemporaryTable(Self.linesTable, key: "seq", columns: ["line"]))
         try db.execute(SchemaSQL.createTemporaryTable(Self.table, key: "seq", columns: ["entity", "record_id", "op", "field", "old", "new", "skip"]))
-        defer { for table in [Self.table, Self.linesTable] { try? db.execute(SchemaSQL.dropTemporaryTable(table)) } }
+        defer { for table in [Self.table, Self.linesTable, Self.valuesTable] { try? db.execute(SchemaSQL.dropTemporaryTable(table)) } }
         // Each record's line as it is, bound; then spread into one row per field by the database.
         let insert = try db.makeStatement(sql: Insert.prepared(into: Self.linesTable, columns: ["line"]).sql)
         for line in lines { try insert.execute(arguments: [String(decoding: line, as: UTF8.self)]) }
@@ -253,13 +254,23 @@ struct PlanApplier {
                     .where(Sql.equals(Sql.name("op"), Sql.value("update"))).distinctRows().sql)
             for fieldName in fields where fieldName != "updated_at" {
                 guard let field = entity.field(named: fieldName) else { continue }
-                let rows = planRows(name, op: "update", field: fieldName)
+                // This field's new values keyed by record number: each record's value is one
+                // primary-key lookup (a correlated search of the plan's rows was quadratic).
+                try db.execute(SchemaSQL.dropTemporaryTable(Self.valuesTable))
+                try db.execute(SchemaSQL.createTemporaryTable(Self.valuesTable, key: "id", columns: ["new"]))
+                try db.execute(
+                    Insert(
+                        into: Self.valuesTable, columns: ["id", "new"],
+                        select: Select([Sql.name("record_id"), Sql.name("new")], from: Self.table)
+                            .where(Sql.equals(Sql.name("entity"), Sql.value(name))).where(Sql.equals(Sql.name("field"), Sql.value(fieldName)))
+                            .where(Sql.equals(Sql.name("op"), Sql.value("update"))).where(Sql.equals(Sql.name("skip"), Sql.value(0)))
+                    ).replacing().sql)
                 let value = Sql.subquery(
-                    Select(Sql.name("new"), from: Self.table, as: "p").where(Sql.equals(Sql.column("p", "entity"), Sql.value(name)))
-                        .where(Sql.equals(Sql.column("p", "field"), Sql.value(fieldName))).where(Sql.equals(Sql.column("p", "op"), Sql.value("update")))
-                        .where(Sql.equals(Sql.column("p", "record_id"), Sql.id("t0"))).limited(1))
-                _ = try recorder.update(entity, filter: Sql.in(Sql.id("t0"), rows), set: [(field, value)])
+                    Select(Sql.column("v", "new"), from: Self.valuesTable, as: "v").where(Sql.equals(Sql.id("v"), Sql.id("t0"))))
+                _ = try recorder.update(
+                    entity, filter: Sql.in(Sql.id("t0"), Select(Sql.name("id"), from: Self.valuesTable)), set: [(field, value)])
             }
+            try db.execute(SchemaSQL.dropTemporaryTable(Self.valuesTable))
             for id in try Int64.fetchAll(db, planRows(name, op: "update", field: nil).distinctRows().sql) { touched.insert("\(name):\(id)") }
             let deleted = try recorder.delete(entity, filter: Sql.in(Sql.id("t0"), planRows(name, op: "delete", field: nil)))
             changed += deleted
