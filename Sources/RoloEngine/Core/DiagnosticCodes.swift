@@ -42,6 +42,12 @@ extension DiagnosticCode {
     public static let queryTooLarge = DiagnosticCode("E512")
     /// A keyed audit log, and a session without the key: it may read, not write.
     public static let auditKeyRequired = DiagnosticCode("E513")
+    // Sandboxes
+    /// `checkpoint`, `checkpoints` or `reset` on a database that is not a sandbox.
+    public static let notSandbox = DiagnosticCode("E514")
+    /// A checkpoint that cannot be: a bad or reserved name, none of that name, or one a reset
+    /// cannot use (not of this sandbox, another schema, no such acting user in it).
+    public static let badCheckpoint = DiagnosticCode("E515")
     // Validation rules (E520–E529)
     public static let ruleBroken = DiagnosticCode("E520")
     public static let invalidRule = DiagnosticCode("E521")
@@ -65,7 +71,7 @@ extension DiagnosticCode {
         .unknownValue, .unknownFunction, .unknownParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .ruleBroken, .invalidRule, .unknownRule,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .notSandbox, .badCheckpoint, .ruleBroken, .invalidRule, .unknownRule,
         .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .usage,
     ]
 }

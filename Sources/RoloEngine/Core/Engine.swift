@@ -33,6 +33,9 @@ public struct CommandResult: Sendable {
     public var wasDryRun = false
     /// What the audit entry's message says of a command that succeeded (an import's file, counts and digest).
     public var auditNote: String? = nil
+    /// The command wrote its own audit entry, inside the transaction it ran (`reset`): the engine
+    /// records no other.
+    public var auditWritten = false
 
     public init() {}
 }
@@ -95,6 +98,9 @@ public final class Engine {
     public var progressLine: ((String) -> Void)? = nil
     /// An explicit transaction is open (`begin`, or a running script).
     public private(set) var inTransaction = false
+    /// The database is a sandbox (`rolo demo` made it): `checkpoint` and `reset` work, and the
+    /// prompt says so.
+    public private(set) var isSandbox = false
     /// `readVisibility` per entity, kept until the policy changes (every query asks).
     private var visibilities: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
 
@@ -108,9 +114,9 @@ public final class Engine {
         self.store = store
         self.clock = clock
         audit = AuditTrail(store: store, clock: clock, key: auditKey, actor: { (0, nil) })
-        (actor, policy) = try store.dbQueue.read { db in
+        (actor, policy, isSandbox) = try store.dbQueue.read { db in
             let actor = try Engine.loadActor(handle: handle, db: db)
-            return (actor, try AccessPolicy.load(for: actor, in: db))
+            return (actor, try AccessPolicy.load(for: actor, in: db), try SandboxMark.isSandbox(db))
         }
         audit.actor = { [unowned self] in (actor.id, impersonator) }
     }
@@ -200,7 +206,8 @@ public final class Engine {
             commandsSinceRelease = 0
             store.dbQueue.inDatabase { $0.releaseMemory() }
         }
-        let implicit = command.changesData && !inTransaction
+        // A change runs in a transaction of its own, unless it manages one itself (`reset`).
+        let implicit = command.changesData && !inTransaction && !command.managesTransaction
         dryRunOwnsTransaction = implicit && isDryRun(statement)
         defer { dryRunOwnsTransaction = false }
         if implicit {
@@ -215,7 +222,7 @@ public final class Engine {
         }
         do {
             let result = try dispatch(command, statement, output: output)
-            if command.isAudited, !command.endsTransaction {
+            if command.isAudited, !command.endsTransaction, !result.auditWritten {
                 let entry = entry(
                     statement, outcome: result.wasDryRun ? .dryRun : .ok, rows: result.rows, message: result.auditNote,
                     changeSet: result.changeSetID)
@@ -305,6 +312,16 @@ public final class Engine {
     func reloadPolicy() throws {
         let actor = self.actor
         policy = try store.dbQueue.inDatabase { db in try AccessPolicy.load(for: actor, in: db) }
+    }
+
+    /// Reads the session's user, their rules and the sandbox mark again: after a reset put back
+    /// every table (the user's team and roles as the checkpoint holds them).
+    func reloadSession() throws {
+        let handle = actor.handle
+        (actor, policy, isSandbox) = try store.dbQueue.inDatabase { db in
+            let actor = try Engine.loadActor(handle: handle, db: db)
+            return (actor, try AccessPolicy.load(for: actor, in: db), try SandboxMark.isSandbox(db))
+        }
     }
 
     /// Whether the acting user may act for others (`as`, `login`): admins, who may grant on all.
