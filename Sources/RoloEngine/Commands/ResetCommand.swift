@@ -41,7 +41,9 @@ struct ResetCommand: Command {
         let name = checkpoint?.value ?? Sandbox.freshName
         let plan = try engine.planReset(name, at: checkpoint?.range ?? statement.range)
         var taken = "checkpoint '\(name)'"
-        if let label = plan.contents.label { taken += " (taken \(label.takenAt) by \(label.takenBy))" }
+        if let label = plan.contents.label {
+            taken += " (taken \(ValueFormatter.display(label.takenAt.databaseValue, .timestamp)) by \(label.takenBy))"
+        }
         var result = CommandResult()
         if engine.isDryRun(statement) {
             let preview = try engine.previewReset(plan)
