@@ -56,6 +56,84 @@ public enum SnapshotSQL {
         return copy
     }
 
+    /// Each column of `schema.table`: its name, declared type and place in the primary key.
+    public static func columns(of table: String, in schema: String = "main") -> SQLFragment {
+        "SELECT name, type, pk FROM pragma_table_info(" + Sql.value(table) + ", " + Sql.value(schema) + ")"
+    }
+
+    /// Whether a table's definition makes it a `WITHOUT ROWID` table.
+    public static func isWithoutRowid(_ definition: String?) -> Bool {
+        definition?.uppercased().replacingOccurrences(of: "\n", with: " ").contains("WITHOUT ROWID") ?? false
+    }
+
+    /// The two TEMP tables of record numbers a restore of one table works with: the rows of the
+    /// database to take out, and the checkpoint's rows to put in.
+    public static let restoreOut = "rolo_restore_out"
+    public static let restoreIn = "rolo_restore_in"
+
+    public static func createRowList(_ name: String) -> SQLFragment {
+        SQLFragment("CREATE TEMP TABLE IF NOT EXISTS " + Sql.quote(name) + " (\"id\" INTEGER PRIMARY KEY)")
+    }
+
+    public static func emptyRowList(_ name: String) -> SQLFragment { SQLFragment("DELETE FROM temp." + Sql.quote(name)) }
+
+    public static func dropRowList(_ name: String) -> SQLFragment { SQLFragment("DROP TABLE IF EXISTS temp." + Sql.quote(name)) }
+
+    public static func countRowList(_ name: String) -> SQLFragment { SQLFragment("SELECT count(*) FROM temp." + Sql.quote(name)) }
+
+    /// Into `restoreOut`: the rows of `target.table` that `source.table` lacks or holds otherwise
+    /// — a value that `IS NOT` the same, or, in a column of no declared type (which may hold any),
+    /// another storage type (1 and 1.0 compare equal).
+    public static func listRowsToTakeOut(
+        of table: String, columns: [(name: String, typed: Bool)], from source: String, target: String = "main"
+    ) -> SQLFragment {
+        var differs = ["c.rowid IS NULL"]
+        for column in columns {
+            let (m, c) = ("m." + Sql.quote(column.name), "c." + Sql.quote(column.name))
+            differs.append(m + " IS NOT " + c)
+            if !column.typed { differs.append("typeof(" + m + ") <> typeof(" + c + ")") }
+        }
+        return SQLFragment(
+            "INSERT INTO temp." + Sql.quote(restoreOut) + " (\"id\") SELECT m.rowid FROM " + Sql.quote(target) + "."
+                + Sql.quote(table) + " AS m LEFT JOIN " + Sql.quote(source) + "." + Sql.quote(table)
+                + " AS c ON c.rowid = m.rowid WHERE " + differs.joined(separator: " OR "))
+    }
+
+    /// Into `restoreIn`: the rows of `source.table` that `target.table` lacks, and those of
+    /// `restoreOut` the source holds (taken out because they differ, to be put back as they were).
+    public static func listRowsToPutIn(of table: String, from source: String, target: String = "main") -> [SQLFragment] {
+        let into = "INSERT INTO temp." + Sql.quote(restoreIn) + " (\"id\") "
+        return [
+            SQLFragment(
+                into + "SELECT c.rowid FROM " + Sql.quote(source) + "." + Sql.quote(table) + " AS c WHERE NOT EXISTS (SELECT 1 FROM "
+                    + Sql.quote(target) + "." + Sql.quote(table) + " AS m WHERE m.rowid = c.rowid)"),
+            SQLFragment(
+                into + "SELECT o.\"id\" FROM temp." + Sql.quote(restoreOut) + " AS o WHERE EXISTS (SELECT 1 FROM " + Sql.quote(source)
+                    + "." + Sql.quote(table) + " AS c WHERE c.rowid = o.\"id\")"),
+        ]
+    }
+
+    /// Takes the rows listed in `restoreOut` out of `target.table`.
+    public static func takeOutListedRows(of table: String, target: String = "main") -> SQLFragment {
+        SQLFragment(
+            "DELETE FROM " + Sql.quote(target) + "." + Sql.quote(table) + " WHERE rowid IN (SELECT \"id\" FROM temp."
+                + Sql.quote(restoreOut) + ")")
+    }
+
+    /// Copies the rows listed in `restoreIn` from `source.table` into `target.table`, with their
+    /// record numbers: `columns` are the table's, and `rowid` is written too unless one of them
+    /// is its alias (an `INTEGER PRIMARY KEY`).
+    public static func putInListedRows(
+        of table: String, columns: [String], rowidIsAColumn: Bool, from source: String, target: String = "main"
+    ) -> SQLFragment {
+        let names = (rowidIsAColumn ? [] : ["rowid"]) + columns.map { Sql.quote($0) }
+        let list = names.joined(separator: ", ")
+        return SQLFragment(
+            "INSERT INTO " + Sql.quote(target) + "." + Sql.quote(table) + " (" + list + ") SELECT " + list + " FROM "
+                + Sql.quote(source) + "." + Sql.quote(table) + " WHERE rowid IN (SELECT \"id\" FROM temp." + Sql.quote(restoreIn)
+                + ") ORDER BY rowid")
+    }
+
     /// How many rows `schema.table` holds.
     public static func countRows(of table: String, in schema: String = "main") -> SQLFragment {
         SQLFragment("SELECT count(*) FROM " + Sql.quote(schema) + "." + Sql.quote(table))

@@ -150,29 +150,73 @@ public enum CheckpointFile {
         return counts
     }
 
-    /// Replaces the rows of every table of the main database but `kept` with those of the same
-    /// table in the attached `source` — SQLite's own tables included: `sqlite_sequence` keeps the
-    /// rows of the kept tables, `sqlite_stat1` is copied like any table. The caller has checked the
-    /// two schemas are the same, turned foreign keys off (so no `ON DELETE` action reaches a kept
-    /// table) and holds the write lock.
+    /// Makes the rows of every table of the main database but `kept` those of the same table in
+    /// the attached `source`, with their record numbers (rowids), types and values — SQLite's own
+    /// tables included: `sqlite_sequence` keeps the rows of the kept tables, `sqlite_stat1` is
+    /// restored like any table. The caller has checked the two schemas are the same, turned
+    /// foreign keys off (so no `ON DELETE` action reaches a kept table) and holds the write lock.
+    ///
+    /// A table is compared first, row by row by rowid (a join of the two, reading only): an
+    /// unchanged table is left alone, and one with a few changed rows has just those taken out and
+    /// put back as the checkpoint holds them. A table where the rows to take out and put in are more
+    /// than a quarter of the checkpoint's is emptied and refilled whole (`INSERT … SELECT *`, which
+    /// SQLite copies record by record), as is a `WITHOUT ROWID` table. So a reset writes what
+    /// changed since the checkpoint, not the whole database.
     /// - Returns: each table's row count before and after.
     public static func replaceTables(_ db: Database, from source: String, keeping kept: Set<String>) throws -> [RestoredTable] {
         let sourceTables = Set(try String.fetchAll(db, SnapshotSQL.tables(in: source)))
+        let definitions = Dictionary(
+            try schemaObjects(db).filter { $0.type == "table" }.map { ($0.name, $0.sql) }, uniquingKeysWith: { a, _ in a })
+        for list in [SnapshotSQL.restoreOut, SnapshotSQL.restoreIn] { try db.execute(SnapshotSQL.createRowList(list)) }
+        defer { for list in [SnapshotSQL.restoreOut, SnapshotSQL.restoreIn] { try? db.execute(SnapshotSQL.dropRowList(list)) } }
         var restored: [RestoredTable] = []
         for table in try String.fetchAll(db, SnapshotSQL.tables()) where !kept.contains(table) {
-            var condition: SQLFragment? = nil
-            if table == SnapshotSQL.sequenceTable, !kept.isEmpty {
-                condition = Sql.notIn(Sql.name("name"), kept.sorted().map { Sql.value($0) })
+            let before = try Int.fetchOne(db, SnapshotSQL.countRows(of: table)) ?? 0
+            if table == SnapshotSQL.sequenceTable || !sourceTables.contains(table) || SnapshotSQL.isWithoutRowid(definitions[table] ?? nil) {
+                restored.append(try replaceWhole(db, table, from: source, present: sourceTables.contains(table), keeping: kept, before: before))
+                continue
             }
-            try db.execute(SnapshotSQL.deleteRows(of: table, where: condition))
-            let before = db.changesCount
-            var after = 0
-            if sourceTables.contains(table) {
-                try db.execute(SnapshotSQL.copyRows(of: table, from: source, where: condition))
-                after = db.changesCount
+            let columns = try Row.fetchAll(db, SnapshotSQL.columns(of: table)).map { row in
+                (name: try row.decode(String.self, forColumn: "name"), type: try row.decode(String.self, forColumn: "type"),
+                 pk: try row.decode(Int.self, forColumn: "pk"))
             }
-            restored.append(RestoredTable(name: table, before: before, after: after))
+            for list in [SnapshotSQL.restoreOut, SnapshotSQL.restoreIn] { try db.execute(SnapshotSQL.emptyRowList(list)) }
+            try db.execute(
+                SnapshotSQL.listRowsToTakeOut(
+                    of: table, columns: columns.map { (name: $0.name, typed: !$0.type.isEmpty && $0.type.uppercased() != "BLOB") },
+                    from: source))
+            for statement in SnapshotSQL.listRowsToPutIn(of: table, from: source) { try db.execute(statement) }
+            let out = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreOut)) ?? 0
+            let into = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreIn)) ?? 0
+            let after = before - out + into
+            if out + into == 0 {
+                restored.append(RestoredTable(name: table, before: before, after: after))
+            } else if (out + into) * 4 > after {
+                restored.append(try replaceWhole(db, table, from: source, present: true, keeping: kept, before: before))
+            } else {
+                // The rowid's alias, if the table has one: a lone INTEGER PRIMARY KEY column.
+                let keys = columns.filter { $0.pk > 0 }
+                let aliased = keys.count == 1 && keys[0].type.uppercased() == "INTEGER"
+                try db.execute(SnapshotSQL.takeOutListedRows(of: table))
+                try db.execute(
+                    SnapshotSQL.putInListedRows(of: table, columns: columns.map(\.name), rowidIsAColumn: aliased, from: source))
+                restored.append(RestoredTable(name: table, before: before, after: after))
+            }
         }
         return restored
+    }
+
+    /// Empties `table` and, if the source has it, fills it with the source's rows.
+    private static func replaceWhole(
+        _ db: Database, _ table: String, from source: String, present: Bool, keeping kept: Set<String>, before: Int
+    ) throws -> RestoredTable {
+        var condition: SQLFragment? = nil
+        if table == SnapshotSQL.sequenceTable, !kept.isEmpty {
+            condition = Sql.notIn(Sql.name("name"), kept.sorted().map { Sql.value($0) })
+        }
+        try db.execute(SnapshotSQL.deleteRows(of: table, where: condition))
+        guard present else { return RestoredTable(name: table, before: before, after: 0) }
+        try db.execute(SnapshotSQL.copyRows(of: table, from: source, where: condition))
+        return RestoredTable(name: table, before: before, after: try Int.fetchOne(db, SnapshotSQL.countRows(of: table)) ?? 0)
     }
 }
