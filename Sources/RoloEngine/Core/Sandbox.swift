@@ -93,8 +93,10 @@ public enum Sandbox {
             try CheckpointFile.writeLabel(label, path: file.temporaryPath)
         } catch {
             file.abandon()
-            let reason = (error as? DatabaseError)?.message ?? "\(error)"
-            throw failure(.cannotWrite(reason))
+            unlink(file.temporaryPath + "-journal")
+            // Ctrl-C is the engine's to tell (E509); a full disk or the like is the file's (E609).
+            if let error = error as? DatabaseError, error.resultCode == .SQLITE_INTERRUPT { throw error }
+            throw failure(.cannotWrite((error as? DatabaseError)?.message ?? "\(error)"))
         }
         do {
             try file.commit(overwrite: overwrite)
