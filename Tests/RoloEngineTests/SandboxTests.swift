@@ -84,12 +84,14 @@ struct SandboxTests {
             try db.execute(sql: "DELETE FROM rolo_meta WHERE key = 'sample.padded_emails'")
             try db.execute(sql: "INSERT INTO rolo_meta (key, value) VALUES ('note', 'written by hand')")
             try db.execute(sql: "UPDATE sqlite_stat1 SET stat = '1 1' WHERE rowid = (SELECT min(rowid) FROM sqlite_stat1)")
+            // A case change in a column compared without case (COLLATE NOCASE) is a change too.
+            try db.execute(sql: "UPDATE campaigns SET name = upper(name) WHERE id = 1")
         }
         try other.close()
         let changed = try Self.tableRows(path)
         for table in [
             "contacts", "deals", "users", "user_roles", "teams", "validation_rules", "change_sets", "field_history", "activities",
-            "rolo_meta", "sqlite_stat1",
+            "rolo_meta", "sqlite_stat1", "campaigns",
         ] {
             #expect(changed[table] != kept[table], "the changes reached \(table)")
         }

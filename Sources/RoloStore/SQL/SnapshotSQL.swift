@@ -82,21 +82,23 @@ public enum SnapshotSQL {
     public static func countRowList(_ name: String) -> SQLFragment { SQLFragment("SELECT count(*) FROM temp." + Sql.quote(name)) }
 
     /// Into `restoreOut`: the rows of `target.table` that `source.table` lacks or holds otherwise
-    /// — a value that `IS NOT` the same, or, in a column of no declared type (which may hold any),
-    /// another storage type (1 and 1.0 compare equal).
+    /// — a value that `IS NOT` the same under the binary collation, or, in a column of no declared
+    /// type (which may hold any), another storage type (1 and 1.0 compare equal).
+    /// At most `limit` of them: past it the table is replaced whole, and the rest of the scan is spared.
     public static func listRowsToTakeOut(
-        of table: String, columns: [(name: String, typed: Bool)], from source: String, target: String = "main"
+        of table: String, columns: [(name: String, typed: Bool)], from source: String, target: String = "main", limit: Int
     ) -> SQLFragment {
         var differs = ["c.rowid IS NULL"]
         for column in columns {
             let (m, c) = ("m." + Sql.quote(column.name), "c." + Sql.quote(column.name))
-            differs.append(m + " IS NOT " + c)
+            // Byte for byte: a column declared `COLLATE NOCASE` would find "Acme" and "ACME" the same.
+            differs.append(m + " IS NOT " + c + " COLLATE BINARY")
             if !column.typed { differs.append("typeof(" + m + ") <> typeof(" + c + ")") }
         }
         return SQLFragment(
             "INSERT INTO temp." + Sql.quote(restoreOut) + " (\"id\") SELECT m.rowid FROM " + Sql.quote(target) + "."
                 + Sql.quote(table) + " AS m LEFT JOIN " + Sql.quote(source) + "." + Sql.quote(table)
-                + " AS c ON c.rowid = m.rowid WHERE " + differs.joined(separator: " OR "))
+                + " AS c ON c.rowid = m.rowid WHERE " + differs.joined(separator: " OR ")) + " LIMIT " + Sql.value(limit)
     }
 
     /// Into `restoreIn`: the rows of `source.table` that `target.table` lacks, and those of

@@ -158,10 +158,11 @@ public enum CheckpointFile {
     ///
     /// A table is compared first, row by row by rowid (a join of the two, reading only): an
     /// unchanged table is left alone, and one with a few changed rows has just those taken out and
-    /// put back as the checkpoint holds them. A table where the rows to take out and put in are more
-    /// than a quarter of the checkpoint's is emptied and refilled whole (`INSERT … SELECT *`, which
-    /// SQLite copies record by record), as is a `WITHOUT ROWID` table. So a reset writes what
-    /// changed since the checkpoint, not the whole database.
+    /// put back as the checkpoint holds them. A table whose rows to take out, or whose difference
+    /// in number of rows, pass a quarter of the checkpoint's is emptied and refilled whole (`INSERT
+    /// … SELECT *`, which SQLite copies record by record), as is a `WITHOUT ROWID` table; the
+    /// comparison stops as soon as it knows. So a reset writes what changed since the
+    /// checkpoint, not the whole database.
     /// - Returns: each table's row count before and after.
     public static func replaceTables(_ db: Database, from source: String, keeping kept: Set<String>) throws -> [RestoredTable] {
         let sourceTables = Set(try String.fetchAll(db, SnapshotSQL.tables(in: source)))
@@ -176,32 +177,40 @@ public enum CheckpointFile {
                 restored.append(try replaceWhole(db, table, from: source, present: sourceTables.contains(table), keeping: kept, before: before))
                 continue
             }
+            // Many rows more or fewer than the checkpoint's: replaced whole, without comparing.
+            let then = try Int.fetchOne(db, SnapshotSQL.countRows(of: table, in: source)) ?? 0
+            let quarter = then / 4
+            if abs(before - then) > quarter {
+                restored.append(try replaceWhole(db, table, from: source, present: true, keeping: kept, before: before))
+                continue
+            }
             let columns = try Row.fetchAll(db, SnapshotSQL.columns(of: table)).map { row in
                 (name: try row.decode(String.self, forColumn: "name"), type: try row.decode(String.self, forColumn: "type"),
                  pk: try row.decode(Int.self, forColumn: "pk"))
             }
             for list in [SnapshotSQL.restoreOut, SnapshotSQL.restoreIn] { try db.execute(SnapshotSQL.emptyRowList(list)) }
+            // The rows to take out, up to one more than a quarter of the checkpoint's: past that,
+            // replaced whole.
             try db.execute(
                 SnapshotSQL.listRowsToTakeOut(
                     of: table, columns: columns.map { (name: $0.name, typed: !$0.type.isEmpty && $0.type.uppercased() != "BLOB") },
-                    from: source))
-            for statement in SnapshotSQL.listRowsToPutIn(of: table, from: source) { try db.execute(statement) }
+                    from: source, limit: quarter + 1))
             let out = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreOut)) ?? 0
-            let into = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreIn)) ?? 0
-            let after = before - out + into
-            if out + into == 0 {
-                restored.append(RestoredTable(name: table, before: before, after: after))
-            } else if (out + into) * 4 > after {
+            if out > quarter {
                 restored.append(try replaceWhole(db, table, from: source, present: true, keeping: kept, before: before))
-            } else {
+                continue
+            }
+            for statement in SnapshotSQL.listRowsToPutIn(of: table, from: source) { try db.execute(statement) }
+            let into = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreIn)) ?? 0
+            if out + into > 0 {
                 // The rowid's alias, if the table has one: a lone INTEGER PRIMARY KEY column.
                 let keys = columns.filter { $0.pk > 0 }
                 let aliased = keys.count == 1 && keys[0].type.uppercased() == "INTEGER"
                 try db.execute(SnapshotSQL.takeOutListedRows(of: table))
                 try db.execute(
                     SnapshotSQL.putInListedRows(of: table, columns: columns.map(\.name), rowidIsAColumn: aliased, from: source))
-                restored.append(RestoredTable(name: table, before: before, after: after))
             }
+            restored.append(RestoredTable(name: table, before: before, after: then))
         }
         return restored
     }
