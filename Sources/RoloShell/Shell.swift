@@ -34,9 +34,11 @@ public final class Shell {
 
     // MARK: - Prompt
 
-    /// `admin@crm.db> `, with `[dry-run]` when previews are on and `*` inside a transaction.
+    /// `admin@crm.db> `, with `(sandbox)` in a sandbox (`rolo demo`), `[dry-run]` when previews
+    /// are on and `*` inside a transaction.
     public var prompt: String {
         var text = "\(engine.actor.handle)@\(databaseName)"
+        if engine.isSandbox { text += " (sandbox)" }
         if engine.settings.dryRun { text += " [dry-run]" }
         if engine.inTransaction { text += " *" }
         return text + "> "

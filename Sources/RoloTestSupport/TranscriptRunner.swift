@@ -14,8 +14,13 @@ import RoloSyntax
 /// acting user for what follows; `# @read-only HANDLE` does too, on the same file opened read-only:
 /// each ends the loop's input there, and the runner starts it again on a new engine. A line
 /// `# @file PATH` shows a file a command wrote, line by line after `| `. As in a script,
-/// large changes are not confirmed, and a file that ends inside a command reports it.
+/// large changes are not confirmed, and a file that ends inside a command reports it. A file
+/// whose first line is `# @sandbox` is run on a sandbox (`SampleDatabase.sandboxCopy`: the sample
+/// company made a sandbox as `rolo demo` makes one); the others on the plain sample company.
 public struct TranscriptRunner {
+    /// The first line of a transcript that runs in a sandbox.
+    public static let sandboxDirective = "# @sandbox"
+
     public init() {}
 
     public func run(_ source: String, databasePath: String) throws -> String {

@@ -75,8 +75,10 @@ struct DemoCommand: ParsableCommand {
 
             The company is dated from today (10:00 UTC; --today DATE pins the day):
             the same seed on a later day gives the same company, every date moved by
-            the days between. --fresh refuses while another rolo process has the file
-            open.
+            the days between. The file is a sandbox: its state as made is kept as the
+            checkpoint fresh (FILE.checkpoints/), where `reset` in the shell returns.
+            --fresh throws the sandbox and its checkpoints away, and refuses while
+            another rolo process has the file open.
             """)
 
     @Argument(help: "The sandbox file.")
@@ -141,6 +143,8 @@ struct DemoCommand: ParsableCommand {
                 throw ExitCode(Launcher.fail(failure).rawValue)
             }
             for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
+            // The old sandbox's checkpoints go with it: they are of another company.
+            try? fileManager.removeItem(atPath: Sandbox.folder(for: file))
             if case .locked(let held) = lock { held.releaseAndClose() }
         }
         if !fileManager.fileExists(atPath: file) {
@@ -153,6 +157,7 @@ struct DemoCommand: ParsableCommand {
                         .data(using: .utf8) ?? Data())
             } catch {
                 for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file + suffix) }
+                try? fileManager.removeItem(atPath: Sandbox.folder(for: file))
                 throw ExitCode(Launcher.fail(error).rawValue)
             }
         }
@@ -161,9 +166,10 @@ struct DemoCommand: ParsableCommand {
         throw ExitCode(status.rawValue)
     }
 
-    /// Fills a new file with the sample company. While it does, the file is locked exclusively: a rolo
-    /// opening it waits for the whole company, a second `--fresh` refuses. The shell opened after it
-    /// turns the lock into its shared one.
+    /// Fills a new file with the sample company and makes it a sandbox (marked, its fresh state kept
+    /// as the checkpoint `fresh`). While it does, the file is locked exclusively: a rolo opening it
+    /// waits for the whole company, a second `--fresh` refuses. The shell opened after it turns the
+    /// lock into its shared one.
     func generate() throws {
         let store = try CRMStore.open(path: file, mode: .createIfMissing)
         _ = DatabaseLock.exclusive(file)
@@ -172,6 +178,8 @@ struct DemoCommand: ParsableCommand {
         options.seed = seed
         options.clock = clock
         _ = try SampleCompany.generate(into: store, options: options)
+        try store.checkpoint()
+        try Sandbox.make(store: store, clock: clock)
         try store.checkpoint()
     }
 }

@@ -28,9 +28,10 @@ struct ExampleRowsTests {
         return nil
     }
 
-    /// In order, on one company, as `help` reads top to bottom (later examples use earlier ones').
+    /// In order, on one company (a sandbox, as `rolo demo` opens), as `help` reads top to bottom
+    /// (later examples use earlier ones').
     @Test func helpExamplesFindRows() throws {
-        let engine = try SampleDatabase.engine()
+        let engine = try SampleDatabase.sandboxEngine()
         for topic in HelpCommand.topics {
             for example in topic.examples {
                 let result = run(engine, example)

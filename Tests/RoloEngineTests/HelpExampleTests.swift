@@ -5,8 +5,9 @@ import RoloSyntax
 import RoloTestSupport
 import Testing
 
-/// Every example `help` shows runs on a fresh sample company as admin, in the order help lists
-/// them, and prints exactly its recorded output: Tests/Examples/COMMAND.out, one file per
+/// Every example `help` shows runs on a fresh sample company as admin — a sandbox, as `rolo demo`
+/// opens, so `checkpoint` and `reset` run too — in the order help lists them, and prints exactly
+/// its recorded output: Tests/Examples/COMMAND.out, one file per
 /// command, each example echoed after `rolo> ` and followed by what it printed (or its error).
 /// `ROLO_RECORD=1` re-records them and fails the run, naming the files, like the transcripts.
 @Suite("Help examples")
@@ -15,7 +16,7 @@ struct HelpExampleTests {
         .deletingLastPathComponent().appendingPathComponent("Examples")
 
     @Test func everyExamplePrintsItsRecordedOutput() throws {
-        let engine = try SampleDatabase.engine()
+        let engine = try SampleDatabase.sandboxEngine()
         var ran = 0
         var expectedFiles = Set<String>()
         for command in CommandRegistry.all {

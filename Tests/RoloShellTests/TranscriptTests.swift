@@ -5,7 +5,7 @@ import RoloTestSupport
 import Testing
 
 /// Golden transcripts: Tests/Transcripts/NNN-topic.rolo beside NNN-topic.out, each run on a
-/// fresh sample company with the fixed clock. `ROLO_RECORD=1 scripts/test` rewrites the .out files.
+/// fresh sample company with the fixed clock (a sandbox of it when the file starts `# @sandbox`). `ROLO_RECORD=1 scripts/test` rewrites the .out files.
 @Suite("Transcripts")
 struct TranscriptTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -29,7 +29,9 @@ struct TranscriptTests {
         #expect(FileManager.default.changeCurrentDirectoryPath(Self.packageRoot.path))
         let script = try String(contentsOf: Self.folder.appendingPathComponent(name + ".rolo"), encoding: .utf8)
         let expectedURL = Self.folder.appendingPathComponent(name + ".out")
-        let actual = try TranscriptRunner().run(script, databasePath: try SampleDatabase.freshCopy())
+        // A transcript that starts `# @sandbox` runs in a sandbox, as `rolo demo` makes one.
+        let database = script.hasPrefix(TranscriptRunner.sandboxDirective) ? try SampleDatabase.sandboxCopy() : try SampleDatabase.freshCopy()
+        let actual = try TranscriptRunner().run(script, databasePath: database)
         let expected = (try? String(contentsOf: expectedURL, encoding: .utf8)) ?? ""
         if ProcessInfo.processInfo.environment["ROLO_RECORD"] == "1" {
             // Re-recording is never a silent pass (swift-argument-parser's snapshot habit): a

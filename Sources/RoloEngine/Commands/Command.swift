@@ -38,7 +38,8 @@ public protocol Command: CommandSyntax, Equatable {
     var isAudited: Bool { get }
     /// `commit` and `rollback`: they write their entry with the transaction's.
     var endsTransaction: Bool { get }
-    /// It manages a transaction itself, so a script holding it is not wrapped in one.
+    /// It manages a transaction itself, so a script holding it is not wrapped in one; a change
+    /// that does (`reset`) runs its own transaction, not one the engine opens for it.
     var managesTransaction: Bool { get }
     /// A read that streams rows (stopped when the pager is quit).
     var streamsRows: Bool { get }

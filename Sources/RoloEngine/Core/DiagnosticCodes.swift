@@ -46,6 +46,12 @@ extension DiagnosticCode {
     public static let auditKeyRequired = DiagnosticCode("E513")
     /// A script file including itself, directly or through others.
     public static let includeLoop = DiagnosticCode("E514")
+    // Sandboxes
+    /// `checkpoint`, `checkpoints` or `reset` on a database that is not a sandbox.
+    public static let notSandbox = DiagnosticCode("E515")
+    /// A checkpoint that cannot be: a bad or reserved name, none of that name, or one a reset
+    /// cannot use (not of this sandbox, another schema, no such acting user in it).
+    public static let badCheckpoint = DiagnosticCode("E516")
     // Validation rules (E520–E529)
     public static let ruleBroken = DiagnosticCode("E520")
     public static let invalidRule = DiagnosticCode("E521")
@@ -74,7 +80,7 @@ extension DiagnosticCode {
         .unknownValue, .unknownFunction, .unknownParameter, .missingParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .includeLoop, .ruleBroken, .invalidRule, .unknownRule,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .includeLoop, .notSandbox, .badCheckpoint, .ruleBroken, .invalidRule, .unknownRule,
         .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .planRefused, .planDrifted, .usage,
     ]
 }

@@ -38,6 +38,9 @@ public struct CommandResult: Sendable {
     /// A change's outcome in a few words (`52 contacts would be updated`): the line a whole
     /// script's dry-run shows for it.
     public var summary: String? = nil
+    /// The command wrote its own audit entry, inside the transaction it ran (`reset`): the engine
+    /// records no other.
+    public var auditWritten = false
 
     public init() {}
 }
@@ -102,6 +105,9 @@ public final class Engine {
     public private(set) var inTransaction = false
     /// The open transaction is a dry-run: all of it is rolled back at its end.
     public var transactionIsDryRun: Bool { inTransaction && transaction.dryRun }
+    /// The database is a sandbox (`rolo demo` made it): `checkpoint` and `reset` work, and the
+    /// prompt says so.
+    public private(set) var isSandbox = false
     /// `readVisibility` per entity, kept until the policy changes (every query asks).
     private var visibilities: [String: (records: Visibility.Records, hiddenFields: Set<String>)] = [:]
 
@@ -115,9 +121,9 @@ public final class Engine {
         self.store = store
         self.clock = clock
         audit = AuditTrail(store: store, clock: clock, key: auditKey, actor: { (0, nil) })
-        (actor, policy) = try store.dbQueue.read { db in
+        (actor, policy, isSandbox) = try store.dbQueue.read { db in
             let actor = try Engine.loadActor(handle: handle, db: db)
-            return (actor, try AccessPolicy.load(for: actor, in: db))
+            return (actor, try AccessPolicy.load(for: actor, in: db), try SandboxMark.isSandbox(db))
         }
         audit.actor = { [unowned self] in (actor.id, impersonator) }
     }
@@ -215,7 +221,8 @@ public final class Engine {
             commandsSinceRelease = 0
             store.dbQueue.inDatabase { $0.releaseMemory() }
         }
-        let implicit = command.changesData && !inTransaction
+        // A change runs in a transaction of its own, unless it manages one itself (`reset`).
+        let implicit = command.changesData && !inTransaction && !command.managesTransaction
         dryRunOwnsTransaction = implicit && isDryRun(statement)
         defer { dryRunOwnsTransaction = false }
         if implicit {
@@ -230,7 +237,7 @@ public final class Engine {
         }
         do {
             let result = try dispatch(command, statement, output: output)
-            if command.isAudited, !command.endsTransaction {
+            if command.isAudited, !command.endsTransaction, !result.auditWritten {
                 let entry = entry(
                     statement, outcome: result.wasDryRun ? .dryRun : .ok, rows: result.rows, message: result.auditNote,
                     changeSet: result.changeSetID)
@@ -320,6 +327,16 @@ public final class Engine {
     func reloadPolicy() throws {
         let actor = self.actor
         policy = try store.dbQueue.inDatabase { db in try AccessPolicy.load(for: actor, in: db) }
+    }
+
+    /// Reads the session's user, their rules and the sandbox mark again: after a reset put back
+    /// every table (the user's team and roles as the checkpoint holds them).
+    func reloadSession() throws {
+        let handle = actor.handle
+        (actor, policy, isSandbox) = try store.dbQueue.inDatabase { db in
+            let actor = try Engine.loadActor(handle: handle, db: db)
+            return (actor, try AccessPolicy.load(for: actor, in: db), try SandboxMark.isSandbox(db))
+        }
     }
 
     /// Whether the acting user may act for others (`as`, `login`): admins, who may grant on all.

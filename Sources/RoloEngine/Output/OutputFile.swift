@@ -22,6 +22,9 @@ final class OutputFile: OutputSink {
         static let export = Kind(name: "an export", endings: ["csv", "json", "jsonl"])
         static let rejects = Kind(name: "a rejects file", endings: ["csv", "tsv", "txt"])
         static let plan = Kind(name: "a plan file", endings: ["plan"])
+        /// A sandbox's checkpoint: SQLite writes the temporary file itself (`VACUUM INTO` its
+        /// path, see `Sandbox.keep`), then `commit` syncs and renames it like any other.
+        static let checkpoint = Kind(name: "a checkpoint", endings: ["db"])
     }
 
     /// Files no command may write: the open database and its companions.
@@ -250,8 +253,11 @@ extension OutputFileError {
 extension Engine {
     /// The files no command may write: the open database, the files SQLite keeps beside it and
     /// the audit spool.
-    var protectedFiles: OutputFile.Protected {
-        let path = store.path
+    var protectedFiles: OutputFile.Protected { Self.protectedFiles(of: store.path) }
+
+    /// The same files for the database at `path` (a sandbox's fresh checkpoint is written before
+    /// any session opens it).
+    static func protectedFiles(of path: String) -> OutputFile.Protected {
         guard path != ":memory:" else { return .none }
         var paths = [path] + CRMStore.companionSuffixes.map { path + $0 }
         if let spool = AuditSpool(databasePath: path).path { paths.append(spool) }
