@@ -101,18 +101,19 @@ public enum SnapshotSQL {
                 + " AS c ON c.rowid = m.rowid WHERE " + differs.joined(separator: " OR ")) + " LIMIT " + Sql.value(limit)
     }
 
-    /// Into `restoreIn`: the rows of `source.table` that `target.table` lacks, and those of
-    /// `restoreOut` the source holds (taken out because they differ, to be put back as they were).
-    public static func listRowsToPutIn(of table: String, from source: String, target: String = "main") -> [SQLFragment] {
-        let into = "INSERT INTO temp." + Sql.quote(restoreIn) + " (\"id\") "
-        return [
-            SQLFragment(
-                into + "SELECT c.rowid FROM " + Sql.quote(source) + "." + Sql.quote(table) + " AS c WHERE NOT EXISTS (SELECT 1 FROM "
-                    + Sql.quote(target) + "." + Sql.quote(table) + " AS m WHERE m.rowid = c.rowid)"),
-            SQLFragment(
-                into + "SELECT o.\"id\" FROM temp." + Sql.quote(restoreOut) + " AS o WHERE EXISTS (SELECT 1 FROM " + Sql.quote(source)
-                    + "." + Sql.quote(table) + " AS c WHERE c.rowid = o.\"id\")"),
-        ]
+    /// Into `restoreIn`: the rows of `restoreOut` that `source.table` holds (taken out because they
+    /// differ, to be put back as they were). Reads only the listed rows.
+    public static func listChangedRowsToPutBack(of table: String, from source: String) -> SQLFragment {
+        SQLFragment(
+            "INSERT INTO temp." + Sql.quote(restoreIn) + " (\"id\") SELECT o.\"id\" FROM temp." + Sql.quote(restoreOut)
+                + " AS o WHERE EXISTS (SELECT 1 FROM " + Sql.quote(source) + "." + Sql.quote(table) + " AS c WHERE c.rowid = o.\"id\")")
+    }
+
+    /// Into `restoreIn`: the rows of `source.table` that `target.table` lacks (a scan of the source).
+    public static func listMissingRowsToPutIn(of table: String, from source: String, target: String = "main") -> SQLFragment {
+        SQLFragment(
+            "INSERT INTO temp." + Sql.quote(restoreIn) + " (\"id\") SELECT c.rowid FROM " + Sql.quote(source) + "." + Sql.quote(table)
+                + " AS c WHERE NOT EXISTS (SELECT 1 FROM " + Sql.quote(target) + "." + Sql.quote(table) + " AS m WHERE m.rowid = c.rowid)")
     }
 
     /// Takes the rows listed in `restoreOut` out of `target.table`.

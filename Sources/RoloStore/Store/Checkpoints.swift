@@ -200,7 +200,13 @@ public enum CheckpointFile {
                 restored.append(try replaceWhole(db, table, from: source, present: true, keeping: kept, before: before))
                 continue
             }
-            for statement in SnapshotSQL.listRowsToPutIn(of: table, from: source) { try db.execute(statement) }
+            // To put in: the changed rows as the checkpoint holds them, and its rows the table lacks.
+            // Every row of the table but those taken out is in the checkpoint as it is, so the
+            // checkpoint holds `then - (before - out) - changed` rows more: only if there are any
+            // is it scanned for them.
+            try db.execute(SnapshotSQL.listChangedRowsToPutBack(of: table, from: source))
+            let changed = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreIn)) ?? 0
+            if then - (before - out) - changed > 0 { try db.execute(SnapshotSQL.listMissingRowsToPutIn(of: table, from: source)) }
             let into = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreIn)) ?? 0
             if out + into > 0 {
                 // The rowid's alias, if the table has one: a lone INTEGER PRIMARY KEY column.
