@@ -21,6 +21,10 @@ final class OutputFile: OutputSink {
 
         static let export = Kind(name: "an export", endings: ["csv", "json", "jsonl"])
         static let rejects = Kind(name: "a rejects file", endings: ["csv", "tsv", "txt"])
+        /// `record FILE`: a lesson file, played back by `play`.
+        static let recording = Kind(name: "a recording", endings: ["rolo"])
+        /// Where a learner is in a lesson (Rolo's own, under the state folder).
+        static let lessonProgress = Kind(name: "a lesson's progress", endings: ["progress"])
     }
 
     /// Files no command may write: the open database and its companions.
@@ -226,7 +230,8 @@ extension OutputFileError {
         case .wrongEnding(let kind):
             let name = URL(fileURLWithPath: path.value).lastPathComponent
             let endings = kind.endings.map { "." + $0 }
-            let listed = endings.dropLast().joined(separator: ", ") + " or " + endings[endings.count - 1]
+            var listed = endings[endings.count - 1]
+            if endings.count > 1 { listed = endings.dropLast().joined(separator: ", ") + " or " + listed }
             return Diagnostic(
                 .usage, "\(kind.name) is a \(listed) file, not '\(name)'; \(outcome)", at: path.range,
                 help: "name the file with one of those endings, e.g. \"\(example)\"")
