@@ -33,6 +33,8 @@ extension ScriptRunner {
         }
         let typing = statement.hasOption("typing")
         let total = lesson.steps.count
+        // Ctrl-C from here on stops the play (an earlier one is forgotten).
+        engine.interruption.clear()
         var index = 0
         while index < total {
             let step = lesson.steps[index]
@@ -41,7 +43,7 @@ extension ScriptRunner {
                 index += 1
                 continue
             }
-            showCommand(next, typing: typing, run)
+            try showCommand(next, typing: typing, run, step: index, of: total)
             if let auto {
                 guard runOne(next, of: lesson.script, origin: lesson.script.origin, top: false, &run) != nil else {
                     if !run.outcome.quit { run.errors.line("play stopped at step \(index + 1) of \(total)") }
@@ -50,7 +52,7 @@ extension ScriptRunner {
                 index += 1
                 if index < total {
                     flush(run)
-                    engine.training.sleep(auto)
+                    guard pause(auto) else { throw interrupted(at: index, of: total) }
                 }
                 continue
             }
@@ -89,8 +91,9 @@ extension ScriptRunner {
         for line in step.narration { run.output.line(line) }
     }
 
-    /// The command after the prompt, as if typed; with `typing`, a character at a time.
-    private func showCommand(_ statement: ParsedStatement, typing: Bool, _ run: Run) {
+    /// The command after the prompt, as if typed; with `typing`, a character at a time (Ctrl-C
+    /// stops the play).
+    private func showCommand(_ statement: ParsedStatement, typing: Bool, _ run: Run, step: Int, of total: Int) throws {
         run.output.write(TerminalText.safe(engine.prompt()))
         guard typing else {
             run.output.line(statement.text)
@@ -99,9 +102,31 @@ extension ScriptRunner {
         for character in statement.text {
             run.output.write(TerminalText.safe(String(character), keepingLineBreaks: true))
             flush(run)
-            engine.training.sleep(engine.training.typingDelay)
+            guard pause(engine.training.typingDelay) else {
+                run.output.line()
+                throw interrupted(at: step, of: total)
+            }
         }
         run.output.line()
+    }
+
+    /// Waits `seconds`; false when Ctrl-C came meanwhile.
+    private func pause(_ seconds: Double) -> Bool {
+        if let sleep = engine.training.sleep {
+            sleep(seconds)
+        } else {
+            var left = seconds
+            while left > 0, !engine.interruption.isRequested {
+                let slice = min(left, 0.1)
+                Thread.sleep(forTimeInterval: slice)
+                left -= slice
+            }
+        }
+        return !engine.interruption.isRequested
+    }
+
+    private func interrupted(at index: Int, of total: Int) -> Diagnostic {
+        Diagnostic(.interrupted, "play stopped at step \(index + 1) of \(total): interrupted", help: "the steps before it ran and are kept")
     }
 
     private func flush(_ run: Run) {
@@ -146,8 +171,14 @@ extension ScriptRunner {
                 .usage, "a lesson asks the learner to type commands: it works in the interactive shell", at: statement.range,
                 help: "open the shell (rolo --db FILE) and type lesson \(command.path.value)")
         }
+        guard !training.inLesson else {
+            throw Diagnostic(
+                .usage, "a lesson is under way: one lesson at a time", at: statement.range, help: "quit this lesson first (your place is kept)")
+        }
         let lesson = try Lesson.load(command.path, from: including, what: "lesson", lessonsFolder: training.lessonsFolder)
         try lesson.validateExpects(engine)
+        training.inLesson = true
+        defer { training.inLesson = false }
         let progressFile = LessonProgress.file(for: lesson.path, user: engine.actor.handle, in: training.progressFolder)
         let digest = LessonProgress.digest(lesson.script.bytes)
         var progress = LessonProgress(digest: digest)
@@ -184,7 +215,7 @@ extension ScriptRunner {
                 index += 1
             case .command(let next):
                 show(step, header: "step \(index + 1) of \(total)", run)
-                showCommand(next, typing: false, run)
+                try showCommand(next, typing: false, run, step: index, of: total)
                 switch ask(allowsBack: index > 0, run) {
                 case .run:
                     if runOne(next, of: lesson.script, origin: lesson.script.origin, top: false, &run) == nil, run.outcome.quit { return false }

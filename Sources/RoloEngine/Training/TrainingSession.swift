@@ -30,11 +30,9 @@ public protocol TrainingTerminal: AnyObject {
 public final class TrainingSession {
     /// Set by the interactive shell while it runs.
     public var terminal: (any TrainingTerminal)?
-    /// Waits `seconds` (between `--auto` steps, between the characters `--typing` types); tests
-    /// wait for nothing.
-    public var sleep: (Double) -> Void = { seconds in
-        if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
-    }
+    /// Waits `seconds` (between `--auto` steps, between the characters `--typing` types); nil (the
+    /// default) sleeps a tenth of a second at a time until Ctrl-C. Tests wait for nothing.
+    public var sleep: ((Double) -> Void)? = nil
     /// Seconds between two characters of a command typed out (`play --typing`): about 25
     /// characters a second, a fast typist a class can still read along with.
     public var typingDelay = 0.04
@@ -55,6 +53,8 @@ public final class TrainingSession {
         var comments = 0
     }
     var recording: Recording?
+    /// A lesson is being taken (one at a time).
+    var inLesson = false
     /// The comment lines of the line being run (only while recording): narration, kept in order
     /// with the statements around them.
     private var pendingComments: [(line: Int, text: String)] = []
