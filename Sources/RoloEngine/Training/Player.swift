@@ -144,7 +144,10 @@ extension ScriptRunner {
         let question = "Enter runs it · s skips · \(back)q stops: "
         while true {
             switch terminal.readLine(prompt: question) {
-            case .end, .interrupted:
+            case .end:
+                run.output.line()  // after ^D
+                return .stop
+            case .interrupted:
                 return .stop
             case .line(let answer):
                 switch answer.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -281,7 +284,9 @@ extension ScriptRunner {
             switch terminal.readLine(prompt: prompt) {
             case .line(let text): first = text
             case .interrupted: continue  // Ctrl-C clears the line
-            case .end: return .stopped  // Ctrl-D
+            case .end:
+                run.output.line()  // after ^D
+                return .stopped
             }
             let word = first.trimmingCharacters(in: .whitespaces).lowercased()
             switch word {
