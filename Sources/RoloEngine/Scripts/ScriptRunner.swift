@@ -132,7 +132,7 @@ public final class ScriptRunner {
                 }
                 statement = next
             } catch {
-                run.fail(origin.map { error.located(in: $0) } ?? error, report)
+                if endsQuietly?(error) != true { run.fail(origin.map { error.located(in: $0) } ?? error, report) }
                 return false
             }
             guard runOne(statement, of: script, origin: origin, top: top, &run) != nil else { return false }
