@@ -36,17 +36,9 @@ public final class Shell {
 
     /// `admin@crm.db> `, with `(sandbox)` in a sandbox (`rolo demo`), `[dry-run]` when previews
     /// are on and `*` inside a transaction.
-    public var prompt: String {
-        var text = "\(engine.actor.handle)@\(databaseName)"
-        if engine.isSandbox { text += " (sandbox)" }
-        if engine.settings.dryRun { text += " [dry-run]" }
-        if engine.inTransaction { text += " *" }
-        return text + "> "
-    }
+    public var prompt: String { engine.prompt() }
 
-    public var continuationPrompt: String {
-        String(repeating: " ", count: max(0, prompt.count - 4)) + "..> "
-    }
+    public var continuationPrompt: String { engine.continuationPrompt(under: prompt) }
 
     // MARK: - Running input
 
@@ -121,8 +113,17 @@ public final class Shell {
             guard case .line(let answer) = reader.readLine(prompt: "") else { return false }
             return ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces))
         }
+        // `play` and `lesson` ask their questions through the same reader.
+        engine.training.terminal = ShellTrainingTerminal(shell: self, reader: reader)
         defer {
             engine.confirm = nil
+            engine.training.terminal = nil
+            // A recording still under way is written.
+            do {
+                try engine.training.finishRecording(engine, output: output)
+            } catch {
+                report(error, source: nil, file: nil)
+            }
             if engine.inTransaction {
                 var commit = false
                 if case .line(let answer) = reader.readLine(prompt: "a transaction is open: commit it? [y/N] ") {

@@ -27,14 +27,32 @@ public struct TranscriptRunner {
         let store = try CRMStore.open(path: databasePath)
         var engine = try Engine(store: store, clock: SampleDatabase.clock, user: "admin")
         let reader = TranscriptReader(source)
+        // Lessons' progress in a folder of this run's own; the lessons Rolo comes with from the
+        // working folder (the package root).
+        let progressFolder = try SampleDatabase.temporaryFolder()
         while true {
             // A transcript is a file: nobody is there to answer "update 52 contacts? [y/N]", and it
             // was recorded as a script runs, without asking (transcripts do not `set confirm`).
             engine.settings.confirmThreshold = Int.max
+            // `play --auto` and `--typing` do not wait.
+            engine.training.sleep = { _ in }
+            engine.training.lessonsFolder = "lessons"
+            engine.training.progressFolder = progressFolder
             let output = StringOutput()
-            let errors = StringOutput()
+            // Errors in one stream with the output, in the order they were written (a play's step
+            // errors between its steps).
+            let errors = output
             let shell = Shell(engine: engine, output: output, errors: errors)
             shell.onCommandLineEnd = { status in reader.recordOutput(output, errors, status: status) }
+            // Inside a command that asks (play's steps, a lesson's tasks), what it printed so far
+            // goes before the next line read.
+            reader.drain = {
+                defer {
+                    output.clear()
+                    errors.clear()
+                }
+                return output.text
+            }
             // A file that ends inside a command: the interactive loop drops the unfinished text at
             // Ctrl-D; a transcript, like a script, reports it.
             reader.onEndInsideCommand = { text in
@@ -62,8 +80,10 @@ public struct TranscriptRunner {
 /// for a continuation line), each comment as it is, and — through `recordOutput` — what each command
 /// printed.
 ///
-/// At a new command's prompt, blank lines are skipped, comments echoed and not handed on, and a
-/// `# @user` or `# @read-only` directive ends the input so the runner can switch engines.
+/// At a new command's prompt, blank lines are skipped, comments echoed and handed on as typed (a
+/// recording keeps them), and a `# @user` or `# @read-only` directive ends the input so the runner
+/// can switch engines. At a question (`play`'s step, a confirmation) a line `# @answer TEXT` is
+/// the answer typed (`# @answer` alone: Enter); without one the question gets no answer.
 public final class TranscriptReader: LineReader {
     public enum Directive: Equatable, Sendable {
         case user(String)
@@ -76,6 +96,11 @@ public final class TranscriptReader: LineReader {
     private var lines: ArraySlice<String>
     private var pending: [String] = []
     private var directive: Directive?
+    /// Takes what the shell printed since the last line was read (set by the runner).
+    public var drain: (() -> String)?
+    private var endedInsideCommand = false
+    /// The line handed on was a comment: its (empty) output adds no blank line.
+    private var handedComment = false
 
     public init(_ source: String) {
         var lines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -94,11 +119,15 @@ public final class TranscriptReader: LineReader {
     }
 
     public func readLine(prompt: String) -> LineInput {
+        // After a file that ended inside a command was reported, the shell only leaves.
+        if endedInsideCommand { return .endOfInput }
+        if let printed = drain?() { transcript += printed }
         if Self.isContinuation(prompt) {
             guard let line = lines.popFirst() else {
                 let text = pending.joined(separator: "\n")
                 pending = []
                 onEndInsideCommand?(text)
+                endedInsideCommand = true
                 return .endOfInput
             }
             transcript += "  ..> " + line + "\n"
@@ -106,8 +135,14 @@ public final class TranscriptReader: LineReader {
             return .line(line)
         }
         guard Self.isCommandPrompt(prompt) else {
-            // A question (a confirmation, "commit it?"): transcripts never answer one, so the
-            // question and its "no" show in the transcript.
+            // A question: answered by a `# @answer` line; otherwise (a confirmation, "commit it?")
+            // never, so the question and its "no" show in the transcript.
+            if let next = lines.first?.trimmingCharacters(in: .whitespaces), next == "# @answer" || next.hasPrefix("# @answer ") {
+                lines.removeFirst()
+                let answer = String(next.dropFirst("# @answer".count).drop { $0 == " " })
+                transcript += prompt + answer + "\n"
+                return .line(answer)
+            }
             transcript += prompt + "(no answer)\n"
             return .endOfInput
         }
@@ -126,10 +161,12 @@ public final class TranscriptReader: LineReader {
             }
             if trimmed.hasPrefix("#") {
                 transcript += line + "\n"
-                continue
+                handedComment = true
+                return .line(line)
             }
             transcript += "rolo> " + line + "\n"
             pending = [line]
+            handedComment = false
             return .line(line)
         }
         return .endOfInput
@@ -160,9 +197,15 @@ public final class TranscriptReader: LineReader {
 
     public func addHistory(_ line: String) {}
 
-    /// Appends what the command printed (output, then errors) and a failing status, then empties both.
+    /// Appends what the command printed (output, then errors, unless they are one stream) and a
+    /// failing status, then empties both.
     public func recordOutput(_ output: StringOutput, _ errors: StringOutput, status: ExitStatus) {
-        transcript += output.text + errors.text
+        if handedComment, output.text.isEmpty, errors.text.isEmpty, status == .success {
+            handedComment = false
+            return
+        }
+        handedComment = false
+        transcript += output.text + (errors === output ? "" : errors.text)
         if status != .success { transcript += "(exit status \(status.rawValue))\n" }
         output.clear()
         errors.clear()

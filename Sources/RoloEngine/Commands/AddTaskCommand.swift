@@ -35,7 +35,6 @@ struct AddTaskCommand: Command {
     static let synopsis = "add task \"TITLE\" [on ENTITY KEY] [due DATE] [for USER]"
     static let summary = "Create a follow-up task (for you unless another user is named)."
     static let examples = [#"add task "Send proposal" on deal 9 due in 2 days for alice"#]
-    static let helpWords = ["task"]
     static let actions: [PermissionAction] = [.create, .assign]
     var changesData: Bool { true }
 

@@ -52,7 +52,13 @@ extension DiagnosticCode {
     /// A checkpoint that cannot be: a bad or reserved name, none of that name, or one a reset
     /// cannot use (not of this sandbox, another schema, no such acting user in it).
     public static let badCheckpoint = DiagnosticCode("E516")
-    // Validation rules (E520–E529)
+    // Training (Training/): a lesson's `expect` that cannot be checked, `record` while recording,
+    // `stop` with nothing recording, a lesson file whose steps are not in order
+    public static let uncheckableExpect = DiagnosticCode("E517")
+    public static let alreadyRecording = DiagnosticCode("E518")
+    public static let notRecording = DiagnosticCode("E519")
+    public static let malformedLesson = DiagnosticCode("E523")
+    // Validation rules (E520–E522)
     public static let ruleBroken = DiagnosticCode("E520")
     public static let invalidRule = DiagnosticCode("E521")
     public static let unknownRule = DiagnosticCode("E522")
@@ -80,7 +86,8 @@ extension DiagnosticCode {
         .unknownValue, .unknownFunction, .unknownParameter, .missingParameter, .typeMismatch, .invalidComparison, .invalidAggregate,
         .invalidValue, .requiredField, .readOnlyField, .divisionByZero, .textTooLong, .permissionDenied, .escalation,
         .constraintViolated, .noTransaction, .transactionOpen, .nothingToUndo, .undoConflict, .alreadyUndone,
-        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .includeLoop, .notSandbox, .badCheckpoint, .ruleBroken, .invalidRule, .unknownRule,
+        .invalidMerge, .assertionFailed, .interrupted, .auditBroken, .transactionLeftOpen, .queryTooLarge, .auditKeyRequired, .includeLoop, .notSandbox, .badCheckpoint,
+        .uncheckableExpect, .alreadyRecording, .notRecording, .malformedLesson, .ruleBroken, .invalidRule, .unknownRule,
         .fileUnreadable, .fileExists, .fileUnwritable, .importFileMalformed, .unmappedColumn, .duplicateRow, .planRefused, .planDrifted, .usage,
     ]
 }

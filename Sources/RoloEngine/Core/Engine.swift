@@ -97,6 +97,8 @@ public final class Engine {
     public var settings = SessionSettings()
     /// Values for `$NAME`: a script's parameters, and what its `let`s computed.
     public var parameters: [String: ScriptValue] = [:]
+    /// Recording, playing and lessons: the recording under way, the terminal to ask (Training/).
+    public let training = TrainingSession()
     /// Asks the person at the terminal to confirm a large change; nil never asks (scripts, -c, pipes).
     public var confirm: ((String) -> Bool)? = nil
     /// Where long work draws its progress line (standard error on a terminal; nil otherwise).

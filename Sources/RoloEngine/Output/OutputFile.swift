@@ -25,6 +25,10 @@ final class OutputFile: OutputSink {
         /// A sandbox's checkpoint: SQLite writes the temporary file itself (`VACUUM INTO` its
         /// path, see `Sandbox.keep`), then `commit` syncs and renames it like any other.
         static let checkpoint = Kind(name: "a checkpoint", endings: ["db"])
+        /// `record FILE`: a lesson file, played back by `play`.
+        static let recording = Kind(name: "a recording", endings: ["rolo"])
+        /// Where a learner is in a lesson (Rolo's own, under the state folder).
+        static let lessonProgress = Kind(name: "a lesson's progress", endings: ["progress"])
     }
 
     /// Files no command may write: the open database and its companions.

@@ -218,28 +218,31 @@ struct AssertCommand: Command {
 
     static let name = "assert"
     static let forms = [
-        form("assert") { parser, verb throws(Diagnostic) in
-            func operand() throws(Diagnostic) -> AssertOperand {
-                if let query = try parser.parseScalarQuery(for: "assert", stopAtComparison: true) { return .query(query) }
-                return .value(try parser.parseValue())
-            }
-            let left = try operand()
-            guard case .symbol(let symbol) = parser.current.kind, let op = ComparisonOperator(rawValue: symbol.rawValue) else {
-                throw parser.failure(
-                    expected: "a comparison (=, !=, <, <=, >, >=)", help: "assert count contacts where email is empty = 0")
-            }
-            let opToken = parser.advance()
-            let right = try operand()
-            var message: String? = nil
-            if case .string(let text) = parser.current.kind {
-                message = text
-                _ = parser.advance()
-            }
-            return AssertCommand(
-                left: left, op: Located(op, opToken.range), right: right, message: message,
-                range: verb.range.union(right.range))
-        }
+        form("assert") { parser, verb throws(Diagnostic) in try AssertCommand.parse(&parser, verb: verb) }
     ]
+
+    /// The operands, comparison and message after `assert` (or a lesson's `expect`).
+    static func parse(_ parser: inout Parser, verb: Token) throws(Diagnostic) -> AssertCommand {
+        func operand() throws(Diagnostic) -> AssertOperand {
+            if let query = try parser.parseScalarQuery(for: verb.word ?? "assert", stopAtComparison: true) { return .query(query) }
+            return .value(try parser.parseValue())
+        }
+        let left = try operand()
+        guard case .symbol(let symbol) = parser.current.kind, let op = ComparisonOperator(rawValue: symbol.rawValue) else {
+            throw parser.failure(
+                expected: "a comparison (=, !=, <, <=, >, >=)", help: "\(verb.word ?? "assert") count contacts where email is empty = 0")
+        }
+        let opToken = parser.advance()
+        let right = try operand()
+        var message: String? = nil
+        if case .string(let text) = parser.current.kind {
+            message = text
+            _ = parser.advance()
+        }
+        return AssertCommand(
+            left: left, op: Located(op, opToken.range), right: right, message: message, range: verb.range.union(right.range))
+    }
+
     static let synopsis = "assert count …|sum …|find … limit 1|VALUE  =|!=|<|<=|>|>=  count …|VALUE [\"MESSAGE\"]"
     static let summary =
         "Check a condition while a script runs: when it does not hold (or is unknown), the script stops with E508 and nothing of it is kept."
@@ -262,7 +265,7 @@ struct AssertCommand: Command {
     }
 
     /// Whether it holds (nil: unknown), and each side's value as shown.
-    private func evaluate(_ engine: Engine, _ db: Database) throws -> (Bool?, String, String) {
+    func evaluate(_ engine: Engine, _ db: Database) throws -> (Bool?, String, String) {
         // The values are bound against the queried entity when there is one; a field of it is
         // not a value here (there is no record to read it from).
         let queried: ScalarQuery? =

@@ -63,14 +63,17 @@ public final class ScriptRunner {
             }
             wrap = !script.managesTransactions && !engine.inTransaction && script.statementCount > 1
         }
+        // A recording keeps the comments typed with the statements, as narration.
+        engine.training.typed(script)
+        defer { engine.training.typed(nil) }
         if wrap {
             // A script's change set is listed under its file, not its first statement.
             let label = script.file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
             _ = transaction(label: label, statements: script.statementCount, &run) { run in
-                runStatements(of: script, origin: nil, &run)
+                runStatements(of: script, origin: nil, top: true, &run)
             }
         } else {
-            _ = runStatements(of: script, origin: nil, &run)
+            _ = runStatements(of: script, origin: nil, top: true, &run)
         }
         return run.outcome
     }
@@ -79,6 +82,8 @@ public final class ScriptRunner {
     struct Run {
         let output: OutputSink
         let errors: OutputSink
+        /// Shows this run's errors instead of the runner's `report` (a learner's typed lines).
+        var report: ((any Error) -> Void)? = nil
         var outcome = Outcome()
         var exitCodeForDryRun = false
         /// Inside a whole script run as a dry-run: each change says one line, not its records.
@@ -86,7 +91,7 @@ public final class ScriptRunner {
 
         mutating func fail(_ error: any Error, _ report: (any Error) -> Void) {
             outcome.failed = true
-            report(error)
+            if let own = self.report { own(error) } else { report(error) }
         }
     }
 
@@ -117,58 +122,96 @@ public final class ScriptRunner {
     }
 
     /// Runs a script's statements in order, an included file's where its `include` stands.
-    /// - Parameter origin: the file errors point into, when it is not the text being run.
+    /// - Parameters:
+    ///   - origin: the file errors point into, when it is not the text being run.
+    ///   - top: the statements are the ones typed (or given) themselves, not a file's that one of
+    ///     them runs: what a recording keeps.
     /// - Returns: whether to go on (false after an error, or `quit`).
-    private func runStatements(of script: Script, origin: Diagnostic.Origin?, _ run: inout Run) -> Bool {
+    func runStatements(of script: Script, origin: Diagnostic.Origin?, top: Bool = false, _ run: inout Run) -> Bool {
         var statements = script.statements()
         while true {
+            let statement: ParsedStatement
             do {
-                guard let statement = try statements.next() else { return true }
-                if let include = statement.command as? IncludeCommand {
-                    // Checked when the script was made: the file is there and is no loop.
-                    guard let included = script.included(include.path.value) else { continue }
-                    guard runStatements(of: included, origin: included.origin, &run) else { return false }
-                    continue
+                guard let next = try statements.next() else {
+                    if top { engine.training.narrate(upTo: nil) }
+                    return true
                 }
-                if let file = statement.command as? RunCommand {
-                    guard try runFile(file, statement, from: origin?.file ?? script.file, &run) else { return false }
-                    continue
-                }
-                if let plan = statement.command as? PlanCommand {
-                    guard try runPlan(plan, statement, from: origin?.file ?? script.file, &run) else { return false }
-                    continue
-                }
-                if let saved = statement.command as? RunScriptCommand {
-                    guard try runSaved(saved, statement, &run) else { return false }
-                    continue
-                }
-                willRun?(statement)
-                let result: CommandResult
-                if run.summarising, statement.unit.changesData {
-                    // One line per change: where it is, and what it would do.
-                    let captured = StringOutput()
-                    result = try engine.execute(statement, output: captured)
-                    if let summary = result.summary {
-                        let place = "\((origin?.file ?? script.file).map { $0 + ":" } ?? "line ")\(statement.range.start.line)"
-                        run.output.line("\(place): \(summary) — \(Self.abridged(statement.text))")
-                    } else {
-                        run.output.write(captured.text)
-                    }
-                } else {
-                    result = try engine.execute(statement, output: run.output)
-                }
-                // `--exit-code` on the command line, or on the command itself.
-                if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.dryRunChanges { run.outcome.dryRunChanges = true }
-                if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.applied { run.outcome.applied = true }
-                didRun?(statement, result)
-                if result.quit {
-                    run.outcome.quit = true
-                    return false
-                }
+                statement = next
             } catch {
                 if endsQuietly?(error) != true { run.fail(origin.map { error.located(in: $0) } ?? error, report) }
                 return false
             }
+            guard runOne(statement, of: script, origin: origin, top: top, &run) != nil else { return false }
+        }
+    }
+
+    /// Runs one statement of `script`, as typed: an `include`, `run`, `play` or `lesson` runs the
+    /// statements it names; anything else goes to the engine.
+    /// - Returns: what it did, or nil to stop (it failed, or asked to leave).
+    func runOne(_ statement: ParsedStatement, of script: Script, origin: Diagnostic.Origin?, top: Bool, _ run: inout Run) -> CommandResult? {
+        // Comments typed before the statement reach a recording first.
+        if top { engine.training.narrate(upTo: statement.range.start.line) }
+        do {
+            if let include = statement.command as? IncludeCommand {
+                // Checked when the script was made: the file is there and is no loop.
+                guard let included = script.included(include.path.value) else { return CommandResult() }
+                guard runStatements(of: included, origin: included.origin, &run) else { return nil }
+                if top { engine.training.record(statement) }
+                return CommandResult()
+            }
+            if let file = statement.command as? RunCommand {
+                guard try runFile(file, statement, from: origin?.file ?? script.file, &run) else { return nil }
+                if top { engine.training.record(statement) }
+                return CommandResult()
+            }
+            if let plan = statement.command as? PlanCommand {
+                guard try runPlan(plan, statement, from: origin?.file ?? script.file, &run) else { return nil }
+                if top { engine.training.record(statement) }
+                return CommandResult()
+            }
+            if let saved = statement.command as? RunScriptCommand {
+                guard try runSaved(saved, statement, &run) else { return nil }
+                if top { engine.training.record(statement) }
+                return CommandResult()
+            }
+            if let play = statement.command as? PlayCommand {
+                guard try self.play(play, statement, from: origin?.file ?? script.file, &run) else { return nil }
+                if top { engine.training.record(statement) }
+                return CommandResult()
+            }
+            if let lesson = statement.command as? LessonCommand {
+                guard try self.lesson(lesson, statement, from: origin?.file ?? script.file, &run) else { return nil }
+                if top { engine.training.record(statement) }
+                return CommandResult()
+            }
+            willRun?(statement)
+            let result: CommandResult
+            if run.summarising, statement.unit.changesData {
+                // One line per change: where it is, and what it would do.
+                let captured = StringOutput()
+                result = try engine.execute(statement, output: captured)
+                if let summary = result.summary {
+                    let place = "\((origin?.file ?? script.file).map { $0 + ":" } ?? "line ")\(statement.range.start.line)"
+                    run.output.line("\(place): \(summary) — \(Self.abridged(statement.text))")
+                } else {
+                    run.output.write(captured.text)
+                }
+            } else {
+                result = try engine.execute(statement, output: run.output)
+            }
+            // `--exit-code` on the command line, or on the command itself.
+            if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.dryRunChanges { run.outcome.dryRunChanges = true }
+            if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.applied { run.outcome.applied = true }
+            didRun?(statement, result)
+            if top { engine.training.record(statement) }
+            if result.quit {
+                run.outcome.quit = true
+                return nil
+            }
+            return result
+        } catch {
+            if endsQuietly?(error) != true { run.fail(origin.map { error.located(in: $0) } ?? error, report) }
+            return nil
         }
     }
 

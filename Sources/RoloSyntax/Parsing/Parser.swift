@@ -4,7 +4,7 @@
 ///
 ///     script      := { statement (NEWLINE | ';') }
 ///     statement   := command { option }
-///     option      := '--' NAME [ VALUE ]           (--format, --anchor and --skip-bad take a value;
+///     option      := '--' NAME [ VALUE ]           (--format, --anchor, --skip-bad and --auto take a value;
 ///                                                   the lexer reads the last two's bare up to a space)
 ///     command     := the commands' own rules: each command's type in RoloEngine's Commands/
 ///                    holds its rule (as a comment and as its parse function), and the
@@ -60,8 +60,10 @@ public struct Parser {
         }
     }
 
-    /// Options a command may end with; --format, --anchor and --skip-bad take a value.
-    public static let options = ["format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom", "skip-bad", "skip-drifted"]
+    /// Options a command may end with; --format, --anchor, --skip-bad and --auto take a value.
+    public static let options = [
+        "format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom", "skip-bad", "skip-drifted", "auto", "typing", "restart",
+    ]
 
     /// Words that begin a clause of find/count, ending a field list.
     public static let clauseWords: Set<String> = ["where", "by", "order", "limit", "offset", "as"]
@@ -275,6 +277,12 @@ public struct Parser {
                     throw failure(expected: "an anchor after --anchor: N:HASH as `audit anchor` prints it, or a file holding one")
                 }
                 value = Located(word, advance().range)
+            } else if name == "auto" {
+                // `play FILE --auto SECONDS`: a number, 0 for no wait.
+                guard case .number(let seconds) = current.kind else {
+                    throw failure(expected: "the seconds to wait between steps after --auto, e.g. --auto 2 (0: no wait)")
+                }
+                value = Located(seconds, advance().range)
             } else if name == "skip-bad" {
                 // A file: quoted, or bare up to a space (the lexer reads rejects.csv, out/bad-rows.csv whole).
                 guard let text = stringValue(current) else {
