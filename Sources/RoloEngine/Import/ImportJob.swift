@@ -323,8 +323,14 @@ struct ImportJob {
                 }
             }
             if let keyOffset { repeatedKeys.note(values[keyOffset + 1], line: record.line) }
-            try insert.bind(values)
-            _ = try insert.step()
+            do {
+                try insert.bind(values)
+                _ = try insert.step()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+                // Ctrl-C also interrupts SQLite: between two checks of the flag it lands here.
+                throw Diagnostic(
+                    .interrupted, "interrupted at row \(record.line) of \(file); nothing was imported", at: command.path.range)
+            }
         }
         insert.finish()
         meter?.phase("\(rows.formatted()) rows read; matching and writing…")
