@@ -76,7 +76,7 @@ public struct SettingsFile: Sendable {
         lines = lines.compactMap { line in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.hasPrefix("#"), let equal = trimmed.firstIndex(of: "="),
-                Engine.canonicalSettingName(trimmed[..<equal].trimmingCharacters(in: .whitespaces)) == name
+                Session.canonicalSettingName(trimmed[..<equal].trimmingCharacters(in: .whitespaces)) == name
             else { return line }
             if replaced { return nil }
             replaced = true
@@ -95,7 +95,7 @@ public struct SettingsFile: Sendable {
         let here = SourceRange(.start, .start)
         for entry in entries {
             do {
-                try engine.applySetting(name: Located(entry.name, here), value: Located(entry.value, here))
+                try engine.session.applySetting(name: Located(entry.name, here), value: Located(entry.value, here))
             } catch let diagnostic as Diagnostic {
                 warnings.append("\(path):\(entry.line): \(diagnostic.message)" + (diagnostic.help.map { " (\($0))" } ?? ""))
             } catch {

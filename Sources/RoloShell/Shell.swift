@@ -105,7 +105,7 @@ public final class Shell {
             signal(SIGINT, SIG_DFL)
             signal(SIGPIPE, SIG_DFL)
         }
-        engine.confirm = { [unowned self, output] question in
+        engine.session.confirm = { [unowned self, output] question in
             // What the command printed so far is shown (and any pager ended) before asking.
             self.paged?.finish()
             output.write(question + " [y/N] ")
@@ -114,17 +114,17 @@ public final class Shell {
             return ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces))
         }
         // `play` and `lesson` ask their questions through the same reader.
-        engine.training.terminal = ShellTrainingTerminal(shell: self, reader: reader)
+        engine.session.training.terminal = ShellTrainingTerminal(shell: self, reader: reader)
         defer {
-            engine.confirm = nil
-            engine.training.terminal = nil
+            engine.session.confirm = nil
+            engine.session.training.terminal = nil
             // A recording still under way is written.
             do {
-                try engine.training.finishRecording(engine, output: output)
+                try engine.session.training.finishRecording(engine, output: output)
             } catch {
                 report(error, source: nil, file: nil)
             }
-            if engine.inTransaction {
+            if engine.transactions.isOpen {
                 var commit = false
                 if case .line(let answer) = reader.readLine(prompt: "a transaction is open: commit it? [y/N] ") {
                     commit = ["y", "yes"].contains(answer.lowercased().trimmingCharacters(in: .whitespaces))
@@ -186,7 +186,7 @@ public final class Shell {
                 let runner = ScriptRunner(engine: engine) { [unowned self] error in status = self.report(error, source: source, file: nil) }
                 runner.willRun = { [unowned self, engine] statement in
                     // A read still producing rows when the pager is quit stops there.
-                    self.paged?.onPagerGone = statement.isRead && !engine.inTransaction ? { [engine] in engine.interrupt() } : nil
+                    self.paged?.onPagerGone = statement.isRead && !engine.transactions.isOpen ? { [engine] in engine.interrupt() } : nil
                 }
                 runner.didRun = { [unowned self] statement, _ in
                     if let setting = statement.settingName { self.saveSetting(setting) }
@@ -211,7 +211,7 @@ public final class Shell {
     /// Output for one command line that goes through the pager when it is longer than the
     /// screen: only in the interactive shell, on a terminal, with the pager on.
     private func startPagedOutput() -> PagedOutput? {
-        guard let command = engine.settings.pager.command(), output.isTerminal,
+        guard let command = engine.session.settings.pager.command(), output.isTerminal,
             let size = terminalSize(STDOUT_FILENO), size.rows > 2
         else { return nil }
         let pager = PagedOutput(direct: output, rows: size.rows, width: size.columns) { [unowned self] in
@@ -235,7 +235,7 @@ public final class Shell {
 
     /// After `set` in the interactive shell: the settings a person keeps go to the settings file.
     private func saveSetting(_ name: Located<String>) {
-        guard let settingsFile, let (key, value) = engine.savedSetting(named: name.value) else { return }
+        guard let settingsFile, let (key, value) = engine.session.savedSetting(named: name.value) else { return }
         do {
             try settingsFile.save(name: key, value: value)
         } catch {
@@ -245,7 +245,7 @@ public final class Shell {
 
     /// Whether error messages are coloured: `set color`, over the terminal and NO_COLOR.
     var colorsForErrors: Bool {
-        switch engine.settings.color {
+        switch engine.session.settings.color {
         case .auto: return errors.colors
         case .on: return errors.isTerminal
         case .off: return false

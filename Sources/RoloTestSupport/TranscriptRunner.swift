@@ -33,11 +33,11 @@ public struct TranscriptRunner {
         while true {
             // A transcript is a file: nobody is there to answer "update 52 contacts? [y/N]", and it
             // was recorded as a script runs, without asking (transcripts do not `set confirm`).
-            engine.settings.confirmThreshold = Int.max
+            engine.session.settings.confirmThreshold = Int.max
             // `play --auto` and `--typing` do not wait.
-            engine.training.sleep = { _ in }
-            engine.training.lessonsFolder = "lessons"
-            engine.training.progressFolder = progressFolder
+            engine.session.training.sleep = { _ in }
+            engine.session.training.lessonsFolder = "lessons"
+            engine.session.training.progressFolder = progressFolder
             let output = StringOutput()
             // Errors in one stream with the output, in the order they were written (a play's step
             // errors between its steps).

@@ -73,9 +73,9 @@ enum Launcher {
         for warning in settingsFile?.load(into: engine) ?? [] {
             errors.line("rolo: warning: " + warning)
         }
-        engine.settings.dryRun = session.dryRun
+        engine.session.settings.dryRun = session.dryRun
         if progressOnTerminal {
-            engine.progressLine = { text in FileHandle.standardError.write(Data(text.utf8)) }
+            engine.session.progressLine = { text in FileHandle.standardError.write(Data(text.utf8)) }
         }
         if let format = session.format {
             guard let value = OutputFormat(rawValue: format.lowercased()), value != .bars else {
@@ -83,7 +83,7 @@ enum Launcher {
                     Diagnostic(
                         .commandLine, "unknown --format '\(format)': use table, csv or json (bars is `as bars` on a count or sum by)"))
             }
-            engine.settings.format = value
+            engine.session.settings.format = value
         }
         let shell = Shell(engine: engine, output: output, errors: errors)
         shell.settingsFile = settingsFile
@@ -117,7 +117,7 @@ enum Launcher {
                 }
                 parameters[String(assignment[..<equal])] = .text(String(assignment[assignment.index(after: equal)...]))
             }
-            engine.parameters = parameters
+            engine.session.parameters = parameters
             let bytes: [UInt8]
             if scriptPath == "-" {
                 bytes = Self.readAll(STDIN_FILENO) ?? []
@@ -148,7 +148,7 @@ enum Launcher {
                 EditLineReader(
                     programName: "rolo", historyFile: historyFile,
                     completion: { line in completer.candidates(for: line) }) ?? PlainLineReader()
-            output.line("Rolo — \(engine.actor.handle) on \(path). Type help for commands, Ctrl-D to leave.")
+            output.line("Rolo — \(engine.access.actor.handle) on \(path). Type help for commands, Ctrl-D to leave.")
             shell.runInteractive(reader: reader)
             return .success
         }

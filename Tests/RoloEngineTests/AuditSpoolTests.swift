@@ -220,7 +220,7 @@ struct AuditSpoolTests {
         try engine.store.dbQueue.write { db in
             try AuditLog.append(
                 [
-                    Engine.AuditEntry(
+                    AuditEntry(
                         at: "2026-11-22T10:00:00Z", userID: 1, impersonatorID: nil, command: "count contacts", outcome: .ok, rows: 1,
                         message: nil)
                 ], db: db, key: key)

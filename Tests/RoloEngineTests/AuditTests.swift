@@ -201,8 +201,8 @@ struct AuditTests {
     @Test func aKeyedChainNeedsItsKey() throws {
         let store = try CRMStore.inMemory()
         let key = AuditKey(key: SymmetricKey(data: Data(repeating: 7, count: 32)))
-        func entry(_ command: String) -> Engine.AuditEntry {
-            Engine.AuditEntry(
+        func entry(_ command: String) -> AuditEntry {
+            AuditEntry(
                 at: "2026-11-22T10:00:00Z", userID: 1, impersonatorID: nil, command: command, outcome: .ok, rows: 1, message: nil)
         }
         try store.dbQueue.write { db in

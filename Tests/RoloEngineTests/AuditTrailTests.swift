@@ -11,8 +11,8 @@ import Testing
 /// a transaction's entries are in the log after a commit and rolled back after a rollback.
 @Suite("Audit trail")
 struct AuditTrailTests {
-    static func entry(_ command: String, outcome: AuditOutcome = .ok) -> Engine.AuditEntry {
-        Engine.AuditEntry(
+    static func entry(_ command: String, outcome: AuditOutcome = .ok) -> AuditEntry {
+        AuditEntry(
             at: SampleDatabase.clock.now().description, userID: 1, impersonatorID: nil, command: command, outcome: outcome, rows: nil,
             message: nil, changeSetID: nil)
     }

@@ -132,13 +132,13 @@ struct ScriptUnitTests {
     @Test func aDryRunPreviewsTheWholeScriptAndMatchesTheRealRun() throws {
         let engine = try SampleDatabase.engine()
         let before = try snapshot(engine.store)
-        engine.settings.dryRun = true
+        engine.session.settings.dryRun = true
         let preview = runScript(engine, Self.script)
         #expect(preview.status == .success, "\(preview.errors)")
         #expect(preview.output.contains(" CEO   │     2"), "\(preview.output)")
         #expect(preview.output.contains("the whole transaction was rolled back"))
         #expect(try snapshot(engine.store) == before)
-        engine.settings.dryRun = false
+        engine.session.settings.dryRun = false
         let real = runScript(engine, Self.script)
         #expect(real.status == .success, "\(real.errors)")
         // A whole script's preview says one line per change ("fix.rolo:4: 2 contacts would be

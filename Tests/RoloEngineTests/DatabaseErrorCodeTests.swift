@@ -23,20 +23,20 @@ struct DatabaseErrorCodeTests {
         ]
         for (code, expected, words) in cases {
             let error = DatabaseError(resultCode: code, message: "constraint failed: contacts.email")
-            let diagnostic = Engine.diagnostic(for: error, Self.statement)
+            let diagnostic = DatabaseErrors.diagnostic(for: error, Self.statement)
             #expect(diagnostic.code == expected, "\(code)")
             #expect(diagnostic.message.contains(words), "\(code): \(diagnostic.message)")
         }
         // And SQLite's usual wording under the wrong code is not taken for that constraint.
         let misleading = DatabaseError(resultCode: .SQLITE_CONSTRAINT_CHECK, message: "UNIQUE constraint failed: contacts.email")
-        #expect(!Engine.diagnostic(for: misleading, Self.statement).message.contains("already has"))
+        #expect(!DatabaseErrors.diagnostic(for: misleading, Self.statement).message.contains("already has"))
     }
 
     @Test func rolosFunctionsFailWithTheirOwnCodes() throws {
         for (code, words) in [
             (ResultCode.roloMoneyOutOfRange, "an amount"), (.roloDateOutOfRange, "a date"), (.roloIntegerOverflow, "a number"),
         ] {
-            let diagnostic = Engine.diagnostic(for: DatabaseError(resultCode: code, message: "whatever"), Self.statement)
+            let diagnostic = DatabaseErrors.diagnostic(for: DatabaseError(resultCode: code, message: "whatever"), Self.statement)
             #expect(diagnostic.code == .valueOutOfRange && diagnostic.message.hasPrefix(words), "\(code): \(diagnostic.message)")
         }
         // Through the real path: money and dates past their range are E308.

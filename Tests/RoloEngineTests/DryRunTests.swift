@@ -63,7 +63,7 @@ struct DryRunTests {
 
     @Test func dryRunModePreviewsEveryChange() throws {
         let engine = try SampleDatabase.engine()
-        engine.settings.dryRun = true
+        engine.session.settings.dryRun = true
         let before = try snapshot(engine.store)
         for command in Self.commands.prefix(6) {
             #expect(run(engine, command).error == nil)

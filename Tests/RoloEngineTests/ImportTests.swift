@@ -180,9 +180,9 @@ struct ImportTests {
     /// nothing, not even the rejects file --skip-bad names.
     @Test func aCancelledImportLeavesNoRejectsFile() throws {
         let engine = try SampleDatabase.engine()
-        engine.settings.confirmThreshold = 1
+        engine.session.settings.confirmThreshold = 1
         var asked: [String] = []
-        engine.confirm = { question in
+        engine.session.confirm = { question in
             asked.append(question)
             return false
         }

@@ -789,5 +789,5 @@ struct PathLeakTests {
         }
     }
 
-    func handle(_ engine: Engine) -> String { engine.actor.handle }
+    func handle(_ engine: Engine) -> String { engine.access.actor.handle }
 }

@@ -143,7 +143,7 @@ struct SandboxTests {
         #expect(reset.output.contains("checkpoint 'fresh'"), "\(reset.output)")
         #expect(try Self.tableRows(path) == fresh)
         // Still a sandbox, whose other checkpoints are still there.
-        #expect(engine.isSandbox)
+        #expect(engine.session.isSandbox)
         #expect(run(engine, "checkpoints").output.contains("midway"))
     }
 
@@ -171,7 +171,7 @@ struct SandboxTests {
         let store = try CRMStore.open(path: path, mode: .createIfMissing)
         try Engine.bootstrapAdmin(store: store, handle: "ana", name: "Ana Ruiz", clock: SampleDatabase.clock)
         let engine = try Engine(store: store, clock: SampleDatabase.clock, user: "ana")
-        #expect(!engine.isSandbox)
+        #expect(!engine.session.isSandbox)
         let before = try Self.tableRows(path)
         let result = run(engine, command)
         #expect(result.error?.code == .notSandbox, "\(result.error?.message ?? "ran")")
@@ -185,7 +185,7 @@ struct SandboxTests {
     /// `Sandbox.make`) makes one.
     @Test func aSampleCopyIsNotASandbox() throws {
         let engine = try SampleDatabase.engine()
-        #expect(!engine.isSandbox)
+        #expect(!engine.session.isSandbox)
         #expect(run(engine, "checkpoint x").error?.code == .notSandbox)
     }
 

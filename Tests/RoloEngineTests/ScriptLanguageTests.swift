@@ -29,9 +29,9 @@ struct ScriptLanguageTests {
     static func runFile(_ engine: Engine, file path: String, _ given: [String: String] = [:], dryRun: Bool = false) -> Ran {
         var ran = Ran()
         let output = StringOutput()
-        engine.parameters = given.mapValues { .text($0) }
-        engine.settings.dryRun = dryRun
-        defer { engine.settings.dryRun = false }
+        engine.session.parameters = given.mapValues { .text($0) }
+        engine.session.settings.dryRun = dryRun
+        defer { engine.session.settings.dryRun = false }
         do {
             let bytes = [UInt8](FileManager.default.contents(atPath: path) ?? Data())
             let script = try Script(bytes: bytes, file: path)
@@ -112,7 +112,7 @@ struct ScriptLanguageTests {
         #expect(try totalChanges(engine.store) == changes)
         let given = Self.runFile(engine, file: folder + "/p.rolo", ["old": "Acme Inc"])
         #expect(!given.outcome.failed, "\(given.errors)")
-        #expect(engine.parameters["most"] == .text("5"))
+        #expect(engine.session.parameters["most"] == .text("5"))
     }
 
     /// A value given for a parameter is bound, never made part of the SQL text.
@@ -209,7 +209,7 @@ struct ScriptLanguageTests {
 
     @Test func echoShowsValuesAndLeavesOtherDollarsAlone() throws {
         let engine = try SampleDatabase.engine()
-        engine.parameters = ["who": .text("Ana"), "n": .typed(7.databaseValue, .integer), "amount": .typed(123_456.databaseValue, .money)]
+        engine.session.parameters = ["who": .text("Ana"), "n": .typed(7.databaseValue, .integer), "amount": .typed(123_456.databaseValue, .money)]
         let out = run(engine, #"echo "${who}: $n records, $amount, costs $5,000 or $$5; $who_x""#)
         #expect(out.error?.code == .unknownParameter, "\(out)")
         let good = run(engine, #"echo "${who}: $n records, $amount, costs $5,000 or $$5""#)

@@ -50,11 +50,11 @@ struct TrainingTests {
         init(user: String = "admin") throws {
             path = try SampleDatabase.freshCopy()
             engine = try Engine(store: try CRMStore.open(path: path), clock: SampleDatabase.clock, user: user)
-            engine.settings.confirmThreshold = Int.max
-            engine.training.sleep = { _ in }
-            engine.training.lessonsFolder = TrainingTests.lessons
+            engine.session.settings.confirmThreshold = Int.max
+            engine.session.training.sleep = { _ in }
+            engine.session.training.lessonsFolder = TrainingTests.lessons
             folder = try SampleDatabase.temporaryFolder()
-            engine.training.progressFolder = folder + "/progress"
+            engine.session.training.progressFolder = folder + "/progress"
         }
 
         /// Types `commands` at the interactive shell (answering play's questions with `keys`).
@@ -235,8 +235,8 @@ struct TrainingTests {
         let commands = ["count deals", #"find contacts first_name where id = 42"#]
         try commands.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
         var waits: [Double] = []
-        session.engine.training.sleep = { waits.append($0) }
-        session.engine.training.typingDelay = 0.01
+        session.engine.session.training.sleep = { waits.append($0) }
+        session.engine.session.training.typingDelay = 0.01
         let status = Shell(engine: session.engine, output: session.output, errors: session.errors)
             .runSource("play \"\(file)\" --auto 1.5 --typing", file: nil)
         #expect(status == .success)

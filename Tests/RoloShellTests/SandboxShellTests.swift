@@ -13,7 +13,7 @@ struct SandboxPromptTests {
     @Test func thePromptSaysSandboxInASandbox() throws {
         let shell = Shell(engine: try SampleDatabase.sandboxEngine(), output: StringOutput(), errors: StringOutput())
         #expect(shell.prompt == "admin@crm.db (sandbox)> ")
-        shell.engine.settings.dryRun = true
+        shell.engine.session.settings.dryRun = true
         #expect(shell.prompt == "admin@crm.db (sandbox) [dry-run]> ")
     }
 

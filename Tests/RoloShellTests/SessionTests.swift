@@ -105,18 +105,18 @@ struct SessionTests {
 
     @Test func pagerSettings() throws {
         let engine = try SampleDatabase.engine()
-        #expect(engine.settings.pager == .on)
+        #expect(engine.session.settings.pager == .on)
         #expect(PagerSetting.on.command(environment: [:]) == "less -FRX")
         #expect(PagerSetting.on.command(environment: ["PAGER": "more"]) == "more")
         #expect(PagerSetting.on.command(environment: ["PAGER": " "]) == "less -FRX")
         #expect(PagerSetting.off.command(environment: ["PAGER": "more"]) == nil)
         _ = try engine.run("set pager off", output: StringOutput())
-        #expect(engine.settings.pager == .off)
+        #expect(engine.session.settings.pager == .off)
         _ = try engine.run("set pager \"less -S\"", output: StringOutput())
-        #expect(engine.settings.pager == .command("less -S"))
-        #expect(engine.savedSetting(named: "pager")?.value == "less -S")
+        #expect(engine.session.settings.pager == .command("less -S"))
+        #expect(engine.session.savedSetting(named: "pager")?.value == "less -S")
         _ = try engine.run("set colour off", output: StringOutput())
-        #expect(engine.settings.color == .off)
+        #expect(engine.session.settings.color == .off)
         #expect(throws: Diagnostic.self) { try engine.run("set color purple", output: StringOutput()) }
         #expect(PagerProcess.isRunnable("less -FRX", environment: ["PATH": "/usr/bin:/bin"]))
         #expect(PagerProcess.isRunnable("LESS=S /bin/cat", environment: [:]))
@@ -157,10 +157,10 @@ struct SessionTests {
         for command in ["set confirm 7", "set format csv", "set pager \"less -S\"", "set color off"] {
             _ = try first.run(command, output: StringOutput())
             let name = command.split(separator: " ")[1]
-            let (key, value) = try #require(first.savedSetting(named: String(name)))
+            let (key, value) = try #require(first.session.savedSetting(named: String(name)))
             try file.save(name: key, value: value)
         }
-        #expect(first.savedSetting(named: "busy_timeout") == nil)
+        #expect(first.session.savedSetting(named: "busy_timeout") == nil)
         let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/config-home/rolo")
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
         let text = try String(contentsOfFile: file.path, encoding: .utf8)
@@ -168,10 +168,10 @@ struct SessionTests {
 
         let second = try SampleDatabase.engine()
         #expect(file.load(into: second).isEmpty)
-        #expect(second.settings.confirmThreshold == 7)
-        #expect(second.settings.format == .csv)
-        #expect(second.settings.pager == .command("less -S"))
-        #expect(second.settings.color == .off)
+        #expect(second.session.settings.confirmThreshold == 7)
+        #expect(second.session.settings.format == .csv)
+        #expect(second.session.settings.pager == .command("less -S"))
+        #expect(second.session.settings.color == .off)
 
         try (text + "format = bars\nconfirm = many\nwhat\n").write(toFile: file.path, atomically: true, encoding: .utf8)
         let third = try SampleDatabase.engine()
@@ -180,6 +180,6 @@ struct SessionTests {
         #expect(warnings.contains { $0.hasPrefix(file.path + ":6: bars cannot be the default format") })
         #expect(warnings.contains { $0 == file.path + ":7: confirm takes a number of records" })
         #expect(warnings.contains { $0.hasPrefix(file.path + ":8: not a setting") })
-        #expect(third.settings.confirmThreshold == 7)
+        #expect(third.session.settings.confirmThreshold == 7)
     }
 }

@@ -9,7 +9,7 @@ struct ShellHoldsNoScriptsTests {
     static let forbidden = [
         "Parser.parse", "Parser.Statements", "parseStatement(", "beginTransaction(", "endTransaction(", ".execute(",
         "engine.run(", "managesTransaction", "transactionNote", "Script.load", "parameterValues", "IncludeCommand",
-        "RunCommand", ".included(", "engine.parameters",
+        "RunCommand", ".included(", "engine.session.parameters",
     ]
 
     @Test func shellSourcesHandTextToTheRunner() throws {

@@ -14,7 +14,7 @@ struct AccessCommands {
     {
         let entity = try Catalog.entity(entityName)
         let permission = try PermissionAction.named(action)
-        let target = try Engine.loadActor(handle: user.value, db: db, allowInactive: true)
+        let target = try AccessControl.loadActor(handle: user.value, db: db, allowInactive: true)
         let policy = try AccessPolicy.load(for: target.actor, in: db)
         let decision = policy.decide(permission, on: entity.name)
         let who = target.actor.handle

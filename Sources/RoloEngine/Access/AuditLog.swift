@@ -13,13 +13,13 @@ enum AuditLog {
     /// Prefix of a hash made with the audit key (HMAC-SHA-256): it cannot be recomputed without the key.
     static let keyedPrefix = "k:"
 
-    static func append(_ entry: Engine.AuditEntry, db: Database, key: AuditKey? = nil) throws {
+    static func append(_ entry: AuditEntry, db: Database, key: AuditKey? = nil) throws {
         try append([entry], db: db, key: key)
     }
 
     /// Appends entries in order. The caller holds the write lock (a `BEGIN IMMEDIATE`
     /// transaction), so the chain's head read here cannot be overtaken by another writer.
-    static func append(_ entries: [Engine.AuditEntry], db: Database, key: AuditKey? = nil) throws {
+    static func append(_ entries: [AuditEntry], db: Database, key: AuditKey? = nil) throws {
         guard !entries.isEmpty else { return }
         let last = try Row.fetchOne(db.cachedStatement(sql: headSQL))
         var previous: String = try last?.decode(forColumn: "hash") ?? genesis

@@ -17,7 +17,7 @@ final class AuditSpill {
 
     /// Appends `entries`; false (nothing kept) when no temporary file can be made or written,
     /// and the caller keeps them in memory instead.
-    func append(_ entries: ArraySlice<Engine.AuditEntry>) -> Bool {
+    func append(_ entries: ArraySlice<AuditEntry>) -> Bool {
         if descriptor < 0 {
             var template = Array((NSTemporaryDirectory() + "/rolo-audit-XXXXXX").utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -46,12 +46,12 @@ final class AuditSpill {
     }
 
     /// Calls `body` with the kept entries, in order, `batch` at a time; then forgets them.
-    func drain(batch: Int, _ body: ([Engine.AuditEntry]) -> Void) {
+    func drain(batch: Int, _ body: ([AuditEntry]) -> Void) {
         defer { reset() }
         guard descriptor >= 0, count > 0, lseek(descriptor, 0, SEEK_SET) == 0 else { return }
         let decoder = JSONDecoder()
         var pending = Data()
-        var entries: [Engine.AuditEntry] = []
+        var entries: [AuditEntry] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
@@ -59,7 +59,7 @@ final class AuditSpill {
             guard n > 0 else { break }
             pending.append(contentsOf: buffer[0..<n])
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                if let entry = try? decoder.decode(Engine.AuditEntry.self, from: pending[pending.startIndex..<newline]) {
+                if let entry = try? decoder.decode(AuditEntry.self, from: pending[pending.startIndex..<newline]) {
                     entries.append(entry)
                 }
                 pending.removeSubrange(pending.startIndex...newline)

@@ -36,7 +36,7 @@ struct AuditSpool {
         let session: String
         let seq: Int
         let of: Int
-        let entry: Engine.AuditEntry
+        let entry: AuditEntry
     }
 
     /// How lines are sealed: with a MAC key (`keyed` says whether it comes from the audit key), or not at all.
@@ -69,7 +69,7 @@ struct AuditSpool {
 
     /// Appends entries, one sealed line each, in one write (O_APPEND keeps concurrent writers'
     /// lines whole). Refuses a spool that is a symbolic link, someone else's or writable by others.
-    func spool(_ entries: [Engine.AuditEntry], seal: Seal) throws {
+    func spool(_ entries: [AuditEntry], seal: Seal) throws {
         guard let path, !entries.isEmpty else { return }
         let encoder = JSONEncoder()
         var generator = SystemRandomNumberGenerator()
@@ -160,7 +160,7 @@ struct AuditSpool {
 
     /// The lines of a spool, judged.
     struct Review {
-        var accepted: [Engine.AuditEntry] = []
+        var accepted: [AuditEntry] = []
         var rejected: [Rejection] = []
         /// Lines sealed with the audit key, which this session does not have: left for one that has it.
         var needKey: [Data] = []
@@ -196,7 +196,7 @@ struct AuditSpool {
         let decoder = JSONDecoder()
         /// A line with no seal at all: a bare entry someone wrote by hand, or not a spool line.
         func unsealed(_ line: Data) -> Rejection {
-            let bare = line.first == UInt8(ascii: "{") && (try? decoder.decode(Engine.AuditEntry.self, from: line)) != nil
+            let bare = line.first == UInt8(ascii: "{") && (try? decoder.decode(AuditEntry.self, from: line)) != nil
             return bare
                 ? Rejection(summary: noMAC, detail: "an entry with no seal (not written by the spool)", line: text(line))
                 : Rejection(summary: unparseable, detail: "not a spool line", line: text(line))
@@ -319,7 +319,7 @@ struct AuditSpool {
         let rejectedFile: String
         let at: String
 
-        var entries: [Engine.AuditEntry] { review.accepted }
+        var entries: [AuditEntry] { review.accepted }
 
         /// The chain's note of lines kept aside, if any: how many and why.
         var rejectionNote: String? {

@@ -43,15 +43,15 @@ struct SecurityCommands {
 
     /// The one permission behind grant, revoke and editing roles.
     func requireGrant(at range: SourceRange?) throws {
-        let decision = engine.decide(.grant, on: "roles")
+        let decision = engine.access.decide(.grant, on: "roles")
         if let deny = decision.deniedBy {
             throw Diagnostic(
-                .permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range,
+                .permissionDenied, "\(engine.access.actor.handle) may not grant or edit roles", at: range,
                 help: "denied by rule \(deny.description)")
         }
         guard decision.scope == .all else {
             throw Diagnostic(
-                .permissionDenied, "\(engine.actor.handle) may not grant or edit roles", at: range,
+                .permissionDenied, "\(engine.access.actor.handle) may not grant or edit roles", at: range,
                 help: "granting needs a rule like `admin: allow grant * scope all`")
         }
     }
@@ -61,7 +61,7 @@ struct SecurityCommands {
         for rule in rules where rule.effect == .allow {
             let entities = rule.entity == "*" ? ["*"] : [rule.entity]
             for entity in entities {
-                let mine = engine.decide(rule.action, on: entity)
+                let mine = engine.access.decide(rule.action, on: entity)
                 let covered: Bool
                 if !rule.fields.isEmpty {
                     covered =
@@ -74,7 +74,7 @@ struct SecurityCommands {
                 if !covered {
                     throw Diagnostic(
                         .escalation,
-                        "\(engine.actor.handle) may not grant \(what): it allows \(rule.action) \(rule.entity) scope \(rule.scope.name), which \(engine.actor.handle) does not hold",
+                        "\(engine.access.actor.handle) may not grant \(what): it allows \(rule.action) \(rule.entity) scope \(rule.scope.name), which \(engine.access.actor.handle) does not hold",
                         at: range, help: "only someone who holds a right may hand it on")
                 }
             }
@@ -109,7 +109,7 @@ struct SecurityCommands {
     // MARK: - Users and teams
 
     func createUser(_ handle: Located<String>, _ assignments: [Assignment]) throws -> ChangeOutcome {
-        _ = try engine.require(.create, users, at: handle.range)
+        _ = try engine.access.require(.create, users, at: handle.range)
         guard handle.value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }), !handle.value.isEmpty else {
             throw Diagnostic(.invalidValue, "a handle is one word of letters, digits, '.', '_' or '-'", at: handle.range)
         }
@@ -117,7 +117,7 @@ struct SecurityCommands {
             throw Diagnostic(
                 .invalidValue, "there is already a user '\(handle.value)'", at: handle.range, help: "show user \(handle.value)")
         }
-        let binder = AssignmentBinder(engine: engine, db: db, entity: users, binder: engine.binder(db, scope: engine.queryScope(users)))
+        let binder = AssignmentBinder(engine: engine, db: db, entity: users, binder: engine.binder(db, scope: engine.access.queryScope(users)))
         var values: [(field: String, value: DatabaseValue)] = [("handle", handle.value.databaseValue)]
         for assignment in assignments {
             let bound = try binder.bind(assignment)
@@ -139,15 +139,15 @@ struct SecurityCommands {
     }
 
     func setActive(_ handle: Located<String>, active: Bool) throws -> ChangeOutcome {
-        let decision = try engine.require(.update, users, at: handle.range)
+        let decision = try engine.access.require(.update, users, at: handle.range)
         guard decision.scope == .all else {
             throw Diagnostic(
-                .permissionDenied, "\(engine.actor.handle) may not \(active ? "activate" : "deactivate") users", at: handle.range)
+                .permissionDenied, "\(engine.access.actor.handle) may not \(active ? "activate" : "deactivate") users", at: handle.range)
         }
         let id = try userID(handle)
         if !active {
-            if id == engine.actor.id {
-                throw Diagnostic(.escalation, "\(engine.actor.handle) may not deactivate themselves", at: handle.range)
+            if id == engine.access.actor.id {
+                throw Diagnostic(.escalation, "\(engine.access.actor.handle) may not deactivate themselves", at: handle.range)
             }
             if try isAdmin(id), try otherActiveAdmins(excluding: id) == 0 {
                 throw Diagnostic(
@@ -162,9 +162,9 @@ struct SecurityCommands {
     }
 
     func move(_ handle: Located<String>, to team: Located<String>) throws -> ChangeOutcome {
-        let decision = try engine.require(.update, users, at: handle.range)
+        let decision = try engine.access.require(.update, users, at: handle.range)
         guard decision.scope == .all else {
-            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not move users between teams", at: handle.range)
+            throw Diagnostic(.permissionDenied, "\(engine.access.actor.handle) may not move users between teams", at: handle.range)
         }
         let id = try userID(handle)
         let team = try teamID(team)
@@ -176,11 +176,11 @@ struct SecurityCommands {
 
     func createTeam(_ name: Located<String>, _ assignments: [Assignment]) throws -> ChangeOutcome {
         let teams = CRMSchema.teams
-        _ = try engine.require(.create, teams, at: name.range)
+        _ = try engine.access.require(.create, teams, at: name.range)
         if try Int64.fetchOne(db, RecordLookup.named("teams", name.value).sql) != nil {
             throw Diagnostic(.invalidValue, "there is already a team '\(name.value)'", at: name.range)
         }
-        let binder = AssignmentBinder(engine: engine, db: db, entity: teams, binder: engine.binder(db, scope: engine.queryScope(teams)))
+        let binder = AssignmentBinder(engine: engine, db: db, entity: teams, binder: engine.binder(db, scope: engine.access.queryScope(teams)))
         var values: [(field: String, value: DatabaseValue)] = [("name", name.value.databaseValue)]
         for assignment in assignments {
             let bound = try binder.bind(assignment)
@@ -275,7 +275,7 @@ struct SecurityCommands {
             entity: entityName, scope: scopeLevel, fields: fieldNames, reason: nil)
         try requireHeld([newRule], granting: "the rule", at: effect.range)
         let values = ruleValues(
-            role: roleID, effect.value, permission, entityName, scopeName, fieldNames, "added by \(engine.actor.handle)")
+            role: roleID, effect.value, permission, entityName, scopeName, fieldNames, "added by \(engine.access.actor.handle)")
         _ = try recorder.insert(CRMSchema.rolePermissions, values: values)
         var outcome = ChangeOutcome(records: 1, verb: .added, entity: CRMSchema.rolePermissions)
         outcome.noun = ("rule", "rules")

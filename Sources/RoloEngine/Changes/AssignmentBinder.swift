@@ -83,15 +83,15 @@ struct AssignmentBinder {
             // A record the acting user may not read cannot be linked to (nor told apart from a missing one).
             let targetEntity = CRMSchema.entity(named: target)
             let record = Select(Sql.true, from: target, as: "t0").where(Sql.idEquals("t0", value))
-            if try Bool.fetchOne(db, record.where(targetEntity.flatMap { engine.readFilter($0) }).sql) != true {
-                let scoped = targetEntity.map { engine.readFilter($0) != nil } ?? false
+            if try Bool.fetchOne(db, record.where(targetEntity.flatMap { engine.access.readFilter($0) }).sql) != true {
+                let scoped = targetEntity.map { engine.access.readFilter($0) != nil } ?? false
                 if scoped, try Bool.fetchOne(db, record.sql) == true {
-                    engine.lookupRefused = true  // a refusal in the audit log, a missing record to the user
+                    engine.access.lookupRefused = true  // a refusal in the audit log, a missing record to the user
                 }
                 throw Diagnostic(
                     .unknownRecord,
-                    "there is no \(targetEntity?.singular ?? target) \(value)\(scoped ? " that \(engine.actor.handle) may read" : "")",
-                    at: assignment.value.range, help: scoped ? targetEntity.map { engine.readScopeHelp($0) } : nil)
+                    "there is no \(targetEntity?.singular ?? target) \(value)\(scoped ? " that \(engine.access.actor.handle) may read" : "")",
+                    at: assignment.value.range, help: scoped ? targetEntity.map { engine.access.readScopeHelp($0) } : nil)
             }
         }
         var constant: DatabaseValue? = nil

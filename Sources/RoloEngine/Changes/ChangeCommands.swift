@@ -33,7 +33,7 @@ struct ChangeCommands {
                     parts.append(sql)
                 }
             }
-            if let readable = engine.readFilter(entity) { parts.append(readable) }
+            if let readable = engine.access.readFilter(entity) { parts.append(readable) }
             filter = parts.isEmpty ? nil : parts.count == 1 ? parts[0] : Sql.all(parts.map(Sql.group))
         }
         try engine.requireAllInScope(entity, filter: filter, action: action, scope: level, rule: rule, db: db, at: range)
@@ -44,11 +44,11 @@ struct ChangeCommands {
     func allowedScope(
         _ action: PermissionAction, _ entity: EntityDefinition, fields: [(FieldDefinition, SourceRange)], at range: SourceRange
     ) throws -> (GrantedRule.Scope, GrantedRule?, AccessPolicy.Decision) {
-        let decision = try engine.require(action, entity, at: range)
+        let decision = try engine.access.require(action, entity, at: range)
         for (field, fieldRange) in fields {
             if let deny = decision.deniedFields[field.name] {
                 throw Diagnostic(
-                    .permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
+                    .permissionDenied, "\(engine.access.actor.handle) may not \(action) \(entity.name).\(field.name)",
                     at: fieldRange, help: "denied by rule \(deny.description)")
             }
         }
@@ -58,13 +58,13 @@ struct ChangeCommands {
             guard let rule = decision.fieldAllows[field.name] else {
                 let allowed = decision.fieldAllows.keys.sorted().joined(separator: ", ")
                 throw Diagnostic(
-                    .permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name).\(field.name)",
-                    at: fieldRange, help: "\(engine.actor.handle) may \(action) only \(allowed) on \(entity.name)")
+                    .permissionDenied, "\(engine.access.actor.handle) may not \(action) \(entity.name).\(field.name)",
+                    at: fieldRange, help: "\(engine.access.actor.handle) may \(action) only \(allowed) on \(entity.name)")
             }
             if narrowest == nil || rule.scope < (narrowest?.scope ?? .all) { narrowest = rule }
         }
         guard let rule = narrowest else {
-            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.name)", at: range)
+            throw Diagnostic(.permissionDenied, "\(engine.access.actor.handle) may not \(action) \(entity.name)", at: range)
         }
         return (rule.scope, rule, decision)
     }
@@ -79,7 +79,7 @@ struct ChangeCommands {
     {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let scope = engine.queryScope(entity)
+        let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
         var bound: [AssignmentBinder.Bound] = []
@@ -96,8 +96,8 @@ struct ChangeCommands {
             // one: refused rather than written (a fix that blanks data it cannot see).
             if let denied = reads.first(where: { $0.column.denied }) {
                 throw Diagnostic(
-                    .permissionDenied, "\(engine.actor.handle) may not read \(denied.column.path), so set cannot copy it", at: denied.range,
-                    help: "set reads only fields \(engine.actor.handle) may read")
+                    .permissionDenied, "\(engine.access.actor.handle) may not read \(denied.column.path), so set cannot copy it", at: denied.range,
+                    help: "set reads only fields \(engine.access.actor.handle) may read")
             }
             // Related records' fields (`set company = account.name`) are read through the scope's
             // joins, which carry the read scope: the value becomes a subquery of the record's own row.
@@ -124,17 +124,17 @@ struct ChangeCommands {
                     // Read from the records (set owner = account.owner): who gets them cannot be checked first.
                     throw Diagnostic(
                         .permissionDenied,
-                        "\(engine.actor.handle) may give records only to \(assignLevel == .own ? "themselves" : "members of their team"), so \(owner.field.relationName ?? owner.field.name) takes a user's handle here",
-                        at: owner.range, help: "e.g. set \(owner.field.relationName ?? owner.field.name) = \(engine.actor.handle)")
+                        "\(engine.access.actor.handle) may give records only to \(assignLevel == .own ? "themselves" : "members of their team"), so \(owner.field.relationName ?? owner.field.name) takes a user's handle here",
+                        at: owner.range, help: "e.g. set \(owner.field.relationName ?? owner.field.name) = \(engine.access.actor.handle)")
                 }
                 try requireTargetInScope(owner, level: assignLevel)
             }
         }
-        let selectionScope = engine.queryScope(entity)
+        let selectionScope = engine.access.queryScope(entity)
         let selectionBinder = engine.binder(db, scope: selectionScope)
         let filter = try self.filter(
             for: selector, entity: entity, scope: selectionScope, binder: selectionBinder, action: .update,
-            decision: engine.decide(.update, on: entity.name), level: level, rule: rule, range: entityName.range)
+            decision: engine.access.decide(.update, on: entity.name), level: level, rule: rule, range: entityName.range)
         try refuseHiddenReads(entity, relatedReads, scope: scope, filter: filter)
         try validateEmails(entity, bound, filter: filter)
         try validateLengths(entity, bound, filter: filter)
@@ -150,15 +150,15 @@ struct ChangeCommands {
     /// An owner or assignee given in a change must be someone the user may hand records to.
     private func requireTargetInScope(_ bound: AssignmentBinder.Bound, level: GrantedRule.Scope) throws {
         guard level != .all, let value = bound.constant, let id = Int64.fromDatabaseValue(value) else { return }
-        if level == .own, id != engine.actor.id {
-            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may only give records to themselves", at: bound.range)
+        if level == .own, id != engine.access.actor.id {
+            throw Diagnostic(.permissionDenied, "\(engine.access.actor.handle) may only give records to themselves", at: bound.range)
         }
         if level == .team {
             let team = try Int64.fetchOne(
                 db, RecordLookup.record(CRMSchema.users, id: id.databaseValue, columns: [Sql.column("t0", "team_id")]).sql)
-            if team == nil || team != engine.actor.teamID {
+            if team == nil || team != engine.access.actor.teamID {
                 throw Diagnostic(
-                    .permissionDenied, "\(engine.actor.handle) may only give records to members of their team", at: bound.range)
+                    .permissionDenied, "\(engine.access.actor.handle) may only give records to members of their team", at: bound.range)
             }
         }
     }
@@ -176,10 +176,10 @@ struct ChangeCommands {
                 let hop = read.column.path.split(separator: ".").first.map(String.init) ?? read.column.path
                 throw Diagnostic(
                     .permissionDenied,
-                    "\(entity.singular) \(id)'s \(read.column.path) is hidden from \(engine.actor.handle): the related record is outside what they may read",
+                    "\(entity.singular) \(id)'s \(read.column.path) is hidden from \(engine.access.actor.handle): the related record is outside what they may read",
                     at: read.range,
                     help:
-                        "set reads only what \(engine.actor.handle) may read; narrow the where clause to records whose \(hop) they can see")
+                        "set reads only what \(engine.access.actor.handle) may read; narrow the where clause to records whose \(hop) they can see")
             }
         }
     }
@@ -231,7 +231,7 @@ struct ChangeCommands {
     func create(entityName: EntityName, assignments: [Assignment]) throws -> ChangeOutcome {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let scope = engine.queryScope(entity)
+        let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
         var values: [(field: String, value: DatabaseValue)] = []
@@ -252,12 +252,12 @@ struct ChangeCommands {
         // Handing a new record to someone else is an assignment: it needs the assign right, and
         // the new owner or assignee must be within its scope (own: oneself; team: one's team).
         for given in bound where Self.assignmentFields.contains(given.field.name) {
-            guard let value = given.constant, Int64.fromDatabaseValue(value) != engine.actor.id else { continue }
+            guard let value = given.constant, Int64.fromDatabaseValue(value) != engine.access.actor.id else { continue }
             let (assignLevel, _, _) = try allowedScope(.assign, entity, fields: [(given.field, given.range)], at: given.range)
             try requireTargetInScope(given, level: assignLevel)
         }
         if entity.hasOwner, !bound.contains(where: { $0.field.name == "owner_id" }) {
-            values.append(("owner_id", engine.actor.id.databaseValue))
+            values.append(("owner_id", engine.access.actor.id.databaseValue))
         }
         if entity.name == "tickets", !values.contains(where: { $0.field == "opened_at" }) {
             values.append(("opened_at", recorder.now.databaseValue))
@@ -283,8 +283,8 @@ struct ChangeCommands {
     func delete(entityName: EntityName, selector: RecordSelector) throws -> ChangeOutcome {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let decision = try engine.require(.delete, entity, at: entityName.range)
-        let scope = engine.queryScope(entity)
+        let decision = try engine.access.require(.delete, entity, at: entityName.range)
+        let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let filter = try self.filter(
             for: selector, entity: entity, scope: scope, binder: binder, action: .delete, decision: decision,
@@ -301,8 +301,8 @@ struct ChangeCommands {
         guard let field = entity.field(named: entity.hasAssignee ? "assignee_id" : "owner_id") else {
             throw Diagnostic(.invalidValue, "\(entity.name) have no owner to assign", at: entityName.range)
         }
-        let decision = try engine.require(.assign, entity, at: entityName.range)
-        let scope = engine.queryScope(entity)
+        let decision = try engine.access.require(.assign, entity, at: entityName.range)
+        let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
         let target = try binder.bind(user, expecting: .reference("users"))
         guard case .constant(let value, _) = target, let userID = Int64.fromDatabaseValue(value) else {
@@ -328,8 +328,8 @@ struct ChangeCommands {
                 .invalidValue, "activities cannot be logged on \(entity.name)", at: target.entity.range,
                 help: "log on a contact, account, lead, deal or ticket")
         }
-        _ = try engine.require(.create, activities, at: kind.range)
-        _ = try engine.require(.read, entity, at: target.entity.range)
+        _ = try engine.access.require(.create, activities, at: kind.range)
+        _ = try engine.access.require(.read, entity, at: target.entity.range)
         let id = try RecordLookup.id(of: target.key, in: entity, db: db, readableBy: engine)
         if let max = activities.field(named: "body")?.maxLength, text.value.count > max {
             throw AssignmentBinder.tooLong("the text", count: text.value.count, max: max, at: text.range)
@@ -338,7 +338,7 @@ struct ChangeCommands {
         let subject = firstLine.count > 80 ? String(firstLine.prefix(79)) + "…" : firstLine
         let values: [(field: String, value: DatabaseValue)] = [
             ("kind", kind.value.databaseValue), ("subject", subject.databaseValue), ("body", text.value.databaseValue),
-            (link.name, id.databaseValue), ("occurred_at", recorder.now.databaseValue), ("owner_id", engine.actor.id.databaseValue),
+            (link.name, id.databaseValue), ("occurred_at", recorder.now.databaseValue), ("owner_id", engine.access.actor.id.databaseValue),
         ]
         let newID = try recorder.insert(activities, values: values)
         return ChangeOutcome(
@@ -347,11 +347,11 @@ struct ChangeCommands {
 
     func addTask(title: Located<String>, target: RecordReference?, due: Expression?, assignee: Expression?) throws -> ChangeOutcome {
         guard let tasks = CRMSchema.entity(named: "tasks") else { throw Diagnostic(.unknownEntity, "no tasks table") }
-        let decision = try engine.require(.create, tasks, at: title.range)
+        let decision = try engine.access.require(.create, tasks, at: title.range)
         if let max = tasks.field(named: "title")?.maxLength, title.value.count > max {
             throw AssignmentBinder.tooLong("title", count: title.value.count, max: max, at: title.range)
         }
-        let scope = engine.queryScope(tasks)
+        let scope = engine.access.queryScope(tasks)
         let binder = engine.binder(db, scope: scope)
         var values: [(field: String, value: DatabaseValue)] = [("title", title.value.databaseValue), ("status", "open".databaseValue)]
         if let target {
@@ -366,7 +366,7 @@ struct ChangeCommands {
                     help: "attach tasks to a contact, account, lead, deal or ticket")
             }
             // A task can only be attached to a record the user may read.
-            _ = try engine.require(.read, entity, at: target.entity.range)
+            _ = try engine.access.require(.read, entity, at: target.entity.range)
             let id = try RecordLookup.id(of: target.key, in: entity, db: db, readableBy: engine)
             values.append((link.name, id.databaseValue))
         }
@@ -377,22 +377,22 @@ struct ChangeCommands {
             }
             values.append(("due_date", value.storedValue(for: .date).databaseValue))
         }
-        var assigneeID = engine.actor.id
+        var assigneeID = engine.access.actor.id
         if let assignee {
             let bound = try binder.bind(assignee, expecting: .reference("users"))
             guard case .constant(let value, _) = bound, let id = Int64.fromDatabaseValue(value) else {
                 throw Diagnostic(.unknownUser, "for takes a user's handle, e.g. for alice", at: assignee.range)
             }
             assigneeID = id
-            if id != engine.actor.id, let field = tasks.field(named: "assignee_id") {
-                let assign = try engine.require(.assign, tasks, at: assignee.range)
+            if id != engine.access.actor.id, let field = tasks.field(named: "assignee_id") {
+                let assign = try engine.access.require(.assign, tasks, at: assignee.range)
                 try requireTargetInScope(
                     AssignmentBinder.Bound(field: field, value: .value(id), range: assignee.range, constant: value),
                     level: min(assign.scope ?? .own, decision.scope ?? .own))
             }
         }
         values.append(("assignee_id", assigneeID.databaseValue))
-        values.append(("owner_id", engine.actor.id.databaseValue))
+        values.append(("owner_id", engine.access.actor.id.databaseValue))
         let id = try recorder.insert(tasks, values: values)
         return ChangeOutcome(records: 1, verb: .created, entity: tasks, note: "new task is number \(id)")
     }

@@ -35,7 +35,7 @@ struct ChangeOutcome {
 extension Engine {
     /// Whether this statement only previews.
     func isDryRun(_ statement: ParsedStatement) -> Bool {
-        settings.dryRun || statement.hasOption("dry-run")
+        session.settings.dryRun || statement.hasOption("dry-run")
     }
 
     /// The one path every change takes: inside a savepoint, open a change set, run the body
@@ -53,17 +53,17 @@ extension Engine {
         // undone as one; an undo keeps a change set of its own.
         var isUndo = false
         if statement.command is UndoCommand { isUndo = true }
-        let joining = inTransaction && !isUndo ? transaction.changeSet : nil
+        let joining = transactions.isOpen && !isUndo ? transactions.state.changeSet : nil
         // A dry-run of a whole transaction keeps each change inside it, so later statements see
         // them, and rolls the transaction back at its end.
-        let keepInTransaction = dryRun && transaction.dryRun && inTransaction
+        let keepInTransaction = dryRun && transactions.state.dryRun && transactions.isOpen
         var completed: (changeSet: Int64?, summary: String, records: Int)? = nil
         func work(_ db: Database) throws -> Database.TransactionCompletion {
             let recorder = try ChangeRecorder(
-                db: db, actor: actor, impersonator: impersonator,
-                command: inTransaction && !isUndo ? (transaction.label ?? statement.text) : statement.text, now: clock.now().description,
+                db: db, actor: access.actor, impersonator: access.impersonator,
+                command: transactions.isOpen && !isUndo ? (transactions.state.label ?? statement.text) : statement.text, now: clock.now().description,
                 joining: joining)
-            recorder.readFilter = { [unowned self] entity in self.readFilter(entity) }
+            recorder.readFilter = { [access] entity in access.readFilter(entity) }
             if !isUndo { recorder.baseline = try RuleBaseline(engine: self, db: db, at: statement.range) }
             let outcome = try body(db, recorder)
             let noun = outcome.nounText
@@ -87,8 +87,8 @@ extension Engine {
             let summary = "\(outcome.verb) \(outcome.records) \(noun)"
             try recorder.finish(
                 records: outcome.records,
-                summary: joining == nil ? summary : "\(transaction.changes + 1) changes: \(transaction.firstSummary ?? "") … \(summary)")
-            if !dryRun, outcome.records > settings.confirmThreshold, !statement.hasOption("yes"), let confirm {
+                summary: joining == nil ? summary : "\(transactions.state.changes + 1) changes: \(transactions.state.firstSummary ?? "") … \(summary)")
+            if !dryRun, outcome.records > session.settings.confirmThreshold, !statement.hasOption("yes"), let confirm = session.confirm {
                 if !confirm("\(statement.text.split(separator: " ").first ?? "change") \(outcome.records) \(noun)?") {
                     output.line("cancelled; nothing changed")
                     return .rollback
@@ -115,7 +115,7 @@ extension Engine {
             return dryRun && !keepInTransaction ? .rollback : .commit
         }
         try store.dbQueue.inDatabase { db in
-            if dryRunOwnsTransaction {
+            if transactions.dryRunOwnsTransaction {
                 // A dry-run alone in its transaction: the caller rolls the whole transaction back,
                 // which discards the write-ahead log's frames at once; a savepoint rolled back
                 // inside it would copy a million pages back from the statement journal.
@@ -124,14 +124,14 @@ extension Engine {
                 try db.inSavepoint { try work(db) }
             }
         }
-        if inTransaction {
+        if transactions.isOpen {
             if isUndo {
-                transaction.changeSet = nil
+                transactions.state.changeSet = nil
             } else if let completed {
-                if transaction.changeSet == nil { transaction.firstSummary = completed.summary }
-                transaction.changeSet = completed.changeSet
-                transaction.changes += 1
-                if keepInTransaction { transaction.dryRunRecords += completed.records }
+                if transactions.state.changeSet == nil { transactions.state.firstSummary = completed.summary }
+                transactions.state.changeSet = completed.changeSet
+                transactions.state.changes += 1
+                if keepInTransaction { transactions.state.dryRunRecords += completed.records }
             }
         }
         return result
@@ -142,7 +142,7 @@ extension Engine {
         _ entity: EntityDefinition, filter: SQLFragment?, action: PermissionAction, scope level: GrantedRule.Scope,
         rule: GrantedRule?, db: Database, at range: SourceRange?
     ) throws {
-        guard level != .all, let scoped = policy.scopeFilter(level, on: entity, alias: "t0") else { return }
+        guard level != .all, let scoped = access.policy.scopeFilter(level, on: entity, alias: "t0") else { return }
         let base = Select(Sql.id("t0"), from: entity.name, as: "t0").where(filter.map(Sql.group))
         let outside = base.where(Sql.notTrue(scoped))
         let count = try Int.fetchOne(db, outside.counted) ?? 0
@@ -160,7 +160,7 @@ extension Engine {
             why = "it belongs to \(owner), outside their \(level.name) scope"
         }
         throw Diagnostic(
-            .permissionDenied, "\(actor.handle) may not \(action) \(what)\(ids): \(why); nothing was changed",
+            .permissionDenied, "\(access.actor.handle) may not \(action) \(what)\(ids): \(why); nothing was changed",
             at: range,
             help:
                 "\(rule?.description ?? level.name + " scope") covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")"

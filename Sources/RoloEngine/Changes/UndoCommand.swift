@@ -147,13 +147,13 @@ struct UndoRunner {
         }
         let author: Int64 = try row?.decode(Int64?.self, forColumn: "user_id") ?? 0
         let entities = try String.fetchAll(db, Self.history(target, ["entity"]).distinctRows().sql)
-        if author != engine.actor.id {
+        if author != engine.access.actor.id {
             for name in entities {
                 guard let entity = CRMSchema.entity(named: name) else { continue }
-                let decision = try engine.require(.update, entity, at: range)
+                let decision = try engine.access.require(.update, entity, at: range)
                 if decision.scope != .all {
                     throw Diagnostic(
-                        .permissionDenied, "\(engine.actor.handle) may not undo another user's change to \(entity.name)",
+                        .permissionDenied, "\(engine.access.actor.handle) may not undo another user's change to \(entity.name)",
                         at: range, help: "undoing someone else's change needs update on all \(entity.name)")
                 }
             }
@@ -316,13 +316,13 @@ struct UndoRunner {
             }
             return Int64(requested.value)
         }
-        let latest = Select(Sql.name("id"), from: "change_sets").where(Sql.equals(Sql.name("user_id"), Sql.value(engine.actor.id)))
+        let latest = Select(Sql.name("id"), from: "change_sets").where(Sql.equals(Sql.name("user_id"), Sql.value(engine.access.actor.id)))
             .where(Sql.isNull(Sql.name("undone_by_id"))).where(Sql.isNull(Sql.name("undoes_id")))
             .where(Sql.isDistinct(Sql.name("id"), Sql.value(recorder.existingChangeSetID.databaseValue)))
             .ordered(by: Sql.descending(Sql.name("id"))).limited(1)
         guard let id = try Int64.fetchOne(db, latest.sql) else {
             throw Diagnostic(
-                .nothingToUndo, "\(engine.actor.handle) has no change to undo", at: range, help: "`changes` lists recent change sets")
+                .nothingToUndo, "\(engine.access.actor.handle) has no change to undo", at: range, help: "`changes` lists recent change sets")
         }
         return id
     }
@@ -346,9 +346,9 @@ struct UndoRunner {
             }
             switch op {
             case .delete:
-                _ = try engine.require(.create, entity, at: range)
+                _ = try engine.access.require(.create, entity, at: range)
             case .create:
-                let decision = try engine.require(.delete, entity, at: range)
+                let decision = try engine.access.require(.delete, entity, at: range)
                 try engine.requireAllInScope(
                     entity, filter: records(.create), action: .delete, scope: decision.scope ?? .own, rule: decision.allowedBy,
                     db: db, at: range)

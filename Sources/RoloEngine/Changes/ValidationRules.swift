@@ -154,7 +154,7 @@ extension Engine {
         do {
             return try body()
         } catch let error as DatabaseError {
-            guard let limit = Engine.limit(of: error), limit.code == .valueOutOfRange
+            guard let limit = DatabaseErrors.limit(of: error), limit.code == .valueOutOfRange
             else { throw error }
             let text = db.map { shownText(of: rule, db: $0) } ?? rule.text
             throw Diagnostic(

@@ -134,8 +134,8 @@ struct AggregateRunner {
     let db: Database
 
     func run(_ query: AggregateQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
-        try engine.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
-        let compiled = try compile(query, extra: format == .table ? [] : engine.exportFilter(try Catalog.entity(query.entity)))
+        try engine.access.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
+        let compiled = try compile(query, extra: format == .table ? [] : engine.access.exportFilter(try Catalog.entity(query.entity)))
         var result = CommandResult()
         if query.groupBy.isEmpty && format == .table {
             // A single figure reads best on its own line.
@@ -170,8 +170,8 @@ struct AggregateRunner {
 
     func compile(_ query: AggregateQuery, extra: [SQLFragment] = []) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require(.read, entity, at: query.entity.range)
-        let scope = engine.queryScope(entity)
+        _ = try engine.access.require(.read, entity, at: query.entity.range)
+        let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 
         var aggregateSQL = Sql.countAll
@@ -254,7 +254,7 @@ struct AggregateRunner {
                 throw Self.figureInWhere(diagnostic, query, entity: entity)
             }
         }
-        if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
+        if let filter = engine.access.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
         var select = Select(groupSelect + [aggregateSQL], from: entity.name, as: scope.rootAlias).joining(scope.joinSQL)
         select.conditions = conditions
         if groupKeys.isEmpty, let clause = query.order.first?.field ?? query.limit.map({ Expression(.null, $0.range) }) {
@@ -300,9 +300,9 @@ struct AggregateRunner {
                 select = select.limited(limit.value)
             }
             return CompiledQuery(
-                sql: select.sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths), tieProbe: tieProbe)
+                sql: select.sql, columns: columns, hiddenNote: engine.access.hiddenNote(scope.hiddenPaths), tieProbe: tieProbe)
         }
-        return CompiledQuery(sql: select.sql, columns: columns, hiddenNote: engine.hiddenNote(scope.hiddenPaths))
+        return CompiledQuery(sql: select.sql, columns: columns, hiddenNote: engine.access.hiddenNote(scope.hiddenPaths))
     }
 
     /// `where count > 1` names a group's figure where records are picked: the same error, with help

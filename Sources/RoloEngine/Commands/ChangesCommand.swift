@@ -46,7 +46,7 @@ struct ChangesRunner {
     let db: Database
 
     func run(limit: Int?, by: Located<String>? = nil, format: OutputFormat, output: OutputSink) throws -> CommandResult {
-        try engine.requireExport(CRMSchema.changeSets, format: format, at: nil)
+        try engine.access.requireExport(CRMSchema.changeSets, format: format, at: nil)
         let c = { Sql.column("c", $0) }
         let status = Sql.when(
             [
@@ -62,8 +62,8 @@ struct ChangesRunner {
         if let by {
             query = query.where(HistoryRows.madeBy(try RecordLookup.userID(handle: by.value, at: by.range, db: db), changeSet: "c"))
         }
-        if !engine.decide(.read, on: "change_sets").isAllowed {
-            query = query.where(Sql.equals(c("user_id"), Sql.value(engine.actor.id)))
+        if !engine.access.decide(.read, on: "change_sets").isAllowed {
+            query = query.where(Sql.equals(c("user_id"), Sql.value(engine.access.actor.id)))
         }
         let sql = query.ordered(by: Sql.descending(Sql.id("c"))).limited(limit ?? 20).sql
         let columns = [

@@ -52,7 +52,7 @@ struct CheckpointCommand: Command {
             result.wasDryRun = true
             return result
         }
-        let label = CheckpointLabel(name: name, takenAt: engine.clock.now().description, takenBy: engine.actor.handle)
+        let label = CheckpointLabel(name: name, takenAt: engine.clock.now().description, takenBy: engine.access.actor.handle)
         let bytes = try Sandbox.keep(
             store: engine.store, label: label, overwrite: overwrite, protected: engine.protectedFiles, at: checkpoint.range)
         output.line("kept checkpoint '\(name)' (\(shown), \(Sandbox.size(bytes))): reset \(name) returns the sandbox to this state")

@@ -70,13 +70,21 @@ extension Command {
     public static var verbs: [String] { forms.filter { $0.words.count == 1 }.map { $0.words[0] } }
 }
 
-/// What a command's run gets: the engine, the statement as parsed, where output goes, and the
-/// output format chosen (`--format`, `set format`, or table).
+/// What a command's run gets: the statement as parsed, where output goes, the output format
+/// chosen (`--format`, `set format`, or table), and the engine's services — `session`, `access`,
+/// `transactions`, `audit` — with the engine itself for running other statements (`as`, scripts)
+/// and the change path.
 public struct CommandContext {
     let engine: Engine
     let statement: ParsedStatement
     let output: OutputSink
     let format: OutputFormat
+
+    var session: Session { engine.session }
+    var access: AccessControl { engine.access }
+    var transactions: Transactions { engine.transactions }
+    var audit: AuditTrail { engine.audit }
+    var store: CRMStore { engine.store }
 }
 
 /// What Tab completion offers for an argument.

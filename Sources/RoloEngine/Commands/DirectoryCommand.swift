@@ -13,13 +13,13 @@ struct DirectoryRunner {
         var result = CommandResult()
         switch kind {
         case .whoami:
-            let actor = engine.actor
+            let actor = engine.access.actor
             let team =
                 try String.fetchOne(
                     db, Select(Sql.name("name"), from: "teams").where(Sql.equals(Sql.name("id"), Sql.value(actor.teamID.databaseValue))).sql
                 )
                 ?? "no team"
-            output.line("\(actor.handle) (\(actor.name)) · \(team) · roles: \(engine.roleNames)")
+            output.line("\(actor.handle) (\(actor.name)) · \(team) · roles: \(engine.access.roleNames)")
             result.rows = 1
         case .users:
             let users = try require("users", format: format)
@@ -67,15 +67,15 @@ struct DirectoryRunner {
         guard let entity = CRMSchema.entity(named: name) else {
             throw Diagnostic(.unknownEntity, "unknown entity '\(name)'")
         }
-        _ = try engine.require(.read, entity, at: nil)
-        try engine.requireExport(entity, format: format, at: nil)
+        _ = try engine.access.require(.read, entity, at: nil)
+        try engine.access.requireExport(entity, format: format, at: nil)
         return entity
     }
 
     private func scoped(_ entity: EntityDefinition, alias: String) throws -> SQLFragment? {
-        let decision = engine.decide(.read, on: entity.name)
+        let decision = engine.access.decide(.read, on: entity.name)
         guard let level = decision.scope else { return nil }
-        return engine.policy.scopeFilter(level, on: entity, alias: alias)
+        return engine.access.policy.scopeFilter(level, on: entity, alias: alias)
     }
 
     private func list(_ sql: SQLFragment, _ columns: [(String, FieldType)], _ format: OutputFormat, _ output: OutputSink) throws -> Int {

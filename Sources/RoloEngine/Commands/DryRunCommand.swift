@@ -21,8 +21,8 @@ struct DryRunCommand: Command {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         let engine = context.engine
-        engine.settings.dryRun = on ?? !engine.settings.dryRun
-        context.output.line("dry-run is \(engine.settings.dryRun ? "on: changes are previewed and rolled back" : "off")")
+        engine.session.settings.dryRun = on ?? !engine.session.settings.dryRun
+        context.output.line("dry-run is \(engine.session.settings.dryRun ? "on: changes are previewed and rolled back" : "off")")
         return CommandResult()
     }
 }

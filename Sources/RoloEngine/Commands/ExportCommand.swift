@@ -53,7 +53,7 @@ struct ExportCommand: Command {
                 help: "name the file with one of those endings, e.g. \"\(query.entity.value).csv\"")
         }
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require(.export, entity, at: query.entity.range)
+        _ = try engine.access.require(.export, entity, at: query.entity.range)
         if entity === CRMSchema.auditLog { try engine.writeTransactionAudit() }
         let overwrite = statement.hasOption("force")
         let file: OutputFile
@@ -73,7 +73,7 @@ struct ExportCommand: Command {
             }
             count = try engine.store.dbQueue.inDatabase { db in
                 let runner = FindRunner(engine: engine, db: db)
-                let compiled = try runner.compile(query, extra: engine.exportFilter(entity))
+                let compiled = try runner.compile(query, extra: engine.access.exportFilter(entity))
                 return try stream(compiled, into: &writer, db: db)
             }
             try file.commit(overwrite: overwrite)

@@ -127,8 +127,8 @@ struct FindRunner {
     let db: Database
 
     func run(_ query: FindQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
-        try engine.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
-        let compiled = try compile(query, extra: format == .table ? [] : engine.exportFilter(try Catalog.entity(query.entity)))
+        try engine.access.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
+        let compiled = try compile(query, extra: format == .table ? [] : engine.access.exportFilter(try Catalog.entity(query.entity)))
         var writer = ResultWriters.make(format, output: output)
         let count = try stream(compiled, into: &writer, db: db)
         var result = CommandResult()
@@ -139,14 +139,14 @@ struct FindRunner {
     /// Compiles a query; `extra` conditions (on alias t0) and an `order` override serve cards.
     func compile(_ query: FindQuery, extra: [SQLFragment] = [], order orderOverride: [SQLFragment]? = nil) throws -> CompiledQuery {
         let entity = try Catalog.entity(query.entity)
-        _ = try engine.require(.read, entity, at: query.entity.range)
-        let scope = engine.queryScope(entity)
+        _ = try engine.access.require(.read, entity, at: query.entity.range)
+        let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
 
         var selected: [(sql: SQLFragment, column: ResultColumn)] = []
         var hidden: [String] = []
         if query.fields.isEmpty {
-            let hiddenFields = engine.readVisibility(entity).hiddenFields
+            let hiddenFields = engine.access.readVisibility(entity).hiddenFields
             for name in entity.listFields {
                 guard let field = entity.field(named: name) else { continue }
                 if hiddenFields.contains(name) {
@@ -179,7 +179,7 @@ struct FindRunner {
             let column = try scope.resolve(parts)
             order.append(Sql.order(Self.sortKey(column), descending: item.descending))
         }
-        if let filter = engine.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
+        if let filter = engine.access.readFilter(entity, alias: scope.rootAlias) { conditions.append(filter) }
         if order.isEmpty { order = [Sql.rowIdentity(scope.rootAlias)] }
 
         var select = Select(selected.map(\.sql), from: entity.name, as: scope.rootAlias).joining(scope.joinSQL)
@@ -190,9 +190,9 @@ struct FindRunner {
         var notes: [String] = []
         if !hidden.isEmpty {
             notes.append(
-                "(\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
+                "(\(hidden.joined(separator: ", ")) hidden: \(engine.access.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
         }
-        if let note = engine.hiddenNote(scope.hiddenPaths) { notes.append(note) }
+        if let note = engine.access.hiddenNote(scope.hiddenPaths) { notes.append(note) }
         return CompiledQuery(sql: sql, columns: selected.map(\.column), hiddenNote: notes.isEmpty ? nil : notes.joined(separator: "\n"))
     }
 

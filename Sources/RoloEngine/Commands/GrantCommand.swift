@@ -57,7 +57,7 @@ extension SecurityCommands {
             CRMSchema.userRoles,
             values: [
                 ("user_id", userID.databaseValue), ("role_id", roleID.databaseValue),
-                ("granted_by", engine.actor.id.databaseValue), ("granted_at", recorder.now.databaseValue),
+                ("granted_by", engine.access.actor.id.databaseValue), ("granted_at", recorder.now.databaseValue),
             ])
         let after = try AccessPolicy.load(for: try actor(userID), in: db)
         var outcome = ChangeOutcome(records: 1, verb: .granted, entity: CRMSchema.userRoles)

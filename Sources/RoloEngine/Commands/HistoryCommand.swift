@@ -55,15 +55,15 @@ struct HistoryRunner {
         _ reference: RecordReference, filter: Condition? = nil, by: Located<String>? = nil, format: OutputFormat, output: OutputSink
     ) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
-        let decision = try engine.require(.read, entity, at: reference.entity.range)
-        try engine.requireExport(entity, format: format, at: reference.entity.range)
+        let decision = try engine.access.require(.read, entity, at: reference.entity.range)
+        try engine.access.requireExport(entity, format: format, at: reference.entity.range)
         var id: Int64
         do {
             id = try RecordLookup.id(of: reference.key, in: entity, db: db, readableBy: engine)
         } catch let diagnostic as Diagnostic where diagnostic.code == .unknownRecord {
             // A deleted record still has its history (for users who read every record: whether a
             // deleted record was in a narrower scope is not known).
-            guard engine.readFilter(entity) == nil, case .id(let n) = reference.key.value,
+            guard engine.access.readFilter(entity) == nil, case .id(let n) = reference.key.value,
                 try Bool.fetchOne(
                     db,
                     Select(Sql.true, from: "field_history").where(Sql.equals(Sql.name("entity"), Sql.value(entity.name)))
@@ -72,7 +72,7 @@ struct HistoryRunner {
             id = Int64(n)
         }
         _ = decision
-        let hidden = Array(engine.readVisibility(entity).hiddenFields)
+        let hidden = Array(engine.access.readVisibility(entity).hiddenFields)
         let rows = HistoryRows()
         let h = rows.column
         var query = rows.select(

@@ -44,7 +44,7 @@ extension ChangeCommands {
     {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
-        let decision = try engine.require(.merge, entity, at: entityName.range)
+        let decision = try engine.access.require(.merge, entity, at: entityName.range)
         let source = try RecordLookup.id(of: from, in: entity, db: db, readableBy: engine)
         let target = try RecordLookup.id(of: into, in: entity, db: db, readableBy: engine)
         if source == target {
@@ -84,7 +84,7 @@ extension ChangeCommands {
     /// merged one's is dropped — said, so the person merging sees what goes. Fields the acting user
     /// may not read are left out; a related record is named by its title, as in a diff.
     private func mergeConflicts(_ entity: EntityDefinition, source: Int64, target: Int64, dryRun: Bool) throws -> [String] {
-        let hidden = engine.readVisibility(entity).hiddenFields
+        let hidden = engine.access.readVisibility(entity).hiddenFields
         let fields = entity.fields.filter { !$0.system && $0.name != "owner_id" && !hidden.contains($0.name) }
         guard !fields.isEmpty else { return [] }
         func values(_ id: Int64) throws -> Row? {

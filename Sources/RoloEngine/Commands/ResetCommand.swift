@@ -33,7 +33,7 @@ struct ResetCommand: Command {
     func run(_ context: CommandContext) throws -> CommandResult {
         let (engine, statement, output) = (context.engine, context.statement, context.output)
         try engine.refuseInsideTransaction("reset", at: statement.range)
-        if engine.impersonator != nil {
+        if engine.access.impersonator != nil {
             throw Diagnostic(.usage, "reset runs as yourself, not under as", at: statement.range, help: "run reset on its own")
         }
         try engine.requireSandbox("reset")

@@ -152,14 +152,14 @@ struct RuleCommand: Command {
                 var broken = 0
                 for rule in rules {
                     // Counted within what the user may read, so the count is what the find lists.
-                    if case .none = engine.readVisibility(rule.entity).records {
+                    if case .none = engine.access.readVisibility(rule.entity).records {
                         context.output.line(
-                            "rule \(rule.id) (\(engine.shownText(of: rule, db: db))): not counted; \(engine.actor.handle) may not read \(rule.entity.name)")
+                            "rule \(rule.id) (\(engine.shownText(of: rule, db: db))): not counted; \(engine.access.actor.handle) may not read \(rule.entity.name)")
                         continue
                     }
-                    let scope = engine.queryScope(rule.entity)
+                    let scope = engine.access.queryScope(rule.entity)
                     let breaking = try engine.recordsBreaking(rule, db: db, scope: scope)
-                        .where(engine.readFilter(rule.entity))
+                        .where(engine.access.readFilter(rule.entity))
                     let count = try engine.overflowNamingRule(rule) { try Int.fetchOne(db, breaking.counted) ?? 0 }
                     if count > 0 { broken += 1 }
                     let noun = count == 1 ? rule.entity.singular : rule.entity.name
@@ -271,14 +271,14 @@ struct RuleWriter {
 
     /// Managing rules needs `manage_rules` (admins).
     func requireManageRules(at range: SourceRange?) throws {
-        let decision = engine.decide(.manageRules, on: CRMSchema.validationRules.name)
+        let decision = engine.access.decide(.manageRules, on: CRMSchema.validationRules.name)
         if let deny = decision.deniedBy {
             throw Diagnostic(
-                .permissionDenied, "\(engine.actor.handle) may not manage_rules", at: range, help: "denied by rule \(deny.description)")
+                .permissionDenied, "\(engine.access.actor.handle) may not manage_rules", at: range, help: "denied by rule \(deny.description)")
         }
         guard decision.scope == .all else {
             throw Diagnostic(
-                .permissionDenied, "\(engine.actor.handle) may not manage_rules", at: range,
+                .permissionDenied, "\(engine.access.actor.handle) may not manage_rules", at: range,
                 help: "creating and dropping validation rules is for admins (`rules` lists them for everyone)")
         }
     }
@@ -321,7 +321,7 @@ struct RuleWriter {
             ("entity", entity.name.databaseValue), ("field", fieldName?.databaseValue ?? .null),
             ("kind", rule.kind.rawValue.databaseValue), ("rule", text.databaseValue),
             ("condition", condition.databaseValue), ("message", rule.message?.value.databaseValue ?? .null),
-            ("created_by", engine.actor.id.databaseValue),
+            ("created_by", engine.access.actor.id.databaseValue),
         ]
         let id = try recorder.insert(CRMSchema.validationRules, values: values)
         let stored = ValidationRule(

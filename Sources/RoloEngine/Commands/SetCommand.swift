@@ -31,7 +31,7 @@ struct SetCommand: Command {
     static let examples = ["set confirm 100", "set format table", "set pager \"less -S\"", "set color auto"]
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        context.output.line(try context.engine.applySetting(name: setting, value: value))
+        context.output.line(try context.engine.session.applySetting(name: setting, value: value))
         return CommandResult()
     }
 }

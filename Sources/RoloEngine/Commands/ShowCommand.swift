@@ -60,9 +60,9 @@ struct ShowRunner {
 
     func run(_ reference: RecordReference, output: OutputSink) throws -> CommandResult {
         let entity = try Catalog.entity(reference.entity)
-        _ = try engine.require(.read, entity, at: reference.entity.range)
+        _ = try engine.access.require(.read, entity, at: reference.entity.range)
         let id = try RecordLookup.id(of: reference.key, in: entity, db: db, readableBy: engine)
-        let hiddenFields = engine.readVisibility(entity).hiddenFields
+        let hiddenFields = engine.access.readVisibility(entity).hiddenFields
         guard let row = try Row.fetchOne(db, Select(Sql.all, from: entity.name).where(Sql.equals(Sql.name("id"), Sql.value(id))).sql)
         else {
             throw Diagnostic(.unknownRecord, "there is no \(entity.singular) \(id)", at: reference.key.range)
@@ -81,7 +81,7 @@ struct ShowRunner {
             var text = ValueFormatter.display(value, field.type)
             if let target = field.referencedEntity, let targetEntity = CRMSchema.entity(named: target), !value.isNull {
                 // A related record the user may not read shows as hidden, title and number alike.
-                let lookup = RecordLookup.titleQuery(targetEntity, id: value).where(engine.readFilter(targetEntity))
+                let lookup = RecordLookup.titleQuery(targetEntity, id: value).where(engine.access.readFilter(targetEntity))
                 if let row = try Row.fetchOne(db, lookup.sql) {
                     text = ValueFormatter.display((try row.decode(String?.self, atIndex: 0)) ?? "?") + " (\(targetEntity.singular) \(text))"
                 } else {
@@ -93,7 +93,7 @@ struct ShowRunner {
         }
         if !hidden.isEmpty {
             output.line(
-                "  (\(hidden.joined(separator: ", ")) hidden: \(engine.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
+                "  (\(hidden.joined(separator: ", ")) hidden: \(engine.access.actor.handle) may not read \(hidden.count == 1 ? "it" : "them"))")
         }
         if entity.name == "users" {
             try userDetails(id, output: output)
@@ -111,9 +111,9 @@ struct ShowRunner {
         var owned: [String] = []
         for entity in CRMSchema.entities where entity.kind == .domain && entity.hasOwner {
             // Only records the acting user may read are counted.
-            if case .none = engine.readVisibility(entity).records { continue }
+            if case .none = engine.access.readVisibility(entity).records { continue }
             let count = Select(Sql.countAll, from: entity.name, as: "t0")
-                .where(Sql.equals(Sql.column("t0", "owner_id"), Sql.value(id))).where(engine.readFilter(entity))
+                .where(Sql.equals(Sql.column("t0", "owner_id"), Sql.value(id))).where(engine.access.readFilter(entity))
             let n = try Int.fetchOne(db, count.sql) ?? 0
             if n > 0 { owned.append("\(n) \(entity.name)") }
         }
@@ -125,15 +125,15 @@ struct ShowRunner {
             for field in related.fields where field.referencedEntity == entity.name {
                 let spec = Self.relatedFilters[related.name]
                 let heading = spec?.title ?? related.name
-                if case .none = engine.readVisibility(related).records {
+                if case .none = engine.access.readVisibility(related).records {
                     output.line("")
-                    output.line("\(heading): hidden (\(engine.actor.handle) may not read \(related.name))")
+                    output.line("\(heading): hidden (\(engine.access.actor.handle) may not read \(related.name))")
                     continue
                 }
                 var conditions = [Sql.equals(Sql.column("t0", field.name), Sql.value(id))]
                 if let filter = Self.openFilter(related.name, alias: "t0") { conditions.append(filter) }
                 let cardConditions = conditions  // the list below adds the scope filter itself
-                if let scoped = engine.readFilter(related) { conditions.append(scoped) }
+                if let scoped = engine.access.readFilter(related) { conditions.append(scoped) }
                 var count = Select(Sql.countAll, from: related.name, as: "t0")
                 count.conditions = conditions
                 let total = try Int.fetchOne(db, count.sql) ?? 0

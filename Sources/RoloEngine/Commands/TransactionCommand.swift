@@ -26,11 +26,11 @@ struct TransactionCommand: Command {
             output.line("transaction open: changes are kept until commit (or dropped by rollback)")
         case .commit:
             try engine.endTransaction(
-                commit: true, at: statement.range, closing: engine.entry(statement, outcome: .ok, rows: nil, message: nil))
-            output.line(engine.transactionNote ?? "committed")
+                commit: true, at: statement.range, closing: engine.audit.entry(statement, outcome: .ok, rows: nil, message: nil))
+            output.line(engine.transactions.note ?? "committed")
         case .rollback:
             try engine.endTransaction(
-                commit: false, at: statement.range, closing: engine.entry(statement, outcome: .ok, rows: nil, message: nil))
+                commit: false, at: statement.range, closing: engine.audit.entry(statement, outcome: .ok, rows: nil, message: nil))
             output.line("rolled back: the transaction's changes are gone")
         }
         return CommandResult()

@@ -21,7 +21,7 @@ final class AuditTrail {
     var actor: () -> (id: Int64, impersonator: Int64?)
 
     /// Audit entries of the open transaction, written inside it at commit (or after a rollback).
-    private var pending: [Engine.AuditEntry] = []
+    private var pending: [AuditEntry] = []
     /// How many of `pending` are inserted; the rest go in one batch (one read of the chain's
     /// head) at commit, before a command reads the audit log inside the transaction, or once
     /// `batch` of them wait.
@@ -35,7 +35,7 @@ final class AuditTrail {
     /// Entries of the open transaction held in memory (for tests).
     var held: Int { pending.count }
     /// Entries of reads waiting for the write lock (see `flushReads`).
-    private var pendingReads: [Engine.AuditEntry] = []
+    private var pendingReads: [AuditEntry] = []
     /// Set once this session, which has no key, has found the log keyed: it may read, but it
     /// writes nothing (see `keyRefusal`), and its read entries are spooled unsealed.
     private var keylessOnKeyedLog = false
@@ -54,10 +54,28 @@ final class AuditTrail {
         self.actor = actor
     }
 
+    // MARK: - Entries
+
+    /// The entry of a statement, made now for the acting user (and the admin behind an `as`).
+    func entry(_ statement: ParsedStatement, outcome: AuditOutcome, rows: Int?, message: String?, changeSet: Int64? = nil) -> AuditEntry {
+        let (user, impersonator) = actor()
+        return AuditEntry(
+            at: clock.now().description, userID: user, impersonatorID: impersonator, command: statement.text, outcome: outcome,
+            rows: rows, message: message, changeSetID: changeSet)
+    }
+
+    /// An entry for something the session did itself (leaving the shell with a transaction open).
+    func sessionEntry(_ command: String, outcome: AuditOutcome, message: String? = nil) -> AuditEntry {
+        let (user, impersonator) = actor()
+        return AuditEntry(
+            at: clock.now().description, userID: user, impersonatorID: impersonator, command: command, outcome: outcome,
+            rows: nil, message: message, changeSetID: nil)
+    }
+
     // MARK: - Keeping entries
 
     /// Keeps an entry: with the open transaction, or with the reads waiting for the write lock.
-    func record(_ entry: Engine.AuditEntry, inTransaction: Bool) {
+    func record(_ entry: AuditEntry, inTransaction: Bool) {
         if store.isReadOnly { return }  // said at open: reads on a read-only file are not audited
         if inTransaction {
             // Inserted under the transaction's write lock, at the latest with its COMMIT: the
@@ -94,7 +112,7 @@ final class AuditTrail {
 
     /// Ends the open transaction's audit: on commit (inside the still open transaction, before
     /// its COMMIT) the entries not yet inserted and `closing` are appended.
-    func appendAtCommit(closing: Engine.AuditEntry?, db: Database) throws {
+    func appendAtCommit(closing: AuditEntry?, db: Database) throws {
         let unwritten = Array(pending[written...]) + (closing.map { [$0] } ?? [])
         try AuditLog.append(unwritten, db: db, key: key)
     }
@@ -102,7 +120,7 @@ final class AuditTrail {
     /// After the transaction ended: committed, its entries are in the log; rolled back, every
     /// entry of it is written again as rolled back — the spilled ones first, a batch at a time,
     /// then those in memory, then `closing`.
-    func transactionEnded(committed: Bool, closing: Engine.AuditEntry?) {
+    func transactionEnded(committed: Bool, closing: AuditEntry?) {
         var entries = pending
         pending = []
         written = 0
@@ -202,7 +220,7 @@ final class AuditTrail {
     /// lock (`lockHeld` false) it only drains when there is something to write.
     /// Spooled lines are judged first (`AuditSpool`): those not appended are noted in the chain
     /// by an entry of their own, and kept aside once the write commits.
-    func append(_ entries: [Engine.AuditEntry], db: Database, lockHeld: Bool) throws {
+    func append(_ entries: [AuditEntry], db: Database, lockHeld: Bool) throws {
         guard lockHeld else { return }
         if key == nil, try AuditLog.headIsKeyed(db: db) {
             keylessOnKeyedLog = true
@@ -217,7 +235,7 @@ final class AuditTrail {
         if let drainedSpool, let note = drainedSpool.rejectionNote {
             let actor = actor()
             spooled.append(
-                Engine.AuditEntry(
+                AuditEntry(
                     at: clock.now().description, userID: actor.id, impersonatorID: actor.impersonator, command: "(audit spool)",
                     outcome: .refused, rows: drainedSpool.review.rejected.count, message: note, changeSetID: nil))
         }
@@ -240,5 +258,27 @@ final class AuditTrail {
         drainedSpool?.restore()
         drainedSpool = nil
         appendedReads = 0
+    }
+}
+
+/// One line of the audit log, before the chain gives it its hash.
+public struct AuditEntry: Codable, Sendable {
+    let at: String
+    let userID: Int64
+    let impersonatorID: Int64?
+    let command: String
+    var outcome: AuditOutcome
+    let rows: Int?
+    let message: String?
+    var changeSetID: Int64? = nil
+
+    /// The entry of a statement whose transaction was rolled back.
+    func rolledBack() -> AuditEntry {
+        var entry = self
+        if entry.outcome == .ok {
+            entry.outcome = .rolledBack
+            entry.changeSetID = nil
+        }
+        return entry
     }
 }

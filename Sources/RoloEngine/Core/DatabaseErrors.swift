@@ -5,8 +5,10 @@ import RoloSyntax
 /// Database errors in the user's terms, told apart by result code: busy and read-only files,
 /// interruptions, constraints (by extended code), the limits of Rolo's own SQL functions (codes
 /// of their own) and the few limits SQLite reports only in words (matched by message, for
-/// SQLITE_ERROR alone). Never SQLite's own text for a user to decode.
-extension Engine {
+/// SQLITE_ERROR alone). Never SQLite's own text for a user to decode. One of the engine's
+/// services (docs/architecture.md): `execute` turns every database error a command throws into
+/// one of these.
+enum DatabaseErrors {
     /// Limits of Rolo's own SQL functions, told apart by their result codes (`ResultCode.rolo…`).
     static let functionLimits: [Int32: (code: DiagnosticCode, text: String, help: String)] = [
         ResultCode.roloMoneyOutOfRange.rawValue: (

@@ -11,7 +11,7 @@ enum RecordLookup {
     static func id(
         of key: Located<RecordKey>, in entity: EntityDefinition, db: Database, readableBy engine: Engine? = nil
     ) throws -> Int64 {
-        let scope = engine?.readFilter(entity)
+        let scope = engine?.access.readFilter(entity)
         switch key.value {
         case .id(let id):
             if try Bool.fetchOne(db, record(entity, id: Int64(id).databaseValue).where(scope).sql) == true {
@@ -20,10 +20,10 @@ enum RecordLookup {
             if let engine, scope != nil {
                 // Told apart from a missing record only in the audit log, as a refusal.
                 let present = try Bool.fetchOne(db, record(entity, id: Int64(id).databaseValue).sql) == true
-                if present { engine.lookupRefused = true }
+                if present { engine.access.lookupRefused = true }
                 throw Diagnostic(
-                    .unknownRecord, "there is no \(entity.singular) \(id) that \(engine.actor.handle) may read", at: key.range,
-                    help: engine.readScopeHelp(entity))
+                    .unknownRecord, "there is no \(entity.singular) \(id) that \(engine.access.actor.handle) may read", at: key.range,
+                    help: engine.access.readScopeHelp(entity))
             }
             let maxID = try Int64.fetchOne(db, Select(Sql.maximum(Sql.name("id")), from: entity.name).sql) ?? 0
             throw Diagnostic(
@@ -43,7 +43,7 @@ enum RecordLookup {
             let ids = try Int64.fetchAll(db, lookup.sql)
             if ids.count == 1 { return ids[0] }
             if ids.isEmpty {
-                let readable = engine.map { " that \($0.actor.handle) may read" } ?? ""
+                let readable = engine.map { " that \($0.access.actor.handle) may read" } ?? ""
                 throw Diagnostic(
                     .unknownRecord, "no \(entity.singular)\(scope == nil ? "" : readable) has \(keyField) \"\(text)\"", at: key.range,
                     help: "try: find \(entity.name) where \(keyField) contains \"\(text.prefix(12))\"")
@@ -75,7 +75,7 @@ enum RecordLookup {
 
     /// Whether the engine's acting user may read the record.
     static func isReadable(_ id: Int64, of entity: EntityDefinition, engine: Engine, db: Database) throws -> Bool {
-        guard let filter = engine.readFilter(entity) else { return true }
+        guard let filter = engine.access.readFilter(entity) else { return true }
         return try Bool.fetchOne(db, record(entity, id: id.databaseValue).where(filter).sql) == true
     }
 
@@ -93,12 +93,12 @@ enum RecordLookup {
         engine: Engine, db: Database, at range: SourceRange?
     ) throws {
         guard let level = decision.scope,
-            !(try isInScope(id, of: entity, level: level, policy: engine.policy, db: db))
+            !(try isInScope(id, of: entity, level: level, policy: engine.access.policy, db: db))
         else { return }
         let owner = try ownerHandle(of: id, in: entity, db: db).map { ": \(entity.singular) \(id) belongs to \($0)" } ?? ""
         let rule = decision.allowedBy?.description ?? "\(level.name) scope"
         throw Diagnostic(
-            .permissionDenied, "\(engine.actor.handle) may not \(action) \(entity.singular) \(id)\(owner)",
+            .permissionDenied, "\(engine.access.actor.handle) may not \(action) \(entity.singular) \(id)\(owner)",
             at: range, help: "\(rule) covers only \(level == .own ? "records they own or are assigned" : "records owned within their team")"
         )
     }

@@ -133,7 +133,7 @@ extension Engine {
     /// Refuses `command` on a database that is not a sandbox (E515), before anything is written:
     /// one line about the database, pointing at no word of the command.
     func requireSandbox(_ command: String) throws {
-        guard isSandbox else {
+        guard session.isSandbox else {
             throw Diagnostic(
                 .notSandbox,
                 "\(URL(fileURLWithPath: store.path).lastPathComponent) is not a sandbox: \(command) works only in a database rolo demo made",
@@ -144,10 +144,10 @@ extension Engine {
     /// Checkpoints and resets are for admins: users who may grant on users with scope all, as `as`
     /// and `login` are (a reset puts back every grant the checkpoint held, so it is a grant too).
     func requireSandboxAdmin(_ command: String, at range: SourceRange?) throws {
-        let decision = decide(.grant, on: "users")
+        let decision = access.decide(.grant, on: "users")
         guard decision.deniedBy == nil, decision.scope == .all else {
             throw Diagnostic(
-                .permissionDenied, "\(actor.handle) may not \(command) the sandbox", at: range,
+                .permissionDenied, "\(access.actor.handle) may not \(command) the sandbox", at: range,
                 help: "checkpoints and resets are for admins (who may grant on users): ask the trainer")
         }
     }
@@ -155,7 +155,7 @@ extension Engine {
     /// Refuses `command` inside `begin` … `commit` (E503): it works on the whole database, outside
     /// any transaction.
     func refuseInsideTransaction(_ command: String, at range: SourceRange?) throws {
-        guard !inTransaction else {
+        guard !transactions.isOpen else {
             throw Diagnostic(
                 .transactionOpen, "\(command) cannot run inside a transaction", at: range,
                 help: "commit or rollback first: \(command) works on the whole database")

@@ -58,7 +58,7 @@ extension Engine {
                 "checkpoint '\(name)' was taken under another version of Rolo's schema; nothing was changed",
                 help: "take a new checkpoint with this version")
         }
-        let acting = actor
+        let acting = access.actor
         guard contents.users.contains(where: { $0.id == acting.id && $0.active && $0.handle.lowercased() == acting.handle.lowercased() })
         else {
             throw refuse(
@@ -134,7 +134,7 @@ extension Engine {
                     let first = (plan.contents.lastChangeSet ?? 0) + 1
                     note += "; change sets \(first == lastChangeSet ? "\(first)" : "\(first)–\(lastChangeSet)") are gone (numbers a later change may take again)"
                 }
-                try AuditLog.append([entry(statement, outcome: .ok, rows: nil, message: note)], db: db, key: auditKey)
+                try AuditLog.append([audit.entry(statement, outcome: .ok, rows: nil, message: note)], db: db, key: audit.key)
                 try db.execute(Sql.commit)
             } catch {
                 try? db.execute(Sql.rollback)

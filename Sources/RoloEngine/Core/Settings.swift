@@ -41,7 +41,7 @@ public enum ColorSetting: String, Sendable, CaseIterable {
     case auto, on, off
 }
 
-extension Engine {
+extension Session {
     /// The settings `set` knows.
     public static let settingNames = ["confirm", "format", "pager", "color", "busy_timeout"]
     /// The settings the interactive shell keeps in the settings file when `set` changes them.
@@ -94,7 +94,7 @@ extension Engine {
             guard let seconds = Double(value.value), seconds >= 0, seconds <= 86_400 else {
                 throw Diagnostic(.invalidValue, "busy_timeout takes seconds, from 0 to 86400", at: value.range)
             }
-            store.busy.timeout = seconds
+            busy.timeout = seconds
             return "changes wait up to \(value.value) s for another writer"
         default:
             throw Diagnostic(

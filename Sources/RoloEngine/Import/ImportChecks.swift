@@ -30,7 +30,7 @@ extension ImportJob {
                     (Sql.compare(Sql.countAll, .greater, Sql.value(1)), Sql.negate(Sql.countAll)),
                 ], else: Sql.null),
             from: entity.name, as: "t0"
-        ).where(same).where(engine.readFilter(entity))
+        ).where(same).where(engine.access.readFilter(entity))
         try db.execute(
             Update(Self.staging, set: [(Self.targetColumn, Sql.subquery(matches))]).where(Sql.isNotNull(stagedKey)).sql)
         // Several records with that key.
@@ -147,7 +147,7 @@ extension ImportJob {
     /// Rows matching a record outside the user's update scope are bad rows, named by line (and
     /// the record's owner, where it has one), not a refusal of the whole file.
     mutating func checkUpdateScope(_ rights: Rights, keyField: FieldDefinition) throws {
-        guard rights.updateLevel != .all, let scoped = engine.policy.scopeFilter(rights.updateLevel, on: entity, alias: "t0") else {
+        guard rights.updateLevel != .all, let scoped = engine.access.policy.scopeFilter(rights.updateLevel, on: entity, alias: "t0") else {
             return
         }
         // The owner's handle, where the entity has owners (NULL otherwise).
@@ -157,7 +157,7 @@ extension ImportJob {
         if entity.hasOwner {
             query = query.joining(Sql.leftJoin("users", as: "u", on: Sql.equals(Sql.id("u"), Sql.column("t0", "owner_id"))))
         }
-        let (actor, level) = (engine.actor.handle, rights.updateLevel.name)
+        let (actor, level) = (engine.access.actor.handle, rights.updateLevel.name)
         try reportKeyProblems(
             query.where(Sql.notTrue(scoped)).ordered(by: line), keyField, .permissionDenied,
             kind: "matches a record outside \(actor)'s \(level) scope for updates"

@@ -105,7 +105,7 @@ struct ImportJob {
             }
             mapped[mapping.header.value] = mapping.field.value
         }
-        let auditFields = engine.decide(.setAuditFields, on: entity.name).isAllowed
+        let auditFields = engine.access.decide(.setAuditFields, on: entity.name).isAllowed
         var columns: [Column] = []
         var ignored: [String] = []
         var references: [String: ReferenceTable] = [:]
@@ -194,7 +194,7 @@ struct ImportJob {
                         + needed.map { $0.relationName ?? $0.name }.joined(separator: " and "), at: missing.range,
                     help: "import the \(target.name) first (import \(target.name) from FILE), then this file")
             }
-            _ = try engine.require(.create, target, at: missing.range)
+            _ = try engine.access.require(.create, target, at: missing.range)
             table.createsMissing = true
         }
         return (columns, ignored)
@@ -207,7 +207,7 @@ struct ImportJob {
         var columns = [Sql.id("t0")]
         if let key { columns.append(Sql.column("t0", key)) }
         if target.name == "users" { columns.append(Sql.column("t0", "team_id")) }
-        let query = Select(columns, from: target.name, as: "t0").where(engine.readFilter(target))
+        let query = Select(columns, from: target.name, as: "t0").where(engine.access.readFilter(target))
         let cursor = try Row.fetchCursor(db, query.sql)
         while let row = try cursor.next() {
             let id: Int64 = try row.decode(atIndex: 0)
@@ -225,7 +225,7 @@ struct ImportJob {
 
     mutating func run(output: OutputSink) throws -> ChangeOutcome {
         try ChangeCommands(engine: engine, db: db, recorder: recorder).requireWritable(entity, at: command.entity.range)
-        _ = try engine.require(.import, entity, at: command.entity.range)
+        _ = try engine.access.require(.import, entity, at: command.entity.range)
         if let rejectsPath {
             // Before any row is read: the rejects file is written last, and may not be written at all.
             do {
@@ -264,13 +264,13 @@ struct ImportJob {
         let keyOffset = keyField.flatMap { key in columns.firstIndex { $0.field === key } }
         var repeatedKeys = RepeatedKeys(foldsCase: keyField?.type.isTextual ?? false)
         let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
-        let meter = engine.progressLine.map { ProgressMeter(draw: $0) }
+        let meter = engine.session.progressLine.map { ProgressMeter(draw: $0) }
         defer { meter?.finish() }
         rowLoop: while let record = try read(reader) {
             if record.fields.count == 1, record.fields[0].isEmpty, header.count > 1 { continue }  // a blank line
             rows += 1
             if rows & 4095 == 0 {
-                if engine.interruption.isRequested {
+                if engine.session.interruption.isRequested {
                     throw Diagnostic(
                         .interrupted, "interrupted at row \(record.line) of \(file); nothing was imported", at: command.path.range)
                 }
@@ -475,7 +475,7 @@ struct ImportJob {
 
     /// Ctrl-C between two statements of the writes (SQLite's interrupt stops one that runs).
     func stopIfInterrupted() throws {
-        if engine.interruption.isRequested {
+        if engine.session.interruption.isRequested {
             throw Diagnostic(.interrupted, "interrupted while writing \(file); nothing was imported", at: command.path.range)
         }
     }
@@ -505,10 +505,10 @@ struct ImportJob {
         }
         // Matching by a field tells which record holds a value: like a filter, the key is a field
         // the user may read.
-        if engine.readVisibility(entity).hiddenFields.contains(field.name) {
+        if engine.access.readVisibility(entity).hiddenFields.contains(field.name) {
             throw Diagnostic(
-                .permissionDenied, "\(engine.actor.handle) may not read \(entity.name).\(key.value), so it cannot be the key",
-                at: key.range, help: "match by a field \(engine.actor.handle) may read, e.g. key id")
+                .permissionDenied, "\(engine.access.actor.handle) may not read \(entity.name).\(key.value), so it cannot be the key",
+                at: key.range, help: "match by a field \(engine.access.actor.handle) may read, e.g. key id")
         }
         guard columns.contains(where: { $0.field === field }) || field.name == "id" && columns.contains(where: { $0.field.name == "id" })
         else {
@@ -530,7 +530,7 @@ struct ImportJob {
             (rights.updateLevel, rights.updateRule, _) = try commands.allowedScope(
                 .update, entity, fields: updatable.map { ($0.field, command.path.range) }, at: command.entity.range)
         }
-        let assign = engine.decide(.assign, on: entity.name)
+        let assign = engine.access.decide(.assign, on: entity.name)
         if assign.deniedBy == nil { rights.assignLevel = assign.scope }
         return rights
     }
@@ -549,7 +549,7 @@ struct ImportJob {
         if id == nil {
             guard table.createsMissing else {
                 let key = table.entity.naturalKey.first ?? "number"
-                let readable = engine.readFilter(table.entity) == nil ? "" : " that \(engine.actor.handle) may read"
+                let readable = engine.access.readFilter(table.entity) == nil ? "" : " that \(engine.access.actor.handle) may read"
                 return .invalid("names no \(table.entity.singular)\(readable) (by \(key))")
             }
             if let refusal = table.refused[folded] { return .invalid(refusal) }
@@ -560,15 +560,15 @@ struct ImportJob {
             id = newID
         }
         guard let id else { return .value(.null) }
-        if ChangeCommands.assignmentFields.contains(column.field.name), id != engine.actor.id {
+        if ChangeCommands.assignmentFields.contains(column.field.name), id != engine.access.actor.id {
             switch rights.assignLevel {
             case nil:
-                return .invalid("is someone else; \(engine.actor.handle) may not assign \(entity.name)")
+                return .invalid("is someone else; \(engine.access.actor.handle) may not assign \(entity.name)")
             case .own:
-                return .invalid("is someone else; \(engine.actor.handle) may only give records to themselves")
+                return .invalid("is someone else; \(engine.access.actor.handle) may only give records to themselves")
             case .team:
-                if table.teams[id] == nil || table.teams[id] != engine.actor.teamID {
-                    return .invalid("is outside \(engine.actor.handle)'s team; they may only give records to their team")
+                if table.teams[id] == nil || table.teams[id] != engine.access.actor.teamID {
+                    return .invalid("is outside \(engine.access.actor.handle)'s team; they may only give records to their team")
                 }
             case .all:
                 break
@@ -587,7 +587,7 @@ struct ImportJob {
         var created: Int64? = nil
         try db.inSavepoint {
             let id = try recorder.insert(
-                table.entity, values: [(table.entity.naturalKey[0], name.databaseValue), ("owner_id", engine.actor.id.databaseValue)])
+                table.entity, values: [(table.entity.naturalKey[0], name.databaseValue), ("owner_id", engine.access.actor.id.databaseValue)])
             for rule in rules {
                 let breaking = try engine.recordsBreaking(
                     rule, db: db, scope: engine.ruleScope(table.entity), within: Select(value: Sql.value(id)).sql)

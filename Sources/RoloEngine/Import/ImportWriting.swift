@@ -63,7 +63,7 @@ extension ImportJob {
             names.append(column.field.name)
             let staged = Sql.column("s", column.field.name)
             switch column.field.name {
-            case "owner_id": values.append(Sql.coalesce([staged, Sql.value(engine.actor.id)]))
+            case "owner_id": values.append(Sql.coalesce([staged, Sql.value(engine.access.actor.id)]))
             case "created_at", "updated_at": values.append(Sql.coalesce([staged, now]))
             default:
                 // An empty cell takes the field's default (a lead's status `new`), as a missing column does.
@@ -75,7 +75,7 @@ extension ImportJob {
             }
         }
         var defaults: [(String, SQLFragment)] = []
-        if entity.hasOwner, !names.contains("owner_id") { defaults.append(("owner_id", Sql.value(engine.actor.id))) }
+        if entity.hasOwner, !names.contains("owner_id") { defaults.append(("owner_id", Sql.value(engine.access.actor.id))) }
         for system in ["created_at", "updated_at"] where entity.field(named: system) != nil && !names.contains(system) {
             defaults.append((system, now))
         }

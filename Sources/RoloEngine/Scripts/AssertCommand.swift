@@ -86,7 +86,7 @@ struct AssertCommand: Command {
             case .find(let query)?: try Catalog.entity(query.entity)
             case nil: CRMSchema.contacts
             }
-        let binder = engine.binder(db, scope: engine.queryScope(entity))
+        let binder = engine.binder(db, scope: engine.access.queryScope(entity))
         func side(_ operand: AssertOperand, expecting: FieldType?) throws -> (BoundExpression, FieldType?) {
             switch operand {
             case .query(let query):

@@ -50,9 +50,9 @@ struct ParamCommand: Command {
     /// Checked before the script runs (`ScriptRunner`); here, typed at the prompt or reached in an
     /// included file, a parameter with no value takes its default or is an error that names it.
     func run(_ context: CommandContext) throws -> CommandResult {
-        for declaration in declarations where context.engine.parameters[declaration.name.value] == nil {
+        for declaration in declarations where context.session.parameters[declaration.name.value] == nil {
             guard let value = declaration.defaultValue else { throw Script.missing(declaration) }
-            context.engine.parameters[declaration.name.value] = .text(value)
+            context.session.parameters[declaration.name.value] = .text(value)
         }
         return CommandResult()
     }
@@ -85,7 +85,7 @@ enum ScalarQuery: Sendable, Equatable {
             }
             // A related record (`account`) is kept by its number, as `where account = $a` compares it.
             var type: FieldType? = query.fields[0].bareWord == "id" ? .reference(entity.name) : nil
-            if case .path(let parts) = query.fields[0].kind, case .reference(let target) = try engine.queryScope(entity).resolve(parts).type {
+            if case .path(let parts) = query.fields[0].kind, case .reference(let target) = try engine.access.queryScope(entity).resolve(parts).type {
                 query.fields[0] = Expression(.path(parts + [Located("id", query.fields[0].range)]), query.fields[0].range)
                 type = .reference(target)
             }
@@ -184,7 +184,7 @@ struct LetCommand: Command {
     func run(_ context: CommandContext) throws -> CommandResult {
         let (value, type) = try query.value(context.engine)
         let kept = ScriptValue.typed(value, type)
-        context.engine.parameters[name.value] = kept
+        context.session.parameters[name.value] = kept
         context.output.line("$\(name.value) = \(kept.display)")
         var result = CommandResult()
         result.rows = 1
@@ -213,7 +213,7 @@ struct EchoCommand: Command {
     var isAudited: Bool { false }
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        context.output.line(try Self.interpolate(text, parameters: context.engine.parameters))
+        context.output.line(try Self.interpolate(text, parameters: context.session.parameters))
         return CommandResult()
     }
 

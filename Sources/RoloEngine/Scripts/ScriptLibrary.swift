@@ -29,13 +29,13 @@ struct ScriptLibrary {
 
     /// Saving and dropping need `manage_scripts` (admins).
     func requireManageScripts(at range: SourceRange?) throws {
-        let decision = engine.decide(.manageScripts, on: Self.scripts.name)
+        let decision = engine.access.decide(.manageScripts, on: Self.scripts.name)
         if let deny = decision.deniedBy {
-            throw Diagnostic(.permissionDenied, "\(engine.actor.handle) may not manage_scripts", at: range, help: "denied by rule \(deny.description)")
+            throw Diagnostic(.permissionDenied, "\(engine.access.actor.handle) may not manage_scripts", at: range, help: "denied by rule \(deny.description)")
         }
         guard decision.scope == .all else {
             throw Diagnostic(
-                .permissionDenied, "\(engine.actor.handle) may not manage_scripts", at: range,
+                .permissionDenied, "\(engine.access.actor.handle) may not manage_scripts", at: range,
                 help: "saving and dropping saved scripts is for admins (anyone may list, show and run them)")
         }
     }
@@ -126,7 +126,7 @@ struct ScriptLibrary {
                 Self.scripts,
                 values: [
                     ("name", name.value.databaseValue), ("body", body.databaseValue), ("description", description?.databaseValue ?? .null),
-                    ("created_by", engine.actor.id.databaseValue),
+                    ("created_by", engine.access.actor.id.databaseValue),
                 ])
         }
         let version = try latestVersion(id) + 1
@@ -136,13 +136,13 @@ struct ScriptLibrary {
             values: [
                 ("script_id", id.databaseValue), ("version", version.databaseValue), ("body", body.databaseValue),
                 ("description", description?.databaseValue ?? .null), ("sha256", sha.databaseValue),
-                ("saved_by", engine.actor.id.databaseValue), ("created_at", now),
+                ("saved_by", engine.access.actor.id.databaseValue), ("created_at", now),
             ])
         _ = try recorder.insert(
             Self.events,
             values: [
                 ("script_id", id.databaseValue), ("version", version.databaseValue), ("action", "saved".databaseValue),
-                ("user_id", engine.actor.id.databaseValue), ("created_at", now),
+                ("user_id", engine.access.actor.id.databaseValue), ("created_at", now),
             ])
         var outcome = ChangeOutcome(records: 1, verb: .saved, entity: Self.scripts)
         outcome.noun = ("script", "scripts")
@@ -162,7 +162,7 @@ struct ScriptLibrary {
             Self.events,
             values: [
                 ("script_id", id.databaseValue), ("version", try latestVersion(id).databaseValue), ("action", "dropped".databaseValue),
-                ("user_id", engine.actor.id.databaseValue), ("created_at", engine.clock.now().description.databaseValue),
+                ("user_id", engine.access.actor.id.databaseValue), ("created_at", engine.clock.now().description.databaseValue),
             ])
         var outcome = ChangeOutcome(records: 1, verb: .dropped, entity: Self.scripts)
         outcome.noun = ("script", "scripts")
@@ -178,7 +178,7 @@ struct ScriptLibrary {
                 into: Self.events.name,
                 [
                     ("script_id", scriptID.databaseValue), ("version", version.databaseValue), ("action", "ran".databaseValue),
-                    ("user_id", engine.actor.id.databaseValue), ("change_set_id", changeSet?.databaseValue ?? .null),
+                    ("user_id", engine.access.actor.id.databaseValue), ("change_set_id", changeSet?.databaseValue ?? .null),
                     ("created_at", engine.clock.now().description.databaseValue),
                 ]
             ).sql)

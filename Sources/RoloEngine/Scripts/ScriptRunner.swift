@@ -56,16 +56,16 @@ public final class ScriptRunner {
             run.exitCodeForDryRun = exitCode
             do {
                 // Every parameter has a value before anything runs; a misspelt one is an error.
-                engine.parameters = try script.parameterValues(given: engine.parameters)
+                engine.session.parameters = try script.parameterValues(given: engine.session.parameters)
             } catch {
                 run.fail(error, report)
                 return run.outcome
             }
-            wrap = !script.managesTransactions && !engine.inTransaction && script.statementCount > 1
+            wrap = !script.managesTransactions && !engine.transactions.isOpen && script.statementCount > 1
         }
         // A recording keeps the comments typed with the statements, as narration.
-        engine.training.typed(script)
-        defer { engine.training.typed(nil) }
+        engine.session.training.typed(script)
+        defer { engine.session.training.typed(nil) }
         if wrap {
             // A script's change set is listed under its file, not its first statement.
             let label = script.file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
@@ -105,12 +105,12 @@ public final class ScriptRunner {
             return false
         }
         let wasSummarising = run.summarising
-        run.summarising = engine.transactionIsDryRun
+        run.summarising = engine.transactions.isDryRun
         let succeeded = body(&run)
         run.summarising = wasSummarising
         do {
             try engine.endTransaction(commit: succeeded && !run.outcome.failed)
-            if succeeded, !run.outcome.failed, let note = engine.transactionNote { run.output.line(note) }
+            if succeeded, !run.outcome.failed, let note = engine.transactions.note { run.output.line(note) }
         } catch {
             run.fail(error, report)
             return false
@@ -133,7 +133,7 @@ public final class ScriptRunner {
             let statement: ParsedStatement
             do {
                 guard let next = try statements.next() else {
-                    if top { engine.training.narrate(upTo: nil) }
+                    if top { engine.session.training.narrate(upTo: nil) }
                     return true
                 }
                 statement = next
@@ -150,38 +150,38 @@ public final class ScriptRunner {
     /// - Returns: what it did, or nil to stop (it failed, or asked to leave).
     func runOne(_ statement: ParsedStatement, of script: Script, origin: Diagnostic.Origin?, top: Bool, _ run: inout Run) -> CommandResult? {
         // Comments typed before the statement reach a recording first.
-        if top { engine.training.narrate(upTo: statement.range.start.line) }
+        if top { engine.session.training.narrate(upTo: statement.range.start.line) }
         do {
             if let include = statement.command as? IncludeCommand {
                 // Checked when the script was made: the file is there and is no loop.
                 guard let included = script.included(include.path.value) else { return CommandResult() }
                 guard runStatements(of: included, origin: included.origin, &run) else { return nil }
-                if top { engine.training.record(statement) }
+                if top { engine.session.training.record(statement) }
                 return CommandResult()
             }
             if let file = statement.command as? RunCommand {
                 guard try runFile(file, statement, from: origin?.file ?? script.file, &run) else { return nil }
-                if top { engine.training.record(statement) }
+                if top { engine.session.training.record(statement) }
                 return CommandResult()
             }
             if let plan = statement.command as? PlanCommand {
                 guard try runPlan(plan, statement, from: origin?.file ?? script.file, &run) else { return nil }
-                if top { engine.training.record(statement) }
+                if top { engine.session.training.record(statement) }
                 return CommandResult()
             }
             if let saved = statement.command as? RunScriptCommand {
                 guard try runSaved(saved, statement, &run) else { return nil }
-                if top { engine.training.record(statement) }
+                if top { engine.session.training.record(statement) }
                 return CommandResult()
             }
             if let play = statement.command as? PlayCommand {
                 guard try self.play(play, statement, from: origin?.file ?? script.file, &run) else { return nil }
-                if top { engine.training.record(statement) }
+                if top { engine.session.training.record(statement) }
                 return CommandResult()
             }
             if let lesson = statement.command as? LessonCommand {
                 guard try self.lesson(lesson, statement, from: origin?.file ?? script.file, &run) else { return nil }
-                if top { engine.training.record(statement) }
+                if top { engine.session.training.record(statement) }
                 return CommandResult()
             }
             willRun?(statement)
@@ -203,7 +203,7 @@ public final class ScriptRunner {
             if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.dryRunChanges { run.outcome.dryRunChanges = true }
             if (run.exitCodeForDryRun || statement.hasOption("exit-code")), result.applied { run.outcome.applied = true }
             didRun?(statement, result)
-            if top { engine.training.record(statement) }
+            if top { engine.session.training.record(statement) }
             if result.quit {
                 run.outcome.quit = true
                 return nil
@@ -239,15 +239,15 @@ public final class ScriptRunner {
         return try runNested(
             script, arguments: command.arguments, statement, label: "script \(title)", identity: "saved " + saved.name.lowercased(), &run,
             beforeEnd: { [engine] succeeded in
-                let dryRun = engine.transactionIsDryRun || engine.settings.dryRun
-                let changeSet = engine.transaction.changeSet
+                let dryRun = engine.transactions.isDryRun || engine.session.settings.dryRun
+                let changeSet = engine.transactions.state.changeSet
                 if succeeded, !dryRun {
                     try engine.store.dbQueue.inDatabase { db in
                         try ScriptLibrary(engine: engine, db: db).recordRun(scriptID: saved.scriptID, version: saved.version, changeSet: changeSet)
                     }
                 }
-                engine.recordEntry(
-                    engine.entry(
+                engine.record(
+                    engine.audit.entry(
                         statement, outcome: !succeeded ? .error : dryRun ? .dryRun : .ok, rows: nil,
                         message: "script \(saved.name) version \(saved.version) (sha256 \(saved.sha256.prefix(12)))", changeSet: changeSet))
             })
@@ -256,7 +256,7 @@ public final class ScriptRunner {
     /// `plan FILE.rolo [NAME=VALUE …] to FILE.plan`: the script as a whole dry-run, its change plan
     /// written to the plan file before the rollback.
     private func runPlan(_ command: PlanCommand, _ statement: ParsedStatement, from including: String?, _ run: inout Run) throws -> Bool {
-        if engine.inTransaction {
+        if engine.transactions.isOpen {
             throw Diagnostic(
                 .transactionOpen, "plan runs a script in a transaction of its own: end the open one first", at: statement.range,
                 help: "commit or rollback, then plan")
@@ -281,16 +281,16 @@ public final class ScriptRunner {
         let header = PlanFile.Header(
             database: identity, schema: CRMSchema.version, script: scriptPath, scriptSHA256: PlanFile.sha256(Data(script.bytes)),
             parameters: Dictionary(command.arguments.map { ($0.name.value, $0.value) }, uniquingKeysWith: { _, last in last }),
-            madeBy: engine.actor.handle, madeAt: engine.clock.now().description, records: 0, fields: 0)
+            madeBy: engine.access.actor.handle, madeAt: engine.clock.now().description, records: 0, fields: 0)
         var written: (records: Int, fields: Int)? = nil
-        let saved = engine.settings.dryRun
-        engine.settings.dryRun = true
-        defer { engine.settings.dryRun = saved }
+        let saved = engine.session.settings.dryRun
+        engine.session.settings.dryRun = true
+        defer { engine.session.settings.dryRun = saved }
         let goOn = try runNested(
             script, arguments: command.arguments, statement, label: "plan \(scriptPath)", identity: "file " + scriptPath, &run,
             beforeEnd: { [engine] succeeded in
                 guard succeeded else { return }
-                let changeSet = engine.transaction.changeSet
+                let changeSet = engine.transactions.state.changeSet
                 written = try engine.store.dbQueue.inDatabase { db in try PlanFile.write(header: header, changeSet: changeSet, db: db, to: file) }
                 try file.commit(overwrite: statement.hasOption("force"))
             })
@@ -329,18 +329,18 @@ public final class ScriptRunner {
                     ?? "its parameters: " + declared.joined(separator: ", "))
         }
         let given = Dictionary(arguments.map { ($0.name.value, ScriptValue.text($0.value)) }, uniquingKeysWith: { _, last in last })
-        let saved = (engine.parameters, engine.settings.dryRun)
+        let saved = (engine.session.parameters, engine.session.settings.dryRun)
         running.append(identity)
         defer {
-            (engine.parameters, engine.settings.dryRun) = saved
+            (engine.session.parameters, engine.session.settings.dryRun) = saved
             running.removeLast()
         }
         do {
-            engine.parameters = try script.parameterValues(given: given)
+            engine.session.parameters = try script.parameterValues(given: given)
         } catch {
             throw script.origin.map { error.located(in: $0) } ?? error
         }
-        if statement.hasOption("dry-run") { engine.settings.dryRun = true }
+        if statement.hasOption("dry-run") { engine.session.settings.dryRun = true }
         func body(_ run: inout Run) -> Bool {
             let succeeded = runStatements(of: script, origin: script.origin, &run)
             do {
@@ -351,7 +351,7 @@ public final class ScriptRunner {
             }
             return succeeded
         }
-        if script.managesTransactions || engine.inTransaction { return body(&run) }
+        if script.managesTransactions || engine.transactions.isOpen { return body(&run) }
         return transaction(label: label, statements: script.statementCount, &run, body: body)
     }
 

@@ -189,17 +189,17 @@ struct Lesson {
     /// assertion evaluated once. A `let` or `param` earlier in the lesson stands for a value of its
     /// type meanwhile.
     func validateExpects(_ engine: Engine) throws {
-        let saved = engine.parameters
-        defer { engine.parameters = saved }
+        let saved = engine.session.parameters
+        defer { engine.session.parameters = saved }
         for step in steps {
             switch step.kind {
             case .command(let statement):
                 if let bind = statement.command as? LetCommand {
                     let type = try? engine.store.dbQueue.inDatabase { db in try bind.query.compile(engine, db).type }
-                    engine.parameters[bind.name.value] = .typed(.null, type ?? nil)
+                    engine.session.parameters[bind.name.value] = .typed(.null, type ?? nil)
                 } else if let param = statement.command as? ParamCommand {
-                    for declaration in param.declarations where engine.parameters[declaration.name.value] == nil {
-                        engine.parameters[declaration.name.value] = .text(declaration.defaultValue ?? "")
+                    for declaration in param.declarations where engine.session.parameters[declaration.name.value] == nil {
+                        engine.session.parameters[declaration.name.value] = .text(declaration.defaultValue ?? "")
                     }
                 }
             case .task(let task):

@@ -37,7 +37,7 @@ struct LessonsCommand: Command {
     var isAudited: Bool { false }
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        let training = context.engine.training
+        let training = context.session.training
         guard let folder = training.lessonsFolder,
             let names = try? FileManager.default.contentsOfDirectory(atPath: folder).filter({ $0.hasSuffix(".rolo") }).sorted(),
             !names.isEmpty
@@ -52,7 +52,7 @@ struct LessonsCommand: Command {
             do {
                 let lesson = try Lesson.load(Located(path, SourceRange(.start, .start)), from: nil, what: "lesson")
                 let kept = LessonProgress.load(
-                    LessonProgress.file(for: path, user: context.engine.actor.handle, in: training.progressFolder),
+                    LessonProgress.file(for: path, user: context.access.actor.handle, in: training.progressFolder),
                     digest: LessonProgress.digest(lesson.script.bytes))
                 let progress: String
                 switch kept {

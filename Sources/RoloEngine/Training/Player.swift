@@ -19,7 +19,7 @@ extension ScriptRunner {
     /// - Returns: whether to go on (false after a failed step of an unattended play, or `quit`).
     func play(_ command: PlayCommand, _ statement: ParsedStatement, from including: String?, _ run: inout Run) throws -> Bool {
         let auto = try Self.autoSeconds(statement)
-        let terminal = engine.training.terminal
+        let terminal = engine.session.training.terminal
         if auto == nil, terminal == nil {
             throw Diagnostic(
                 .usage, "play asks before each step, and nobody is there to answer (a script, -c or piped input)",
@@ -34,7 +34,7 @@ extension ScriptRunner {
         let typing = statement.hasOption("typing")
         let total = lesson.steps.count
         // Ctrl-C from here on stops the play (an earlier one is forgotten).
-        engine.interruption.clear()
+        engine.session.interruption.clear()
         var index = 0
         while index < total {
             let step = lesson.steps[index]
@@ -102,7 +102,7 @@ extension ScriptRunner {
         for character in statement.text {
             run.output.write(TerminalText.safe(String(character), keepingLineBreaks: true))
             flush(run)
-            guard pause(engine.training.typingDelay) else {
+            guard pause(engine.session.training.typingDelay) else {
                 run.output.line()
                 throw interrupted(at: step, of: total)
             }
@@ -112,17 +112,17 @@ extension ScriptRunner {
 
     /// Waits `seconds`; false when Ctrl-C came meanwhile.
     private func pause(_ seconds: Double) -> Bool {
-        if let sleep = engine.training.sleep {
+        if let sleep = engine.session.training.sleep {
             sleep(seconds)
         } else {
             var left = seconds
-            while left > 0, !engine.interruption.isRequested {
+            while left > 0, !engine.session.interruption.isRequested {
                 let slice = min(left, 0.1)
                 Thread.sleep(forTimeInterval: slice)
                 left -= slice
             }
         }
-        return !engine.interruption.isRequested
+        return !engine.session.interruption.isRequested
     }
 
     private func interrupted(at index: Int, of total: Int) -> Diagnostic {
@@ -130,7 +130,7 @@ extension ScriptRunner {
     }
 
     private func flush(_ run: Run) {
-        if let terminal = engine.training.terminal {
+        if let terminal = engine.session.training.terminal {
             terminal.flush()
         } else {
             (run.output as? FileOutput)?.flush()
@@ -139,7 +139,7 @@ extension ScriptRunner {
 
     /// Asks what to do with the step shown: Enter runs it, `s` skips, `b` goes back, `q` stops.
     private func ask(allowsBack: Bool, _ run: Run) -> StepAnswer {
-        guard let terminal = engine.training.terminal else { return .stop }
+        guard let terminal = engine.session.training.terminal else { return .stop }
         let back = allowsBack ? "b goes back · " : ""
         let question = "Enter runs it · s skips · \(back)q stops: "
         while true {
@@ -168,7 +168,7 @@ extension ScriptRunner {
     /// `lesson FILE|NAME [--restart]`.
     /// - Returns: whether to go on.
     func lesson(_ command: LessonCommand, _ statement: ParsedStatement, from including: String?, _ run: inout Run) throws -> Bool {
-        let training = engine.training
+        let training = engine.session.training
         guard let terminal = training.terminal else {
             throw Diagnostic(
                 .usage, "a lesson asks the learner to type commands: it works in the interactive shell", at: statement.range,
@@ -182,7 +182,7 @@ extension ScriptRunner {
         try lesson.validateExpects(engine)
         training.inLesson = true
         defer { training.inLesson = false }
-        let progressFile = LessonProgress.file(for: lesson.path, user: engine.actor.handle, in: training.progressFolder)
+        let progressFile = LessonProgress.file(for: lesson.path, user: engine.access.actor.handle, in: training.progressFolder)
         let digest = LessonProgress.digest(lesson.script.bytes)
         var progress = LessonProgress(digest: digest)
         if !statement.hasOption("restart"), let kept = LessonProgress.load(progressFile, digest: digest) {
@@ -203,7 +203,7 @@ extension ScriptRunner {
         }
         func keep() {
             do {
-                try progress.save(to: progressFile, lesson: lesson.path, user: engine.actor.handle, protected: engine.protectedFiles)
+                try progress.save(to: progressFile, lesson: lesson.path, user: engine.access.actor.handle, protected: engine.protectedFiles)
             } catch {
                 run.errors.line("rolo: warning: the lesson's progress could not be kept in \(progressFile): \(error)")
             }

@@ -21,7 +21,7 @@ struct RecordCommand: Command {
     static let examples: [String] = []
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        let training = context.engine.training
+        let training = context.session.training
         if let current = training.recording {
             throw Diagnostic(
                 .alreadyRecording, "already recording to \(current.path.value)", at: context.statement.range,
@@ -56,12 +56,12 @@ struct StopCommand: Command {
     static let examples: [String] = []
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        guard context.engine.training.isRecording else {
+        guard context.session.training.isRecording else {
             throw Diagnostic(
                 .notRecording, "nothing is being recorded", at: context.statement.range,
                 help: "record FILE.rolo starts a recording; stop ends it")
         }
-        try context.engine.training.writeRecording(
+        try context.session.training.writeRecording(
             overwrite: context.statement.hasOption("force"), protected: context.engine.protectedFiles, output: context.output)
         return CommandResult()
     }

@@ -134,10 +134,10 @@ extension Engine {
     /// The prompt for a new command, as the interactive shell shows it: `admin@crm.db> `, with
     /// `(sandbox)` in a sandbox, `[dry-run]` when previews are on, `*` inside a transaction, and a `note` (`lesson 2/5`).
     public func prompt(note: String? = nil) -> String {
-        var text = "\(actor.handle)@\(URL(fileURLWithPath: store.path).lastPathComponent)"
-        if isSandbox { text += " (sandbox)" }
-        if settings.dryRun { text += " [dry-run]" }
-        if inTransaction { text += " *" }
+        var text = "\(access.actor.handle)@\(URL(fileURLWithPath: store.path).lastPathComponent)"
+        if session.isSandbox { text += " (sandbox)" }
+        if session.settings.dryRun { text += " [dry-run]" }
+        if transactions.isOpen { text += " *" }
         if let note { text += " " + note }
         return text + "> "
     }
