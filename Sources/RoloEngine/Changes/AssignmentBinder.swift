@@ -9,6 +9,8 @@ struct AssignmentBinder {
     let db: Database
     let entity: EntityDefinition
     let binder: ExpressionBinder
+    /// `--raw`: a text value keeps the spaces around it (by default they are taken off).
+    var keepsSpaces = false
 
     struct Bound {
         let field: FieldDefinition
@@ -16,6 +18,24 @@ struct AssignmentBinder {
         let range: SourceRange
         /// The constant value, when the expression has no field in it.
         let constant: DatabaseValue?
+        /// The value as given had spaces around it, which were taken off.
+        var trimmed = false
+    }
+
+    /// `text` without the white space around it (spaces, tabs, line breaks, no-break spaces), or
+    /// nil when there is none to take off. Only the ends are looked at when they are plain
+    /// characters: most values pay two byte comparisons.
+    static func trimmed(_ text: String) -> String? {
+        let bytes = text.utf8
+        guard let first = bytes.first, let last = bytes.last else { return nil }
+        func plain(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x80 }
+        if plain(first), plain(last) { return nil }
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
+        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
+        return start == scalars.startIndex && end == scalars.endIndex ? nil : String(scalars[start..<end])
     }
 
     func field(_ name: Located<String>) throws -> FieldDefinition {
@@ -95,9 +115,19 @@ struct AssignmentBinder {
             }
         }
         var constant: DatabaseValue? = nil
+        var wasTrimmed = false
         if case .column = bound {
         } else if binder.scope.referenced.count == columnsBefore, scopeFree(bound) {
             constant = try DatabaseValue.fetchOne(db, Select(value: sql).sql) ?? .null
+            if !keepsSpaces, field.type == .text || field.type == .email, let text = constant.flatMap(String.fromDatabaseValue),
+                let trimmed = Self.trimmed(text)
+            {
+                // " ana@acme.io " is the address; a value of spaces alone is no value.
+                let value = trimmed.isEmpty ? DatabaseValue.null : trimmed.databaseValue
+                constant = value
+                sql = Sql.value(value)
+                wasTrimmed = true
+            }
             if field.required, constant?.isNull == true {
                 throw Diagnostic(.requiredField, "\(label) is required on \(entity.name) and cannot be empty", at: assignment.value.range)
             }
@@ -110,7 +140,7 @@ struct AssignmentBinder {
         if let max = field.maxLength, let text = constant.flatMap(String.fromDatabaseValue), text.count > max {
             throw Self.tooLong(label, count: text.count, max: max, at: assignment.value.range)
         }
-        return Bound(field: field, value: sql, range: assignment.value.range, constant: constant)
+        return Bound(field: field, value: sql, range: assignment.value.range, constant: constant, trimmed: wasTrimmed)
     }
 
     /// Whether a bound value can be computed without a record (no column in it).

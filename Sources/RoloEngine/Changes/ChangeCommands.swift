@@ -8,6 +8,13 @@ struct ChangeCommands {
     let engine: Engine
     let db: Database
     let recorder: ChangeRecorder
+    /// `--raw`: text values keep the spaces around them (`AssignmentBinder.keepsSpaces`).
+    var keepsSpaces = false
+
+    /// The line saying how many given values lost the spaces around them.
+    static func trimmedNote(_ count: Int, of what: String = "value") -> String? {
+        count == 0 ? nil : "trimmed the spaces around \(count) \(what)\(count == 1 ? "" : "s") (--raw keeps them)"
+    }
 
     // MARK: - Shared
 
@@ -81,7 +88,8 @@ struct ChangeCommands {
         try requireWritable(entity, at: entityName.range)
         let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
-        let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
+        var assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
+        assignmentBinder.keepsSpaces = keepsSpaces
         var bound: [AssignmentBinder.Bound] = []
         /// Related records' fields the values read, which some records may hide.
         var relatedReads: [QueryScope.ReferencedColumn] = []
@@ -140,6 +148,7 @@ struct ChangeCommands {
         try validateLengths(entity, bound, filter: filter)
         let count = try recorder.update(entity, filter: filter, set: bound.map { ($0.field, $0.value) })
         var outcome = ChangeOutcome(records: count, verb: .updated, entity: entity)
+        if let note = Self.trimmedNote(bound.filter(\.trimmed).count) { outcome.report.append(note) }
         if count == 0 {
             let matched = Select(Sql.countAll, from: entity.name, as: "t0").where(filter)
             outcome.unchangedMatches = try Int.fetchOne(db, matched.sql) ?? 0
@@ -233,7 +242,8 @@ struct ChangeCommands {
         try requireWritable(entity, at: entityName.range)
         let scope = engine.access.queryScope(entity)
         let binder = engine.binder(db, scope: scope)
-        let assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
+        var assignmentBinder = AssignmentBinder(engine: engine, db: db, entity: entity, binder: binder)
+        assignmentBinder.keepsSpaces = keepsSpaces
         var values: [(field: String, value: DatabaseValue)] = []
         var bound: [AssignmentBinder.Bound] = []
         for assignment in assignments {
@@ -275,7 +285,9 @@ struct ChangeCommands {
                 help: "e.g. create \(entity.singular) " + names.map { "\($0)=…" }.joined(separator: " "))
         }
         let id = try recorder.insert(entity, values: values)
-        return ChangeOutcome(records: 1, verb: .created, entity: entity, note: "new \(entity.singular) is number \(id)")
+        var outcome = ChangeOutcome(records: 1, verb: .created, entity: entity, note: "new \(entity.singular) is number \(id)")
+        if let note = Self.trimmedNote(bound.filter(\.trimmed).count) { outcome.report.append(note) }
+        return outcome
     }
 
     // MARK: - delete

@@ -27,7 +27,8 @@ struct CreateCommand: Command {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         try context.engine.performChange(context.statement, output: context.output) { db, recorder in
-            try ChangeCommands(engine: context.engine, db: db, recorder: recorder).create(entityName: entity, assignments: assignments)
+            try ChangeCommands(engine: context.engine, db: db, recorder: recorder, keepsSpaces: context.statement.hasOption("raw"))
+                .create(entityName: entity, assignments: assignments)
         }
     }
 }

@@ -34,7 +34,9 @@ struct UpdateCommand: Command {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         try context.engine.performChange(context.statement, output: context.output) { db, recorder in
-            try ChangeCommands(engine: context.engine, db: db, recorder: recorder).update(
+            try ChangeCommands(
+                engine: context.engine, db: db, recorder: recorder, keepsSpaces: context.statement.hasOption("raw")
+            ).update(
                 entityName: entity, selector: selector, assignments: assignments, statement: context.statement)
         }
     }

@@ -96,7 +96,7 @@ struct CellConverter {
             if let problem = Self.tooLong(text, field) { return problem }
             return .value(text.databaseValue)
         case .email:
-            // Not trimmed: `create` refuses an email with spaces, and so does its import.
+            // Spaces around it were taken off before (unless --raw); one inside is refused, as `create` refuses it.
             let email = TextFolding.stored(text)
             guard AssignmentBinder.isValidEmail(email) else { return .invalid("is not an email address") }
             if let problem = Self.tooLong(email, field) { return problem }

@@ -260,6 +260,8 @@ struct ImportJob {
             statement: try db.makeStatement(
                 sql: Insert.prepared(into: Self.staging, columns: [Self.lineColumn] + fields.map(\.name)).sql))
         var rows = 0
+        let trimsSpaces = !statement.hasOption("raw")
+        var trimmedCells = 0
         var values = [DatabaseValue](repeating: .null, count: columns.count + 1)
         let keyOffset = keyField.flatMap { key in columns.firstIndex { $0.field === key } }
         var repeatedKeys = RepeatedKeys(foldsCase: keyField?.type.isTextual ?? false)
@@ -298,7 +300,13 @@ struct ImportJob {
             }
             values[0] = record.line.databaseValue
             for (offset, column) in columns.enumerated() {
-                let raw = record.fields[column.index]
+                var raw = record.fields[column.index]
+                if trimsSpaces, let trimmed = AssignmentBinder.trimmed(raw) {
+                    // A leading space in an email cell is the commonest reason a real export's rows
+                    // were refused: the spaces go, and the summary counts the cells.
+                    raw = trimmed
+                    trimmedCells += 1
+                }
                 let converted: CellValue
                 if let reference = column.reference {
                     converted = try resolve(raw, in: reference, column: column, rights: rights)
@@ -379,6 +387,7 @@ struct ImportJob {
             )
         }
         if !ignored.isEmpty { report.append("ignored columns: " + ignored.joined(separator: ", ")) }
+        if let note = ChangeCommands.trimmedNote(trimmedCells, of: "cell") { report.append(note) }
         report += problems.summary(file: file)
         if rejected > 0, let rejectsPath {
             report.append(
