@@ -78,7 +78,8 @@ struct CommandRegistryTests {
         ("find contacts", "find"), ("count deals by stage", "count"), ("avg deals.amount", "sum"), ("show contact 1", "show"),
         ("create user dana name=\"Dana\"", "user"), ("create team \"East\"", "user"), ("create role r like sales_rep", "role"),
         ("create contact last_name=\"X\"", "create"), ("dry-run on", "dry-run"), ("exit", "quit"), ("commit", "begin"),
-        ("revoke sales_rep from bob", "grant"), ("audit anchor", "verify"), ("login bob", "as"), ("drop role r", "role"),
+        ("revoke sales_rep from bob", "grant"), ("audit anchor", "verify audit"), ("verify audit", "verify audit"),
+        ("verify contact 12 email", "verify"), ("login bob", "as"), ("drop role r", "role"),
     ])
     func wordsReachTheirCommand(source: String, name: String) throws {
         let statement = try Parser.parseStatement(source)

@@ -33,6 +33,7 @@ public enum CommandRegistry {
         CanCommand.self,
         AsCommand.self,
         VerifyCommand.self,
+        VerifyRecordsCommand.self,
         CheckpointCommand.self,
         CheckpointsCommand.self,
         ResetCommand.self,

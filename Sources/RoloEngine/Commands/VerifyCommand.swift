@@ -8,11 +8,10 @@ struct VerifyCommand: Command {
     /// `audit anchor` rather than `verify audit`.
     var anchor: Bool
 
-    static let name = "verify"
+    static let name = "verify audit"
     static let forms = [
-        form("verify") { parser, _ throws(Diagnostic) in
-            guard parser.acceptWord("audit") else { throw parser.failure(expected: "'audit', e.g. verify audit") }
-            return VerifyCommand(anchor: false)
+        form("verify", "audit") { _, _ throws(Diagnostic) in
+            VerifyCommand(anchor: false)
         },
         form("audit") { parser, _ throws(Diagnostic) in
             guard parser.acceptWord("anchor") else { throw parser.failure(expected: "'anchor', e.g. audit anchor") }
