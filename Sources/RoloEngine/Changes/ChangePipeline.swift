@@ -5,7 +5,7 @@ import RoloSyntax
 /// What a changing command did to its records, as its summary says it: `updated 3 contacts`.
 enum ChangeVerb: String, Sendable {
     case updated, created, deleted, assigned, merged, logged, reverted, imported
-    case granted, revoked, added, dropped, moved, activated, deactivated, saved, applied, verified
+    case granted, revoked, added, dropped, moved, activated, deactivated, saved, applied, verified, normalized
 }
 
 /// What a changing command did, reported by its body to the pipeline.

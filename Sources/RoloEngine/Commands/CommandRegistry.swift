@@ -34,6 +34,7 @@ public enum CommandRegistry {
         AsCommand.self,
         VerifyCommand.self,
         VerifyRecordsCommand.self,
+        NormalizeCommand.self,
         CheckpointCommand.self,
         CheckpointsCommand.self,
         ResetCommand.self,

@@ -14,6 +14,8 @@ public struct SessionSettings: Sendable {
     public var pager: PagerSetting = .on
     /// Colours in error messages (see `ColorSetting`).
     public var color: ColorSetting = .auto
+    /// Where national phone numbers are read (`normalize`): an ISO 3166 code, e.g. US.
+    public var region: String? = nil
 
     public init() {}
 }

@@ -43,9 +43,9 @@ public enum ColorSetting: String, Sendable, CaseIterable {
 
 extension Session {
     /// The settings `set` knows.
-    public static let settingNames = ["confirm", "format", "pager", "color", "busy_timeout"]
+    public static let settingNames = ["confirm", "format", "pager", "color", "region", "busy_timeout"]
     /// The settings the interactive shell keeps in the settings file when `set` changes them.
-    public static let savedSettingNames: Set<String> = ["confirm", "format", "pager", "color"]
+    public static let savedSettingNames: Set<String> = ["confirm", "format", "pager", "color", "region"]
 
     /// `set NAME VALUE`: checks and applies a setting.
     /// - Returns: what the shell says about it.
@@ -90,6 +90,15 @@ extension Session {
             case .on: return "color is on: errors are coloured on a terminal, NO_COLOR or not"
             case .off: return "color is off"
             }
+        case "region":
+            let code = value.value.trimmingCharacters(in: .whitespaces).uppercased()
+            guard Normalizer.callingCodes[code] != nil else {
+                throw Diagnostic(
+                    .invalidValue, "unknown region '\(value.value)'", at: value.range,
+                    help: "regions are country codes: " + Normalizer.callingCodes.keys.sorted().joined(separator: ", "))
+            }
+            settings.region = code
+            return "national phone numbers are read as \(code)'s (+\(Normalizer.callingCodes[code] ?? ""))"
         case "busy_timeout":
             guard let seconds = Double(value.value), seconds >= 0, seconds <= 86_400 else {
                 throw Diagnostic(.invalidValue, "busy_timeout takes seconds, from 0 to 86400", at: value.range)
@@ -120,6 +129,7 @@ extension Session {
         case "format": return (name, (settings.format ?? .table).rawValue)
         case "pager": return (name, settings.pager.text)
         case "color": return (name, settings.color.rawValue)
+        case "region": return settings.region.map { (name, $0) }
         default: return nil
         }
     }
