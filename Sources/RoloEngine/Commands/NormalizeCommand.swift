@@ -19,10 +19,7 @@ struct NormalizeCommand: Command {
     static let forms = [
         form("normalize") { parser, _ throws(Diagnostic) in
             let entity = try parser.parseEntity()
-            var fields: [Located<String>] = []
-            repeat {
-                fields.append(try parser.parseName("a field to normalize, e.g. normalize contacts email, phone"))
-            } while parser.acceptSymbol(.comma)
+            let fields = try parser.parseNames("a field to normalize, e.g. normalize contacts email, phone")
             let condition = parser.acceptWord("where") ? try parser.parseCondition() : nil
             return NormalizeCommand(entity: entity, fields: fields, condition: condition)
         }

@@ -25,9 +25,7 @@ struct VerifyRecordsCommand: Command {
             let selector = try parser.parseSelector(allowAll: false)
             var fields: [Located<String>] = []
             if case .one = selector, !parser.atStatementEnd {
-                repeat {
-                    fields.append(try parser.parseName("a field that was checked, e.g. verify contact 12 email, phone"))
-                } while parser.acceptSymbol(.comma)
+                fields = try parser.parseNames("a field that was checked, e.g. verify contact 12 email, phone")
             }
             return VerifyRecordsCommand(entity: entity, selector: selector, fields: fields)
         }

@@ -92,13 +92,13 @@ extension Session {
             }
         case "region":
             let code = value.value.trimmingCharacters(in: .whitespaces).uppercased()
-            guard Normalizer.callingCodes[code] != nil else {
+            guard let callingCode = Normalizer.callingCode(code) else {
                 throw Diagnostic(
                     .invalidValue, "unknown region '\(value.value)'", at: value.range,
-                    help: "regions are country codes: " + Normalizer.callingCodes.keys.sorted().joined(separator: ", "))
+                    help: "regions are country codes: " + Normalizer.regions.joined(separator: ", "))
             }
             settings.region = code
-            return "national phone numbers are read as \(code)'s (+\(Normalizer.callingCodes[code] ?? ""))"
+            return "national phone numbers are read as \(code)'s (+\(callingCode))"
         case "busy_timeout":
             guard let seconds = Double(value.value), seconds >= 0, seconds <= 86_400 else {
                 throw Diagnostic(.invalidValue, "busy_timeout takes seconds, from 0 to 86400", at: value.range)

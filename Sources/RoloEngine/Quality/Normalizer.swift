@@ -21,13 +21,20 @@ enum Normalizer {
 
     // MARK: - Phones
 
-    /// Calling codes of the regions `set region` takes (ISO 3166 codes), for national numbers.
-    static let callingCodes: [String: String] = [
-        "US": "1", "CA": "1", "GB": "44", "IE": "353", "DE": "49", "AT": "43", "CH": "41", "FR": "33", "BE": "32",
-        "NL": "31", "LU": "352", "ES": "34", "PT": "351", "IT": "39", "DK": "45", "SE": "46", "NO": "47", "FI": "358",
-        "PL": "48", "CZ": "420", "GR": "30", "AU": "61", "NZ": "64", "JP": "81", "SG": "65", "IN": "91", "BR": "55",
-        "MX": "52", "ZA": "27",
+    /// Calling codes of the regions `set region` takes (ISO 3166 codes, kept in lower case), for
+    /// national numbers.
+    private static let callingCodesByLowercaseCode: [String: String] = [
+        "us": "1", "ca": "1", "gb": "44", "ie": "353", "de": "49", "at": "43", "ch": "41", "fr": "33", "be": "32",
+        "nl": "31", "lu": "352", "es": "34", "pt": "351", "it": "39", "dk": "45", "se": "46", "no": "47", "fi": "358",
+        "pl": "48", "cz": "420", "gr": "30", "au": "61", "nz": "64", "jp": "81", "sg": "65", "in": "91", "br": "55",
+        "mx": "52", "za": "27",
     ]
+
+    /// The calling code of a region (`US` → 1), by its ISO 3166 code in any case.
+    static func callingCode(_ region: String) -> String? { callingCodesByLowercaseCode[region.lowercased()] }
+
+    /// The regions `set region` takes, in capitals.
+    static var regions: [String] { callingCodesByLowercaseCode.keys.map { $0.uppercased() }.sorted() }
 
     /// The phone in E.164, or nil when it cannot be read as one number: letters, an extension, too
     /// few or too many digits, or a national number with no region to read it in.
@@ -51,7 +58,7 @@ enum Normalizer {
             }
         }
         if international { return (8...15).contains(digits.count) ? "+" + digits : nil }
-        guard let region, let code = callingCodes[region] else { return nil }
+        guard let region, let code = callingCode(region) else { return nil }
         if code == "1" {
             if digits.count == 11, digits.hasPrefix("1") { digits.removeFirst() }
             return digits.count == 10 ? "+1" + digits : nil

@@ -445,6 +445,15 @@ public struct Parser {
         }
     }
 
+    /// Names separated by commas (`email, phone`): at least one.
+    public mutating func parseNames(_ what: String) throws(Diagnostic) -> [Located<String>] {
+        var names: [Located<String>] = []
+        repeat {
+            names.append(try parseName(what))
+        } while acceptSymbol(.comma)
+        return names
+    }
+
     public mutating func parseSelector(allowAll: Bool) throws(Diagnostic) -> RecordSelector {
         if acceptWord("where") {
             skipNewlines()
