@@ -35,6 +35,7 @@ public enum CommandRegistry {
         VerifyCommand.self,
         VerifyRecordsCommand.self,
         NormalizeCommand.self,
+        DedupeCommand.self,
         CheckpointCommand.self,
         CheckpointsCommand.self,
         ResetCommand.self,
