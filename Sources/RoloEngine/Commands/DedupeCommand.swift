@@ -12,28 +12,55 @@ struct DedupeCommand: Command {
     var fields: [Located<String>]
     var threshold: Located<String>?
     var condition: Condition?
+    /// Which record of a group survives a merge plan's merge.
+    var keep: MergePlan.Keep = .oldest
+    /// Fields whose value comes from the newest (or oldest) record that has one.
+    var prefer: [MergePlan.Preference] = []
+    /// `to PLAN.rolo`: write the merge plan there.
+    var plan: Located<String>?
 
     static let name = "dedupe"
     static let forms = [
         form("dedupe") { parser, _ throws(Diagnostic) in
-            let entity = try parser.parseEntity()
-            var fields: [Located<String>] = []
-            var threshold: Located<String>? = nil
-            if parser.acceptWord("by") { fields = try parser.parseNames("fields to compare, e.g. dedupe contacts by email, phone") }
-            if parser.acceptWord("threshold") {
-                guard case .number(let text) = parser.current.kind else {
-                    throw parser.failure(expected: "a score from 0 to 1 after threshold, e.g. threshold 0.9")
+            var command = DedupeCommand(entity: try parser.parseEntity(), fields: [], threshold: nil, condition: nil)
+            // The clauses, in any order.
+            while !parser.atStatementEnd {
+                if parser.acceptWord("by") {
+                    command.fields = try parser.parseNames("fields to compare, e.g. dedupe contacts by email, phone")
+                } else if parser.acceptWord("threshold") {
+                    guard case .number(let text) = parser.current.kind else {
+                        throw parser.failure(expected: "a score from 0 to 1 after threshold, e.g. threshold 0.9")
+                    }
+                    command.threshold = Located(text, parser.advance().range)
+                } else if parser.acceptWord("keep") {
+                    command.keep = try MergePlan.Keep.parse(&parser, allowComplete: true)
+                } else if parser.acceptWord("prefer") {
+                    repeat {
+                        let field = try parser.parseName("a field, e.g. prefer title from newest")
+                        guard parser.acceptWord("from") else { throw parser.failure(expected: "'from newest' or 'from oldest'") }
+                        command.prefer.append(MergePlan.Preference(field: field, from: try MergePlan.Keep.parse(&parser, allowComplete: false)))
+                    } while parser.acceptSymbol(.comma)
+                } else if parser.acceptWord("where") {
+                    command.condition = try parser.parseCondition()
+                } else if parser.acceptWord("to") {
+                    guard let path = parser.stringValue(parser.current) else {
+                        throw parser.failure(expected: "a file for the merge plan, e.g. to \"merge-plan.rolo\"")
+                    }
+                    command.plan = Located(path, parser.advance().range)
+                } else {
+                    throw parser.failure(expected: "by, threshold, keep, prefer, where or to")
                 }
-                threshold = Located(text, parser.advance().range)
             }
-            let condition = parser.acceptWord("where") ? try parser.parseCondition() : nil
-            return DedupeCommand(entity: entity, fields: fields, threshold: threshold, condition: condition)
+            return command
         }
     ]
-    static let synopsis = "dedupe ENTITY [by FIELD, …] [threshold X] [where CONDITION]"
+    static let synopsis =
+        "dedupe ENTITY [by FIELD, …] [threshold X] [where CONDITION] [keep oldest|newest|most complete] [prefer FIELD from newest|oldest, …] [to PLAN.rolo]"
     static let summary =
         "Groups of duplicate records (contacts, leads, accounts), each with its score and reasons: same email or phone (format aside), names alike (Jaro–Winkler), the same company (suffixes aside)."
-    static let examples = ["dedupe contacts where account = \"Acme\"", "dedupe contacts by email, phone threshold 0.9"]
+    static let examples = [
+        "dedupe contacts where account = \"Acme\"", "dedupe contacts by email, phone threshold 0.9",
+    ]
     static let actions: [PermissionAction] = [.read]
     static let arguments: [ArgumentHint] = [.entities(singular: false)]
 
@@ -54,6 +81,7 @@ struct DedupeCommand: Command {
                 help: "e.g. dedupe contacts")
         }
         _ = try engine.access.require(.read, entity, at: self.entity.range)
+        try MergePlan.check(prefer, entity: entity, path: plan, context: context)
         var threshold = Self.defaultThreshold
         if let given = self.threshold {
             guard let value = Double(given.value), (0...1).contains(value) else {
@@ -150,6 +178,15 @@ struct DedupeCommand: Command {
         if groups.count > shown {
             output.line()
             output.line("… and \(groups.count - shown) more groups (\(groups.count) in all; narrow with where, or raise the threshold)")
+        }
+        if let plan {
+            let written = try MergePlan(
+                entity: entity, groups: groups.map { $0.members.map { records[$0].id } }, scores: groups.map { ($0.score, $0.reasons) },
+                keep: keep, prefer: prefer, threshold: threshold
+            ).write(to: plan, context: context)
+            output.line()
+            output.line(
+                "merge plan written to \(plan.value): \(written) \(written == 1 ? "merge" : "merges"), one per group; review it, then run \"\(plan.value)\" --dry-run")
         }
         var result = CommandResult()
         result.rows = groups.count

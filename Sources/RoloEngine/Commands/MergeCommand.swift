@@ -3,26 +3,28 @@ import GRDB
 import RoloStore
 import RoloSyntax
 
-/// `merge`: fold a duplicate into the record to keep.
+/// `merge`: fold duplicates into the record to keep — one or a whole group in one step.
 ///
-///     merge := 'merge' entity key 'into' key
+///     merge := 'merge' entity key {',' key} 'into' key
 struct MergeCommand: Command {
     var entity: EntityName
-    var from: Located<RecordKey>
+    /// The records folded in, in order: the first fills the kept record's empty fields first.
+    var from: [Located<RecordKey>]
     var into: Located<RecordKey>
 
     static let name = "merge"
     static let forms = [
         form("merge") { parser, _ throws(Diagnostic) in
             let entity = try parser.parseEntity()
-            let from = try parser.parseKey()
+            var from = [try parser.parseKey()]
+            while parser.acceptSymbol(.comma) { from.append(try parser.parseKey()) }
             guard parser.acceptWord("into") else { throw parser.failure(expected: "'into', e.g. merge contact 17 into 12") }
             return MergeCommand(entity: entity, from: from, into: try parser.parseKey())
         }
     ]
-    static let synopsis = "merge ENTITY A into B"
-    static let summary = "Keep B, fill its empty fields from A, move A's related records to B, delete A."
-    static let examples = ["merge contact 17 into 12"]
+    static let synopsis = "merge ENTITY A[, A2, …] into B"
+    static let summary = "Keep B, fill its empty fields from A (then A2 …), move their related records to B, delete them; a group in one step."
+    static let examples = ["merge contact 17 into 12", "merge contacts 2880, 2942 into 434 --dry-run"]
     static let actions: [PermissionAction] = [.merge]
     static let arguments: [ArgumentHint] = [.entities(singular: true)]
     var changesData: Bool { true }
@@ -39,22 +41,44 @@ struct MergeCommand: Command {
 extension ChangeCommands {
     // MARK: - merge
 
-    func merge(entityName: EntityName, from: Located<RecordKey>, into: Located<RecordKey>, dryRun: Bool = false) throws
+    func merge(entityName: EntityName, from: [Located<RecordKey>], into: Located<RecordKey>, dryRun: Bool = false) throws
         -> ChangeOutcome
     {
         let entity = try Catalog.entity(entityName)
         try requireWritable(entity, at: entityName.range)
         let decision = try engine.access.require(.merge, entity, at: entityName.range)
-        let source = try RecordLookup.id(of: from, in: entity, db: db, readableBy: engine)
         let target = try RecordLookup.id(of: into, in: entity, db: db, readableBy: engine)
-        if source == target {
-            throw Diagnostic(.invalidMerge, "cannot merge \(entity.singular) \(source) into itself", at: from.range.union(into.range))
+        var sources: [Int64] = []
+        for key in from {
+            let source = try RecordLookup.id(of: key, in: entity, db: db, readableBy: engine)
+            if source == target {
+                throw Diagnostic(.invalidMerge, "cannot merge \(entity.singular) \(source) into itself", at: key.range.union(into.range))
+            }
+            if sources.contains(source) {
+                throw Diagnostic(.invalidMerge, "\(entity.singular) \(source) is named twice", at: key.range)
+            }
+            sources.append(source)
         }
         let level = decision.scope ?? .own
         try engine.requireAllInScope(
-            entity, filter: Sql.in(Sql.id("t0"), [Sql.value(source), Sql.value(target)]),
+            entity, filter: Sql.in(Sql.id("t0"), (sources + [target]).map { Sql.value($0) }),
             action: .merge, scope: level, rule: decision.allowedBy, db: db, at: entityName.range)
-        let conflicts = try mergeConflicts(entity, source: source, target: target, dryRun: dryRun)
+        var report: [String] = []
+        for source in sources {
+            report += try merge(entity, source: source, into: target, naming: sources.count > 1, dryRun: dryRun)
+        }
+        let merged = sources.map(String.init).joined(separator: ", ")
+        var outcome = ChangeOutcome(
+            records: sources.count, verb: .merged, entity: entity,
+            note: "\(entity.singular) \(merged) \(dryRun ? "would be" : sources.count == 1 ? "was" : "were") merged into \(entity.singular) \(target) and removed")
+        outcome.report = report
+        return outcome
+    }
+
+    /// Folds one record into the kept one: its values fill the kept record's empty fields, its
+    /// related records move, it is deleted. Returns what the kept record kept over it.
+    private func merge(_ entity: EntityDefinition, source: Int64, into target: Int64, naming: Bool, dryRun: Bool) throws -> [String] {
+        let conflicts = try mergeConflicts(entity, source: source, target: target, naming: naming, dryRun: dryRun)
         // The kept record fills its empty fields from the merged one.
         var fills: [(FieldDefinition, SQLFragment)] = []
         for field in entity.fields where !field.system && field.name != "owner_id" {
@@ -73,17 +97,13 @@ extension ChangeCommands {
             }
         }
         _ = try recorder.delete(entity, filter: Sql.idEquals("t0", source))
-        var outcome = ChangeOutcome(
-            records: 1, verb: .merged, entity: entity,
-            note: "\(entity.singular) \(source) \(dryRun ? "would be" : "was") merged into \(entity.singular) \(target) and removed")
-        outcome.report = conflicts
-        return outcome
+        return conflicts
     }
 
     /// The fields both records fill with different values: the kept record keeps its own, and the
     /// merged one's is dropped — said, so the person merging sees what goes. Fields the acting user
     /// may not read are left out; a related record is named by its title, as in a diff.
-    private func mergeConflicts(_ entity: EntityDefinition, source: Int64, target: Int64, dryRun: Bool) throws -> [String] {
+    private func mergeConflicts(_ entity: EntityDefinition, source: Int64, target: Int64, naming: Bool, dryRun: Bool) throws -> [String] {
         let hidden = engine.access.readVisibility(entity).hiddenFields
         let fields = entity.fields.filter { !$0.system && $0.name != "owner_id" && !hidden.contains($0.name) }
         guard !fields.isEmpty else { return [] }
@@ -107,6 +127,7 @@ extension ChangeCommands {
                     + "\(try recorder.describe(theirs, field)) \(would)dropped")
         }
         guard !lines.isEmpty else { return [] }
-        return ["where both have a value, \(entity.singular) \(target) keeps its own:"] + lines
+        let over = naming ? " over \(entity.singular) \(source)'s" : ""
+        return ["where both have a value, \(entity.singular) \(target) keeps its own\(over):"] + lines
     }
 }

@@ -212,7 +212,9 @@ struct DuplicateDetector {
             var group = byRoot[r] ?? Group(members: [], score: 1, reasons: [])
             for member in [pair.a, pair.b] where !group.members.contains(member) { group.members.append(member) }
             group.score = min(group.score, pair.score)
-            for reason in pair.reasons where !group.reasons.contains(reason) { group.reasons.append(reason) }
+            // One reason of each kind: "names alike (…)" once, with the first pair's detail.
+            func kind(_ reason: String) -> String { String(reason.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces) }
+            for reason in pair.reasons where !group.reasons.contains(where: { kind($0) == kind(reason) }) { group.reasons.append(reason) }
             byRoot[r] = group
         }
         return byRoot.values.map { group in

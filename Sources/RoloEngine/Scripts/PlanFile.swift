@@ -105,6 +105,18 @@ struct PlanFile {
         return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// The database's identity, its secret made first if this older file has none.
+    static func ensureDatabaseIdentity(_ store: CRMStore) throws -> String {
+        try store.dbQueue.inDatabase { db -> String in
+            if let known = try databaseIdentity(db) { return known }
+            try db.inTransaction(.immediate) {
+                _ = try AuditSpoolSecret.ensure(db)
+                return .commit
+            }
+            return try databaseIdentity(db) ?? ""
+        }
+    }
+
     static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     // MARK: - Writing

@@ -270,14 +270,7 @@ public final class ScriptRunner {
             throw error.diagnostic(command.file, outcome: "nothing was written", example: "fix.plan")
         }
         // The database's identity comes from its secret, made now if this older file has none.
-        let identity = try engine.store.dbQueue.inDatabase { db -> String in
-            if let known = try PlanFile.databaseIdentity(db) { return known }
-            try db.inTransaction(.immediate) {
-                _ = try AuditSpoolSecret.ensure(db)
-                return .commit
-            }
-            return try PlanFile.databaseIdentity(db) ?? ""
-        }
+        let identity = try PlanFile.ensureDatabaseIdentity(engine.store)
         let header = PlanFile.Header(
             database: identity, schema: CRMSchema.version, script: scriptPath, scriptSHA256: PlanFile.sha256(Data(script.bytes)),
             parameters: Dictionary(command.arguments.map { ($0.name.value, $0.value) }, uniquingKeysWith: { _, last in last }),
