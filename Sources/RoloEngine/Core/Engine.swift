@@ -59,8 +59,13 @@ public final class Engine {
         didSet {
             decisions.removeAll(keepingCapacity: true)
             visibilities.removeAll(keepingCapacity: true)
+            compiledQueries.removeAll()
         }
     }
+    /// Compiled reads by statement text, kept until the policy changes (`CompiledQueryCache`).
+    let compiledQueries = CompiledQueryCache()
+    /// Told by the binders `binder` makes when a binding reads the clock, parameters or the data.
+    var bindingDependencies: BindingDependencies? = nil
     /// The policy's decisions as asked, kept until the policy changes (every query asks several).
     private var decisions: [DecisionKey: AccessPolicy.Decision] = [:]
     private struct DecisionKey: Hashable {
@@ -521,7 +526,9 @@ public final class Engine {
     // MARK: - Shared helpers for commands
 
     func binder(_ db: Database, scope: QueryScope) -> ExpressionBinder {
-        ExpressionBinder(db: db, scope: scope, temporal: TemporalResolver(now: clock.now()), actor: actor, parameters: parameters)
+        ExpressionBinder(
+            db: db, scope: scope, temporal: TemporalResolver(now: clock.now(), dependencies: bindingDependencies), actor: actor,
+            parameters: parameters, dependencies: bindingDependencies)
     }
 
     /// The acting user's policy decision for `action` on `entity`, remembered until the policy changes.
