@@ -16,8 +16,12 @@ public final class AccessControl {
         didSet {
             decisions.removeAll(keepingCapacity: true)
             visibilities.removeAll(keepingCapacity: true)
+            compiledQueries.removeAll()
         }
     }
+    /// Compiled reads by statement text, kept until the policy changes (`CompiledQueryCache`):
+    /// what a query may see is the policy's, so a new policy compiles them again.
+    let compiledQueries = CompiledQueryCache()
     /// The policy's decisions as asked, kept until the policy changes (every query asks several).
     private var decisions: [DecisionKey: AccessPolicy.Decision] = [:]
     private struct DecisionKey: Hashable {

@@ -47,17 +47,44 @@ public struct Actor: Sendable, Equatable {
 /// Names resolve through the `QueryScope`; bare words resolve by the type they are compared
 /// with (an enum value, a user handle, a date word); constants become bound arguments.
 struct ExpressionBinder {
-    let db: Database
+    private let database: Database
     let scope: QueryScope
     let temporal: TemporalResolver
     let actor: Actor
-    let parameters: [String: ScriptValue]
+    private let parameterValues: [String: ScriptValue]
+    /// Told when the binding reads the data or a parameter (the clock tells it through `temporal`).
+    let dependencies: BindingDependencies?
     /// In a `having` condition: the groups' figures by name (`count`, the command's own `sum`…),
     /// the only names it may use; nil elsewhere.
     var figures: [(name: String, sql: SQLFragment, type: FieldType)]? = nil
     /// Set while a validation rule is bound: words meaning the acting user are refused, and the
     /// records it names are collected with their numbers.
     var rule: RuleBinding? = nil
+
+    init(
+        db: Database, scope: QueryScope, temporal: TemporalResolver, actor: Actor, parameters: [String: ScriptValue],
+        rule: RuleBinding? = nil, dependencies: BindingDependencies? = nil
+    ) {
+        self.database = db
+        self.scope = scope
+        self.temporal = temporal
+        self.actor = actor
+        self.parameterValues = parameters
+        self.rule = rule
+        self.dependencies = dependencies
+    }
+
+    /// The database, for lookups (a record by key, a user by handle): what they find is of this moment.
+    var db: Database {
+        dependencies?.volatile = true
+        return database
+    }
+
+    /// A script's parameters: their values are of this run.
+    var parameters: [String: ScriptValue] {
+        dependencies?.volatile = true
+        return parameterValues
+    }
 
     // MARK: - Values
 
@@ -443,7 +470,8 @@ struct ExpressionBinder {
                     ? "no records refer to \(parent.name)" : "\(parent.name) are referred to by " + referring.joined(separator: ", "))
         }
         let inner = scope.child(root: child)
-        let binder = ExpressionBinder(db: db, scope: inner, temporal: temporal, actor: actor, parameters: parameters, rule: rule)
+        let binder = ExpressionBinder(
+            db: database, scope: inner, temporal: temporal, actor: actor, parameters: parameterValues, rule: rule, dependencies: dependencies)
         var conditions = [Sql.equals(Sql.column(inner.rootAlias, link.name), Sql.id(scope.rootAlias))]
         if related.open {
             guard let filter = ShowRunner.openFilter(child.name, alias: inner.rootAlias) else {

@@ -46,7 +46,19 @@ struct TemporalValue: Equatable {
 
 /// Resolves date words and forms against the clock.
 struct TemporalResolver {
-    let now: Timestamp
+    private let clockNow: Timestamp
+    /// Told when a date word or form reads the clock.
+    let dependencies: BindingDependencies?
+
+    init(now: Timestamp, dependencies: BindingDependencies? = nil) {
+        clockNow = now
+        self.dependencies = dependencies
+    }
+
+    var now: Timestamp {
+        dependencies?.volatile = true
+        return clockNow
+    }
 
     var today: CivilDate { now.date }
 

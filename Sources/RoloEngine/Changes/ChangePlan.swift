@@ -97,8 +97,10 @@ struct ChangePlan {
                 rows.column("op"), Sql.named(rows.field, "field"), Sql.named(rows.oldValue, "old_value"),
                 Sql.named(rows.newValue, "new_value"),
             ])
-            .where(Sql.equals(rows.column("change_set_id"), Sql.value(changeSetID)))
-            .where(Sql.compare(Sql.id(rows.alias), .greater, Sql.value(floor)))
+            // Found by the record's index: the change set's (the planner's pick) made each record
+            // a scan of the whole change set (12 records of a million-record change took 3.9 s).
+            .where(Sql.equals(Sql.unindexed(rows.column("change_set_id")), Sql.value(changeSetID)))
+            .where(Sql.compare(Sql.unindexed(Sql.id(rows.alias)), .greater, Sql.value(floor)))
             .where(Sql.equals(rows.column("entity"), Sql.value(entityName))).where(Sql.equals(rows.column("record_id"), Sql.value(id)))
             .ordered(by: rows.order).sql)
         let ops = try changes.map { try $0.decode(HistoryOp.self, forColumn: "op") }

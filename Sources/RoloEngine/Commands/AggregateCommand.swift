@@ -65,7 +65,8 @@ extension AggregateQueryCommand {
             }
         }
         return try engine.store.dbQueue.inDatabase { db in
-            try AggregateRunner(engine: engine, db: db).run(query, format: query.format?.value ?? context.format, output: context.output)
+            try AggregateRunner(engine: engine, db: db).run(
+                query, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
         }
     }
 }
@@ -133,9 +134,19 @@ struct AggregateRunner {
     let engine: Engine
     let db: Database
 
-    func run(_ query: AggregateQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
-        try engine.access.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
-        let compiled = try compile(query, extra: format == .table ? [] : engine.access.exportFilter(try Catalog.entity(query.entity)))
+    /// - Parameter text: the statement's text, when its compiled query may be kept for the next
+    ///   time the same text runs (`CompiledQueryCache`).
+    func run(_ query: AggregateQuery, format: OutputFormat, output: OutputSink, text: String? = nil) throws -> CommandResult {
+        let entity = try Catalog.entity(query.entity)
+        try engine.access.requireExport(entity, format: format, at: query.format?.range ?? query.entity.range)
+        // Checked every time, kept query or not.
+        _ = try engine.access.require(.read, entity, at: query.entity.range)
+        let key = text.map {
+            CompiledQueryCache.Key(kind: .aggregate, text: $0, format: format, actor: engine.access.actor.id, impersonator: engine.access.impersonator)
+        }
+        let compiled = try engine.access.compiledQueries.compiled(key, engine: engine) {
+            try compile(query, extra: format == .table ? [] : engine.access.exportFilter(entity))
+        }
         var result = CommandResult()
         if query.groupBy.isEmpty && format == .table {
             // A single figure reads best on its own line.

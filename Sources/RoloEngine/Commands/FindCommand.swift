@@ -35,7 +35,8 @@ struct FindCommand: Command {
         }
         if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try engine.writeTransactionAudit() }
         return try engine.store.dbQueue.inDatabase { db in
-            try FindRunner(engine: engine, db: db).run(query, format: query.format?.value ?? context.format, output: context.output)
+            try FindRunner(engine: engine, db: db).run(
+                query, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
         }
     }
 }
@@ -126,9 +127,19 @@ struct FindRunner {
     let engine: Engine
     let db: Database
 
-    func run(_ query: FindQuery, format: OutputFormat, output: OutputSink) throws -> CommandResult {
-        try engine.access.requireExport(try Catalog.entity(query.entity), format: format, at: query.format?.range ?? query.entity.range)
-        let compiled = try compile(query, extra: format == .table ? [] : engine.access.exportFilter(try Catalog.entity(query.entity)))
+    /// - Parameter text: the statement's text, when its compiled query may be kept for the next
+    ///   time the same text runs (`CompiledQueryCache`).
+    func run(_ query: FindQuery, format: OutputFormat, output: OutputSink, text: String? = nil) throws -> CommandResult {
+        let entity = try Catalog.entity(query.entity)
+        try engine.access.requireExport(entity, format: format, at: query.format?.range ?? query.entity.range)
+        // Checked every time, kept query or not.
+        _ = try engine.access.require(.read, entity, at: query.entity.range)
+        let key = text.map {
+            CompiledQueryCache.Key(kind: .find, text: $0, format: format, actor: engine.access.actor.id, impersonator: engine.access.impersonator)
+        }
+        let compiled = try engine.access.compiledQueries.compiled(key, engine: engine) {
+            try compile(query, extra: format == .table ? [] : engine.access.exportFilter(entity))
+        }
         var writer = ResultWriters.make(format, output: output)
         let count = try stream(compiled, into: &writer, db: db)
         var result = CommandResult()

@@ -48,6 +48,10 @@ public final class Engine {
     /// The session's audit entries on their way into the chain.
     let audit: AuditTrail
 
+    /// Told by the binders `binder` makes when a binding reads the clock, parameters or the data
+    /// (such a query is not kept by the compiled-query cache, `AccessControl.compiledQueries`).
+    var bindingDependencies: BindingDependencies? = nil
+
     private var commandsSinceRelease = 0
     /// Set while the inner command of an `as` runs (it audits itself).
     private var innerCommandRan = false
@@ -298,7 +302,8 @@ public final class Engine {
     /// A binder for a command's expressions: the clock, the acting user and the `$NAME` values.
     func binder(_ db: Database, scope: QueryScope) -> ExpressionBinder {
         ExpressionBinder(
-            db: db, scope: scope, temporal: TemporalResolver(now: clock.now()), actor: access.actor, parameters: session.parameters)
+            db: db, scope: scope, temporal: TemporalResolver(now: clock.now(), dependencies: bindingDependencies), actor: access.actor,
+            parameters: session.parameters, dependencies: bindingDependencies)
     }
 }
 

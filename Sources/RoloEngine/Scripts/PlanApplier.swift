@@ -15,8 +15,14 @@ struct PlanApplier {
     let output: OutputSink
 
     static let table = "rolo_plan_rows"
-    static let linesTable = "rolo_plan_lines"
     static let valuesTable = "rolo_plan_values"
+
+    /// What the plan does to one field of one entity (one of its rows' kinds).
+    struct Kind: Hashable {
+        let entity: String
+        let op: String
+        let field: String
+    }
 
     /// Refuses a plan made on another database, with another schema, or whose script changed.
     static func check(_ header: PlanFile.Header, file: Located<String>, engine: Engine) throws {
@@ -39,45 +45,22 @@ struct PlanApplier {
 
     func apply() throws -> ChangeOutcome {
         var changed = 0
-        for table in [Self.table, Self.linesTable] { try db.execute(SchemaSQL.dropTemporaryTable(table)) }
-        try db.execute(SchemaSQL.createTemporaryTable(Self.linesTable, key: "seq", columns: ["line"]))
+        try db.execute(SchemaSQL.dropTemporaryTable(Self.table))
         try db.execute(SchemaSQL.createTemporaryTable(Self.table, key: "seq", columns: ["entity", "record_id", "op", "field", "old", "new", "skip"]))
-        defer { for table in [Self.table, Self.linesTable, Self.valuesTable] { try? db.execute(SchemaSQL.dropTemporaryTable(table)) } }
-        // Each record's line as it is, bound; then spread into one row per field by the database.
-        let insert = try db.makeStatement(sql: Insert.prepared(into: Self.linesTable, columns: ["line"]).sql)
-        for line in lines { try insert.execute(arguments: [String(decoding: line, as: UTF8.self)]) }
-        let line = Sql.column("l", "line")
-        let fields = Sql.jsonEntries(of: Sql.jsonExtract(line, "$.f"), as: "f")
-        let spread = Select(
-            [
-                Sql.jsonExtract(line, "$.e"), Sql.jsonExtract(line, "$.id"), Sql.jsonExtract(line, "$.op"), Sql.jsonExtract(fields.value, "$[0]"),
-                Sql.jsonExtract(fields.value, "$[1]"), Sql.jsonExtract(fields.value, "$[2]"), Sql.value(0),
-            ], from: Self.linesTable, as: "l"
-        )
-        .joining(fields.join).ordered(by: [Sql.column("l", "seq"), fields.order])
-        try db.execute(Insert(into: Self.table, columns: ["entity", "record_id", "op", "field", "old", "new", "skip"], select: spread).sql)
-        try db.execute(SchemaSQL.createTemporaryIndex(Self.table, column: "record_id", noCase: false))
-        // Only what a plan may hold: the CRM's records, their fields, and three operations.
+        defer { for table in [Self.table, Self.valuesTable] { try? db.execute(SchemaSQL.dropTemporaryTable(table)) } }
+        // Each record's line read in Swift (`PlanLineReader`) and spread into one row per field,
+        // in the order of the file; what the rows hold is known as they are written, so no pass
+        // over them is needed to find it.
+        let kinds = try load()
         var entities: [String] = []
-        for row in try Row.fetchAll(db, Select(Select.columns(["entity", "field", "op"]), from: Self.table).distinctRows().sql) {
-            let name: String? = try row.decode(atIndex: 0)
-            let field: String? = try row.decode(atIndex: 1)
-            let op: String? = try row.decode(atIndex: 2)
-            guard let name, let entity = CRMSchema.entity(named: name), entity.kind == .domain else {
-                throw PlanFile.refused(file, "it changes \(name ?? "an unnamed table"), which a plan may not")
-            }
-            guard let field, entity.field(named: field) != nil else {
-                throw PlanFile.refused(file, "\(name) has no field \(field ?? "(none)")")
-            }
-            guard let op, ["create", "update", "delete"].contains(op) else { throw PlanFile.refused(file, "it holds an unknown change '\(op ?? "")'") }
-            if !entities.contains(name) { entities.append(name) }
-        }
-        try checkRights(entities)
-        let drifted = try drift(entities)
+        for kind in kinds where !entities.contains(kind.entity) { entities.append(kind.entity) }
+        try checkRights(entities, kinds)
+        let drifted = try drift(entities, kinds)
         let force = statement.hasOption("force")
         if !drifted.isEmpty, !force {
             if statement.hasOption("skip-drifted") {
                 // The drifted records are left as they are now; the rest is applied.
+                try db.execute(SchemaSQL.createTemporaryIndex(Self.table, column: "record_id", noCase: false))
                 for item in drifted {
                     try db.execute(
                         Update(Self.table, set: [("skip", Sql.value(1))]).where(Sql.equals(Sql.name("entity"), Sql.value(item.entity)))
@@ -98,7 +81,7 @@ struct PlanApplier {
         }
         // Records the plan creates, first: later changes may point at them.
         var created: [String: [Int64: Int64]] = [:]
-        let creations = try Row.fetchAll(
+        let creations = !kinds.contains(where: { $0.op == "create" }) ? [] : try Row.fetchAll(
             db,
             Select(Select.columns(["entity", "record_id", "field", "new"]), from: Self.table).where(Sql.equals(Sql.name("op"), Sql.value("create")))
                 .ordered(by: Sql.name("seq")).sql)
@@ -145,10 +128,8 @@ struct PlanApplier {
         var updated = 0
         for name in entities {
             guard let entity = CRMSchema.entity(named: name) else { continue }
-            let fields = try String.fetchAll(
-                db,
-                Select(Sql.name("field"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
-                    .where(Sql.equals(Sql.name("op"), Sql.value("update"))).distinctRows().sql)
+            let fields = kinds.filter { $0.entity == name && $0.op == "update" }.map(\.field)
+            var valuesCounted: Int? = nil
             for fieldName in fields where fieldName != "updated_at" {
                 guard let field = entity.field(named: fieldName) else { continue }
                 // This field's new values keyed by record number: each record's value is one
@@ -162,16 +143,24 @@ struct PlanApplier {
                             .where(Sql.equals(Sql.name("entity"), Sql.value(name))).where(Sql.equals(Sql.name("field"), Sql.value(fieldName)))
                             .where(Sql.equals(Sql.name("op"), Sql.value("update"))).where(Sql.equals(Sql.name("skip"), Sql.value(0)))
                     ).replacing().sql)
+                if fields.count == 1 { valuesCounted = try Int.fetchOne(db, Select(Sql.countAll, from: Self.valuesTable).sql) ?? 0 }
                 let value = Sql.subquery(
                     Select(Sql.column("v", "new"), from: Self.valuesTable, as: "v").where(Sql.equals(Sql.id("v"), Sql.id("t0"))))
                 _ = try recorder.update(
                     entity, filter: Sql.in(Sql.id("t0"), Select(Sql.name("id"), from: Self.valuesTable)), set: [(field, value)])
             }
             try db.execute(SchemaSQL.dropTemporaryTable(Self.valuesTable))
-            // Counted by the database (a million ids made strings in a set took seconds).
-            updated += try Int.fetchOne(db, planRows(name, op: "update", field: nil).distinctRows().counted) ?? 0
-            let deleted = try recorder.delete(entity, filter: Sql.in(Sql.id("t0"), planRows(name, op: "delete", field: nil)))
-            changed += deleted
+            // The records with a field to write: with one field, the rows of its values table (one
+            // per record); else counted by the database (a million ids made strings in a set took
+            // seconds).
+            if let valuesCounted {
+                updated += valuesCounted
+            } else if !fields.isEmpty {
+                updated += try Int.fetchOne(db, planRows(name, op: "update", field: nil).distinctRows().counted) ?? 0
+            }
+            if kinds.contains(where: { $0.entity == name && $0.op == "delete" }) {
+                changed += try recorder.delete(entity, filter: Sql.in(Sql.id("t0"), planRows(name, op: "delete", field: nil)))
+            }
         }
         changed += updated
         var outcome = ChangeOutcome(records: changed, verb: .applied, entity: CRMSchema.contacts)
@@ -198,6 +187,50 @@ struct PlanApplier {
         return outcome
     }
 
+    /// Reads every record line into the plan's rows (one a field), checking each kind of change
+    /// as it first appears: only the CRM's records, their fields, and three operations.
+    /// - Returns: the kinds of change, in the order they first appear.
+    private func load() throws -> [Kind] {
+        let insert = DirectStatement(
+            statement: try db.makeStatement(sql: Insert.prepared(into: Self.table, columns: ["entity", "record_id", "op", "field", "old", "new", "skip"]).sql))
+        defer { insert.finish() }
+        var kinds: [Kind] = []
+        var known = Set<Kind>()
+        var last: Kind? = nil
+        var line = PlanLineReader.Line()
+        let notSkipped = Int64(0).databaseValue
+        for text in lines {
+            do {
+                try text.withUnsafeBytes { try PlanLineReader.read($0, into: &line) }
+            } catch {
+                throw PlanFile.refused(file, "a record line cannot be read")
+            }
+            guard let entity = CRMSchema.entity(named: line.entity), entity.kind == .domain else {
+                throw PlanFile.refused(file, "it changes \(line.entity), which a plan may not")
+            }
+            guard !line.fields.isEmpty else { throw PlanFile.refused(file, "\(line.entity) has no field (none)") }
+            let entityValue = line.entity.databaseValue
+            let id = line.id.databaseValue
+            let opValue = line.op.databaseValue
+            for (field, old, new) in line.fields {
+                let kind = Kind(entity: line.entity, op: line.op, field: field)
+                if kind != last {
+                    if known.insert(kind).inserted {
+                        guard entity.field(named: field) != nil else { throw PlanFile.refused(file, "\(line.entity) has no field \(field)") }
+                        guard ["create", "update", "delete"].contains(line.op) else {
+                            throw PlanFile.refused(file, "it holds an unknown change '\(line.op)'")
+                        }
+                        kinds.append(kind)
+                    }
+                    last = kind
+                }
+                try insert.bind([entityValue, id, opValue, field.databaseValue, old, new, notSkipped])
+                _ = try insert.step()
+            }
+        }
+        return kinds
+    }
+
     /// The plan's record numbers of `entity` with `op` (and `field`), those not skipped.
     private func planRows(_ entity: String, op: String, field: String?) -> Select {
         var select = Select(Sql.name("record_id"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(entity)))
@@ -207,15 +240,12 @@ struct PlanApplier {
     }
 
     /// The applier's rights: as typing the changes would need them, on every record the plan touches.
-    private func checkRights(_ entities: [String]) throws {
+    private func checkRights(_ entities: [String], _ kinds: [Kind]) throws {
         let commands = ChangeCommands(engine: engine, db: db, recorder: recorder)
         for name in entities {
             guard let entity = CRMSchema.entity(named: name) else { continue }
             for (op, action) in [("update", PermissionAction.update), ("create", .create), ("delete", .delete)] {
-                let fieldNames = try String.fetchAll(
-                    db,
-                    Select(Sql.name("field"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
-                        .where(Sql.equals(Sql.name("op"), Sql.value(op))).distinctRows().sql)
+                let fieldNames = kinds.filter { $0.entity == name && $0.op == op }.map(\.field)
                 guard !fieldNames.isEmpty else { continue }
                 let fields = op == "delete" ? [] : fieldNames.compactMap { entity.field(named: $0) }.filter { !$0.system }.map { ($0, file.range) }
                 let (level, rule, _) = try commands.allowedScope(action, entity, fields: fields, at: file.range)
@@ -236,50 +266,57 @@ struct PlanApplier {
 
     /// Every field the plan changes whose value now is not the value the plan found, and every
     /// record it updates or deletes that is gone: with who changed it last, and when.
-    private func drift(_ entities: [String]) throws -> [Drift] {
+    private func drift(_ entities: [String], _ kinds: [Kind]) throws -> [Drift] {
         var found: [Drift] = []
+        var listed = Set<String>()
         for name in entities {
             guard let entity = CRMSchema.entity(named: name) else { continue }
-            let fields = try String.fetchAll(
-                db,
-                Select(Sql.name("field"), from: Self.table).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
-                    .where(Sql.compare(Sql.name("op"), .notEqual, Sql.value("create"))).distinctRows().sql)
+            var fields: [String] = []
+            for kind in kinds where kind.entity == name && kind.op != "create" && !fields.contains(kind.field) { fields.append(kind.field) }
             for fieldName in fields where fieldName != "updated_at" && entity.field(named: fieldName) != nil {
-                // Already as planned (the plan, or the same change, was applied since): nothing to do there.
-                let current = Sql.subquery(
-                    Select(Sql.column("t", fieldName), from: name, as: "t").where(Sql.equals(Sql.column("t", "id"), Sql.name("record_id"))))
-                let exists = Sql.subquery(Select(Sql.countAll, from: name, as: "t").where(Sql.equals(Sql.column("t", "id"), Sql.name("record_id"))))
-                try db.execute(
-                    Update(Self.table, set: [("skip", Sql.value(1))]).where(Sql.equals(Sql.name("entity"), Sql.value(name)))
-                        .where(Sql.equals(Sql.name("field"), Sql.value(fieldName)))
-                        .where(
-                            Sql.any([
-                                Sql.all([Sql.equals(Sql.name("op"), Sql.value("update")), Sql.compare(exists, .greater, Sql.value(0)), Sql.not(Sql.group(Sql.isDistinct(current, Sql.name("new"))))]),
-                                Sql.all([Sql.equals(Sql.name("op"), Sql.value("delete")), Sql.equals(exists, Sql.value(0))]),
-                            ])
-                        ).sql)
+                // One pass a field: the plan's rows whose record is gone or whose value now is not
+                // the value the plan found. Of those, a row already as planned (the plan, or the
+                // same change, was applied since: the value is the new one, or the record to
+                // delete is gone) has nothing to do; the others drifted.
                 let now = Sql.column("t", fieldName)
+                let gone = Sql.isNull(Sql.column("t", "id"))
+                let isUpdate = Sql.equals(Sql.column("p", "op"), Sql.value("update"))
+                let isNew = Sql.not(Sql.group(Sql.isDistinct(now, Sql.column("p", "new"))))
+                let applied = Sql.any([
+                    Sql.all([isUpdate, Sql.not(gone), isNew]),
+                    Sql.all([Sql.equals(Sql.column("p", "op"), Sql.value("delete")), gone]),
+                ])
                 let query = Select(
-                    [Sql.column("p", "record_id"), Sql.column("p", "old"), now, Sql.isNull(Sql.column("t", "id"))], from: Self.table, as: "p"
+                    [Sql.column("p", "seq"), Sql.column("p", "record_id"), Sql.column("p", "old"), now, gone, applied], from: Self.table, as: "p"
                 )
                 .joining(Sql.leftJoin(name, as: "t", on: Sql.equals(Sql.column("t", "id"), Sql.column("p", "record_id"))))
                 .where(Sql.equals(Sql.column("p", "entity"), Sql.value(name))).where(Sql.equals(Sql.column("p", "field"), Sql.value(fieldName)))
                 .where(Sql.compare(Sql.column("p", "op"), .notEqual, Sql.value("create")))
                 .where(Sql.equals(Sql.column("p", "skip"), Sql.value(0)))
-                .where(Sql.any([Sql.isNull(Sql.column("t", "id")), Sql.isDistinct(now, Sql.column("p", "old"))]))
+                .where(Sql.any([gone, Sql.isDistinct(now, Sql.column("p", "old")), Sql.all([isUpdate, isNew])]))
                 .ordered(by: Sql.column("p", "record_id"))
                 for row in try Row.fetchAll(db, query.sql) {
-                    let id: Int64 = try row.decode(atIndex: 0)
-                    let planned: DatabaseValue = try row.decode(atIndex: 1)
-                    let current: DatabaseValue = try row.decode(atIndex: 2)
-                    let gone: Bool = try row.decode(atIndex: 3)
+                    if try row.decode(Bool.self, atIndex: 5) {
+                        let seq: Int64 = try row.decode(atIndex: 0)
+                        let mark = Update(Self.table, set: [("skip", Sql.value(1))]).where(Sql.equals(Sql.name("seq"), Sql.value(seq))).sql
+                        try db.cachedStatement(sql: mark.sql).execute(arguments: mark.statementArguments)
+                        continue
+                    }
+                    let id: Int64 = try row.decode(atIndex: 1)
+                    let planned: DatabaseValue = try row.decode(atIndex: 2)
+                    let current: DatabaseValue = try row.decode(atIndex: 3)
+                    let gone: Bool = try row.decode(atIndex: 4)
+                    let key = "\(name):\(id)"
+                    // A record gone is listed once, not once a field.
+                    if gone, listed.contains(key) { continue }
+                    listed.insert(key)
                     let who = try lastChange(name, id, fieldName)
                     let label = "\(entity.singular) \(id)"
                     let line =
                         gone
                         ? "  \(label): gone since the plan" + who
                         : "  \(label): \(fieldName) was \(PlanFile.shown(.init(planned))) in the plan, is \(PlanFile.shown(.init(current))) now" + who
-                    if !found.contains(where: { $0.entity == name && $0.id == id && gone }) { found.append(Drift(entity: name, id: id, line: line)) }
+                    found.append(Drift(entity: name, id: id, line: line))
                 }
             }
         }

@@ -346,6 +346,10 @@ public enum Sql {
     /// The value at `path` of a JSON document (see `SQLDialect.jsonExtract`).
     public static func jsonExtract(_ document: SQLFragment, _ path: String) -> SQLFragment { dialect.jsonExtract(document, path) }
 
+    /// `expression` kept from choosing the index (SQLite's unary `+`, a no-op on its value): for a
+    /// query another index serves far better, which the planner cannot tell without statistics.
+    public static func unindexed(_ expression: SQLFragment) -> SQLFragment { "+" + expression }
+
     /// The entries of a JSON object as a left-joined table (see `SQLDialect.jsonEntries`).
     public static func jsonEntries(of document: SQLFragment, as alias: String) -> SQLJSONEntries {
         dialect.jsonEntries(of: document, as: alias)
