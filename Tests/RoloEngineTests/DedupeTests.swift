@@ -73,6 +73,19 @@ struct DedupeTests {
         #expect(result.output.hasPrefix("\(found.count) groups of duplicates among 600 contacts"), "\(result.output.prefix(200))")
     }
 
+    /// A score is compared as shown, in hundredths: the same email and phone (0.6 + 0.3) meet a
+    /// threshold of 0.9, which in binary floating point they would miss.
+    @Test func scoresMeetAThresholdTheyEqual() {
+        let records = [
+            DuplicateDetector.Record(id: 1, email: "ana@acme.io", phone: "+1 555 010 1234"),
+            DuplicateDetector.Record(id: 2, email: "ANA@acme.io", phone: "(555) 010-1234"),
+        ]
+        var detector = DuplicateDetector(records: records, threshold: 0.9, fields: ["email", "phone"])
+        let groups = detector.groups()
+        #expect(groups.map(\.members) == [[0, 1]])
+        #expect(groups.first?.score == 0.9)
+    }
+
     /// Published Jaro–Winkler values (Winkler 1990; the usual test pairs).
     @Test func jaroWinklerAsPublished() {
         func near(_ a: String, _ b: String, _ expected: Double) {

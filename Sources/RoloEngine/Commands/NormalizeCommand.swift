@@ -28,7 +28,7 @@ struct NormalizeCommand: Command {
     static let summary =
         "One spelling per value: emails trimmed and lower-cased, phones in E.164 (set region US reads national numbers), company suffixes as most used, names and titles spaced and cased. Undoable; --dry-run previews."
     static let examples = [
-        "normalize contacts email --dry-run --quiet",
+        "normalize contacts company --dry-run --quiet",
         "normalize contacts company, title where account = \"Acme\" --dry-run",
     ]
     static let actions: [PermissionAction] = [.update]

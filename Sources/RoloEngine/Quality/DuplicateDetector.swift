@@ -150,7 +150,8 @@ struct DuplicateDetector {
                 reasons.append("names alike but for the legal form (\(x.company) ~ \(y.company))")
             }
         }
-        return (min(1, max(0, score)), reasons)
+        // In hundredths, as shown: 0.6 + 0.3 is 0.9 (not 0.8999…) against a threshold of 0.9.
+        return (min(1, max(0, (score * 100).rounded() / 100)), reasons)
     }
 
     static func percent(_ value: Double) -> String { String(Int((value * 100).rounded())) + "%" }
