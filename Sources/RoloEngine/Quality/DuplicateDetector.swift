@@ -70,8 +70,9 @@ struct DuplicateDetector {
     // MARK: - Similarity
 
     /// Jaro–Winkler similarity of two strings, 0 … 1.
-    static func jaroWinkler(_ s: String, _ t: String) -> Double {
-        let a = Array(s), b = Array(t)
+    static func jaroWinkler(_ s: String, _ t: String) -> Double { jaroWinkler(Array(s), Array(t)) }
+
+    static func jaroWinkler(_ a: [Character], _ b: [Character]) -> Double {
         if a.isEmpty || b.isEmpty { return a.isEmpty && b.isEmpty ? 1 : 0 }
         if a == b { return 1 }
         let window = max(0, max(a.count, b.count) / 2 - 1)
@@ -103,51 +104,75 @@ struct DuplicateDetector {
         return jaro + Double(prefix) * 0.1 * (1 - jaro)
     }
 
+    /// A record's keys, normalised once (a record is in many pairs).
+    struct Keys {
+        var email: String
+        var phone: String
+        var website: String
+        var first: [Character]
+        var last: [Character]
+        /// The company's key (`acme|inc`) and its name part (`acme`).
+        var company: String
+        var companyName: Substring
+    }
+
+    static func keys(_ record: Record) -> Keys {
+        let company = record.company.isEmpty ? "" : Normalizer.companyKey(record.company)
+        return Keys(
+            email: record.email.isEmpty ? "" : emailKey(record.email), phone: phoneKey(record.phone),
+            website: record.website.isEmpty ? "" : websiteKey(record.website), first: Array(nameKey(record.first)),
+            last: Array(nameKey(record.last)), company: company, companyName: company.split(separator: "|", omittingEmptySubsequences: false).first ?? "")
+    }
+
     /// The score of two records, 0 … 1, with its reasons: evidence adds up, capped at 1. The same
     /// email is near proof; the same phone strong; alike names and the same company support.
-    func score(_ x: Record, _ y: Record) -> (Double, [String]) {
+    func score(_ x: Record, _ y: Record) -> (Double, [String]) { score(x, Self.keys(x), y, Self.keys(y)) }
+
+    /// `explain` false leaves the reasons out (most pairs compared fall short of the threshold).
+    func score(_ x: Record, _ xk: Keys, _ y: Record, _ yk: Keys, explain: Bool = true) -> (Double, [String]) {
         var score = 0.0
         var reasons: [String] = []
-        if fields.contains("email"), !x.email.isEmpty, Self.emailKey(x.email) == Self.emailKey(y.email) {
+        func because(_ reason: @autoclosure () -> String) { if explain { reasons.append(reason()) } }
+        if fields.contains("email"), !xk.email.isEmpty, xk.email == yk.email {
             score += 0.6
-            reasons.append(x.email == y.email ? "same email" : "same email (case and spaces aside)")
+            because(x.email == y.email ? "same email" : "same email (case and spaces aside)")
         }
-        if fields.contains("phone"), !x.phone.isEmpty, Self.phoneKey(x.phone) != "", Self.phoneKey(x.phone) == Self.phoneKey(y.phone) {
+        if fields.contains("phone"), !xk.phone.isEmpty, xk.phone == yk.phone {
             score += 0.3
-            reasons.append(x.phone == y.phone ? "same phone" : "same phone (format aside)")
+            because(x.phone == y.phone ? "same phone" : "same phone (format aside)")
         }
-        if fields.contains("website"), !x.website.isEmpty, Self.websiteKey(x.website) == Self.websiteKey(y.website) {
+        if fields.contains("website"), !xk.website.isEmpty, xk.website == yk.website {
             score += 0.4
-            reasons.append("same website")
+            because("same website")
         }
         if fields.contains("last") {
-            let last = Self.jaroWinkler(Self.nameKey(x.last), Self.nameKey(y.last))
-            let first = fields.contains("first") ? Self.jaroWinkler(Self.nameKey(x.first), Self.nameKey(y.first)) : 1
+            let last = Self.jaroWinkler(xk.last, yk.last)
+            let first = fields.contains("first") ? Self.jaroWinkler(xk.first, yk.first) : 1
             let name = (first + last) / 2
             if name >= 0.85 {
                 score += 0.3 * name
-                reasons.append(name == 1 ? "same name" : "names alike (\(x.first) \(x.last) ~ \(y.first) \(y.last), \(Self.percent(name)))")
+                because(name == 1 ? "same name" : "names alike (\(x.first) \(x.last) ~ \(y.first) \(y.last), \(Self.percent(name)))")
             } else if !x.email.isEmpty, score > 0 {
                 // One email, two different names: a shared inbox, not one person.
                 score -= 0.3
-                reasons.append("different names")
+                because("different names")
             }
         }
-        if fields.contains("company"), !x.company.isEmpty {
-            let xKey = Normalizer.companyKey(x.company), yKey = Normalizer.companyKey(y.company)
+        if fields.contains("company"), !xk.company.isEmpty {
+            let (xKey, yKey) = (xk.company, yk.company)
             if fields.contains("last") {
                 // A person's company supports the names: suffixes aside ("Acme, Inc." ~ "Acme").
-                if xKey.split(separator: "|").first == yKey.split(separator: "|").first {
+                if xk.companyName == yk.companyName {
                     score += 0.1
-                    reasons.append(x.company == y.company ? "same company" : "same company (\(x.company) ~ \(y.company))")
+                    because(x.company == y.company ? "same company" : "same company (\(x.company) ~ \(y.company))")
                 }
             } else if xKey == yKey {
                 // An account's name is the company: "Maple Travel AG" and "Maple Travel LLC" are two.
                 score += 0.5
-                reasons.append(x.company == y.company ? "same name" : "same name (\(x.company) ~ \(y.company))")
-            } else if xKey.split(separator: "|").first == yKey.split(separator: "|").first {
+                because(x.company == y.company ? "same name" : "same name (\(x.company) ~ \(y.company))")
+            } else if xk.companyName == yk.companyName {
                 score += 0.2
-                reasons.append("names alike but for the legal form (\(x.company) ~ \(y.company))")
+                because("names alike but for the legal form (\(x.company) ~ \(y.company))")
             }
         }
         // In hundredths, as shown: 0.6 + 0.3 is 0.9 (not 0.8999…) against a threshold of 0.9.
@@ -160,23 +185,26 @@ struct DuplicateDetector {
 
     /// The groups of records whose pairs score at least the threshold, largest score first.
     mutating func groups() -> [Group] {
+        let normalised = records.map(Self.keys)
         var blocks: [String: [Int]] = [:]
-        for (index, record) in records.enumerated() {
+        for (index, record) in normalised.enumerated() {
             var keys: [String] = []
-            if fields.contains("email"), !record.email.isEmpty { keys.append("e:" + Self.emailKey(record.email)) }
-            if fields.contains("phone") { let key = Self.phoneKey(record.phone); if !key.isEmpty { keys.append("p:" + key) } }
-            if fields.contains("website") { let key = Self.websiteKey(record.website); if !key.isEmpty { keys.append("w:" + key) } }
+            if fields.contains("email"), !record.email.isEmpty { keys.append("e:" + record.email) }
+            if fields.contains("phone"), !record.phone.isEmpty { keys.append("p:" + record.phone) }
+            if fields.contains("website"), !record.website.isEmpty { keys.append("w:" + record.website) }
             if fields.contains("last") {
                 // The last name's first two letters and the first name's initial, within the company.
-                let last = Self.nameKey(record.last), first = Self.nameKey(record.first)
-                let company = Normalizer.companyKey(record.company).split(separator: "|").first.map(String.init) ?? ""
-                if !last.isEmpty { keys.append("n:" + last.prefix(2) + "|" + first.prefix(1) + "|" + company) }
+                if !record.last.isEmpty {
+                    keys.append("n:" + String(record.last.prefix(2)) + "|" + String(record.first.prefix(1)) + "|" + record.companyName)
+                }
             } else if fields.contains("company"), !record.company.isEmpty {
-                keys.append("c:" + Normalizer.companyKey(record.company))
+                keys.append("c:" + record.company)
             }
             for key in keys { blocks[key, default: []].append(index) }
         }
-        var seen = Set<Int64>()  // pairs compared once, whatever blocks they share
+        // A pair in several blocks (one email, one phone) is compared in each; only pairs over the
+        // threshold are remembered, once (a set of every pair compared would hold tens of millions).
+        var found = Set<Int64>()
         var pairs: [Pair] = []
         for key in blocks.keys.sorted() {
             guard let members = blocks[key], members.count > 1 else { continue }
@@ -187,9 +215,11 @@ struct DuplicateDetector {
             for i in 0..<members.count {
                 for j in (i + 1)..<members.count {
                     let (a, b) = (min(members[i], members[j]), max(members[i], members[j]))
-                    guard seen.insert(Int64(a) << 32 | Int64(b)).inserted else { continue }
-                    let (score, reasons) = score(records[a], records[b])
-                    if score >= threshold { pairs.append(Pair(a: a, b: b, score: score, reasons: reasons)) }
+                    let (score, _) = score(records[a], normalised[a], records[b], normalised[b], explain: false)
+                    if score >= threshold, found.insert(Int64(a) << 32 | Int64(b)).inserted {
+                        let reasons = self.score(records[a], normalised[a], records[b], normalised[b]).1
+                        pairs.append(Pair(a: a, b: b, score: score, reasons: reasons))
+                    }
                 }
             }
         }

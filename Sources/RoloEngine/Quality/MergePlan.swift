@@ -9,6 +9,7 @@ import RoloSyntax
 /// transaction, one change set, undone whole by `undo`. Its first statement, `require database`,
 /// stops it on any other database before anything is merged.
 struct MergePlan {
+    static let membersTable = "rolo_merge_members"
     /// Which record survives (`keep`), or whose value a field takes (`prefer … from`).
     enum Keep: String, Equatable, Sendable {
         case oldest, newest
@@ -103,24 +104,40 @@ struct MergePlan {
 
                 """)
             try context.store.dbQueue.inDatabase { db in
+                // Every member's values in one read: their numbers into a temporary table, then one join.
+                struct Member {
+                    var id: Int64
+                    var created: String
+                    var title: String
+                    var values: [DatabaseValue]
+                    var filled: Int
+                }
+                try db.execute(SchemaSQL.dropTemporaryTable(Self.membersTable))
+                try db.execute(SchemaSQL.createTemporaryTable(Self.membersTable, key: "id", columns: []))
+                let insert = DirectStatement(statement: try db.makeStatement(sql: Insert.prepared(into: Self.membersTable, columns: ["id"]).sql))
+                for id in Set(groups.joined()) {
+                    try insert.bind([id.databaseValue])
+                    _ = try insert.step()
+                }
+                insert.finish()
+                var byID: [Int64: Member] = [:]
+                let query = Select(
+                    [Sql.id("t0"), Sql.column("t0", "created_at"), SQLFragment(entity.title(alias: "t0"))] + fields.map { Sql.column("t0", $0.name) },
+                    from: entity.name, as: "t0"
+                ).where(Sql.in(Sql.id("t0"), Select(Sql.name("id"), from: Self.membersTable)))
+                let cursor = try Row.fetchCursor(db, query.sql)
+                while let row = try cursor.next() {
+                    let values = (0..<fields.count).map { row[$0 + 3] as DatabaseValue }
+                    let filled = values.filter { value in
+                        !value.isNull && !(String.fromDatabaseValue(value)?.trimmingCharacters(in: .whitespaces).isEmpty ?? false)
+                    }.count
+                    let id: Int64 = try row.decode(atIndex: 0)
+                    byID[id] = Member(
+                        id: id, created: (try row.decode(atIndex: 1)) ?? "", title: (try row.decode(atIndex: 2)) ?? "", values: values, filled: filled)
+                }
+                try db.execute(SchemaSQL.dropTemporaryTable(Self.membersTable))
                 for (index, group) in groups.enumerated() {
-                    let rows = try Row.fetchAll(
-                        db,
-                        Select([Sql.id("t0"), Sql.column("t0", "created_at")] + fields.map { Sql.column("t0", $0.name) }, from: entity.name, as: "t0")
-                            .where(Sql.in(Sql.id("t0"), group.map { Sql.value($0) })).ordered(by: Sql.id("t0")).sql)
-                    struct Member {
-                        var id: Int64
-                        var created: String
-                        var values: [DatabaseValue]
-                        var filled: Int
-                    }
-                    let members = try rows.map { row -> Member in
-                        let values = (0..<fields.count).map { row[$0 + 2] as DatabaseValue }
-                        let filled = values.filter { value in
-                            !value.isNull && !(String.fromDatabaseValue(value)?.trimmingCharacters(in: .whitespaces).isEmpty ?? false)
-                        }.count
-                        return Member(id: try row.decode(atIndex: 0), created: (try row.decode(atIndex: 1)) ?? "", values: values, filled: filled)
-                    }
+                    let members = group.sorted().compactMap { byID[$0] }
                     guard members.count > 1 else { continue }
                     // Oldest first, then by number: the order `newest` reverses and `most complete` ranks.
                     let byAge = members.sorted { ($0.created, $0.id) < ($1.created, $1.id) }
@@ -135,7 +152,7 @@ struct MergePlan {
                     let (score, reasons) = scores[index]
                     file.write("\n# group \(index + 1) · score \(DedupeCommand.decimal(score)) · \(reasons.joined(separator: ", "))\n")
                     for member in members {
-                        let title = try recorderTitle(member.id, db: db)
+                        let title = member.title
                         let values = fields.enumerated().compactMap { offset, field -> String? in
                             guard ["email", "phone", "company", "website", "name"].contains(field.name), !hidden.contains(field.name),
                                 let text = String.fromDatabaseValue(member.values[offset]), !text.isEmpty
@@ -168,10 +185,6 @@ struct MergePlan {
             throw error
         }
         return merges
-    }
-
-    private func recorderTitle(_ id: Int64, db: Database) throws -> String {
-        try String.fetchOne(db, Select(SQLFragment(entity.title(alias: "t0")), from: entity.name, as: "t0").where(Sql.idEquals("t0", id)).sql) ?? ""
     }
 
     /// A value as the language writes it: a string in quotes, a number as is, a related record by number.
