@@ -70,9 +70,9 @@ struct DuplicateDetector {
     // MARK: - Similarity
 
     /// Jaro–Winkler similarity of two strings, 0 … 1.
-    static func jaroWinkler(_ s: String, _ t: String) -> Double { jaroWinkler(Array(s), Array(t)) }
+    static func jaroWinkler(_ s: String, _ t: String) -> Double { jaroWinkler(Array(s.unicodeScalars), Array(t.unicodeScalars)) }
 
-    static func jaroWinkler(_ a: [Character], _ b: [Character]) -> Double {
+    static func jaroWinkler(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Double {
         if a.isEmpty || b.isEmpty { return a.isEmpty && b.isEmpty ? 1 : 0 }
         if a == b { return 1 }
         let window = max(0, max(a.count, b.count) / 2 - 1)
@@ -109,8 +109,8 @@ struct DuplicateDetector {
         var email: String
         var phone: String
         var website: String
-        var first: [Character]
-        var last: [Character]
+        var first: [Unicode.Scalar]
+        var last: [Unicode.Scalar]
         /// The company's key (`acme|inc`) and its name part (`acme`).
         var company: String
         var companyName: Substring
@@ -120,8 +120,8 @@ struct DuplicateDetector {
         let company = record.company.isEmpty ? "" : Normalizer.companyKey(record.company)
         return Keys(
             email: record.email.isEmpty ? "" : emailKey(record.email), phone: phoneKey(record.phone),
-            website: record.website.isEmpty ? "" : websiteKey(record.website), first: Array(nameKey(record.first)),
-            last: Array(nameKey(record.last)), company: company, companyName: company.split(separator: "|", omittingEmptySubsequences: false).first ?? "")
+            website: record.website.isEmpty ? "" : websiteKey(record.website), first: Array(nameKey(record.first).unicodeScalars),
+            last: Array(nameKey(record.last).unicodeScalars), company: company, companyName: company.split(separator: "|", omittingEmptySubsequences: false).first ?? "")
     }
 
     /// The score of two records, 0 … 1, with its reasons: evidence adds up, capped at 1. The same
@@ -186,28 +186,43 @@ struct DuplicateDetector {
     /// The groups of records whose pairs score at least the threshold, largest score first.
     mutating func groups() -> [Group] {
         let normalised = records.map(Self.keys)
-        var blocks: [String: [Int]] = [:]
+        // Blocks: each record under the hash of each of its keys; sorted, a run of one hash is a
+        // block (no table of key strings: a million records make three million keys).
+        var entries: [(key: Int, index: Int32)] = []
+        entries.reserveCapacity(records.count * 3)
         for (index, record) in normalised.enumerated() {
-            var keys: [String] = []
-            if fields.contains("email"), !record.email.isEmpty { keys.append("e:" + record.email) }
-            if fields.contains("phone"), !record.phone.isEmpty { keys.append("p:" + record.phone) }
-            if fields.contains("website"), !record.website.isEmpty { keys.append("w:" + record.website) }
+            func add(_ kind: UInt8, _ parts: String...) {
+                var hasher = Hasher()
+                hasher.combine(kind)
+                for part in parts { hasher.combine(part) }
+                entries.append((hasher.finalize(), Int32(index)))
+            }
+            if fields.contains("email"), !record.email.isEmpty { add(1, record.email) }
+            if fields.contains("phone"), !record.phone.isEmpty { add(2, record.phone) }
+            if fields.contains("website"), !record.website.isEmpty { add(3, record.website) }
             if fields.contains("last") {
                 // The last name's first two letters and the first name's initial, within the company.
                 if !record.last.isEmpty {
-                    keys.append("n:" + String(record.last.prefix(2)) + "|" + String(record.first.prefix(1)) + "|" + record.companyName)
+                    var letters = String(String.UnicodeScalarView(record.last.prefix(2))) + "|"
+                    letters += String(String.UnicodeScalarView(record.first.prefix(1)))
+                    add(4, letters, String(record.companyName))
                 }
             } else if fields.contains("company"), !record.company.isEmpty {
-                keys.append("c:" + record.company)
+                add(5, record.company)
             }
-            for key in keys { blocks[key, default: []].append(index) }
         }
+        entries.sort { ($0.key, $0.index) < ($1.key, $1.index) }
         // A pair in several blocks (one email, one phone) is compared in each; only pairs over the
         // threshold are remembered, once (a set of every pair compared would hold tens of millions).
         var found = Set<Int64>()
         var pairs: [Pair] = []
-        for key in blocks.keys.sorted() {
-            guard let members = blocks[key], members.count > 1 else { continue }
+        var start = 0
+        while start < entries.count {
+            var end = start + 1
+            while end < entries.count, entries[end].key == entries[start].key { end += 1 }
+            defer { start = end }
+            guard end - start > 1 else { continue }
+            let members = entries[start..<end].map { Int($0.index) }
             guard members.count <= Self.largestBlock else {
                 skippedBlocks += 1
                 continue
