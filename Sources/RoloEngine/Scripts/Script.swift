@@ -62,7 +62,17 @@ public struct Script: Sendable {
     }
 
     private init(utf8 bytes: [UInt8], file: String?, chain: [String]) throws(Diagnostic) {
-        try Lexer.check(bytes: bytes)
+        do throws(Diagnostic) {
+            try self.init(checked: bytes, file: file, chain: chain)
+        } catch {
+            // A lexing error anywhere wins over an error before it, as when the whole text was
+            // lexed first. Only a failed check looks: a check that passed lexed every byte.
+            try Lexer.check(bytes: bytes)
+            throw error
+        }
+    }
+
+    private init(checked bytes: [UInt8], file: String?, chain: [String]) throws(Diagnostic) {
         var statements = Parser.Statements(bytes: bytes, grammar: CommandRegistry.grammar)
         var count = 0
         var manages = false
