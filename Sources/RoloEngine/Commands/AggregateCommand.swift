@@ -137,16 +137,10 @@ struct AggregateRunner {
     /// - Parameter text: the statement's text, when its compiled query may be kept for the next
     ///   time the same text runs (`CompiledQueryCache`).
     func run(_ query: AggregateQuery, format: OutputFormat, output: OutputSink, text: String? = nil) throws -> CommandResult {
-        let entity = try Catalog.entity(query.entity)
-        try engine.access.requireExport(entity, format: format, at: query.format?.range ?? query.entity.range)
-        // Checked every time, kept query or not.
-        _ = try engine.access.require(.read, entity, at: query.entity.range)
-        let key = text.map {
-            CompiledQueryCache.Key(kind: .aggregate, text: $0, format: format, actor: engine.access.actor.id, impersonator: engine.access.impersonator)
-        }
-        let compiled = try engine.access.compiledQueries.compiled(key, engine: engine) {
-            try compile(query, extra: format == .table ? [] : engine.access.exportFilter(entity))
-        }
+        let compiled = try engine.compiledRead(
+            .aggregate, entity: try Catalog.entity(query.entity), format: format, formatAt: query.format?.range ?? query.entity.range,
+            entityAt: query.entity.range, text: text
+        ) { extra in try compile(query, extra: extra) }
         var result = CommandResult()
         if query.groupBy.isEmpty && format == .table {
             // A single figure reads best on its own line.

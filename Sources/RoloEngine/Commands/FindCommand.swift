@@ -130,16 +130,10 @@ struct FindRunner {
     /// - Parameter text: the statement's text, when its compiled query may be kept for the next
     ///   time the same text runs (`CompiledQueryCache`).
     func run(_ query: FindQuery, format: OutputFormat, output: OutputSink, text: String? = nil) throws -> CommandResult {
-        let entity = try Catalog.entity(query.entity)
-        try engine.access.requireExport(entity, format: format, at: query.format?.range ?? query.entity.range)
-        // Checked every time, kept query or not.
-        _ = try engine.access.require(.read, entity, at: query.entity.range)
-        let key = text.map {
-            CompiledQueryCache.Key(kind: .find, text: $0, format: format, actor: engine.access.actor.id, impersonator: engine.access.impersonator)
-        }
-        let compiled = try engine.access.compiledQueries.compiled(key, engine: engine) {
-            try compile(query, extra: format == .table ? [] : engine.access.exportFilter(entity))
-        }
+        let compiled = try engine.compiledRead(
+            .find, entity: try Catalog.entity(query.entity), format: format, formatAt: query.format?.range ?? query.entity.range,
+            entityAt: query.entity.range, text: text
+        ) { extra in try compile(query, extra: extra) }
         var writer = ResultWriters.make(format, output: output)
         let count = try stream(compiled, into: &writer, db: db)
         var result = CommandResult()

@@ -66,3 +66,23 @@ final class CompiledQueryCache {
 final class BindingDependencies {
     var volatile = false
 }
+
+extension Engine {
+    /// A read's compiled query (`find`, `count` …): the export and read rights checked every time,
+    /// the query kept by `text` when one is given. `compile` gets the export filter to add (none
+    /// for a table).
+    func compiledRead(
+        _ kind: CompiledQueryCache.Kind, entity: EntityDefinition, format: OutputFormat, formatAt: SourceRange, entityAt: SourceRange,
+        text: String?, _ compile: ([SQLFragment]) throws -> CompiledQuery
+    ) throws -> CompiledQuery {
+        try access.requireExport(entity, format: format, at: formatAt)
+        // Checked every time, kept query or not.
+        _ = try access.require(.read, entity, at: entityAt)
+        let key = text.map {
+            CompiledQueryCache.Key(kind: kind, text: $0, format: format, actor: access.actor.id, impersonator: access.impersonator)
+        }
+        return try access.compiledQueries.compiled(key, engine: self) {
+            try compile(format == .table ? [] : access.exportFilter(entity))
+        }
+    }
+}

@@ -56,18 +56,8 @@ extension ScriptRunner {
                 }
                 continue
             }
-            switch ask(allowsBack: index > 0, run) {
-            case .run:
-                if runOne(next, of: lesson.script, origin: lesson.script.origin, top: false, &run) == nil, run.outcome.quit { return false }
-                index += 1
-            case .skip:
-                run.output.line("(skipped)")
-                index += 1
-            case .back:
-                index -= 1
-            case .stop:
-                run.output.line("stopped at step \(index + 1) of \(total)")
-                return true
+            if let ended = answer(next, of: lesson, index: &index, &run, stopped: { "stopped at step \($0 + 1) of \(total)" }) {
+                return ended
             }
             run.output.line()
         }
@@ -138,6 +128,28 @@ extension ScriptRunner {
     }
 
     /// Asks what to do with the step shown: Enter runs it, `s` skips, `b` goes back, `q` stops.
+    /// Asks what to do with a step's command and does it: nil to go on (`index` moved to the next
+    /// step, or back one), or how playing ended — false when the command ended the session
+    /// (`quit`), true when the person stopped (`stopped` says where).
+    private func answer(
+        _ next: ParsedStatement, of lesson: Lesson, index: inout Int, _ run: inout Run, stopped: (Int) -> String
+    ) -> Bool? {
+        switch ask(allowsBack: index > 0, run) {
+        case .run:
+            if runOne(next, of: lesson.script, origin: lesson.script.origin, top: false, &run) == nil, run.outcome.quit { return false }
+            index += 1
+        case .skip:
+            run.output.line("(skipped)")
+            index += 1
+        case .back:
+            index -= 1
+        case .stop:
+            run.output.line(stopped(index))
+            return true
+        }
+        return nil
+    }
+
     private func ask(allowsBack: Bool, _ run: Run) -> StepAnswer {
         guard let terminal = engine.session.training.terminal else { return .stop }
         let back = allowsBack ? "b goes back · " : ""
@@ -219,18 +231,8 @@ extension ScriptRunner {
             case .command(let next):
                 show(step, header: "step \(index + 1) of \(total)", run)
                 try showCommand(next, typing: false, run, step: index, of: total)
-                switch ask(allowsBack: index > 0, run) {
-                case .run:
-                    if runOne(next, of: lesson.script, origin: lesson.script.origin, top: false, &run) == nil, run.outcome.quit { return false }
-                    index += 1
-                case .skip:
-                    run.output.line("(skipped)")
-                    index += 1
-                case .back:
-                    index -= 1
-                case .stop:
-                    run.output.line(stopped(at: index, lesson, command))
-                    return true
+                if let ended = answer(next, of: lesson, index: &index, &run, stopped: { stopped(at: $0, lesson, command) }) {
+                    return ended
                 }
                 run.output.line()
             case .task(let task):
