@@ -89,7 +89,7 @@ struct MergePlan {
             let extra = groups.reduce(0) { $0 + $1.count - 1 }
             file.write(
                 """
-                # Rolo merge plan: \(statement.text)
+                # Rolo merge plan: \(TerminalText.safe(statement.text))
                 # made \(engine.clock.now().description) by \(engine.access.actor.handle) on \(name): \(groups.count) \(groups.count == 1 ? "group" : "groups"), \(extra) \(extra == 1 ? entity.singular : entity.name) to merge away
                 # (threshold \(DedupeCommand.decimal(threshold)); the \(keep.rawValue) record of each group is kept, the others fill its empty fields)
                 #
