@@ -198,7 +198,7 @@ extension Parser {
             if current.isWord("match") || (current.isWord("be") && peek().isWord("valid")) {
                 _ = advance()
                 _ = acceptWord("valid")
-                guard let word = current.word, let format = ValueFormat(rawValue: word.lowercased()) else {
+                guard let word = current.word, let format = ValueFormat(rawValue: word) else {
                     throw failure(expected: "'email' or 'phone'")
                 }
                 let end = advance().range

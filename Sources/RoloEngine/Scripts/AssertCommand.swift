@@ -38,7 +38,7 @@ struct AssertCommand: Command {
             return .value(try parser.parseValue())
         }
         let left = try operand()
-        guard case .symbol(let symbol) = parser.current.kind, let op = ComparisonOperator(rawValue: symbol.rawValue) else {
+        guard case .symbol(let symbol) = parser.current.kind, let op = ComparisonOperator(symbol) else {
             throw parser.failure(
                 expected: "a comparison (=, !=, <, <=, >, >=)", help: "\(verb.word ?? "assert") count contacts where email is empty = 0")
         }

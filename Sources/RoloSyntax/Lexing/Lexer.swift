@@ -100,8 +100,16 @@ public struct Lexer {
             return Token(.option(name), SourceRange(start, location))
         default:
             if isWordStart(byte) {
-                while let b = peek(), isWordByte(b) { advance() }
-                return Token(.word(text(from: start)), SourceRange(start, location))
+                // A word is ASCII on one line: read to its end, then moved past in one step.
+                var end = index
+                var capitalized = false
+                while end < bytes.count, isWordByte(bytes[end]) {
+                    if bytes[end] >= UInt8(ascii: "A") && bytes[end] <= UInt8(ascii: "Z") { capitalized = true }
+                    end += 1
+                }
+                column += end - index
+                index = end
+                return Token(word: text(from: start), capitalized: capitalized, SourceRange(start, location))
             }
             return try lexSymbol(start: start)
         }
@@ -158,7 +166,16 @@ public struct Lexer {
 
     private mutating func lexString(quote: UInt8, start: SourceLocation) throws(Diagnostic) -> Token {
         advance()
-        var value: [UInt8] = []
+        // Most strings hold no escape and no NUL: their text is the bytes between the quotes.
+        let first = index
+        while let byte = peek(), byte != quote, byte != UInt8(ascii: "\\"), byte != 0 { advance() }
+        if peek() == quote {
+            let text = String(decoding: bytes[first..<index], as: UTF8.self)
+            advance()
+            return Token(.string(text), SourceRange(start, location))
+        }
+        // Otherwise on from here, byte by byte, with what was read so far.
+        var value = Array(bytes[first..<index])
         while true {
             guard let byte = peek() else {
                 throw Diagnostic(

@@ -28,20 +28,49 @@ public struct Token: Sendable, Equatable {
 
     public let kind: Kind
     public let range: SourceRange
+    /// A word with capital letters in it (most have none): only such a word is lower-cased when
+    /// the parser reads it, as it does several times a word.
+    private let capitalized: Bool
 
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range
+        if case .word(let w) = kind { capitalized = w.lowercased() != w } else { capitalized = false }
+    }
+
+    /// A word as the lexer read it, which saw whether it has capitals.
+    init(word: String, capitalized: Bool, _ range: SourceRange) {
+        self.kind = .word(word)
+        self.range = range
+        self.capitalized = capitalized
     }
 
     /// The word, lower-cased, if this token is a bare word.
     public var word: String? {
-        if case .word(let w) = kind { return w.lowercased() }
+        if case .word(let w) = kind { return capitalized ? w.lowercased() : w }
         return nil
     }
 
-    public func isWord(_ w: String) -> Bool { word == w }
-    public func isSymbol(_ s: Symbol) -> Bool { kind == .symbol(s) }
+    public func isWord(_ w: String) -> Bool {
+        guard case .word(let word) = kind else { return false }
+        return capitalized ? word.lowercased() == w : word == w
+    }
+
+    /// The end of input (matched, not compared: the parser asks at every token).
+    public var isEnd: Bool {
+        if case .end = kind { return true }
+        return false
+    }
+
+    public var isNewline: Bool {
+        if case .newline = kind { return true }
+        return false
+    }
+
+    public func isSymbol(_ s: Symbol) -> Bool {
+        if case .symbol(let symbol) = kind { return symbol == s }
+        return false
+    }
 
     /// How the token reads in an error message.
     public var display: String {

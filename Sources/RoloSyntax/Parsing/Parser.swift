@@ -76,6 +76,7 @@ public struct Parser {
     init(bytes: [UInt8], grammar: Grammar) {
         self.grammar = grammar
         self.tokens = TokenStream(bytes: bytes)
+        self.current = tokens[0]
     }
 
     /// Parses every statement in `source` (a line, or a whole script).
@@ -141,7 +142,9 @@ public struct Parser {
 
     // MARK: - Token access
 
-    public var current: Token { tokens[position] }
+    /// The token at `position`, kept rather than read from the stream each time it is asked
+    /// for (several times a token): a read copied it out of the stream's buffer.
+    public private(set) var current: Token
     public var previous: Token? { position > tokens.first ? tokens[position - 1] : nil }
 
     public func peek(_ ahead: Int = 1) -> Token {
@@ -149,13 +152,15 @@ public struct Parser {
     }
 
     public mutating func advance() -> Token {
-        let token = tokens[position]
-        if token.kind != .end { position += 1 }
+        guard !current.isEnd else { return current }
+        position += 1
+        var token = tokens[position]
+        swap(&token, &current)
         return token
     }
 
     public mutating func skipNewlines() {
-        while current.kind == .newline { _ = advance() }
+        while current.isNewline { _ = advance() }
     }
 
     public mutating func acceptWord(_ word: String) -> Bool {
@@ -176,7 +181,7 @@ public struct Parser {
 
     /// At `=`, `!=`, `<`, `<=`, `>` or `>=`.
     public var atComparison: Bool {
-        if case .symbol(let symbol) = current.kind { return ComparisonOperator(rawValue: symbol.rawValue) != nil }
+        if case .symbol(let symbol) = current.kind { return ComparisonOperator(symbol) != nil }
         return false
     }
 
@@ -242,11 +247,11 @@ public struct Parser {
 
     /// The script's next statement (nil at its end); the tokens before it are let go.
     mutating func nextScriptStatement() throws(Diagnostic) -> Statement? {
-        while current.kind == .newline || current.isSymbol(.semicolon) { _ = advance() }
-        if current.kind == .end { return nil }
+        while current.isNewline || current.isSymbol(.semicolon) { _ = advance() }
+        if current.isEnd { return nil }
         tokens.forget(before: position)
         let statement = try parseStatement()
-        guard current.kind == .newline || current.kind == .end || current.isSymbol(.semicolon) else {
+        guard current.isNewline || current.isEnd || current.isSymbol(.semicolon) else {
             throw Diagnostic(
                 .unexpectedToken, "unexpected \(current.display) after the end of the command",
                 at: current.range, help: "one command per line, or separate them with ';'")
@@ -350,7 +355,7 @@ public struct Parser {
         var order: [OrderItem] = []
         repeat {
             skipNewlines()
-            let isCount = current.word?.lowercased() == "count" && peek().isSymbol(.leftParen)
+            let isCount = current.word == "count" && peek().isSymbol(.leftParen)
             let field = isCount ? try parseValue() : try parsePath()
             var descending = false
             if acceptWord("desc") || acceptWord("descending") {
@@ -462,7 +467,7 @@ public struct Parser {
         if allowAll, current.isWord("set") { return .matching(nil) }
         switch current.kind {
         case .number, .string: return .one(try parseKey())
-        case .word(let w) where !["to", "set", "where"].contains(w.lowercased()): return .one(try parseKey())
+        case .word where !["to", "set", "where"].contains(current.word ?? ""): return .one(try parseKey())
         default:
             throw failure(expected: "a record number or 'where' and a condition")
         }
@@ -520,7 +525,7 @@ public struct Parser {
             return Condition(inner.kind, start.union(previous?.range ?? start))
         }
         // `has [open] ENTITY [since VALUE]`, `no …`: whether related records exist.
-        if let word = current.word?.lowercased(), word == "has" || word == "no", peek().word != nil {
+        if let word = current.word, word == "has" || word == "no", peek().word != nil {
             _ = advance()
             let related = try parseRelated(allowWhere: false)
             return Condition(.exists(related, negated: word == "no"), start.union(previous?.range ?? start))
@@ -555,7 +560,7 @@ public struct Parser {
             Condition(kind, left.range.union(last))
         }
         if case .symbol(let symbol) = current.kind,
-            let op = ComparisonOperator(rawValue: symbol.rawValue)
+            let op = ComparisonOperator(symbol)
         {
             _ = advance()
             skipNewlines()
@@ -620,7 +625,7 @@ public struct Parser {
             _ = advance()
             let not = acceptWord("not")
             if acceptWord("valid") {
-                guard let word = current.word, let format = ValueFormat(rawValue: word.lowercased()) else {
+                guard let word = current.word, let format = ValueFormat(rawValue: word) else {
                     throw failure(expected: "'email' or 'phone' after 'valid'")
                 }
                 _ = advance()
@@ -717,35 +722,36 @@ public struct Parser {
     }
 
     private mutating func parsePrimary() throws(Diagnostic) -> Expression {
-        let token = current
-        switch token.kind {
+        // The token is read in place (`current`), its range kept: a copy of it is a switch and a retain.
+        let range = current.range
+        switch current.kind {
         case .string(let s):
             _ = advance()
-            return Expression(.string(s), token.range)
+            return Expression(.string(s), range)
         case .money(let cents):
             _ = advance()
-            return Expression(.money(cents: cents), token.range)
+            return Expression(.money(cents: cents), range)
         case .date(let d):
             _ = advance()
-            return Expression(.date(d), token.range)
+            return Expression(.date(d), range)
         case .variable(let v):
             _ = advance()
-            return Expression(.variable(v), token.range)
+            return Expression(.variable(v), range)
         case .number(let n):
             _ = advance()
             if let unitWord = current.word, let unit = TimeUnit(word: unitWord) {
                 guard let amount = Int(n) else { throw failure(expected: "a whole number of \(unit.rawValue)s") }
                 let unitToken = advance()
                 if acceptWord("ago") {
-                    return Expression(.relative(amount: -amount, unit: unit), token.range.union(previous?.range ?? unitToken.range))
+                    return Expression(.relative(amount: -amount, unit: unit), range.union(previous?.range ?? unitToken.range))
                 }
                 if acceptWord("from") {
                     guard acceptWord("now") else { throw failure(expected: "'now' after 'from'") }
-                    return Expression(.relative(amount: amount, unit: unit), token.range.union(previous?.range ?? unitToken.range))
+                    return Expression(.relative(amount: amount, unit: unit), range.union(previous?.range ?? unitToken.range))
                 }
-                return Expression(.duration(amount: amount, unit: unit), token.range.union(unitToken.range))
+                return Expression(.duration(amount: amount, unit: unit), range.union(unitToken.range))
             }
-            return Expression(.number(n), token.range)
+            return Expression(.number(n), range)
         case .symbol(.leftParen):
             _ = advance()
             try enterNesting()
@@ -755,12 +761,12 @@ public struct Parser {
             guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "')'") }
             depth -= 1
             nesting -= 1
-            return Expression(inner.kind, token.range.union(previous?.range ?? token.range))
+            return Expression(inner.kind, range.union(previous?.range ?? range))
         case .word(let raw):
-            let word = raw.lowercased()
+            let word = current.word ?? raw
             if word == "null" {
                 _ = advance()
-                return Expression(.null, token.range)
+                return Expression(.null, range)
             }
             // count(ENTITY [where CONDITION]): how many related records.
             if word == "count", peek().isSymbol(.leftParen) {
@@ -773,7 +779,7 @@ public struct Parser {
                 guard acceptSymbol(.rightParen) else { throw failure(.unclosedParenthesis, expected: "')'") }
                 depth -= 1
                 nesting -= 1
-                return Expression(.related(related), token.range.union(previous?.range ?? token.range))
+                return Expression(.related(related), range.union(previous?.range ?? range))
             }
             if word == "in", case .number(let n) = peek().kind, let unitWord = peek(2).word,
                 let unit = TimeUnit(word: unitWord), let amount = Int(n)
@@ -781,18 +787,18 @@ public struct Parser {
                 _ = advance()
                 _ = advance()
                 let last = advance()
-                return Expression(.relative(amount: amount, unit: unit), token.range.union(last.range))
+                return Expression(.relative(amount: amount, unit: unit), range.union(last.range))
             }
             if ["this", "last", "next"].contains(word), let unitWord = peek().word, let unit = TimeUnit(word: unitWord) {
                 _ = advance()
                 let last = advance()
                 let offset = word == "this" ? 0 : word == "last" ? -1 : 1
-                return Expression(.period(offset: offset, unit: unit), token.range.union(last.range))
+                return Expression(.period(offset: offset, unit: unit), range.union(last.range))
             }
             if word == "my", peek().isWord("team") {
                 _ = advance()
                 let last = advance()
-                return Expression(.myTeam, token.range.union(last.range))
+                return Expression(.myTeam, range.union(last.range))
             }
             if peek().isSymbol(.leftParen) {
                 _ = advance()
@@ -811,8 +817,8 @@ public struct Parser {
                 depth -= 1
                 nesting -= 1
                 return Expression(
-                    .call(name: Located(word, token.range), arguments: arguments),
-                    token.range.union(previous?.range ?? token.range))
+                    .call(name: Located(word, range), arguments: arguments),
+                    range.union(previous?.range ?? range))
             }
             return try parsePath()
         default:
@@ -825,11 +831,11 @@ public struct Parser {
             throw failure(expected: "a field name")
         }
         let firstToken = advance()
-        var parts = [Located(first.lowercased(), firstToken.range)]
+        var parts = [Located(firstToken.word ?? first, firstToken.range)]
         while current.isSymbol(.dot) {
             _ = advance()
-            guard case .word(let next) = current.kind else { throw failure(expected: "a field name after '.'") }
-            parts.append(Located(next.lowercased(), advance().range))
+            guard let next = current.word else { throw failure(expected: "a field name after '.'") }
+            parts.append(Located(next, advance().range))
         }
         return Expression(.path(parts), firstToken.range.union(parts[parts.count - 1].range))
     }

@@ -129,6 +129,20 @@ public struct RelatedRecords: Sendable, Equatable {
 
 public enum ComparisonOperator: String, Sendable {
     case equal = "=", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+
+    /// The comparison a symbol writes, if any (matched, not looked up by its text: every
+    /// predicate asks).
+    public init?(_ symbol: Token.Symbol) {
+        switch symbol {
+        case .equal: self = .equal
+        case .notEqual: self = .notEqual
+        case .less: self = .less
+        case .lessEqual: self = .lessEqual
+        case .greater: self = .greater
+        case .greaterEqual: self = .greaterEqual
+        default: return nil
+        }
+    }
 }
 
 public enum TextOperator: String, Sendable {
