@@ -34,6 +34,9 @@ public final class AccessControl {
     /// no such record" (no oracle), the audit log records a refusal. Cleared as each command starts.
     var lookupRefused = false
 
+    /// Who acts and the admin behind an `as`, for each audit entry (read without copying `actor`).
+    var actorIDs: (id: Int64, impersonator: Int64?) { (actor.id, impersonator) }
+
     init(actor: Actor, policy: AccessPolicy) {
         self.actor = actor
         self.policy = policy

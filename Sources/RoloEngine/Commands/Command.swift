@@ -97,10 +97,26 @@ public enum ArgumentHint: Sendable, Equatable {
 
 extension ParsedStatement {
     /// The command this statement runs (every parsed command is one of the registry's).
+    ///
+    /// Its type is looked up in the registry rather than the value cast to the protocol: such a
+    /// cast looks the conformance up at run time, some 2,000 instructions, and every statement
+    /// needs its command twice (the script's check, the engine).
     public var unit: any Command {
+        if let type = CommandRegistry.byType[ObjectIdentifier(Swift.type(of: command))] { return Self.unit(command, as: type) }
         guard let unit = command as? any Command else { preconditionFailure("\(type(of: command)) is not a registered command") }
         return unit
     }
+
+    /// The command as `C`, when it is one: its type compared before any cast (a cast costs even
+    /// when it fails, and most statements are none of the commands asked about).
+    func command<C: Command>(as type: C.Type) -> C? {
+        ObjectIdentifier(Swift.type(of: command)) == ObjectIdentifier(type) ? command as? C : nil
+    }
+
+    private static func unit<C: Command>(_ command: any CommandSyntax, as type: C.Type) -> any Command { opened(command, as: type) }
+
+    /// `command`, opened to its own type, is a `C`: a cast of a value to its own type.
+    private static func opened<Syntax: CommandSyntax, C: Command>(_ command: Syntax, as type: C.Type) -> C { command as! C }
 }
 
 extension Parser {

@@ -65,6 +65,10 @@ public enum CommandRegistry {
         QuitCommand.self,
     ]
 
+    /// Every command type by its identity: how a parsed command is known as its `Command`
+    /// (`ParsedStatement.unit`).
+    static let byType = Dictionary(all.map { (ObjectIdentifier($0), $0) }, uniquingKeysWith: { first, _ in first })
+
     /// The parser's verb dispatch.
     public static let grammar = Grammar(all.flatMap { $0.forms })
 

@@ -70,7 +70,7 @@ public final class Engine {
             return (actor, policy, try SandboxMark.isSandbox(db))
         }
         let access = AccessControl(actor: actor, policy: policy)
-        let audit = AuditTrail(store: store, clock: clock, key: auditKey) { [unowned access] in (access.actor.id, access.impersonator) }
+        let audit = AuditTrail(store: store, clock: clock, key: auditKey) { [unowned access] in access.actorIDs }
         self.access = access
         self.audit = audit
         session = Session(isSandbox: isSandbox, busy: store.busy)
@@ -120,7 +120,7 @@ public final class Engine {
             record(audit.entry(statement, outcome: .refused, rows: nil, message: refusal.message))
             throw refusal
         }
-        if let asUser = command as? AsCommand, asUser.statement != nil {
+        if let asUser = statement.command(as: AsCommand.self), asUser.statement != nil {
             return try executeAs(statement, output: output)
         }
         access.lookupRefused = false

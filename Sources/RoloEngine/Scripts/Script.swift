@@ -57,8 +57,22 @@ public struct Script: Sendable {
         var bytes = bytes
         // A UTF-8 byte-order mark, as some editors write, is not part of the script.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        let invalid = transcode(bytes.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in })
-        try self.init(utf8: invalid ? Array(String(decoding: bytes, as: UTF8.self).utf8) : bytes, file: file, chain: chain)
+        try self.init(utf8: Self.isUTF8(bytes) ? bytes : Array(String(decoding: bytes, as: UTF8.self).utf8), file: file, chain: chain)
+    }
+
+    /// Whether `bytes` are valid UTF-8. Most scripts are ASCII: skipped eight bytes at a time up
+    /// to the first byte that is not (which starts a character), decoded from there.
+    static func isUTF8(_ bytes: [UInt8]) -> Bool {
+        let firstNonASCII = bytes.withUnsafeBytes { raw -> Int in
+            var index = 0
+            while index + 8 <= raw.count, raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                index += 8
+            }
+            while index < raw.count, raw[index] < 0x80 { index += 1 }
+            return index
+        }
+        guard firstNonASCII < bytes.count else { return true }
+        return !transcode(bytes[firstNonASCII...].makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true, into: { _ in })
     }
 
     private init(utf8 bytes: [UInt8], file: String?, chain: [String]) throws(Diagnostic) {
@@ -84,10 +98,10 @@ public struct Script: Sendable {
             count += 1
             if keeps { kept.append(statement) }
             if !manages, statement.unit.managesTransaction { manages = true }
-            if let param = statement.command as? ParamCommand {
+            if let param = statement.command(as: ParamCommand.self) {
                 parameters += param.declarations.map { Declared(declaration: $0, origin: nil) }
             }
-            if let include = statement.command as? IncludeCommand, includes[include.path.value] == nil {
+            if let include = statement.command(as: IncludeCommand.self), includes[include.path.value] == nil {
                 let included = try Self.load(include.path, from: file, chain: chain, what: "included file")
                 includes[include.path.value] = included
                 if included.managesTransactions { manages = true }
