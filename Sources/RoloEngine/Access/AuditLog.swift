@@ -27,6 +27,8 @@ enum AuditLog {
         let insert = DirectStatement(
             statement: try db.cachedStatement(sql: insertSQL))
         defer { insert.finish() }
+        // One array of values for every entry, each entry's put in place (no array an entry).
+        var values = [DatabaseValue](repeating: .null, count: 11)
         for entry in entries {
             id += 1
             let rows = entry.rows.map(Int64.init)
@@ -36,12 +38,22 @@ enum AuditLog {
             let hash = digest(
                 id: id, at: entry.at, user: entry.userID, impersonator: entry.impersonatorID, command: command,
                 outcome: entry.outcome.rawValue, rows: rows, message: message, changeSet: entry.changeSetID, previous: previous, key: key)
-            try insert.bind([
-                id.databaseValue, entry.at.databaseValue, entry.userID.databaseValue, entry.impersonatorID.databaseValue,
-                command.databaseValue, entry.outcome.databaseValue, rows.databaseValue, message.databaseValue,
-                entry.changeSetID.databaseValue, previous.databaseValue, hash.databaseValue,
-            ])
-            _ = try insert.step()
+            // Each value made by its own type's conversion (`Optional`'s generic one is not
+            // specialised across modules), the text bound in place.
+            func value(_ number: Int64?) -> DatabaseValue { number.map(\.databaseValue) ?? .null }
+            func value(_ text: String?) -> DatabaseValue { text.map(\.databaseValue) ?? .null }
+            values[0] = id.databaseValue
+            values[1] = entry.at.databaseValue
+            values[2] = entry.userID.databaseValue
+            values[3] = value(entry.impersonatorID)
+            values[4] = command.databaseValue
+            values[5] = entry.outcome.rawValue.databaseValue
+            values[6] = value(rows)
+            values[7] = value(message)
+            values[8] = value(entry.changeSetID)
+            values[9] = previous.databaseValue
+            values[10] = hash.databaseValue
+            try insert.withArguments(values) { _ = try insert.step() }
             previous = hash
         }
     }
@@ -59,17 +71,19 @@ enum AuditLog {
         id: Int64, at: String, user: Int64?, impersonator: Int64?, command: String, outcome: String, rows: Int64?,
         message: String?, changeSet: Int64?, previous: String, key: AuditKey?
     ) -> String {
-        let text = digestText(
+        withDigestText(
             id: id, at: at, user: user, impersonator: impersonator, command: command, outcome: outcome, rows: rows, message: message,
-            changeSet: changeSet, previous: previous)
-        guard let key else {
-            var hasher = SHA256()
-            text.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            return hex(hasher.finalize())
+            changeSet: changeSet, previous: previous
+        ) { text in
+            guard let key else {
+                var hasher = SHA256()
+                hasher.update(bufferPointer: text)
+                return hex(hasher.finalize())
+            }
+            var mac = HMAC<SHA256>(key: key.key)
+            mac.update(data: text)
+            return keyedPrefix + hex(mac.finalize())
         }
-        var mac = HMAC<SHA256>(key: key.key)
-        text.withUnsafeBytes { mac.update(data: $0) }
-        return keyedPrefix + hex(mac.finalize())
     }
 
     /// SHA-256, in lowercase hex, of an entry without a change set (the format pinned by tests).
@@ -87,55 +101,97 @@ enum AuditLog {
     private static func hex<D: ContiguousBytes>(_ digest: D) -> String {
         digest.withUnsafeBytes { bytes in
             String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-                for (index, byte) in bytes.enumerated() {
-                    buffer[2 * index] = hexDigits[Int(byte >> 4)]
-                    buffer[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+                for index in 0..<bytes.count {
+                    buffer[2 * index] = hexDigit(bytes[index] >> 4)
+                    buffer[2 * index + 1] = hexDigit(bytes[index] & 0x0F)
                 }
                 return bytes.count * 2
             }
         }
     }
 
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+    }
+
     /// The bytes an entry's link is computed over: each field length-prefixed ("5:hello"), joined
     /// by "|", so no field can pass for another; an entry naming a change set ends with "|cs:" and
-    /// that field (entries without one keep the original format). Numbers are written in decimal
-    /// straight into the bytes: this runs for every command.
-    static func digestText(
+    /// that field (entries without one keep the original format). This runs for every command:
+    /// the length is counted first, then every byte written once into memory on the stack (for
+    /// an entry of ordinary length), which `body` reads.
+    static func withDigestText<Result>(
         id: Int64, at: String, user: Int64?, impersonator: Int64?, command: String, outcome: String, rows: Int64?,
-        message: String?, changeSet: Int64?, previous: String
-    ) -> [UInt8] {
-        var text: [UInt8] = []
-        text.reserveCapacity(command.utf8.count + (message?.utf8.count ?? 0) + 200)
-        func add(_ field: String) {
-            if !text.isEmpty { text.append(UInt8(ascii: "|")) }
-            var field = field
-            field.withUTF8 { bytes in
-                DecimalBytes.append(Int64(bytes.count), to: &text)
-                text.append(UInt8(ascii: ":"))
-                text.append(contentsOf: bytes)
+        message: String?, changeSet: Int64?, previous: String, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        let message = message ?? ""
+        // A field's bytes: its length, ':' and itself (an absent number is "0:").
+        func size(_ text: String) -> Int { DecimalBytes.count(Int64(text.utf8.count)) + 1 + text.utf8.count }
+        func size(_ number: Int64?) -> Int {
+            number.map { DecimalBytes.count(Int64(DecimalBytes.count($0))) + 1 + DecimalBytes.count($0) } ?? 2
+        }
+        // Nine fields and eight '|'; then "|cs|" and the change set.
+        var length = 8 + size(id) + size(at) + size(user) + size(impersonator) + size(command) + size(outcome) + size(rows)
+        length += size(message) + size(previous) + (changeSet.map { 4 + size($0) } ?? 0)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
+            var writer = DigestWriter(start: buffer.baseAddress!)
+            writer.add(id)
+            writer.add(at)
+            writer.add(user)
+            writer.add(impersonator)
+            writer.add(command)
+            writer.add(outcome)
+            writer.add(rows)
+            writer.add(message)
+            writer.add(previous)
+            if let changeSet {
+                for byte in "|cs".utf8 { writer.put(byte) }
+                writer.add(changeSet)
             }
+            let written = writer.next - writer.start
+            precondition(written == length, "audit digest text: \(written) bytes written, \(length) counted")
+            return body(UnsafeRawBufferPointer(buffer))
         }
-        func add(_ number: Int64?) {
-            if !text.isEmpty { text.append(UInt8(ascii: "|")) }
-            guard let number else { return text.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ":")]) }
-            DecimalBytes.append(Int64(DecimalBytes.count(number)), to: &text)
-            text.append(UInt8(ascii: ":"))
-            DecimalBytes.append(number, to: &text)
+    }
+
+    /// Writes an entry's fields into memory already counted (`digestText`): a struct, so its
+    /// position is a plain local (in closures it was boxed, each write checked at run time).
+    private struct DigestWriter {
+        let start: UnsafeMutablePointer<UInt8>
+        var next: UnsafeMutablePointer<UInt8>
+
+        init(start: UnsafeMutablePointer<UInt8>) {
+            self.start = start
+            self.next = start
         }
-        add(id)
-        add(at)
-        add(user)
-        add(impersonator)
-        add(command)
-        add(outcome)
-        add(rows)
-        add(message ?? "")
-        add(previous)
-        if let changeSet {
-            text.append(contentsOf: Array("|cs".utf8))
-            add(changeSet)
+
+        mutating func put(_ byte: UInt8) {
+            next.initialize(to: byte)
+            next += 1
         }
-        return text
+
+        mutating func add(_ field: String) {
+            if next != start { put(UInt8(ascii: "|")) }
+            var field = field
+            let count = field.utf8.count
+            next += DecimalBytes.write(Int64(count), at: next)
+            put(UInt8(ascii: ":"))
+            let at = next
+            field.withUTF8 { bytes in
+                if let source = bytes.baseAddress { at.initialize(from: source, count: bytes.count) }
+            }
+            next += count
+        }
+
+        mutating func add(_ number: Int64?) {
+            if next != start { put(UInt8(ascii: "|")) }
+            guard let number else {
+                put(UInt8(ascii: "0"))
+                return put(UInt8(ascii: ":"))
+            }
+            next += DecimalBytes.write(Int64(DecimalBytes.count(number)), at: next)
+            put(UInt8(ascii: ":"))
+            next += DecimalBytes.write(number, at: next)
+        }
     }
 
     /// The last entry's number and hash (built once: it runs with every entry appended).
@@ -145,8 +201,6 @@ enum AuditLog {
         into: "audit_log",
         columns: ["id", "at", "user_id", "impersonator_id", "command", "outcome", "rows", "message", "change_set_id", "prev_hash", "hash"]
     ).sql
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Whether the chain's last entry is keyed (an HMAC with ROLO_AUDIT_KEY): then every later
     /// entry must be too.

@@ -58,15 +58,19 @@ extension AggregateQueryCommand {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         let engine = context.engine
-        if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try engine.writeTransactionAudit() }
         if (query.format?.value ?? context.format) == .bars {
+            if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try engine.writeTransactionAudit() }
             return try engine.store.dbQueue.inDatabase { db in
                 try AggregateRunner(engine: engine, db: db).drawBars(query, output: context.output)
             }
         }
+        // The entity is found once, here (the run's first step, as before): a read of the audit
+        // log first writes the open transaction's entries.
+        let entity = try Catalog.entity(query.entity)
+        if entity === CRMSchema.auditLog { try engine.writeTransactionAudit() }
         return try engine.store.dbQueue.inDatabase { db in
             try AggregateRunner(engine: engine, db: db).run(
-                query, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
+                query, entity: entity, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
         }
     }
 }
@@ -96,7 +100,7 @@ extension Parser {
                 repeat {
                     skipNewlines()
                     // A field, or how many related records: count accounts by count(contacts).
-                    let isCount = current.word?.lowercased() == "count" && peek().isSymbol(.leftParen)
+                    let isCount = current.word == "count" && peek().isSymbol(.leftParen)
                     query.groupBy.append(isCount ? try parseValue() : try parsePath())
                 } while acceptSymbol(.comma)
                 continue
@@ -136,18 +140,18 @@ struct AggregateRunner {
 
     /// - Parameter text: the statement's text, when its compiled query may be kept for the next
     ///   time the same text runs (`CompiledQueryCache`).
-    func run(_ query: AggregateQuery, format: OutputFormat, output: OutputSink, text: String? = nil) throws -> CommandResult {
+    func run(
+        _ query: AggregateQuery, entity: EntityDefinition, format: OutputFormat, output: OutputSink, text: String? = nil
+    ) throws -> CommandResult {
         let compiled = try engine.compiledRead(
-            .aggregate, entity: try Catalog.entity(query.entity), format: format, formatAt: query.format?.range ?? query.entity.range,
+            .aggregate, entity: entity, format: format, formatAt: query.format?.range ?? query.entity.range,
             entityAt: query.entity.range, text: text
         ) { extra in try compile(query, extra: extra) }
         var result = CommandResult()
         if query.groupBy.isEmpty && format == .table {
             // A single figure reads best on its own line.
-            let statement = DirectStatement(statement: try db.cachedStatement(sql: compiled.sql.sql))
-            try statement.bind(compiled.sql.arguments)
-            defer { statement.finish() }
-            let value = try statement.step() ? statement.value(at: 0) : .null
+            let statement = try compiled.prepared(db)
+            let value = try statement.withArguments(compiled.sql.arguments) { try statement.step() ? statement.value(at: 0) : .null }
             let column = compiled.columns[compiled.columns.count - 1]
             let text = ValueFormatter.display(value, column.type)
             output.line(text.isEmpty ? "(none)" : text)

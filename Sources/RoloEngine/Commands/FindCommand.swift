@@ -33,10 +33,13 @@ struct FindCommand: Command {
                 .usage, "as bars draws the groups of a count or sum; find lists records", at: query.format?.range,
                 help: "try count \(query.entity.value) by FIELD as bars, or find … as table, csv or json")
         }
-        if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try engine.writeTransactionAudit() }
+        // The entity is found once, here (the run's first step, as before): a read of the audit
+        // log first writes the open transaction's entries.
+        let entity = try Catalog.entity(query.entity)
+        if entity === CRMSchema.auditLog { try engine.writeTransactionAudit() }
         return try engine.store.dbQueue.inDatabase { db in
             try FindRunner(engine: engine, db: db).run(
-                query, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
+                query, entity: entity, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
         }
     }
 }
@@ -120,6 +123,22 @@ struct CompiledQuery {
     /// For grouped figures cut by a limit: the groups from the last one shown on, in order, so a
     /// tie the limit cut can be told (`AggregateRunner.tieNote`).
     var tieProbe: SQLFragment? = nil
+    /// Its prepared statement, once prepared (see `prepared`).
+    private let memo = PreparedMemo()
+
+    /// The query's statement, prepared and cached by GRDB. The memo keeps it weakly: GRDB's cache
+    /// owns it and lets it go when it empties (every 500 commands, or on a schema change), and a
+    /// query kept by the session (`CompiledQueryCache`) skips the cache's lookup by SQL text.
+    func prepared(_ db: Database) throws -> DirectStatement {
+        if let statement = memo.statement { return DirectStatement(statement: statement) }
+        let statement = try db.cachedStatement(sql: sql.sql)
+        memo.statement = statement
+        return DirectStatement(statement: statement)
+    }
+
+    private final class PreparedMemo {
+        weak var statement: GRDB.Statement?
+    }
 }
 
 /// `find ENTITY [fields] [where …] [order by …] [limit N [offset M]] [as FORMAT]`
@@ -129,9 +148,11 @@ struct FindRunner {
 
     /// - Parameter text: the statement's text, when its compiled query may be kept for the next
     ///   time the same text runs (`CompiledQueryCache`).
-    func run(_ query: FindQuery, format: OutputFormat, output: OutputSink, text: String? = nil) throws -> CommandResult {
+    func run(
+        _ query: FindQuery, entity: EntityDefinition, format: OutputFormat, output: OutputSink, text: String? = nil
+    ) throws -> CommandResult {
         let compiled = try engine.compiledRead(
-            .find, entity: try Catalog.entity(query.entity), format: format, formatAt: query.format?.range ?? query.entity.range,
+            .find, entity: entity, format: format, formatAt: query.format?.range ?? query.entity.range,
             entityAt: query.entity.range, text: text
         ) { extra in try compile(query, extra: extra) }
         var writer = ResultWriters.make(format, output: output)
@@ -254,21 +275,22 @@ func stream(_ compiled: CompiledQuery, into writer: inout any ResultWriter, db: 
     }
     writer.begin(columns)
     // Cached: a script or session repeating a query reuses the prepared statement.
-    let statement = DirectStatement(statement: try db.cachedStatement(sql: compiled.sql.sql))
-    try statement.bind(compiled.sql.arguments)
-    if let csv = writer as? CSVWriter {
-        // The export path: bytes straight from SQLite to the output buffer.
-        return try csv.streamRows(of: statement)
+    let statement = try compiled.prepared(db)
+    return try statement.withArguments(compiled.sql.arguments) {
+        defer { statement.finish() }
+        if let csv = writer as? CSVWriter {
+            // The export path: bytes straight from SQLite to the output buffer.
+            return try csv.streamRows(of: statement)
+        }
+        let width = compiled.columns.count
+        var count = 0
+        var values = [DatabaseValue](repeating: .null, count: width)
+        while try statement.step() {
+            for i in 0..<width { values[i] = statement.value(at: i) }
+            writer.row(values)
+            count += 1
+        }
+        writer.end(note: compiled.hiddenNote)
+        return count
     }
-    defer { statement.finish() }
-    let width = compiled.columns.count
-    var count = 0
-    var values = [DatabaseValue](repeating: .null, count: width)
-    while try statement.step() {
-        for i in 0..<width { values[i] = statement.value(at: i) }
-        writer.row(values)
-        count += 1
-    }
-    writer.end(note: compiled.hiddenNote)
-    return count
 }

@@ -60,7 +60,7 @@ final class AuditTrail {
     func entry(_ statement: ParsedStatement, outcome: AuditOutcome, rows: Int?, message: String?, changeSet: Int64? = nil) -> AuditEntry {
         let (user, impersonator) = actor()
         return AuditEntry(
-            at: clock.now().description, userID: user, impersonatorID: impersonator, command: statement.text, outcome: outcome,
+            at: now(), userID: user, impersonatorID: impersonator, command: statement.text, outcome: outcome,
             rows: rows, message: message, changeSetID: changeSet)
     }
 
@@ -68,8 +68,21 @@ final class AuditTrail {
     func sessionEntry(_ command: String, outcome: AuditOutcome, message: String? = nil) -> AuditEntry {
         let (user, impersonator) = actor()
         return AuditEntry(
-            at: clock.now().description, userID: user, impersonatorID: impersonator, command: command, outcome: outcome,
+            at: now(), userID: user, impersonatorID: impersonator, command: command, outcome: outcome,
             rows: nil, message: message, changeSetID: nil)
+    }
+
+    /// The last time an entry was made at, and its text: the statements of one second share it
+    /// rather than each writing it anew.
+    private var lastTime: (time: Timestamp, text: String)? = nil
+
+    /// The clock's time now, as entries hold it.
+    private func now() -> String {
+        let time = clock.now()
+        if let lastTime, lastTime.time == time { return lastTime.text }
+        let text = time.description
+        lastTime = (time, text)
+        return text
     }
 
     // MARK: - Keeping entries

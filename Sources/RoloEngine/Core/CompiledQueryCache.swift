@@ -29,6 +29,9 @@ final class CompiledQueryCache {
     }
 
     private var entries: [Key: CompiledQuery] = [:]
+    /// The query found last: a script repeating a statement finds it by comparing keys, without
+    /// hashing the statement's text.
+    private var last: (key: Key, compiled: CompiledQuery)? = nil
     /// A session of many distinct queries keeps at most this many; then it starts again.
     static let capacity = 256
 
@@ -36,6 +39,7 @@ final class CompiledQueryCache {
     var count: Int { entries.count }
 
     func removeAll() {
+        last = nil
         if !entries.isEmpty { entries.removeAll(keepingCapacity: true) }
     }
 
@@ -43,7 +47,11 @@ final class CompiledQueryCache {
     /// when its binding read nothing but its text and the policy.
     func compiled(_ key: Key?, engine: Engine, _ compile: () throws -> CompiledQuery) throws -> CompiledQuery {
         guard let key else { return try compile() }
-        if let known = entries[key] { return known }
+        if let last, last.key == key { return last.compiled }
+        if let known = entries[key] {
+            last = (key, known)
+            return known
+        }
         let dependencies = BindingDependencies()
         let outer = engine.bindingDependencies
         engine.bindingDependencies = dependencies
@@ -56,6 +64,7 @@ final class CompiledQueryCache {
         if !dependencies.volatile {
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[key] = compiled
+            last = (key, compiled)
         }
         return compiled
     }

@@ -16,6 +16,20 @@ enum DecimalBytes {
         }
     }
 
+    /// Writes `value` at `start`, which has room for `count(value)` bytes; returns that count.
+    static func write(_ value: Int64, at start: UnsafeMutablePointer<UInt8>) -> Int {
+        let count = count(value)
+        var rest = value.magnitude
+        var index = count
+        repeat {
+            index -= 1
+            (start + index).initialize(to: UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        if value < 0 { start.initialize(to: UInt8(ascii: "-")) }
+        return count
+    }
+
     /// How many bytes `append` writes for `value`, sign included.
     static func count(_ value: Int64) -> Int {
         var rest = value.magnitude
