@@ -114,7 +114,7 @@ extension Engine {
             if !dryRun || keepInTransaction { completed = (recorder.existingChangeSetID, summary, outcome.records) }
             return dryRun && !keepInTransaction ? .rollback : .commit
         }
-        try store.dbQueue.inDatabase { db in
+        try store.inDatabase { db in
             if transactions.dryRunOwnsTransaction {
                 // A dry-run alone in its transaction: the caller rolls the whole transaction back,
                 // which discards the write-ahead log's frames at once; a savepoint rolled back

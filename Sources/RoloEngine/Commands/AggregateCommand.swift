@@ -60,7 +60,7 @@ extension AggregateQueryCommand {
         let engine = context.engine
         if (query.format?.value ?? context.format) == .bars {
             if CRMSchema.entity(named: query.entity.value) === CRMSchema.auditLog { try engine.writeTransactionAudit() }
-            return try engine.store.dbQueue.inDatabase { db in
+            return try engine.store.inDatabase { db in
                 try AggregateRunner(engine: engine, db: db).drawBars(query, output: context.output)
             }
         }
@@ -68,7 +68,7 @@ extension AggregateQueryCommand {
         // log first writes the open transaction's entries.
         let entity = try Catalog.entity(query.entity)
         if entity === CRMSchema.auditLog { try engine.writeTransactionAudit() }
-        return try engine.store.dbQueue.inDatabase { db in
+        return try engine.store.inDatabase { db in
             try AggregateRunner(engine: engine, db: db).run(
                 query, entity: entity, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
         }

@@ -26,7 +26,7 @@ struct CanCommand: Command {
     static let examples = ["can dana export contacts", "can bob update deal 42"]
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        try context.engine.store.dbQueue.inDatabase { db in
+        try context.engine.store.inDatabase { db in
             try AccessCommands(engine: context.engine, db: db).can(
                 user: user, action: action, entity: entity, key: key, output: context.output)
         }

@@ -34,7 +34,7 @@ struct ChangesCommand: Command {
     static let actions: [PermissionAction] = [.read, .export]
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        try context.engine.store.dbQueue.inDatabase { db in
+        try context.engine.store.inDatabase { db in
             try ChangesRunner(engine: context.engine, db: db).run(limit: limit, by: by, format: context.format, output: context.output)
         }
     }

@@ -118,7 +118,7 @@ struct DedupeCommand: Command {
 
         let scope = engine.access.queryScope(entity)
         let titles = comparable.map(\.field)
-        let records: [DuplicateDetector.Record] = try context.store.dbQueue.inDatabase { db in
+        let records: [DuplicateDetector.Record] = try context.store.inDatabase { db in
             var filters: [SQLFragment] = []
             if let condition {
                 let sql = try engine.binder(db, scope: scope).condition(condition)

@@ -22,7 +22,7 @@ struct ExplainCommand: Command {
     static let arguments: [ArgumentHint] = [.entities(singular: false)]
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        try context.engine.store.dbQueue.inDatabase { db in
+        try context.engine.store.inDatabase { db in
             try ExplainRunner(engine: context.engine, db: db).run(statement, output: context.output)
         }
     }

@@ -71,7 +71,7 @@ struct ExportCommand: Command {
             case .json: writer = JSONWriter(output: file)
             case .jsonl: writer = JSONLinesWriter(output: file)
             }
-            count = try engine.store.dbQueue.inDatabase { db in
+            count = try engine.store.inDatabase { db in
                 let runner = FindRunner(engine: engine, db: db)
                 let compiled = try runner.compile(query, extra: engine.access.exportFilter(entity))
                 return try stream(compiled, into: &writer, db: db)

@@ -37,7 +37,7 @@ struct FindCommand: Command {
         // log first writes the open transaction's entries.
         let entity = try Catalog.entity(query.entity)
         if entity === CRMSchema.auditLog { try engine.writeTransactionAudit() }
-        return try engine.store.dbQueue.inDatabase { db in
+        return try engine.store.inDatabase { db in
             try FindRunner(engine: engine, db: db).run(
                 query, entity: entity, format: query.format?.value ?? context.format, output: context.output, text: context.statement.text)
         }

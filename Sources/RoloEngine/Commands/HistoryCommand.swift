@@ -39,7 +39,7 @@ struct HistoryCommand: Command {
     var streamsRows: Bool { true }
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        try context.engine.store.dbQueue.inDatabase { db in
+        try context.engine.store.inDatabase { db in
             try HistoryRunner(engine: context.engine, db: db).run(
                 reference, filter: filter, by: by, format: context.format, output: context.output)
         }

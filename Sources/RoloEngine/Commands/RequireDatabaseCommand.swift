@@ -25,7 +25,7 @@ struct RequireDatabaseCommand: Command {
     static let actions: [PermissionAction] = []
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        let here = try context.store.dbQueue.inDatabase { db in try PlanFile.databaseIdentity(db) }
+        let here = try context.store.inDatabase { db in try PlanFile.databaseIdentity(db) }
         guard let here, here == identity.value else {
             throw Diagnostic(
                 .planRefused, "this plan was made for another database; nothing was changed", at: identity.range,

@@ -76,6 +76,6 @@ struct ResetCommand: Command {
 extension Engine {
     /// How many entries the audit log holds.
     func auditEntries() throws -> Int {
-        try store.dbQueue.inDatabase { db in try Int.fetchOne(db, Select(Sql.countAll, from: CRMSchema.auditLog.name).sql) ?? 0 }
+        try store.inDatabase { db in try Int.fetchOne(db, Select(Sql.countAll, from: CRMSchema.auditLog.name).sql) ?? 0 }
     }
 }

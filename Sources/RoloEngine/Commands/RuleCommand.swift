@@ -125,7 +125,7 @@ struct RuleCommand: Command {
                 try RuleWriter(engine: engine, db: db, recorder: recorder).drop(number)
             }
         case .list(let entityName):
-            return try engine.store.dbQueue.inDatabase { db in
+            return try engine.store.inDatabase { db in
                 let entity = try entityName.map { name throws -> EntityDefinition in try Catalog.entity(name) }
                 let rules = try ValidationRule.load(db, entity: entity)
                 var writer = ResultWriters.make(context.format, output: context.output)
@@ -145,7 +145,7 @@ struct RuleCommand: Command {
                 return result
             }
         case .check(let entityName):
-            return try engine.store.dbQueue.inDatabase { db in
+            return try engine.store.inDatabase { db in
                 let entity = try entityName.map { name throws -> EntityDefinition in try Catalog.entity(name) }
                 let rules = try ValidationRule.load(db, entity: entity)
                 if rules.isEmpty { context.output.line("no validation rules" + (entity.map { " on \($0.name)" } ?? "")) }

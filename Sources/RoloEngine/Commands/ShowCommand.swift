@@ -23,11 +23,11 @@ struct ShowCommand: Command {
             guard case .natural(let name) = reference.key.value else {
                 throw Diagnostic(.unknownRole, "roles are named, e.g. show role sales_rep", at: reference.key.range)
             }
-            return try engine.store.dbQueue.inDatabase { db in
+            return try engine.store.inDatabase { db in
                 try AccessCommands(engine: engine, db: db).showRole(Located(name, reference.key.range), output: context.output)
             }
         }
-        return try engine.store.dbQueue.inDatabase { db in
+        return try engine.store.inDatabase { db in
             try ShowRunner(engine: engine, db: db).run(reference, output: context.output)
         }
     }

@@ -13,7 +13,7 @@ struct TeamsCommand: Command {
     static let actions: [PermissionAction] = [.read]
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        try context.engine.store.dbQueue.inDatabase { db in
+        try context.engine.store.inDatabase { db in
             try DirectoryRunner(engine: context.engine, db: db).run(.teams, format: context.format, output: context.output)
         }
     }

@@ -31,14 +31,14 @@ struct VerifyCommand: Command {
         try engine.writeTransactionAudit()
         guard anchor else {
             let anchor = try statement.option("anchor")?.value.map { try AuditLog.parseAnchor($0.value, at: $0.range) }
-            return try engine.store.dbQueue.inDatabase { db in
+            return try engine.store.inDatabase { db in
                 // The spool beside the database: lines kept aside, and lines the next write would not append.
                 let seal = try AuditSpoolSecret.read(db).map { AuditSpool.Seal(secret: $0, auditKey: engine.audit.key) }
                 let spool = try AuditSpool(databasePath: engine.store.path).inspect(seal: seal, db: db, now: engine.clock.now())
                 return try AuditLog.verify(db: db, key: engine.audit.key, anchor: anchor, spool: spool, output: output)
             }
         }
-        guard let head = try engine.store.dbQueue.inDatabase({ db in try AuditLog.anchor(db: db) }) else {
+        guard let head = try engine.store.inDatabase({ db in try AuditLog.anchor(db: db) }) else {
             output.line("the audit log is empty")
             return CommandResult()
         }

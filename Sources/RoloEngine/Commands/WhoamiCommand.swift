@@ -12,7 +12,7 @@ struct WhoamiCommand: Command {
     static let examples = ["whoami"]
 
     func run(_ context: CommandContext) throws -> CommandResult {
-        try context.engine.store.dbQueue.inDatabase { db in
+        try context.engine.store.inDatabase { db in
             try DirectoryRunner(engine: context.engine, db: db).run(.whoami, format: context.format, output: context.output)
         }
     }

@@ -117,7 +117,7 @@ final class AuditTrail {
     func writeTransactionEntries() throws {
         guard written < pending.count else { return }
         let entries = Array(pending[written...])
-        try store.dbQueue.inDatabase { db in try AuditLog.append(entries, db: db, key: key) }
+        try store.inDatabase { db in try AuditLog.append(entries, db: db, key: key) }
         written = pending.count
     }
 
@@ -159,7 +159,7 @@ final class AuditTrail {
     func flushReads(waiting: Bool, inTransaction: Bool) {
         guard !pendingReads.isEmpty, !inTransaction, !store.isReadOnly, !keylessOnKeyedLog else { return }
         let write = {
-            try self.store.dbQueue.inDatabase { db in
+            try self.store.inDatabase { db in
                 try db.execute(Sql.beginImmediate)
                 do {
                     try self.append([], db: db, lockHeld: true)
@@ -197,10 +197,10 @@ final class AuditTrail {
     /// spool secret yet or the spool is not safe to write.
     private func spoolPendingReads() throws {
         let seal: AuditSpool.Seal
-        if key == nil, try keylessOnKeyedLog || store.dbQueue.inDatabase({ db in try AuditLog.headIsKeyed(db: db) }) {
+        if key == nil, try keylessOnKeyedLog || store.inDatabase({ db in try AuditLog.headIsKeyed(db: db) }) {
             seal = .none
         } else {
-            guard let secret = try spoolSecret ?? store.dbQueue.inDatabase({ db in try AuditSpoolSecret.read(db) }) else {
+            guard let secret = try spoolSecret ?? store.inDatabase({ db in try AuditSpoolSecret.read(db) }) else {
                 throw AuditSpool.Unsafe(description: "this database has no spool secret yet")
             }
             seal = AuditSpool.Seal(secret: secret, auditKey: key)
@@ -216,7 +216,7 @@ final class AuditTrail {
     func keyRefusal(at range: SourceRange?) -> Diagnostic? {
         guard key == nil, !store.isReadOnly else { return nil }
         if !keylessOnKeyedLog {
-            keylessOnKeyedLog = (try? store.dbQueue.inDatabase { db in try AuditLog.headIsKeyed(db: db) }) ?? false
+            keylessOnKeyedLog = (try? store.inDatabase { db in try AuditLog.headIsKeyed(db: db) }) ?? false
         }
         return keylessOnKeyedLog ? Self.keyRequired(at: range) : nil
     }

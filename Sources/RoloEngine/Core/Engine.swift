@@ -131,7 +131,7 @@ public final class Engine {
         commandsSinceRelease += 1
         if commandsSinceRelease >= 500 {
             commandsSinceRelease = 0
-            store.dbQueue.inDatabase { $0.releaseMemory() }
+            store.inDatabase { $0.releaseMemory() }
         }
         // A change runs in a transaction of its own, unless it manages one itself (`reset`).
         let implicit = command.changesData && !transactions.isOpen && !command.managesTransaction
@@ -225,14 +225,14 @@ public final class Engine {
     /// Reloads the acting user's rules (after a grant, revoke or rule change).
     func reloadPolicy() throws {
         let actor = access.actor
-        access.replacePolicy(try store.dbQueue.inDatabase { db in try AccessPolicy.load(for: actor, in: db) })
+        access.replacePolicy(try store.inDatabase { db in try AccessPolicy.load(for: actor, in: db) })
     }
 
     /// Reads the session's user, their rules and the sandbox mark again: after a reset put back
     /// every table (the user's team and roles as the checkpoint holds them).
     func reloadSession() throws {
         let handle = access.actor.handle
-        let (actor, policy, isSandbox) = try store.dbQueue.inDatabase { db in
+        let (actor, policy, isSandbox) = try store.inDatabase { db in
             let (actor, policy) = try AccessControl.load(handle: handle, db: db)
             return (actor, policy, try SandboxMark.isSandbox(db))
         }
@@ -244,7 +244,7 @@ public final class Engine {
     func runAs(_ user: Located<String>, _ inner: ParsedStatement, output: OutputSink) throws -> CommandResult {
         if inner.command is AsCommand { throw Diagnostic(.usage, "`as` cannot be nested", at: inner.range) }
         try access.requireImpersonation(user, command: "as")
-        let target = try store.dbQueue.inDatabase { db -> (Actor, AccessPolicy) in
+        let target = try store.inDatabase { db -> (Actor, AccessPolicy) in
             let (target, active) = try AccessControl.loadActor(handle: user.value, db: db, allowInactive: true)
             guard active else { throw Diagnostic(.permissionDenied, "\(user.value) is deactivated and cannot act", at: user.range) }
             return (target, try AccessPolicy.load(for: target, in: db))
@@ -259,7 +259,7 @@ public final class Engine {
 
     func login(_ user: Located<String>, output: OutputSink) throws {
         if user.value.lowercased() != access.actor.handle.lowercased() { try access.requireImpersonation(user, command: "login") }
-        let (target, policy) = try store.dbQueue.inDatabase { db in try AccessControl.load(handle: user.value, db: db) }
+        let (target, policy) = try store.inDatabase { db in try AccessControl.load(handle: user.value, db: db) }
         access.become(target, policy: policy)
         output.line("now acting as \(target.handle) (\(target.name)) · roles: \(access.roleNames)")
     }
@@ -320,7 +320,7 @@ extension Engine {
     /// connection: inside an open transaction, what it created so far is offered too.
     public func vocabulary() -> Vocabulary {
         var vocabulary = Vocabulary()
-        try? store.dbQueue.inDatabase { db in
+        try? store.inDatabase { db in
             vocabulary.users = try String.fetchAll(db, RecordLookup.names("users", column: "handle").sql)
             vocabulary.roles = try String.fetchAll(db, RecordLookup.names("roles").sql)
             vocabulary.teams = try String.fetchAll(db, RecordLookup.names("teams").sql)

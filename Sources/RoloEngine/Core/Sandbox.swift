@@ -89,7 +89,7 @@ public enum Sandbox {
             throw failure(error)
         }
         do {
-            try store.dbQueue.inDatabase { db in try db.execute(SnapshotSQL.vacuumInto(file.temporaryPath)) }
+            try store.inDatabase { db in try db.execute(SnapshotSQL.vacuumInto(file.temporaryPath)) }
             try CheckpointFile.writeLabel(label, path: file.temporaryPath)
         } catch {
             file.abandon()

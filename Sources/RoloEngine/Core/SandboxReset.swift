@@ -42,7 +42,7 @@ extension Engine {
         } catch {
             throw refuse("\(shown) is not a checkpoint Rolo can read; nothing was changed", help: "take checkpoints with checkpoint NAME")
         }
-        let (schema, secret) = try store.dbQueue.inDatabase { db in
+        let (schema, secret) = try store.inDatabase { db in
             (try CheckpointFile.schemaObjects(db), try AuditSpoolSecret.read(db))
         }
         guard contents.applicationID == CRMSchema.applicationID, contents.isSandbox else {
@@ -82,7 +82,7 @@ extension Engine {
 
     /// What a reset would change, reading only: each table's rows now and in the checkpoint.
     func previewReset(_ plan: ResetPlan) throws -> [RestoredTable] {
-        let (tables, now) = try store.dbQueue.inDatabase { db in
+        let (tables, now) = try store.inDatabase { db in
             let tables = try restoredTables(db)
             return (tables, try CheckpointFile.rowCounts(db, tables: tables))
         }
@@ -105,7 +105,7 @@ extension Engine {
         var restored: [RestoredTable] = []
         let schemaName = SnapshotSQL.checkpointSchema
         let keptUsers = Dictionary(plan.contents.users.map { ($0.id, $0.handle.lowercased()) }, uniquingKeysWith: { a, _ in a })
-        try store.dbQueue.inDatabase { db in
+        try store.inDatabase { db in
             try db.execute(Sql.set("foreign_keys", "OFF"))
             defer { try? db.execute(Sql.set("foreign_keys", "ON")) }
             try db.execute(SnapshotSQL.attach(plan.path, as: schemaName))

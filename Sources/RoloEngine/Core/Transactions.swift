@@ -65,7 +65,7 @@ public final class Transactions {
         }
         if let refusal = audit.keyRefusal(at: range) { throw refusal }
         do {
-            try store.dbQueue.inDatabase { db in
+            try store.inDatabase { db in
                 try db.execute(Sql.beginImmediate)
                 // Spooled and waiting read entries go first, inside the transaction.
                 do {
@@ -114,7 +114,7 @@ public final class Transactions {
         let commit = commit && !ended.dryRun
         if commit {
             do {
-                try store.dbQueue.inDatabase { db in
+                try store.inDatabase { db in
                     try audit.appendAtCommit(closing: closing, db: db)
                     try db.execute(Sql.commit)
                 }
@@ -122,12 +122,12 @@ public final class Transactions {
                 return
             } catch {
                 // Nothing was committed: roll back, and record what was tried as rolled back.
-                try? store.dbQueue.inDatabase { db in if db.isInsideTransaction { try db.execute(Sql.rollback) } }
+                try? store.inDatabase { db in if db.isInsideTransaction { try db.execute(Sql.rollback) } }
                 audit.transactionEnded(committed: false, closing: closing)
                 throw error
             }
         }
-        try store.dbQueue.inDatabase { db in
+        try store.inDatabase { db in
             if db.isInsideTransaction { try db.execute(Sql.rollback) }
         }
         audit.transactionEnded(committed: false, closing: closing)
@@ -137,13 +137,13 @@ public final class Transactions {
 
     /// Opens the transaction one change runs in, outside an explicit one.
     func beginImplicit() throws {
-        try store.dbQueue.inDatabase { db in try db.execute(Sql.beginImmediate) }
+        try store.inDatabase { db in try db.execute(Sql.beginImmediate) }
     }
 
     /// Commits a change's own transaction with its audit entry.
     func commitImplicit(with entry: AuditEntry) throws {
         do {
-            try store.dbQueue.inDatabase { db in
+            try store.inDatabase { db in
                 try audit.append([entry], db: db, lockHeld: true)
                 try db.execute(Sql.commit)
             }
@@ -157,7 +157,7 @@ public final class Transactions {
 
     /// Rolls back a change's own transaction (an error, or a dry-run's end).
     func rollbackImplicit() {
-        try? store.dbQueue.inDatabase { db in
+        try? store.inDatabase { db in
             if db.isInsideTransaction { try db.execute(Sql.rollback) }
         }
     }

@@ -103,7 +103,7 @@ struct MergePlan {
                 require database "\(identity)"
 
                 """)
-            try context.store.dbQueue.inDatabase { db in
+            try context.store.inDatabase { db in
                 // Every member's values in one read: their numbers into a temporary table, then one join.
                 struct Member {
                     var id: Int64

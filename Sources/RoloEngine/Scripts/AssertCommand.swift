@@ -61,7 +61,7 @@ struct AssertCommand: Command {
 
     func run(_ context: CommandContext) throws -> CommandResult {
         let engine = context.engine
-        let (holds, leftText, rightText) = try engine.store.dbQueue.inDatabase { db in try evaluate(engine, db) }
+        let (holds, leftText, rightText) = try engine.store.inDatabase { db in try evaluate(engine, db) }
         guard holds == true else {
             let figures = "\(leftText) \(op.value.rawValue) \(rightText)"
             let why = holds == nil ? "cannot be told (\(figures): a side is empty)" : "does not hold: \(figures)"

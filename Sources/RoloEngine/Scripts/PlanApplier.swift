@@ -31,7 +31,7 @@ struct PlanApplier {
                 .planRefused, "\(file.value) is refused: \(why); nothing was changed", at: file.range,
                 help: help ?? "make the plan again: plan \(header.script) to \(file.value)")
         }
-        let identity = try engine.store.dbQueue.inDatabase { db in try PlanFile.databaseIdentity(db) }
+        let identity = try engine.store.inDatabase { db in try PlanFile.databaseIdentity(db) }
         guard identity == header.database else {
             throw refused("it was made on another database", help: "apply a plan on the database it was made on")
         }

@@ -107,7 +107,7 @@ struct PlanFile {
 
     /// The database's identity, its secret made first if this older file has none.
     static func ensureDatabaseIdentity(_ store: CRMStore) throws -> String {
-        try store.dbQueue.inDatabase { db -> String in
+        try store.inDatabase { db -> String in
             if let known = try databaseIdentity(db) { return known }
             try db.inTransaction(.immediate) {
                 _ = try AuditSpoolSecret.ensure(db)

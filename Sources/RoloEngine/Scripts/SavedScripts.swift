@@ -86,9 +86,9 @@ struct ScriptLibraryCommand: Command {
                 try ScriptLibrary(engine: engine, db: db).drop(name, recorder: recorder)
             }
         case .list:
-            return try engine.store.dbQueue.inDatabase { db in try ScriptLibrary(engine: engine, db: db).list(context) }
+            return try engine.store.inDatabase { db in try ScriptLibrary(engine: engine, db: db).list(context) }
         case .show(let name, let version):
-            return try engine.store.dbQueue.inDatabase { db in
+            return try engine.store.inDatabase { db in
                 let library = ScriptLibrary(engine: engine, db: db)
                 let saved = try library.version(name, version)
                 context.output.line(
@@ -104,7 +104,7 @@ struct ScriptLibraryCommand: Command {
                 return result
             }
         case .diff(let name, let from, let to):
-            return try engine.store.dbQueue.inDatabase { db in
+            return try engine.store.inDatabase { db in
                 let library = ScriptLibrary(engine: engine, db: db)
                 let old = try library.version(name, from)
                 let new = try library.version(name, to)
@@ -121,7 +121,7 @@ struct ScriptLibraryCommand: Command {
                 return result
             }
         case .history(let name):
-            return try engine.store.dbQueue.inDatabase { db in try ScriptLibrary(engine: engine, db: db).history(name, context) }
+            return try engine.store.inDatabase { db in try ScriptLibrary(engine: engine, db: db).history(name, context) }
         }
     }
 }

@@ -96,7 +96,7 @@ enum ScalarQuery: Sendable, Equatable {
 
     /// Runs it: its value (null when nothing matched) and type.
     func value(_ engine: Engine) throws -> (value: DatabaseValue, type: FieldType?) {
-        try engine.store.dbQueue.inDatabase { db in
+        try engine.store.inDatabase { db in
             let (sql, type) = try compile(engine, db)
             return (try DatabaseValue.fetchOne(db, sql) ?? .null, type)
         }

@@ -66,14 +66,18 @@ public final class ScriptRunner {
         // A recording keeps the comments typed with the statements, as narration.
         engine.session.training.typed(script)
         defer { engine.session.training.typed(nil) }
-        if wrap {
-            // A script's change set is listed under its file, not its first statement.
-            let label = script.file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
-            _ = transaction(label: label, statements: script.statementCount, &run) { run in
-                runStatements(of: script, origin: nil, top: true, &run)
+        // The connection is held for the whole run (`CRMStore.inDatabase`): the statements'
+        // accesses use it without a dispatch onto GRDB's queue each.
+        engine.store.inDatabase { _ in
+            if wrap {
+                // A script's change set is listed under its file, not its first statement.
+                let label = script.file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }
+                _ = transaction(label: label, statements: script.statementCount, &run) { run in
+                    runStatements(of: script, origin: nil, top: true, &run)
+                }
+            } else {
+                _ = runStatements(of: script, origin: nil, top: true, &run)
             }
-        } else {
-            _ = runStatements(of: script, origin: nil, top: true, &run)
         }
         return run.outcome
     }
@@ -246,7 +250,7 @@ public final class ScriptRunner {
     /// `run script NAME [NAME=VALUE …] [--dry-run]`: a saved script's newest version, its change set
     /// labelled with its name and version, its run audited with them and, when kept, in its history.
     private func runSaved(_ command: RunScriptCommand, _ statement: ParsedStatement, _ run: inout Run) throws -> Bool {
-        let saved = try engine.store.dbQueue.inDatabase { db in try ScriptLibrary(engine: engine, db: db).version(command.scriptName, nil) }
+        let saved = try engine.store.inDatabase { db in try ScriptLibrary(engine: engine, db: db).version(command.scriptName, nil) }
         let title = "\(saved.name) version \(saved.version)"
         let script: Script
         do {
@@ -260,7 +264,7 @@ public final class ScriptRunner {
                 let dryRun = engine.transactions.isDryRun || engine.session.settings.dryRun
                 let changeSet = engine.transactions.state.changeSet
                 if succeeded, !dryRun {
-                    try engine.store.dbQueue.inDatabase { db in
+                    try engine.store.inDatabase { db in
                         try ScriptLibrary(engine: engine, db: db).recordRun(scriptID: saved.scriptID, version: saved.version, changeSet: changeSet)
                     }
                 }
@@ -302,7 +306,7 @@ public final class ScriptRunner {
             beforeEnd: { [engine] succeeded in
                 guard succeeded else { return }
                 let changeSet = engine.transactions.state.changeSet
-                written = try engine.store.dbQueue.inDatabase { db in try PlanFile.write(header: header, changeSet: changeSet, db: db, to: file) }
+                written = try engine.store.inDatabase { db in try PlanFile.write(header: header, changeSet: changeSet, db: db, to: file) }
                 try file.commit(overwrite: statement.hasOption("force"))
             })
         guard let written else {

@@ -195,7 +195,7 @@ struct Lesson {
             switch step.kind {
             case .command(let statement):
                 if let bind = statement.command as? LetCommand {
-                    let type = try? engine.store.dbQueue.inDatabase { db in try bind.query.compile(engine, db).type }
+                    let type = try? engine.store.inDatabase { db in try bind.query.compile(engine, db).type }
                     engine.session.parameters[bind.name.value] = .typed(.null, type ?? nil)
                 } else if let param = statement.command as? ParamCommand {
                     for declaration in param.declarations where engine.session.parameters[declaration.name.value] == nil {

@@ -135,7 +135,7 @@ struct ExpectCommand: Command, LessonStepStatement {
     /// Refuses it when it cannot be checked for this user on this database: its names, values
     /// and queries are bound (and an assertion evaluated once) now, before the lesson starts.
     func validate(_ engine: Engine) throws {
-        try engine.store.dbQueue.inDatabase { db in
+        try engine.store.inDatabase { db in
             switch check {
             case .holds(let assertion):
                 _ = try assertion.evaluate(engine, db)
@@ -155,7 +155,7 @@ struct ExpectCommand: Command, LessonStepStatement {
     func shortfall(_ engine: Engine, answer: ParsedStatement, result: CommandResult) throws -> String? {
         switch check {
         case .holds(let assertion):
-            let (holds, _, _) = try engine.store.dbQueue.inDatabase { db in try assertion.evaluate(engine, db) }
+            let (holds, _, _) = try engine.store.inDatabase { db in try assertion.evaluate(engine, db) }
             return holds == true ? nil : (assertion.message ?? "")
         case .dryRun:
             return result.wasDryRun && result.dryRunChanges ? nil : "preview the change with --dry-run (or dry-run on)"
@@ -187,14 +187,14 @@ struct ExpectCommand: Command, LessonStepStatement {
             let comparison = AssertCommand(
                 left: .query(.aggregate(theirs)), op: Located(.equal, range), right: .query(.aggregate(expected)), message: nil,
                 range: range)
-            let holds = try? engine.store.dbQueue.inDatabase { db in try comparison.evaluate(engine, db).0 }
+            let holds = try? engine.store.inDatabase { db in try comparison.evaluate(engine, db).0 }
             return holds == true ? nil : ""
         }
     }
 
     /// Whether two finds list the same records (in the same order, when `ordered`).
     static func sameRecords(_ engine: Engine, _ theirs: FindQuery, _ ours: FindQuery, ordered: Bool) throws -> Bool {
-        let (a, b) = try engine.store.dbQueue.inDatabase { db in
+        let (a, b) = try engine.store.inDatabase { db in
             let runner = FindRunner(engine: engine, db: db)
             return (try Int64.fetchAll(db, runner.compile(numbers(theirs)).sql), try Int64.fetchAll(db, runner.compile(numbers(ours)).sql))
         }

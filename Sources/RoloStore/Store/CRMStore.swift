@@ -184,8 +184,17 @@ public final class CRMStore: Sendable {
 
     /// Copies the database into a single self-contained file (checkpointing the WAL first).
     public func checkpoint() throws {
-        try dbQueue.writeWithoutTransaction { db in
+        try inDatabase { db in
             _ = try db.checkpoint(.truncate)
         }
+    }
+
+    /// Runs `body` on the session's connection, as GRDB's `inDatabase` does, but reentrant: a
+    /// script run holds the connection for all of its statements (`ScriptRunner.run`), and every
+    /// access inside it then runs `body` at once, without another dispatch onto GRDB's queue (for
+    /// a quick read, a tenth of the statement). Every access of the engine goes through here: one
+    /// through `dbQueue` itself inside a held run would be refused by GRDB as reentrant.
+    public func inDatabase<T>(_ body: (Database) throws -> T) rethrows -> T {
+        try dbQueue.unsafeReentrantWrite(body)
     }
 }
