@@ -30,7 +30,7 @@ public struct Token: Sendable, Equatable {
     public let range: SourceRange
     /// A word with capital letters in it (most have none): only such a word is lower-cased when
     /// the parser reads it, as it does several times a word.
-    private let capitalized: Bool
+    @usableFromInline let capitalized: Bool
 
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
@@ -46,27 +46,32 @@ public struct Token: Sendable, Equatable {
     }
 
     /// The word, lower-cased, if this token is a bare word.
+    @inlinable
     public var word: String? {
         if case .word(let w) = kind { return capitalized ? w.lowercased() : w }
         return nil
     }
 
+    @inlinable
     public func isWord(_ w: String) -> Bool {
         guard case .word(let word) = kind else { return false }
         return capitalized ? word.lowercased() == w : word == w
     }
 
     /// The end of input (matched, not compared: the parser asks at every token).
+    @inlinable
     public var isEnd: Bool {
         if case .end = kind { return true }
         return false
     }
 
+    @inlinable
     public var isNewline: Bool {
         if case .newline = kind { return true }
         return false
     }
 
+    @inlinable
     public func isSymbol(_ s: Symbol) -> Bool {
         if case .symbol(let symbol) = kind { return symbol == s }
         return false

@@ -35,9 +35,8 @@
 public struct Parser {
     private let grammar: Grammar
     /// Tokens, lexed as the parser reaches them; a script's statements are parsed one at a time,
-    /// and tokens before the statement being parsed are let go.
+    /// and only the current token, the one before it and any peeked at are held.
     fileprivate let tokens: TokenStream
-    private var position = 0
     private var depth = 0
     /// How deeply the parse has recursed: brackets, `not`, unary minus.
     private var nesting = 0
@@ -76,7 +75,9 @@ public struct Parser {
     init(bytes: [UInt8], grammar: Grammar) {
         self.grammar = grammar
         self.tokens = TokenStream(bytes: bytes)
-        self.current = tokens[0]
+        self.current = tokens.next()
+        self.previousToken = current
+        self.beforeNewlines = current
     }
 
     /// Parses every statement in `source` (a line, or a whole script).
@@ -102,7 +103,7 @@ public struct Parser {
             parser = Parser(bytes: bytes, grammar: grammar)
         }
 
-        /// Tokens held now: those of the statement being parsed and a few past it (for tests).
+        /// Tokens held ahead of the parser now (for tests): a few at most, however long the script.
         var heldTokens: Int { parser.tokens.held }
 
         /// The next statement, or nil at the end of the source. A lexing error is thrown where
@@ -142,20 +143,32 @@ public struct Parser {
 
     // MARK: - Token access
 
-    /// The token at `position`, kept rather than read from the stream each time it is asked
-    /// for (several times a token): a read copied it out of the stream's buffer.
+    /// The token being parsed, kept here (the parser asks for it several times a token).
     public private(set) var current: Token
-    public var previous: Token? { position > tokens.first ? tokens[position - 1] : nil }
+    /// The token before `current` in the statement (nil at its first token).
+    public var previous: Token? { hasPrevious ? previousToken : nil }
+    /// `previous` and, while it is a new line, the last token before the run of new lines it
+    /// ends in the statement (`lastSignificantToken`): kept as tokens with flags, not optionals,
+    /// which `advance` would copy and destroy through Optional's generic witnesses.
+    private var previousToken: Token
+    private var hasPrevious = false
+    private var beforeNewlines: Token
+    private var hasBeforeNewlines = false
 
     public func peek(_ ahead: Int = 1) -> Token {
-        tokens[position + ahead]  // past the end: the end token
+        ahead == 0 ? current : tokens.peek(ahead - 1)  // past the end: the end token
     }
 
     public mutating func advance() -> Token {
         guard !current.isEnd else { return current }
-        position += 1
-        var token = tokens[position]
+        var token = tokens.next()
         swap(&token, &current)
+        if token.isNewline, hasPrevious, !previousToken.isNewline {
+            beforeNewlines = previousToken
+            hasBeforeNewlines = true
+        }
+        previousToken = token
+        hasPrevious = true
         return token
     }
 
@@ -215,12 +228,9 @@ public struct Parser {
     }
 
     private func lastSignificantToken() -> Token? {
-        var index = position - 1
-        while index >= tokens.first {
-            if tokens[index].kind != .newline { return tokens[index] }
-            index -= 1
-        }
-        return nil
+        guard hasPrevious else { return nil }
+        if !previousToken.isNewline { return previousToken }
+        return hasBeforeNewlines ? beforeNewlines : nil
     }
 
     /// Tokens after which a line is clearly not finished.
@@ -249,7 +259,8 @@ public struct Parser {
     mutating func nextScriptStatement() throws(Diagnostic) -> Statement? {
         while current.isNewline || current.isSymbol(.semicolon) { _ = advance() }
         if current.isEnd { return nil }
-        tokens.forget(before: position)
+        hasPrevious = false
+        hasBeforeNewlines = false
         let statement = try parseStatement()
         guard current.isNewline || current.isEnd || current.isSymbol(.semicolon) else {
             throw Diagnostic(

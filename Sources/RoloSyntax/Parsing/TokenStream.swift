@@ -1,12 +1,10 @@
-/// The parser's tokens, lexed on demand from the source's bytes.
+/// The parser's tokens, lexed on demand from the source's bytes: the next one, and a few ahead
+/// (`peek`) kept until the parser reaches them. The parser keeps the current token and the one
+/// before it itself, so a script parsed a statement at a time holds a handful of tokens however
+/// long it is. A class, so peeking (which may lex) needs no `mutating`.
 ///
-/// A script is parsed a statement at a time: the parser lets go of the tokens before the
-/// statement it starts (`forget(before:)`), so a million-statement script holds the tokens of one
-/// statement, not of all. Indexes are positions in the whole token sequence; past the end, the
-/// end token. A class, so reading a token (which may lex it) needs no `mutating`.
-///
-/// A lexing error is thrown by the parse step that reaches it (see `Parser.current`): the
-/// stream keeps it and hands out the end token until the parser asks for it.
+/// A lexing error is thrown by the parse step that reaches it (see `Parser.Statements.next`): the
+/// stream keeps it and hands out the end token from then on.
 ///
 /// Its state is only ever reached through these methods, one access at a time (a parser owns its
 /// stream and never hands it out), so it is marked `@exclusivity(unchecked)`: the run-time
@@ -15,14 +13,15 @@
 final class TokenStream {
     let bytes: [UInt8]
     @exclusivity(unchecked) private var lexer: Lexer
-    /// Tokens from index `first` on.
-    @exclusivity(unchecked) private var buffer: [Token] = []
-    /// The index of `buffer[start]`; tokens before it are gone.
-    @exclusivity(unchecked) private(set) var first = 0
-    /// Where the live tokens start in `buffer` (the gone ones are dropped in batches).
-    @exclusivity(unchecked) private var start = 0
+    /// Tokens lexed ahead of the parser by `peek`, from `aheadStart` on.
+    @exclusivity(unchecked) private var ahead: [Token] = []
+    @exclusivity(unchecked) private var aheadStart = 0
+    /// The end token, once lexed (or made at a lexing error; `ended`): handed out from then on.
+    @exclusivity(unchecked) private var end = Token(.end, SourceRange(.start, .start))
     @exclusivity(unchecked) private var ended = false
-    /// The lexing error met, thrown by the next `check()`.
+    /// Where the last token lexed ends (the end token made at a lexing error is put there).
+    @exclusivity(unchecked) private var lastEnd = SourceLocation.start
+    /// The lexing error met, thrown by the parse step that reaches it.
     @exclusivity(unchecked) private(set) var error: Diagnostic?
 
     init(bytes: [UInt8]) {
@@ -30,40 +29,43 @@ final class TokenStream {
         self.lexer = Lexer(bytes: bytes)
     }
 
-    subscript(index: Int) -> Token {
-        precondition(index >= first, "token \(index) was let go (first kept: \(first))")
-        while !ended, index - first >= buffer.count - start { lexOne() }
-        let offset = index - first + start
-        return offset < buffer.count ? buffer[offset] : buffer[buffer.count - 1]
+    /// The next token, taken.
+    func next() -> Token {
+        guard aheadStart < ahead.count else { return lex() }
+        let token = ahead[aheadStart]
+        aheadStart += 1
+        if aheadStart == ahead.count {
+            ahead.removeAll(keepingCapacity: true)
+            aheadStart = 0
+        }
+        return token
     }
 
-    private func lexOne() {
+    /// The token `distance` places after the next one (0: the next one), left for `next`.
+    func peek(_ distance: Int) -> Token {
+        while ahead.count - aheadStart <= distance { ahead.append(lex()) }
+        return ahead[aheadStart + distance]
+    }
+
+    /// Tokens held ahead of the parser.
+    var held: Int { ahead.count - aheadStart }
+
+    private func lex() -> Token {
+        if ended { return end }
         do {
-            // Appended as made, then asked in place: a token copied is a switch and a retain.
-            buffer.append(try lexer.next())
-            if buffer[buffer.count - 1].isEnd { ended = true }
+            let token = try lexer.next()
+            lastEnd = token.range.end
+            if token.isEnd {
+                end = token
+                ended = true
+            }
+            return token
         } catch {
             self.error = error
             // The parse stops at the end token it now sees; `Parser` throws the error instead.
-            let at = buffer.last?.range.end ?? SourceLocation(offset: 0, line: 1, column: 1)
-            buffer.append(Token(.end, SourceRange(at, at)))
+            end = Token(.end, SourceRange(lastEnd, lastEnd))
             ended = true
-        }
-    }
-
-    /// Tokens in memory, let-go ones not yet dropped included.
-    var held: Int { buffer.count }
-
-    /// Lets go of the tokens before `index`.
-    func forget(before index: Int) {
-        guard index > first else { return }
-        let drop = min(index - first, buffer.count - start)
-        start += drop
-        first += drop
-        // Compact now and then: removing from the front of an array moves the rest.
-        if start > 4096, start * 2 > buffer.count {
-            buffer.removeFirst(start)
-            start = 0
+            return end
         }
     }
 }

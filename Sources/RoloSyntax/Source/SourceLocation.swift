@@ -4,6 +4,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
     public let line: Int
     public let column: Int
 
+    @inlinable
     public init(offset: Int, line: Int, column: Int) {
         self.offset = offset
         self.line = line
@@ -14,6 +15,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
 
     public var description: String { "\(line):\(column)" }
 
+    @inlinable
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool { a.offset < b.offset }
 }
 
@@ -22,12 +24,14 @@ public struct SourceRange: Sendable, Hashable, CustomStringConvertible {
     public let start: SourceLocation
     public let end: SourceLocation
 
+    @inlinable
     public init(_ start: SourceLocation, _ end: SourceLocation) {
         self.start = start
         self.end = end
     }
 
     /// The smallest range covering both.
+    @inlinable
     public func union(_ other: SourceRange) -> SourceRange {
         SourceRange(min(start, other.start), max(end, other.end))
     }
@@ -40,6 +44,7 @@ public struct Located<Value: Sendable>: Sendable {
     public let value: Value
     public let range: SourceRange
 
+    @inlinable
     public init(_ value: Value, _ range: SourceRange) {
         self.value = value
         self.range = range

@@ -28,6 +28,7 @@ public struct Expression: Sendable, Equatable {
     public let kind: Kind
     public let range: SourceRange
 
+    @inlinable
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range
@@ -89,6 +90,7 @@ public struct Condition: Sendable, Equatable {
     public let kind: Kind
     public let range: SourceRange
 
+    @inlinable
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range

@@ -82,6 +82,7 @@ public struct FindQuery: Sendable, Equatable {
     public var offset: Located<Int>?
     public var format: Located<OutputFormat>?
 
+    @inlinable
     public init(entity: EntityName) { self.entity = entity }
 }
 
@@ -105,6 +106,7 @@ public struct AggregateQuery: Sendable, Equatable {
     /// At most this many groups.
     public var limit: Located<Int>?
 
+    @inlinable
     public init(function: AggregateFunction, entity: EntityName, field: Expression?) {
         self.function = function
         self.entity = entity
