@@ -25,7 +25,7 @@ struct CheckpointCommand: Command {
         "In a sandbox (rolo demo): keep its data as it is now under NAME, to return to with reset NAME; --force replaces a checkpoint of that name. Admins only."
     static let examples = ["checkpoint before-class"]
     static let actions: [PermissionAction] = [.grant]
-    var managesTransaction: Bool { true }
+    static let managesTransaction = true
 
     func run(_ context: CommandContext) throws -> CommandResult {
         let (engine, statement, output) = (context.engine, context.statement, context.output)

@@ -39,8 +39,9 @@ public protocol Command: CommandSyntax, Equatable {
     /// `commit` and `rollback`: they write their entry with the transaction's.
     var endsTransaction: Bool { get }
     /// It manages a transaction itself, so a script holding it is not wrapped in one; a change
-    /// that does (`reset`) runs its own transaction, not one the engine opens for it.
-    var managesTransaction: Bool { get }
+    /// that does (`reset`) runs its own transaction, not one the engine opens for it. A property
+    /// of the kind of command: a script's check asks it of every statement by its type alone.
+    static var managesTransaction: Bool { get }
     /// A read that streams rows (stopped when the pager is quit).
     var streamsRows: Bool { get }
 
@@ -56,7 +57,7 @@ extension Command {
     public var changesData: Bool { false }
     public var isAudited: Bool { true }
     public var endsTransaction: Bool { false }
-    public var managesTransaction: Bool { false }
+    public static var managesTransaction: Bool { false }
     public var streamsRows: Bool { false }
 
     /// A grammar form: the words that start the command and its parse function.
@@ -101,16 +102,28 @@ extension ParsedStatement {
     /// Its type is looked up in the registry rather than the value cast to the protocol: such a
     /// cast looks the conformance up at run time, some 2,000 instructions, and every statement
     /// needs its command twice (the script's check, the engine).
-    public var unit: any Command {
-        if let type = CommandRegistry.byType[ObjectIdentifier(Swift.type(of: command))] { return Self.unit(command, as: type) }
+    public var unit: any Command { unit(commandType) }
+
+    /// `unit`, the command's type known (`commandType`).
+    func unit(_ commandType: ObjectIdentifier) -> any Command {
+        if let type = CommandRegistry.byType[commandType] { return Self.unit(command, as: type) }
         guard let unit = command as? any Command else { preconditionFailure("\(type(of: command)) is not a registered command") }
         return unit
     }
 
+    /// Whether the command manages a transaction itself (`Command.managesTransaction`), told by
+    /// its type in the registry.
+    func managesTransaction(_ commandType: ObjectIdentifier) -> Bool {
+        (CommandRegistry.byType[commandType] ?? type(of: unit(commandType))).managesTransaction
+    }
+
+    /// The identity of the command's type, to tell commands apart without casting.
+    var commandType: ObjectIdentifier { ObjectIdentifier(Swift.type(of: command)) }
+
     /// The command as `C`, when it is one: its type compared before any cast (a cast costs even
     /// when it fails, and most statements are none of the commands asked about).
-    func command<C: Command>(as type: C.Type) -> C? {
-        ObjectIdentifier(Swift.type(of: command)) == ObjectIdentifier(type) ? command as? C : nil
+    func command<C: Command>(as type: C.Type, commandType: ObjectIdentifier? = nil) -> C? {
+        (commandType ?? self.commandType) == ObjectIdentifier(type) ? command as? C : nil
     }
 
     private static func unit<C: Command>(_ command: any CommandSyntax, as type: C.Type) -> any Command { opened(command, as: type) }

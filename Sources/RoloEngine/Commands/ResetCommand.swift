@@ -28,7 +28,7 @@ struct ResetCommand: Command {
     static let examples = ["reset before-class --dry-run", "reset before-class", "reset"]
     static let actions: [PermissionAction] = [.grant]
     var changesData: Bool { true }
-    var managesTransaction: Bool { true }
+    static let managesTransaction = true
 
     func run(_ context: CommandContext) throws -> CommandResult {
         let (engine, statement, output) = (context.engine, context.statement, context.output)

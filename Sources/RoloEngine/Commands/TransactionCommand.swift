@@ -16,7 +16,7 @@ struct TransactionCommand: Command {
     static let summary = "An explicit transaction: changes are kept at commit, dropped at rollback. The prompt shows *."
     static let examples = ["begin", "rollback"]
     var endsTransaction: Bool { step != .begin }
-    var managesTransaction: Bool { true }
+    static let managesTransaction = true
 
     func run(_ context: CommandContext) throws -> CommandResult {
         let (engine, statement, output) = (context.engine, context.statement, context.output)

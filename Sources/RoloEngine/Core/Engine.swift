@@ -111,7 +111,8 @@ public final class Engine {
     /// or after its rollback as `rolled_back`. A read never takes the write lock to run: its entry
     /// is appended when the lock is free, with the next change, or spooled (see `AuditSpool`).
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
-        let command = statement.unit
+        let type = statement.commandType
+        let command = statement.unit(type)
         if store.isReadOnly, command.changesData {
             throw transactions.readOnlyRefusal("changes are refused", at: statement.range)
         }
@@ -120,7 +121,7 @@ public final class Engine {
             record(audit.entry(statement, outcome: .refused, rows: nil, message: refusal.message))
             throw refusal
         }
-        if let asUser = statement.command(as: AsCommand.self), asUser.statement != nil {
+        if let asUser = statement.command(as: AsCommand.self, commandType: type), asUser.statement != nil {
             return try executeAs(statement, output: output)
         }
         access.lookupRefused = false
@@ -134,7 +135,7 @@ public final class Engine {
             store.inDatabase { $0.releaseMemory() }
         }
         // A change runs in a transaction of its own, unless it manages one itself (`reset`).
-        let implicit = command.changesData && !transactions.isOpen && !command.managesTransaction
+        let implicit = command.changesData && !transactions.isOpen && !Swift.type(of: command).managesTransaction
         transactions.dryRunOwnsTransaction = implicit && isDryRun(statement)
         defer { transactions.dryRunOwnsTransaction = false }
         if implicit {

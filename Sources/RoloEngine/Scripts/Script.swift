@@ -97,11 +97,12 @@ public struct Script: Sendable {
         while let statement = try statements.next() {
             count += 1
             if keeps { kept.append(statement) }
-            if !manages, statement.unit.managesTransaction { manages = true }
-            if let param = statement.command(as: ParamCommand.self) {
+            let type = statement.commandType
+            if !manages, statement.managesTransaction(type) { manages = true }
+            if let param = statement.command(as: ParamCommand.self, commandType: type) {
                 parameters += param.declarations.map { Declared(declaration: $0, origin: nil) }
             }
-            if let include = statement.command(as: IncludeCommand.self), includes[include.path.value] == nil {
+            if let include = statement.command(as: IncludeCommand.self, commandType: type), includes[include.path.value] == nil {
                 let included = try Self.load(include.path, from: file, chain: chain, what: "included file")
                 includes[include.path.value] = included
                 if included.managesTransactions { manages = true }
