@@ -66,9 +66,9 @@ public final class ScriptRunner {
         // A recording keeps the comments typed with the statements, as narration.
         engine.session.training.typed(script)
         defer { engine.session.training.typed(nil) }
-        // The connection is held for the whole run (`CRMStore.inDatabase`): the statements'
-        // accesses use it without a dispatch onto GRDB's queue each.
-        engine.store.inDatabase { _ in
+        // The connection is held for the whole run (`CRMStore.hold`): the statements' accesses
+        // use it without a dispatch onto GRDB's queue each.
+        engine.store.hold {
             if wrap {
                 // A script's change set is listed under its file, not its first statement.
                 let label = script.file.flatMap { $0 == "<stdin>" ? nil : "script \($0)" }

@@ -16,6 +16,8 @@ public final class CRMStore: Sendable {
     public let busy: BusyPolicy
     /// The file could not be written: reads work, changes are refused, nothing is audited.
     public let isReadOnly: Bool
+    /// The connection while a run holds it (`hold`).
+    private let held = HeldConnection()
 
     private init(path: String, dbQueue: DatabaseQueue, busy: BusyPolicy, isReadOnly: Bool = false) {
         self.path = path
@@ -190,11 +192,18 @@ public final class CRMStore: Sendable {
     }
 
     /// Runs `body` on the session's connection, as GRDB's `inDatabase` does, but reentrant: a
-    /// script run holds the connection for all of its statements (`ScriptRunner.run`), and every
-    /// access inside it then runs `body` at once, without another dispatch onto GRDB's queue (for
-    /// a quick read, a tenth of the statement). Every access of the engine goes through here: one
-    /// through `dbQueue` itself inside a held run would be refused by GRDB as reentrant.
+    /// script run holds the connection for all of its statements (`hold`), and every access
+    /// inside it then runs `body` at once, without another dispatch onto GRDB's queue (for a
+    /// quick read, a tenth of the statement). Every access of the engine goes through here: one
+    /// through `dbQueue` itself inside a hold would be refused by GRDB as reentrant.
     public func inDatabase<T>(_ body: (Database) throws -> T) rethrows -> T {
-        try dbQueue.unsafeReentrantWrite(body)
+        if let database = held.onThisThread { return try body(database) }
+        return try dbQueue.unsafeReentrantWrite(body)
+    }
+
+    /// Runs `body` holding the connection (on GRDB's queue): `inDatabase` inside it, on this
+    /// thread, uses the connection directly.
+    public func hold<T>(_ body: () throws -> T) rethrows -> T {
+        try dbQueue.unsafeReentrantWrite { database in try held.holding(database, body) }
     }
 }
