@@ -204,7 +204,7 @@ public final class ScriptRunner {
             }
             willRun?(statement)
             let result: CommandResult
-            if run.summarising, statement.unit.changesData {
+            if run.summarising, statement.changesData {
                 // One line per change: where it is, and what it would do.
                 let captured = StringOutput()
                 result = try engine.execute(statement, output: captured)
