@@ -114,7 +114,8 @@ extension ExpressionBinder {
         case .compare(let left, let op, let right):
             return try compare(left, op, right)
         case .exists(let related, let negated):
-            return CompiledTest(Sql.group(Sql.compare(try relatedCount(related), negated ? .equal : .greater, Sql.literal(0))))
+            let exists = try relatedExist(related)
+            return CompiledTest(negated ? Sql.group(Sql.not(exists)) : exists)
         case .text(let left, let op, let right, let negated):
             // Folded on both sides (Unicode normalisation, case folding and accents aside,
             // `TextFolding.matchKey`), so matching ignores case and accents in every script; a

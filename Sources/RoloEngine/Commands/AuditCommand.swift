@@ -96,6 +96,11 @@ struct AuditCommand: Command {
             let texts = try reports.map { try $0.json() }
             let text = all ? "[\n" + texts.joined(separator: ",\n") + "\n]" : texts.first ?? "{}"
             for line in text.split(separator: "\n", omittingEmptySubsequences: false) { output.line(String(line)) }
+        } else if context.statement.hasOption("quiet") {
+            for report in reports {
+                output.line(
+                    "audit of \(report.entity): \(AuditReport.number(report.records)) records, \(AuditReport.number(report.totalFindings)) findings")
+            }
         } else {
             for (index, report) in reports.enumerated() {
                 if index > 0 { output.line() }
@@ -110,7 +115,7 @@ struct AuditCommand: Command {
         var result = CommandResult()
         result.rows = reports.reduce(0) { $0 + $1.totalFindings }
         guard save, !reports.isEmpty else { return result }
-        if format == .table { output.line() }
+        if format == .table, !context.statement.hasOption("quiet") { output.line() }
         return try engine.performChange(context.statement, output: output) { _, recorder in
             for report in reports {
                 _ = try recorder.insert(

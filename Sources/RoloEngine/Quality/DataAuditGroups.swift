@@ -69,7 +69,12 @@ extension DataAudit {
         let email = Sql.column("t0", "email")
         var columns = [Sql.id("t0"), email, Sql.column("t0", "first_name"), Sql.column("t0", "last_name")]
         if has("company") { columns.append(Sql.column("t0", "company")) }
-        let query = Select(columns, from: name, as: "t0").where(filtered([AssignmentBinder.validEmailSQL(email)]))
+        // Only records whose email another record shares (grouped in SQL, case aside), so a
+        // million contacts are not all read into memory.
+        let key = Sql.call(.lower, [Sql.trim(email)])
+        var sharedKeys = Select(key, from: name, as: "t0").where(filtered([AssignmentBinder.validEmailSQL(email)])).grouped(by: [key])
+        sharedKeys.having = [Sql.compare(Sql.countAll, .greater, Sql.literal(1))]
+        let query = Select(columns, from: name, as: "t0").where(filtered([AssignmentBinder.validEmailSQL(email), Sql.in(key, sharedKeys)]))
         var members: [Member] = []
         let cursor = try Row.fetchCursor(db, query.sql)
         while let row = try cursor.next() {
@@ -78,7 +83,7 @@ extension DataAudit {
             let company = columns.count > 4 ? (try row.decode(String?.self, atIndex: 4) ?? "") : ""
             members.append(
                 Member(
-                    id: try row.decode(atIndex: 0), key: Normalizer.email(try row.decode(atIndex: 1)),
+                    id: try row.decode(atIndex: 0), key: (try row.decode(String.self, atIndex: 1)).trimmingCharacters(in: .whitespaces).lowercased(),
                     name: DuplicateDetector.nameKey(first) + " " + DuplicateDetector.nameKey(last),
                     company: company.isEmpty ? "" : Normalizer.companyKey(company)))
         }
