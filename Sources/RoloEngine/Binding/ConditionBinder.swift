@@ -114,8 +114,7 @@ extension ExpressionBinder {
         case .compare(let left, let op, let right):
             return try compare(left, op, right)
         case .exists(let related, let negated):
-            let exists = try relatedExist(related)
-            return CompiledTest(negated ? Sql.group(Sql.not(exists)) : exists)
+            return CompiledTest(try relatedExist(related, negated: negated))
         case .text(let left, let op, let right, let negated):
             // Folded on both sides (Unicode normalisation, case folding and accents aside,
             // `TextFolding.matchKey`), so matching ignores case and accents in every script; a

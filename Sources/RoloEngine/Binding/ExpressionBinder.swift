@@ -60,6 +60,10 @@ struct ExpressionBinder {
     /// Set while a validation rule is bound: words meaning the acting user are refused, and the
     /// records it names are collected with their numbers.
     var rule: RuleBinding? = nil
+    /// `has …` / `no …` as one set of the related records' links (`t0.id IN (SELECT contact_id …)`)
+    /// rather than a probe per record (EXISTS): the same records, faster when the whole table is
+    /// read (`audit`), slower for one record, so only the audit asks for it.
+    var relatedAsSets = false
 
     init(
         db: Database, scope: QueryScope, temporal: TemporalResolver, actor: Actor, parameters: [String: ScriptValue],

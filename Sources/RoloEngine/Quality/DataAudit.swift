@@ -44,7 +44,9 @@ struct DataAudit {
     func bind(_ text: String) throws -> SQLFragment {
         let condition = try Parser.parseCondition(text)
         let scope = engine.access.queryScope(entity)
-        let sql = try engine.binder(db, scope: scope).condition(condition)
+        var binder = engine.binder(db, scope: scope)
+        binder.relatedAsSets = true  // the audit reads whole tables: one set a relation, not a probe a record
+        let sql = try binder.condition(condition)
         guard scope.hasJoins else { return Sql.group(sql) }
         return Sql.in(Sql.id("t0"), Select(Sql.id("t0"), from: name, as: "t0").joining(scope.joinSQL).where(sql))
     }
