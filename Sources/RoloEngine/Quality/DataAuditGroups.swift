@@ -71,7 +71,7 @@ extension DataAudit {
         if has("company") { columns.append(Sql.column("t0", "company")) }
         // Only records whose email another record shares (grouped in SQL, case aside), so a
         // million contacts are not all read into memory.
-        let key = Sql.call(.lower, [Sql.trim(email)])
+        let key = Sql.ignoringCase(email)  // the email index's order: grouped without a sort
         var sharedKeys = Select(key, from: name, as: "t0").where(filtered([AssignmentBinder.validEmailSQL(email)])).grouped(by: [key])
         sharedKeys.having = [Sql.compare(Sql.countAll, .greater, Sql.literal(1))]
         let query = Select(columns, from: name, as: "t0").where(filtered([AssignmentBinder.validEmailSQL(email), Sql.in(key, sharedKeys)]))
@@ -144,7 +144,7 @@ extension DataAudit {
 
     // MARK: - 4. A contact's company against its account
 
-    func accountConflicts(_ valuableIDs: Set<Int64>) throws -> [AuditReport.Finding] {
+    func accountConflicts(_ scan: Scan, _ valuableIDs: Set<Int64>) throws -> [AuditReport.Finding] {
         guard name == "contacts", has("company"), has("account_id") else { return [] }
         let accounts = CRMSchema.accounts
         let decision = engine.access.decide(.read, on: accounts.name)
@@ -155,25 +155,19 @@ extension DataAudit {
         let names = Select([Sql.id("t0"), Sql.column("t0", "name")], from: accounts.name, as: "t0")
             .where(engine.access.readFilter(accounts))
         for row in try Row.fetchAll(db, names.sql) { accountName[try row.decode(atIndex: 0)] = try row.decode(String?.self, atIndex: 1) }
-        let company = Sql.column("t0", "company"), account = Sql.column("t0", "account_id")
-        let query = Select([company, account, Sql.countAll, Sql.aggregate(.min, Sql.id("t0"))], from: name, as: "t0")
-            .where(filtered([Sql.not(Sql.isBlank(company)), Sql.isNotNull(account)])).grouped(by: [company, account])
         var count = 0
-        var pairs: [(company: String, account: Int64, count: Int, first: Int64)] = []
-        for row in try Row.fetchAll(db, query.sql) {
-            let text: String = try row.decode(atIndex: 0)
-            let id: Int64 = try row.decode(atIndex: 1)
-            guard let official = accountName[id], Self.companyName(official) != Self.companyName(text) else { continue }
-            let n: Int = try row.decode(atIndex: 2)
-            count += n
-            pairs.append((text, id, n, try row.decode(atIndex: 3)))
+        var pairs: [(company: String, account: Int64, count: Int, first: Int64, valuable: Int)] = []
+        for (pair, spelling) in scan.pairs {
+            guard let official = accountName[pair.account], Self.companyName(official) != Self.companyName(pair.company) else { continue }
+            count += spelling.count
+            pairs.append((pair.company, pair.account, spelling.count, spelling.first, spelling.valuable))
         }
         pairs.sort { ($0.count, $1.first) > ($1.count, $0.first) }
         let listed = pairs.prefix(Self.listedKeys).map { "(company = \(Self.quoted($0.company)) and account = \($0.account))" }
         return [
             AuditReport.Finding(
                 key: "company_account", title: "\(name) whose company is not their account's", count: count,
-                valuable: pairs.filter { valuableIDs.contains($0.first) }.reduce(0) { $0 + min($1.count, 1) },
+                valuable: pairs.reduce(0) { $0 + $1.valuable },
                 examples: try examples(ids: pairs.map(\.first), valuableIDs: valuableIDs),
                 list: listed.isEmpty
                     ? nil

@@ -25,10 +25,10 @@ extension DataAudit {
         for finding in incorrect + decay {
             let sql = try bind(finding.condition)
             bound.append(sql)
-            columns += [Self.countWhere(sql), Self.countWhere(Sql.all([sql, valuable]))]
+            columns += [Self.countWhere(sql), Self.countWhere(Sql.all([sql, valuableFlag]))]
         }
         for field in fields { columns.append(Self.countWhere(Sql.not(Sql.isBlank(Sql.column("t0", field))))) }
-        let row = try Row.fetchOne(db, Select(columns, from: name, as: "t0").where(filtered([])).sql)
+        let row = try Row.fetchOne(db, Select(columns, from: name, as: "t0").joining(valueJoin).where(filtered([])).sql)
         func counted(_ index: Int) throws -> Int { try row?.decode(Int.self, atIndex: index) ?? 0 }
         var measured: [AuditReport.Finding] = []
         for (index, finding) in (incorrect + decay).enumerated() {
@@ -53,7 +53,8 @@ extension DataAudit {
         report.sections.append(step3)
 
         var step4 = AuditReport.Section(step: 4, name: "Conflicts")
-        step4.findings = Self.ranked(groups.conflicts + (try accountConflicts(valuableIDs)))
+        let scan = try scan()
+        step4.findings = Self.ranked(groups.conflicts + (try accountConflicts(scan, valuableIDs)))
         step4.lines = groups.notes
         report.sections.append(step4)
 
@@ -63,7 +64,7 @@ extension DataAudit {
         report.sections.append(step5)
 
         var step6 = AuditReport.Section(step: 6, name: "Uniform entry")
-        step6.findings = Self.ranked(try uniformFindings(valuableIDs))
+        step6.findings = Self.ranked(try uniformFindings(scan, valuableIDs))
         report.sections.append(step6)
 
         var step7 = AuditReport.Section(step: 7, name: "Decay")

@@ -14,23 +14,11 @@ extension DataAudit {
         var first: Int64
     }
 
-    func spellings(_ field: String, where condition: SQLFragment? = nil) throws -> [Spelling] {
-        let column = Sql.column("t0", field)
-        let query = Select(
-            [column, Sql.countAll, Self.countWhere(valuable), Sql.aggregate(.min, Sql.id("t0"))], from: name, as: "t0"
-        ).where(filtered([Sql.not(Sql.isBlank(column))] + (condition.map { [$0] } ?? []))).grouped(by: [column])
-        return try Row.fetchAll(db, query.sql).map {
-            Spelling(value: try $0.decode(atIndex: 0), count: try $0.decode(atIndex: 1), valuable: try $0.decode(atIndex: 2), first: try $0.decode(atIndex: 3))
-        }
-    }
-
-    func uniformFindings(_ valuableIDs: Set<Int64>) throws -> [AuditReport.Finding] {
+    func uniformFindings(_ scan: Scan, _ valuableIDs: Set<Int64>) throws -> [AuditReport.Finding] {
         var findings: [AuditReport.Finding] = []
         if has("email") {
             // Candidates by SQL (ASCII capitals, spaces), each confirmed by normalize's rule.
-            let email = Sql.column("t0", "email")
-            let values = try spellings("email", where: Sql.isDistinct(email, Sql.call(.lower, [Sql.trim(email)])))
-                .filter { Normalizer.email($0.value) != $0.value }
+            let values = scan.emails.values.filter { Normalizer.email($0.value) != $0.value }
             let capitals = values.filter { $0.value != $0.value.lowercased() }.reduce(0) { $0 + $1.count }
             let spaced = values.filter { Normalizer.trimmedSpaces($0.value) != $0.value }.reduce(0) { $0 + $1.count }
             findings.append(
@@ -40,17 +28,7 @@ extension DataAudit {
                     rule: "rule \(name).email must be valid email  (spaces; capitals are harmless: emails compare case-blind)"))
         }
         if has("phone") {
-            let phone = Sql.column("t0", "phone")
-            // Each digit written as 9, in SQL: a million phones group into a few patterns there.
-            var pattern = phone
-            for digit in 0...8 { pattern = Sql.call(.replace, [pattern, Sql.value(String(digit)), Sql.value("9")]) }
-            let query = Select([pattern, Sql.countAll, Self.countWhere(valuable), Sql.aggregate(.min, Sql.id("t0"))], from: name, as: "t0")
-                .where(filtered([Sql.not(Sql.isBlank(phone)), Sql.validPhone(phone)])).grouped(by: [pattern])
-            var patterns: [String: Spelling] = [:]
-            for row in try Row.fetchAll(db, query.sql) {
-                let spelling = Spelling(value: try row.decode(atIndex: 0), count: try row.decode(atIndex: 1), valuable: try row.decode(atIndex: 2), first: try row.decode(atIndex: 3))
-                patterns[spelling.value] = spelling
-            }
+            let patterns = scan.phonePatterns
             let isE164 = { (pattern: String) in pattern.hasPrefix("+") && pattern.dropFirst().allSatisfy { $0 == "9" } }
             let off = patterns.values.filter { !isE164($0.value) }
             findings.append(
@@ -62,7 +40,7 @@ extension DataAudit {
         }
         let companyField = name == "accounts" ? "name" : "company"
         if has(companyField) {
-            let values = try spellings(companyField)
+            let values = scan.spellings(of: companyField)
             var counts: [String: Int] = [:]
             for spelling in values { counts[spelling.value, default: 0] += spelling.count }
             let chosen = Normalizer.companySpellings(counts)
@@ -77,7 +55,7 @@ extension DataAudit {
                     changed, valuableIDs, formats: widest.sorted { $0.count > $1.count }.map { ($0.value, $0.count) }, field: companyField))
         }
         for field in ["first_name", "last_name", "title", "street", "city"] where has(field) {
-            let changed = try spellings(field).filter { Normalizer.words($0.value) != $0.value }
+            let changed = scan.spellings(of: field).filter { Normalizer.words($0.value) != $0.value }
             func total(_ test: (String) -> Bool) -> Int { changed.filter { test($0.value) }.reduce(0) { $0 + $1.count } }
             let letters = { (value: String) in value.filter(\.isLetter) }
             findings.append(
@@ -90,7 +68,7 @@ extension DataAudit {
                     ], field: field))
         }
         if has("website") {
-            let values = try spellings("website")
+            let values = scan.spellings(of: "website")
             func form(_ value: String) -> String {
                 let lower = value.lowercased()
                 for prefix in ["https://www.", "https://", "http://www.", "http://", "www."] where lower.hasPrefix(prefix) {

@@ -151,6 +151,9 @@ public enum Sql {
         caseInsensitive(a, .equal, b)
     }
 
+    /// A value compared, grouped and sorted ignoring case (ASCII): what a NOCASE index serves.
+    public static func ignoringCase(_ value: SQLFragment) -> SQLFragment { dialect.caseInsensitive(value) }
+
     /// True when `a` and `b` differ, NULL counting as a value (`IS NOT`).
     public static func isDistinct(_ a: SQLFragment, _ b: SQLFragment) -> SQLFragment { dialect.isDistinct(a, b) }
 
