@@ -20,30 +20,35 @@ extension DataAudit {
         let incorrect = incorrectFindings
         let decay = decayFindings
         let fields = completenessFields
+        // Each condition counted once over every record, then once more over the valuable ones
+        // only (driven by their numbers), rather than twice a record.
         var columns: [SQLFragment] = [Sql.countAll]
         var bound: [SQLFragment] = []
         for finding in incorrect + decay {
             let sql = try bind(finding.condition)
             bound.append(sql)
-            columns += [Self.countWhere(sql), Self.countWhere(Sql.all([sql, valuableFlag]))]
+            columns.append(Self.countWhere(sql))
         }
-        for field in fields { columns.append(Self.countWhere(Sql.not(Sql.isBlank(Sql.column("t0", field))))) }
-        let row = try Row.fetchOne(db, Select(columns, from: name, as: "t0").joining(valueJoin).where(filtered([])).sql)
+        let conditionColumns = columns
+        for field in fields { columns.append(Self.countWhere(Sql.hasText(Sql.column("t0", field)))) }
+        let row = try Row.fetchOne(db, Select(columns, from: name, as: "t0").where(filtered([])).sql)
+        let valuableRow = try Row.fetchOne(db, Select(conditionColumns, from: name, as: "t0").where(filtered([valuable])).sql)
         func counted(_ index: Int) throws -> Int { try row?.decode(Int.self, atIndex: index) ?? 0 }
+        func countedValuable(_ index: Int) throws -> Int { try valuableRow?.decode(Int.self, atIndex: index) ?? 0 }
         var measured: [AuditReport.Finding] = []
         for (index, finding) in (incorrect + decay).enumerated() {
-            let count = try counted(1 + 2 * index)
+            let count = try counted(1 + index)
             var order: SQLFragment? = nil
             if let by = finding.orderBy { order = Sql.column("t0", by) }
             measured.append(
                 AuditReport.Finding(
-                    key: finding.key, title: finding.title, count: count, valuable: try counted(2 + 2 * index),
+                    key: finding.key, title: finding.title, count: count, valuable: try countedValuable(1 + index),
                     examples: count == 0 ? [] : try examples(bound[index], order: order),
                     list: "find \(name) where \(finding.condition)" + (finding.orderBy.map { " order by \($0)" } ?? ""), fix: finding.fix,
                     rule: finding.rule))
         }
         let completeness = try fields.enumerated().map { index, field in
-            AuditReport.Completeness(field: field, filled: try counted(1 + 2 * (incorrect.count + decay.count) + index))
+            AuditReport.Completeness(field: field, filled: try counted(1 + incorrect.count + decay.count + index))
         }
 
         var step3 = AuditReport.Section(step: 3, name: "Duplicates and incorrect data")

@@ -170,6 +170,10 @@ public enum Sql {
         "(" + value + " IS NULL OR trim(" + value + ") = '')"
     }
 
+    /// Not empty as `isBlank` means it (a character other than a space), without trimming a copy:
+    /// NULL for NULL, which `count` skips.
+    public static func hasText(_ value: SQLFragment) -> SQLFragment { value + " GLOB '*[^ ]*'" }
+
     /// Lists longer than this go to the database as one JSON array (`valueList`).
     public static let longList = 1_000
 
