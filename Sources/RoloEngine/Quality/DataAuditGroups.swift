@@ -157,8 +157,16 @@ extension DataAudit {
         for row in try Row.fetchAll(db, names.sql) { accountName[try row.decode(atIndex: 0)] = try row.decode(String?.self, atIndex: 1) }
         var count = 0
         var pairs: [(company: String, account: Int64, count: Int, first: Int64, valuable: Int)] = []
+        // Each spelling's name worked out once (a company is typed by many contacts).
+        var known: [String: Substring] = [:]
+        func companyName(_ text: String) -> Substring {
+            if let found = known[text] { return found }
+            let computed = Self.companyName(text)
+            known[text] = computed
+            return computed
+        }
         for (pair, spelling) in scan.pairs {
-            guard let official = accountName[pair.account], Self.companyName(official) != Self.companyName(pair.company) else { continue }
+            guard let official = accountName[pair.account], companyName(official) != companyName(pair.company) else { continue }
             count += spelling.count
             pairs.append((pair.company, pair.account, spelling.count, spelling.first, spelling.valuable))
         }
