@@ -106,7 +106,8 @@ public final class ScriptRunner {
         }
         let wasSummarising = run.summarising
         run.summarising = engine.transactions.isDryRun
-        let succeeded = body(&run)
+        // `quit` ends the script where it stands: what ran before it is kept, as at its end.
+        let succeeded = body(&run) || (run.outcome.quit && !run.outcome.failed)
         run.summarising = wasSummarising
         do {
             try engine.endTransaction(commit: succeeded && !run.outcome.failed)
