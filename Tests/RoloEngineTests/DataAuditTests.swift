@@ -124,6 +124,14 @@ struct DataAuditTests {
         #expect(!all.output.contains("audit of leads"))
         #expect(run(sofia, "audit leads").error?.code == .permissionDenied)
 
+        // A field of another entity the audit compares with: the section says it was not compared.
+        let admin = try SampleDatabase.engine()
+        #expect(run(admin, "deny marketing_rep read accounts.name").error == nil)
+        let lily = try Engine(store: admin.store, clock: SampleDatabase.clock, user: "lily")
+        let conflicts = run(lily, "audit contacts").output
+        #expect(conflicts.contains("(companies not compared with their accounts: lily may not read accounts' names)"))
+        #expect(!conflicts.contains("whose company is not their account's"))
+
         let before = try snapshot(alice.store)
         #expect(run(alice, "audit contacts --save").error?.code == .permissionDenied)
         #expect(try snapshot(alice.store) == before)

@@ -71,8 +71,9 @@ struct DataAudit {
         }
     }
 
-    /// Keeps the valuable records' numbers in a temporary table for the passes after step 2.
-    func rememberValuable() throws -> Int {
+    /// Keeps the valuable records' numbers in a temporary table for the passes after step 2, and
+    /// returns them for the findings counted in Swift.
+    func rememberValuable() throws -> Set<Int64> {
         try db.execute(SchemaSQL.dropTemporaryTable(Self.valueTable))
         try db.execute(SchemaSQL.createTemporaryTable(Self.valueTable, key: "id", columns: []))
         let ids = try Int64.fetchAll(db, Select(Sql.id("t0"), from: name, as: "t0").where(filtered([try bind(valueCondition)])).sql)
@@ -82,7 +83,7 @@ struct DataAudit {
             _ = try insert.step()
         }
         insert.finish()
-        return ids.count
+        return Set(ids)
     }
 
     func dropValuable() { try? db.execute(SchemaSQL.dropTemporaryTable(Self.valueTable)) }
@@ -121,10 +122,6 @@ struct DataAudit {
     func examples(ids: [Int64], valuableIDs: Set<Int64>) throws -> [String] {
         let ranked = ids.filter { valuableIDs.contains($0) } + ids.filter { !valuableIDs.contains($0) }
         return try titles(Array(ranked.prefix(Self.examplesShown)))
-    }
-
-    func valuableIDs() throws -> Set<Int64> {
-        Set(try Int64.fetchAll(db, Select(Sql.name("id"), from: Self.valueTable).sql))
     }
 }
 

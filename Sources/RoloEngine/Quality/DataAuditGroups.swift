@@ -144,12 +144,12 @@ extension DataAudit {
 
     // MARK: - 4. A contact's company against its account
 
-    func accountConflicts(_ scan: Scan, _ valuableIDs: Set<Int64>) throws -> [AuditReport.Finding] {
-        guard name == "contacts", has("company"), has("account_id") else { return [] }
+    func accountConflicts(_ scan: Scan, _ valuableIDs: Set<Int64>) throws -> (findings: [AuditReport.Finding], notes: [String]) {
+        guard name == "contacts", has("company"), has("account_id") else { return ([], []) }
         let accounts = CRMSchema.accounts
         let decision = engine.access.decide(.read, on: accounts.name)
         guard decision.deniedBy == nil, decision.scope != nil, !engine.access.readVisibility(accounts).hiddenFields.contains("name") else {
-            return []
+            return ([], ["(companies not compared with their accounts: \(engine.access.actor.handle) may not read accounts' names)"])
         }
         var accountName: [Int64: String] = [:]
         let names = Select([Sql.id("t0"), Sql.column("t0", "name")], from: accounts.name, as: "t0")
@@ -172,7 +172,7 @@ extension DataAudit {
         }
         pairs.sort { ($0.count, $1.first) > ($1.count, $0.first) }
         let listed = pairs.prefix(Self.listedKeys).map { "(company = \(Self.quoted($0.company)) and account = \($0.account))" }
-        return [
+        let finding =
             AuditReport.Finding(
                 key: "company_account", title: "\(name) whose company is not their account's", count: count,
                 valuable: pairs.reduce(0) { $0 + $1.valuable },
@@ -182,7 +182,7 @@ extension DataAudit {
                     : "find \(name) where " + listed.joined(separator: " or ")
                         + (pairs.count > Self.listedKeys ? "  (the first \(Self.listedKeys) spellings of \(pairs.count))" : ""),
                 fix: "update the company text, or link the right account: update contact N set account = \"…\"")
-        ]
+        return ([finding], [])
     }
 
     /// A company's name without its legal suffix, as `normalize` compares them: "Acme" and

@@ -42,13 +42,13 @@ extension DataAudit {
         result.fields = spellingFields
         result.spellings = result.fields.map { _ in [:] }
         var columns = [Sql.id("t0"), valuableFlag] + result.fields.map { Sql.column("t0", $0) }
-        let phoneAt = columns.count
-        if has("phone") {
+        let phoneAt = columns.count, readsPhones = has("phone")
+        if readsPhones {
             let phone = Sql.column("t0", "phone")
             columns += [phone, Sql.all([Sql.not(Sql.isBlank(phone)), Sql.validPhone(phone)])]
         }
-        let emailAt = columns.count
-        if has("email") {
+        let emailAt = columns.count, readsEmails = has("email")
+        if readsEmails {
             let email = Sql.column("t0", "email")
             columns += [email, Sql.isTrue(Sql.isDistinct(email, Sql.call(.lower, [Sql.trim(email)])))]
         }
@@ -74,10 +74,10 @@ extension DataAudit {
                 guard let value = try row.decode(String?.self, atIndex: 2 + index), !Self.isBlank(value) else { continue }
                 add(value, id, valuable, to: &result.spellings[index])
             }
-            if phoneAt < emailAt, try row.decode(Bool.self, atIndex: phoneAt + 1), let phone = try row.decode(String?.self, atIndex: phoneAt) {
+            if readsPhones, try row.decode(Bool.self, atIndex: phoneAt + 1), let phone = try row.decode(String?.self, atIndex: phoneAt) {
                 add(String(phone.map { $0.isASCII && $0.isNumber ? "9" : $0 }), id, valuable, to: &result.phonePatterns)
             }
-            if emailAt < accountAt, try row.decode(Bool.self, atIndex: emailAt + 1), let email = try row.decode(String?.self, atIndex: emailAt) {
+            if readsEmails, try row.decode(Bool.self, atIndex: emailAt + 1), let email = try row.decode(String?.self, atIndex: emailAt) {
                 add(email, id, valuable, to: &result.emails)
             }
             if pairs, let account = try row.decode(Int64?.self, atIndex: accountAt),

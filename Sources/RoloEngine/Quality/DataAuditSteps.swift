@@ -9,12 +9,7 @@ extension DataAudit {
         var report = AuditReport(
             entity: name, records: 0, date: engine.clock.now().description, user: engine.access.actor.handle, decayMonths: decayMonths,
             sections: [])
-        let records = try Int.fetchOne(db, Select(Sql.countAll, from: name, as: "t0").where(filtered([])).sql) ?? 0
-        report.records = records
-        report.sections.append(try locate(records))
-        let valuableCount = try rememberValuable()
-        let valuableIDs = try valuableIDs()
-        report.sections.append(prioritise(valuableCount, records))
+        let valuableIDs = try rememberValuable()
 
         // Steps 3 and 7's condition findings, and step 5's completeness, in one pass.
         let incorrect = incorrectFindings
@@ -47,6 +42,11 @@ extension DataAudit {
                     list: "find \(name) where \(finding.condition)" + (finding.orderBy.map { " order by \($0)" } ?? ""), fix: finding.fix,
                     rule: finding.rule))
         }
+        // The pass's count(*) is every record the user may read: steps 1 and 2 need it.
+        let records = try counted(0)
+        report.records = records
+        report.sections.append(try locate(records))
+        report.sections.append(prioritise(valuableIDs.count, records))
         let completeness = try fields.enumerated().map { index, field in
             AuditReport.Completeness(field: field, filled: try counted(1 + incorrect.count + decay.count + index))
         }
@@ -59,8 +59,9 @@ extension DataAudit {
 
         var step4 = AuditReport.Section(step: 4, name: "Conflicts")
         let scan = try scan()
-        step4.findings = Self.ranked(groups.conflicts + (try accountConflicts(scan, valuableIDs)))
-        step4.lines = groups.notes
+        let accountFindings = try accountConflicts(scan, valuableIDs)
+        step4.findings = Self.ranked(groups.conflicts + accountFindings.findings)
+        step4.lines = groups.notes + accountFindings.notes
         report.sections.append(step4)
 
         var step5 = AuditReport.Section(step: 5, name: "Missing data")

@@ -22,7 +22,7 @@ extension DataAudit {
             let capitals = values.filter { $0.value != $0.value.lowercased() }.reduce(0) { $0 + $1.count }
             let spaced = values.filter { Normalizer.trimmedSpaces($0.value) != $0.value }.reduce(0) { $0 + $1.count }
             findings.append(
-                finding(
+                try finding(
                     "email_format", "emails with capitals or spaces around them", values, valuableIDs,
                     formats: [("with capitals", capitals), ("with spaces around", spaced)], field: "email",
                     rule: "rule \(name).email must be valid email  (spaces; capitals are harmless: emails compare case-blind)"))
@@ -32,7 +32,7 @@ extension DataAudit {
             let isE164 = { (pattern: String) in pattern.hasPrefix("+") && pattern.dropFirst().allSatisfy { $0 == "9" } }
             let off = patterns.values.filter { !isE164($0.value) }
             findings.append(
-                finding(
+                try finding(
                     "phone_format", "phones not in E.164 (+15550101234)", off, valuableIDs,
                     formats: patterns.values.sorted { ($0.count, $1.value) > ($1.count, $0.value) }.map { ($0.value, $0.count) },
                     field: "phone", fix: "set region US (the numbers' country), then normalize \(name) phone",
@@ -50,7 +50,7 @@ extension DataAudit {
             for spelling in values { variants[Normalizer.companyKey(spelling.value), default: []].append(spelling) }
             let widest = variants.values.filter { $0.count > 1 }.max { ($0.count, $1.first?.first ?? 0) < ($1.count, $0.first?.first ?? 0) } ?? []
             findings.append(
-                finding(
+                try finding(
                     "company_suffixes", "\(companyField == "name" ? "names" : "companies") written another way than their company's most used spelling",
                     changed, valuableIDs, formats: widest.sorted { $0.count > $1.count }.map { ($0.value, $0.count) }, field: companyField))
         }
@@ -59,7 +59,7 @@ extension DataAudit {
             func total(_ test: (String) -> Bool) -> Int { changed.filter { test($0.value) }.reduce(0) { $0 + $1.count } }
             let letters = { (value: String) in value.filter(\.isLetter) }
             findings.append(
-                finding(
+                try finding(
                     "\(field)_format", "\(field) values in capitals, in lower case or with extra spaces", changed, valuableIDs,
                     formats: [
                         ("all capitals", total { letters($0).count > 1 && letters($0).allSatisfy(\.isUppercase) }),
@@ -79,7 +79,7 @@ extension DataAudit {
             var forms: [String: Int] = [:]
             for spelling in values { forms[form(spelling.value), default: 0] += spelling.count }
             let off = values.filter { !$0.value.lowercased().hasPrefix("https://") }
-            var result = finding(
+            var result = try finding(
                 "website_format", "websites not starting with https://", off, valuableIDs,
                 formats: forms.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }, field: "website",
                 fix: "correct each one (update account N set website = \"https://…\")", rule: "rule \(name).website must starts with \"https://\"")
@@ -94,11 +94,11 @@ extension DataAudit {
     func finding(
         _ key: String, _ title: String, _ spellings: [Spelling], _ valuableIDs: Set<Int64>, formats: [(String, Int)], field: String,
         fix: String? = nil, rule: String? = nil
-    ) -> AuditReport.Finding {
+    ) throws -> AuditReport.Finding {
         let ranked = spellings.sorted { ($0.valuable, $0.count, $1.first) > ($1.valuable, $1.count, $0.first) }
         return AuditReport.Finding(
             key: key, title: title, count: spellings.reduce(0) { $0 + $1.count }, valuable: spellings.reduce(0) { $0 + $1.valuable },
-            examples: (try? titles(ranked.prefix(Self.examplesShown).map(\.first))) ?? [],
+            examples: try titles(ranked.prefix(Self.examplesShown).map(\.first)),
             list: "normalize \(name) \(field) --dry-run", fix: fix ?? "normalize \(name) \(field)", rule: rule,
             formats: formats.filter { $0.1 > 0 }.map { AuditReport.Format(format: TerminalText.safe($0.0), count: $0.1) })
     }
