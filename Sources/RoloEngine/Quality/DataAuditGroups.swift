@@ -36,7 +36,7 @@ extension DataAudit {
         for member in members { groups[member.key, default: []].append(member) }
         let shared = groups.values.filter { $0.count > 1 }.sorted { ($0.count, $1[0].id) > ($1.count, $0[0].id) }
         let extra = shared.reduce(0) { $0 + $1.count - 1 }
-        let how = name == "accounts" ? "a name (legal suffix, case and punctuation aside)" : "an email (case and spaces aside)"
+        let how = name == "accounts" ? "a name (legal suffix, case and punctuation aside)" : "a valid email (case aside)"
         result.duplicates.append(
             AuditReport.Finding(
                 key: "duplicates", title: "duplicate \(name) in \(AuditReport.number(shared.count)) groups sharing \(how)", count: extra,
@@ -45,7 +45,7 @@ extension DataAudit {
                 fix: "dedupe \(name) to \"merge-\(name).rolo\", review the plan, run it with --dry-run, then run it",
                 rule: nil))
         guard name != "accounts" else {
-            result.conflicts += try websiteConflicts(valuableIDs)
+            result.conflicts += try websiteConflicts(members, valuableIDs)
             return result
         }
         // One email on records with different names, or at different companies.
@@ -107,10 +107,10 @@ extension DataAudit {
     }
 
     /// One website on accounts whose names are different companies.
-    func websiteConflicts(_ valuableIDs: Set<Int64>) throws -> [AuditReport.Finding] {
+    func websiteConflicts(_ members: [Member], _ valuableIDs: Set<Int64>) throws -> [AuditReport.Finding] {
         guard has("website") else { return [] }
         var byWebsite: [String: [Member]] = [:]
-        for member in try accountMembers() where !member.company.isEmpty { byWebsite[member.company, default: []].append(member) }
+        for member in members where !member.company.isEmpty { byWebsite[member.company, default: []].append(member) }
         let conflicting = byWebsite.values.filter { Set($0.map(\.name)).count > 1 }.sorted { $0[0].id < $1[0].id }
         return [
             try groupFinding(
