@@ -108,7 +108,7 @@ struct CompiledSQLTests {
         let (sql, values) = try Self.explained(engine, "count accounts where has open deals and no tickets")
         #expect(
             sql
-                == #"SELECT count(*) FROM "accounts" AS t0 WHERE (((SELECT count(*) FROM "deals" AS tc1_0 WHERE tc1_0."account_id" = t0.id AND tc1_0."stage" NOT IN (?, ?)) > 0) AND ((SELECT count(*) FROM "tickets" AS tc2_0 WHERE tc2_0."account_id" = t0.id) = 0))"#
+                == #"SELECT count(*) FROM "accounts" AS t0 WHERE (EXISTS (SELECT 1 FROM "deals" AS tc1_0 WHERE tc1_0."account_id" = t0.id AND tc1_0."stage" NOT IN (?, ?)) AND (NOT EXISTS (SELECT 1 FROM "tickets" AS tc2_0 WHERE tc2_0."account_id" = t0.id)))"#
         )
         #expect(
             values == [

@@ -91,6 +91,16 @@ struct MergePlanTests {
         #expect(refused.error?.code == .planRefused)
         #expect(try snapshot(otherStore) == otherBefore)
 
+        // A merge plan given to apply, and a file that is no plan at all: refused, nothing written.
+        let unchanged = try snapshot(engine.store)
+        let applied = run(engine, "apply \"\(folder)/plan.rolo\"")
+        #expect(applied.error?.code == .planRefused)
+        #expect(applied.error?.message.contains("it is a merge plan (a Rolo script), not a plan file") == true)
+        try "id,name\n1,Ana\n".write(toFile: folder + "/not-a-plan.rolo", atomically: true, encoding: .utf8)
+        #expect(run(engine, "run \"\(folder)/not-a-plan.rolo\"").error?.code == .unknownCommand)
+        #expect(run(engine, "apply \"\(folder)/not-a-plan.rolo\"").error?.code == .planRefused)
+        #expect(try snapshot(engine.store) == unchanged)
+
         // A record merged by the plan deleted since: the plan stops at its line, nothing kept.
         #expect(run(engine, "delete contact \(first.from[0])").error == nil)
         let before = try snapshot(engine.store)

@@ -81,7 +81,7 @@ struct VerifyRecordsTests {
         let unknown = run(engine, "verify contact 12 emial")
         #expect(unknown.error?.code == .unknownField)
         #expect(unknown.error?.help == "did you mean 'email'?")
-        #expect(run(engine, "verify account 1").error?.code == .usage)
+        #expect(run(engine, "verify deal 1").error?.code == .usage)
         #expect(run(engine, "verify contact 999999").error?.code == .unknownRecord)
         #expect(run(engine, "verify").error != nil)
         #expect(try snapshot(engine.store) == before)

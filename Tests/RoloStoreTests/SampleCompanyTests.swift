@@ -523,8 +523,18 @@ struct SampleCompanyTests {
             // Capitals or spaces in an email come only from planted dirt.
             dirt.mixedCaseEmails = try count("SELECT count(*) FROM originals WHERE email != lower(email) AND email = trim(email)")
             dirt.paddedEmails = try count("SELECT count(*) FROM originals WHERE email != trim(email)")
-            dirt.nonStandardPhones = try count("SELECT count(*) FROM originals WHERE phone NOT LIKE '+1 555 ___ ____'")
+            // Fewer than seven digits and separators, or a letter: not a phone at all.
+            let unusable =
+                "(length(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '(', ''), ')', ''), '.', '')) < 7 OR phone GLOB '*[a-z]*')"
+            dirt.nonStandardPhones = try count("SELECT count(*) FROM originals WHERE phone NOT LIKE '+1 555 ___ ____' AND NOT \(unusable)")
+            dirt.unusablePhones = try count("SELECT count(*) FROM originals WHERE \(unusable)")
             dirt.missingPhones = try count("SELECT count(*) FROM originals WHERE phone IS NULL")
+            dirt.impossibleDates = try count("SELECT count(*) FROM contacts WHERE last_verified_at > '\(now.description)'")
+            dirt.missingAddresses = try count("SELECT count(*) FROM contacts WHERE street IS NULL AND region IS NULL AND postcode IS NULL")
+            dirt.untidyStreets = try count(
+                "SELECT count(*) FROM contacts WHERE street != trim(street) OR street LIKE '%  %' OR (street = upper(street) AND street != lower(street))")
+            dirt.missingWebsites = try count("SELECT count(*) FROM accounts WHERE website IS NULL")
+            dirt.untidyWebsites = try count("SELECT count(*) FROM accounts WHERE website NOT GLOB 'https://www.*'")
             dirt.missingTitles = try count("SELECT count(*) FROM originals WHERE title IS NULL")
             dirt.companyVariants = try count(
                 "SELECT count(*) FROM originals c JOIN accounts a ON a.id = c.account_id WHERE c.company != (CASE a.id WHEN 1 THEN 'Acme Inc' ELSE a.name END)"

@@ -15,6 +15,26 @@ extension ExpressionBinder {
     /// `(SELECT count(*) FROM child WHERE child.link = this.id …)`: how many records of another
     /// entity refer to the record at hand — only those the acting user may read.
     func relatedCount(_ related: RelatedRecords) throws -> SQLFragment {
+        Sql.subquery(try relatedRecords(related, correlated: true).query.selecting([Sql.countAll]))
+    }
+
+    /// `has …` / `no …`: whether one related record exists — EXISTS stops at the first, where a
+    /// count reads them all (a contact's activities since a date over a million contacts: 7.8 s
+    /// by count). With `relatedAsSets`, the set of the related records' links instead.
+    func relatedExist(_ related: RelatedRecords, negated: Bool) throws -> SQLFragment {
+        guard relatedAsSets else {
+            let exists = Sql.exists(try relatedRecords(related, correlated: true).query.selecting([Sql.true]))
+            return negated ? Sql.group(Sql.not(exists)) : exists
+        }
+        // Every related record's link (never NULL, so NOT IN means none).
+        let (query, link) = try relatedRecords(related, correlated: false)
+        let links = query.selecting([link]).sql
+        return Sql.group(negated ? Sql.notIn(Sql.id(scope.rootAlias), links) : Sql.in(Sql.id(scope.rootAlias), links))
+    }
+
+    /// The related records' query (its columns to choose) and their column linking them to the
+    /// record at hand: tied to that record (`correlated`), or all of them with a link.
+    func relatedRecords(_ related: RelatedRecords, correlated: Bool) throws -> (query: Select, link: SQLFragment) {
         let child = try Catalog.entity(related.entity)
         let parent = scope.root
         let links = child.fields.filter { $0.referencedEntity == parent.name }
@@ -30,7 +50,8 @@ extension ExpressionBinder {
         let inner = scope.child(root: child)
         let binder = ExpressionBinder(
             db: database, scope: inner, temporal: temporal, actor: actor, parameters: parameterValues, rule: rule, dependencies: dependencies)
-        var conditions = [Sql.equals(Sql.column(inner.rootAlias, link.name), Sql.id(scope.rootAlias))]
+        let linkColumn = Sql.column(inner.rootAlias, link.name)
+        var conditions = [correlated ? Sql.equals(linkColumn, Sql.id(scope.rootAlias)) : Sql.isNotNull(linkColumn)]
         if related.open {
             guard let filter = ShowRunner.openFilter(child.name, alias: inner.rootAlias) else {
                 let open = ShowRunner.relatedFilters.filter { $0.value.filter != nil }.keys.sorted()
@@ -51,9 +72,9 @@ extension ExpressionBinder {
         }
         if let filter = related.filter { conditions.append(try binder.condition(filter)) }
         if let readable = inner.readFilter(child, alias: inner.rootAlias) { conditions.append(readable) }
-        var count = Select(Sql.countAll, from: child.name, as: inner.rootAlias).joining(inner.joinSQL)
-        count.conditions = conditions
-        return Sql.subquery(count)
+        var query = Select(Sql.true, from: child.name, as: inner.rootAlias).joining(inner.joinSQL)
+        query.conditions = conditions
+        return (query, linkColumn)
     }
 
     // MARK: - Arithmetic and functions

@@ -139,3 +139,18 @@ struct TemporalResolver {
         }
     }
 }
+
+extension TimeUnit {
+    /// The unit in the SQL builder's terms.
+    var calendarUnit: SQLCalendarUnit {
+        switch self {
+        case .minute: return .minute
+        case .hour: return .hour
+        case .day: return .day
+        case .week: return .week
+        case .month: return .month
+        case .quarter: return .quarter
+        case .year: return .year
+        }
+    }
+}

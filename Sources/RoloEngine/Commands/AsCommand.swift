@@ -22,7 +22,7 @@ struct AsCommand: Command {
     static let summary = "An admin runs one command as someone else (audited with both), or switches user."
     static let examples = ["as bob find deals limit 5"]
     static let actions: [PermissionAction] = [.grant]
-    var changesData: Bool { statement?.unit.changesData ?? false }
+    var changesData: Bool { statement?.changesData ?? false }
 
     func run(_ context: CommandContext) throws -> CommandResult {
         guard let statement else {

@@ -34,6 +34,9 @@ public protocol Command: CommandSyntax, Equatable {
 
     /// It changes data, so it runs in a write transaction (refused on a read-only file).
     var changesData: Bool { get }
+    /// Whether this statement of it changes data: `changesData`, or an option that writes
+    /// (`audit --save`).
+    func changesData(with options: [CommandOption]) -> Bool
     /// Recorded in the audit log (everything but help and leaving).
     var isAudited: Bool { get }
     /// `commit` and `rollback`: they write their entry with the transaction's.
@@ -55,6 +58,7 @@ extension Command {
     public static func arguments(after words: [String]) -> [ArgumentHint] { arguments }
     public static var drawsBars: Bool { false }
     public var changesData: Bool { false }
+    public func changesData(with options: [CommandOption]) -> Bool { changesData }
     public var isAudited: Bool { true }
     public var endsTransaction: Bool { false }
     public static var managesTransaction: Bool { false }
@@ -97,6 +101,9 @@ public enum ArgumentHint: Sendable, Equatable {
 }
 
 extension ParsedStatement {
+    /// Whether this statement changes data (its command's, options included).
+    var changesData: Bool { unit.changesData(with: options) }
+
     /// The command this statement runs (every parsed command is one of the registry's).
     ///
     /// Its type is looked up in the registry rather than the value cast to the protocol: such a

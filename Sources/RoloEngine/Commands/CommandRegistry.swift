@@ -36,6 +36,7 @@ public enum CommandRegistry {
         VerifyRecordsCommand.self,
         NormalizeCommand.self,
         DedupeCommand.self,
+        AuditCommand.self,
         RequireDatabaseCommand.self,
         CheckpointCommand.self,
         CheckpointsCommand.self,

@@ -13,9 +13,8 @@ struct VerifyCommand: Command {
         form("verify", "audit") { _, _ throws(Diagnostic) in
             VerifyCommand(anchor: false)
         },
-        form("audit") { parser, _ throws(Diagnostic) in
-            guard parser.acceptWord("anchor") else { throw parser.failure(expected: "'anchor', e.g. audit anchor") }
-            return VerifyCommand(anchor: true)
+        form("audit", "anchor") { _, _ throws(Diagnostic) in
+            VerifyCommand(anchor: true)
         },
     ]
     static let synopsis = "verify audit [--anchor N:HASH|FILE] | audit anchor | find audit where …"

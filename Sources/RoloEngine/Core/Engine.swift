@@ -113,10 +113,11 @@ public final class Engine {
     public func execute(_ statement: ParsedStatement, output: OutputSink) throws -> CommandResult {
         let type = statement.commandType
         let command = statement.unit(type)
-        if store.isReadOnly, command.changesData {
+        let changesData = command.changesData(with: statement.options)
+        if store.isReadOnly, changesData {
             throw transactions.readOnlyRefusal("changes are refused", at: statement.range)
         }
-        if command.changesData, let refusal = audit.keyRefusal(at: statement.range) {
+        if changesData, let refusal = audit.keyRefusal(at: statement.range) {
             // Recorded like any refusal; without the key it can only be spooled, unsealed.
             record(audit.entry(statement, outcome: .refused, rows: nil, message: refusal.message))
             throw refusal
@@ -135,7 +136,7 @@ public final class Engine {
             store.inDatabase { $0.releaseMemory() }
         }
         // A change runs in a transaction of its own, unless it manages one itself (`reset`).
-        let implicit = command.changesData && !transactions.isOpen && !Swift.type(of: command).managesTransaction
+        let implicit = changesData && !transactions.isOpen && !Swift.type(of: command).managesTransaction
         transactions.dryRunOwnsTransaction = implicit && isDryRun(statement)
         defer { transactions.dryRunOwnsTransaction = false }
         if implicit {
@@ -173,7 +174,7 @@ public final class Engine {
                 let outcome = access.lookupRefused ? .refused : Self.outcome(of: diagnostic)
                 record(
                     audit.entry(statement, outcome: outcome, rows: nil, message: (diagnostic as? Diagnostic)?.message ?? "\(diagnostic)"))
-                if !transactions.isOpen { flushReads(waiting: command.changesData) }
+                if !transactions.isOpen { flushReads(waiting: changesData) }
             }
             throw diagnostic
         }

@@ -9,6 +9,8 @@ import RoloSyntax
 /// transaction, one change set, undone whole by `undo`. Its first statement, `require database`,
 /// stops it on any other database before anything is merged.
 struct MergePlan {
+    /// How a merge plan begins, so `apply` can tell one from a plan file.
+    static let firstLinePrefix = "# Rolo merge plan: "
     static let membersTable = "rolo_merge_members"
     /// Which record survives (`keep`), or whose value a field takes (`prefer … from`).
     enum Keep: String, Equatable, Sendable {
@@ -89,7 +91,7 @@ struct MergePlan {
             let extra = groups.reduce(0) { $0 + $1.count - 1 }
             file.write(
                 """
-                # Rolo merge plan: \(TerminalText.safe(statement.text))
+                \(Self.firstLinePrefix)\(TerminalText.safe(statement.text))
                 # made \(engine.clock.now().description) by \(engine.access.actor.handle) on \(name): \(groups.count) \(groups.count == 1 ? "group" : "groups"), \(extra) \(extra == 1 ? entity.singular : entity.name) to merge away
                 # (threshold \(DedupeCommand.decimal(threshold)); the \(keep.rawValue) record of each group is kept, the others fill its empty fields)
                 #

@@ -95,13 +95,16 @@ enum Normalizer {
     /// spelling (ties: the one sorting first), unless `preferred` names one for the key.
     static func companySpellings(_ counts: [String: Int]) -> [String: String] {
         var best: [String: (spelling: String, count: Int)] = [:]
+        var keys: [String: String] = [:]
+        keys.reserveCapacity(counts.count)
         for (spelling, count) in counts {
             let key = companyKey(spelling)
+            keys[spelling] = key
             if let known = best[key], known.count > count || (known.count == count && known.spelling < spelling) { continue }
             best[key] = (spelling, count)
         }
         var result: [String: String] = [:]
-        for spelling in counts.keys { result[spelling] = best[companyKey(spelling)]?.spelling }
+        for (spelling, key) in keys { result[spelling] = best[key]?.spelling }
         return result
     }
 

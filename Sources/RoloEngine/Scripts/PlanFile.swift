@@ -340,6 +340,12 @@ struct PlanFile {
         }
         var lines = ranges.map { data[data.startIndex + $0.lowerBound..<data.startIndex + $0.upperBound] }
         guard let sealLine = lines.popLast(), let seal = try? decoder.decode(Seal.self, from: Data(sealLine)) else {
+            if lines.first.map({ $0.starts(with: Array(MergePlan.firstLinePrefix.utf8)) }) == true {
+                // A merge plan is a Rolo script, run as one; `apply` reads the plans `plan` writes.
+                throw Diagnostic(
+                    .planRefused, "\(path.value) is refused: it is a merge plan (a Rolo script), not a plan file; nothing was changed",
+                    at: path.range, help: "run it: run \"\(path.value)\" --dry-run, then run \"\(path.value)\"")
+            }
             throw refused(path, "it is not a Rolo plan file, or its end is missing")
         }
         var hasher = SHA256()

@@ -110,7 +110,8 @@ public final class ScriptRunner {
         }
         let wasSummarising = run.summarising
         run.summarising = engine.transactions.isDryRun
-        let succeeded = body(&run)
+        // `quit` ends the script where it stands: what ran before it is kept, as at its end.
+        let succeeded = body(&run) || (run.outcome.quit && !run.outcome.failed)
         run.summarising = wasSummarising
         do {
             try engine.endTransaction(commit: succeeded && !run.outcome.failed)
@@ -208,7 +209,7 @@ public final class ScriptRunner {
             }
             willRun?(statement)
             let result: CommandResult
-            if run.summarising, statement.unit.changesData {
+            if run.summarising, statement.changesData {
                 // One line per change: where it is, and what it would do.
                 let captured = StringOutput()
                 result = try engine.execute(statement, output: captured)

@@ -41,7 +41,7 @@ struct Lesson {
         /// others (`show`, `help`, a look around) are no try.
         func isAnswered(by statement: ParsedStatement) -> Bool {
             if expects.contains(where: \.wantsRead) { return statement.unit is FindCommand || statement.unit is any AggregateQueryCommand }
-            return statement.unit.changesData
+            return statement.changesData
         }
     }
 

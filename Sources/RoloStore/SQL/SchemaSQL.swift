@@ -8,7 +8,7 @@ public enum SchemaSQL {
     public static func createTable(_ entity: EntityDefinition) -> String {
         var lines: [String] = []
         let compositeKey = entity.tableConstraints.contains { $0.hasPrefix("PRIMARY KEY") }
-        for field in entity.fields {
+        for field in entity.storedFields {
             var column = "\(quote(field.name)) "
             if field.name == "id" && !compositeKey {
                 column += "INTEGER PRIMARY KEY"

@@ -151,6 +151,9 @@ public enum Sql {
         caseInsensitive(a, .equal, b)
     }
 
+    /// A value compared, grouped and sorted ignoring case (ASCII): what a NOCASE index serves.
+    public static func ignoringCase(_ value: SQLFragment) -> SQLFragment { dialect.caseInsensitive(value) }
+
     /// True when `a` and `b` differ, NULL counting as a value (`IS NOT`).
     public static func isDistinct(_ a: SQLFragment, _ b: SQLFragment) -> SQLFragment { dialect.isDistinct(a, b) }
 
@@ -166,6 +169,10 @@ public enum Sql {
     public static func isBlank(_ value: SQLFragment) -> SQLFragment {
         "(" + value + " IS NULL OR trim(" + value + ") = '')"
     }
+
+    /// Not empty as `isBlank` means it (a character other than a space), without trimming a copy:
+    /// NULL for NULL, which `count` skips.
+    public static func hasText(_ value: SQLFragment) -> SQLFragment { value + " GLOB '*[^ ]*'" }
 
     /// Lists longer than this go to the database as one JSON array (`valueList`).
     public static let longList = 1_000

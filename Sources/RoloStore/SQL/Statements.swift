@@ -46,6 +46,13 @@ public struct Select: SQLFiltered, Sendable {
         names.map { name in alias.map { Sql.column($0, name) } ?? Sql.name(name) }
     }
 
+    /// The same query with other columns.
+    public func selecting(_ columns: [SQLFragment]) -> Select {
+        var copy = self
+        copy.columns = columns
+        return copy
+    }
+
     public func joining(_ join: SQLFragment) -> Select {
         var copy = self
         copy.joins = copy.joins + join

@@ -26,6 +26,18 @@ public struct PlantedDirt: Sendable, Equatable, Codable {
     public var staleContacts = 0
     public var missingTitles = 0
     public var missingPhones = 0
+    /// Phones that cannot be numbers at all ("n/a", "ask reception", "555-01"), instead of none.
+    public var unusablePhones = 0
+    /// Contacts verified in the future: a `last_verified_at` after today.
+    public var impossibleDates = 0
+    /// Contacts with no postal address (no street, region or postcode; city and country kept).
+    public var missingAddresses = 0
+    /// Streets typed untidily: in capitals, or with doubled and trailing spaces.
+    public var untidyStreets = 0
+    /// Accounts without a website, and accounts whose website is written another way
+    /// ("www.acme.com", "HTTP://WWW.ACME.COM") than `https://www.…`.
+    public var missingWebsites = 0
+    public var untidyWebsites = 0
 
     public init() {}
 
@@ -36,6 +48,9 @@ public struct PlantedDirt: Sendable, Equatable, Codable {
         ("mixed_case_emails", \.mixedCaseEmails), ("padded_emails", \.paddedEmails),
         ("non_standard_phones", \.nonStandardPhones), ("company_variants", \.companyVariants),
         ("stale_contacts", \.staleContacts), ("missing_titles", \.missingTitles), ("missing_phones", \.missingPhones),
+        ("unusable_phones", \.unusablePhones), ("impossible_dates", \.impossibleDates),
+        ("missing_addresses", \.missingAddresses), ("untidy_streets", \.untidyStreets),
+        ("missing_websites", \.missingWebsites), ("untidy_websites", \.untidyWebsites),
     ]
 }
 
@@ -144,7 +159,7 @@ public enum SampleCompany {
 }
 
 /// One run of the generator.
-private struct Generator {
+struct Generator {
     let db: Database
     let options: SampleCompany.Options
     var rng: SplitMix64
@@ -170,6 +185,9 @@ private struct Generator {
     /// just what it drew before campaigns had dates (see `skip`), so every table after them stays the
     /// same for a seed.
     var memberRng: SplitMix64
+    /// Postal addresses, websites and the dirt planted in them (schema version 8), from a stream of
+    /// their own, so every value drawn before them stays the same for a seed.
+    var addressRng: SplitMix64
     /// Each account's contacts (indexes into `contactAccounts`), by account id − 1.
     var accountContacts: [[Int32]] = []
     /// Each user's team (an index into `SampleCompany.teams`) and role, by user id − 1; each team's
@@ -230,6 +248,7 @@ private struct Generator {
         self.options = options
         self.rng = SplitMix64(seed: options.seed)
         self.memberRng = SplitMix64(seed: options.seed ^ 0x6361_6D70_6169_676E)
+        self.addressRng = SplitMix64(seed: options.seed ^ 0x6164_6472_6573_7365)
         self.now = options.clock.now()
     }
 
@@ -408,7 +427,7 @@ private struct Generator {
             let since = min(created.date.adding(days: rng.below(90)), now.date)
             let revenue = Int64(rng.below(500) + 1) * 10_000_000 * Int64(rng.below(10) + 1)
             try statement.run(
-                name, rng.pick(CRMSchema.industries), "https://www." + domain, phone(standard: true), place.city,
+                name, rng.pick(CRMSchema.industries), website(domain), phone(standard: true), place.city,
                 place.country, revenue, rng.below(5000) + 5, since.description, owner, created.description,
                 after(created).description)
             accountNames.append(name)
@@ -451,7 +470,7 @@ private struct Generator {
                 into: "contacts",
                 columns: [
                     "first_name", "last_name", "email", "phone", "title", "job_function", "company", "account_id", "city", "country",
-                    "last_verified_at", "owner_id", "created_at", "updated_at",
+                    "last_verified_at", "owner_id", "created_at", "updated_at", "street", "region", "postcode",
                 ]
             ).sql)
         let duplicates = n / 20
@@ -534,13 +553,17 @@ private struct Generator {
                 updated = created.adding(seconds: rng.below(threeYearsAgo.secondsSinceEpoch - created.secondsSinceEpoch))
                 dirt.staleContacts += 1
             }
-            let verified: String? = rng.below(100) < 40 ? after(created).description : nil
+            var verified: String? = rng.below(100) < 40 ? after(created).description : nil
             let place = rng.pick(SampleWords.places)
             let owner = accountOwners[accountIndex]
+            let address = address(in: place)
+            let stale = updated.secondsSinceEpoch <= threeYearsAgo.secondsSinceEpoch
+            let storedPhone = phoneNumber ?? unusablePhone()
+            if verified == nil, !stale, let future = impossibleVerification() { verified = future }
             try statement.run(
-                first, last, email, phoneNumber, title, rng.pick(SampleWords.jobFunctions), company,
+                first, last, email, storedPhone, title, rng.pick(SampleWords.jobFunctions), company,
                 Int64(accountIndex + 1), place.city, place.country, verified, owner, created.description,
-                updated.description)
+                updated.description, address.street, address.region, address.postcode)
             accountContacts[accountIndex].append(Int32(contactAccounts.count))
             contactAccounts.append(Int64(accountIndex + 1))
             contactOwners.append(owner)
@@ -584,10 +607,11 @@ private struct Generator {
             let created = past(days: 400)
             let place = rng.pick(SampleWords.places)
             let owner = accountOwners[accountIndex]
+            let address = address(in: place)
             try statement.run(
                 first, last, email, phoneNumber, title, rng.pick(SampleWords.jobFunctions), company,
                 Int64(accountIndex + 1), place.city, place.country, bulkNull, owner, created.description,
-                after(created).description)
+                after(created).description, address.street, address.region, address.postcode)
             accountContacts[accountIndex].append(Int32(contactAccounts.count))
             contactAccounts.append(Int64(accountIndex + 1))
             contactOwners.append(owner)

@@ -4,7 +4,7 @@
 public enum CRMSchema {
     /// The schema version this build writes and understands. A database with a higher
     /// version was written by a newer Rolo and is refused.
-    public static let version = 7
+    public static let version = 8
 
     /// SQLite's `application_id` for Rolo databases ("ROLO" in ASCII).
     public static let applicationID: Int32 = 0x524F_4C4F
@@ -136,6 +136,7 @@ public enum CRMSchema {
             FieldDefinition("phone", .text),
             FieldDefinition("city", .text),
             FieldDefinition("country", .text),
+            FieldDefinition("last_verified_at", .timestamp, since: 8),
             FieldDefinition("annual_revenue", .money),
             FieldDefinition("employees", .integer),
             FieldDefinition("customer_since", .date),
@@ -161,7 +162,11 @@ public enum CRMSchema {
             /// The company as typed on the record; `account` is the linked account.
             FieldDefinition("company", .text),
             FieldDefinition("account_id", .reference("accounts")),
+            /// The postal address (schema version 8): street, city, region, postcode, country.
+            FieldDefinition("street", .text, since: 8),
             FieldDefinition("city", .text),
+            FieldDefinition("region", .text, since: 8),
+            FieldDefinition("postcode", .text, since: 8),
             FieldDefinition("country", .text),
             FieldDefinition("last_verified_at", .timestamp),
             owner, createdAt, updatedAt,
@@ -206,6 +211,7 @@ public enum CRMSchema {
             FieldDefinition("status", .enumeration(leadStatuses), required: true, sqlDefault: "'new'"),
             FieldDefinition("score", .integer, required: true, sqlDefault: "0"),
             FieldDefinition("campaign_id", .reference("campaigns")),
+            FieldDefinition("last_verified_at", .timestamp, since: 8),
             owner, createdAt, updatedAt,
         ],
         naturalKey: ["email"], listFields: ["id", "first_name", "last_name", "company", "source", "status"],
@@ -443,6 +449,27 @@ public enum CRMSchema {
         kind: .system
     )
 
+    /// The audits kept by `audit … --save` (schema version 8): one row a run, its report as JSON,
+    /// for `audit history` (the data-governance article's seventh step: repeat).
+    public static let auditSnapshots = EntityDefinition(
+        name: "audit_snapshots", singular: "audit_snapshot",
+        fields: [
+            id,
+            /// The entity audited: contacts, accounts or leads.
+            FieldDefinition("entity", .text, required: true),
+            FieldDefinition("records", .integer, required: true),
+            /// The findings' counts added up: how much there is to fix.
+            FieldDefinition("findings", .integer, required: true),
+            /// The whole report, as `audit … as json` prints it.
+            FieldDefinition("report", .text, required: true),
+            FieldDefinition("created_by", .reference("users")),
+            createdAt,
+        ],
+        naturalKey: [], listFields: ["id", "entity", "records", "findings", "created_by", "created_at"], titleSQL: "$.entity",
+        indexes: [IndexDefinition(["entity", "created_at"])],
+        kind: .system
+    )
+
     /// Validation rules (`rule …`): stored as Rolo source text and bound when enforced.
     public static let validationRules = EntityDefinition(
         name: "validation_rules", singular: "validation_rule",
@@ -470,7 +497,7 @@ public enum CRMSchema {
     public static let entities: [EntityDefinition] = [
         teams, users, roles, rolePermissions, userRoles,
         accounts, contacts, campaigns, leads, deals, tickets, activities, tasks, campaignMembers,
-        changeSets, fieldHistory, auditLog, savedScripts, validationRules, scriptVersions, scriptEvents,
+        changeSets, fieldHistory, auditLog, savedScripts, validationRules, scriptVersions, scriptEvents, auditSnapshots,
     ]
 
     /// Looks up an entity by plural or singular name.

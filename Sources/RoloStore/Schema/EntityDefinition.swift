@@ -16,6 +16,10 @@ public final class FieldDefinition: Sendable {
     public let relationName: String?
     /// The column name quoted for SQL (`"first_name"`).
     public let quotedName: String
+    /// The schema version that added the column. ALTER TABLE ADD COLUMN puts a column after the
+    /// others, so a table's columns are stored by version, then as declared (`storedFields`),
+    /// while `fields` keeps the order people read (a postal address beside the city).
+    public let since: Int
 
     /// The most characters a text field takes on any write: 254 for an email (RFC 5321's path
     /// limit), 100,000 for long texts (`body`, `description`), 2,000 for every other text.
@@ -29,8 +33,9 @@ public final class FieldDefinition: Sendable {
 
     public init(
         _ name: String, _ type: FieldType, required: Bool = false, system: Bool = false,
-        unique: Bool = false, sqlDefault: String? = nil
+        unique: Bool = false, sqlDefault: String? = nil, since: Int = 1
     ) {
+        self.since = since
         self.name = name
         self.type = type
         self.required = required
@@ -99,6 +104,12 @@ public final class EntityDefinition: Sendable {
     public let kind: Kind
 
     public enum Kind: Sendable { case domain, security, system }
+
+    /// The fields in the order the table stores them: those of version 1 as declared, then each
+    /// later version's in turn (see `FieldDefinition.since`).
+    public var storedFields: [FieldDefinition] {
+        fields.enumerated().sorted { ($0.element.since, $0.offset) < ($1.element.since, $1.offset) }.map(\.element)
+    }
 
     public init(
         name: String, singular: String, fields: [FieldDefinition], naturalKey: [String],

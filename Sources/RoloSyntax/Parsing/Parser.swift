@@ -61,7 +61,7 @@ public struct Parser {
 
     /// Options a command may end with; --format, --anchor, --skip-bad and --auto take a value.
     public static let options = [
-        "format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom", "skip-bad", "skip-drifted", "auto", "typing", "restart",
+        "format", "dry-run", "yes", "quiet", "force", "exit-code", "anchor", "raw", "bom", "skip-bad", "skip-drifted", "auto", "typing", "restart", "save",
     ]
 
     /// Words that begin a clause of find/count, ending a field list.
