@@ -192,7 +192,7 @@ public final class AccessControl {
         }
         let policy = self.policy
         guard level != .all, policy.scopeFilter(level, on: entity, alias: "t0") != nil else { return (.all, hidden) }
-        return (.filtered({ alias in policy.scopeFilter(level, on: entity, alias: alias) ?? SQLFragment("1") }), hidden)
+        return (.filtered({ alias in policy.scopeFilter(level, on: entity, alias: alias) ?? Sql.true }), hidden)
     }
 
     /// The read-scope filter on the root alias `t0` of `entity`, or nil when every record is readable.

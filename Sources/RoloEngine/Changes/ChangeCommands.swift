@@ -302,7 +302,7 @@ struct ChangeCommands {
         let filter = try self.filter(
             for: selector, entity: entity, scope: scope, binder: binder, action: .delete, decision: decision,
             level: decision.scope ?? .own, rule: decision.allowedBy, range: entityName.range)
-        let count = try recorder.delete(entity, filter: filter ?? SQLFragment("1"))
+        let count = try recorder.delete(entity, filter: filter ?? Sql.true)
         return ChangeOutcome(records: count, verb: .deleted, entity: entity)
     }
 

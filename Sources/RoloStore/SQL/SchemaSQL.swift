@@ -61,6 +61,18 @@ public enum SchemaSQL {
     /// `a IS NOT NULL OR b IS NOT NULL`: at least one of two references is set.
     public static func eitherSet(_ a: String, _ b: String) -> String { "\(a) IS NOT NULL OR \(b) IS NOT NULL" }
 
+    /// The column type a field's values are stored with.
+    public static func columnType(_ type: FieldType) -> String {
+        switch type {
+        case .integer, .money, .boolean, .reference, .duration: return "INTEGER"
+        case .text, .email, .date, .timestamp, .enumeration: return "TEXT"
+        }
+    }
+
+    /// A column's DEFAULT, a number (`0`) or a text (an enum's value, `'new'`), as DDL writes it.
+    public static func defaultValue(_ number: Int) -> String { String(number) }
+    public static func defaultValue(_ text: String) -> String { "'" + text + "'" }
+
     /// A table CHECK constraint.
     public static func check(_ condition: String) -> String { "CHECK (\(condition))" }
 
@@ -77,6 +89,8 @@ public enum SchemaSQL {
         /// A grant: `sales_rep for bob`.
         public static let grant =
             "(SELECT r.name FROM roles r WHERE r.id = $.role_id) || ' for ' || (SELECT u.handle FROM users u WHERE u.id = $.user_id)"
+        /// One column's value: a team's `name`, a ticket's `subject`.
+        public static func column(_ name: String) -> String { "$." + name }
         /// A record known only by number: `member 12`.
         public static func numbered(_ word: String) -> String { "'\(word) ' || $.id" }
     }

@@ -61,6 +61,15 @@ public enum SnapshotSQL {
         "SELECT name, type, pk FROM pragma_table_info(" + Sql.value(table) + ", " + Sql.value(schema) + ")"
     }
 
+    /// Whether a column's declared type (as `columns(of:)` reads it) gives its values one storage
+    /// type: any but none and `BLOB`, whose values keep each their own.
+    public static func hasTypeAffinity(_ declaredType: String) -> Bool {
+        !declaredType.isEmpty && declaredType.uppercased() != "BLOB"
+    }
+
+    /// Whether a column's declared type is `INTEGER`, which makes a lone primary key the rowid's alias.
+    public static func isIntegerType(_ declaredType: String) -> Bool { declaredType.uppercased() == "INTEGER" }
+
     /// Whether a table's definition makes it a `WITHOUT ROWID` table.
     public static func isWithoutRowid(_ definition: String?) -> Bool {
         definition?.uppercased().replacingOccurrences(of: "\n", with: " ").contains("WITHOUT ROWID") ?? false

@@ -477,6 +477,9 @@ public enum Sql {
     public static func set(_ name: String, _ value: String) -> SQLFragment { SQLFragment(dialect.setSetting(name, value)) }
     public static func set(_ name: String, _ value: Int) -> SQLFragment { set(name, String(value)) }
 
+    /// Gathers the statistics the query planner picks indexes by (after a bulk load).
+    public static let analyze = SQLFragment("ANALYZE")
+
     /// The database's plan for a query.
     public static func explainPlan(_ query: SQLFragment) -> SQLFragment { dialect.explainPlan(query) }
 }

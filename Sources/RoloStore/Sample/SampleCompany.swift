@@ -316,7 +316,7 @@ struct Generator {
         }
         lap("indexes")
         try recordDirt()
-        try db.execute(sql: "ANALYZE")
+        try db.execute(Sql.analyze)
         lap("analyze")
     }
 

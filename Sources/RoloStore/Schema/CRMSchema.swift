@@ -55,7 +55,7 @@ public enum CRMSchema {
             FieldDefinition("manager_id", .reference("users")),
             createdAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "manager_id", "description"], titleSQL: "$.name",
+        naturalKey: ["name"], listFields: ["id", "name", "manager_id", "description"], titleSQL: SchemaSQL.Title.column("name"),
         kind: .security
     )
 
@@ -67,10 +67,10 @@ public enum CRMSchema {
             FieldDefinition("name", .text, required: true),
             FieldDefinition("email", .email),
             FieldDefinition("team_id", .reference("teams")),
-            FieldDefinition("active", .boolean, required: true, sqlDefault: "1"),
+            FieldDefinition("active", .boolean, required: true, sqlDefault: SchemaSQL.defaultValue(1)),
             createdAt, updatedAt,
         ],
-        naturalKey: ["handle"], listFields: ["id", "handle", "name", "team_id", "active"], titleSQL: "$.handle",
+        naturalKey: ["handle"], listFields: ["id", "handle", "name", "team_id", "active"], titleSQL: SchemaSQL.Title.column("handle"),
         indexes: [IndexDefinition(["team_id"])],
         kind: .security
     )
@@ -81,10 +81,10 @@ public enum CRMSchema {
             id,
             FieldDefinition("name", .text, required: true, unique: true),
             FieldDefinition("description", .text),
-            FieldDefinition("builtin", .boolean, required: true, sqlDefault: "0"),
+            FieldDefinition("builtin", .boolean, required: true, sqlDefault: SchemaSQL.defaultValue(0)),
             createdAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "description"], titleSQL: "$.name",
+        naturalKey: ["name"], listFields: ["id", "name", "description"], titleSQL: SchemaSQL.Title.column("name"),
         kind: .security
     )
 
@@ -142,7 +142,7 @@ public enum CRMSchema {
             FieldDefinition("customer_since", .date),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "industry", "city", "owner_id"], titleSQL: "$.name",
+        naturalKey: ["name"], listFields: ["id", "name", "industry", "city", "owner_id"], titleSQL: SchemaSQL.Title.column("name"),
         indexes: [
             IndexDefinition(["name"], collateNoCase: true), IndexDefinition(["owner_id"]),
             IndexDefinition(["updated_at"]),
@@ -193,7 +193,7 @@ public enum CRMSchema {
             FieldDefinition("budget", .money),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "channel", "status", "start_date"], titleSQL: "$.name",
+        naturalKey: ["name"], listFields: ["id", "name", "channel", "status", "start_date"], titleSQL: SchemaSQL.Title.column("name"),
         indexes: [IndexDefinition(["owner_id"])]
     )
 
@@ -208,8 +208,8 @@ public enum CRMSchema {
             FieldDefinition("company", .text),
             FieldDefinition("title", .text),
             FieldDefinition("source", .enumeration(leadSources), required: true),
-            FieldDefinition("status", .enumeration(leadStatuses), required: true, sqlDefault: "'new'"),
-            FieldDefinition("score", .integer, required: true, sqlDefault: "0"),
+            FieldDefinition("status", .enumeration(leadStatuses), required: true, sqlDefault: SchemaSQL.defaultValue("new")),
+            FieldDefinition("score", .integer, required: true, sqlDefault: SchemaSQL.defaultValue(0)),
             FieldDefinition("campaign_id", .reference("campaigns")),
             FieldDefinition("last_verified_at", .timestamp, since: 8),
             owner, createdAt, updatedAt,
@@ -230,13 +230,13 @@ public enum CRMSchema {
             FieldDefinition("name", .text, required: true),
             FieldDefinition("account_id", .reference("accounts")),
             FieldDefinition("contact_id", .reference("contacts")),
-            FieldDefinition("amount", .money, required: true, sqlDefault: "0"),
+            FieldDefinition("amount", .money, required: true, sqlDefault: SchemaSQL.defaultValue(0)),
             FieldDefinition("stage", .enumeration(dealStages), required: true),
             FieldDefinition("close_date", .date),
             owner, createdAt, updatedAt,
         ],
         naturalKey: ["name"], listFields: ["id", "name", "stage", "amount", "close_date", "owner_id"],
-        titleSQL: "$.name",
+        titleSQL: SchemaSQL.Title.column("name"),
         indexes: [
             IndexDefinition(["account_id"]), IndexDefinition(["contact_id"]), IndexDefinition(["owner_id"]),
             IndexDefinition(["stage"]), IndexDefinition(["close_date"]), IndexDefinition(["updated_at"]),
@@ -249,8 +249,8 @@ public enum CRMSchema {
             id,
             FieldDefinition("subject", .text, required: true),
             FieldDefinition("description", .text),
-            FieldDefinition("status", .enumeration(ticketStatuses), required: true, sqlDefault: "'new'"),
-            FieldDefinition("priority", .enumeration(ticketPriorities), required: true, sqlDefault: "'normal'"),
+            FieldDefinition("status", .enumeration(ticketStatuses), required: true, sqlDefault: SchemaSQL.defaultValue("new")),
+            FieldDefinition("priority", .enumeration(ticketPriorities), required: true, sqlDefault: SchemaSQL.defaultValue("normal")),
             FieldDefinition("category", .enumeration(ticketCategories)),
             FieldDefinition("contact_id", .reference("contacts")),
             FieldDefinition("account_id", .reference("accounts")),
@@ -259,7 +259,7 @@ public enum CRMSchema {
             FieldDefinition("closed_at", .timestamp),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: [], listFields: ["id", "subject", "status", "priority", "opened_at"], titleSQL: "$.subject",
+        naturalKey: [], listFields: ["id", "subject", "status", "priority", "opened_at"], titleSQL: SchemaSQL.Title.column("subject"),
         indexes: [
             IndexDefinition(["contact_id"]), IndexDefinition(["account_id"]), IndexDefinition(["assignee_id"]),
             IndexDefinition(["owner_id"]), IndexDefinition(["status"]), IndexDefinition(["updated_at"]),
@@ -281,7 +281,7 @@ public enum CRMSchema {
             FieldDefinition("occurred_at", .timestamp, required: true),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: [], listFields: ["id", "kind", "subject", "occurred_at", "owner_id"], titleSQL: "$.subject",
+        naturalKey: [], listFields: ["id", "kind", "subject", "occurred_at", "owner_id"], titleSQL: SchemaSQL.Title.column("subject"),
         indexes: [
             IndexDefinition(["contact_id"]), IndexDefinition(["account_id"]), IndexDefinition(["lead_id"], sparse: true),
             IndexDefinition(["deal_id"], sparse: true), IndexDefinition(["ticket_id"], sparse: true), IndexDefinition(["owner_id"]),
@@ -294,7 +294,7 @@ public enum CRMSchema {
         fields: [
             id,
             FieldDefinition("title", .text, required: true),
-            FieldDefinition("status", .enumeration(taskStatuses), required: true, sqlDefault: "'open'"),
+            FieldDefinition("status", .enumeration(taskStatuses), required: true, sqlDefault: SchemaSQL.defaultValue("open")),
             FieldDefinition("due_date", .date),
             FieldDefinition("assignee_id", .reference("users")),
             FieldDefinition("contact_id", .reference("contacts")),
@@ -305,7 +305,7 @@ public enum CRMSchema {
             FieldDefinition("completed_at", .timestamp),
             owner, createdAt, updatedAt,
         ],
-        naturalKey: [], listFields: ["id", "title", "status", "due_date", "assignee_id"], titleSQL: "$.title",
+        naturalKey: [], listFields: ["id", "title", "status", "due_date", "assignee_id"], titleSQL: SchemaSQL.Title.column("title"),
         indexes: [
             IndexDefinition(["assignee_id", "status"]), IndexDefinition(["owner_id"]),
             IndexDefinition(["contact_id"], sparse: true), IndexDefinition(["deal_id"], sparse: true), IndexDefinition(["due_date"]),
@@ -321,7 +321,7 @@ public enum CRMSchema {
             FieldDefinition("campaign_id", .reference("campaigns"), required: true),
             FieldDefinition("lead_id", .reference("leads")),
             FieldDefinition("contact_id", .reference("contacts")),
-            FieldDefinition("status", .enumeration(memberStatuses), required: true, sqlDefault: "'invited'"),
+            FieldDefinition("status", .enumeration(memberStatuses), required: true, sqlDefault: SchemaSQL.defaultValue("invited")),
             FieldDefinition("responded_at", .timestamp),
             owner, createdAt, updatedAt,
         ],
@@ -344,12 +344,12 @@ public enum CRMSchema {
             FieldDefinition("impersonator_id", .reference("users")),
             FieldDefinition("command", .text, required: true),
             FieldDefinition("summary", .text),
-            FieldDefinition("records", .integer, required: true, sqlDefault: "0"),
+            FieldDefinition("records", .integer, required: true, sqlDefault: SchemaSQL.defaultValue(0)),
             FieldDefinition("undoes_id", .reference("change_sets")),
             FieldDefinition("undone_by_id", .reference("change_sets")),
             createdAt,
         ],
-        naturalKey: [], listFields: ["id", "created_at", "user_id", "records", "command"], titleSQL: "$.command",
+        naturalKey: [], listFields: ["id", "created_at", "user_id", "records", "command"], titleSQL: SchemaSQL.Title.column("command"),
         kind: .system
     )
 
@@ -372,7 +372,7 @@ public enum CRMSchema {
             FieldDefinition("old_updated_at", .timestamp),
         ],
         naturalKey: [], listFields: ["changed_at", "user_id", "entity", "record_id", "field", "old_value", "new_value"],
-        titleSQL: "$.field",
+        titleSQL: SchemaSQL.Title.column("field"),
         indexes: [IndexDefinition(["entity", "record_id", "field"]), IndexDefinition(["change_set_id"])],
         kind: .system
     )
@@ -392,7 +392,8 @@ public enum CRMSchema {
             FieldDefinition("prev_hash", .text),
             FieldDefinition("hash", .text),
         ],
-        naturalKey: [], listFields: ["id", "at", "user_id", "impersonator_id", "outcome", "rows", "command"], titleSQL: "$.command",
+        naturalKey: [], listFields: ["id", "at", "user_id", "impersonator_id", "outcome", "rows", "command"],
+        titleSQL: SchemaSQL.Title.column("command"),
         indexes: [IndexDefinition(["at"]), IndexDefinition(["user_id"])],
         kind: .system
     )
@@ -407,7 +408,7 @@ public enum CRMSchema {
             FieldDefinition("created_by", .reference("users")),
             createdAt, updatedAt,
         ],
-        naturalKey: ["name"], listFields: ["id", "name", "description", "updated_at"], titleSQL: "$.name",
+        naturalKey: ["name"], listFields: ["id", "name", "description", "updated_at"], titleSQL: SchemaSQL.Title.column("name"),
         kind: .system
     )
 
@@ -426,7 +427,8 @@ public enum CRMSchema {
             FieldDefinition("saved_by", .reference("users")),
             createdAt,
         ],
-        naturalKey: [], listFields: ["id", "script_id", "version", "description", "saved_by", "created_at"], titleSQL: "$.version",
+        naturalKey: [], listFields: ["id", "script_id", "version", "description", "saved_by", "created_at"],
+        titleSQL: SchemaSQL.Title.column("version"),
         indexes: [IndexDefinition(["script_id", "version"], unique: true)],
         kind: .system
     )
@@ -444,7 +446,8 @@ public enum CRMSchema {
             FieldDefinition("change_set_id", .reference("change_sets")),
             createdAt,
         ],
-        naturalKey: [], listFields: ["id", "script_id", "version", "action", "user_id", "created_at"], titleSQL: "$.action",
+        naturalKey: [], listFields: ["id", "script_id", "version", "action", "user_id", "created_at"],
+        titleSQL: SchemaSQL.Title.column("action"),
         indexes: [IndexDefinition(["script_id"])],
         kind: .system
     )
@@ -465,7 +468,8 @@ public enum CRMSchema {
             FieldDefinition("created_by", .reference("users")),
             createdAt,
         ],
-        naturalKey: [], listFields: ["id", "entity", "records", "findings", "created_by", "created_at"], titleSQL: "$.entity",
+        naturalKey: [], listFields: ["id", "entity", "records", "findings", "created_by", "created_at"],
+        titleSQL: SchemaSQL.Title.column("entity"),
         indexes: [IndexDefinition(["entity", "created_at"])],
         kind: .system
     )
@@ -487,7 +491,7 @@ public enum CRMSchema {
             FieldDefinition("created_by", .reference("users")),
             createdAt,
         ],
-        naturalKey: [], listFields: ["id", "entity", "rule", "message"], titleSQL: "$.rule",
+        naturalKey: [], listFields: ["id", "entity", "rule", "message"], titleSQL: SchemaSQL.Title.column("rule"),
         indexes: [IndexDefinition(["entity"])],
         kind: .system
     )

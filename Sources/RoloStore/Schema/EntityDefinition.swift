@@ -9,7 +9,7 @@ public final class FieldDefinition: Sendable {
     /// Set by the engine, never by a `set` or `create` (ids, created_at, updated_at).
     public let system: Bool
     public let unique: Bool
-    /// A default in SQL text (a literal), for DDL.
+    /// A default in SQL text (a literal, written by `SchemaSQL.defaultValue`), for DDL.
     public let sqlDefault: String?
     /// For a reference column `account_id`, the relation's name `account` (stored: binding asks
     /// for it for every field of every query).

@@ -19,13 +19,8 @@ public enum FieldType: Sendable, Equatable {
     /// A length of time in seconds: the difference of two dates or times (never stored).
     case duration
 
-    /// The SQLite column type used in DDL.
-    public var sqlType: String {
-        switch self {
-        case .integer, .money, .boolean, .reference, .duration: return "INTEGER"
-        case .text, .email, .date, .timestamp, .enumeration: return "TEXT"
-        }
-    }
+    /// The SQLite column type used in DDL (spelled by `SchemaSQL.columnType`).
+    public var sqlType: String { SchemaSQL.columnType(self) }
 
     /// A short name for messages ("expects a date").
     public var displayName: String {

@@ -193,7 +193,7 @@ public enum CheckpointFile {
             // replaced whole.
             try db.execute(
                 SnapshotSQL.listRowsToTakeOut(
-                    of: table, columns: columns.map { (name: $0.name, typed: !$0.type.isEmpty && $0.type.uppercased() != "BLOB") },
+                    of: table, columns: columns.map { (name: $0.name, typed: SnapshotSQL.hasTypeAffinity($0.type)) },
                     from: source, limit: quarter + 1))
             let out = try Int.fetchOne(db, SnapshotSQL.countRowList(SnapshotSQL.restoreOut)) ?? 0
             if out > quarter {
@@ -211,7 +211,7 @@ public enum CheckpointFile {
             if out + into > 0 {
                 // The rowid's alias, if the table has one: a lone INTEGER PRIMARY KEY column.
                 let keys = columns.filter { $0.pk > 0 }
-                let aliased = keys.count == 1 && keys[0].type.uppercased() == "INTEGER"
+                let aliased = keys.count == 1 && SnapshotSQL.isIntegerType(keys[0].type)
                 try db.execute(SnapshotSQL.takeOutListedRows(of: table))
                 try db.execute(
                     SnapshotSQL.putInListedRows(of: table, columns: columns.map(\.name), rowidIsAColumn: aliased, from: source))
