@@ -21,12 +21,20 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // libpq, PostgreSQL's C client (Debian's libpq-dev), the same way: synchronous like the
+        // engine, COPY and pipelining, no build time (docs/architecture.md, "The server backend").
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // The language: locations, lexer, syntax tree, parser, diagnostics. Standard library only.
         .target(name: "RoloSyntax"),
         // Storage: schema, migrations, the sample company generator. RoloSyntax for its error codes.
         .target(
             name: "RoloStore",
-            dependencies: ["RoloSyntax", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["RoloSyntax", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Binder, permissions, planner, executor, change sets, formatters.
         .target(

@@ -75,7 +75,7 @@ struct AccentFoldingTests {
         let table: [(String, String)] = [
             ("Ångström", "angstrom"), ("Société Générale", "societe generale"), ("ØRSTED", "orsted"), ("Łódź", "lodz"),
             ("Straße", "strasse"), ("Æsir", "aesir"), ("Crème Brûlée", "creme brulee"), ("plain ascii", "plain ascii"),
-            ("ДИРЕКТОР", "директор"), ("ｆｕｌｌｗｉｄｔｈ", "fullwidth"),
+            ("ДИРЕКТОР", "директор"), ("ｆｕｌｌｗｉｄｔｈ", "fullwidth"), ("Acme™ № 5", "acmetm no 5"), ("Ǆemal", "dzemal"),
         ]
         for (text, key) in table { #expect(TextFolding.matchKey(text) == key, "\(text)") }
     }

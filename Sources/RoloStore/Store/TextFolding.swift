@@ -25,7 +25,10 @@ public enum TextFolding {
     /// text is only lower-cased.
     public static func matchKey(_ text: String) -> String {
         if isASCII(text) { return fold(text) }
-        let plain = text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        // Compatibility forms first (™ → TM, № → No, ½ → 1⁄2), so that what they become is folded
+        // too: `contains "tm"` finds `™`, as the server's rolo_match_key does (PostgresFunctions).
+        let plain = text.precomposedStringWithCompatibilityMapping
+            .folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
         var out = ""
         out.reserveCapacity(plain.utf8.count)
         for scalar in plain.precomposedStringWithCompatibilityMapping.decomposedStringWithCanonicalMapping.unicodeScalars {
@@ -75,12 +78,14 @@ public enum TextFolding {
             break
         }
         if !ascii {
-            let folded = matchKey(String(decoding: haystack, as: UTF8.self))
-            let target = String(decoding: needle, as: UTF8.self)
+            // Compared code point by code point (their UTF-8 bytes), not by user-perceived
+            // characters: a jamo inside a Korean syllable block or a joiner inside an emoji
+            // sequence is found, as the server's rolo_match finds it (PostgresFunctions).
+            let folded = Array(matchKey(String(decoding: haystack, as: UTF8.self)).utf8)
             switch mode {
-            case .contains: return folded.contains(target) || target.isEmpty
-            case .startsWith: return folded.hasPrefix(target)
-            case .endsWith: return folded.hasSuffix(target)
+            case .contains: return needle.isEmpty || folded.firstRange(of: needle) != nil
+            case .startsWith: return folded.starts(with: needle)
+            case .endsWith: return folded.count >= needle.count && folded.suffix(needle.count).elementsEqual(needle)
             }
         }
         // An ASCII text's key is ASCII: it cannot hold a needle whose key is not.
