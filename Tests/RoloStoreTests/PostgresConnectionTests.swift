@@ -47,6 +47,43 @@ struct PostgresConnectionTests {
         #expect(connection.isOpen)
     }
 
+    @Test("COPY loads 100,000 rows whose text holds tabs, newlines, backslashes and NULLs, exactly")
+    func copyLoadsRows() throws {
+        let (target, drop) = try PostgresTestServer.freshDatabase("copy")
+        defer { drop() }
+        let connection = try PostgresConnection(target)
+        try connection.execute("CREATE TABLE t (id bigint PRIMARY KEY, name text, active boolean, at timestamptz)")
+        let awkward = ["tab\there", "line\nbreak\r\n", "back\\slash \\N", "Zoë 東京 👍", "", "\\.", "'quoted' \"double\""]
+        let rows: [[String?]] = (1...100_000).map { i in
+            [String(i), i % 7 == 0 ? nil : awkward[i % awkward.count] + " \(i)", i % 2 == 0 ? "1" : "0", "2026-11-22T10:00:00Z"]
+        }
+        #expect(try connection.copy("COPY t (id, name, active, at) FROM STDIN", rows: rows) == 100_000)
+        #expect(try connection.text("SELECT count(*) FROM t") == "100000")
+        #expect(try connection.text("SELECT count(*) FROM t WHERE name IS NULL") == String(100_000 / 7))
+        #expect(try connection.text("SELECT count(*) FROM t WHERE active") == "50000")
+        for i in [1, 2, 3, 5, 6, 13, 99_999] {
+            #expect(try connection.text("SELECT name FROM t WHERE id = $1", [.integer(Int64(i))]) == rows[i - 1][1])
+        }
+    }
+
+    @Test("a bad row in a COPY loads nothing, says which value, and leaves the connection usable")
+    func copyRefusesWhole() throws {
+        let (target, drop) = try PostgresTestServer.freshDatabase("copybad")
+        defer { drop() }
+        let connection = try PostgresConnection(target)
+        try connection.execute("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+        let rows: [[String?]] = (1...1_000).map { [$0 == 500 ? "five hundred" : String($0), "x"] }
+        do {
+            try connection.copy("COPY t (id, name) FROM STDIN", rows: rows)
+            Issue.record("a row with text for a number was loaded")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "22P02")
+            #expect(error.description.contains("five hundred"))
+        }
+        #expect(try connection.text("SELECT count(*) FROM t") == "0")
+        #expect(connection.isOpen)
+    }
+
     @Test("no server at the address: says where it looked and to start the server")
     func unreachableServer() throws {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("rolo-no-server-\(getpid())")

@@ -97,11 +97,79 @@ public final class PostgresConnection {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return ServerResult(result)
         default:
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
-            throw PostgresError.server(
-                sqlState: state, message: primary ?? Self.lastMessage(connection), connectionLost: !isOpen)
+            throw failure(result)
         }
+    }
+
+    /// Loads rows with `COPY … FROM STDIN` (`statement`, text format): the bulk load, several
+    /// times faster than inserts. Each row's values are text as the column's type reads it, nil
+    /// for NULL; tabs, newlines and backslashes are escaped here. Sent in chunks of about a
+    /// megabyte. Returns the number of rows the server loaded; on any error nothing is loaded.
+    @discardableResult
+    public func copy<Rows: Sequence>(_ statement: String, rows: Rows) throws -> Int where Rows.Element == [String?] {
+        guard let started = PQexec(connection, statement) else {
+            throw PostgresError.server(sqlState: nil, message: Self.lastMessage(connection), connectionLost: !isOpen)
+        }
+        let status = PQresultStatus(started)
+        if status != PGRES_COPY_IN {
+            defer { PQclear(started) }
+            throw failure(started)
+        }
+        PQclear(started)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        var sendError: String?
+        func flush() {
+            guard sendError == nil, !buffer.isEmpty else { return buffer.removeAll(keepingCapacity: true) }
+            let sent = buffer.withUnsafeBufferPointer { bytes in
+                bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    PQputCopyData(connection, $0, Int32(bytes.count))
+                }
+            }
+            if sent != 1 { sendError = Self.lastMessage(connection) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        for row in rows {
+            for (index, value) in row.enumerated() {
+                if index > 0 { buffer.append(0x09) }
+                guard let value else {
+                    buffer.append(contentsOf: [0x5C, 0x4E])  // \N
+                    continue
+                }
+                for byte in value.utf8 {
+                    switch byte {
+                    case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
+                    case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
+                    case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
+                    case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
+                    default: buffer.append(byte)
+                    }
+                }
+            }
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 20 { flush() }
+            if sendError != nil { break }
+        }
+        flush()
+        PQputCopyEnd(connection, sendError)
+        var loaded = 0
+        var firstFailure: PostgresError?
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            if PQresultStatus(result) == PGRES_COMMAND_OK {
+                loaded = Int(String(cString: PQcmdTuples(result))) ?? 0
+            } else if firstFailure == nil {
+                firstFailure = failure(result)
+            }
+        }
+        if let firstFailure { throw firstFailure }
+        return loaded
+    }
+
+    private func failure(_ result: OpaquePointer) -> PostgresError {
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+        return PostgresError.server(sqlState: state, message: primary ?? Self.lastMessage(connection), connectionLost: !isOpen)
     }
 
     /// The first column of the first row, or nil for no row or NULL.
