@@ -46,7 +46,7 @@ struct PostgresSchemaTests {
             "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'rolo'").rows
         var columns: [String: String] = [:]
         for row in rows { columns["\(row[0]!).\(row[1]!)"] = row[2]! }
-        var expected: [String: String] = [:]
+        var expected: [String: String] = ["rolo_meta.key": "text", "rolo_meta.value": "text"]
         for entity in CRMSchema.entities {
             for field in entity.storedFields {
                 let history = entity.name == "field_history" && (field.name == "old_value" || field.name == "new_value")

@@ -24,11 +24,29 @@ public enum PostgresSQL {
 
     public static func createSchema(_ name: String) -> String { "CREATE SCHEMA IF NOT EXISTS \(identifier(name))" }
 
+    /// A schema that must not exist yet (an error, 42P06, if it does).
+    public static func createNewSchema(_ name: String) -> String { "CREATE SCHEMA \(identifier(name))" }
+
     public static func createLogin(_ name: String, password: String?) -> String {
         "CREATE ROLE \(identifier(name)) LOGIN" + (password.map { " PASSWORD \(literal($0))" } ?? "")
     }
 
     public static func dropLogin(_ name: String) -> String { "DROP ROLE IF EXISTS \(identifier(name))" }
+
+    public static let begin = "BEGIN"
+    public static let commit = "COMMIT"
+    public static let rollback = "ROLLBACK"
+
+    /// `COPY table (columns) FROM STDIN`, text format; `table` already quoted.
+    public static func copyIn(_ table: String, columns: [String]) -> String {
+        "COPY \(table) (" + columns.map(identifier).joined(separator: ", ") + ") FROM STDIN"
+    }
+
+    /// Moves the `id` identity of `table` (already quoted) past its largest value, so that the
+    /// next record gets the next number after records copied with theirs.
+    public static func moveIdentityPastLargest(_ table: String) -> String {
+        "SELECT setval(pg_get_serial_sequence(\(literal(table)), 'id'), coalesce(max(\"id\"), 0) + 1, false) FROM \(table)"
+    }
 
     /// The process serving this connection.
     public static let backendProcess = "SELECT pg_backend_pid()"

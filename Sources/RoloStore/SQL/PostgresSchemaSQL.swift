@@ -16,8 +16,24 @@
 public enum PostgresSchemaSQL {
     /// Every statement that creates the schema's tables, keys and indexes, in order.
     public static func createAll(schema: String, entities: [EntityDefinition] = CRMSchema.entities) -> [String] {
-        [PostgresSQL.createSchema(schema)] + entities.map { createTable($0, schema: schema) }
-            + entities.flatMap { foreignKeys($0, schema: schema) } + entities.flatMap { createIndexes($0, schema: schema) }
+        createTables(schema: schema, entities: entities) + constraints(schema: schema, entities: entities)
+    }
+
+    /// The schema (which must not exist yet) and its tables, without foreign keys or indexes:
+    /// what a bulk load fills first.
+    public static func createTables(schema: String, entities: [EntityDefinition] = CRMSchema.entities) -> [String] {
+        [PostgresSQL.createNewSchema(schema), createMeta(schema: schema)] + entities.map { createTable($0, schema: schema) }
+    }
+
+    /// The foreign keys and indexes, added once the tables exist (and after a bulk load, checked
+    /// and built once over all its rows).
+    public static func constraints(schema: String, entities: [EntityDefinition] = CRMSchema.entities) -> [String] {
+        entities.flatMap { foreignKeys($0, schema: schema) } + entities.flatMap { createIndexes($0, schema: schema) }
+    }
+
+    /// The CRM's own settings (`rolo_meta` in a file): application, schema version, sandbox mark.
+    public static func createMeta(schema: String) -> String {
+        "CREATE TABLE \(table("rolo_meta", schema: schema)) (\"key\" text PRIMARY KEY, \"value\" text NOT NULL)"
     }
 
     /// The column type a field's values are stored with on the server.
