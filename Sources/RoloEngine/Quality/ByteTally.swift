@@ -50,6 +50,9 @@ struct ByteTally {
         return entries.count - 1
     }
 
+    /// Counts one more valuable record holding entry `index`'s value.
+    mutating func countValuable(_ index: Int) { entries[index].valuable += 1 }
+
     /// Adds another tally of records numbered after this one's; returns where each of its entries
     /// went.
     mutating func merge(_ other: ByteTally) -> [Int] {

@@ -62,6 +62,11 @@ extension DataAudit {
         var emailKeys = ByteTally()
         var keyEntries: [Int] = []
         var keyIDs: [Int64] = []
+        /// Records read before the valuable ones were known (`resolve` counts them): each one's
+        /// number, its findings (a bit each) and the tally entries it added to.
+        var logIDs: [Int64] = []
+        var logFindings: [UInt64] = []
+        var logEntries: [Int32] = []
 
         init(_ layout: Layout) {
             counts = layout.findings.map { _ in 0 }
@@ -70,6 +75,40 @@ extension DataAudit {
             firstOther = firstValuable
             filled = layout.complete.map { _ in 0 }
             spellings = layout.spelled.map { _ in ByteTally() }
+        }
+
+        /// Counts the valuable records among those read before they were known, in the order
+        /// they were read.
+        mutating func resolve(_ valuable: Set<Int64>, _ layout: Layout) {
+            let slots = spellings.count + 3
+            for (row, id) in logIDs.enumerated() {
+                let isValuable = valuable.contains(id)
+                let found = logFindings[row]
+                if found != 0 {
+                    for (index, finding) in layout.findings.enumerated() where found & (1 << UInt64(index)) != 0 {
+                        if isValuable {
+                            valuableCounts[index] += 1
+                            if finding.byNumber, firstValuable[index].count < DataAudit.examplesShown { firstValuable[index].append(id) }
+                        } else if finding.byNumber, firstOther[index].count < DataAudit.examplesShown {
+                            firstOther[index].append(id)
+                        }
+                    }
+                }
+                guard isValuable else { continue }
+                for slot in 0..<slots {
+                    let entry = Int(logEntries[row * slots + slot])
+                    guard entry >= 0 else { continue }
+                    switch slot - spellings.count {
+                    case 0: phones.countValuable(entry)
+                    case 1: emails.countValuable(entry)
+                    case 2: pairs.countValuable(entry)
+                    default: spellings[slot].countValuable(entry)
+                    }
+                }
+            }
+            logIDs = []
+            logFindings = []
+            logEntries = []
         }
 
         /// Adds the half of the records numbered after this one's.
@@ -93,10 +132,8 @@ extension DataAudit {
         }
     }
 
-    /// The pass's SQL: its valuable records' query and its records' query, for all records or
-    /// those in a range of numbers.
+    /// The pass's SQL: its records' query, for all records or those in a range of numbers.
     struct PassQueries: Sendable {
-        var valuable: SQLFragment
         var records: SQLFragment
         var layout: Layout
     }
@@ -152,15 +189,12 @@ extension DataAudit {
         return (columns, layout)
     }
 
-    /// The pass's queries over the records whose numbers lie in `range` (all when nil).
-    func passQueries(_ columns: [SQLFragment], _ layout: Layout, _ value: SQLFragment, from low: Int64?, below high: Int64?) -> PassQueries {
+    /// The pass's query over the records whose numbers lie in a range (all when nil).
+    func passQueries(_ columns: [SQLFragment], _ layout: Layout, from low: Int64?, below high: Int64?) -> PassQueries {
         var range: [SQLFragment] = []
         if let low { range.append(Sql.compare(Sql.id("t0"), .greaterEqual, Sql.value(low))) }
         if let high { range.append(Sql.compare(Sql.id("t0"), .less, Sql.value(high))) }
-        return PassQueries(
-            valuable: Select(Sql.id("t0"), from: name, as: "t0").where(filtered([value] + range)).sql,
-            records: Select(columns, from: name, as: "t0").where(filtered(range)).ordered(by: Sql.id("t0")).sql,
-            layout: layout)
+        return PassQueries(records: Select(columns, from: name, as: "t0").where(filtered(range)).ordered(by: Sql.id("t0")).sql, layout: layout)
     }
 
     /// Reads every record once (in two halves at once where it can); returns what it gathered
@@ -168,19 +202,25 @@ extension DataAudit {
     /// connection's read transaction shares (`Second.finish` ends the one, the caller the other).
     func readRecords(_ findings: [ConditionFinding]) throws -> (part: Part, second: Second?) {
         let (columns, layout) = try passLayout(findings)
-        let value = try bind(valueCondition)
+        // Step 2's valuable records, read once (on this connection).
+        let valuable = Select(Sql.id("t0"), from: name, as: "t0").where(filtered([try bind(valueCondition)])).sql
         if !db.isInsideTransaction, let reader = try? engine.store.reader(),
             let bounds = try Row.fetchOne(db, Select([Sql.aggregate(.min, Sql.id("t0")), Sql.aggregate(.max, Sql.id("t0"))], from: name, as: "t0").sql),
             let low: Int64 = try bounds.decode(Int64?.self, atIndex: 0), let high: Int64 = try bounds.decode(Int64?.self, atIndex: 1), high > low
         {
-            let middle = low + (high - low) / 2 + 1
-            let first = passQueries(columns, layout, value, from: nil, below: middle)
-            let second = passQueries(columns, layout, value, from: middle, below: nil)
+            // This connection reads the valuable records too, and works out the report after: it
+            // takes the smaller share.
+            let middle = low + (high - low) * 2 / 5 + 1
+            let first = passQueries(columns, layout, from: nil, below: middle)
+            let second = passQueries(columns, layout, from: middle, below: nil)
             for _ in 0..<3 {
-                if let read = try readHalves(first, second, reader) { return read }
+                if let read = try readHalves(valuable, first, second, reader) { return read }
             }
         }
-        return (try Self.pass(db, passQueries(columns, layout, value, from: nil, below: nil)), nil)
+        let ids = try Int64.fetchAll(db, valuable)
+        var part = try Self.pass(db, passQueries(columns, layout, from: nil, below: nil), valuable: Set(ids))
+        part.valuable = ids
+        return (part, nil)
     }
 
     /// The second connection's work, on a thread of its own: its half of the records, then the
@@ -189,11 +229,14 @@ extension DataAudit {
         let begun = DispatchSemaphore(value: 0)
         let go = DispatchSemaphore(value: 0)
         let read = DispatchSemaphore(value: 0)
+        let valuableRead = DispatchSemaphore(value: 0)
         let more = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
         var started = false
         var proceed = false
         var half: Result<Part, any Error>?
+        /// Every valuable record, once this connection has read them (nil if it could not).
+        var valuableIDs: [Int64]?
         var jobs: [[Select]]?
         var valuable: [Int64] = []
         var examples: Result<[[Int64]], any Error>?
@@ -227,7 +270,9 @@ extension DataAudit {
 
     /// One attempt at the two halves in one snapshot: nil when a change was committed while the
     /// two read transactions started (this connection is then out of its transaction again).
-    private func readHalves(_ first: PassQueries, _ queries: PassQueries, _ reader: DatabaseQueue) throws -> (part: Part, second: Second?)? {
+    private func readHalves(
+        _ valuable: SQLFragment, _ first: PassQueries, _ queries: PassQueries, _ reader: DatabaseQueue
+    ) throws -> (part: Part, second: Second?)? {
         let second = Second()
         let before = try Int.fetchOne(db, Sql.setting("data_version"))
         DispatchQueue.global(qos: .userInitiated).async {
@@ -240,7 +285,17 @@ extension DataAudit {
                     second.begun.signal()
                     second.go.wait()
                     guard second.proceed else { return }
-                    second.half = Result { try DataAudit.pass(other, queries) }
+                    // Its half read before the valuable records are known, which it counts after.
+                    var half = Result { try DataAudit.pass(other, queries, valuable: nil) }
+                    second.valuableRead.wait()
+                    if let ids = second.valuableIDs {
+                        half = half.map { read in
+                            var part = read
+                            part.resolve(Set(ids), queries.layout)
+                            return part
+                        }
+                    }
+                    second.half = half
                     second.read.signal()
                     second.more.wait()
                     guard let jobs = second.jobs else { return }
@@ -285,7 +340,14 @@ extension DataAudit {
             return nil
         }
         second.go.signal()
-        let mine: Result<Part, any Error> = Result { try Self.pass(db, first) }
+        let valuableIDs = Result { try Int64.fetchAll(db, valuable) }
+        second.valuableIDs = try? valuableIDs.get()
+        second.valuableRead.signal()
+        let mine: Result<Part, any Error> = Result {
+            var part = try Self.pass(db, first, valuable: Set(try valuableIDs.get()))
+            part.valuable = try valuableIDs.get()
+            return part
+        }
         second.read.wait()
         do {
             var part = try mine.get()
@@ -299,12 +361,13 @@ extension DataAudit {
         }
     }
 
-    /// Reads the records of `queries` on `db`.
-    static func pass(_ db: Database, _ queries: PassQueries) throws -> Part {
+    /// Reads the records of `queries` on `db`, the valuable ones being `valuable` (nil: not yet
+    /// known, `Part.resolve` counts them).
+    static func pass(_ db: Database, _ queries: PassQueries, valuable: Set<Int64>?) throws -> Part {
         let layout = queries.layout
         var part = Part(layout)
-        part.valuable = try Int64.fetchAll(db, queries.valuable)
-        let valuable = Set(part.valuable)
+        let logged = valuable == nil
+        let slots = layout.spelled.count + 3
         let statement = DirectStatement(statement: try db.makeStatement(sql: queries.records.sql))
         try statement.bind(queries.records.arguments)
         defer { statement.finish() }
@@ -313,12 +376,21 @@ extension DataAudit {
         let base = layout.fieldBase
         while try statement.step() {
             let id = statement.int64(at: 0)
-            let isValuable = valuable.contains(id)
+            let isValuable = valuable?.contains(id) ?? false
             part.records += 1
+            let row = part.logEntries.count
+            if logged {
+                part.logIDs.append(id)
+                part.logFindings.append(0)
+                part.logEntries.append(contentsOf: repeatElement(-1, count: slots))
+            }
+            func log(_ slot: Int, _ entry: Int) { if logged { part.logEntries[row + slot] = Int32(entry) } }
             for index in truth.indices { truth[index] = statement.int64(at: 1 + index) != 0 }
             for (index, finding) in layout.findings.enumerated() where finding.parts.allSatisfy({ truth[$0] }) {
                 part.counts[index] += 1
-                if isValuable {
+                if logged {
+                    part.logFindings[part.logFindings.count - 1] |= 1 << UInt64(index)
+                } else if isValuable {
                     part.valuableCounts[index] += 1
                     if finding.byNumber, part.firstValuable[index].count < examplesShown { part.firstValuable[index].append(id) }
                 } else if finding.byNumber, part.firstOther[index].count < examplesShown {
@@ -336,16 +408,16 @@ extension DataAudit {
             for (index, field) in layout.spelled.enumerated() {
                 guard let text = statement.text(at: base + field), !isBlank(text) else { continue }
                 if layout.wordsOnly[index], !wordsMayChange(text) { continue }
-                part.spellings[index].add(text, id: id, valuable: isValuable)
+                log(index, part.spellings[index].add(text, id: id, valuable: isValuable))
             }
             if let phone = layout.phone, let flag = layout.phoneValid, statement.int64(at: flag) != 0, let text = statement.text(at: base + phone) {
                 // Valid phones are ASCII: each digit written 9.
                 key.removeAll(keepingCapacity: true)
                 for byte in text { key.append(byte >= 0x30 && byte <= 0x39 ? 0x39 : byte) }
-                key.withUnsafeBytes { _ = part.phones.add($0, id: id, valuable: isValuable) }
+                log(slots - 3, key.withUnsafeBytes { part.phones.add($0, id: id, valuable: isValuable) })
             }
             if let email = layout.email, let text = statement.text(at: base + email) {
-                if let flag = layout.emailFlag, statement.int64(at: flag) != 0 { part.emails.add(text, id: id, valuable: isValuable) }
+                if let flag = layout.emailFlag, statement.int64(at: flag) != 0 { log(slots - 2, part.emails.add(text, id: id, valuable: isValuable)) }
                 if let valid = layout.validEmail, statement.int64(at: valid) != 0 {
                     // NOCASE folds ASCII letters only.
                     key.removeAll(keepingCapacity: true)
@@ -362,7 +434,7 @@ extension DataAudit {
                 key.removeAll(keepingCapacity: true)
                 key.append(contentsOf: text)
                 withUnsafeBytes(of: number) { key.append(contentsOf: $0) }
-                key.withUnsafeBytes { _ = part.pairs.add($0, id: id, valuable: isValuable) }
+                log(slots - 1, key.withUnsafeBytes { part.pairs.add($0, id: id, valuable: isValuable) })
             }
         }
         return part
