@@ -24,14 +24,17 @@ extension DataAudit {
 
     // MARK: - 3 and 4. Duplicates, and one email (or website) with different names or companies
 
-    func keyGroups(_ valuableIDs: Set<Int64>, _ part: Part, _ companyKeys: CompanyKeys) throws -> KeyGroups {
+    /// `members`: the contacts or leads sharing an email, when already read (`members(_:in:_:)`).
+    func keyGroups(_ valuableIDs: Set<Int64>, _ part: Part, _ companyKeys: CompanyKeys, members read: [Member]? = nil) throws -> KeyGroups {
         var result = KeyGroups()
         let keyField = name == "accounts" ? "name" : "email"
         guard has(keyField) else {
             result.notes = notLookedAt([keyField])
             return result
         }
-        let members = try name == "accounts" ? accountMembers(companyKeys) : personMembers(part, companyKeys)
+        let members =
+            try name == "accounts"
+            ? accountMembers(companyKeys) : read ?? memberQuery(part).map { try Self.members($0, in: db, companyKeys) } ?? []
         var groups: [String: [Member]] = [:]
         for member in members { groups[member.key, default: []].append(member) }
         let shared = groups.values.filter { $0.count > 1 }.sorted { ($0.count, $1[0].id) > ($1.count, $0[0].id) }
@@ -64,23 +67,34 @@ extension DataAudit {
         return result
     }
 
-    /// Contacts or leads with a valid email: the email's key, the name's, the company's. Only
-    /// records whose email another record shares (as SQL's NOCASE compares them, counted by the
-    /// pass), so a million contacts are not all read into memory.
-    func personMembers(_ part: Part, _ companyKeys: CompanyKeys) throws -> [Member] {
+    /// How to read the contacts or leads with a valid email another record shares (as SQL's
+    /// NOCASE compares them, counted by the pass), so a million contacts are not all read into
+    /// memory; nil when there are none (or for accounts).
+    struct MemberQuery: Sendable {
+        var sql: SQLFragment
+        var names: (first: Bool, last: Bool)
+        var company: Bool
+    }
+
+    func memberQuery(_ part: Part) -> MemberQuery? {
+        guard name != "accounts", has("email") else { return nil }
         let ids = zip(part.keyEntries, part.keyIDs).filter { part.emailKeys.entries[$0.0].count > 1 }.map(\.1)
-        guard !ids.isEmpty else { return [] }
+        guard !ids.isEmpty else { return nil }
         let email = Sql.column("t0", "email")
         var columns = [Sql.id("t0"), email, Sql.column("t0", "first_name"), Sql.column("t0", "last_name")]
         if has("company") { columns.append(Sql.column("t0", "company")) }
         let query = Select(columns, from: name, as: "t0").where(filtered([Sql.in(Sql.id("t0"), ids.map { Sql.value($0) })])).ordered(by: Sql.id("t0"))
+        return MemberQuery(sql: query.sql, names: (!hidden.contains("first_name"), !hidden.contains("last_name")), company: has("company"))
+    }
+
+    /// Those contacts or leads: the email's key, the name's, the company's.
+    static func members(_ query: MemberQuery, in db: Database, _ companyKeys: CompanyKeys) throws -> [Member] {
         var members: [Member] = []
-        members.reserveCapacity(ids.count)
         let cursor = try Row.fetchCursor(db, query.sql)
         while let row = try cursor.next() {
-            let first = hidden.contains("first_name") ? "" : (try row.decode(String?.self, atIndex: 2) ?? "")
-            let last = hidden.contains("last_name") ? "" : (try row.decode(String?.self, atIndex: 3) ?? "")
-            let company = columns.count > 4 ? (try row.decode(String?.self, atIndex: 4) ?? "") : ""
+            let first = query.names.first ? (try row.decode(String?.self, atIndex: 2) ?? "") : ""
+            let last = query.names.last ? (try row.decode(String?.self, atIndex: 3) ?? "") : ""
+            let company = query.company ? (try row.decode(String?.self, atIndex: 4) ?? "") : ""
             members.append(
                 Member(
                     id: try row.decode(atIndex: 0), key: (try row.decode(String.self, atIndex: 1)).trimmingCharacters(in: .whitespaces).lowercased(),

@@ -223,8 +223,9 @@ extension DataAudit {
         return (part, nil)
     }
 
-    /// The second connection's work, on a thread of its own: its half of the records, then the
-    /// examples ordered in SQL (`ask`) while this connection works out the rest.
+    /// The second connection's work, on a thread of its own: its share of the records, then the
+    /// examples ordered in SQL and the records sharing an email (`ask`) while this connection
+    /// works out the rest.
     final class Second: @unchecked Sendable {
         let begun = DispatchSemaphore(value: 0)
         let go = DispatchSemaphore(value: 0)
@@ -240,29 +241,33 @@ extension DataAudit {
         var jobs: [[Select]]?
         var valuable: [Int64] = []
         var examples: Result<[[Int64]], any Error>?
+        var memberQuery: MemberQuery?
+        var members: Result<[Member], any Error>?
         // Asked and waited for by this connection's thread only.
         private var asked = false
         private var waited = false
 
         /// Asks for the first records of each job (the queries of `exampleQueries`), the
-        /// valuable records being `valuable`; nil asks for nothing.
-        func ask(_ jobs: [[Select]]?, valuable: [Int64]) {
+        /// valuable records being `valuable`, and for the records sharing an email; nil asks for
+        /// nothing.
+        func ask(_ jobs: [[Select]]?, valuable: [Int64], members: MemberQuery? = nil) {
             guard !asked else { return }
             asked = true
             self.jobs = jobs
             self.valuable = valuable
+            memberQuery = members
             more.signal()
         }
 
-        /// The examples asked for (nil if they could not be read: the caller reads them itself);
-        /// the second connection's transaction has ended.
-        func answer() -> [[Int64]]? {
+        /// What was asked for (each nil if it could not be read: the caller reads it itself); the
+        /// second connection's transaction has ended.
+        func answer() -> (examples: [[Int64]]?, members: [Member]?) {
             ask(nil, valuable: [])
             if !waited {
                 waited = true
                 done.wait()
             }
-            return try? examples?.get()
+            return (try? examples?.get(), try? members?.get())
         }
 
         func finish() { _ = answer() }
@@ -304,6 +309,7 @@ extension DataAudit {
                         defer { try? other.execute(SchemaSQL.dropTemporaryTable(DataAudit.valueTable)) }
                         return try jobs.map { try DataAudit.exampleIDs($0, in: other) }
                     }
+                    if let query = second.memberQuery { second.members = Result { try DataAudit.members(query, in: other, CompanyKeys()) } }
                 }
             } catch {
                 // Before its snapshot started: this connection reads alone.

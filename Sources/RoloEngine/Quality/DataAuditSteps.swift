@@ -23,12 +23,13 @@ extension DataAudit {
         }
         let valuableIDs = Set(part.valuable)
         // The decay findings' examples are ordered in SQL (oldest first): the second connection
-        // finds them while this one works out the rest.
+        // finds them, and reads the records sharing an email, while this one works out the rest.
         let ordered = try findings.indices.compactMap { index -> (index: Int, queries: [Select])? in
             guard let by = findings[index].orderBy, part.counts[index] > 0 else { return nil }
             return (index, exampleQueries(try bind(findings[index].condition), order: Sql.column("t0", by)))
         }
-        second?.ask(ordered.map(\.queries), valuable: part.valuable)
+        let memberQuery = memberQuery(part)
+        second?.ask(ordered.map(\.queries), valuable: part.valuable, members: memberQuery)
         func measured(_ index: Int, examples ids: [Int64]) throws -> AuditReport.Finding {
             let finding = findings[index]
             return AuditReport.Finding(
@@ -48,14 +49,27 @@ extension DataAudit {
         let completeness = fields.enumerated().map { index, field in AuditReport.Completeness(field: field, filled: part.filled[index]) }
 
         let scan = scan(part)
+        // Steps 4's companies against their accounts and 6 first: the second connection reads
+        // the records sharing an email meanwhile.
+        let accountFindings = try accountConflicts(scan, valuableIDs)
+        let uniform = try uniformFindings(scan, valuableIDs)
+        let answer = second?.answer()
+        var orderedIDs: [[Int64]]
+        if let found = answer?.examples {
+            orderedIDs = found
+        } else {
+            try rememberValuable(part.valuable)
+            defer { dropValuable() }
+            orderedIDs = try ordered.map { try Self.exampleIDs($0.queries, in: db) }
+        }
+        let groups = try keyGroups(valuableIDs, part, scan.companyKeys, members: answer?.members)
+
         var step3 = AuditReport.Section(step: 3, name: "Duplicates and incorrect data")
-        let groups = try keyGroups(valuableIDs, part, scan.companyKeys)
         step3.findings = Self.ranked(groups.duplicates + incorrectMeasured)
         step3.lines = notLookedAt(["email", "phone"] + (name == "accounts" ? ["name", "website"] : []))
         report.sections.append(step3)
 
         var step4 = AuditReport.Section(step: 4, name: "Conflicts")
-        let accountFindings = try accountConflicts(scan, valuableIDs)
         step4.findings = Self.ranked(groups.conflicts + accountFindings.findings)
         step4.lines = groups.notes + accountFindings.notes
         report.sections.append(step4)
@@ -66,19 +80,11 @@ extension DataAudit {
         report.sections.append(step5)
 
         var step6 = AuditReport.Section(step: 6, name: "Uniform entry")
-        step6.findings = Self.ranked(try uniformFindings(scan, valuableIDs))
+        step6.findings = Self.ranked(uniform)
         report.sections.append(step6)
 
         var step7 = AuditReport.Section(step: 7, name: "Decay")
         step7.lines = ["neither updated nor verified in \(decayMonths) months, per decaying field (oldest first):"]
-        var orderedIDs: [[Int64]]
-        if let found = second?.answer() {
-            orderedIDs = found
-        } else {
-            try rememberValuable(part.valuable)
-            defer { dropValuable() }
-            orderedIDs = try ordered.map { try Self.exampleIDs($0.queries, in: db) }
-        }
         step7.findings = try decay.indices.map { offset in
             let index = incorrect.count + offset
             return try measured(index, examples: ordered.firstIndex { $0.index == index }.map { orderedIDs[$0] } ?? [])

@@ -48,7 +48,8 @@ extension DataAudit {
             var written: [String: String] = [:]
             func words(_ text: String) -> String {
                 if let found = written[text] { return found }
-                let computed = Normalizer.words(text)
+                var text = text
+                let computed = text.withUTF8 { Self.wordsMayChange(UnsafeRawBufferPointer($0)) } ? Normalizer.words(text) : text
                 written[text] = computed
                 return computed
             }
