@@ -8,11 +8,13 @@ import RoloSyntax
 /// field is filled, and the spellings, phones, emails and company/account pairs counted by their
 /// bytes (`ByteTally`), not as a Swift string a value.
 ///
-/// On a file, the records are read in two halves by record number at once, the second half on a
+/// On a file, the records are read in two shares by record number at once, the second on a
 /// read-only connection of its own (two cores), both in one snapshot of the database: the second
-/// connection's read transaction starts first, this one's after, and the halves are read only if
-/// no change was committed between the two (`PRAGMA data_version`); otherwise, inside a
-/// transaction of the session's, or in memory, the records are read in one pass on this connection.
+/// connection's read transaction starts first, this one's after, and the shares are read only if
+/// no change was committed between the two (`PRAGMA data_version`). This connection reads the
+/// valuable records meanwhile; the second counts its valuable records once they are known
+/// (`Part.resolve`). Inside a transaction of the session's, or in memory, the records are read in
+/// one pass on this connection, as before.
 extension DataAudit {
     /// What the pass reads, by column: the record's number (0), the conditions' truth (1…), the
     /// fields' text, then SQL's flags.
@@ -37,10 +39,17 @@ extension DataAudit {
         var email: Int?
         var company: Int?
         var account: Int?
-        /// Flag columns: a valid phone; an email SQL flags (capitals or spaces); a valid email.
-        var phoneValid: Int?
+        /// A valid phone or email, as the condition columns of `is not empty` and `is not valid …`
+        /// tell it (`is valid` is the one and not the other), else a flag column of its own; an
+        /// email SQL flags (capitals or spaces).
+        var phoneValid: Validity?
         var emailFlag: Int?
-        var validEmail: Int?
+        var validEmail: Validity?
+
+        enum Validity: Sendable {
+            case conditions(notEmpty: Int, invalid: Int)
+            case column(Int)
+        }
 
         var fieldBase: Int { 1 + conditions }
     }
@@ -154,6 +163,14 @@ extension DataAudit {
             layout.findings.append(
                 Layout.Finding(parts: try (finding.parts ?? [finding.condition]).map(column), byNumber: finding.orderBy == nil))
         }
+        // `phone is valid phone` is `phone is not empty` and not `phone is not valid phone`:
+        // the validity read once a record.
+        func validity(_ field: String) throws -> Layout.Validity? {
+            guard let invalid = conditionColumns["\(field) is not valid \(field)"] else { return nil }
+            return .conditions(notEmpty: try column("\(field) is not empty"), invalid: invalid)
+        }
+        if has("phone") { layout.phoneValid = try validity("phone") }
+        if has("email"), name != "accounts" { layout.validEmail = try validity("email") }
         let pairs = name == "contacts" && has("company") && has("account_id")
         var fields: [String] = []
         func field(_ name: String) -> Int {
@@ -172,17 +189,17 @@ extension DataAudit {
         }
         layout.fields = fields
         columns += fields.map { Sql.column("t0", $0) }
-        if has("phone") {
+        if has("phone"), layout.phoneValid == nil {
             let phone = Sql.column("t0", "phone")
-            layout.phoneValid = columns.count
+            layout.phoneValid = .column(columns.count)
             columns.append(Sql.all([Sql.not(Sql.isBlank(phone)), Sql.validPhone(phone)]))
         }
         if has("email") {
             let email = Sql.column("t0", "email")
             layout.emailFlag = columns.count
             columns.append(Sql.isTrue(Sql.isDistinct(email, Sql.call(.lower, [Sql.trim(email)]))))
-            if name != "accounts" {
-                layout.validEmail = columns.count
+            if name != "accounts", layout.validEmail == nil {
+                layout.validEmail = .column(columns.count)
                 columns.append(Sql.isTrue(AssignmentBinder.validEmailSQL(email)))
             }
         }
@@ -208,9 +225,9 @@ extension DataAudit {
             let bounds = try Row.fetchOne(db, Select([Sql.aggregate(.min, Sql.id("t0")), Sql.aggregate(.max, Sql.id("t0"))], from: name, as: "t0").sql),
             let low: Int64 = try bounds.decode(Int64?.self, atIndex: 0), let high: Int64 = try bounds.decode(Int64?.self, atIndex: 1), high > low
         {
-            // This connection reads the valuable records too, and works out the report after: it
-            // takes the smaller share.
-            let middle = low + (high - low) * 2 / 5 + 1
+            // This connection reads the valuable records too (about as long as a third of the
+            // records take): it takes the smaller share.
+            let middle = low + (high - low) * 3 / 10 + 1
             let first = passQueries(columns, layout, from: nil, below: middle)
             let second = passQueries(columns, layout, from: middle, below: nil)
             for _ in 0..<3 {
@@ -378,6 +395,13 @@ extension DataAudit {
         try statement.bind(queries.records.arguments)
         defer { statement.finish() }
         var truth = [Bool](repeating: false, count: layout.conditions)
+        func holds(_ validity: Layout.Validity?) -> Bool {
+            switch validity {
+            case .conditions(let notEmpty, let invalid): return truth[notEmpty] && !truth[invalid]
+            case .column(let index): return statement.int64(at: index) != 0
+            case nil: return false
+            }
+        }
         var key: [UInt8] = []
         let base = layout.fieldBase
         while try statement.step() {
@@ -416,7 +440,7 @@ extension DataAudit {
                 if layout.wordsOnly[index], !wordsMayChange(text) { continue }
                 log(index, part.spellings[index].add(text, id: id, valuable: isValuable))
             }
-            if let phone = layout.phone, let flag = layout.phoneValid, statement.int64(at: flag) != 0, let text = statement.text(at: base + phone) {
+            if let phone = layout.phone, holds(layout.phoneValid), let text = statement.text(at: base + phone) {
                 // Valid phones are ASCII: each digit written 9.
                 key.removeAll(keepingCapacity: true)
                 for byte in text { key.append(byte >= 0x30 && byte <= 0x39 ? 0x39 : byte) }
@@ -424,7 +448,7 @@ extension DataAudit {
             }
             if let email = layout.email, let text = statement.text(at: base + email) {
                 if let flag = layout.emailFlag, statement.int64(at: flag) != 0 { log(slots - 2, part.emails.add(text, id: id, valuable: isValuable)) }
-                if let valid = layout.validEmail, statement.int64(at: valid) != 0 {
+                if holds(layout.validEmail) {
                     // NOCASE folds ASCII letters only.
                     key.removeAll(keepingCapacity: true)
                     for byte in text { key.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte) }
