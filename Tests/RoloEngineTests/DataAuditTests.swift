@@ -91,6 +91,35 @@ struct DataAuditTests {
         }
     }
 
+    /// The records read in two halves at once (a file, no transaction open: a second connection
+    /// reads one half in the same snapshot) or in one pass on the session's connection (inside
+    /// its transaction, whose changes only that connection sees): the same report.
+    @Test func halvesAndOnePassAgree() throws {
+        let engine = try SampleDatabase.engine()
+        let halves = try Self.report(engine, "audit contacts as json")
+        let hadEmail = try Self.count(engine.store, "SELECT count(*) FROM contacts WHERE id = 1 AND trim(coalesce(email, '')) <> ''")
+        #expect(run(engine, "begin").error == nil)
+        let one = try Self.report(engine, "audit contacts as json")
+        #expect(Self.formatsInOrder(one) == Self.formatsInOrder(halves))
+        #expect(run(engine, "update contact 1 set email = null").error == nil)
+        let changed = try Self.report(engine, "audit contacts as json")
+        #expect(run(engine, "rollback").error == nil)
+        func emails(_ report: AuditReport) -> Int? { report.sections.first { $0.step == 5 }?.completeness.first { $0.field == "email" }?.filled }
+        #expect(hadEmail == 1 && emails(changed) == (emails(halves) ?? 0) - 1)
+        #expect(Self.formatsInOrder(try Self.report(engine, "audit contacts as json")) == Self.formatsInOrder(halves))
+    }
+
+    /// Formats of equal counts in one order (their order among equals is not kept).
+    static func formatsInOrder(_ report: AuditReport) -> AuditReport {
+        var copy = report
+        for section in copy.sections.indices {
+            for finding in copy.sections[section].findings.indices {
+                copy.sections[section].findings[finding].formats.sort { ($0.count, $0.format) < ($1.count, $1.format) }
+            }
+        }
+        return copy
+    }
+
     @Test func accountsAgreeWithThePlantedWebsites() throws {
         let engine = try SampleDatabase.engine()
         let planted = try #require(try engine.store.dbQueue.read { try SampleCompany.plantedDirt(in: $0) })

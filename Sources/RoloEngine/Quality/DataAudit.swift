@@ -71,19 +71,19 @@ struct DataAudit {
         }
     }
 
-    /// Keeps the valuable records' numbers in a temporary table for the passes after step 2, and
-    /// returns them for the findings counted in Swift.
-    func rememberValuable() throws -> Set<Int64> {
-        try db.execute(SchemaSQL.dropTemporaryTable(Self.valueTable))
-        try db.execute(SchemaSQL.createTemporaryTable(Self.valueTable, key: "id", columns: []))
-        let ids = try Int64.fetchAll(db, Select(Sql.id("t0"), from: name, as: "t0").where(filtered([try bind(valueCondition)])).sql)
-        let insert = DirectStatement(statement: try db.makeStatement(sql: Insert.prepared(into: Self.valueTable, columns: ["id"]).sql))
+    /// Keeps the valuable records' numbers (the pass found them) in a temporary table for the
+    /// examples ordered in SQL.
+    func rememberValuable(_ ids: [Int64]) throws { try Self.remember(ids, in: db) }
+
+    static func remember(_ ids: [Int64], in db: Database) throws {
+        try db.execute(SchemaSQL.dropTemporaryTable(valueTable))
+        try db.execute(SchemaSQL.createTemporaryTable(valueTable, key: "id", columns: []))
+        let insert = DirectStatement(statement: try db.makeStatement(sql: Insert.prepared(into: valueTable, columns: ["id"]).sql))
         for id in ids {
             try insert.bind([id.databaseValue])
             _ = try insert.step()
         }
         insert.finish()
-        return Set(ids)
     }
 
     func dropValuable() { try? db.execute(SchemaSQL.dropTemporaryTable(Self.valueTable)) }
@@ -106,16 +106,22 @@ struct DataAudit {
         return ids.compactMap { byID[$0] }
     }
 
-    /// A few records meeting `condition`: valuable ones first, then the others, each part in
-    /// `order` (record number by default).
-    func examples(_ condition: SQLFragment, order: SQLFragment? = nil) throws -> [String] {
-        var ids: [Int64] = []
-        for part in [valuable, Sql.not(valuable)] where ids.count < Self.examplesShown {
-            let query = Select(Sql.id("t0"), from: name, as: "t0").where(filtered([condition, part]))
-                .ordered(by: [order ?? Sql.id("t0")]).limited(Self.examplesShown - ids.count)
-            ids += try Int64.fetchAll(db, query.sql)
+    /// The queries finding a few records meeting `condition` (`exampleIDs`): valuable ones
+    /// first, then the others, each part in `order` (record number by default).
+    func exampleQueries(_ condition: SQLFragment, order: SQLFragment?) -> [Select] {
+        [valuable, Sql.not(valuable)].map { part in
+            Select(Sql.id("t0"), from: name, as: "t0").where(filtered([condition, part])).ordered(by: [order ?? Sql.id("t0")])
         }
-        return try titles(ids)
+    }
+
+    /// The first records of the queries, in turn, until there are enough (the valuable table
+    /// filled on `db`).
+    static func exampleIDs(_ queries: [Select], in db: Database) throws -> [Int64] {
+        var ids: [Int64] = []
+        for query in queries where ids.count < examplesShown {
+            ids += try Int64.fetchAll(db, query.limited(examplesShown - ids.count).sql)
+        }
+        return ids
     }
 
     /// Examples for findings over record numbers found in Swift: valuable ones first.
@@ -134,4 +140,7 @@ struct ConditionFinding {
     var rule: String?
     /// The `find`'s `order by` and the examples' order (decay: oldest first).
     var orderBy: String?
+    /// Conditions whose AND is `condition`, each counted alone (one shared by several findings is
+    /// read once a record); nil for the condition itself.
+    var parts: [String]? = nil
 }

@@ -24,14 +24,17 @@ extension DataAudit {
 
     // MARK: - 3 and 4. Duplicates, and one email (or website) with different names or companies
 
-    func keyGroups(_ valuableIDs: Set<Int64>) throws -> KeyGroups {
+    /// `members`: the contacts or leads sharing an email, when already read (`members(_:in:_:)`).
+    func keyGroups(_ valuableIDs: Set<Int64>, _ part: Part, _ companyKeys: CompanyKeys, members read: [Member]? = nil) throws -> KeyGroups {
         var result = KeyGroups()
         let keyField = name == "accounts" ? "name" : "email"
         guard has(keyField) else {
             result.notes = notLookedAt([keyField])
             return result
         }
-        let members = try name == "accounts" ? accountMembers() : personMembers()
+        let members =
+            try name == "accounts"
+            ? accountMembers(companyKeys) : read ?? memberQuery(part).map { try Self.members($0, in: db, companyKeys) } ?? []
         var groups: [String: [Member]] = [:]
         for member in members { groups[member.key, default: []].append(member) }
         let shared = groups.values.filter { $0.count > 1 }.sorted { ($0.count, $1[0].id) > ($1.count, $0[0].id) }
@@ -64,34 +67,45 @@ extension DataAudit {
         return result
     }
 
-    /// Contacts or leads with a valid email: the email's key, the name's, the company's.
-    func personMembers() throws -> [Member] {
+    /// How to read the contacts or leads with a valid email another record shares (as SQL's
+    /// NOCASE compares them, counted by the pass), so a million contacts are not all read into
+    /// memory; nil when there are none (or for accounts).
+    struct MemberQuery: Sendable {
+        var sql: SQLFragment
+        var names: (first: Bool, last: Bool)
+        var company: Bool
+    }
+
+    func memberQuery(_ part: Part) -> MemberQuery? {
+        guard name != "accounts", has("email") else { return nil }
+        let ids = zip(part.keyEntries, part.keyIDs).filter { part.emailKeys.entries[$0.0].count > 1 }.map(\.1)
+        guard !ids.isEmpty else { return nil }
         let email = Sql.column("t0", "email")
         var columns = [Sql.id("t0"), email, Sql.column("t0", "first_name"), Sql.column("t0", "last_name")]
         if has("company") { columns.append(Sql.column("t0", "company")) }
-        // Only records whose email another record shares (grouped in SQL, case aside), so a
-        // million contacts are not all read into memory.
-        let key = Sql.ignoringCase(email)  // the email index's order: grouped without a sort
-        var sharedKeys = Select(key, from: name, as: "t0").where(filtered([AssignmentBinder.validEmailSQL(email)])).grouped(by: [key])
-        sharedKeys.having = [Sql.compare(Sql.countAll, .greater, Sql.literal(1))]
-        let query = Select(columns, from: name, as: "t0").where(filtered([AssignmentBinder.validEmailSQL(email), Sql.in(key, sharedKeys)]))
+        let query = Select(columns, from: name, as: "t0").where(filtered([Sql.in(Sql.id("t0"), ids.map { Sql.value($0) })])).ordered(by: Sql.id("t0"))
+        return MemberQuery(sql: query.sql, names: (!hidden.contains("first_name"), !hidden.contains("last_name")), company: has("company"))
+    }
+
+    /// Those contacts or leads: the email's key, the name's, the company's.
+    static func members(_ query: MemberQuery, in db: Database, _ companyKeys: CompanyKeys) throws -> [Member] {
         var members: [Member] = []
         let cursor = try Row.fetchCursor(db, query.sql)
         while let row = try cursor.next() {
-            let first = hidden.contains("first_name") ? "" : (try row.decode(String?.self, atIndex: 2) ?? "")
-            let last = hidden.contains("last_name") ? "" : (try row.decode(String?.self, atIndex: 3) ?? "")
-            let company = columns.count > 4 ? (try row.decode(String?.self, atIndex: 4) ?? "") : ""
+            let first = query.names.first ? (try row.decode(String?.self, atIndex: 2) ?? "") : ""
+            let last = query.names.last ? (try row.decode(String?.self, atIndex: 3) ?? "") : ""
+            let company = query.company ? (try row.decode(String?.self, atIndex: 4) ?? "") : ""
             members.append(
                 Member(
                     id: try row.decode(atIndex: 0), key: (try row.decode(String.self, atIndex: 1)).trimmingCharacters(in: .whitespaces).lowercased(),
                     name: DuplicateDetector.nameKey(first) + " " + DuplicateDetector.nameKey(last),
-                    company: company.isEmpty ? "" : Normalizer.companyKey(company)))
+                    company: company.isEmpty ? "" : companyKeys.key(company)))
         }
         return members
     }
 
     /// Accounts by their name's company key; `company` holds the website's key.
-    func accountMembers() throws -> [Member] {
+    func accountMembers(_ companyKeys: CompanyKeys) throws -> [Member] {
         let query = Select([Sql.id("t0"), Sql.column("t0", "name"), Sql.column("t0", "website")], from: name, as: "t0").where(filtered([]))
         var members: [Member] = []
         let cursor = try Row.fetchCursor(db, query.sql)
@@ -100,7 +114,7 @@ extension DataAudit {
             let website = hidden.contains("website") ? "" : (try row.decode(String?.self, atIndex: 2) ?? "")
             members.append(
                 Member(
-                    id: try row.decode(atIndex: 0), key: Normalizer.companyKey(name), name: Normalizer.companyKey(name),
+                    id: try row.decode(atIndex: 0), key: companyKeys.key(name), name: companyKeys.key(name),
                     company: website.isEmpty ? "" : DuplicateDetector.websiteKey(website)))
         }
         return members
@@ -157,13 +171,10 @@ extension DataAudit {
         for row in try Row.fetchAll(db, names.sql) { accountName[try row.decode(atIndex: 0)] = try row.decode(String?.self, atIndex: 1) }
         var count = 0
         var pairs: [(company: String, account: Int64, count: Int, first: Int64, valuable: Int)] = []
-        // Each spelling's name worked out once (a company is typed by many contacts).
-        var known: [String: Substring] = [:]
+        // A company's name without its legal suffix, as `normalize` compares them ("Acme" and
+        // "ACME, Inc." are one company), each text's key worked out once.
         func companyName(_ text: String) -> Substring {
-            if let found = known[text] { return found }
-            let computed = Self.companyName(text)
-            known[text] = computed
-            return computed
+            scan.companyKeys.key(text).split(separator: "|", omittingEmptySubsequences: false).first ?? ""
         }
         for (pair, spelling) in scan.pairs {
             guard let official = accountName[pair.account], companyName(official) != companyName(pair.company) else { continue }
@@ -183,12 +194,6 @@ extension DataAudit {
                         + (pairs.count > Self.listedKeys ? "  (the first \(Self.listedKeys) spellings of \(pairs.count))" : ""),
                 fix: "update the company text, or link the right account: update contact N set account = \"…\"")
         return ([finding], [])
-    }
-
-    /// A company's name without its legal suffix, as `normalize` compares them: "Acme" and
-    /// "ACME, Inc." are one company.
-    static func companyName(_ text: String) -> Substring {
-        Normalizer.companyKey(text).split(separator: "|", omittingEmptySubsequences: false).first ?? ""
     }
 
     /// A Rolo string literal.

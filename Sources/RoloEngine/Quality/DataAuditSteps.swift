@@ -5,61 +5,71 @@ import RoloSyntax
 /// The seven steps of `DataAudit`, in order.
 extension DataAudit {
     func run() throws -> AuditReport {
-        defer { dropValuable() }
         var report = AuditReport(
             entity: name, records: 0, date: engine.clock.now().description, user: engine.access.actor.handle, decayMonths: decayMonths,
             sections: [])
-        let valuableIDs = try rememberValuable()
-
-        // Steps 3 and 7's condition findings, and step 5's completeness, in one pass.
+        // Steps 2, 3 and 7's condition findings, step 5's completeness and the spellings, in one
+        // read of the records.
         let incorrect = incorrectFindings
         let decay = decayFindings
         let fields = completenessFields
-        // Each condition counted once over every record, then once more over the valuable ones
-        // only (driven by their numbers), rather than twice a record.
-        var columns: [SQLFragment] = [Sql.countAll]
-        var bound: [SQLFragment] = []
-        for finding in incorrect + decay {
-            let sql = try bind(finding.condition)
-            bound.append(sql)
-            columns.append(Self.countWhere(sql))
+        let findings = incorrect + decay
+        let (part, second) = try readRecords(findings)
+        defer {
+            if let second {
+                second.finish()
+                try? db.execute(Sql.commit)
+            }
         }
-        let conditionColumns = columns
-        for field in fields { columns.append(Self.countWhere(Sql.hasText(Sql.column("t0", field)))) }
-        let row = try Row.fetchOne(db, Select(columns, from: name, as: "t0").where(filtered([])).sql)
-        let valuableRow = try Row.fetchOne(db, Select(conditionColumns, from: name, as: "t0").where(filtered([valuable])).sql)
-        func counted(_ index: Int) throws -> Int { try row?.decode(Int.self, atIndex: index) ?? 0 }
-        func countedValuable(_ index: Int) throws -> Int { try valuableRow?.decode(Int.self, atIndex: index) ?? 0 }
-        var measured: [AuditReport.Finding] = []
-        for (index, finding) in (incorrect + decay).enumerated() {
-            let count = try counted(1 + index)
-            var order: SQLFragment? = nil
-            if let by = finding.orderBy { order = Sql.column("t0", by) }
-            measured.append(
-                AuditReport.Finding(
-                    key: finding.key, title: finding.title, count: count, valuable: try countedValuable(1 + index),
-                    examples: count == 0 ? [] : try examples(bound[index], order: order),
-                    list: "find \(name) where \(finding.condition)" + (finding.orderBy.map { " order by \($0)" } ?? ""), fix: finding.fix,
-                    rule: finding.rule))
+        let valuableIDs = Set(part.valuable)
+        // The decay findings' examples are ordered in SQL (oldest first): the second connection
+        // finds them, and reads the records sharing an email, while this one works out the rest.
+        let ordered = try findings.indices.compactMap { index -> (index: Int, queries: [Select])? in
+            guard let by = findings[index].orderBy, part.counts[index] > 0 else { return nil }
+            return (index, exampleQueries(try bind(findings[index].condition), order: Sql.column("t0", by)))
+        }
+        let memberQuery = memberQuery(part)
+        second?.ask(ordered.map(\.queries), valuable: part.valuable, members: memberQuery)
+        func measured(_ index: Int, examples ids: [Int64]) throws -> AuditReport.Finding {
+            let finding = findings[index]
+            return AuditReport.Finding(
+                key: finding.key, title: finding.title, count: part.counts[index], valuable: part.valuableCounts[index],
+                examples: part.counts[index] == 0 ? [] : try titles(ids),
+                list: "find \(name) where \(finding.condition)" + (finding.orderBy.map { " order by \($0)" } ?? ""), fix: finding.fix,
+                rule: finding.rule)
+        }
+        let incorrectMeasured = try incorrect.indices.map { index in
+            try measured(index, examples: Array((part.firstValuable[index] + part.firstOther[index]).prefix(Self.examplesShown)))
         }
         // The pass's count(*) is every record the user may read: steps 1 and 2 need it.
-        let records = try counted(0)
+        let records = part.records
         report.records = records
         report.sections.append(try locate(records))
         report.sections.append(prioritise(valuableIDs.count, records))
-        let completeness = try fields.enumerated().map { index, field in
-            AuditReport.Completeness(field: field, filled: try counted(1 + incorrect.count + decay.count + index))
+        let completeness = fields.enumerated().map { index, field in AuditReport.Completeness(field: field, filled: part.filled[index]) }
+
+        let scan = scan(part)
+        // Steps 4's companies against their accounts and 6 first: the second connection reads
+        // the records sharing an email meanwhile.
+        let accountFindings = try accountConflicts(scan, valuableIDs)
+        let uniform = try uniformFindings(scan, valuableIDs)
+        let answer = second?.answer()
+        var orderedIDs: [[Int64]]
+        if let found = answer?.examples {
+            orderedIDs = found
+        } else {
+            try rememberValuable(part.valuable)
+            defer { dropValuable() }
+            orderedIDs = try ordered.map { try Self.exampleIDs($0.queries, in: db) }
         }
+        let groups = try keyGroups(valuableIDs, part, scan.companyKeys, members: answer?.members)
 
         var step3 = AuditReport.Section(step: 3, name: "Duplicates and incorrect data")
-        let groups = try keyGroups(valuableIDs)
-        step3.findings = Self.ranked(groups.duplicates + Array(measured.prefix(incorrect.count)))
+        step3.findings = Self.ranked(groups.duplicates + incorrectMeasured)
         step3.lines = notLookedAt(["email", "phone"] + (name == "accounts" ? ["name", "website"] : []))
         report.sections.append(step3)
 
         var step4 = AuditReport.Section(step: 4, name: "Conflicts")
-        let scan = try scan()
-        let accountFindings = try accountConflicts(scan, valuableIDs)
         step4.findings = Self.ranked(groups.conflicts + accountFindings.findings)
         step4.lines = groups.notes + accountFindings.notes
         report.sections.append(step4)
@@ -70,12 +80,15 @@ extension DataAudit {
         report.sections.append(step5)
 
         var step6 = AuditReport.Section(step: 6, name: "Uniform entry")
-        step6.findings = Self.ranked(try uniformFindings(scan, valuableIDs))
+        step6.findings = Self.ranked(uniform)
         report.sections.append(step6)
 
         var step7 = AuditReport.Section(step: 7, name: "Decay")
         step7.lines = ["neither updated nor verified in \(decayMonths) months, per decaying field (oldest first):"]
-        step7.findings = Array(measured.suffix(decay.count))
+        step7.findings = try decay.indices.map { offset in
+            let index = incorrect.count + offset
+            return try measured(index, examples: ordered.firstIndex { $0.index == index }.map { orderedIDs[$0] } ?? [])
+        }
         report.sections.append(step7)
         return report
     }
@@ -205,7 +218,7 @@ extension DataAudit {
                 key: "decayed_\(field)", title: "\(name) whose \(label) was neither updated nor verified in \(decayMonths) months",
                 condition: "\(field) is not empty and \(stale)",
                 fix: has("last_verified_at") ? "check them, then verify \(name) where … (or update what changed)" : "check them, then update what changed",
-                orderBy: "updated_at")
+                orderBy: "updated_at", parts: ["\(field) is not empty", stale])
         }
     }
 

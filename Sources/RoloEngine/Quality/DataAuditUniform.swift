@@ -43,11 +43,20 @@ extension DataAudit {
             let values = scan.spellings(of: companyField)
             var counts: [String: Int] = [:]
             for spelling in values { counts[spelling.value, default: 0] += spelling.count }
-            let chosen = Normalizer.companySpellings(counts)
-            let changed = values.filter { spelling in chosen[spelling.value].map(Normalizer.words).map { $0 != spelling.value } ?? false }
+            let chosen = Normalizer.companySpellings(counts, key: scan.companyKeys.key)
+            // What normalize writes, worked out once a chosen spelling.
+            var written: [String: String] = [:]
+            func words(_ text: String) -> String {
+                if let found = written[text] { return found }
+                var text = text
+                let computed = text.withUTF8 { Self.wordsMayChange(UnsafeRawBufferPointer($0)) } ? Normalizer.words(text) : text
+                written[text] = computed
+                return computed
+            }
+            let changed = values.filter { spelling in chosen[spelling.value].map(words).map { $0 != spelling.value } ?? false }
             // The spellings of the company written the most ways.
             var variants: [String: [Spelling]] = [:]
-            for spelling in values { variants[Normalizer.companyKey(spelling.value), default: []].append(spelling) }
+            for spelling in values { variants[scan.companyKeys.key(spelling.value), default: []].append(spelling) }
             let widest = variants.values.filter { $0.count > 1 }.max { ($0.count, $1.first?.first ?? 0) < ($1.count, $0.first?.first ?? 0) } ?? []
             findings.append(
                 try finding(

@@ -93,7 +93,7 @@ enum Normalizer {
 
     /// For each spelling in use, the one its company should have: per key, the most frequent
     /// spelling (ties: the one sorting first), unless `preferred` names one for the key.
-    static func companySpellings(_ counts: [String: Int]) -> [String: String] {
+    static func companySpellings(_ counts: [String: Int], key companyKey: (String) -> String = companyKey) -> [String: String] {
         var best: [String: (spelling: String, count: Int)] = [:]
         var keys: [String: String] = [:]
         keys.reserveCapacity(counts.count)

@@ -464,6 +464,8 @@ public enum Sql {
 
     /// Begins a transaction holding the write lock from the start.
     public static var beginImmediate: SQLFragment { SQLFragment(dialect.beginImmediate) }
+    /// A deferred transaction: a read in it starts one snapshot the later reads share.
+    public static let begin = SQLFragment("BEGIN")
     public static let commit = SQLFragment("COMMIT")
     public static let rollback = SQLFragment("ROLLBACK")
     public static func savepoint(_ name: String) -> SQLFragment { SQLFragment(dialect.savepoint(name)) }

@@ -133,6 +133,17 @@ public final class CRMStore: Sendable {
         }
     }
 
+    /// A second, read-only connection to the same file, configured as this one (the same SQL
+    /// functions and settings), for reads run beside this connection's; nil for an in-memory
+    /// database or a file opened read-only. Closed when released.
+    public func reader() throws -> DatabaseQueue? {
+        guard path != ":memory:", !isReadOnly else { return nil }
+        var config = Self.configuration(busy: busy)
+        config.readonly = true
+        config.label = "rolo-reader"
+        return try DatabaseQueue(path: path, configuration: config)
+    }
+
     /// Seconds a write waits for another writer unless the session says otherwise.
     public static let defaultBusyTimeout: Double = 30
 

@@ -104,6 +104,33 @@ public struct DirectStatement {
         DatabaseValue(sqliteStatement: statement.sqliteStatement, index: Int32(index))
     }
 
+    /// Whether column `index` of the current row is NULL.
+    public func isNull(at index: Int) -> Bool {
+        sqlite3_column_type(statement.sqliteStatement, Int32(index)) == SQLITE_NULL
+    }
+
+    /// Whether column `index` holds a number (an integer or a real).
+    public func isNumber(at index: Int) -> Bool {
+        let type = sqlite3_column_type(statement.sqliteStatement, Int32(index))
+        return type == SQLITE_INTEGER || type == SQLITE_FLOAT
+    }
+
+    /// Column `index` as an integer (0 for NULL).
+    public func int64(at index: Int) -> Int64 {
+        sqlite3_column_int64(statement.sqliteStatement, Int32(index))
+    }
+
+    /// Column `index` as text, up to its first NUL as GRDB reads text (`String(cString:)`),
+    /// without making a string; nil for NULL. The bytes are valid until the next step.
+    public func text(at index: Int) -> UnsafeRawBufferPointer? {
+        let handle = statement.sqliteStatement
+        guard sqlite3_column_type(handle, Int32(index)) != SQLITE_NULL, let text = sqlite3_column_text(handle, Int32(index)) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, Int32(index)))
+        let raw = UnsafeRawPointer(text)
+        let length = memchr(raw, 0, count).map { raw.distance(to: UnsafeRawPointer($0)) } ?? count
+        return UnsafeRawBufferPointer(start: raw, count: length)
+    }
+
     /// Resets the statement so it holds no read lock between commands.
     public func finish() {
         sqlite3_reset(statement.sqliteStatement)
