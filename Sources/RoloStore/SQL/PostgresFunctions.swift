@@ -56,18 +56,7 @@ public enum PostgresFunctions {
             SELECT CASE WHEN abs(x - trunc(x)) = 0.5 THEN 2 * round(x / 2) ELSE round(x) END
             $rolo$
             """,
-            """
-            CREATE OR REPLACE FUNCTION \(s).rolo_cents(x numeric) RETURNS bigint
-            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $rolo$
-            DECLARE r numeric := \(s).rolo_round_half_even(x);
-            BEGIN
-              IF abs(r) > 9223372036854775807 THEN
-                RAISE EXCEPTION 'rolo: amount of money out of range' USING ERRCODE = '22003';
-              END IF;
-              RETURN r::bigint;
-            END
-            $rolo$
-            """,
+            roundedWhole(s, "rolo_cents", overflow: "rolo: amount of money out of range"),
             """
             CREATE OR REPLACE FUNCTION \(s).rolo_money_mul(cents numeric, factor numeric) RETURNS bigint
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $rolo$
@@ -95,18 +84,7 @@ public enum PostgresFunctions {
             END
             $rolo$
             """,
-            """
-            CREATE OR REPLACE FUNCTION \(s).rolo_int(x numeric) RETURNS bigint
-            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $rolo$
-            DECLARE r numeric := \(s).rolo_round_half_even(x);
-            BEGIN
-              IF abs(r) > 9223372036854775807 THEN
-                RAISE EXCEPTION 'rolo: integer overflow' USING ERRCODE = '22003';
-              END IF;
-              RETURN r::bigint;
-            END
-            $rolo$
-            """,
+            roundedWhole(s, "rolo_int", overflow: "rolo: integer overflow"),
             """
             CREATE OR REPLACE FUNCTION \(s).rolo_int(x text) RETURNS bigint
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $rolo$
@@ -115,6 +93,23 @@ public enum PostgresFunctions {
             $rolo$
             """,
         ]
+    }
+
+    /// `name(x numeric)`: `x` rounded half-even to a whole number, or the error `overflow`
+    /// (22003) past the bigint range.
+    static func roundedWhole(_ schema: String, _ name: String, overflow: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(schema).\(name)(x numeric) RETURNS bigint
+        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $rolo$
+        DECLARE r numeric := \(schema).rolo_round_half_even(x);
+        BEGIN
+          IF abs(r) > 9223372036854775807 THEN
+            RAISE EXCEPTION \(PostgresSQL.literal(overflow)) USING ERRCODE = '22003';
+          END IF;
+          RETURN r::bigint;
+        END
+        $rolo$
+        """
     }
 
     /// One scalar's image under a folding: what it becomes (possibly nothing, possibly several
